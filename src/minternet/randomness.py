@@ -1,0 +1,95 @@
+"""The one source of randomness handed to every protocol machine.
+
+Protocol code never imports :mod:`random`, :mod:`secrets` or :func:`os.urandom`; it is given a
+:class:`RandomSource`. In the simulator that is a :class:`SeededRandom` — one seed fixes every
+ISN, port, DNS id, TLS random and ephemeral key — and each node or connection takes a
+:meth:`~RandomSource.child` stream named after it, so adding a node does not shift what the
+others draw. Real drivers use :class:`SystemRandom` (the OS's CSPRNG); a deterministic
+generator must never reach a real network, so drivers check :attr:`RandomSource.deterministic`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random as _random
+import secrets
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class RandomSource(Protocol):
+    """What protocol machines may ask of randomness."""
+
+    @property
+    def deterministic(self) -> bool: ...
+
+    def random_bytes(self, n: int) -> bytes: ...
+
+    def randint(self, lo: int, hi: int) -> int:
+        """A uniform integer in ``[lo, hi]`` (both ends included)."""
+        ...
+
+    def random(self) -> float:
+        """A uniform float in ``[0, 1)``."""
+        ...
+
+    def child(self, label: str) -> RandomSource:
+        """An independent stream for one node, connection or purpose."""
+        ...
+
+
+class SeededRandom:
+    """Deterministic randomness for the simulator: same seed and labels, same bytes."""
+
+    deterministic = True
+
+    def __init__(self, seed: int | str | bytes = 0, label: str = "") -> None:
+        if isinstance(seed, int):
+            seed_bytes = seed.to_bytes(16, "big", signed=True)
+        elif isinstance(seed, str):
+            seed_bytes = seed.encode()
+        else:
+            seed_bytes = seed
+        self._seed = seed_bytes
+        self.label = label
+        digest = hashlib.sha256(seed_bytes + b"\x00" + label.encode()).digest()
+        self._rng = _random.Random(int.from_bytes(digest, "big"))
+
+    def random_bytes(self, n: int) -> bytes:
+        return self._rng.randbytes(n)
+
+    def randint(self, lo: int, hi: int) -> int:
+        return self._rng.randint(lo, hi)
+
+    def random(self) -> float:
+        return self._rng.random()
+
+    def child(self, label: str) -> SeededRandom:
+        return SeededRandom(self._seed, f"{self.label}/{label}")
+
+    def __repr__(self) -> str:
+        return f"SeededRandom(label={self.label!r})"
+
+
+class SystemRandom:
+    """The operating system's CSPRNG, for real drivers."""
+
+    deterministic = False
+
+    def __init__(self) -> None:
+        self._rng = secrets.SystemRandom()
+
+    def random_bytes(self, n: int) -> bytes:
+        return secrets.token_bytes(n)
+
+    def randint(self, lo: int, hi: int) -> int:
+        return lo + secrets.randbelow(hi - lo + 1)
+
+    def random(self) -> float:
+        return self._rng.random()
+
+    def child(self, label: str) -> SystemRandom:
+        return self
+
+    def __repr__(self) -> str:
+        return "SystemRandom()"

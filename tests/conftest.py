@@ -1,0 +1,50 @@
+"""Shared fixtures. Tests import the package from this checkout's ``src`` (see pyproject)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
+
+
+def cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("COLUMNS", "120")
+    env["NO_COLOR"] = "1"
+    return env
+
+
+CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_cli() -> CliRunner:
+    """Run ``minternet ARGS…`` as a user would, in a subprocess, from this checkout."""
+
+    def run(
+        *args: str, check: bool = True, timeout: float = 120, **kw: object
+    ) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "minternet", *args],
+            capture_output=True,
+            text=True,
+            env=cli_env(),
+            timeout=timeout,
+            **kw,  # type: ignore[arg-type]
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"minternet {' '.join(args)} exited {proc.returncode}\n"
+                f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+            )
+        return proc
+
+    return run
