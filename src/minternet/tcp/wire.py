@@ -114,7 +114,7 @@ class Wire:
 
 
 @dataclass
-class Testbed:
+class WireNet:
     """A loop, a trace bus, a wire and stacks named by address."""
 
     loop: VirtualLoop
@@ -138,16 +138,16 @@ class Testbed:
         return stack
 
 
-def testbed(
+def wire_net(
     seed: int = 1,
     *,
     latency: float = 0.005,
     bandwidth: float | None = None,
     faults: Faults | None = None,
     mtu: int = 1500,
-) -> Testbed:
-    """An empty testbed; add stacks with :meth:`Testbed.add`."""
+) -> WireNet:
+    """An empty testbed; add stacks with :meth:`WireNet.add`."""
     loop = VirtualLoop()
     rnd = SeededRandom(seed)
     wire = Wire(loop, rnd, latency=latency, bandwidth=bandwidth, faults=faults, mtu=mtu)
-    return Testbed(loop, TraceBus(), wire)
+    return WireNet(loop, TraceBus(), wire)
