@@ -701,7 +701,7 @@ class Connection:
                     )
 
         # Eighth: FIN.
-        if flags & FIN and st not in (S.CLOSED, S.LISTEN, S.SYN_SENT):
+        if flags & FIN and not self.fin_received and st not in (S.CLOSED, S.LISTEN, S.SYN_SENT):
             fin_at = seq + plen
             if fin_at == self.rcv_nxt:
                 self._fin_arrived(now)
@@ -1161,6 +1161,11 @@ class Connection:
     def _retransmit(self, start: int, end: int, why: str) -> None:
         """Resend [start, end) without moving SND.NXT (fast retransmit, recovery)."""
         flags = ACK
+        # Past the data only the FIN can be resent, and only while it is outstanding.
+        if start >= self._data_end and not (
+            self._fin_queued and start == self._data_end < self.snd_max
+        ):
+            return
         if end >= self._data_end:
             end = self._data_end
             flags |= PSH
