@@ -21,10 +21,24 @@ PROFILES = {
 }
 SEEDS = range(50)
 
-CLIENT_STATES = ["CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT",
-                 "CLOSED"]
-SERVER_STATES = ["CLOSED", "LISTEN", "SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT", "LAST-ACK",
-                 "CLOSED"]
+CLIENT_STATES = [
+    "CLOSED",
+    "SYN-SENT",
+    "ESTABLISHED",
+    "FIN-WAIT-1",
+    "FIN-WAIT-2",
+    "TIME-WAIT",
+    "CLOSED",
+]
+SERVER_STATES = [
+    "CLOSED",
+    "LISTEN",
+    "SYN-RECEIVED",
+    "ESTABLISHED",
+    "CLOSE-WAIT",
+    "LAST-ACK",
+    "CLOSED",
+]
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -1044,6 +1044,7 @@ class Connection:
             self._challenge_window = now
             self._challenges = 0
         self._challenges += 1
+        self.trace.count("tcp.challenge-ack")
         if self._challenges <= self.config.challenge_ack_limit:
             self._ack_now = True
             if self.trace.active:
