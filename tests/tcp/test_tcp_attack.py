@@ -89,7 +89,7 @@ def test_blind_and_in_window_injection_does_not_break_a_transfer(seed: int) -> N
 
 def test_rst_in_window_gets_challenge_ack_and_exact_rst_resets() -> None:
     p = Pair()
-    a, b = handshake(p)
+    _a, b = handshake(p)
     wire_seq = (b.irs + b.rcv_nxt + 100) & MASK
     b.receive(Segment(A[1], B[1], wire_seq, 0, RST, 0), p.now)
     assert b.state is State.ESTABLISHED

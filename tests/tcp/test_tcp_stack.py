@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from itertools import pairwise
 
 import pytest
 
@@ -120,7 +121,7 @@ def test_slow_reader_zero_window_probes_then_completes() -> None:
     assert hashlib.sha256(got).digest() == hashlib.sha256(body).digest()
     probes = log.of("tcp", "zero-window-probe")
     assert len(probes) >= 3
-    gaps = [b.time - a.time for a, b in zip(probes, probes[1:], strict=False)]
+    gaps = [b.time - a.time for a, b in pairwise(probes)]
     assert gaps[1] > gaps[0]  # the persist timer backs off
     zero = [e for e in log.of("tcp", "send") if e.node == "laptop" and e.fields["win"] == 0]
     assert zero
