@@ -27,20 +27,18 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import socket
 import struct
-import threading
 from collections import deque
-from collections.abc import Callable, Coroutine, Iterator
-from contextlib import contextmanager, suppress
-from types import FrameType
+from collections.abc import Callable, Coroutine
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import ConfigError, LocalProtocolError
 from ..loop import Cancelled, EventLoop, Future, LoopTimeout, RealtimeLoop
 from ..randomness import RandomSource, SystemRandom
 from ..trace.bus import TraceBus
+from .interrupt import signals_as_interrupt
 
 if TYPE_CHECKING:
     from ..node.api import DatagramSocket, Listener, NetworkStack, StreamSocket
@@ -612,23 +610,6 @@ class KernelStack:
         self.trace.emit(self._rt.now(), self.name, layer, kind, fields, why=why)
 
 
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """While running, SIGTERM behaves like Ctrl-C (so cleanup code runs either way)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    old = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
-
-
 def run(
     main: Callable[[KernelStack], Coroutine[Any, Any, T]],
     *,
@@ -639,14 +620,14 @@ def run(
 ) -> T:
     """Run ``main(stack)`` to completion on a new :class:`RealtimeLoop` and KernelStack.
 
-    On Ctrl-C (or SIGTERM) the task is cancelled and given ``grace`` seconds to run its
+    On Ctrl-C (or SIGTERM, SIGHUP) the task is cancelled and given ``grace`` seconds to run its
     ``finally`` blocks, then :class:`KeyboardInterrupt` goes on to the caller (the CLI turns
     it into "interrupted"). Every socket still open at the end is closed. ``timeout``
     bounds the whole run (:class:`LoopTimeout`).
     """
     loop = RealtimeLoop()
     stack = KernelStack(loop, name=name, trace=trace)
-    with _sigterm_as_interrupt():
+    with signals_as_interrupt():
         task = loop.create_task(main(stack), name="main")
         try:
             return loop.run_until_complete(task, timeout)
