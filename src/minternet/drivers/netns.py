@@ -235,6 +235,29 @@ class Namespace:
         self.up(br)
         return br
 
+    def netem(
+        self,
+        ifname: str,
+        *,
+        loss: float = 0.0,
+        delay: float = 0.0,
+        rate_mbit: float | None = None,
+    ) -> None:
+        """Impair frames leaving ``ifname`` (inside the namespace) with ``tc netem``:
+        ``loss`` as a probability, ``delay`` in seconds, an optional rate limit."""
+        if not 0.0 <= loss <= 1.0 or delay < 0:
+            raise ConfigError("netem: loss must be within [0, 1] and delay >= 0")
+        if shutil.which("tc") is None:
+            raise ConfigError("tc netem needs the 'tc' command (Debian package iproute2)")
+        args = ["tc", "qdisc", "replace", "dev", ifname, "root", "netem"]
+        if loss:
+            args += ["loss", f"{loss * 100:g}%"]
+        if delay:
+            args += ["delay", f"{delay * 1000:g}ms"]
+        if rate_mbit is not None:
+            args += ["rate", f"{rate_mbit:g}mbit"]
+        self.run(args)
+
     def links(self) -> list[str]:
         return list_links(self.name)
 

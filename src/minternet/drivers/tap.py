@@ -34,6 +34,7 @@ from typing import Self
 
 from ..errors import ConfigError
 from ..loop import RealtimeLoop
+from ..randomness import RandomSource, SystemRandom
 from ..trace.bus import FrameRecord, TraceBus
 from .netns import DEFAULT_SUBNET, Namespace, require_root
 
@@ -110,6 +111,10 @@ class TapPort:
 
     ``deliver(frame)`` receives each frame the kernel sent (it must not raise; a host's
     interface drops and counts what it cannot decode). :meth:`send` writes our frames.
+
+    ``loss`` drops that share of frames in each direction, as a lossy cable would (for
+    machines whose kernel has no ``sch_netem``); ``report_frames=False`` when the host's
+    interface already reports its frames to the trace bus.
     """
 
     def __init__(
@@ -123,7 +128,17 @@ class TapPort:
         deliver: Callable[[bytes], object] | None = None,
         queue_limit: int = 1024,
         batch: int = 64,
+        loss: float = 0.0,
+        random: RandomSource | None = None,
+        report_frames: bool = True,
     ) -> None:
+        if not 0.0 <= loss < 1.0:
+            raise ConfigError(f"loss must be within [0, 1): {loss}")
+        self.random = random if random is not None else SystemRandom()
+        if self.random.deterministic:
+            raise ConfigError("a deterministic random source must never reach a real network")
+        self.loss = loss
+        self.report_frames = report_frames
         self.loop = loop
         self.tap = tap
         self.trace = trace
@@ -154,11 +169,14 @@ class TapPort:
     def send(self, frame: bytes) -> None:
         """Write one Ethernet frame to the kernel's side (queued if it is busy)."""
         if not self.running:
-            self._drop("tap port stopped")
+            self._drop("stopped", "the TAP port is stopped")
+            return
+        if self.loss and self.random.random() < self.loss:
+            self._drop("loss", "injected loss (to the kernel)")
             return
         if self._outq:
             if len(self._outq) >= self.queue_limit:
-                self._drop("tap queue full")
+                self._drop("queue-full", "the TAP queue is full")
                 return
             self._outq.append(frame)
             return
@@ -171,12 +189,12 @@ class TapPort:
 
     def _sent(self, frame: bytes) -> None:
         self.frames_out += 1
-        if self.trace.frames_active:
+        if self.report_frames and self.trace.frames_active:
             self.trace.frame(FrameRecord(self.loop.now(), self.node, self.iface, "out", frame))
 
-    def _drop(self, why: str) -> None:
+    def _drop(self, reason: str, why: str) -> None:
         self.dropped += 1
-        self.trace.count(f"tap.drop.{why}")
+        self.trace.count(f"drop.tap.{reason}")
         self.trace.emit(self.loop.now(), self.node, "link", "drop", iface=self.iface, why=why)
 
     def _on_writable(self) -> None:
@@ -194,8 +212,11 @@ class TapPort:
             frame = self.tap.read()
             if frame is None:
                 return
+            if self.loss and self.random.random() < self.loss:
+                self._drop("loss", "injected loss (from the kernel)")
+                continue
             self.frames_in += 1
-            if self.trace.frames_active:
+            if self.report_frames and self.trace.frames_active:
                 self.trace.frame(FrameRecord(self.loop.now(), self.node, self.iface, "in", frame))
             if self.deliver is not None:
                 self.deliver(frame)
