@@ -116,7 +116,8 @@ def test_a_killed_run_is_cleaned_by_remove_leftovers() -> None:
     ns.create()
     netns._registry.discard(ns)  # as if the process had been SIGKILLed
     assert ns.name in list_namespaces()
-    removed = remove_leftovers(prefix=ns.name)
+    # (prefixes of this test only: the other test worker has namespaces and links too)
+    removed = remove_leftovers(prefix=ns.name, link_prefix=f"mnetkill{os.getpid()}")
     assert removed == [ns.name]
     assert ns.name not in list_namespaces()
     with pytest.raises(ConfigError):
