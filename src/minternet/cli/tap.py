@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from ..drivers.netns import remove_leftovers, require_root
+from ..drivers.netns import PREFIX, remove_leftovers, require_root
 from .app import app
 
 STATE_DIR = Path("/run/minternet")
@@ -64,9 +64,18 @@ def tap() -> None:
 
 
 @tap.command()
-def down() -> None:
+@click.option(
+    "--prefix",
+    default=PREFIX,
+    hidden=True,
+    help="Only namespaces whose name starts with this (tests use it to stay in their lane).",
+)
+def down(prefix: str) -> None:
     """Stop any running `tap up` and remove every namespace and link it left behind."""
     require_root("minternet tap down")
+    if not prefix.startswith(PREFIX):
+        raise click.BadParameter(f"must start with {PREFIX!r}", param_hint="--prefix")
+    scoped = prefix != PREFIX
     stopped = []
     for path in _state_files():
         try:
@@ -75,10 +84,12 @@ def down() -> None:
         except (OSError, ValueError, KeyError, TypeError):
             path.unlink(missing_ok=True)
             continue
+        if scoped and not str(info.get("netns", "")).startswith(prefix):
+            continue
         if pid != os.getpid() and _is_our_tap_up(pid) and _stop(pid):
             stopped.append(pid)
         path.unlink(missing_ok=True)
-    removed = remove_leftovers()
+    removed = remove_leftovers(prefix, None) if scoped else remove_leftovers()
     for pid in stopped:
         click.echo(f"stopped tap up (pid {pid})")
     for name in removed:

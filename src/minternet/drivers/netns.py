@@ -299,13 +299,15 @@ def _kill_inside(name: str) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def remove_leftovers(prefix: str = PREFIX, link_prefix: str = LINK_PREFIX) -> list[str]:
+def remove_leftovers(prefix: str = PREFIX, link_prefix: str | None = LINK_PREFIX) -> list[str]:
     """Remove every namespace and root-namespace link a killed run of ours left behind.
 
     Only names starting with ``prefix`` / ``link_prefix`` (which must themselves start with
-    ours) are touched. Returns what was removed.
+    ours; ``None``: leave links alone) are touched. Returns what was removed.
     """
-    if not prefix.startswith(PREFIX) or not link_prefix.startswith(LINK_PREFIX):
+    if not prefix.startswith(PREFIX) or not (
+        link_prefix is None or link_prefix.startswith(LINK_PREFIX)
+    ):
         raise ConfigError(f"only names starting with {PREFIX!r} / {LINK_PREFIX!r} are ours")
     require_root("removing namespaces")
     removed = []
@@ -314,10 +316,11 @@ def remove_leftovers(prefix: str = PREFIX, link_prefix: str = LINK_PREFIX) -> li
             _kill_inside(name)
             ip("netns", "del", name, check=False)
             removed.append(name)
-    for link in list_links():
-        if link.startswith(link_prefix):
-            ip("link", "del", link, check=False)
-            removed.append(link)
+    if link_prefix is not None:
+        for link in list_links():
+            if link.startswith(link_prefix):
+                ip("link", "del", link, check=False)
+                removed.append(link)
     return removed
 
 
