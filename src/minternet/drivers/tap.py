@@ -14,6 +14,7 @@ destination MAC first, no packet-information header, no FCS.
   kernel's queue is full, dropped and counted beyond a bound, as a NIC would). Every frame
   is reported to the :class:`~minternet.trace.bus.TraceBus`, so ``--pcap`` works on real
   interfaces too.
+- :class:`TapLink` cables a host's interface to a port, in place of a simulated link.
 - :func:`tap_network` puts the kernel's end of a TAP device in a namespace of its own with
   an address in a private subnet, and removes everything when its block ends.
 """
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import Any, Protocol, Self
 
 from ..errors import ConfigError
 from ..loop import RealtimeLoop
@@ -222,6 +223,42 @@ class TapPort:
                 self.deliver(frame)
 
 
+class TapEnd(Protocol):
+    """What a :class:`TapLink` plugs into: a node's interface (``node/interface.py``)."""
+
+    link: Any
+
+    def deliver(self, data: bytes, packet_id: int | None) -> None: ...
+
+
+class TapLink:
+    """A host's interface cabled to a :class:`TapPort`: the same node code as in the
+    simulator, on the wall clock, with the kernel at the other end of the cable.
+
+    The interface calls :meth:`transmit` for each frame it sends (as it would on a
+    simulated :class:`~minternet.sim.link.Link`); each frame the kernel sends is handed to
+    the interface's ``deliver``. The interface reports both to the trace bus itself, so the
+    port's own frame reporting is switched off.
+    """
+
+    def __init__(self, port: TapPort, end: TapEnd) -> None:
+        self.port = port
+        self.end = end
+        self.name = f"tap:{port.tap.name}"
+        port.report_frames = False
+        port.deliver = self._from_kernel
+        end.link = self
+
+    def transmit(self, sender: object, data: bytes, packet_id: int | None = None) -> None:
+        self.port.send(data)
+
+    def _from_kernel(self, frame: bytes) -> None:
+        self.end.deliver(frame, None)
+
+    def __repr__(self) -> str:
+        return f"TapLink({self.name})"
+
+
 @dataclass(frozen=True, slots=True)
 class TapNetwork:
     """A TAP device whose kernel side lives in a namespace of its own.
@@ -253,6 +290,7 @@ def tap_network(
     kernel_ip: str | None = None,
     host_ip: str | None = None,
     mtu: int = 1500,
+    ns_name: str | None = None,
 ) -> Iterator[TapNetwork]:
     """Create a namespace and a TAP device inside it; remove both when the block ends.
 
@@ -276,7 +314,7 @@ def tap_network(
             raise ConfigError(f"{a} is not in {subnet}")
     if k_ip == h_ip:
         raise ConfigError("the kernel side and our host need different addresses")
-    with Namespace() as ns, TapDevice() as tap:
+    with Namespace(ns_name) as ns, TapDevice() as tap:
         ns.adopt(tap.name)
         ns.ip("link", "set", tap.name, "mtu", str(mtu))
         ns.add_address(tap.name, f"{k_ip}/{net.prefixlen}")
