@@ -36,6 +36,7 @@ from .sack import Scoreboard
 from .segment import (
     ACK,
     FIN,
+    NOP,
     PSH,
     RST,
     SYN,
@@ -722,25 +723,28 @@ class Connection:
     ) -> None:
         una = self.snd_una
         newly_sacked = 0
-        if self.sack_ok and seg.options:
-            sack = seg.option(Sack)
-            if isinstance(sack, Sack):
-                iss = self.iss
-                blocks = [
-                    (unwrap(iss, left, una), unwrap(iss, right, una)) for left, right in sack.blocks
-                ]
-                newly_sacked = self.scoreboard.add(blocks, una, self.snd_max)
         ts_rtt: float | None = None
-        if self.ts_ok and seg.options:
-            ts = seg.option(Timestamps)
-            if isinstance(ts, Timestamps):
-                if seq <= self._last_ack_sent:
-                    self.ts_recent = ts.tsval  # RFC 7323 §4.3
-                if ack > una and ts.tsecr:
-                    # RFC 7323 §4.1 (RTTM): the echoed TSval times every ACK, retransmitted
-                    # segments included, so Karn's ambiguity does not arise.
-                    sent_ms = (ts.tsecr - self._ts_offset) & MASK
-                    ts_rtt = max(now * 1000 - sent_ms, 1.0) / 1000
+        sack: Sack | None = None
+        ts: Timestamps | None = None
+        for o in seg.options:
+            if type(o) is Timestamps:
+                ts = o
+            elif type(o) is Sack:
+                sack = o
+        if sack is not None and self.sack_ok:
+            iss = self.iss
+            blocks = [
+                (unwrap(iss, left, una), unwrap(iss, right, una)) for left, right in sack.blocks
+            ]
+            newly_sacked = self.scoreboard.add(blocks, una, self.snd_max)
+        if ts is not None and self.ts_ok:
+            if seq <= self._last_ack_sent:
+                self.ts_recent = ts.tsval  # RFC 7323 §4.3
+            if ack > una and ts.tsecr:
+                # RFC 7323 §4.1 (RTTM): the echoed TSval times every ACK, retransmitted
+                # segments included, so Karn's ambiguity does not arise.
+                sent_ms = (ts.tsecr - self._ts_offset) & MASK
+                ts_rtt = max(now * 1000 - sent_ms, 1.0) / 1000
         old_wnd = self.snd_wnd
         self._update_window(seg, seq, ack)
         if ack > una:
@@ -996,11 +1000,11 @@ class Connection:
         if want_sack and want_ts:
             opts += [SackPermitted(), Timestamps(self._tsval(), self.ts_recent)]
         elif want_ts:
-            opts += [NoOperation(), NoOperation(), Timestamps(self._tsval(), self.ts_recent)]
+            opts += [NOP, NOP, Timestamps(self._tsval(), self.ts_recent)]
         elif want_sack:
-            opts += [NoOperation(), NoOperation(), SackPermitted()]
+            opts += [NOP, NOP, SackPermitted()]
         if want_ws:
-            opts += [NoOperation(), WindowScale(self.rcv_wscale)]
+            opts += [NOP, WindowScale(self.rcv_wscale)]
         return tuple(opts)
 
     def _tsval(self) -> int:
@@ -1068,10 +1072,13 @@ class Connection:
 
     def _output(self, now: float) -> None:
         """Send what is due: data and FIN as the windows allow, then a pure ACK if owed."""
-        if self.state in SENDING_STATES:
+        st = self.state
+        if st in SENDING_STATES and (
+            self.snd_nxt < self._data_end or self._fin_queued or self.cc.in_recovery
+        ):
             self._send_data(now)
-        if self._ack_now and self.state not in (S.CLOSED, S.LISTEN, S.SYN_SENT):
-            if self.state is S.SYN_RECEIVED:
+        if self._ack_now and st not in (S.CLOSED, S.LISTEN, S.SYN_SENT):
+            if st is S.SYN_RECEIVED:
                 self._ack_now = False
                 return
             self._emit_segment(self._seq_wire(self.snd_nxt), self._ack_wire(), ACK, b"")
@@ -1194,9 +1201,9 @@ class Connection:
                 window = 0xFFFF
                 self.rcv_adv = self.rcv_nxt + (window << self.rcv_wscale)
             if self.ts_ok:
-                opts = (NoOperation(), NoOperation(), Timestamps(self._tsval(), self.ts_recent))
+                opts = (NOP, NOP, Timestamps(self._tsval(), self.ts_recent))
             if self.sack_ok and self._ooo_starts:
-                opts += (NoOperation(), NoOperation(), Sack(self._sack_blocks()))
+                opts += (NOP, NOP, Sack(self._sack_blocks()))
             self._ack_now = False
             self._last_ack_sent = self.rcv_nxt
             self._unacked_segs = 0

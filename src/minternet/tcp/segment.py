@@ -156,9 +156,16 @@ Option = (
 
 _FIXED_LENGTHS = {2: 4, 3: 3, 4: 2, 8: 10}
 
+NOP = NoOperation()  # options are immutable: one instance serves every segment
+_TS_ONLY = b"\x01\x01\x08\x0a"  # NOP, NOP, Timestamps: the layout of nearly every segment
+_TS = struct.Struct("!II")
+
 
 def decode_options(data: bytes, offset: int = HEADER_LEN) -> tuple[Option, ...]:
     """Parse the option bytes ``data`` (found at ``offset`` in the segment, for errors)."""
+    if len(data) == 12 and data[:4] == _TS_ONLY:
+        tsval, tsecr = _TS.unpack_from(data, 4)
+        return (NOP, NOP, Timestamps(tsval, tsecr))
     out: list[Option] = []
     i, n = 0, len(data)
     while i < n:
@@ -167,7 +174,7 @@ def decode_options(data: bytes, offset: int = HEADER_LEN) -> tuple[Option, ...]:
             out.append(EndOfOptions())
             break
         if kind == 1:
-            out.append(NoOperation())
+            out.append(NOP)
             i += 1
             continue
         if i + 1 >= n:
@@ -212,6 +219,10 @@ def decode_options(data: bytes, offset: int = HEADER_LEN) -> tuple[Option, ...]:
 
 def encode_options(options: tuple[Option, ...]) -> bytes:
     """The option bytes, padded with zeros (EOL) to a multiple of four."""
+    if len(options) == 3 and options[0] is NOP and options[1] is NOP:
+        ts = options[2]
+        if type(ts) is Timestamps:
+            return _TS_ONLY + _TS.pack(ts.tsval, ts.tsecr)
     raw = b"".join(o.encode() for o in options)
     if len(raw) % 4:
         raw += bytes(4 - len(raw) % 4)
@@ -302,13 +313,14 @@ class Segment:
         )
 
 
+_PROTO = bytes((0, PROTOCOL))
+
+
 def checksum(data: bytes, src: bytes, dst: bytes) -> int:
     """The checksum of segment bytes ``data`` (checksum field zero) with the pseudo-header."""
-    pseudo = src + dst + bytes((0, PROTOCOL)) + len(data).to_bytes(2, "big")
-    return internet_checksum(pseudo + data)
+    return internet_checksum(src + dst + _PROTO + len(data).to_bytes(2, "big") + data)
 
 
 def checksum_ok(data: bytes, src: bytes, dst: bytes) -> bool:
     """True if the received segment ``data`` sums to all-ones with its pseudo-header."""
-    pseudo = src + dst + bytes((0, PROTOCOL)) + len(data).to_bytes(2, "big")
-    return ones_complement_sum(pseudo + data) == 0xFFFF
+    return ones_complement_sum(src + dst + _PROTO + len(data).to_bytes(2, "big") + data) == 0xFFFF

@@ -296,7 +296,7 @@ class TcpSocket:
 
     def _try_read(self, max_bytes: int, fut: Future[bytes]) -> bool:
         conn = self.conn
-        if conn.readable:
+        if len(conn._rbuf) > conn._rbuf_head:
             fut.set_result(conn.read(max_bytes, self.loop.now()))
             return True
         if conn.fin_received:
