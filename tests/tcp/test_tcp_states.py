@@ -229,3 +229,28 @@ def test_closed_connection_inputs_are_in_the_table() -> None:
                 continue
             assert TRANSITIONS[(state, inp)] is State.CLOSED
     assert RST
+
+
+def test_karn_no_rtt_sample_from_a_retransmission_without_timestamps() -> None:
+    p = Pair(config=TcpConfig(timestamps=False, delayed_ack=0))
+    a, _b = handshake(p)
+    srtt = a.rto.srtt
+    assert srtt == pytest.approx(0.02)  # the SYN was timed: two 10 ms hops
+    dropped: list[int] = []
+
+    def drop_first_data(c: Connection, seg: object) -> bool:
+        if c is a and getattr(seg, "payload", b"") and not dropped:
+            dropped.append(1)
+            return True
+        return False
+
+    p.drop = drop_first_data  # type: ignore[assignment]
+    t0 = p.now
+    a.write(b"x" * 1000, p.now)
+    p.run_until(lambda: a.snd_una == 1001)
+    assert p.now == pytest.approx(t0 + 1.0 + 0.02)  # RTO (1 s minimum) then one round trip
+    assert a.retransmissions == 1
+    assert a.rto.srtt == srtt and a.rto.backoff == 1  # Karn: the ambiguous ACK is not timed
+    a.write(b"y" * 1000, p.now)
+    p.run_until(lambda: a.snd_una == 2001)
+    assert a.rto.backoff == 0  # a fresh segment was timed: the backoff is cleared
