@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from itertools import pairwise
 
 import pytest
@@ -168,3 +169,72 @@ def test_listener_acks_to_listen_port_get_rst_and_close_refuses() -> None:
     lst.close()
     with pytest.raises(ConnectionRefusedError):
         net.loop.run_until_complete(client.connect((SERVER, 80)), timeout=5)  # type: ignore[attr-defined]
+
+
+@dataclass
+class _Quoted:
+    src: str
+    dst: str
+    payload: bytes
+
+
+@dataclass
+class _Report:
+    reporter: str
+    type: int
+    code: int
+    next_hop_mtu: int
+    quoted: _Quoted
+
+
+def test_icmp_fragmentation_needed_shrinks_segments_pmtud() -> None:
+    net, client, server = _net(latency=0.005)
+    lst = server.listen(80)  # type: ignore[attr-defined]
+    path_mtu = 1000
+    send = net.wire.send
+    sizes: list[int] = []
+
+    def narrow_path(src: str, dst: str, seg: bytes) -> None:
+        if len(seg) + 20 > path_mtu:  # a router with a 1000-byte next hop answers instead
+            q = _Quoted(src, dst, seg[:8])
+            net.loop.call_later(0.002, client.icmp_error, _Report("10.0.0.254", 3, 4, path_mtu, q))  # type: ignore[attr-defined]
+            return
+        sizes.append(len(seg))
+        send(src, dst, seg)
+
+    net.wire.send = narrow_path  # type: ignore[method-assign]
+    for st in (client, server):
+        st.send_ip = narrow_path  # type: ignore[attr-defined]
+    body = bytes(range(256)) * 400
+    got = bytearray()
+
+    async def srv() -> None:
+        s = await lst.accept()
+        while chunk := await s.recv():
+            got.extend(chunk)
+
+    async def cli() -> None:
+        s = await client.connect((SERVER, 80))  # type: ignore[attr-defined]
+        await s.send(body)
+        s.shutdown()
+
+    net.loop.create_task(srv())
+    net.loop.create_task(cli())
+    net.loop.run(until=30)
+    assert bytes(got) == body
+    assert max(sizes) <= path_mtu - 20
+
+
+def test_icmp_port_unreachable_while_connecting_and_forged_errors_ignored() -> None:
+    net, client, server = _net()
+    server.listen(80)  # type: ignore[attr-defined]
+    fut = client.connect((SERVER, 81))  # type: ignore[attr-defined]
+    (sock,) = client.sockets.values()  # type: ignore[attr-defined]
+    c = sock.conn
+    head = Segment(c.local[1], 81, c.iss, 0, 0x02, 0).encode()[:8]
+    forged = Segment(c.local[1], 81, (c.iss + 5000) % 2**32, 0, 0x02, 0).encode()[:8]
+    client.icmp_error(_Report(SERVER, 3, 3, 0, _Quoted(CLIENT, SERVER, forged)))  # type: ignore[attr-defined]
+    assert c.state is State.SYN_SENT  # the quoted sequence number is not ours: ignored
+    client.icmp_error(_Report(SERVER, 3, 3, 0, _Quoted(CLIENT, SERVER, head)))  # type: ignore[attr-defined]
+    with pytest.raises(ConnectionRefusedError, match="ICMP type 3 code 3"):
+        net.loop.run_until_complete(fut, timeout=5)

@@ -251,6 +251,7 @@ class Connection:
         "snd_wl2",
         "snd_wnd",
         "snd_wscale",
+        "soft_error",
         "state",
         "trace",
         "ts_ok",
@@ -340,6 +341,7 @@ class Connection:
         self._challenges = 0
 
         # Counters for reports.
+        self.soft_error: str | None = None
         self.retransmissions = 0
         self.bytes_sent = 0
         self.bytes_received = 0
@@ -458,6 +460,35 @@ class Connection:
             self._output(now)
         # Already closing or closed: nothing more to do (RFC: "connection closing").
 
+    def icmp_error(self, kind: str, seq: int, next_hop_mtu: int, now: float, detail: str) -> None:
+        """An ICMP error quoting one of our segments (RFC 1122 §4.2.3.9, RFC 5927).
+
+        ``kind`` is ``"frag-needed"`` (Path MTU Discovery, RFC 1191: shrink the segment size to
+        ``next_hop_mtu``), ``"unreachable"`` (port/protocol: a hard error, fatal only while
+        connecting, as RFC 5461 advises) or anything else (a soft error, remembered for the
+        timeout's message). The quoted sequence number must lie in [SND.UNA, SND.NXT]
+        (RFC 5927 §4.1), or the message is ignored as possibly forged.
+        """
+        self._now = now
+        if self.state is S.CLOSED:
+            return
+        off = unwrap(self.iss, seq, self.snd_una)
+        if not self.snd_una <= off <= self.snd_nxt:
+            return
+        if kind == "frag-needed" and next_hop_mtu >= 68:
+            smss = next_hop_mtu - 40 - (12 if self.ts_ok else 0)
+            if 0 < smss < self.smss:
+                self.smss = smss
+                self.cc.smss = smss
+                self.snd_nxt = self.snd_una  # resend what was too big, in smaller segments
+                if self.trace.active:
+                    self._emit("pmtu", {"mtu": next_hop_mtu, "smss": smss}, why=detail)
+        elif kind == "unreachable" and self.state is S.SYN_SENT:
+            self._fail("refused", detail)
+            self._move(Input.GIVE_UP, detail)
+        else:
+            self.soft_error = detail
+
     def abort(self, now: float, why: str = "the application aborted") -> None:
         """ABORT (RFC 9293 §3.10.5): send RST in synchronized states, forget everything."""
         self._now = now
@@ -520,7 +551,10 @@ class Connection:
             else (self.config.max_retries)
         )
         if self.retries > limit:
-            self._fail("timeout", f"no answer after {self.retries - 1} retransmissions")
+            detail = f"no answer after {self.retries - 1} retransmissions"
+            if self.soft_error:
+                detail += f" ({self.soft_error})"
+            self._fail("timeout", detail)
             self._move(Input.GIVE_UP, f"{self.retries - 1} retransmissions unanswered")
             return
         self.rto.back_off()

@@ -15,8 +15,10 @@ Applications use :meth:`TcpStack.connect` and :meth:`TcpStack.listen`, which ret
 
 from __future__ import annotations
 
+import struct
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from ..errors import DecodeError, LocalProtocolError
 from ..loop import Cancelled, EventLoop, Future, Timer
@@ -36,6 +38,26 @@ from .seq import MASK
 EPHEMERAL_LOW, EPHEMERAL_HIGH = 49152, 65535  # RFC 6335 §6 dynamic ports
 
 SendIp = Callable[[str, str, bytes], None]
+
+
+class QuotedPacket(Protocol):
+    """The part of an ICMP error's quoted IPv4 datagram TCP needs."""
+
+    src: str
+    dst: str
+    payload: bytes
+
+
+class IcmpReport(Protocol):
+    """An ICMP error about a datagram we sent, as the host's ICMP input hands it over."""
+
+    reporter: str
+    type: int
+    code: int
+    next_hop_mtu: int
+    quoted: QuotedPacket
+
+
 SourceFor = Callable[[str], str]
 
 
@@ -99,6 +121,26 @@ class TcpStack:
             listener._on_segment(src, dst, seg)
             return
         self._reset_closed_port(src, dst, seg)
+
+    def icmp_error(self, report: IcmpReport) -> None:
+        """An ICMP error quoting a TCP segment we sent (called by the host's ICMP input)."""
+        quoted = report.quoted
+        head = quoted.payload
+        if len(head) < 8:  # RFC 792: the quote holds at least 8 bytes of our header
+            return
+        sport, dport, seq = struct.unpack_from("!HHI", head)
+        sock = self.sockets.get((quoted.src, sport, quoted.dst, dport))
+        if sock is None:
+            return
+        if report.type == 3 and report.code == 4:
+            kind = "frag-needed"
+        elif report.type == 3 and report.code in (2, 3):
+            kind = "unreachable"
+        else:
+            kind = "soft"
+        detail = f"ICMP type {report.type} code {report.code} from {report.reporter}"
+        sock.conn.icmp_error(kind, seq, report.next_hop_mtu, self.loop.now(), detail)
+        sock._service()
 
     def _drop(self, reason: str, src: str, dst: str, why: str) -> None:
         self.trace.count(f"tcp.drop.{reason}")
