@@ -298,6 +298,9 @@ def _fmt_time(t: datetime) -> str:
 # --- RFC 6125 host names -----------------------------------------------------------------
 
 
+_LDH = "abcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
 def _normalize_host(host: str) -> str | None:
     """Lower-case A-label form without a trailing dot, or None if it is no DNS name."""
     host = host.strip().rstrip(".")
@@ -308,8 +311,8 @@ def _normalize_host(host: str) -> str | None:
     except UnicodeError:
         return None
     labels = ascii_host.lower().split(".")
-    if any(not label or len(label) > 63 for label in labels):
-        return None
+    if any(not label or len(label) > 63 or label.strip(_LDH) for label in labels):
+        return None  # only letters, digits, hyphen (and the common underscore) per label
     return ".".join(labels)
 
 
@@ -462,9 +465,11 @@ def verify_server_chain(
     for i, der in enumerate(chain):
         try:
             cert = x509.load_der_x509_certificate(der)
-            _ = list(cert.extensions)  # extensions decode lazily: force it here
-            _ = cert.public_key()
-        except (ValueError, UnsupportedAlgorithm) as exc:
+            # Parts decode lazily: force them here so no later step meets a parse error.
+            _ = (cert.version, cert.subject, cert.issuer, cert.serial_number)
+            _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.public_key())
+            _ = (list(cert.extensions), _der(cert))
+        except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
             record("parse", False, f"certificate #{i} does not parse: {exc}", BAD_CERTIFICATE)
             if i == 0:
                 return result([])
