@@ -389,7 +389,12 @@ class Pki:
 
     def unknown_ca(self) -> Pki:
         """Another PKI, same shape, that nobody trusts."""
-        return Pki.create(self.random.child("unknown-ca"), self.now, name="Unknown")
+        key_type: KeyType = (
+            "ecdsa" if isinstance(self.root.key, ec.EllipticCurvePrivateKey) else "rsa"
+        )
+        return Pki.create(
+            self.random.child("unknown-ca"), self.now, key_type=key_type, name="Unknown"
+        )
 
     def negative_matrix(self, host: str, *, key_type: KeyType = "rsa") -> list[NegativeCase]:
         """Every chain a client must refuse for ``host``, with the expected alert and check."""
