@@ -314,3 +314,10 @@ def test_trust_store_from_pem_files(tmp_path: Path, pki: Pki, ec_pki: Pki) -> No
         TrustStore.from_pem_files(tmp_path / "missing.pem")
     with pytest.raises(ConfigError):
         TrustStore().add(b"\x00")
+
+
+def test_overlong_certificate_lists_are_refused(pki: Pki) -> None:
+    leaf, inter = pki.issue_server([HOST]).chain_der()
+    assert check([leaf] + [inter] * 31, pki).ok
+    v = check([leaf] + [inter] * 32, pki)
+    assert v.alert == BAD_CERTIFICATE and "more than the 32 accepted" in str(v.reason)

@@ -108,7 +108,9 @@ def create(
     write("intermediate.pem", Credentials(the_pki.intermediate.chain[:1], server.key).cert_pem())
     write("server.pem", server.cert_pem())
     write("server.key", server.key_pem(), private=True)
-    cases = the_pki.negative_matrix(hosts[0], key_type=key_type) if negatives else []
+    cases = (
+        the_pki.negative_matrix(hosts[0], names=list(hosts), key_type=key_type) if negatives else []
+    )
     for case in cases:
         write(f"bad/{case.name}/server.pem", case.credentials.cert_pem())
         write(f"bad/{case.name}/server.key", case.credentials.key_pem(), private=True)

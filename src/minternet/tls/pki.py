@@ -303,13 +303,16 @@ class Pki:
         key_type: KeyType = "rsa",
         not_before: datetime | None = None,
         not_after: datetime | None = None,
+        key: CaKey | None = None,
     ) -> Credentials:
         """A server certificate for DNS names and/or IP addresses, issued by the intermediate.
 
         Valid from a day before ``now`` for 90 days unless told otherwise; the first name is
-        also the subject CN. The chain is [leaf, intermediate].
+        also the subject CN. The chain is [leaf, intermediate]. The key is the one this PKI
+        derives for these names and key type, unless ``key`` is given (a renewal, say).
         """
-        key = self._leaf_key(names, key_type)
+        if key is None:
+            key = self._leaf_key(names, key_type)
         nb, na = self._times(not_before, not_after)
         inter = self.intermediate.certificate
         cert = _sign(self._leaf_builder(names, key, inter, nb, na, "server"), self.intermediate.key)
@@ -396,36 +399,44 @@ class Pki:
             self.random.child("unknown-ca"), self.now, key_type=key_type, name="Unknown"
         )
 
-    def negative_matrix(self, host: str, *, key_type: KeyType = "rsa") -> list[NegativeCase]:
-        """Every chain a client must refuse for ``host``, with the expected alert and check."""
+    def negative_matrix(
+        self, host: str, *, names: list[str] | None = None, key_type: KeyType = "rsa"
+    ) -> list[NegativeCase]:
+        """Every chain a client must refuse for ``host``, with the expected alert and check.
+
+        The certificates carry ``names`` (default: just ``host``) and share one server key,
+        which keeps key generation (the slow part) to three new keys for the whole matrix.
+        """
+        names = names if names is not None else [host]
+        key = self._leaf_key(names, key_type)
         wrong = f"wrong-host.{host.partition('.')[2] or 'invalid'}"
         return [
             NegativeCase(
-                "expired", self.issue_expired([host], key_type=key_type), host,
+                "expired", self.issue_expired(names, key_type=key_type), host,
                 CERTIFICATE_EXPIRED, "validity",
             ),
             NegativeCase(
-                "not-yet-valid", self.issue_not_yet_valid([host], key_type=key_type), host,
+                "not-yet-valid", self.issue_not_yet_valid(names, key_type=key_type), host,
                 CERTIFICATE_EXPIRED, "validity",
             ),
             NegativeCase(
-                "wrong-host", self.issue_server([wrong], key_type=key_type), host,
+                "wrong-host", self.issue_server([wrong], key=key), host,
                 BAD_CERTIFICATE, "hostname",
             ),
             NegativeCase(
-                "unknown-ca", self.unknown_ca().issue_server([host], key_type=key_type), host,
+                "unknown-ca", self.unknown_ca().issue_server(names, key=key), host,
                 UNKNOWN_CA, "chain",
             ),
             NegativeCase(
-                "bad-signature", self.issue_bad_signature([host], key_type=key_type), host,
+                "bad-signature", self.issue_bad_signature(names, key_type=key_type), host,
                 BAD_CERTIFICATE, "signature",
             ),
             NegativeCase(
-                "non-ca-intermediate", self.issue_via_non_ca([host], key_type=key_type), host,
+                "non-ca-intermediate", self.issue_via_non_ca(names, key_type=key_type), host,
                 BAD_CERTIFICATE, "basicConstraints",
             ),
             NegativeCase(
-                "self-signed", self.issue_self_signed([host], key_type=key_type), host,
+                "self-signed", self.issue_self_signed(names, key_type=key_type), host,
                 UNKNOWN_CA, "chain",
             ),
         ]  # fmt: skip

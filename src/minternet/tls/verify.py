@@ -70,6 +70,10 @@ CERTIFICATE_EXPIRED = 45
 UNKNOWN_CA = 48
 
 MAX_PATH_LENGTH = 8  # certificates on a path, leaf and anchor included
+# A Certificate message may hold 16 MiB of certificates; real chains hold 2-5. Refusing long
+# lists bounds the work a server can make a client do (parsing, signature checks).
+MAX_CHAIN_CERTIFICATES = 32
+MAX_ISSUER_CANDIDATES = 8  # same-named issuers whose signature is tried at each step
 
 _HANDLED_CRITICAL = frozenset(
     {
@@ -258,7 +262,7 @@ def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 def _pick(candidates: list[x509.Certificate], child: x509.Certificate) -> x509.Certificate | None:
     if not candidates:
         return None
-    for c in candidates:
+    for c in candidates[:MAX_ISSUER_CANDIDATES]:
         if _verifies(child, c):
             return c
     return candidates[0]
@@ -460,6 +464,10 @@ def verify_server_chain(
     # 1. parse — RFC 5246 §7.2.2: bad_certificate, "a certificate was corrupt".
     if not chain:
         record("parse", False, "the server sent no certificate", BAD_CERTIFICATE)
+        return result([])
+    if len(chain) > MAX_CHAIN_CERTIFICATES:
+        detail = f"{len(chain)} certificates sent, more than the {MAX_CHAIN_CERTIFICATES} accepted"
+        record("parse", False, detail, BAD_CERTIFICATE)
         return result([])
     certs: list[x509.Certificate] = []
     for i, der in enumerate(chain):
