@@ -105,3 +105,17 @@ def test_wildcard_certificate_end_to_end() -> None:
     bad = verify_server_chain(creds.chain_der(), "example.com", SIM_EPOCH, p.trust_store())
     assert not bad.ok and bad.alert == 42 and bad.failed is not None
     assert bad.failed.name == "hostname"
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_label = st.text(alphabet="ab*-.\x00 Xé_1", max_size=12)
+
+
+@given(_label, _label)
+def test_host_matching_never_raises(pattern: str, host: str) -> None:
+    result = host_matches(pattern, host)
+    assert isinstance(result, bool)
+    if result and "*" not in pattern:
+        assert pattern.lower().rstrip(".") == host.lower().rstrip(".")
