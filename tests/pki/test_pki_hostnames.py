@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from minternet.randomness import SeededRandom
 from minternet.tls.pki import SIM_EPOCH, Pki
@@ -106,9 +108,6 @@ def test_wildcard_certificate_end_to_end() -> None:
     assert not bad.ok and bad.alert == 42 and bad.failed is not None
     assert bad.failed.name == "hostname"
 
-
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _label = st.text(alphabet="ab*-.\x00 Xé_1", max_size=12)
 

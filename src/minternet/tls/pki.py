@@ -233,7 +233,7 @@ class Pki:
             ),
             root_key,
         )
-        intermediate = Credentials([inter_cert, root_cert], inter_key)
+        intermediate = Credentials([inter_cert], inter_key)
         return cls(root, intermediate, now, random, name)
 
     # --- issuing ---------------------------------------------------------------------------
