@@ -18,6 +18,9 @@ TABLE = [
     ("www.example.com", "www.example.com.", True),  # trailing dot is the same name
     ("www.example.com.", "www.example.com", True),
     ("www.example.com", "example.com", False),
+    ("www.example.com", "www.example.com..", False),
+    ("www.example.com", " www.example.com", False),
+    (" www.example.com", "www.example.com", False),
     ("example.com", "www.example.com", False),
     ("www.example.com", "www.example.co", False),
     ("www.example.com", "wwwXexample.com", False),
@@ -117,4 +120,4 @@ def test_host_matching_never_raises(pattern: str, host: str) -> None:
     result = host_matches(pattern, host)
     assert isinstance(result, bool)
     if result and "*" not in pattern:
-        assert pattern.lower().rstrip(".") == host.lower().rstrip(".")
+        assert pattern.lower().removesuffix(".") == host.lower().removesuffix(".")

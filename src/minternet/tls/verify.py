@@ -307,7 +307,7 @@ _LDH = "abcdefghijklmnopqrstuvwxyz0123456789-_"
 
 def _normalize_host(host: str) -> str | None:
     """Lower-case A-label form without a trailing dot, or None if it is no DNS name."""
-    host = host.strip().rstrip(".")
+    host = host.removesuffix(".")
     if not host or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in host):
         return None
     try:
@@ -329,7 +329,7 @@ def host_matches(pattern: str, host: str) -> bool:
     (``w*.example.com``) and wildcards elsewhere match nothing.
     """
     h = _normalize_host(host)
-    p = pattern.strip().lower().rstrip(".")
+    p = pattern.lower().removesuffix(".")
     if h is None or not p or not p.isascii():
         return False
     if "*" not in p:
