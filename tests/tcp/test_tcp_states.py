@@ -254,3 +254,14 @@ def test_karn_no_rtt_sample_from_a_retransmission_without_timestamps() -> None:
     a.write(b"y" * 1000, p.now)
     p.run_until(lambda: a.snd_una == 2001)
     assert a.rto.backoff == 0  # a fresh segment was timed: the backoff is cleared
+
+
+def test_lost_syn_means_one_segment_window_and_three_second_rto() -> None:
+    p = Pair(config=TcpConfig(timestamps=False))
+    p.b = p.make(B, A, active=False, label="b")
+    p.a = p.make(A, B, active=True, label="a")
+    p.drop = lambda c, s: c is p.a and p.now < 0.5  # the first SYN is lost
+    p.run_until(lambda: p.a.state is State.ESTABLISHED)  # type: ignore[union-attr]
+    assert p.a.retransmissions == 1 and p.now == pytest.approx(1.02)
+    assert p.a.cc.cwnd == p.a.smss  # RFC 5681 §3.1
+    assert p.a.rto.srtt is None and p.a.rto.rto == 3.0  # RFC 6298 §5.7 (Karn: no sample)

@@ -76,6 +76,10 @@ class State(Enum):
     LAST_ACK = "LAST-ACK"
     TIME_WAIT = "TIME-WAIT"
 
+    # Identity hashing in C: state sets are tested on every segment, and Enum's own
+    # __hash__ is Python code.
+    __hash__ = object.__hash__
+
     def __str__(self) -> str:
         return self.value
 
@@ -1062,6 +1066,13 @@ class Connection:
         return (self.irs + self.rcv_nxt) & MASK
 
     def _after_established(self, now: float) -> None:
+        if self.retransmissions:
+            # Our SYN (or SYN,ACK) was lost: RFC 5681 §3.1 starts with a one-segment window,
+            # and RFC 6298 §5.7 restarts an unmeasured RTO at 3 s rather than the backoff.
+            self.cc.cwnd = self.smss
+            if self.rto.srtt is None:
+                self.rto.initial = 3.0
+            self.rto.backoff = 0
         if self._close_after_sync:
             self._close_after_sync = False
             self.shutdown(now)
