@@ -8,7 +8,8 @@
 
 Latencies are realistic orders of magnitude: tens of microseconds on a LAN, a few
 milliseconds on the access line and across the backbone. No NAT on the home router (yet):
-the laptop's 192.168.1.10 is routed as if it were public.
+the laptop's 192.168.1.10 is routed as if it were public. World-wide faults (``--loss`` …)
+apply to the access line between home-router and isp-router, in both directions.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ DEFAULT_WORLD: dict[str, Any] = {
          "latency_ms": 0.05, "bandwidth_mbps": 1000},
         {"a": "home-router", "a_ip": "192.168.1.1/24", "b": "home-switch",
          "latency_ms": 0.05, "bandwidth_mbps": 1000},
-        # The access line to the ISP.
+        # The access line to the ISP: where the command line's --loss etc. apply.
         {"a": "home-router", "a_ip": "100.64.0.2/30", "b": "isp-router", "b_ip": "100.64.0.1/30",
-         "latency_ms": 4, "bandwidth_mbps": 100},
+         "latency_ms": 4, "bandwidth_mbps": 100, "impaired": True},
         # The ISP's server subnet with its recursive resolver.
         {"a": "isp-router", "a_ip": "198.51.100.1/24", "b": "isp-switch",
          "latency_ms": 0.05, "bandwidth_mbps": 1000},

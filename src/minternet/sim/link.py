@@ -77,6 +77,7 @@ class Link:
         self.queue_frames = queue_frames
         self.faults = faults or Faults()
         self._dirs = {id(a): _Direction(b), id(b): _Direction(a)}
+        self.impaired = False
         self.frames_sent = 0
         self.frames_dropped = 0
 

@@ -10,14 +10,20 @@ The description is a dict (or the same thing in a TOML file, :meth:`World.from_t
     a_ip = "192.168.1.10/24"           # an address for a host/router end
     b = "home-switch"                  # b_ip likewise; switch ends have none
     latency_ms = 0.05                  # optional: bandwidth_mbps, mtu, queue, loss,
-                                       # reorder, duplicate, corrupt, a_iface, b_iface
+                                       # reorder, duplicate, corrupt, a_iface, b_iface,
+                                       # impaired
 
 Interfaces are named ``eth0, eth1 …`` in link order, MACs are locally administered and
 numbered in order. Routes are computed from the topology: every host gets its connected
 networks and a default route via a router on its network (or its ``gateway``); every router
 gets a route to every network of the world along a shortest path in router hops (ties
 broken by name, so it is deterministic); ``routes = [{to = "…/n", via = "…"}]`` adds static
-routes. One :class:`~minternet.randomness.SeededRandom` feeds everything: node ``N`` draws
+routes.
+
+World-wide faults (the command line's ``--loss`` and friends) apply to the links marked
+``impaired = true`` — in the built-in world the home access line, in both directions, like
+``tc netem`` on both of its ends — or to every link if none is marked. Per-link values in the
+description apply on top. One :class:`~minternet.randomness.SeededRandom` feeds everything: node ``N`` draws
 from ``random.child(N)``, link ``L`` from ``random.child("link:" + L)``.
 """
 
@@ -29,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..ip.address import is_ip, network_of, parse_interface, parse_prefix
+from ..ip.address import is_ip, parse_interface, parse_prefix
 from ..ip.routing import Route
 from ..link.ethernet import local_mac
 from ..link.switch import LearningSwitch, SwitchPort
@@ -46,7 +52,7 @@ from .link import Link
 _NODE_KEYS = {"kind", "hostname", "gateway", "routes"}
 _LINK_KEYS = {
     "a", "b", "a_ip", "b_ip", "a_iface", "b_iface", "latency_ms", "bandwidth_mbps", "mtu",
-    "queue", "loss", "reorder", "duplicate", "corrupt",
+    "queue", "loss", "reorder", "duplicate", "corrupt", "impaired",
 }  # fmt: skip
 
 
@@ -112,8 +118,11 @@ class World:
             raise ConfigError("the world needs a [[links]] list")
         for name, spec in nodes.items():
             self._add_node(str(name), spec)
+        if not all(isinstance(spec, dict) for spec in links):
+            raise ConfigError("every [[links]] entry must be a table")
+        any_impaired = any(spec.get("impaired") for spec in links)
         for i, spec in enumerate(links):
-            self._add_link(i, spec)
+            self._add_link(i, spec, impaired=bool(spec.get("impaired")) or not any_impaired)
         self._check_subnets()
         self._compute_routes(nodes)
 
@@ -171,7 +180,7 @@ class World:
         mtu = spec.get("mtu", 1500)
         return node.add_interface(str(iface_name), local_mac(self._mac_index), addr, plen, mtu)
 
-    def _add_link(self, i: int, spec: Any) -> None:
+    def _add_link(self, i: int, spec: Any, *, impaired: bool) -> None:
         label = f"link #{i + 1}"
         if not isinstance(spec, dict):
             raise ConfigError(f"{label}: expected a table")
@@ -197,7 +206,7 @@ class World:
         b = self._end(spec, "b", label)
         if a is b:
             raise ConfigError(f"{label}: a link needs two different ends")
-        w = self.faults
+        w = self.faults if impaired else Faults()
         faults = Faults(
             w.loss or own.loss,
             w.reorder or own.reorder,
@@ -209,6 +218,7 @@ class World:
         link = Link(name, self.loop, self.random.child(f"link:{name}"), self.trace, a, b,
                     latency=latency, bandwidth=bandwidth, mtu=mtu, queue_frames=queue,
                     faults=faults)  # fmt: skip
+        link.impaired = impaired and self.faults.any
         a.link = link
         b.link = link
         self.links.append(link)
@@ -371,6 +381,10 @@ class World:
         """Every capturable interface, ``node/iface``, in world order (pcapng IDBs)."""
         return [i.full_name for n in self.hosts_and_routers for i in n.interfaces.values()]
 
+    @property
+    def impaired_links(self) -> list[Link]:
+        return [link for link in self.links if link.faults.any]
+
     def run(self, until: float | None = None) -> None:
         self.loop.run(until=until)
 
@@ -408,6 +422,11 @@ class World:
                     "latency_ms": link.latency * 1000,
                     "bandwidth_mbps": link.bandwidth / 1e6,
                     "mtu": link.mtu,
+                    "faults": {
+                        k: getattr(link.faults, k)
+                        for k in ("loss", "reorder", "duplicate", "corrupt", "latency")
+                        if getattr(link.faults, k)
+                    },
                 }
             )
         return out
@@ -419,4 +438,14 @@ def _domain_key(end: Interface | SwitchPort | Any) -> str:
     return str(end.full_name)
 
 
-__all__ = ["World", "network_of"]
+def load_world(
+    path: str | Path | None, *, seed: int = 1, faults: Faults | None = None,
+    trace: TraceBus | None = None,
+) -> World:  # fmt: skip
+    """The world of a TOML file, or the built-in one if ``path`` is None."""
+    if path is None:
+        return World.default(seed=seed, faults=faults, trace=trace)
+    return World.from_toml(path, seed=seed, faults=faults, trace=trace)
+
+
+__all__ = ["World", "load_world"]

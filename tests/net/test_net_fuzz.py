@@ -1,0 +1,86 @@
+"""Decoders fed random and mutated bytes raise nothing but DecodeError."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minternet.errors import DecodeError
+from minternet.ip.icmp import IcmpMessage
+from minternet.ip.ipv4 import IPv4Packet, Reassembler
+from minternet.link.arp import ArpPacket
+from minternet.link.ethernet import EthernetFrame
+from minternet.trace.narrate import describe_frame
+from minternet.udp.datagram import UdpDatagram
+
+SAMPLES: dict[str, tuple[Callable[[bytes], object], bytes]] = {
+    "ethernet": (EthernetFrame.decode, EthernetFrame("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:01",
+                                                     0x0806, bytes(28)).encode()),
+    "arp": (ArpPacket.decode, ArpPacket.request("02:00:00:00:00:01", "10.0.0.1", "10.0.0.2").encode()),
+    "ipv4": (IPv4Packet.decode, IPv4Packet("10.0.0.1", "10.0.0.2", 1, b"abcdefgh",
+                                           options=b"\x01\x01\x01\x00").encode()),
+    "icmp": (IcmpMessage.decode, IcmpMessage.echo_request(1, 2, b"data").encode()),
+    "udp": (lambda b: UdpDatagram.decode(b, "10.0.0.1", "10.0.0.2"),
+            UdpDatagram(1, 2, b"hello").encode("10.0.0.1", "10.0.0.2")),
+    "quoted": (lambda b: IPv4Packet.decode(b, verify_checksum=False, allow_truncated=True),
+               IPv4Packet("10.0.0.1", "10.0.0.2", 17, bytes(30)).encode()[:28]),
+}  # fmt: skip
+
+
+def _mutations() -> st.SearchStrategy[tuple[str, bytes]]:
+    def mutate(name: str, data: st.DataObject) -> tuple[str, bytes]:
+        raw = bytearray(SAMPLES[name][1])
+        for _ in range(data.draw(st.integers(1, 4))):
+            op = data.draw(st.sampled_from(["flip", "cut", "insert", "set"]))
+            if op == "flip" and raw:
+                i = data.draw(st.integers(0, len(raw) - 1))
+                raw[i] ^= 1 << data.draw(st.integers(0, 7))
+            elif op == "cut":
+                raw = raw[: data.draw(st.integers(0, len(raw)))]
+            elif op == "insert":
+                raw[data.draw(st.integers(0, len(raw))) : 0] = data.draw(st.binary(max_size=8))
+            elif raw:
+                raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+        return name, bytes(raw)
+
+    return st.tuples(st.sampled_from(sorted(SAMPLES)), st.data()).map(lambda t: mutate(*t))
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+@settings(max_examples=150, deadline=None)
+@given(junk=st.binary(max_size=120))
+def test_random_bytes_raise_only_decode_error(name: str, junk: bytes) -> None:
+    try:
+        SAMPLES[name][0](junk)
+    except DecodeError:
+        pass
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.data())
+def test_mutated_bytes_raise_only_decode_error(data: st.DataObject) -> None:
+    name, raw = data.draw(_mutations())
+    try:
+        SAMPLES[name][0](raw)
+    except DecodeError:
+        pass
+    describe_frame(raw)  # the narrator never raises either
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 8191), st.booleans(), st.binary(max_size=64)),
+                max_size=12))  # fmt: skip
+def test_reassembler_with_hostile_fragments(frags: list[tuple[int, bool, bytes]]) -> None:
+    r = Reassembler(max_datagrams=4)
+    for off, mf, payload in frags:
+        p = IPv4Packet("10.0.0.1", "10.0.0.2", 17, payload, identification=1,
+                       more_fragments=mf, fragment_offset=off * 8)  # fmt: skip
+        try:
+            out = r.add(p, 0.0)
+        except DecodeError:
+            continue
+        if out is not None:
+            assert not out.is_fragment
