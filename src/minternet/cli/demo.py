@@ -9,6 +9,7 @@ from rich.rule import Rule
 from ..apps.ping import ping as run_ping
 from ..apps.traceroute import traceroute as run_traceroute
 from .app import app
+from .world import console
 from .options import seed_option
 from ._sim import Session
 from ..sim.faults import Faults
@@ -19,7 +20,7 @@ from .world import show_world
 @seed_option
 def demo(seed: int) -> None:
     """A tour: the world, then a traceroute and a ping from the laptop to www.example.com."""
-    con = Console(highlight=False)
+    con = console()
     s = Session(None, seed, Faults(), None)
     con.print(Rule("The world"))
     show_world(con, s.world.describe())

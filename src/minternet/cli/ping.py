@@ -12,6 +12,7 @@ from ..apps.ping import ping as run_ping
 from ..apps.traceroute import traceroute as run_traceroute
 from ..errors import ConfigError
 from .app import app
+from .world import console
 from .options import fault_options, faults_from, json_option, pcap_option, seed_option, world_option
 from ._sim import Session
 
@@ -72,7 +73,7 @@ def ping(
             out["expected_loss"] = 1 - (1 - loss) ** 2
         click.echo(json.dumps(out, indent=2))
         return
-    con = Console(highlight=False)
+    con = console()
     name = s.name_of(dst)
     label = f"{dst} ({name})" if name and name != dst else dst
     con.print(
@@ -170,7 +171,7 @@ def traceroute(
         out["seed"] = seed
         click.echo(json.dumps(out, indent=2))
         return
-    con = Console(highlight=False)
+    con = console()
     label = f"{dst} ({names.get(dst) or s.name_of(dst)})" if s.name_of(dst) else dst
     con.print(f"[bold]traceroute to {label}[/] from {host.name}, {max_hops} hops max")
     for hop in result.hops:

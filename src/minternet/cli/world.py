@@ -14,6 +14,14 @@ from .app import app
 from .options import json_option, seed_option, world_option
 
 
+def console() -> Console:
+    """A rich console; wide enough for the tables when output is not a terminal."""
+    con = Console(highlight=False)
+    if not con.is_terminal:
+        con = Console(highlight=False, width=max(con.width, 140))
+    return con
+
+
 @app.command()
 @seed_option
 @json_option
@@ -25,7 +33,7 @@ def world(seed: int, as_json: bool, world_file: Path | None) -> None:
     if as_json:
         click.echo(json.dumps(desc, indent=2))
         return
-    show_world(Console(highlight=False), desc)
+    show_world(console(), desc)
 
 
 def show_world(con: Console, desc: dict[str, object]) -> None:
