@@ -33,14 +33,20 @@ def chain(mtu_middle: int = 1500, faults: Faults | None = None, seed: int = 1) -
             },
             "links": [
                 {"a": "h1", "a_ip": "10.1.0.10/24", "b": "r1", "b_ip": "10.1.0.1/24"},
-                {"a": "r1", "a_ip": "10.2.0.1/30", "b": "r2", "b_ip": "10.2.0.2/30",
-                 "mtu": mtu_middle, "latency_ms": 5},
+                {
+                    "a": "r1",
+                    "a_ip": "10.2.0.1/30",
+                    "b": "r2",
+                    "b_ip": "10.2.0.2/30",
+                    "mtu": mtu_middle,
+                    "latency_ms": 5,
+                },
                 {"a": "r2", "a_ip": "10.3.0.1/24", "b": "h2", "b_ip": "10.3.0.10/24"},
             ],
         },
         faults=faults,
         seed=seed,
-    )  # fmt: skip
+    )
 
 
 def run(world: World, coro: Coroutine[Any, Any, T], timeout: float = 600.0) -> T:

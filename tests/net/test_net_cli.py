@@ -27,9 +27,15 @@ def test_traceroute_lists_every_router_and_ends_at_the_server(run_cli: CliRunner
     lines = [line for line in out.splitlines() if line[:2].strip().isdigit()]
     assert len(lines) == 5
     for n, (name, addr) in enumerate(
-        [("home-router", "192.168.1.1"), ("isp-router", "100.64.0.1"), ("transit", "192.0.2.2"),
-         ("dc-router", "192.0.2.6"), ("www.example.com", "93.184.216.34")], start=1,
-    ):  # fmt: skip
+        [
+            ("home-router", "192.168.1.1"),
+            ("isp-router", "100.64.0.1"),
+            ("transit", "192.0.2.2"),
+            ("dc-router", "192.0.2.6"),
+            ("www.example.com", "93.184.216.34"),
+        ],
+        start=1,
+    ):
         assert lines[n - 1].split()[0] == str(n)
         assert name in lines[n - 1] and f"({addr})" in lines[n - 1] and "ms" in lines[n - 1]
     data = json.loads(run_cli("traceroute", "www.example.com", "--json").stdout)
@@ -44,7 +50,9 @@ def test_ping_shows_reply_ttl(run_cli: CliRunner) -> None:
 
 def test_ping_loss_is_reported_and_near_expectation(run_cli: CliRunner) -> None:
     out = json.loads(
-        run_cli("ping", "93.184.216.34", "-c", "400", "-i", "0.01", "--loss", "0.3", "--json").stdout
+        run_cli(
+            "ping", "93.184.216.34", "-c", "400", "-i", "0.01", "--loss", "0.3", "--json"
+        ).stdout
     )
     # --loss applies to each direction of the access line: a round trip crosses it twice.
     assert abs(out["expected_loss"] - 0.51) < 1e-9

@@ -21,8 +21,9 @@ from minternet.udp.datagram import UdpDatagram
 # An ARP request as captured on a cable-modem network (Wireshark's arp-storm sample).
 ARP_REQUEST_FRAME = bytes.fromhex(
     "ffffffffffff00070daff4540806"
-    "000108000604000100070daff45418a6ac01000000000000" "18a6ad9f" + "00" * 18
-)  # fmt: skip
+    "000108000604000100070daff45418a6ac01000000000000"
+    "18a6ad9f" + "00" * 18
+)
 # The header of the Wikipedia "IPv4 header checksum" example (checksum 0xb861).
 IPV4_HEADER = bytes.fromhex("45000073000040004011b861c0a80001c0a800c7")
 # A Windows ping: id 1, seq 1, "abcdefghijklmnopqrstuvwabcdefghi" -> checksum 0x4d5a.
@@ -136,8 +137,9 @@ def test_mac_helpers() -> None:
 
 def test_fragment_and_reassemble_with_copied_options() -> None:
     opts = b"\x94\x04\x00\x00" + b"\x07\x07\x04" + bytes(4) + b"\x00"  # copied RA, uncopied RR
-    p = IPv4Packet("10.0.0.1", "10.0.0.2", 17, bytes(range(256)) * 12, identification=7,
-                   options=opts)  # fmt: skip
+    p = IPv4Packet(
+        "10.0.0.1", "10.0.0.2", 17, bytes(range(256)) * 12, identification=7, options=opts
+    )
     frags = fragment(p, 576)
     assert len(frags) > 1
     assert all(f.total_length <= 576 for f in frags)
@@ -179,14 +181,31 @@ def test_arp_round_trip(op: int, sm: str, si: str, tm: str, ti: str) -> None:
 
 
 @given(
-    ips, ips, st.integers(0, 255), st.binary(max_size=2000), st.integers(0, 255),
-    st.integers(0, 0xFFFF), st.booleans(), st.booleans(), st.integers(0, 1000),
-    st.integers(0, 255), st.integers(0, 10).map(lambda n: b"\x01" * (4 * n)),
-)  # fmt: skip
+    ips,
+    ips,
+    st.integers(0, 255),
+    st.binary(max_size=2000),
+    st.integers(0, 255),
+    st.integers(0, 0xFFFF),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 1000),
+    st.integers(0, 255),
+    st.integers(0, 10).map(lambda n: b"\x01" * (4 * n)),
+)
 def test_ipv4_round_trip(
-    src: str, dst: str, proto: int, payload: bytes, ttl: int, ident: int, df: bool, mf: bool,
-    off: int, tos: int, options: bytes,
-) -> None:  # fmt: skip
+    src: str,
+    dst: str,
+    proto: int,
+    payload: bytes,
+    ttl: int,
+    ident: int,
+    df: bool,
+    mf: bool,
+    off: int,
+    tos: int,
+    options: bytes,
+) -> None:
     p = IPv4Packet(src, dst, proto, payload, ttl, ident, df, mf, off * 8, tos, options)
     assert IPv4Packet.decode(p.encode()) == p
 
@@ -207,7 +226,9 @@ def test_udp_round_trip(src: str, dst: str, sp: int, dp: int, payload: bytes) ->
 def test_fragment_reassemble_property(payload: bytes, mtu: int) -> None:
     p = IPv4Packet("10.0.0.1", "10.0.0.2", 6, payload, identification=1)
     frags = fragment(p, mtu)
-    assert all(f.total_length <= max(mtu, p.total_length if len(frags) == 1 else mtu) for f in frags)
+    assert all(
+        f.total_length <= max(mtu, p.total_length if len(frags) == 1 else mtu) for f in frags
+    )
     r = Reassembler()
     outs = [r.add(f, 0.0) for f in frags]
     assert outs[-1] == p

@@ -19,8 +19,16 @@ ips = st.tuples(*[st.integers(1, 254)] * 4).map(lambda t: ".".join(map(str, t)))
 
 
 @settings(max_examples=60, deadline=None)
-@given(ips, ips, st.integers(1, 255), st.integers(0, 0xFFFF), st.booleans(),
-       st.integers(0, 65535), st.integers(0, 65535), st.binary(max_size=300))  # fmt: skip
+@given(
+    ips,
+    ips,
+    st.integers(1, 255),
+    st.integers(0, 0xFFFF),
+    st.booleans(),
+    st.integers(0, 65535),
+    st.integers(0, 65535),
+    st.binary(max_size=300),
+)
 def test_scapy_reads_our_udp_in_ipv4_in_ethernet(
     src: str, dst: str, ttl: int, ident: int, df: bool, sp: int, dp: int, payload: bytes
 ) -> None:
@@ -43,8 +51,14 @@ def test_scapy_reads_our_udp_in_ipv4_in_ethernet(
 
 
 @settings(max_examples=60, deadline=None)
-@given(ips, ips, st.integers(1, 255), st.integers(0, 65535), st.integers(0, 65535),
-       st.binary(max_size=300))  # fmt: skip
+@given(
+    ips,
+    ips,
+    st.integers(1, 255),
+    st.integers(0, 65535),
+    st.integers(0, 65535),
+    st.binary(max_size=300),
+)
 def test_we_read_scapy_udp(src: str, dst: str, ttl: int, sp: int, dp: int, payload: bytes) -> None:
     raw = bytes(
         Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
@@ -56,16 +70,33 @@ def test_we_read_scapy_udp(src: str, dst: str, ttl: int, sp: int, dp: int, paylo
     ip = IPv4Packet.decode(f.payload)
     d = UdpDatagram.decode(ip.payload, ip.src, ip.dst)
     assert (ip.src, ip.dst, ip.ttl, d.src_port, d.dst_port, d.payload) == (
-        src, dst, ttl, sp, dp, payload)  # fmt: skip
+        src,
+        dst,
+        ttl,
+        sp,
+        dp,
+        payload,
+    )
     assert ip.encode() == f.payload[: ip.total_length]  # we rebuild scapy's bytes exactly
 
 
 def test_icmp_both_ways_with_scapy() -> None:
-    ours = IPv4Packet("10.0.0.1", "10.0.0.2", 1, IcmpMessage.echo_request(0x1234, 7, b"ping!").encode())
+    ours = IPv4Packet(
+        "10.0.0.1", "10.0.0.2", 1, IcmpMessage.echo_request(0x1234, 7, b"ping!").encode()
+    )
     s = IP(ours.encode())
-    assert (s[ICMP].type, s[ICMP].id, s[ICMP].seq, bytes(s[ICMP].payload)) == (8, 0x1234, 7, b"ping!")
-    theirs = bytes(IP(src="1.1.1.1", dst="2.2.2.2") / ICMP(type=11, code=0) / IP(
-        src="2.2.2.2", dst="9.9.9.9", ttl=1) / UDP(sport=33434, dport=33435))  # fmt: skip
+    assert (s[ICMP].type, s[ICMP].id, s[ICMP].seq, bytes(s[ICMP].payload)) == (
+        8,
+        0x1234,
+        7,
+        b"ping!",
+    )
+    theirs = bytes(
+        IP(src="1.1.1.1", dst="2.2.2.2")
+        / ICMP(type=11, code=0)
+        / IP(src="2.2.2.2", dst="9.9.9.9", ttl=1)
+        / UDP(sport=33434, dport=33435)
+    )
     ip = IPv4Packet.decode(theirs)
     m = IcmpMessage.decode(ip.payload)
     q = m.quoted()
@@ -78,12 +109,28 @@ def test_icmp_both_ways_with_scapy() -> None:
 def test_arp_both_ways_with_scapy() -> None:
     ours = ArpPacket.request("02:00:00:00:00:01", "192.168.1.10", "192.168.1.1")
     s = ARP(ours.encode())
-    assert (s.op, s.hwsrc, s.psrc, s.pdst) == (1, "02:00:00:00:00:01", "192.168.1.10", "192.168.1.1")
-    theirs = bytes(ARP(op=2, hwsrc="02:aa:bb:cc:dd:ee", psrc="10.1.2.3", hwdst="02:00:00:00:00:01",
-                       pdst="10.1.2.4"))  # fmt: skip
+    assert (s.op, s.hwsrc, s.psrc, s.pdst) == (
+        1,
+        "02:00:00:00:00:01",
+        "192.168.1.10",
+        "192.168.1.1",
+    )
+    theirs = bytes(
+        ARP(
+            op=2,
+            hwsrc="02:aa:bb:cc:dd:ee",
+            psrc="10.1.2.3",
+            hwdst="02:00:00:00:00:01",
+            pdst="10.1.2.4",
+        )
+    )
     a = ArpPacket.decode(theirs)
-    assert (a.op, a.sender_mac, a.sender_ip, a.target_ip) == (2, "02:aa:bb:cc:dd:ee", "10.1.2.3",
-                                                              "10.1.2.4")  # fmt: skip
+    assert (a.op, a.sender_mac, a.sender_ip, a.target_ip) == (
+        2,
+        "02:aa:bb:cc:dd:ee",
+        "10.1.2.3",
+        "10.1.2.4",
+    )
     assert a.encode() == theirs
 
 
@@ -93,7 +140,11 @@ def test_dpkt_reads_ours_and_we_read_dpkt() -> None:
     frame = EthernetFrame("02:00:00:00:00:02", "02:00:00:00:00:01", 0x0800, ip.encode()).encode()
     e = dpkt.ethernet.Ethernet(frame)
     assert isinstance(e.data, dpkt.ip.IP)
-    assert e.data.ttl == 61 and e.data.id == 99 and e.data.sum == IPv4Packet.decode(ip.encode()).checksum
+    assert (
+        e.data.ttl == 61
+        and e.data.id == 99
+        and e.data.sum == IPv4Packet.decode(ip.encode()).checksum
+    )
     assert e.data.data.sport == 5353 and e.data.data.data == b"\x12\x34query"
     # dpkt builds (and checksums) a packet; we decode it, verifying both checksums.
     d_udp = dpkt.udp.UDP(sport=1000, dport=2000, data=b"hello dpkt")
@@ -111,8 +162,13 @@ def test_dpkt_reads_ours_and_we_read_dpkt() -> None:
 
 
 def test_fragments_both_ways_with_scapy() -> None:
-    big = IPv4Packet("10.0.0.1", "10.0.0.2", 17, UdpDatagram(1, 2, bytes(range(256)) * 16).encode(
-        "10.0.0.1", "10.0.0.2"), identification=4242)  # fmt: skip
+    big = IPv4Packet(
+        "10.0.0.1",
+        "10.0.0.2",
+        17,
+        UdpDatagram(1, 2, bytes(range(256)) * 16).encode("10.0.0.1", "10.0.0.2"),
+        identification=4242,
+    )
     ours = [IP(f.encode()) for f in fragment(big, 1000)]
     whole = defragment(ours)
     assert len(whole) == 1 and bytes(whole[0][UDP].payload) == bytes(range(256)) * 16

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from netutil import chain, run, two_hosts
 
 from minternet.apps.ping import ping
 from minternet.errors import LocalProtocolError
@@ -13,7 +14,6 @@ from minternet.link.ethernet import EthernetFrame
 from minternet.loop import LoopTimeout
 from minternet.node.host import IcmpErrorReport
 from minternet.trace.bus import EventLog
-from netutil import chain, run, two_hosts
 
 
 def _frame_to(w, node: str, ip: IPv4Packet | bytes) -> bytes:  # type: ignore[no-untyped-def]
@@ -140,7 +140,13 @@ def test_register_protocol_and_protocol_unreachable() -> None:
     w.run(until=2)
     assert len(got) == 1
     p = got[0]
-    assert (p.src, p.dst, p.ttl, p.protocol, p.payload) == ("10.1.0.10", "10.3.0.10", 7, 253, b"hello")
+    assert (p.src, p.dst, p.ttl, p.protocol, p.payload) == (
+        "10.1.0.10",
+        "10.3.0.10",
+        7,
+        253,
+        b"hello",
+    )
     reports: list[IcmpErrorReport] = []
 
     class Proto:
@@ -199,5 +205,7 @@ def test_host_contract() -> None:
     r1 = w.node("r1")
     assert r1.source_address_for("10.3.0.10") == "10.2.0.1"
     # A host does not forward: a packet for someone else is dropped and counted.
-    h1.interfaces["eth0"].deliver(_frame_to(w, "h1", IPv4Packet("10.9.9.9", "10.8.8.8", 17, b"")), None)
+    h1.interfaces["eth0"].deliver(
+        _frame_to(w, "h1", IPv4Packet("10.9.9.9", "10.8.8.8", 17, b"")), None
+    )
     assert h1.drops == {"not-for-us": 1}

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from netutil import run
 
 from minternet.apps.ping import ping
 from minternet.sim.faults import Faults
 from minternet.sim.world import World
+from minternet.trace.bus import FrameRecord
 from minternet.trace.pcapng import PcapngWriter
-from netutil import run
 
 tshark = shutil.which("tshark")
 needs_tshark = pytest.mark.skipif(tshark is None, reason="tshark is not installed")
@@ -30,9 +32,12 @@ def capture(seed: int = 1, faults: Faults | None = None, count: int = 3) -> tupl
 
 def _tshark(path: Path, *args: str) -> list[list[str]]:
     out = subprocess.run(
-        [str(tshark), "-r", str(path), *args], capture_output=True, text=True, check=True,
+        [str(tshark), "-r", str(path), *args],
+        capture_output=True,
+        text=True,
+        check=True,
         timeout=60,
-    )  # fmt: skip
+    )
     return [line.split("\t") for line in out.stdout.splitlines() if line]
 
 
@@ -41,14 +46,36 @@ def test_tshark_reads_every_frame_with_no_malformed_packets(tmp_path: Path) -> N
     _, data = capture(faults=Faults(loss=0.05, reorder=0.1, duplicate=0.05), count=10)
     p = tmp_path / "ping.pcapng"
     p.write_bytes(data)
-    rows = _tshark(p, "-T", "fields", "-e", "frame.number", "-e", "frame.interface_name",
-                   "-e", "frame.packet_id", "-e", "frame.p2p_dir", "-e", "frame.comment")  # fmt: skip
+    rows = _tshark(
+        p,
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "frame.interface_name",
+        "-e",
+        "frame.packet_id",
+        "-e",
+        "frame.p2p_dir",
+        "-e",
+        "frame.comment",
+    )
     assert len(rows) > 50
     assert {r[1] for r in rows} >= {"laptop/eth0", "home-router/eth1", "www/eth0"}
     assert all(r[2] for r in rows)  # every frame carries a packet id
     assert any("forwards" in r[4] for r in rows if len(r) > 4)
-    bad = _tshark(p, "-Y", "_ws.malformed || _ws.expert.severity >= 0x00600000",
-                  "-T", "fields", "-e", "frame.number", "-e", "_ws.expert.message")  # fmt: skip
+    bad = _tshark(
+        p,
+        "-Y",
+        "_ws.malformed || _ws.expert.severity >= 0x00600000",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "_ws.expert.message",
+    )
     assert bad == []
 
 
@@ -62,21 +89,36 @@ def test_corrupted_frames_show_as_bad_checksums_never_malformed(tmp_path: Path) 
     # Flipped bits make bad checksums (or a bad length field): tshark warns about those
     # frames — never about a packet as its sender first sent it, only after a faulty wire
     # (routers check the IP header checksum only, so they pass on a corrupted payload).
-    warned = {r[0] for r in _tshark(p, "-Y", "_ws.expert.severity >= 0x00600000",
-                                    "-T", "fields", "-e", "frame.number")}  # fmt: skip
+    warned = {
+        r[0]
+        for r in _tshark(
+            p, "-Y", "_ws.expert.severity >= 0x00600000", "-T", "fields", "-e", "frame.number"
+        )
+    }
     first_of_packet: dict[str, str] = {}
     for number, pid in _tshark(p, "-T", "fields", "-e", "frame.number", "-e", "frame.packet_id"):
         first_of_packet.setdefault(pid, number)
     assert warned and not warned & set(first_of_packet.values())
-    assert any("Bad checksum" in r[0] for r in _tshark(
-        p, "-Y", "_ws.expert.severity >= 0x00600000", "-T", "fields", "-e", "_ws.expert.message"))
+    assert any(
+        "Bad checksum" in r[0]
+        for r in _tshark(
+            p, "-Y", "_ws.expert.severity >= 0x00600000", "-T", "fields", "-e", "_ws.expert.message"
+        )
+    )
 
 
 def _hops_of_first_echo(path: Path) -> list[list[str]]:
     rows = _tshark(
-        path, "-Y", "icmp.type == 8 && icmp.seq == 1 && frame.p2p_dir == 0",
-        "-T", "fields", "-e", "frame.interface_name", "-e", "frame.packet_id",
-    )  # fmt: skip
+        path,
+        "-Y",
+        "icmp.type == 8 && icmp.seq == 1 && frame.p2p_dir == 0",
+        "-T",
+        "fields",
+        "-e",
+        "frame.interface_name",
+        "-e",
+        "frame.packet_id",
+    )
     return rows
 
 
@@ -84,10 +126,7 @@ def _hops_of_first_echo(path: Path) -> list[list[str]]:
 def test_frames_of_one_packet_at_successive_hops_differ_only_in_macs_ttl_checksum(
     tmp_path: Path,
 ) -> None:
-    w, data = capture()
-    frames = []
-    from minternet.trace.bus import FrameRecord
-
+    _, data = capture()
     recs: list[FrameRecord] = []
     w2 = World.default()
     w2.trace.subscribe_frames(recs.append)
@@ -95,8 +134,13 @@ def test_frames_of_one_packet_at_successive_hops_differ_only_in_macs_ttl_checksu
     first_echo = next(r for r in recs if r.data[23] == 1 and r.data[34] == 8)
     frames = [r for r in recs if r.packet_id == first_echo.packet_id and r.direction == "out"]
     assert [f"{r.node}/{r.iface}" for r in frames] == [
-        "laptop/eth0", "home-router/eth1", "isp-router/eth2", "transit/eth1", "dc-router/eth1"]  # fmt: skip
-    for prev, cur in zip(frames, frames[1:], strict=False):
+        "laptop/eth0",
+        "home-router/eth1",
+        "isp-router/eth2",
+        "transit/eth1",
+        "dc-router/eth1",
+    ]
+    for prev, cur in itertools.pairwise(frames):
         a, b = prev.data, cur.data
         assert len(a) == len(b)
         diff = {i for i in range(len(a)) if a[i] != b[i]}
@@ -107,8 +151,17 @@ def test_frames_of_one_packet_at_successive_hops_differ_only_in_macs_ttl_checksu
     # And the same packet id marks each router's ingress and egress frames.
     p = tmp_path / "p.pcapng"
     p.write_bytes(data)
-    rows = _tshark(p, "-Y", "icmp.type == 8 && icmp.seq == 1", "-T", "fields",
-                   "-e", "frame.interface_name", "-e", "frame.packet_id")  # fmt: skip
+    rows = _tshark(
+        p,
+        "-Y",
+        "icmp.type == 8 && icmp.seq == 1",
+        "-T",
+        "fields",
+        "-e",
+        "frame.interface_name",
+        "-e",
+        "frame.packet_id",
+    )
     ids = {r[1] for r in rows}
     assert len(ids) == 1
     names = [r[0] for r in rows]

@@ -30,8 +30,10 @@ def test_host_bits_rejected() -> None:
         Route("10.0.0.1", 8, "eth0")
 
 
-@given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 32)), max_size=20),
-       st.integers(0, 2**32 - 1))  # fmt: skip
+@given(
+    st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 32)), max_size=20),
+    st.integers(0, 2**32 - 1),
+)
 def test_lookup_equals_brute_force(prefixes: list[tuple[int, int]], dst: int) -> None:
     t = RoutingTable()
     routes = []

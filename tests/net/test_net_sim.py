@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from netutil import run, two_hosts
+
 from minternet.apps.ping import ping
 from minternet.loop import LoopTimeout
 from minternet.sim.faults import Faults
 from minternet.trace.bus import EventLog
-from netutil import run, two_hosts
 
 
 def test_latency_and_serialisation_delay_add_up_exactly() -> None:
@@ -86,9 +87,17 @@ def test_duplicate_reorder_corrupt() -> None:
     drops = [e for e in log.of("ip", "drop")]
     assert drops and all(e.why for e in drops)
     reasons = {e.fields["reason"] for e in drops}
-    assert reasons <= {"ip-bad-checksum", "udp-bad-checksum", "arp-malformed", "ip-malformed",
-                       "ip-truncated", "not-for-us", "udp-port-unreachable",
-                       "unknown-ethertype", "no-arp-answer"}  # fmt: skip
+    assert reasons <= {
+        "ip-bad-checksum",
+        "udp-bad-checksum",
+        "arp-malformed",
+        "ip-malformed",
+        "ip-truncated",
+        "not-for-us",
+        "udp-port-unreachable",
+        "unknown-ethertype",
+        "no-arp-answer",
+    }
 
 
 def test_same_seed_same_run_different_seed_different_run() -> None:

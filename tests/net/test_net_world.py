@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from netutil import run
 
 from minternet.apps.traceroute import traceroute
 from minternet.errors import ConfigError
 from minternet.sim.world import World
-from netutil import run
 
 PATH = ["192.168.1.1", "100.64.0.1", "192.0.2.2", "192.0.2.6", "93.184.216.34"]
 
@@ -37,7 +37,13 @@ def test_path_to_www_crosses_exactly_the_four_routers() -> None:
     assert [h.address for h in r.hops] == PATH
     assert r.reached
     owners = [w.owner_of(h.address or "") for h in r.hops]
-    assert [o.name for o in owners if o] == ["home-router", "isp-router", "transit", "dc-router", "www"]
+    assert [o.name for o in owners if o] == [
+        "home-router",
+        "isp-router",
+        "transit",
+        "dc-router",
+        "www",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -100,14 +106,18 @@ def test_world_from_toml(tmp_path: Path) -> None:
         ("nodes = 3", "needs a [nodes] table"),
         ("[nodes.a]\nkind = 'toaster'\n[[links]]", "kind must be host, router or switch"),
         ("[nodes.a]\n[[links]]\na = 'a'\nb = 'zz'\na_ip = '1.2.3.4/24'", "'zz' is not a node"),
-        ("[nodes.a]\n[nodes.b]\n[[links]]\na = 'a'\nb = 'b'\na_ip = '1.2.3/24'\nb_ip='1.2.3.5/24'",
-         "not an IPv4 address"),
+        (
+            "[nodes.a]\n[nodes.b]\n[[links]]\na='a'\nb='b'\na_ip='1.2.3/24'\nb_ip='1.2.3.5/24'",
+            "not an IPv4 address",
+        ),
         ("[nodes.a]\ncolour = 1\n[[links]]", "unknown key(s) colour"),
-        ("[nodes.a]\n[nodes.b]\n[[links]]\na='a'\nb='b'\na_ip='1.1.1.1/24'\nb_ip='1.1.1.1/24'",
-         "already used"),
+        (
+            "[nodes.a]\n[nodes.b]\n[[links]]\na='a'\nb='b'\na_ip='1.1.1.1/24'\nb_ip='1.1.1.1/24'",
+            "already used",
+        ),
         ("[[[", "not valid TOML"),
     ],
-)  # fmt: skip
+)
 def test_bad_worlds_give_one_line_config_errors(tmp_path: Path, text: str, message: str) -> None:
     p = tmp_path / "bad.toml"
     p.write_text(text)

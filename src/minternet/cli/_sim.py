@@ -10,7 +10,7 @@ from ..errors import ConfigError
 from ..loop import LoopTimeout
 from ..node.host import Host
 from ..sim.faults import Faults
-from ..sim.world import World, load_world
+from ..sim.world import load_world
 from ..trace.pcapng import PcapngWriter
 
 T = TypeVar("T")

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.rule import Rule
 
 from ..apps.ping import ping as run_ping
 from ..apps.traceroute import traceroute as run_traceroute
-from .app import app
-from .world import console
-from .options import seed_option
-from ._sim import Session
 from ..sim.faults import Faults
-from .world import show_world
+from ._sim import Session
+from .app import app
+from .options import seed_option
+from .world import console, show_world
 
 
 @app.command()
@@ -37,8 +35,9 @@ def demo(seed: int) -> None:
     pr = s.run(run_ping(laptop, dst, count=3))
     for r in pr.replies:
         if r.rtt is not None:
-            con.print(f"reply from {r.source}: seq={r.sequence} ttl={r.ttl} "
-                      f"time={r.rtt * 1000:.3f} ms")  # fmt: skip
+            con.print(
+                f"reply from {r.source}: seq={r.sequence} ttl={r.ttl} time={r.rtt * 1000:.3f} ms"
+            )
         else:
             con.print(f"seq={r.sequence}: no reply")
     hops = 64 - (pr.replies[0].ttl or 64)

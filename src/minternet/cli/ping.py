@@ -6,15 +6,14 @@ import json
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from ..apps.ping import ping as run_ping
 from ..apps.traceroute import traceroute as run_traceroute
 from ..errors import ConfigError
-from .app import app
-from .world import console
-from .options import fault_options, faults_from, json_option, pcap_option, seed_option, world_option
 from ._sim import Session
+from .app import app
+from .options import fault_options, faults_from, json_option, pcap_option, seed_option, world_option
+from .world import console
 
 
 def _fmt_ms(v: float | None) -> str:
@@ -24,10 +23,22 @@ def _fmt_ms(v: float | None) -> str:
 @app.command()
 @click.argument("target")
 @click.option("-c", "--count", type=click.IntRange(1, 100000), default=4, show_default=True)
-@click.option("-i", "--interval", type=click.FloatRange(0.0001), default=1.0, show_default=True,
-              help="Seconds between requests (virtual time).")  # fmt: skip
-@click.option("-W", "--timeout", type=click.FloatRange(0.001), default=2.0, show_default=True,
-              help="Seconds to wait for the last reply.")  # fmt: skip
+@click.option(
+    "-i",
+    "--interval",
+    type=click.FloatRange(0.0001),
+    default=1.0,
+    show_default=True,
+    help="Seconds between requests (virtual time).",
+)
+@click.option(
+    "-W",
+    "--timeout",
+    type=click.FloatRange(0.001),
+    default=2.0,
+    show_default=True,
+    help="Seconds to wait for the last reply.",
+)
 @click.option("-s", "--size", type=click.IntRange(0, 65507), default=56, show_default=True)
 @click.option("-t", "--ttl", type=click.IntRange(1, 255), default=None)
 @click.option("--from", "source", default=None, help="Node to ping from (default: laptop).")
@@ -67,8 +78,14 @@ def ping(
         out = result.as_dict()
         out["from"] = {"node": host.name, "address": host.source_address_for(dst)}
         out["seed"] = seed
-        out["faults"] = {"loss": loss, "latency_ms": latency, "reorder": reorder,
-                         "duplicate": duplicate, "corrupt": corrupt, "links": impaired}  # fmt: skip
+        out["faults"] = {
+            "loss": loss,
+            "latency_ms": latency,
+            "reorder": reorder,
+            "duplicate": duplicate,
+            "corrupt": corrupt,
+            "links": impaired,
+        }
         if loss:
             out["expected_loss"] = 1 - (1 - loss) ** 2
         click.echo(json.dumps(out, indent=2))
@@ -77,8 +94,7 @@ def ping(
     name = s.name_of(dst)
     label = f"{dst} ({name})" if name and name != dst else dst
     con.print(
-        f"[bold]PING {label}[/] from {host.name} {host.source_address_for(dst)}: "
-        f"{size} data bytes"
+        f"[bold]PING {label}[/] from {host.name} {host.source_address_for(dst)}: {size} data bytes"
     )
     for r in result.replies:
         if r.rtt is not None:
@@ -103,7 +119,8 @@ def ping(
             f"{max(rtts) * 1000:.3f} ms"
         )
     if faults.any:
-        line = f"faults on {', '.join(impaired)} (each direction): {faults_summary(loss, latency, reorder, duplicate, corrupt)}"
+        summary = faults_summary(loss, latency, reorder, duplicate, corrupt)
+        line = f"faults on {', '.join(impaired)} (each direction): {summary}"
         con.print(f"[dim]{line}[/]")
         if loss:
             con.print(
@@ -119,10 +136,14 @@ def faults_summary(
 ) -> str:
     parts = [
         f"{k} {v:g}"
-        for k, v in (("loss", loss), ("reorder", reorder), ("duplicate", duplicate),
-                     ("corrupt", corrupt))
+        for k, v in (
+            ("loss", loss),
+            ("reorder", reorder),
+            ("duplicate", duplicate),
+            ("corrupt", corrupt),
+        )
         if v
-    ]  # fmt: skip
+    ]
     if latency:
         parts.append(f"+{latency:g} ms latency")
     return ", ".join(parts)
@@ -132,8 +153,14 @@ def faults_summary(
 @click.argument("target")
 @click.option("-m", "--max-hops", type=click.IntRange(1, 255), default=30, show_default=True)
 @click.option("-q", "--queries", type=click.IntRange(1, 10), default=3, show_default=True)
-@click.option("-w", "--wait", type=click.FloatRange(0.001), default=2.0, show_default=True,
-              help="Seconds to wait for each answer.")  # fmt: skip
+@click.option(
+    "-w",
+    "--wait",
+    type=click.FloatRange(0.001),
+    default=2.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
 @click.option("--from", "source", default=None, help="Node to trace from (default: laptop).")
 @seed_option
 @json_option
@@ -161,9 +188,7 @@ def traceroute(
     s = Session(world_file, seed, faults, pcap)
     host = s.source(source)
     dst = s.world.resolve(target)
-    result = s.run(
-        run_traceroute(host, dst, max_hops=max_hops, probes=queries, timeout=wait)
-    )
+    result = s.run(run_traceroute(host, dst, max_hops=max_hops, probes=queries, timeout=wait))
     names = {a: n for h in result.hops if (a := h.address) and (n := s.name_of(a))}
     if as_json:
         out = result.as_dict(names)

@@ -257,11 +257,7 @@ class Reassembler:
             part.total = end
         if start == 0:
             part.first = packet
-        if (
-            part.total is not None
-            and part.first is not None
-            and part.spans[0] == (0, part.total)
-        ):
+        if part.total is not None and part.first is not None and part.spans[0] == (0, part.total):
             del self._partial[key]
             return replace(
                 part.first,

@@ -80,9 +80,7 @@ class EthernetFrame:
     @classmethod
     def decode(cls, data: bytes) -> Self:
         if len(data) < HEADER_LEN:
-            raise DecodeError(
-                "Ethernet", "header", 0, f"truncated header: {len(data)} of 14 bytes"
-            )
+            raise DecodeError("Ethernet", "header", 0, f"truncated header: {len(data)} of 14 bytes")
         ethertype = int.from_bytes(data[12:14], "big")
         if ethertype < 0x0600:
             # An 802.3 length field (LLC/SNAP frames): not Ethernet II.

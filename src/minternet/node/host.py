@@ -212,7 +212,12 @@ class Host:
         self.drops[reason] = self.drops.get(reason, 0) + 1
         self.trace.count(f"drop.{reason}")
         self.trace.emit(
-            self.loop.now(), self.name, "ip", "drop", {"reason": reason, **fields}, iface=iface,
+            self.loop.now(),
+            self.name,
+            "ip",
+            "drop",
+            {"reason": reason, **fields},
+            iface=iface,
             why=why,
         )
 
@@ -402,8 +407,12 @@ class Host:
             self.name,
             "arp",
             "recv",
-            {"op": "request" if arp.op == OP_REQUEST else "reply", "sender": arp.sender_ip,
-             "mac": arp.sender_mac, "target": arp.target_ip},
+            {
+                "op": "request" if arp.op == OP_REQUEST else "reply",
+                "sender": arp.sender_ip,
+                "mac": arp.sender_mac,
+                "target": arp.target_ip,
+            },
             iface=iface.name,
         )
         if for_us and arp.op == OP_REQUEST:
@@ -419,8 +428,11 @@ class Host:
     # -- input ------------------------------------------------------------------------
     def frame_received(self, iface: Interface, data: bytes, packet_id: int | None) -> None:
         if len(data) < 14:
-            self.drop("ethernet-truncated", f"truncated Ethernet header ({len(data)} bytes)",
-                      iface=iface.name)
+            self.drop(
+                "ethernet-truncated",
+                f"truncated Ethernet header ({len(data)} bytes)",
+                iface=iface.name,
+            )
             return
         dst = data[0:6]
         if dst != mac_to_bytes(iface.mac) and not dst[0] & 1:
@@ -467,7 +479,10 @@ class Host:
             if whole is None:
                 return
             self.trace.emit(
-                self.loop.now(), self.name, "ip", "reassembled",
+                self.loop.now(),
+                self.name,
+                "ip",
+                "reassembled",
                 {"id": whole.identification, "bytes": whole.total_length},
             )
             packet = whole
@@ -476,8 +491,12 @@ class Host:
             self.name,
             "ip",
             "recv",
-            {"src": packet.src, "dst": packet.dst, "ttl": packet.ttl,
-             "protocol": PROTOCOL_NAMES.get(packet.protocol, packet.protocol)},
+            {
+                "src": packet.src,
+                "dst": packet.dst,
+                "ttl": packet.ttl,
+                "protocol": PROTOCOL_NAMES.get(packet.protocol, packet.protocol),
+            },
             iface=iface.name if iface else None,
         )
         if packet.protocol == PROTO_ICMP:
@@ -530,8 +549,12 @@ class Host:
                 self.drop("icmp-malformed", "ICMP error without a quoted IPv4 header")
                 return
             report = IcmpErrorReport(
-                packet.src, msg.type, msg.code,
-                msg.next_hop_mtu if msg.code == icmp.FRAGMENTATION_NEEDED else 0, quoted, msg,
+                packet.src,
+                msg.type,
+                msg.code,
+                msg.next_hop_mtu if msg.code == icmp.FRAGMENTATION_NEEDED else 0,
+                quoted,
+                msg,
             )
             handler = self._handlers.get(quoted.protocol)
             hook = getattr(handler, "icmp_error", None)
@@ -547,8 +570,10 @@ class Host:
             return
         if original.dst == BROADCAST or original.src in (ANY, BROADCAST):
             return
-        if original.protocol == PROTO_ICMP and original.payload[:1] and (
-            original.payload[0] in icmp.ERROR_TYPES
+        if (
+            original.protocol == PROTO_ICMP
+            and original.payload[:1]
+            and (original.payload[0] in icmp.ERROR_TYPES)
         ):
             return
         if type_ == icmp.DEST_UNREACHABLE:

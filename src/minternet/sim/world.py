@@ -23,8 +23,8 @@ routes.
 World-wide faults (the command line's ``--loss`` and friends) apply to the links marked
 ``impaired = true`` — in the built-in world the home access line, in both directions, like
 ``tc netem`` on both of its ends — or to every link if none is marked. Per-link values in the
-description apply on top. One :class:`~minternet.randomness.SeededRandom` feeds everything: node ``N`` draws
-from ``random.child(N)``, link ``L`` from ``random.child("link:" + L)``.
+description apply on top. One :class:`~minternet.randomness.SeededRandom` feeds everything:
+node ``N`` draws from ``random.child(N)``, link ``L`` from ``random.child("link:" + L)``.
 """
 
 from __future__ import annotations
@@ -51,9 +51,22 @@ from .link import Link
 
 _NODE_KEYS = {"kind", "hostname", "gateway", "routes"}
 _LINK_KEYS = {
-    "a", "b", "a_ip", "b_ip", "a_iface", "b_iface", "latency_ms", "bandwidth_mbps", "mtu",
-    "queue", "loss", "reorder", "duplicate", "corrupt", "impaired",
-}  # fmt: skip
+    "a",
+    "b",
+    "a_ip",
+    "b_ip",
+    "a_iface",
+    "b_iface",
+    "latency_ms",
+    "bandwidth_mbps",
+    "mtu",
+    "queue",
+    "loss",
+    "reorder",
+    "duplicate",
+    "corrupt",
+    "impaired",
+}
 
 
 class World:
@@ -72,14 +85,21 @@ class World:
 
     # -- construction -----------------------------------------------------------------
     @classmethod
-    def default(cls, *, seed: int = 1, faults: Faults | None = None,
-                trace: TraceBus | None = None) -> World:  # fmt: skip
+    def default(
+        cls, *, seed: int = 1, faults: Faults | None = None, trace: TraceBus | None = None
+    ) -> World:
         """The built-in world of design.md."""
         return cls.from_dict(DEFAULT_WORLD, seed=seed, faults=faults, trace=trace)
 
     @classmethod
-    def from_toml(cls, path: str | Path, *, seed: int = 1, faults: Faults | None = None,
-                  trace: TraceBus | None = None) -> World:  # fmt: skip
+    def from_toml(
+        cls,
+        path: str | Path,
+        *,
+        seed: int = 1,
+        faults: Faults | None = None,
+        trace: TraceBus | None = None,
+    ) -> World:
         try:
             with open(path, "rb") as f:
                 desc = tomllib.load(f)
@@ -93,8 +113,14 @@ class World:
             raise ConfigError(f"{path}: {e}") from None
 
     @classmethod
-    def from_dict(cls, desc: dict[str, Any], *, seed: int = 1, faults: Faults | None = None,
-                  trace: TraceBus | None = None) -> World:  # fmt: skip
+    def from_dict(
+        cls,
+        desc: dict[str, Any],
+        *,
+        seed: int = 1,
+        faults: Faults | None = None,
+        trace: TraceBus | None = None,
+    ) -> World:
         world = cls(seed=seed, trace=trace)
         world.faults = faults or Faults()
         world._build(desc)
@@ -142,8 +168,9 @@ class World:
             hostname = spec.get("hostname")
             if hostname is not None and not isinstance(hostname, str):
                 raise ConfigError(f"node {name!r}: hostname must be a string")
-            node = cls_(name, self.loop, rnd, self.trace, hostname=hostname,
-                        packet_ids=self.next_packet_id)  # fmt: skip
+            node = cls_(
+                name, self.loop, rnd, self.trace, hostname=hostname, packet_ids=self.next_packet_id
+            )
         elif kind == "switch":
             if set(spec) - {"kind"}:
                 raise ConfigError(f"switch {name!r}: takes no hostname, gateway or routes")
@@ -152,9 +179,7 @@ class World:
             raise ConfigError(f"node {name!r}: kind must be host, router or switch, not {kind!r}")
         self.nodes[name] = node
 
-    def _end(
-        self, spec: dict[str, Any], side: str, link_name: str
-    ) -> Interface | SwitchPort:
+    def _end(self, spec: dict[str, Any], side: str, link_name: str) -> Interface | SwitchPort:
         name = spec.get(side)
         if not isinstance(name, str) or name not in self.nodes:
             raise ConfigError(f"{link_name}: {side} = {name!r} is not a node of the world")
@@ -215,9 +240,19 @@ class World:
             w.latency,
         )
         name = f"{a.full_name}-{b.full_name}"
-        link = Link(name, self.loop, self.random.child(f"link:{name}"), self.trace, a, b,
-                    latency=latency, bandwidth=bandwidth, mtu=mtu, queue_frames=queue,
-                    faults=faults)  # fmt: skip
+        link = Link(
+            name,
+            self.loop,
+            self.random.child(f"link:{name}"),
+            self.trace,
+            a,
+            b,
+            latency=latency,
+            bandwidth=bandwidth,
+            mtu=mtu,
+            queue_frames=queue,
+            faults=faults,
+        )
         link.impaired = impaired and self.faults.any
         a.link = link
         b.link = link
@@ -290,7 +325,9 @@ class World:
                 if net in connected:
                     continue
                 best = sorted(
-                    (dist[n.name], n.name) for n, _ in on_net[net] if n.forwarding and n.name in dist
+                    (dist[n.name], n.name)
+                    for n, _ in on_net[net]
+                    if n.forwarding and n.name in dist
                 )
                 if not best:
                     continue
@@ -403,17 +440,20 @@ class World:
                     "kind": n.kind,
                     "hostname": n.hostname,
                     "interfaces": [
-                        {"name": i.name, "mac": i.mac, "address": f"{i.address}/{i.prefix_len}",
-                         "mtu": i.mtu}
+                        {
+                            "name": i.name,
+                            "mac": i.mac,
+                            "address": f"{i.address}/{i.prefix_len}",
+                            "mtu": i.mtu,
+                        }
                         for i in n.interfaces.values()
                     ],
                     "routes": [
-                        {"to": r.destination, "via": r.gateway, "dev": r.iface,
-                         "origin": r.origin}
+                        {"to": r.destination, "via": r.gateway, "dev": r.iface, "origin": r.origin}
                         for r in n.routes
                     ],
                 }
-            )  # fmt: skip
+            )
         for link in self.links:
             out["links"].append(
                 {
@@ -439,9 +479,12 @@ def _domain_key(end: Interface | SwitchPort | Any) -> str:
 
 
 def load_world(
-    path: str | Path | None, *, seed: int = 1, faults: Faults | None = None,
+    path: str | Path | None,
+    *,
+    seed: int = 1,
+    faults: Faults | None = None,
     trace: TraceBus | None = None,
-) -> World:  # fmt: skip
+) -> World:
     """The world of a TOML file, or the built-in one if ``path`` is None."""
     if path is None:
         return World.default(seed=seed, faults=faults, trace=trace)

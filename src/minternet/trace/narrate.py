@@ -13,7 +13,6 @@ from ..link.arp import ArpPacket
 from ..link.ethernet import ETHERTYPE_ARP, ETHERTYPE_IPV4, EthernetFrame
 
 
-
 def describe_transport(packet: IPv4Packet) -> str:
     p = packet.payload
     if packet.fragment_offset:
@@ -30,10 +29,15 @@ def describe_transport(packet: IPv4Packet) -> str:
             return f"UDP {sport} → {dport}"
         flags = ""
         if len(p) >= 14:
-            flags = " [" + ",".join(
-                n for i, n in enumerate(("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"))
-                if p[13] >> i & 1
-            ) + "]"
+            flags = (
+                " ["
+                + ",".join(
+                    n
+                    for i, n in enumerate(("FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"))
+                    if p[13] >> i & 1
+                )
+                + "]"
+            )
         return f"TCP {sport} → {dport}{flags}"
     return PROTOCOL_NAMES.get(packet.protocol, f"protocol {packet.protocol}")
 

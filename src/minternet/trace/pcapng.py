@@ -106,11 +106,7 @@ def enhanced_packet(interface_id: int, rec: FrameRecord) -> bytes:
 def decryption_secrets(keylog: str | bytes) -> bytes:
     """A Decryption Secrets Block carrying NSS key log text (``CLIENT_RANDOM …`` lines)."""
     data = keylog.encode() if isinstance(keylog, str) else keylog
-    body = (
-        SECRETS_TLS_KEY_LOG.to_bytes(4, "little")
-        + len(data).to_bytes(4, "little")
-        + _pad(data)
-    )
+    body = SECRETS_TLS_KEY_LOG.to_bytes(4, "little") + len(data).to_bytes(4, "little") + _pad(data)
     return _block(DSB_TYPE, body)
 
 
