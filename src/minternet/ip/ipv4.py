@@ -67,6 +67,14 @@ class IPv4Packet:
     def is_fragment(self) -> bool:
         return self.more_fragments or self.fragment_offset != 0
 
+    def with_ttl(self, ttl: int) -> IPv4Packet:
+        """This packet with another TTL (what a router sends on; faster than ``replace``)."""
+        return IPv4Packet(
+            self.src, self.dst, self.protocol, self.payload, ttl, self.identification,
+            self.dont_fragment, self.more_fragments, self.fragment_offset, self.tos,
+            self.options, self.reserved_flag,
+        )  # fmt: skip
+
     def encode_header(self) -> bytes:
         """The header alone, checksum filled in."""
         options = self.options

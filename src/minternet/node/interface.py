@@ -41,6 +41,8 @@ class Interface:
         self.prefix_len = prefix_len
         self.mtu = mtu
         self.link: Link | None = None
+        # The directed broadcast address of the network (RFC 919), or None.
+        self.broadcast = None if address is None else directed_broadcast(address, prefix_len)
         self.frames_in = 0
         self.frames_out = 0
 
@@ -53,12 +55,6 @@ class Interface:
         if self.address is None:
             return None
         return f"{network_of(self.address, self.prefix_len)}/{self.prefix_len}"
-
-    @property
-    def broadcast(self) -> str | None:
-        if self.address is None:
-            return None
-        return directed_broadcast(self.address, self.prefix_len)
 
     def transmit(self, data: bytes, packet_id: int | None, comment: str | None = None) -> None:
         """Put a frame on the link (recorded as outgoing even if the link then loses it)."""

@@ -10,8 +10,6 @@ the ingress packet id, so pcapng shows one packet id on both sides of the router
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..ip import icmp
 from ..ip.ipv4 import IPv4Packet
 from .host import Host
@@ -36,7 +34,7 @@ class Router(Host):
             self.drop("no-route", f"no route to {packet.dst}", iface=iface.name, dst=packet.dst)
             self.send_icmp_error(packet, icmp.DEST_UNREACHABLE, icmp.NET_UNREACHABLE)
             return
-        out = replace(packet, ttl=packet.ttl - 1)
+        out = packet.with_ttl(packet.ttl - 1)
         comment = None
         self.trace.emit(
             self.loop.now(),
