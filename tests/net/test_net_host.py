@@ -209,3 +209,19 @@ def test_host_contract() -> None:
         _frame_to(w, "h1", IPv4Packet("10.9.9.9", "10.8.8.8", 17, b"")), None
     )
     assert h1.drops == {"not-for-us": 1}
+
+
+def test_loopback_and_own_address_never_touch_the_wire() -> None:
+    w = chain()
+    h1 = w.node("h1")
+    server = h1.udp_socket(("127.0.0.1", 53))
+    own = h1.udp_socket(("0.0.0.0", 54))
+
+    async def go():  # type: ignore[no-untyped-def]
+        c = h1.udp_socket()
+        c.sendto(b"lo", ("127.0.0.1", 53))
+        c.sendto(b"me", ("10.1.0.10", 54))
+        return (await server.recvfrom(timeout=1))[0], (await own.recvfrom(timeout=1))[0]
+
+    assert run(w, go()) == (b"lo", b"me")
+    assert h1.interfaces["eth0"].frames_out == 0

@@ -181,7 +181,8 @@ class Host:
         return next(iter(self._local))
 
     def is_local_address(self, addr: str) -> bool:
-        return addr in self._local
+        """One of our interface addresses, or loopback (127.0.0.0/8, RFC 1122 §3.2.1.3)."""
+        return addr in self._local or addr.startswith("127.")
 
     def register_protocol(self, protocol: int, handler: IpProtocolHandler) -> None:
         """Hand packets of IP protocol ``protocol`` addressed to us to ``handler``."""
@@ -224,7 +225,7 @@ class Host:
     # -- output -----------------------------------------------------------------------
     def source_address_for(self, dst: str) -> str:
         """The address of the interface the route to ``dst`` leaves by (RFC 1122 §3.3.4.3)."""
-        if dst in self._local:
+        if self.is_local_address(dst):
             return dst
         route = self.routes.lookup(dst)
         if route is None:
@@ -281,7 +282,7 @@ class Host:
                 "bytes": packet.total_length,
             },
         )
-        if dst in self._local:
+        if self.is_local_address(dst):  # loopback: never on a wire
             self.loop.call_soon(self._local_input, packet, None)
             return
         self._output(packet, pid, None)
@@ -537,7 +538,7 @@ class Host:
             self.loop.now(), self.name, "icmp", "recv", {"from": packet.src, "message": str(msg)}
         )
         if msg.type == icmp.ECHO_REQUEST:
-            if packet.dst in self._local:  # no answer to broadcast pings (RFC 1122 §3.2.2.6)
+            if self.is_local_address(packet.dst):  # not to broadcasts (RFC 1122 §3.2.2.6)
                 reply = IcmpMessage.echo_reply(msg.identifier, msg.sequence, msg.payload)
                 self.ip_send(packet.src, PROTO_ICMP, reply.encode(), src=packet.dst, df=False)
             return
