@@ -116,7 +116,10 @@ def main() -> dict[str, float]:
             "simpy processes": with_simpy,
         }
     )
-    print(f"scheduler: {P} processes x {N} wake-ups, median of 7 interleaved runs (wake-ups per second)")
+    print(
+        f"scheduler: {P} processes x {N} wake-ups, median of 7 interleaved runs "
+        "(wake-ups per second)"
+    )
     simpy_rate = rates["simpy processes"]
     heap_rate = rates["bare heapq loop"]
     for name, r in rates.items():

@@ -84,7 +84,7 @@ def test_duplicate_reorder_corrupt() -> None:
     a.udp_socket().sendto(b"x" * 100, ("10.0.0.2", 9))
     w.run(until=5)
     # Every frame had a bit flipped after the Ethernet header: checksums caught them all.
-    drops = [e for e in log.of("ip", "drop")]
+    drops = log.of(kind="drop")
     assert drops and all(e.why for e in drops)
     reasons = {e.fields["reason"] for e in drops}
     assert reasons <= {

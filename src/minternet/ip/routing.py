@@ -7,6 +7,7 @@ table changes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .address import ip_to_int, mask_of, network_of
@@ -102,7 +103,7 @@ class RoutingTable:
         self._cache[dst] = found
         return found
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Route]:
         return iter(list(self._routes))
 
     def __len__(self) -> int:

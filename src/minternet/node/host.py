@@ -100,6 +100,9 @@ class IcmpSocket:
         self.inbox.close()
 
 
+_DROP_LAYERS = {"udp": "udp", "arp": "arp", "ethernet": "link", "unknown": "link", "icmp": "icmp"}
+
+
 def _counter() -> Callable[[], int]:
     return itertools.count(1).__next__
 
@@ -209,18 +212,22 @@ class Host:
 
     # -- accounting -------------------------------------------------------------------
     def drop(self, reason: str, why: str, iface: str | None = None, **fields: Any) -> None:
-        """Count and trace a dropped frame or packet; never raises."""
+        """Count and trace a dropped frame or packet; never raises. The trace event's layer
+        is the one the reason names (``udp-…`` → udp, ``arp-…`` → arp, ``ethernet-…`` →
+        link, ``icmp-…`` → icmp), else ip."""
         self.drops[reason] = self.drops.get(reason, 0) + 1
         self.trace.count(f"drop.{reason}")
-        self.trace.emit(
-            self.loop.now(),
-            self.name,
-            "ip",
-            "drop",
-            {"reason": reason, **fields},
-            iface=iface,
-            why=why,
-        )
+        if self.trace.active:
+            layer = _DROP_LAYERS.get(reason.split("-", 1)[0], "ip")
+            self.trace.emit(
+                self.loop.now(),
+                self.name,
+                layer,
+                "drop",
+                {"reason": reason, **fields},
+                iface=iface,
+                why=why,
+            )
 
     # -- output -----------------------------------------------------------------------
     def source_address_for(self, dst: str) -> str:
