@@ -1,2 +1,1 @@
-"""Benchmarks: plain scripts (``python -m bench.<name>``) printing medians and ratios against
-a peer measured in the same run. Never timed tests."""
+"""Benchmarks: ratios against a peer run side by side in the same process (see README)."""

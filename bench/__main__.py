@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from . import forwarding, scheduler
+from . import forwarding, kernel_stream, scheduler
 
 scheduler.main()
 print()
 forwarding.main()
+print()
+kernel_stream.main()
