@@ -4,14 +4,20 @@ as a :class:`~minternet.trace.bus.FrameRecord` (what pcapng captures)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..ip.address import directed_broadcast, network_of
 from ..trace.bus import FrameRecord, TraceBus
 
 if TYPE_CHECKING:
     from ..loop import EventLoop
-    from ..sim.link import Link
+
+
+class Medium(Protocol):
+    """What an interface is plugged into: a simulated :class:`~minternet.sim.link.Link`, or
+    a real device (``drivers.tap.TapLink``)."""
+
+    def transmit(self, sender: Any, data: bytes, packet_id: int | None = None) -> None: ...
 
 
 class FrameReceiver(Protocol):
@@ -40,7 +46,7 @@ class Interface:
         self.address = address
         self.prefix_len = prefix_len
         self.mtu = mtu
-        self.link: Link | None = None
+        self.link: Medium | None = None
         # The directed broadcast address of the network (RFC 919), or None.
         self.broadcast = None if address is None else directed_broadcast(address, prefix_len)
         self.frames_in = 0
@@ -78,6 +84,11 @@ class Interface:
                 FrameRecord(self.node.loop.now(), self.node.name, self.name, "in", data, packet_id)
             )
         self.node.frame_received(self, data, packet_id)
+
+    def describe(self) -> str:
+        """``02:00:00:00:00:01 192.168.1.10/24 mtu 1500`` (the pcapng if_description)."""
+        addr = f" {self.address}/{self.prefix_len}" if self.address else ""
+        return f"{self.mac}{addr} mtu {self.mtu}"
 
     def __repr__(self) -> str:
         addr = f" {self.address}/{self.prefix_len}" if self.address else ""

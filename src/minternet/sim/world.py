@@ -414,9 +414,14 @@ class World:
                 return h
         return None
 
-    def interfaces(self) -> list[str]:
-        """Every capturable interface, ``node/iface``, in world order (pcapng IDBs)."""
-        return [i.full_name for n in self.hosts_and_routers for i in n.interfaces.values()]
+    def interfaces(self) -> list[tuple[str, str]]:
+        """Every capturable interface in world order, as (``node/iface``, description):
+        the pcapng interface blocks."""
+        return [
+            (i.full_name, i.describe())
+            for n in self.hosts_and_routers
+            for i in n.interfaces.values()
+        ]
 
     @property
     def impaired_links(self) -> list[Link]:

@@ -114,14 +114,19 @@ class PcapngWriter:
     """Collects frames (it is a frame sink for :meth:`TraceBus.subscribe_frames`) and writes
     them as one pcapng section."""
 
-    def __init__(self, interfaces: Iterable[str] = (), application: str = "minternet") -> None:
+    def __init__(
+        self, interfaces: Iterable[str | tuple[str, str]] = (), application: str = "minternet"
+    ) -> None:
         self.application = application
         self._ifaces: dict[str, int] = {}
         self._descriptions: dict[str, str | None] = {}
         self._packets: list[bytes] = []
         self._secrets: list[bytes] = []
-        for name in interfaces:
-            self.add_interface(name)
+        for entry in interfaces:
+            if isinstance(entry, str):
+                self.add_interface(entry)
+            else:
+                self.add_interface(*entry)
 
     def add_interface(self, name: str, description: str | None = None) -> int:
         if name not in self._ifaces:
