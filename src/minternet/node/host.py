@@ -25,6 +25,8 @@ from ..ip.address import ANY, BROADCAST, ip_to_bytes
 from ..ip.icmp import IcmpMessage
 from ..ip.ipv4 import (
     DEFAULT_TTL,
+    HEADER_LEN,
+    MAX_PACKET,
     PROTO_ICMP,
     PROTO_UDP,
     PROTOCOL_NAMES,
@@ -259,6 +261,12 @@ class Host:
             ip_to_bytes(dst)
         except ValueError:
             raise LocalProtocolError(f"not an IPv4 address: {dst!r}") from None
+        if len(payload) > MAX_PACKET - HEADER_LEN:
+            raise LocalProtocolError(f"{len(payload)} bytes do not fit an IPv4 packet")
+        if ttl is not None and not 0 <= ttl <= 255:
+            raise LocalProtocolError(f"TTL must be 0..255, not {ttl}")
+        if not 0 <= protocol <= 255:
+            raise LocalProtocolError(f"IP protocol must be 0..255, not {protocol}")
         if src is None:
             try:
                 src = self.source_address_for(dst)
