@@ -125,3 +125,12 @@ def test_bad_worlds_give_one_line_config_errors(tmp_path: Path, text: str, messa
         World.from_toml(p)
     assert message in str(e.value) and "\n" not in str(e.value).strip()
     assert str(e.value).startswith(str(p))
+
+
+def test_the_example_world_file_works() -> None:
+    from minternet.apps.ping import ping
+
+    w = World.from_toml(Path(__file__).resolve().parents[2] / "examples" / "office.toml")
+    assert [lk.impaired for lk in w.links].count(True) == 0  # no faults given: none active
+    r = run(w, ping(w.node("bob"), w.resolve("server.example.net"), count=2, size=3000))
+    assert r.received == 2 and r.replies[0].ttl == 61  # three routers, fragmented on the way
