@@ -238,3 +238,27 @@ def test_icmp_port_unreachable_while_connecting_and_forged_errors_ignored() -> N
     client.icmp_error(_Report(SERVER, 3, 3, 0, _Quoted(CLIENT, SERVER, head)))  # type: ignore[attr-defined]
     with pytest.raises(ConnectionRefusedError, match="ICMP type 3 code 3"):
         net.loop.run_until_complete(fut, timeout=5)
+
+
+def test_closed_socket_leaves_fin_wait_2_when_the_peer_never_closes() -> None:
+    net, client, server = _net(TcpConfig(msl=1.0, fin_wait_2_timeout=30.0))
+    lst = server.listen(80)  # type: ignore[attr-defined]
+    kept: dict[str, TcpSocket] = {}
+
+    async def srv() -> None:
+        kept["srv"] = await lst.accept()  # accepts and never closes
+
+    async def cli() -> None:
+        s = await client.connect((SERVER, 80))  # type: ignore[attr-defined]
+        kept["cli"] = s
+        s.close()
+
+    net.loop.create_task(srv())
+    net.loop.create_task(cli())
+    net.loop.run(until=20)
+    srv_sock, cli_sock = kept["srv"], kept["cli"]
+    assert cli_sock.state is State.FIN_WAIT_2 and srv_sock.state is State.CLOSE_WAIT
+    net.loop.run(until=40)
+    assert cli_sock.state is State.CLOSED
+    assert "no FIN from the peer" in cli_sock.conn.history[-1][2]
+    assert srv_sock.state is State.CLOSE_WAIT  # no RST was sent: the server is undisturbed

@@ -158,6 +158,7 @@ class TcpConfig:
     rto_min: float = 1.0
     rto_max: float = 60.0
     challenge_ack_limit: int = 100  # RFC 5961 §7: challenge ACKs per second
+    fin_wait_2_timeout: float = 60.0  # a closed socket's wait for the peer's FIN (Linux: 60 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,6 +493,12 @@ class Connection:
             self._move(Input.GIVE_UP, detail)
         else:
             self.soft_error = detail
+
+    def give_up(self, now: float, why: str) -> None:
+        """Forget the connection without a RST (an orphan in FIN-WAIT-2 that timed out)."""
+        self._now = now
+        if self.state is not S.CLOSED:
+            self._move(Input.GIVE_UP, why)
 
     def abort(self, now: float, why: str = "the application aborted") -> None:
         """ABORT (RFC 9293 §3.10.5): send RST in synchronized states, forget everything."""

@@ -319,7 +319,23 @@ class TcpSocket:
         self._discard = True
         self.shutdown()
         self._service()
+        if self.conn.state is State.FIN_WAIT_2:
+            self._orphan_timer()
         return self._closed
+
+    def _orphan_timer(self) -> None:
+        """A closed socket does not wait forever for the peer's FIN (as Linux's
+        ``tcp_fin_timeout``): after ``fin_wait_2_timeout`` in FIN-WAIT-2 it is dropped."""
+        timeout = self.conn.config.fin_wait_2_timeout
+
+        def expire() -> None:
+            if self.conn.state is State.FIN_WAIT_2:
+                self.conn.give_up(
+                    self.loop.now(), f"no FIN from the peer within {timeout:g} s of close"
+                )
+                self._service()
+
+        self.loop.call_later(timeout, expire)
 
     def abort(self) -> None:
         self.conn.abort(self.loop.now())
@@ -428,6 +444,8 @@ class TcpSocket:
                 self.listener._child_established(self)
             else:
                 self._connected.set_result(self)
+        elif new is State.FIN_WAIT_2 and self._discard:
+            self._orphan_timer()
         elif new in (State.TIME_WAIT, State.CLOSED):
             if not self._closed.done():
                 self._closed.set_result(None)
