@@ -89,3 +89,10 @@ def test_lossy_transfer_pcapng_is_clean_for_tshark(run_cli, tmp_path: Path) -> N
     assert len(tshark(laptop, "-Y", "tcp")) > 300
     assert tshark(laptop, "-Y", errors) == []
     assert tshark(laptop, "-Y", "tcp.analysis.retransmission || tcp.analysis.fast_retransmission")
+
+
+def test_same_seed_byte_identical_pcapng(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    paths = [tmp_path / "a.pcapng", tmp_path / "b.pcapng"]
+    for p in paths:
+        run_cli("tcp-transfer", "--size", "50000", "--loss", "0.05", "--pcap", str(p))
+    assert paths[0].read_bytes() == paths[1].read_bytes()
