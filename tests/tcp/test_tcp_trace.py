@@ -22,7 +22,7 @@ def test_trace_of_a_lossy_transfer() -> None:
     # The three-way handshake: SYN with ISN X, SYN,ACK acknowledging X + 1, relative 0/1.
     sends = [e for e in tcp if e.kind == "send"]
     syn = next(e for e in sends if e.fields["flags"] == "SYN")
-    synack = next(e for e in sends if e.fields["flags"] == "ACK,SYN")
+    synack = next(e for e in sends if e.fields["flags"] == "SYN,ACK")
     assert syn.node == "laptop" and syn.fields["rel_seq"] == 0
     assert synack.fields["ack"] == (syn.fields["seq"] + 1) % 2**32
     assert synack.fields["rel_ack"] == 1 and synack.fields["rel_seq"] == 0

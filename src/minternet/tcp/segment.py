@@ -40,24 +40,12 @@ class Flags(IntFlag):
 
 
 FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+_FLAG_ORDER = [(f.value, f.name or "") for f in Flags]  # FIN first, as Wireshark lists them
 
 
 def flag_names(flags: int) -> str:
-    """``"SYN,ACK"`` style, in the order Wireshark prints them."""
-    names = [
-        f.name
-        for f in (
-            Flags.CWR,
-            Flags.ECE,
-            Flags.URG,
-            Flags.ACK,
-            Flags.PSH,
-            Flags.RST,
-            Flags.SYN,
-            Flags.FIN,
-        )
-        if flags & f
-    ]
+    """``"SYN,ACK"``, ``"FIN,PSH,ACK"``: the order Wireshark prints them in."""
+    names = [n for bit, n in _FLAG_ORDER if flags & bit]
     return ",".join(n for n in names if n) or "none"
 
 
