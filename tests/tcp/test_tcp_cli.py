@@ -96,3 +96,17 @@ def test_same_seed_byte_identical_pcapng(run_cli, tmp_path: Path) -> None:  # ty
     for p in paths:
         run_cli("tcp-transfer", "--size", "50000", "--loss", "0.05", "--pcap", str(p))
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_timeline_shows_relative_and_absolute_numbers(run_cli) -> None:  # type: ignore[no-untyped-def]
+    out = json.loads(run_cli("tcp-transfer", "--size", "3000", "--timeline", "--json").stdout)
+    events = out["timeline"]
+    synack_in = next(
+        e
+        for e in events
+        if e["node"] == "laptop" and e["kind"] == "recv" and e["fields"]["flags"] == "SYN,ACK"
+    )
+    assert synack_in["fields"]["rel_seq"] == 0 and synack_in["fields"]["rel_ack"] == 1
+    assert synack_in["fields"]["ack"] == (out["handshake"]["client_isn"] + 1) % 2**32
+    text = run_cli("tcp-transfer", "--size", "3000", "--timeline").stdout
+    assert "SYN-SENT → ESTABLISHED" in text and "[SYN,ACK] seq=0" in text

@@ -20,6 +20,7 @@ from ..errors import ConfigError
 from ..node.host import Host
 from ..tcp.connection import Connection
 from ..tcp.stack import TcpSocket
+from ..trace.bus import EventLog, TraceEvent
 from ._sim import Session
 from .app import app
 from .options import fault_options, faults_from, json_option, pcap_option, seed_option, world_option
@@ -60,6 +61,12 @@ def _server_address(s: Session, target: str) -> tuple[Host, str]:
 )
 @click.option("--to", "target", default="www", show_default=True, help="Server node.")
 @click.option("--from", "source", default=None, help="Client node (default: laptop).")
+@click.option(
+    "--timeline",
+    is_flag=True,
+    help="Also print every TCP event of both ends: segments with relative and absolute "
+    "numbers, state changes, retransmissions, duplicate ACKs, cwnd and RTO.",
+)
 @seed_option
 @json_option
 @pcap_option
@@ -69,6 +76,7 @@ def tcp_transfer(
     size: int,
     target: str,
     source: str | None,
+    timeline: bool,
     seed: int,
     as_json: bool,
     pcap: Path | None,
@@ -82,6 +90,9 @@ def tcp_transfer(
     """Send SIZE bytes from the laptop to www over TCP, and the same amount back."""
     faults = faults_from(loss, latency, reorder, duplicate, corrupt)
     s = Session(world_file, seed, faults, pcap)
+    log = EventLog()
+    if timeline:
+        s.world.trace.subscribe(log)
     client_host = s.source(source)
     server_host, server_ip = _server_address(s, target)
     if client_host is server_host:
@@ -139,9 +150,13 @@ def tcp_transfer(
             "corrupt": corrupt,
         },
     )
+    if timeline:
+        report["timeline"] = [e.as_dict() for e in log.of("tcp")]
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
+        if timeline:
+            _print_timeline(log.of("tcp"))
         _print(report)
     if not report["intact"]:
         raise ConfigError("the data did not arrive intact")
@@ -204,6 +219,29 @@ def _report(
         "faults": faults_dict,
         "drops": {k: v for k, v in sorted(s.world.trace.counters.items()) if "drop" in k},
     }
+
+
+def _print_timeline(events: list[TraceEvent]) -> None:
+    con = console()
+    for e in events:
+        f = e.fields
+        if e.kind in ("send", "recv"):
+            arrow = "→" if e.kind == "send" else "←"
+            ack = f" ack={f['rel_ack']} ({f['ack']})" if f.get("ack") is not None else ""
+            opts = f" <{','.join(f['options'])}>" if f.get("options") else ""
+            text = (
+                f"{arrow} [{f['flags']}] seq={f['rel_seq']} ({f['seq']}){ack}"
+                f" len={f['len']} win={f['win']}{opts}"
+            )
+        elif e.kind == "state":
+            text = f"[bold]{f['old']} → {f['new']}[/]"
+        elif e.kind == "cwnd":
+            text = f"cwnd={f['cwnd']} ssthresh={f['ssthresh']} ({f['phase']})"
+        else:
+            rest = " ".join(f"{k}={v}" for k, v in f.items() if k != "conn")
+            text = f"[yellow]{e.kind}[/] {rest}"
+        why = f"  [dim]— {e.why}[/]" if e.why else ""
+        con.print(f"{e.time:10.6f} {e.node:>8} {text}{why}", highlight=False)
 
 
 def _fmt_rate(bps: float) -> str:

@@ -47,6 +47,7 @@ from .segment import (
     SackPermitted,
     Segment,
     Timestamps,
+    UnknownOption,
     WindowScale,
     flag_names,
 )
@@ -402,10 +403,6 @@ class Connection:
     def readable(self) -> int:
         """Bytes received in order and not yet read."""
         return len(self._rbuf) - self._rbuf_head
-
-    @property
-    def established_once(self) -> bool:
-        return any(s is S.ESTABLISHED for _, s, _ in self.history)
 
     def write(self, data: bytes | memoryview, now: float) -> int:
         """Queue as much of ``data`` as the send buffer takes; returns the count taken."""
@@ -1372,7 +1369,9 @@ class Connection:
             rel_seq = (seg.seq - self.iss) & MASK
             rel_ack = (seg.ack - self.irs) & MASK if flags & ACK else None
         else:
-            rel_seq = (seg.seq - self.irs) & MASK if self.state is not S.LISTEN else 0
+            # Before the peer's SYN is processed its ISN is not known yet: its SYN is 0.
+            known = self.state not in (S.LISTEN, S.SYN_SENT)
+            rel_seq = (seg.seq - self.irs) & MASK if known else 0
             rel_ack = (seg.ack - self.iss) & MASK if flags & ACK else None
         fields: dict[str, Any] = {
             "flags": flag_names(flags),
@@ -1385,6 +1384,23 @@ class Connection:
         }
         if seg.options:
             fields["options"] = [
-                type(o).__name__ for o in seg.options if not isinstance(o, NoOperation)
+                _option_label(o) for o in seg.options if not isinstance(o, NoOperation)
             ]
         self._emit(direction, fields)
+
+
+def _option_label(o: Option) -> str:
+    """Short option names as Wireshark shows them: ``MSS=1460``, ``WS=3``, ``TS=val/ecr``."""
+    if isinstance(o, MaximumSegmentSize):
+        return f"MSS={o.mss}"
+    if isinstance(o, WindowScale):
+        return f"WS={o.shift}"
+    if isinstance(o, SackPermitted):
+        return "SACK_PERM"
+    if isinstance(o, Sack):
+        return "SACK=" + ",".join(f"{a}-{b}" for a, b in o.blocks)
+    if isinstance(o, Timestamps):
+        return f"TS={o.tsval}/{o.tsecr}"
+    if isinstance(o, UnknownOption):
+        return f"kind{o.kind}"
+    return "EOL"
