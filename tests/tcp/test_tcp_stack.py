@@ -131,6 +131,7 @@ def test_slow_reader_zero_window_probes_then_completes() -> None:
 @pytest.mark.parametrize("nagle", [True, False])
 def test_nagle_coalesces_small_writes(nagle: bool) -> None:
     net, client, server = _net(TcpConfig(msl=1.0, nagle=nagle), latency=0.05)
+    net.wire.taps = []
     lst = server.listen(80)  # type: ignore[attr-defined]
     got = bytearray()
 
@@ -149,13 +150,12 @@ def test_nagle_coalesces_small_writes(nagle: bool) -> None:
     net.loop.create_task(cli())
     net.loop.run(until=20)
     assert bytes(got) == b"".join(b"%03d" % i for i in range(100))
-    conn = next(iter(server.sockets.values())).conn if server.sockets else None  # type: ignore[attr-defined]
-    assert conn is None or conn.state is not State.ESTABLISHED
-    data_segments = net.wire.stats.sent
+    # Count the client's data segments: Nagle keeps one small segment in flight per RTT.
+    data_segments = sum(1 for _, src, _, d in net.wire.taps or [] if src == CLIENT and len(d) > 32)
     if nagle:
-        assert data_segments < 30
+        assert 1 <= data_segments < 30
     else:
-        assert data_segments > 100
+        assert data_segments >= 100
 
 
 def test_listener_acks_to_listen_port_get_rst_and_close_refuses() -> None:
