@@ -264,3 +264,46 @@ def test_lost_syn_means_one_segment_window_and_three_second_rto() -> None:
     assert p.a.retransmissions == 1 and p.now == pytest.approx(1.02)
     assert p.a.cc.cwnd == p.a.smss  # RFC 5681 §3.1
     assert p.a.rto.srtt is None and p.a.rto.rto == 3.0  # RFC 6298 §5.7 (Karn: no sample)
+
+
+def test_lost_retransmission_is_resent_without_waiting_for_the_rto() -> None:
+    from minternet.trace.bus import EventLog, TraceBus
+
+    trace = TraceBus()
+    log = EventLog()
+    trace.subscribe(log)
+    p = Pair(config=TcpConfig(delayed_ack=0, send_buffer=1 << 20))
+    p.b = p.make(B, A, active=False, label="b")
+    p.a = Connection.connect(
+        A,
+        B,
+        config=TcpConfig(delayed_ack=0),
+        random=p.rnd.child("a"),
+        now=0.0,
+        trace=trace,
+        node="a",
+    )
+    p.run_until(lambda: p.a.state is State.ESTABLISHED and p.b.state is State.ESTABLISHED)  # type: ignore[union-attr]
+    a, b = p.a, p.b
+    drops = [0]
+
+    def drop_first_segment_twice(c: Connection, seg: object) -> bool:
+        first = getattr(seg, "seq", None) == (a.iss + 1) % 2**32 and getattr(seg, "payload", b"")
+        if c is a and first and drops[0] < 2:
+            drops[0] += 1
+            return True
+        return False
+
+    p.drop = drop_first_segment_twice  # type: ignore[assignment]
+    t0 = p.now
+    total = 0
+    data = bytes(200_000)
+    while total < len(data):
+        total += a.write(data[total:], p.now)
+        p.step()
+    p.run_until(lambda: a.snd_una == len(data) + 1, limit=100)
+    assert drops[0] == 2  # the segment and its fast retransmission were both lost
+    assert [e.kind for e in log.events if e.kind == "lost-retransmission"]
+    assert not [e for e in log.events if e.kind == "rto"]
+    assert p.now - t0 < 1.0  # recovered within the RTO (1 s minimum)
+    assert b.readable == len(data)

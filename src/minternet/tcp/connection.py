@@ -206,6 +206,7 @@ class Connection:
         "_last_ack_sent",
         "_last_ooo",
         "_limited_transmit",
+        "_lost_rxt",
         "_now",
         "_ooo",
         "_ooo_fin",
@@ -218,6 +219,7 @@ class Connection:
         "_rto_at",
         "_rtt_seq",
         "_rtt_time",
+        "_rxt_marks",
         "_sbuf",
         "_sbuf_head",
         "_sbuf_seq",
@@ -331,6 +333,11 @@ class Connection:
         self.cc = NewReno(self.smss)
         self.scoreboard = Scoreboard()
         self._high_rxt = 0
+        # Lost retransmissions (a RACK-like extension of RFC 6675, which has no way to see
+        # them): each retransmission in recovery remembers SND.MAX at the time; a SACK for
+        # data sent after it, while it is still missing, means it was lost too.
+        self._rxt_marks: list[tuple[int, int, int]] = []
+        self._lost_rxt: list[tuple[int, int]] = []
         self.dupacks = 0
         self._limited_transmit = 0
         self.retries = 0
@@ -578,6 +585,8 @@ class Connection:
         self.cc.on_timeout(flight)
         self.cc.recover = self.snd_max
         self.scoreboard.clear()  # RFC 2018 §8: forget SACKed bits after a timeout
+        self._rxt_marks.clear()
+        self._lost_rxt.clear()
         self.dupacks = 0
         self._high_rxt = self.snd_una
         self.snd_nxt = self.snd_una  # go back and resend from the first unacknowledged byte
@@ -848,6 +857,8 @@ class Connection:
                 (unwrap(iss, left, una), unwrap(iss, right, una)) for left, right in sack.blocks
             ]
             newly_sacked = self.scoreboard.add(blocks, una, self.snd_max)
+            if newly_sacked and self._rxt_marks:
+                self._detect_lost_retransmissions(ack)
         if ts is not None and self.ts_ok:
             if seq <= self._last_ack_sent:
                 self.ts_recent = ts.tsval  # RFC 7323 §4.3
@@ -873,6 +884,24 @@ class Connection:
             and (self.snd_wnd == old_wnd or newly_sacked)
         ):
             self._on_dup_ack(newly_sacked, now)
+
+    def _detect_lost_retransmissions(self, ack: int) -> None:
+        highest = self.scoreboard.highest or 0
+        keep: list[tuple[int, int, int]] = []
+        for start, end, sent_before in self._rxt_marks:
+            if end <= ack or self.scoreboard.covers(start):
+                continue  # it arrived
+            if highest > sent_before:
+                self._lost_rxt.append((start, end))
+                if self.trace.active:
+                    self._emit(
+                        "lost-retransmission",
+                        {"rel_seq": start, "len": end - start},
+                        why="data sent after this retransmission was SACKed; it is missing",
+                    )
+            else:
+                keep.append((start, end, sent_before))
+        self._rxt_marks = keep
 
     def _update_window(self, seg: Segment, seq: int, ack: int) -> None:
         # RFC 9293 §3.10.7.4: update the send window only from newer segments.
@@ -913,6 +942,8 @@ class Connection:
         cc = self.cc
         if cc.in_recovery:
             if ack > cc.recover:
+                self._rxt_marks.clear()
+                self._lost_rxt.clear()
                 if self.sack_ok:
                     cc.in_recovery = False
                     cc.cwnd = cc.ssthresh
@@ -1211,6 +1242,12 @@ class Connection:
                 pipe = self.scoreboard.pipe(una, self.snd_max, self._high_rxt, smss)
                 if cc.cwnd - pipe < smss:
                     return
+                if self._lost_rxt:
+                    s, e = self._lost_rxt.pop(0)
+                    if e > una and not self.scoreboard.covers(s):
+                        s = max(s, una)
+                        self._retransmit(s, min(e, self._data_end), "the retransmission was lost")
+                    continue
                 hole = self.scoreboard.next_lost(una, self._high_rxt, smss)
                 if hole is not None:
                     s, e = hole
@@ -1302,6 +1339,8 @@ class Connection:
         if not payload and not flags & FIN:
             return
         self._emit_segment(self._seq_wire(start), self._ack_wire(), flags, payload)
+        if self.sack_ok and self.cc.in_recovery:
+            self._rxt_marks.append((start, end, self.snd_max))
         self.retransmissions += 1
         if self._rtt_seq is not None and self._rtt_seq > start:
             self._rtt_seq = None  # Karn's rule

@@ -11,7 +11,7 @@ to the amount of data outstanding.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 
 DUP_THRESH = 3
@@ -83,6 +83,11 @@ class Scoreboard:
         if starts and starts[0] < una:
             self.sacked_bytes -= una - starts[0]
             starts[0] = una
+
+    def covers(self, seq: int) -> bool:
+        """True if byte ``seq`` has been SACKed."""
+        i = bisect_right(self.starts, seq) - 1
+        return i >= 0 and seq < self.ends[i]
 
     @property
     def highest(self) -> int | None:
