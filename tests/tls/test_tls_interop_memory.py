@@ -1,0 +1,138 @@
+"""Interop matrix in memory: every suite, our client ↔ OpenSSL server and OpenSSL client ↔
+our server (Python ``ssl`` with MemoryBIO, TLS 1.2 only), application data both ways and a
+clean close_notify."""
+
+from __future__ import annotations
+
+import contextlib
+import ssl
+
+import pytest
+from tls_pair import kinds, openssl_read_all, pump_openssl
+from tls_support import HOST, NOW, Certs, make_trust
+
+from minternet.randomness import SeededRandom
+from minternet.tls import (
+    SUITES,
+    ApplicationData,
+    ClientConfig,
+    Closed,
+    HandshakeComplete,
+    ServerConfig,
+    TlsClient,
+    TlsServer,
+)
+from minternet.tls.server import KeyAndChain
+
+SUITE_IDS = [s.name for s in SUITES]
+
+
+def _client_ctx(pki: Certs, suite: str) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_verify_locations(pki.root_path)
+    ctx.set_ciphers(suite)
+    return ctx
+
+
+@pytest.mark.parametrize("suite", SUITES, ids=SUITE_IDS)
+def test_our_client_with_openssl_server(
+    suite: object, pki: Certs, openssl_server_ctx: ssl.SSLContext
+) -> None:
+    from minternet.tls.suites import CipherSuite
+
+    assert isinstance(suite, CipherSuite)
+    openssl_server_ctx.set_ciphers(suite.openssl_name)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    srv = openssl_server_ctx.wrap_bio(inc, out, server_side=True)
+    client = TlsClient(
+        ClientConfig(
+            random=SeededRandom(1),
+            server_name=HOST,
+            trust=make_trust([pki.root]),
+            now=NOW,
+            suites=(suite,),
+        )
+    )
+    client.start()
+    events, done = pump_openssl(client, srv, inc, out)
+    assert done, kinds(events)
+    hc = [e for e in events if isinstance(e, HandshakeComplete)]
+    assert hc, events
+    info = hc[0].info
+    assert info.suite == suite
+    assert srv.cipher()[0] == suite.openssl_name
+    assert info.verification is not None and info.verification.ok
+    # application data both ways, including a multi-record message
+    big = bytes(range(256)) * 200
+    client.send_application_data(b"GET / HTTP/1.1\r\n\r\n" + big)
+    inc.write(client.data_to_send())
+    assert openssl_read_all(srv) == b"GET / HTTP/1.1\r\n\r\n" + big
+    srv.write(b"HTTP/1.1 200 OK\r\n\r\nhello")
+    events = client.receive_data(out.read())
+    assert b"".join(e.data for e in events if isinstance(e, ApplicationData)) == (
+        b"HTTP/1.1 200 OK\r\n\r\nhello"
+    )
+    # clean close: we send close_notify, OpenSSL answers
+    client.close()
+    inc.write(client.data_to_send())
+    with contextlib.suppress(ssl.SSLZeroReturnError):
+        assert srv.read() == b""
+    srv.unwrap()  # OpenSSL saw our close_notify, so this completes and sends its own
+    events = client.receive_data(out.read())
+    closed = [e for e in events if isinstance(e, Closed)]
+    assert closed and closed[0].clean
+
+
+@pytest.mark.parametrize("suite", SUITES, ids=SUITE_IDS)
+def test_openssl_client_with_our_server(suite: object, pki: Certs) -> None:
+    from minternet.tls.suites import CipherSuite
+
+    assert isinstance(suite, CipherSuite)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    cli = _client_ctx(pki, suite.openssl_name).wrap_bio(inc, out, server_hostname=HOST)
+    server = TlsServer(
+        ServerConfig(
+            credentials=[
+                KeyAndChain(pki.rsa.chain, pki.rsa.key),
+                KeyAndChain(pki.ecdsa.chain, pki.ecdsa.key),
+            ],
+            random=SeededRandom(2),
+            suites=(suite,),
+        )
+    )
+    # OpenSSL speaks first
+    with contextlib.suppress(ssl.SSLWantReadError):
+        cli.do_handshake()
+    events = []
+    for _ in range(10):
+        data = out.read()
+        if data:
+            events += server.receive_data(data)
+        back = server.data_to_send()
+        if back:
+            inc.write(back)
+        try:
+            cli.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            continue
+    out_data = out.read()
+    if out_data:
+        events += server.receive_data(out_data)
+    assert any(isinstance(e, HandshakeComplete) for e in events), kinds(events)
+    assert cli.cipher()[0] == suite.openssl_name
+    assert cli.version() == "TLSv1.2"
+    cli.write(b"ping" * 5000)
+    events = server.receive_data(out.read())
+    assert b"".join(e.data for e in events if isinstance(e, ApplicationData)) == b"ping" * 5000
+    server.send_application_data(b"pong")
+    inc.write(server.data_to_send())
+    assert openssl_read_all(cli) == b"pong"
+    # OpenSSL closes; we answer close_notify
+    with contextlib.suppress(ssl.SSLWantReadError):
+        cli.unwrap()
+    events = server.receive_data(out.read())
+    assert any(isinstance(e, Closed) and e.clean for e in events)
+    inc.write(server.data_to_send())
+    cli.unwrap()
