@@ -23,8 +23,12 @@ from minternet.tls import (
     TlsServer,
 )
 from minternet.tls.server import KeyAndChain
+from minternet.tls.suites import CipherSuite
 
-SUITE_IDS = [s.name for s in SUITES]
+SSL_OP_NO_ENCRYPT_THEN_MAC = 1 << 19  # not exported by Python's ssl module
+# Every suite; CBC suites both with encrypt_then_mac (OpenSSL's default) and without.
+MATRIX = [(s, True) for s in SUITES] + [(s, False) for s in SUITES if not s.aead]
+IDS = [f"{s.name}{'' if e else '-mte'}" for s, e in MATRIX]
 
 
 def _client_ctx(pki: Certs, suite: str) -> ssl.SSLContext:
@@ -35,14 +39,13 @@ def _client_ctx(pki: Certs, suite: str) -> ssl.SSLContext:
     return ctx
 
 
-@pytest.mark.parametrize("suite", SUITES, ids=SUITE_IDS)
+@pytest.mark.parametrize(("suite", "etm"), MATRIX, ids=IDS)
 def test_our_client_with_openssl_server(
-    suite: object, pki: Certs, openssl_server_ctx: ssl.SSLContext
+    suite: CipherSuite, etm: bool, pki: Certs, openssl_server_ctx: ssl.SSLContext
 ) -> None:
-    from minternet.tls.suites import CipherSuite
-
-    assert isinstance(suite, CipherSuite)
     openssl_server_ctx.set_ciphers(suite.openssl_name)
+    if not etm:
+        openssl_server_ctx.options |= SSL_OP_NO_ENCRYPT_THEN_MAC
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     srv = openssl_server_ctx.wrap_bio(inc, out, server_side=True)
     client = TlsClient(
@@ -63,6 +66,7 @@ def test_our_client_with_openssl_server(
     assert info.suite == suite
     assert srv.cipher()[0] == suite.openssl_name
     assert info.verification is not None and info.verification.ok
+    assert info.encrypt_then_mac == (etm and not suite.aead)
     # application data both ways, including a multi-record message
     big = bytes(range(256)) * 200
     client.send_application_data(b"GET / HTTP/1.1\r\n\r\n" + big)
@@ -84,13 +88,13 @@ def test_our_client_with_openssl_server(
     assert closed and closed[0].clean
 
 
-@pytest.mark.parametrize("suite", SUITES, ids=SUITE_IDS)
-def test_openssl_client_with_our_server(suite: object, pki: Certs) -> None:
-    from minternet.tls.suites import CipherSuite
-
-    assert isinstance(suite, CipherSuite)
+@pytest.mark.parametrize(("suite", "etm"), MATRIX, ids=IDS)
+def test_openssl_client_with_our_server(suite: CipherSuite, etm: bool, pki: Certs) -> None:
     inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    cli = _client_ctx(pki, suite.openssl_name).wrap_bio(inc, out, server_hostname=HOST)
+    ctx = _client_ctx(pki, suite.openssl_name)
+    if not etm:
+        ctx.options |= SSL_OP_NO_ENCRYPT_THEN_MAC
+    cli = ctx.wrap_bio(inc, out, server_hostname=HOST)
     server = TlsServer(
         ServerConfig(
             credentials=[
@@ -120,7 +124,9 @@ def test_openssl_client_with_our_server(suite: object, pki: Certs) -> None:
     out_data = out.read()
     if out_data:
         events += server.receive_data(out_data)
-    assert any(isinstance(e, HandshakeComplete) for e in events), kinds(events)
+    hc = [e for e in events if isinstance(e, HandshakeComplete)]
+    assert hc, kinds(events)
+    assert hc[0].info.encrypt_then_mac == (etm and not suite.aead)
     assert cli.cipher()[0] == suite.openssl_name
     assert cli.version() == "TLSv1.2"
     cli.write(b"ping" * 5000)

@@ -50,3 +50,21 @@ def openssl_read_all(obj: ssl.SSLObject) -> bytes:
 
 def kinds(events: list[Any]) -> list[str]:
     return [type(e).__name__ for e in events]
+
+
+def shuttle(
+    client: TlsConnection, server: TlsConnection, chunk: int | None = None, rounds: int = 20
+) -> tuple[list[Event], list[Event]]:
+    """Move bytes between two of our machines until quiet (optionally ``chunk`` bytes at a time)."""
+    ce: list[Event] = []
+    se: list[Event] = []
+    for _ in range(rounds):
+        a = client.data_to_send()
+        b = server.data_to_send()
+        if not a and not b:
+            break
+        for i in range(0, len(a), chunk or max(1, len(a))):
+            se += server.receive_data(a[i : i + (chunk or len(a))])
+        for i in range(0, len(b), chunk or max(1, len(b))):
+            ce += client.receive_data(b[i : i + (chunk or len(b))])
+    return ce, se

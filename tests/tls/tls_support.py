@@ -248,3 +248,17 @@ def openssl_server_ctx(pki: Certs) -> Iterator[ssl.SSLContext]:
     ctx.load_cert_chain(pki.rsa.cert_path, pki.rsa.key_path)
     ctx.load_cert_chain(pki.ecdsa.cert_path, pki.ecdsa.key_path)
     yield ctx
+
+
+@pytest.fixture(scope="session")
+def other_pki(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    """A second, unrelated CA and server certificate (for unknown_ca)."""
+    d = tmp_path_factory.mktemp("other")
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root = _issue("Other Root CA", root_key, _name("Other Root CA"), root_key, True, [])
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = _issue(HOST, leaf_key, root.subject, root_key, False, [HOST])
+    root_path = d / "root.pem"
+    root_path.write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    creds = _write(d, "ecdsa", (leaf,), leaf_key)
+    return Certs(root, root_path, creds, creds)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..errors import ConfigError
@@ -241,7 +242,12 @@ class TlsClient(TlsConnection):
             "certificate",
             {"chain": [load_certificate(c).subject.rfc4514_string() for c in cert.chain]},
         )
-        key = leaf.public_key()
+        try:
+            key = leaf.public_key()
+        except (ValueError, TypeError, UnsupportedAlgorithm) as e:
+            raise TlsAlert(
+                AlertDescription.unsupported_certificate, f"certificate key: {e}"
+            ) from None
         if n.suite.auth == "RSA" and not isinstance(key, rsa.RSAPublicKey):
             raise TlsAlert(
                 AlertDescription.unsupported_certificate, "suite needs an RSA certificate"
@@ -253,9 +259,15 @@ class TlsClient(TlsConnection):
         self._server_key = key
         if self.config.trust is not None:
             verify = pki_module("verify")
-            v = verify.verify_server_chain(
-                list(cert.chain), self.config.server_name, self.config.clock(), self.config.trust
-            )
+            try:
+                v = verify.verify_server_chain(
+                    list(cert.chain),
+                    self.config.server_name,
+                    self.config.clock(),
+                    self.config.trust,
+                )
+            except (ValueError, TypeError, UnsupportedAlgorithm) as e:
+                raise TlsAlert(AlertDescription.bad_certificate, f"certificate: {e}") from None
             n.verification = v
             for check in v.checks:
                 self._trace("check", {"name": check.name, "ok": check.ok, "detail": check.detail})

@@ -27,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ..errors import DecodeError, LocalProtocolError, MinternetError
+from ..errors import DecodeError, LocalProtocolError
 from ..randomness import RandomSource
 from .alerts import Alert, AlertDescription, AlertLevel, TlsAlert, alert_for, alert_name
 from .cipher import RecordProtection, protection_for
@@ -223,7 +223,10 @@ def group_name(group: int) -> str:
 
 def load_certificate(der: bytes) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
+        cert = x509.load_der_x509_certificate(der)
+        cert.subject.rfc4514_string()  # cryptography parses lazily: fail here, not later
+        cert.issuer.rfc4514_string()
+        return cert
     except ValueError as e:
         raise TlsAlert(
             AlertDescription.bad_certificate, f"certificate does not parse: {e}"
@@ -301,7 +304,7 @@ class TlsConnection:
                 if rec is None:
                     break
                 self._on_record(*rec)
-        except (MinternetError, ValueError, TypeError, KeyError, IndexError) as e:
+        except Exception as e:
             self._fail(e)
         return self._take_events()
 
