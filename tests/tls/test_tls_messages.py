@@ -38,10 +38,16 @@ def h(s: str) -> bytes:
 GOLDEN: list[tuple[Any, bytes]] = [
     (
         ClientHello(
-            0x0303, R32, b"\xaa" * 4, (0xC02F, 0x00FF), b"\x00",
+            0x0303,
+            R32,
+            b"\xaa" * 4,
+            (0xC02F, 0x00FF),
+            b"\x00",
             (ext.server_name("a.b"), Extension(ExtensionType.extended_master_secret)),
         ),
-        h("""01 000041   0303""") + R32 + h("""04 aaaaaaaa  0004 c02f 00ff  01 00
+        h("""01 000041   0303""")
+        + R32
+        + h("""04 aaaaaaaa  0004 c02f 00ff  01 00
              0010  0000 0008 0006 00 0003 612e62   0017 0000"""),
     ),
     (
@@ -114,8 +120,12 @@ DECODE = {
 }
 
 
-@pytest.mark.parametrize("cipher", ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "AES128-SHA"])
-def test_openssl_flights_round_trip(pki: Certs, openssl_server_ctx: ssl.SSLContext, cipher: str) -> None:
+@pytest.mark.parametrize(
+    "cipher", ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "AES128-SHA"]
+)
+def test_openssl_flights_round_trip(
+    pki: Certs, openssl_server_ctx: ssl.SSLContext, cipher: str
+) -> None:
     cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     cctx.minimum_version = cctx.maximum_version = ssl.TLSVersion.TLSv1_2
     cctx.load_verify_locations(pki.root_path)
