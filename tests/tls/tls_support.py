@@ -104,12 +104,18 @@ class TrustStore:
     def __init__(self, certs: list[x509.Certificate]) -> None:
         self.certs = certs
 
+    @classmethod
+    def from_pem_files(cls, *paths: Any) -> TrustStore:
+        return cls(
+            [c for p in paths for c in x509.load_pem_x509_certificates(Path(p).read_bytes())]
+        )
+
 
 def _fake_verify() -> types.ModuleType:
     m = types.ModuleType("minternet.tls.verify")
 
     def verify_server_chain(
-        chain: list[bytes], host: str | None, now: dt.datetime, trust: TrustStore
+        chain: list[bytes], host: str | None, now: dt.datetime, trust: TrustStore, **kw: Any
     ) -> Verification:
         certs = [x509.load_der_x509_certificate(d) for d in chain]
         checks: list[Check] = []

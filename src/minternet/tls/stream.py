@@ -10,6 +10,7 @@ the machines is emitted on the trace bus as layer ``"tls"``.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from ..errors import RemoteProtocolError
@@ -95,10 +96,8 @@ class TlsStream:
         return self
 
     async def _flush_quietly(self) -> None:
-        try:
+        with contextlib.suppress(OSError, RemoteProtocolError):
             await self._flush()
-        except (OSError, RemoteProtocolError):
-            pass
 
     # -- the socket-like API --------------------------------------------------------------
     def send(self, data: bytes) -> Future[None]:

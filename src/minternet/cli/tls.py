@@ -1,0 +1,373 @@
+"""``minternet tls client`` and ``minternet tls server``: our TLS 1.2 over the kernel's TCP,
+to talk to ``openssl s_server`` / ``s_client``, curl or a browser on this machine.
+
+This is an edge module: it uses blocking sockets, the wall clock and the OS's randomness,
+and drives the sans-IO machines of :mod:`minternet.tls`.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from ..errors import ConfigError
+from ..randomness import SystemRandom
+from ..tls import (
+    ApplicationData,
+    ClientConfig,
+    HandshakeComplete,
+    ServerConfig,
+    TlsClient,
+    TlsServer,
+)
+from ..tls.alerts import alert_name
+from ..tls.connection import TlsConnection, load_certificate, pki_module
+from ..tls.keylog import KeyLogFile
+from ..tls.server import KeyAndChain
+from ..tls.suites import SUITES, CipherSuite, suites_by_names
+from .app import app
+from .options import json_option
+
+SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+SCHEME_NAMES = {
+    0x0401: "rsa_pkcs1_sha256", 0x0501: "rsa_pkcs1_sha384", 0x0601: "rsa_pkcs1_sha512",
+    0x0403: "ecdsa_secp256r1_sha256", 0x0503: "ecdsa_secp384r1_sha384",
+    0x0804: "rsa_pss_rsae_sha256", 0x0805: "rsa_pss_rsae_sha384", 0x0806: "rsa_pss_rsae_sha512",
+}  # fmt: skip
+
+
+@app.group()
+def tls() -> None:
+    """TLS 1.2 client and server over this machine's TCP (like openssl s_client/s_server)."""
+
+
+def _suites(cipher: tuple[str, ...]) -> tuple[CipherSuite, ...]:
+    return suites_by_names(":".join(cipher)) if cipher else SUITES
+
+
+def _keylog(path: Path | None) -> KeyLogFile | None:
+    if path is None:
+        return None
+    return KeyLogFile(path.open("a", encoding="ascii"))
+
+
+def _pump(sock: socket.socket, conn: TlsConnection, until: Any) -> list[Any]:
+    """Send what the machine has, read and feed until ``until(events)`` or the end."""
+    events: list[Any] = []
+    while True:
+        out = conn.data_to_send()
+        if out:
+            sock.sendall(out)
+        if until(events) or conn.closed is not None:
+            return events
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            raise ConfigError("timed out waiting for the peer") from None
+        except ConnectionResetError:
+            data = b""
+        events += conn.receive_data(data)
+
+
+def _subject(der: bytes) -> str:
+    try:
+        return load_certificate(der).subject.rfc4514_string()
+    except Exception:
+        return "<unparseable certificate>"
+
+
+def _chain_info(chain: tuple[bytes, ...]) -> list[dict[str, str]]:
+    out = []
+    for der in chain:
+        try:
+            c = load_certificate(der)
+            out.append(
+                {
+                    "subject": c.subject.rfc4514_string(),
+                    "issuer": c.issuer.rfc4514_string(),
+                    "not_before": c.not_valid_before_utc.isoformat(),
+                    "not_after": c.not_valid_after_utc.isoformat(),
+                }
+            )
+        except Exception:
+            out.append({"subject": "<unparseable certificate>"})
+    return out
+
+
+def _report(conn: TlsClient, events: list[Any], host: str, port: int) -> dict[str, Any]:
+    n = conn.neg
+    suite = n.suite
+    v = n.verification
+    failed = next((c for c in v.checks if not c.ok), None) if v is not None else None
+    closed = conn.closed
+    rep: dict[str, Any] = {
+        "server": f"{host}:{port}",
+        "handshake": "complete" if conn.info is not None else "failed",
+        "version": "TLSv1.2" if suite is not None else None,
+        "cipher_suite": suite.name if suite else None,
+        "cipher_suite_openssl": suite.openssl_name if suite else None,
+        "key_exchange": n.kx_name or (suite.kx if suite else None),
+        "signature_scheme": SCHEME_NAMES.get(n.signature_scheme or 0, n.signature_scheme),
+        "extended_master_secret": n.ems,
+        "encrypt_then_mac": n.etm,
+        "alpn": n.alpn,
+        "certificate_subject": _subject(n.peer_chain[0]) if n.peer_chain else None,
+        "certificate_chain": _chain_info(n.peer_chain),
+        "verified": bool(v is not None and v.ok),
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in v.checks]
+        if v is not None
+        else [],
+        "failed_check": None if failed is None else {"name": failed.name, "detail": failed.detail},
+        "client_random": n.client_random.hex(),
+        "server_random": n.server_random.hex() or None,
+    }
+    if v is None:
+        rep["failed_check"] = {"name": "trust", "detail": "not verified (--no-verify)"}
+    if closed is not None and conn.info is None:
+        rep["error"] = closed.reason
+        if closed.alert is not None:
+            rep["alert"] = {
+                "description": alert_name(closed.alert),
+                "direction": "sent" if closed.alert_sent else "received",
+            }
+    return rep
+
+
+def _print_report(rep: dict[str, Any], out: TextIO) -> None:
+    def p(line: str = "") -> None:
+        print(line, file=out)
+
+    p(f"server            {rep['server']}")
+    if rep["cipher_suite"]:
+        p(f"version           {rep['version']}")
+        p(f"cipher suite      {rep['cipher_suite']} ({rep['cipher_suite_openssl']})")
+        kx = rep["key_exchange"]
+        if rep["signature_scheme"]:
+            kx = f"{kx}, signed with {rep['signature_scheme']}"
+        p(f"key exchange      {kx}")
+        p(f"extended master   {'yes' if rep['extended_master_secret'] else 'no'}")
+        if rep["alpn"]:
+            p(f"ALPN              {rep['alpn']}")
+    if rep["certificate_chain"]:
+        p("certificate chain")
+        for i, c in enumerate(rep["certificate_chain"]):
+            p(f"  {i} {c['subject']}")
+            if "issuer" in c:
+                p(f"      issuer {c['issuer']}; valid {c['not_before']} .. {c['not_after']}")
+    if rep["checks"]:
+        p("validation")
+        for c in rep["checks"]:
+            p(f"  {'ok  ' if c['ok'] else 'FAIL'} {c['name']}: {c['detail']}")
+    if rep["verified"]:
+        p("verified          yes")
+    elif rep["failed_check"]:
+        f = rep["failed_check"]
+        p(f"verified          no ({f['name']}: {f['detail']})")
+    if "error" in rep:
+        a = rep.get("alert")
+        how = f" ({a['direction']} {a['description']})" if a else ""
+        p(f"handshake failed{how}: {rep['error']}")
+
+
+@tls.command("client")
+@click.argument("host")
+@click.argument("port", type=click.IntRange(1, 65535))
+@click.option("--sni", help="Server name to send and check (default: HOST unless an IP).")
+@click.option(
+    "--cafile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=f"Trusted CA certificates (PEM). Default: {SYSTEM_BUNDLE}.",
+)
+@click.option("--no-verify", is_flag=True, help="Do not verify the server's certificate.")
+@click.option("--cipher", multiple=True, help="Offer only this suite (IANA or OpenSSL name).")
+@click.option("--alpn", multiple=True, help="Offer this ALPN protocol (repeatable).")
+@click.option(
+    "--keylog",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append the NSS key log line (CLIENT_RANDOM) here, for Wireshark.",
+)
+@click.option("--stdin", "send_stdin", is_flag=True, help="Send stdin, print the answer.")
+@click.option("--secrets", is_flag=True, help="Also show the pre-master/master secrets and keys.")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds.")
+@json_option
+def tls_client(
+    host: str,
+    port: int,
+    sni: str | None,
+    cafile: Path | None,
+    no_verify: bool,
+    cipher: tuple[str, ...],
+    alpn: tuple[str, ...],
+    keylog: Path | None,
+    send_stdin: bool,
+    secrets: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Handshake with HOST:PORT and show what was negotiated and each certificate check."""
+    trust = None
+    if not no_verify:
+        bundle = cafile or (SYSTEM_BUNDLE if SYSTEM_BUNDLE.exists() else None)
+        if bundle is None:
+            raise ConfigError("no CA bundle: give --cafile or --no-verify")
+        trust = pki_module("verify").TrustStore.from_pem_files(bundle)
+    cfg = ClientConfig(
+        random=SystemRandom(),
+        server_name=sni or host,
+        trust=trust,
+        now=lambda: datetime.now(UTC),
+        suites=_suites(cipher),
+        alpn=alpn,
+        keylog=_keylog(keylog),
+    )
+    conn = TlsClient(cfg)
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        conn.start()
+        events = _pump(sock, conn, lambda ev: conn.established)
+        rep = _report(conn, events, host, port)
+        if secrets and conn.info is not None:
+            rep["secrets"] = conn.info.as_dict(secrets=True)
+        received = b""
+        if conn.established and send_stdin:
+            data = sys.stdin.buffer.read()
+            if data:
+                conn.send_application_data(data)
+            conn.close()
+            events = _pump(sock, conn, lambda ev: False)
+            received = b"".join(e.data for e in events if isinstance(e, ApplicationData))
+        elif conn.established:
+            conn.close()
+            _pump(sock, conn, lambda ev: False)
+    if as_json:
+        if send_stdin:
+            rep["received"] = received.decode("utf-8", "replace")
+        click.echo(json.dumps(rep, indent=2))
+    else:
+        _print_report(rep, sys.stdout)
+        if secrets and "secrets" in rep:
+            for k, v in rep["secrets"].items():
+                click.echo(f"{k:<17} {v}")
+        if received:
+            sys.stdout.write(received.decode("utf-8", "replace"))
+    if conn.info is None:
+        sys.exit(1)
+
+
+def _load_credentials(cert: Path, key: Path) -> KeyAndChain:
+    try:
+        chain = tuple(x509.load_pem_x509_certificates(cert.read_bytes()))
+    except ValueError as e:
+        raise ConfigError(f"{cert}: no PEM certificate ({e})") from None
+    try:
+        pkey = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"{key}: not an unencrypted PEM private key ({e})") from None
+    return KeyAndChain(chain, pkey)
+
+
+@tls.command("server")
+@click.argument("port", type=click.IntRange(0, 65535))
+@click.option(
+    "--cert", "certs", multiple=True, required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Certificate chain (PEM, leaf first). Repeat with --key for RSA + ECDSA.",
+)  # fmt: skip
+@click.option(
+    "--key", "keys", multiple=True, required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The private key (PEM) of each --cert.",
+)  # fmt: skip
+@click.option("--cipher", multiple=True, help="Accept only this suite (IANA or OpenSSL name).")
+@click.option("--alpn", multiple=True, help="Accept this ALPN protocol (repeatable).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--keylog", type=click.Path(dir_okay=False, path_type=Path), help="NSS key log.")
+@click.option("--max-connections", type=int, default=0, help="Exit after N connections.")
+@json_option
+def tls_server(
+    port: int,
+    certs: tuple[Path, ...],
+    keys: tuple[Path, ...],
+    cipher: tuple[str, ...],
+    alpn: tuple[str, ...],
+    host: str,
+    keylog: Path | None,
+    max_connections: int,
+    as_json: bool,
+) -> None:
+    """Serve TLS on PORT: handshake, echo what arrives, print what was negotiated."""
+    if len(certs) != len(keys):
+        raise ConfigError("give one --key for each --cert")
+    creds = [_load_credentials(c, k) for c, k in zip(certs, keys, strict=True)]
+    cfg = ServerConfig(
+        credentials=creds,
+        random=SystemRandom(),
+        suites=_suites(cipher),
+        alpn=alpn,
+        keylog=_keylog(keylog),
+    )
+    with socket.create_server((host, port)) as lsock:
+        click.echo(f"listening on {host}:{lsock.getsockname()[1]}", err=True)
+        served = 0
+        while not max_connections or served < max_connections:
+            sock, peer = lsock.accept()
+            served += 1
+            with sock:
+                sock.settimeout(30)
+                _serve_one(sock, peer, TlsServer(cfg), as_json)
+
+
+def _serve_one(sock: socket.socket, peer: Any, conn: TlsServer, as_json: bool) -> None:
+    try:
+        events = _pump(sock, conn, lambda ev: conn.established)
+    except (ConfigError, OSError) as err:
+        click.echo(f"{peer[0]}:{peer[1]}: {err}", err=True)
+        return
+    info = conn.info
+    if info is None:
+        closed = conn.closed
+        why = closed.reason if closed else "connection ended"
+        if closed is not None and closed.alert is not None:
+            way = "sent" if closed.alert_sent else "received"
+            why = f"{way} {alert_name(closed.alert)}: {why}"
+        click.echo(f"{peer[0]}:{peer[1]}: handshake failed ({why})", err=True)
+        return
+    d = info.as_dict()
+    if as_json:
+        click.echo(json.dumps({"peer": f"{peer[0]}:{peer[1]}", **d}))
+    else:
+        click.echo(
+            f"{peer[0]}:{peer[1]}: TLSv1.2 {info.suite.name} ({info.key_exchange}"
+            f"{', resumed' if info.resumed else ''}"
+            f"{', SNI ' + info.server_name if info.server_name else ''}"
+            f"{', ALPN ' + info.alpn if info.alpn else ''})"
+        )
+    pending = [e for e in events if isinstance(e, ApplicationData)]
+    try:
+        while conn.closed is None:
+            for e in pending:
+                conn.send_application_data(e.data)  # echo
+            pending = []
+            out = conn.data_to_send()
+            if out:
+                sock.sendall(out)
+            try:
+                data = sock.recv(65536)
+            except (TimeoutError, ConnectionResetError):
+                data = b""
+            pending += [e for e in conn.receive_data(data) if isinstance(e, ApplicationData)]
+        out = conn.data_to_send()
+        if out:
+            sock.sendall(out)
+    except OSError as err:
+        click.echo(f"{peer[0]}:{peer[1]}: {err}", err=True)
+
+
+__all__ = ["HandshakeComplete", "tls"]
