@@ -145,7 +145,7 @@ SERVER_SUITES = [
 
 @pytest.mark.parametrize("cipher", SERVER_SUITES)
 def test_openssl_s_client_against_our_server(pki: Certs, cipher: str) -> None:
-    with our_server(pki) as (port, proc):
+    with our_server(pki) as (port, _proc):
         res = subprocess.run(
             ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2", "-cipher", cipher,
              "-servername", HOST, "-CAfile", str(pki.root_path), "-verify_return_error",

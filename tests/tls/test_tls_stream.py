@@ -116,7 +116,7 @@ def test_stream_request_response_and_close(pki: Certs) -> None:
     assert {e.node for e in tls_events} == {"laptop", "server"}
     assert any(e.kind == "master_secret" for e in tls_events)
     # virtual time: ClientHello→, ←flight, CKE/CCS/Fin→, ←CCS/Fin = 2 RTT = 0.04 s
-    est = [e for e in tls_events if e.kind == "established" and e.node == "laptop"][0]
+    est = next(e for e in tls_events if e.kind == "established" and e.node == "laptop")
     assert est.time == pytest.approx(0.04)
 
 
