@@ -238,10 +238,9 @@ class TlsClient(TlsConnection):
             raise TlsAlert(AlertDescription.decode_error, "server sent an empty certificate chain")
         n.peer_chain = cert.chain
         leaf = load_certificate(cert.chain[0])
-        self._trace(
-            "certificate",
-            {"chain": [load_certificate(c).subject.rfc4514_string() for c in cert.chain]},
-        )
+        if self.tracing:
+            subjects = [load_certificate(c).subject.rfc4514_string() for c in cert.chain]
+            self._trace("certificate", {"chain": subjects})
         try:
             key = leaf.public_key()
         except (ValueError, TypeError, UnsupportedAlgorithm) as e:

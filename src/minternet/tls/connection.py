@@ -41,6 +41,7 @@ from .suites import CipherSuite
 TLS12 = 0x0303
 CCS = -1  # the ChangeCipherSpec "message" in the transition tables
 
+_KEY_BLOCK_WHY = 'key block = PRF(master_secret, "key expansion", server_random + client_random)'
 TraceHook = Callable[[str, dict[str, Any], str | None], None]
 
 
@@ -273,6 +274,7 @@ class TlsConnection:
         self.random = random
         self.keylog = keylog
         self.trace_hook = trace
+        self.tracing = trace is not None
         self.state = State.START
         self.records = RecordLayer()
         self.hs = HandshakeBuffer()
@@ -347,8 +349,9 @@ class TlsConnection:
         raw: bytes = msg.encode()
         self.neg.transcript += raw
         self._out += self.records.encode(ContentType.handshake, raw)
-        name = HandshakeType(raw[0]).name
-        self._trace("send", {"message": name, "length": len(raw), **(fields or {})})
+        if self.tracing:
+            name = HandshakeType(raw[0]).name
+            self._trace("send", {"message": name, "length": len(raw), **(fields or {})})
 
     def _send_alert(self, level: int, description: int) -> None:
         self._out += self.records.encode(ContentType.alert, Alert(level, description).encode())
@@ -420,7 +423,8 @@ class TlsConnection:
             self._close(f"peer sent {ev} during the handshake", alert=alert.description)
 
     def _on_handshake(self, msg: RawHandshake) -> None:
-        self._trace("recv", {"message": msg.name, "length": len(msg.raw)})
+        if self.tracing:
+            self._trace("recv", {"message": msg.name, "length": len(msg.raw)})
         self._dispatch(msg.msg_type, msg)
 
     def _dispatch(self, key: int, msg: RawHandshake | None) -> None:
@@ -483,23 +487,25 @@ class TlsConnection:
             self._pending_write, self._pending_read = client_p, server_p
         else:
             self._pending_write, self._pending_read = server_p, client_p
-        self._trace(
-            "keys",
-            {
-                "master_secret": n.master.hex(),
-                "mac_key_length": suite.mac_len,
-                "key_length": suite.key_len,
-                "iv_length": suite.fixed_iv_len,
-                "client_write_key": kb.client_write_key.hex(),
-                "server_write_key": kb.server_write_key.hex(),
-                "client_write_iv": kb.client_write_iv.hex(),
-                "server_write_iv": kb.server_write_iv.hex(),
-                "client_write_mac_key": kb.client_write_mac_key.hex(),
-                "server_write_mac_key": kb.server_write_mac_key.hex(),
-                "protection": client_p.name,
-            },
-            why='key block = PRF(master_secret, "key expansion", server_random + client_random)',
-        )
+        if self.tracing:
+            self._trace(
+                "keys",
+                {
+                    "master_secret": n.master.hex(),
+                    "mac_key_length": suite.mac_len,
+                    "key_length": suite.key_len,
+                    "iv_length": suite.fixed_iv_len,
+                    "client_write_key": kb.client_write_key.hex(),
+                    "server_write_key": kb.server_write_key.hex(),
+                    "client_write_iv": kb.client_write_iv.hex(),
+                    "server_write_iv": kb.server_write_iv.hex(),
+                    "client_write_mac_key": kb.client_write_mac_key.hex(),
+                    "server_write_mac_key": kb.server_write_mac_key.hex(),
+                    "protection": client_p.name,
+                    "keys_present": [k for k in kb.__slots__ if getattr(kb, k)],
+                },
+                why=_KEY_BLOCK_WHY,
+            )
         if self.keylog is not None:
             self.keylog(client_random_line(n.client_random, n.master))
 

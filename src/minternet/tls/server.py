@@ -11,6 +11,7 @@ secret without a padding oracle (§7.4.7.1). It supports only TLS 1.2, so per RF
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -123,6 +124,11 @@ def _matches(names: list[str], host: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=256)
+def _der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(Encoding.DER)
+
+
 class TlsServer(TlsConnection):
     """One server connection: feed the client's bytes to ``receive_data``."""
 
@@ -192,17 +198,18 @@ class TlsServer(TlsConnection):
             else None
         )
         n.client_random = ch.random
-        self._trace(
-            "client_hello",
-            {
-                "client_version": f"0x{ch.version:04x}",
-                "client_random": ch.random.hex(),
-                "session_id": ch.session_id.hex(),
-                "cipher_suites": [f"0x{c:04x}" for c in ch.cipher_suites],
-                "server_name": sni,
-                "extensions": [e.name for e in ch.extensions],
-            },
-        )
+        if self.tracing:
+            self._trace(
+                "client_hello",
+                {
+                    "client_version": f"0x{ch.version:04x}",
+                    "client_random": ch.random.hex(),
+                    "session_id": ch.session_id.hex(),
+                    "cipher_suites": [f"0x{c:04x}" for c in ch.cipher_suites],
+                    "server_name": sni,
+                    "extensions": [e.name for e in ch.extensions],
+                },
+            )
         # ALPN (RFC 7301 §3.2): our first preference the client also offers.
         if client_alpn is not None and cfg.alpn:
             common = [p for p in cfg.alpn if p in client_alpn]
@@ -242,9 +249,10 @@ class TlsServer(TlsConnection):
                 "extensions": [e.name for e in sh_exts],
             },
         )
-        chain = tuple(c.public_bytes(Encoding.DER) for c in cred.chain)
+        chain = tuple(_der(c) for c in cred.chain)
         self._send_handshake(
-            Certificate(chain), {"chain": [c.subject.rfc4514_string() for c in cred.chain]}
+            Certificate(chain),
+            {"chain": [c.subject.rfc4514_string() for c in cred.chain]} if self.tracing else None,
         )
         if suite.kx == "ECDHE":
             assert group is not None and scheme is not None
