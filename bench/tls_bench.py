@@ -9,6 +9,7 @@ randomness, as on a real network.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import ssl
@@ -36,6 +37,10 @@ SUITE = suite_by_name("ECDHE-RSA-AES128-GCM-SHA256")
 NOW = dt.datetime.now(dt.UTC)
 
 
+_CA_USAGE = x509.KeyUsage(False, False, False, False, False, True, True, False, False)
+_SERVER_AUTH = x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH])
+
+
 def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
@@ -47,7 +52,7 @@ def make_pki(d: Path) -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivat
         .public_key(ca_key.public_key()).serial_number(1)
         .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(_CA_USAGE, critical=True)
         .sign(ca_key, hashes.SHA256())
     )  # fmt: skip
     key = rsa.generate_private_key(65537, 2048)
@@ -57,7 +62,7 @@ def make_pki(d: Path) -> tuple[x509.Certificate, x509.Certificate, rsa.RSAPrivat
         .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(_SERVER_AUTH, critical=False)
         .sign(ca_key, hashes.SHA256())
     )  # fmt: skip
     pem = serialization.Encoding.PEM
@@ -135,7 +140,7 @@ def openssl_handshake(d: Path) -> Callable[[], None]:
 
 
 def tlslite_handshake(d: Path) -> Callable[[], None]:
-    from tlslite import HandshakeSettings, TLSConnection, X509, X509CertChain, parsePEMKey
+    from tlslite import X509, HandshakeSettings, TLSConnection, X509CertChain, parsePEMKey
 
     chain = X509CertChain([X509().parse((d / "leaf.pem").read_text())])
     pkey = parsePEMKey((d / "leaf.key").read_text(), private=True)
@@ -196,10 +201,8 @@ def openssl_bulk(d: Path, mb: int) -> Callable[[], None]:
     s = sctx.wrap_bio(si, so, server_side=True)
     for _ in range(10):
         for obj in (c, s):
-            try:
+            with contextlib.suppress(ssl.SSLWantReadError):
                 obj.do_handshake()
-            except ssl.SSLWantReadError:
-                pass
         si.write(co.read())
         ci.write(so.read())
     chunk = b"\xa5" * RECORD
