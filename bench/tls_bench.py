@@ -224,22 +224,35 @@ def main(argv: list[str]) -> None:
         d = Path(tmp)
         ca, leaf, key = make_pki(d)
         print(f"TLS 1.2 {SUITE.name}, RSA-2048 server key, chain verified, medians of {rounds}")
-        hs_ours = rate(ours_handshake(ca, leaf, key), secs, rounds)
-        hs_ossl = rate(openssl_handshake(d), secs, rounds)
-        hs_tlslite = rate(tlslite_handshake(d), secs, rounds)
-        print(f"handshakes/s   minternet {hs_ours:8.1f}")
-        print(
-            f"handshakes/s   OpenSSL   {hs_ossl:8.1f}   minternet/OpenSSL   = {hs_ours / hs_ossl:.2f}  (goal >= 0.5)"
+        hs = paired(
+            [ours_handshake(ca, leaf, key), openssl_handshake(d), tlslite_handshake(d)],
+            secs,
+            rounds,
         )
-        print(
-            f"handshakes/s   tlslite-ng{hs_tlslite:8.1f}   minternet/tlslite-ng = {hs_ours / hs_tlslite:.1f}  (goal >= 10)"
-        )
-        b_ours = rate(ours_bulk(ca, leaf, key, mb), secs, rounds) * mb
-        b_ossl = rate(openssl_bulk(d, mb), secs, rounds) * mb
-        print(f"bulk MB/s      minternet {b_ours:8.1f}   (16 KiB records, encrypt + decrypt)")
-        print(
-            f"bulk MB/s      OpenSSL   {b_ossl:8.1f}   minternet/OpenSSL   = {b_ours / b_ossl:.2f}  (goal >= 0.4)"
-        )
+        show("handshakes/s", hs, ["minternet", "OpenSSL", "tlslite-ng"], [0.5, 10.0])
+        bulk = paired([ours_bulk(ca, leaf, key, mb), openssl_bulk(d, mb)], secs, rounds)
+        bulk = [(r * mb, q) for r, q in bulk]
+        show("bulk MB/s", bulk, ["minternet", "OpenSSL"], [0.4])
+        print("(bulk: 16 KiB records, encrypt + decrypt of application data)")
+
+
+def paired(fns: list[Callable[[], Any]], secs: float, rounds: int) -> list[tuple[float, float]]:
+    """Rates measured round by round side by side: [(median rate, median ours/this ratio)]."""
+    per: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            per[i].append(rate(fn, secs, 1))
+    out = []
+    for i in range(len(fns)):
+        ratios = [a / b for a, b in zip(per[0], per[i], strict=True)]
+        out.append((statistics.median(per[i]), statistics.median(ratios)))
+    return out
+
+
+def show(what: str, res: list[tuple[float, float]], names: list[str], goals: list[float]) -> None:
+    print(f"{what:<14} {names[0]:<11} {res[0][0]:9.1f}")
+    for (r, ratio), name, goal in zip(res[1:], names[1:], goals, strict=True):
+        print(f"{what:<14} {name:<11} {r:9.1f}   minternet/{name} = {ratio:.2f} (goal >= {goal})")
 
 
 if __name__ == "__main__":
