@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import ssl
+from typing import Any
 
 import pytest
 from tls_pair import kinds, openssl_read_all, pump_openssl
@@ -19,6 +20,7 @@ from minternet.tls import (
     Closed,
     HandshakeComplete,
     ServerConfig,
+    SessionCache,
     TlsClient,
     TlsServer,
 )
@@ -142,3 +144,112 @@ def test_openssl_client_with_our_server(suite: CipherSuite, etm: bool, pki: Cert
     assert any(isinstance(e, Closed) and e.clean for e in events)
     inc.write(server.data_to_send())
     cli.unwrap()
+
+
+def _openssl_pair_handshake(cli: ssl.SSLObject, server: TlsServer, inc: Any, out: Any) -> list[Any]:
+    events: list[Any] = []
+    for _ in range(10):
+        try:
+            cli.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            pass
+        events += server.receive_data(out.read())
+        inc.write(server.data_to_send())
+    events += server.receive_data(out.read())
+    inc.write(server.data_to_send())
+    return events
+
+
+def test_openssl_client_resumes_session_with_our_server(pki: Certs) -> None:
+    ctx = _client_ctx(pki, "ECDHE-RSA-AES128-GCM-SHA256")
+    ctx.options |= ssl.OP_NO_TICKET
+    cache = SessionCache()
+
+    def server() -> TlsServer:
+        creds = [KeyAndChain(pki.rsa.chain, pki.rsa.key)]
+        return TlsServer(ServerConfig(creds, SeededRandom(len(cache)), session_cache=cache))
+
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    cli = ctx.wrap_bio(inc, out, server_hostname=HOST)
+    events = _openssl_pair_handshake(cli, server(), inc, out)
+    first = next(e for e in events if isinstance(e, HandshakeComplete)).info
+    assert not cli.session_reused and cli.session is not None
+    assert cli.session.id == first.session_id
+    inc2, out2 = ssl.MemoryBIO(), ssl.MemoryBIO()
+    cli2 = ctx.wrap_bio(inc2, out2, server_hostname=HOST, session=cli.session)
+    events = _openssl_pair_handshake(cli2, server(), inc2, out2)
+    second = next(e for e in events if isinstance(e, HandshakeComplete)).info
+    assert second.resumed and cli2.session_reused
+    assert second.master_secret == first.master_secret
+
+
+def test_our_client_resumes_session_with_openssl_server(
+    pki: Certs, openssl_server_ctx: ssl.SSLContext
+) -> None:
+    openssl_server_ctx.options |= ssl.OP_NO_TICKET
+    infos = []
+    session = None
+    for seed in (1, 2):
+        inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        srv = openssl_server_ctx.wrap_bio(inc, out, server_side=True)
+        client = TlsClient(
+            ClientConfig(
+                random=SeededRandom(seed), server_name=HOST, trust=make_trust([pki.root]),
+                now=NOW, session=session,
+            )
+        )  # fmt: skip
+        client.start()
+        events, done = pump_openssl(client, srv, inc, out)
+        assert done
+        info = next(e for e in events if isinstance(e, HandshakeComplete)).info
+        infos.append(info)
+        session = info.session
+        if seed == 2:
+            assert srv.session_reused
+        # a clean close: OpenSSL drops sessions of connections that were not shut down
+        client.close()
+        inc.write(client.data_to_send())
+        with contextlib.suppress(ssl.SSLZeroReturnError):
+            srv.read()
+        srv.unwrap()
+    assert not infos[0].resumed and infos[1].resumed
+
+
+@pytest.mark.parametrize(
+    ("groups", "schemes", "cipher"),
+    [
+        ((23,), (0x0401,), "ECDHE-RSA-AES128-GCM-SHA256"),  # P-256, RSA PKCS#1
+        ((29,), (0x0805,), "ECDHE-RSA-AES256-GCM-SHA384"),  # x25519, RSA-PSS SHA-384
+        ((23,), (0x0403,), "ECDHE-ECDSA-AES128-GCM-SHA256"),  # P-256, ECDSA
+    ],
+)
+def test_groups_and_signature_schemes_both_ways(
+    pki: Certs, openssl_server_ctx: ssl.SSLContext, groups: tuple[int, ...],
+    schemes: tuple[int, ...], cipher: str,
+) -> None:  # fmt: skip
+    # our client offering only these against OpenSSL
+    openssl_server_ctx.set_ciphers(cipher)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    srv = openssl_server_ctx.wrap_bio(inc, out, server_side=True)
+    client = TlsClient(
+        ClientConfig(
+            random=SeededRandom(1), server_name=HOST, trust=make_trust([pki.root]), now=NOW,
+            groups=groups, signature_schemes=schemes,
+        )
+    )  # fmt: skip
+    client.start()
+    events, done = pump_openssl(client, srv, inc, out)
+    assert done
+    info = next(e for e in events if isinstance(e, HandshakeComplete)).info
+    assert info.signature_scheme == schemes[0]
+    assert info.key_exchange.endswith({23: "secp256r1", 29: "x25519"}[groups[0]])
+    # OpenSSL client restricted the same way against our server
+    ctx = _client_ctx(pki, cipher)
+    ctx.set_ecdh_curve({23: "prime256v1", 29: "X25519"}[groups[0]])
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    cli = ctx.wrap_bio(inc, out, server_hostname=HOST)
+    creds = [KeyAndChain(pki.rsa.chain, pki.rsa.key), KeyAndChain(pki.ecdsa.chain, pki.ecdsa.key)]
+    events = _openssl_pair_handshake(cli, TlsServer(ServerConfig(creds, SeededRandom(3))), inc, out)
+    info = next(e for e in events if isinstance(e, HandshakeComplete)).info
+    assert info.key_exchange.endswith({23: "secp256r1", 29: "x25519"}[groups[0]])

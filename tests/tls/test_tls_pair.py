@@ -173,3 +173,20 @@ def test_trace_shows_the_steps(pki: Certs) -> None:
         assert k in kinds_, k
     keys = next(f for k, f in steps if k == "keys")
     assert len(bytes.fromhex(keys["client_write_key"])) == 16
+
+
+def test_empty_input_is_nothing_and_eof_is_truncation(pki: Certs) -> None:
+    c, s = _client(pki), _server(pki)
+    assert s.receive_data(b"") == []
+    shuttle(c, s)
+    events = s.receive_eof()
+    assert isinstance(events[0], Closed) and not events[0].clean
+    assert s.receive_eof() == []
+
+
+def test_eof_after_our_close_notify_is_clean(pki: Certs) -> None:
+    c, s = _client(pki), _server(pki)
+    shuttle(c, s)
+    c.close()
+    events = c.receive_eof()
+    assert isinstance(events[0], Closed) and events[0].clean

@@ -74,7 +74,7 @@ def _pump(sock: socket.socket, conn: TlsConnection, until: Any) -> list[Any]:
             raise ConfigError("timed out waiting for the peer") from None
         except ConnectionResetError:
             data = b""
-        events += conn.receive_data(data)
+        events += conn.receive_data(data) if data else conn.receive_eof()
 
 
 def _subject(der: bytes) -> str:
@@ -362,7 +362,8 @@ def _serve_one(sock: socket.socket, peer: Any, conn: TlsServer, as_json: bool) -
                 data = sock.recv(65536)
             except (TimeoutError, ConnectionResetError):
                 data = b""
-            pending += [e for e in conn.receive_data(data) if isinstance(e, ApplicationData)]
+            got = conn.receive_data(data) if data else conn.receive_eof()
+            pending += [e for e in got if isinstance(e, ApplicationData)]
         out = conn.data_to_send()
         if out:
             sock.sendall(out)

@@ -56,7 +56,7 @@ class Session:
     """What resuming a session by its id needs (RFC 5246 §7.3, RFC 7627 §5.3)."""
 
     session_id: bytes
-    master_secret: bytes
+    master_secret: bytes = field(repr=False)
     suite: CipherSuite
     extended_master_secret: bool
     server_name: str | None = None
@@ -77,14 +77,14 @@ class TlsInfo:
     session_id: bytes
     extended_master_secret: bool
     encrypt_then_mac: bool
-    peer_chain: tuple[bytes, ...]
-    verification: Any  # minternet.tls.verify.Verification | None
+    peer_chain: tuple[bytes, ...] = field(repr=False)
+    verification: Any = field(repr=False)
     client_random: bytes
     server_random: bytes
-    pre_master_secret: bytes | None
-    master_secret: bytes
-    keys: KeyBlock
-    session: Session
+    pre_master_secret: bytes | None = field(repr=False)
+    master_secret: bytes = field(repr=False)
+    keys: KeyBlock = field(repr=False)
+    session: Session = field(repr=False)
 
     def as_dict(self, secrets: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -293,12 +293,9 @@ class TlsConnection:
         return out
 
     def receive_data(self, data: bytes) -> list[Event]:
-        """Bytes from the peer (``b""`` meaning the transport reached EOF) → events."""
-        if self.state is State.CLOSED:
+        """Bytes from the peer → events (``b""`` is nothing; EOF is :meth:`receive_eof`)."""
+        if self.state is State.CLOSED or not data:
             return []
-        if not data:
-            self._close("transport closed without close_notify", clean=False)
-            return self._take_events()
         self.records.feed(data)
         try:
             while self.closed is None:
@@ -308,6 +305,16 @@ class TlsConnection:
                 self._on_record(*rec)
         except Exception as e:
             self._fail(e)
+        return self._take_events()
+
+    def receive_eof(self) -> list[Event]:
+        """The transport ended (TCP FIN). Without close_notify first, that is a truncation."""
+        if self.state is State.CLOSED:
+            return []
+        if self.state is State.CLOSING:
+            self._close("peer closed the transport after our close_notify", clean=True)
+        else:
+            self._close("transport closed without close_notify", clean=False)
         return self._take_events()
 
     def send_application_data(self, data: bytes) -> None:

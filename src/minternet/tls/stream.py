@@ -81,7 +81,7 @@ class TlsStream:
 
     async def _pump(self, timeout: float | None) -> None:
         data = await self.sock.recv(65536, timeout)
-        self._absorb(self.conn.receive_data(data))
+        self._absorb(self.conn.receive_data(data) if data else self.conn.receive_eof())
         await self._flush()
 
     async def _handshake(self, timeout: float | None) -> TlsStream:
