@@ -140,7 +140,9 @@ class TlsClient(TlsConnection):
         n.server_name = cfg.server_name
         self._send_handshake(
             hello,
-            {
+            None
+            if not self.tracing
+            else {
                 "client_random": n.client_random.hex(),
                 "session_id": session_id.hex(),
                 "cipher_suites": [s.name for s in cfg.suites],

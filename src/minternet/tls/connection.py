@@ -27,7 +27,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from ..errors import DecodeError, LocalProtocolError
+from ..errors import LocalProtocolError
 from ..randomness import RandomSource
 from .alerts import Alert, AlertDescription, AlertLevel, TlsAlert, alert_for, alert_name
 from .cipher import RecordProtection, protection_for
@@ -575,7 +575,3 @@ class TlsConnection:
             },
         )
         self._events.append(HandshakeComplete(self.info))
-
-
-def decode_error_from(exc: DecodeError) -> TlsAlert:
-    return TlsAlert(AlertDescription.decode_error, str(exc))

@@ -5,6 +5,14 @@ TLS 1.2 needs one line per connection: ``CLIENT_RANDOM <client_random hex> <mast
 
 from __future__ import annotations
 
+from typing import Protocol
+
+
+class TextSink(Protocol):
+    def write(self, s: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
 
 def client_random_line(client_random: bytes, master_secret: bytes) -> str:
     """``CLIENT_RANDOM <64 hex digits> <96 hex digits>`` (no newline)."""
@@ -16,11 +24,9 @@ def client_random_line(client_random: bytes, master_secret: bytes) -> str:
 class KeyLogFile:
     """Appends lines to a text file (an edge object: the caller opens the file)."""
 
-    def __init__(self, write: object) -> None:
-        self._write = write
+    def __init__(self, sink: TextSink) -> None:
+        self._sink = sink
 
     def __call__(self, line: str) -> None:
-        self._write.write(line + "\n")  # type: ignore[attr-defined]
-        flush = getattr(self._write, "flush", None)
-        if flush is not None:
-            flush()
+        self._sink.write(line + "\n")
+        self._sink.flush()
