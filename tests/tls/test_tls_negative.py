@@ -311,3 +311,65 @@ def test_warning_alert_mid_handshake_then_fatal(pki: Certs) -> None:
     closed = _closed(events)
     assert closed.alert == 40 and not closed.alert_sent
     assert s.data_to_send() == b""  # no alert answers a fatal alert
+
+
+# -- RSA key exchange without a padding oracle (RFC 5246 §7.4.7.1) -------------------------
+class BadPreMasterClient(TlsClient):
+    """Sends a chosen EncryptedPreMasterSecret instead of the right one."""
+
+    make_enc: Any = None
+
+    def _send_handshake(self, msg: Any, fields: dict[str, Any] | None = None) -> None:
+        from minternet.tls.messages import EncryptedPreMasterSecret
+
+        if isinstance(msg, EncryptedPreMasterSecret):
+            msg = EncryptedPreMasterSecret(self.make_enc(self._server_key))
+        super()._send_handshake(msg, fields)
+
+
+def _raw_rsa(pub: Any, em: bytes) -> bytes:
+    n = pub.public_numbers()
+    k = (n.n.bit_length() + 7) // 8
+    return pow(int.from_bytes(em.rjust(k, b"\x00"), "big"), n.e, n.n).to_bytes(k, "big")
+
+
+def _em(k: int, message: bytes, block_type: bytes = b"\x02") -> bytes:
+    return b"\x00" + block_type + b"\x11" * (k - 3 - len(message)) + b"\x00" + message
+
+
+@pytest.mark.parametrize(
+    "make_enc",
+    [
+        lambda pub: _raw_rsa(pub, _em(256, b"\x03\x03" + b"\x01" * 46)),  # well formed
+        lambda pub: _raw_rsa(pub, _em(256, b"\x03\x01" + b"\x01" * 46)),  # wrong version
+        lambda pub: _raw_rsa(pub, _em(256, b"\x03\x03" + b"\x01" * 45)),  # 47 bytes
+        lambda pub: _raw_rsa(pub, _em(256, b"\x03\x03" + b"\x01" * 46, b"\x01")),  # bad type
+        lambda pub: _raw_rsa(pub, b"\x00\x02" + b"\x11" * 254),  # no zero separator
+        lambda pub: bytes(256),  # zero
+        lambda pub: b"\x01" * 10,  # short
+    ],
+    ids=["good_but_not_ours", "version", "47_bytes", "block_type", "no_separator", "zero", "short"],
+)
+def test_rsa_pre_master_failures_all_look_alike(pki: Certs, make_enc: Any) -> None:
+    """Whatever is wrong with the encrypted pre-master secret, the server goes on with a
+    random one and the handshake fails at the client's Finished with bad_record_mac."""
+    from minternet.tls import suite_by_name
+
+    c = TlsClient(
+        ClientConfig(SeededRandom(1), HOST, make_trust([pki.root]), NOW,
+                     suites=(suite_by_name("AES128-GCM-SHA256"),))
+    )  # fmt: skip
+    c.__class__ = BadPreMasterClient
+    c.make_enc = make_enc  # type: ignore[attr-defined]
+    c.start()
+    s = _server(pki)
+    s.receive_data(c.data_to_send())
+    c.receive_data(s.data_to_send())
+    flight = c.data_to_send()
+    recs = _records(flight)
+    events = s.receive_data(
+        b"".join(struct.pack(">BHH", ct, 0x0303, len(r)) + r for ct, r in recs[:2])
+    )
+    assert events == [] and s.state.name == "WAIT_FINISHED"  # no early signal
+    events = s.receive_data(struct.pack(">BHH", recs[2][0], 0x0303, len(recs[2][1])) + recs[2][1])
+    assert _closed(events).alert == 20

@@ -76,27 +76,26 @@ def test_pair_every_suite(pki: Certs, suite: Any, etm: bool) -> None:
     assert [e.data for e in ce if isinstance(e, ApplicationData)] == [b"hello"]
 
 
-def test_same_seed_same_bytes(pki: Certs) -> None:
-    def transcript() -> bytes:
-        c, s = (
-            _client(pki, seed=5, suites=(suite_by_name("ECDHE-RSA-AES128-SHA256"),)),
-            _server(pki, 6),
-        )
+@pytest.mark.parametrize(
+    "suite", ["ECDHE-RSA-AES128-SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256", "AES128-SHA"]
+)
+def test_same_seed_same_bytes(pki: Certs, suite: str) -> None:
+    def transcript(seed: int) -> bytes:
+        c = _client(pki, seed=seed, suites=(suite_by_name(suite),))
+        s = _server(pki, seed + 100)
         out = bytearray()
-        for _ in range(6):
-            a, b = c.data_to_send(), s.data_to_send()
-            out += a + b
+        for _ in range(3):
+            a = c.data_to_send()
             s.receive_data(a)
+            b = s.data_to_send()
             c.receive_data(b)
-        return bytes(out)
+            out += a + b
+        assert c.established
+        c.send_application_data(b"same")
+        return bytes(out + c.data_to_send())
 
-    t1, t2 = transcript(), transcript()
-    # The server's RSA-PSS signature draws its salt from the pki signer; with the test
-    # double (cryptography's own salt) compare the client's flights only.
-    assert len(t1) == len(t2)
-    c1 = _client(pki, seed=9).data_to_send()
-    assert c1 == _client(pki, seed=9).data_to_send()
-    assert c1 != _client(pki, seed=10).data_to_send()
+    assert transcript(5) == transcript(5)
+    assert transcript(5) != transcript(6)
 
 
 def test_resumption_by_session_id(pki: Certs) -> None:
@@ -190,3 +189,69 @@ def test_eof_after_our_close_notify_is_clean(pki: Certs) -> None:
     c.close()
     events = c.receive_eof()
     assert isinstance(events[0], Closed) and events[0].clean
+
+
+def test_secrets_are_re_derivable(pki: Certs) -> None:
+    from minternet.tls.prf import key_block, master_secret
+
+    c, s = _client(pki, extended_master_secret=False), _server(pki)
+    ce, _ = shuttle(c, s)
+    info = _complete(ce).info
+    assert not info.extended_master_secret
+    assert info.pre_master_secret is not None
+    h = info.suite.prf_hash
+    ms = master_secret(h, info.pre_master_secret, info.client_random, info.server_random)
+    assert ms == info.master_secret
+    kb = key_block(
+        h, ms, info.client_random, info.server_random,
+        info.suite.mac_len, info.suite.key_len, info.suite.fixed_iv_len,
+    )  # fmt: skip
+    assert kb == info.keys
+    d = info.as_dict(secrets=True)
+    assert (
+        d["master_secret"] == ms.hex()
+        and d["keys"]["client_write_key"] == kb.client_write_key.hex()
+    )
+
+
+def test_server_picks_credentials_by_sni(pki: Certs) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from tls_support import _issue
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    api = _issue(
+        "api.example.com", key, pki.root.subject, pki.ecdsa.key, False, ["api.example.com"]
+    )
+    creds = [KeyAndChain(pki.ecdsa.chain, pki.ecdsa.key), KeyAndChain((api,), key)]
+
+    def leaf_for(name: str) -> str:
+        c = TlsClient(ClientConfig(SeededRandom(1), server_name=name))
+        c.start()
+        ce, _ = shuttle(c, TlsServer(ServerConfig(creds, SeededRandom(2))))
+        der = _complete(ce).info.peer_chain[0]
+        return x509.load_der_x509_certificate(der).subject.rfc4514_string()
+
+    assert leaf_for("api.example.com") == "CN=api.example.com"
+    assert leaf_for(HOST) == f"CN={HOST}"
+    assert leaf_for("unknown.example") == f"CN={HOST}"  # the first one by default
+
+
+def test_server_sets_no_downgrade_sentinel(pki: Certs) -> None:
+    for seed in range(5):
+        c, s = _client(pki, seed=seed), _server(pki, seed)
+        ce, _ = shuttle(c, s)
+        assert _complete(ce).info.server_random[-8:-1] != b"DOWNGRD"
+
+
+def test_client_answers_hello_request_with_no_renegotiation(pki: Certs) -> None:
+    from minternet.tls.messages import HelloRequest
+    from minternet.tls.record import ContentType
+
+    c, s = _client(pki), _server(pki)
+    shuttle(c, s)
+    s._out += s.records.encode(ContentType.handshake, HelloRequest().encode())
+    ce, se = shuttle(c, s)
+    assert not any(isinstance(e, Closed) for e in ce)
+    assert [getattr(e, "description", None) for e in se] == [100]  # warning no_renegotiation
+    assert c.established and s.established

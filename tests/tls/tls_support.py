@@ -48,7 +48,8 @@ def _fake_signing() -> types.ModuleType:
     def schemes_for_key(key: Any) -> list[int]:
         pub = key.public_key() if hasattr(key, "public_key") else key
         if isinstance(pub, rsa.RSAPublicKey):
-            return [0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601]
+            # PKCS#1 v1.5 first: deterministic, so a replayed handshake gives the same bytes
+            return [0x0401, 0x0501, 0x0601, 0x0804, 0x0805, 0x0806]
         if isinstance(pub.curve, ec.SECP384R1):
             return [0x0503, 0x0403]
         return [0x0403, 0x0503]
@@ -60,8 +61,8 @@ def _fake_signing() -> types.ModuleType:
 
     def sign(key: Any, scheme: int, data: bytes, random: Any) -> bytes:
         kind, h = _SCHEMES[scheme]
-        if kind == "ecdsa":
-            return bytes(key.sign(data, ec.ECDSA(_hash(h))))
+        if kind == "ecdsa":  # RFC 6979 nonces: deterministic
+            return bytes(key.sign(data, ec.ECDSA(_hash(h), deterministic_signing=True)))
         return bytes(key.sign(data, _pad(kind, h), _hash(h)))
 
     def verify(pub: Any, scheme: int, data: bytes, sig: bytes) -> bool:
@@ -76,7 +77,14 @@ def _fake_signing() -> types.ModuleType:
         return True
 
     def rsa_pkcs1v15_encrypt(pub: Any, message: bytes, random: Any) -> bytes:
-        return bytes(pub.encrypt(message, padding.PKCS1v15()))
+        # RFC 8017 §7.2.1 with the padding from the injected random (deterministic)
+        nums = pub.public_numbers()
+        k = (nums.n.bit_length() + 7) // 8
+        ps = bytearray()
+        while len(ps) < k - 3 - len(message):
+            ps += bytes(b for b in random.random_bytes(k) if b)
+        em = b"\x00\x02" + bytes(ps[: k - 3 - len(message)]) + b"\x00" + message
+        return pow(int.from_bytes(em, "big"), nums.e, nums.n).to_bytes(k, "big")
 
     m.schemes_for_key = schemes_for_key  # type: ignore[attr-defined]
     m.sign = sign  # type: ignore[attr-defined]
