@@ -18,20 +18,21 @@ import click
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from ..errors import ConfigError
+from ..drivers.kernel import KernelStack, run
+from ..errors import ConfigError, MinternetError
+from ..loop import Future, LoopTimeout
+from ..node.api import StreamSocket
 from ..randomness import SystemRandom
 from ..tls import (
-    ApplicationData,
     ClientConfig,
-    HandshakeComplete,
     ServerConfig,
     TlsClient,
-    TlsServer,
 )
 from ..tls.alerts import alert_name
-from ..tls.connection import TlsConnection, load_certificate, pki_module
+from ..tls.connection import load_certificate, pki_module
 from ..tls.keylog import KeyLogFile
 from ..tls.server import KeyAndChain
+from ..tls.stream import TlsHandshakeError, tls_accept, tls_connect
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
 from .app import app
 from .options import json_option
@@ -59,24 +60,6 @@ def _keylog(path: Path | None) -> KeyLogFile | None:
     return KeyLogFile(path.open("a", encoding="ascii"))
 
 
-def _pump(sock: socket.socket, conn: TlsConnection, until: Any) -> list[Any]:
-    """Send what the machine has, read and feed until ``until(events)`` or the end."""
-    events: list[Any] = []
-    while True:
-        out = conn.data_to_send()
-        if out:
-            sock.sendall(out)
-        if until(events) or conn.closed is not None:
-            return events
-        try:
-            data = sock.recv(65536)
-        except TimeoutError:
-            raise ConfigError("timed out waiting for the peer") from None
-        except ConnectionResetError:
-            data = b""
-        events += conn.receive_data(data) if data else conn.receive_eof()
-
-
 def _subject(der: bytes) -> str:
     try:
         return load_certificate(der).subject.rfc4514_string()
@@ -102,7 +85,7 @@ def _chain_info(chain: tuple[bytes, ...]) -> list[dict[str, str]]:
     return out
 
 
-def _report(conn: TlsClient, events: list[Any], host: str, port: int) -> dict[str, Any]:
+def _report(conn: TlsClient, host: str, port: int) -> dict[str, Any]:
     n = conn.neg
     suite = n.suite
     v = n.verification
@@ -228,24 +211,32 @@ def tls_client(
         alpn=alpn,
         keylog=_keylog(keylog),
     )
-    conn = TlsClient(cfg)
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        conn.start()
-        events = _pump(sock, conn, lambda ev: conn.established)
-        rep = _report(conn, events, host, port)
-        if secrets and conn.info is not None:
-            rep["secrets"] = conn.info.as_dict(secrets=True)
-        received = b""
-        if conn.established and send_stdin:
+    ip = _resolve(host)
+
+    async def session(stack: KernelStack) -> tuple[TlsClient, bytes]:
+        sock = await stack.tcp_connect((ip, port), timeout)
+        try:
+            st = await tls_connect(sock, cfg, loop=stack.loop, timeout=timeout)
+        except TlsHandshakeError as e:
+            assert isinstance(e.connection, TlsClient)
+            return e.connection, b""
+        conn = st.conn
+        assert isinstance(conn, TlsClient)
+        received = bytearray()
+        if send_stdin:
             data = sys.stdin.buffer.read()
             if data:
-                conn.send_application_data(data)
-            conn.close()
-            events = _pump(sock, conn, lambda ev: False)
-            received = b"".join(e.data for e in events if isinstance(e, ApplicationData))
-        elif conn.established:
-            conn.close()
-            _pump(sock, conn, lambda ev: False)
+                await st.send(data)
+        await st.shutdown()  # close_notify; read what the server still sends, to its own
+        while chunk := await st.recv(65536, timeout):
+            received += chunk
+        await st.close()
+        return conn, bytes(received)
+
+    conn, received = run(session, name="tls-client", timeout=None)
+    rep = _report(conn, host, port)
+    if secrets and conn.info is not None:
+        rep["secrets"] = conn.info.as_dict(secrets=True)
     if as_json:
         if send_stdin:
             rep["received"] = received.decode("utf-8", "replace")
@@ -253,12 +244,27 @@ def tls_client(
     else:
         _print_report(rep, sys.stdout)
         if secrets and "secrets" in rep:
-            for k, v in rep["secrets"].items():
-                click.echo(f"{k:<17} {v}")
+            sec = rep["secrets"]
+            click.echo("secrets (Wireshark: CLIENT_RANDOM client_random master_secret)")
+            click.echo(f"  client_random        {sec['client_random']}")
+            click.echo(f"  server_random        {sec['server_random']}")
+            click.echo(f"  pre_master_secret    {sec['pre_master_secret']}")
+            click.echo(f"  master_secret        {sec['master_secret']}")
+            for k, v in sec["keys"].items():
+                if v:
+                    click.echo(f"  {k:<20} {v}")
         if received:
             sys.stdout.write(received.decode("utf-8", "replace"))
     if conn.info is None:
         sys.exit(1)
+
+
+def _resolve(host: str) -> str:
+    """The IPv4 address of HOST (the kernel's resolver: this is the real-network edge)."""
+    try:
+        return socket.gethostbyname(host)
+    except OSError as e:
+        raise ConfigError(f"cannot resolve {host}: {e}") from None
 
 
 def _load_credentials(cert: Path, key: Path) -> KeyAndChain:
@@ -313,62 +319,54 @@ def tls_server(
         alpn=alpn,
         keylog=_keylog(keylog),
     )
-    with socket.create_server((host, port)) as lsock:
-        click.echo(f"listening on {host}:{lsock.getsockname()[1]}", err=True)
+
+    async def serve(stack: KernelStack) -> None:
+        listener = stack.tcp_listen(port, host=host)
+        click.echo(f"listening on {host}:{listener.local[1]}", err=True)
+        tasks: list[Future[None]] = []
         served = 0
-        while not max_connections or served < max_connections:
-            sock, peer = lsock.accept()
-            served += 1
-            with sock:
-                sock.settimeout(30)
-                _serve_one(sock, peer, TlsServer(cfg), as_json)
+        try:
+            while not max_connections or served < max_connections:
+                sock = await listener.accept()
+                served += 1
+                tasks.append(stack.loop.create_task(_serve_one(stack, sock, cfg, as_json)))
+            for t in tasks:
+                await t
+        finally:
+            listener.close()
+
+    run(serve, name="tls-server")
 
 
-def _serve_one(sock: socket.socket, peer: Any, conn: TlsServer, as_json: bool) -> None:
+async def _serve_one(
+    stack: KernelStack, sock: StreamSocket, cfg: ServerConfig, as_json: bool
+) -> None:
+    peer = f"{sock.remote[0]}:{sock.remote[1]}"
     try:
-        events = _pump(sock, conn, lambda ev: conn.established)
-    except (ConfigError, OSError) as err:
-        click.echo(f"{peer[0]}:{peer[1]}: {err}", err=True)
+        st = await tls_accept(sock, cfg, loop=stack.loop, timeout=30)
+    except TlsHandshakeError as e:
+        click.echo(f"{peer}: {e}", err=True)
         return
-    info = conn.info
-    if info is None:
-        closed = conn.closed
-        why = closed.reason if closed else "connection ended"
-        if closed is not None and closed.alert is not None:
-            way = "sent" if closed.alert_sent else "received"
-            why = f"{way} {alert_name(closed.alert)}: {why}"
-        click.echo(f"{peer[0]}:{peer[1]}: handshake failed ({why})", err=True)
+    except (LoopTimeout, OSError) as e:
+        click.echo(f"{peer}: {e or type(e).__name__}", err=True)
+        sock.abort()
         return
-    d = info.as_dict()
+    info = st.info
     if as_json:
-        click.echo(json.dumps({"peer": f"{peer[0]}:{peer[1]}", **d}))
+        click.echo(json.dumps({"peer": peer, **info.as_dict()}))
     else:
         click.echo(
-            f"{peer[0]}:{peer[1]}: TLSv1.2 {info.suite.name} ({info.key_exchange}"
+            f"{peer}: TLSv1.2 {info.suite.name} ({info.key_exchange}"
             f"{', resumed' if info.resumed else ''}"
             f"{', SNI ' + info.server_name if info.server_name else ''}"
             f"{', ALPN ' + info.alpn if info.alpn else ''})"
         )
-    pending = [e for e in events if isinstance(e, ApplicationData)]
     try:
-        while conn.closed is None:
-            for e in pending:
-                conn.send_application_data(e.data)  # echo
-            pending = []
-            out = conn.data_to_send()
-            if out:
-                sock.sendall(out)
-            try:
-                data = sock.recv(65536)
-            except (TimeoutError, ConnectionResetError):
-                data = b""
-            got = conn.receive_data(data) if data else conn.receive_eof()
-            pending += [e for e in got if isinstance(e, ApplicationData)]
-        out = conn.data_to_send()
-        if out:
-            sock.sendall(out)
-    except OSError as err:
-        click.echo(f"{peer[0]}:{peer[1]}: {err}", err=True)
+        while data := await st.recv(65536, 30):
+            await st.send(data)  # echo
+    except (LoopTimeout, OSError, MinternetError) as e:
+        click.echo(f"{peer}: {e or type(e).__name__}", err=True)
+    await st.close()
 
 
-__all__ = ["HandshakeComplete", "tls"]
+__all__ = ["tls"]

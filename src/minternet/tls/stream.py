@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from ..errors import RemoteProtocolError
+from ..errors import MinternetError, RemoteProtocolError
 from ..loop import EventLoop, Future
 from ..node.api import StreamSocket
 from ..trace.bus import TraceBus
@@ -34,9 +34,10 @@ from .server import ServerConfig, TlsServer
 class TlsHandshakeError(RemoteProtocolError):
     """The handshake ended with an alert or the transport closed under it."""
 
-    def __init__(self, closed: Closed, verification: Any = None) -> None:
+    def __init__(self, closed: Closed, connection: TlsConnection) -> None:
         self.closed = closed
-        self.verification = verification
+        self.connection = connection  # what was negotiated and checked before the failure
+        self.verification = getattr(connection.neg, "verification", None)
         if closed.alert is not None:
             way = "sent" if closed.alert_sent else "received"
             msg = f"TLS handshake failed ({way} {alert_name(closed.alert)}): {closed.reason}"
@@ -80,7 +81,10 @@ class TlsStream:
             await self.sock.send(out)
 
     async def _pump(self, timeout: float | None) -> None:
-        data = await self.sock.recv(65536, timeout)
+        try:
+            data = await self.sock.recv(65536, timeout)
+        except ConnectionError:  # RST: the transport ended without close_notify
+            data = b""
         self._absorb(self.conn.receive_data(data) if data else self.conn.receive_eof())
         await self._flush()
 
@@ -90,13 +94,12 @@ class TlsStream:
             if self.conn.closed is not None:
                 await self._flush_quietly()
                 self.sock.close()
-                verification = getattr(self.conn.neg, "verification", None)
-                raise TlsHandshakeError(self.conn.closed, verification)
+                raise TlsHandshakeError(self.conn.closed, self.conn)
             await self._pump(timeout)
         return self
 
     async def _flush_quietly(self) -> None:
-        with contextlib.suppress(OSError, RemoteProtocolError):
+        with contextlib.suppress(OSError, MinternetError):
             await self._flush()
 
     # -- the socket-like API --------------------------------------------------------------
@@ -115,6 +118,12 @@ class TlsStream:
         out = bytes(self._buf[:max_bytes])
         del self._buf[:max_bytes]
         return out
+
+    def shutdown(self) -> Future[None]:
+        """Send close_notify but keep reading: ``recv`` gives what the peer still sends,
+        then ``b""`` at its close_notify (a TLS half-close)."""
+        self.conn.close()
+        return self.loop.create_task(self._flush_quietly(), "tls-shutdown")
 
     def close(self) -> Future[None]:
         """Send close_notify (RFC 5246 §7.2.1), then close the socket."""
