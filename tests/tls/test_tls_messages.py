@@ -17,12 +17,14 @@ from minternet.tls import extensions as ext
 from minternet.tls.extensions import Extension, ExtensionType
 from minternet.tls.messages import (
     Certificate,
+    CertificateRequest,
     ClientEcdhPublic,
     ClientHello,
     EncryptedPreMasterSecret,
     Finished,
     HandshakeBuffer,
     HandshakeType,
+    HelloRequest,
     ServerHello,
     ServerHelloDone,
     ServerKeyExchange,
@@ -68,6 +70,11 @@ GOLDEN: list[tuple[Any, bytes]] = [
         h("0c 00002c 03 001d 20") + b"\x09" * 32 + h("0804 0004 55555555"),
     ),
     (ServerHelloDone(), h("0e 000000")),
+    (HelloRequest(), h("00 000000")),
+    (
+        CertificateRequest(b"\x01\x40", (0x0401, 0x0403), b""),
+        h("0d 00000b 02 0140 0004 0401 0403 0000"),
+    ),
     (EncryptedPreMasterSecret(b"\x77" * 5), h("10 000007 0005 7777777777")),
     (ClientEcdhPublic(b"\x04" + b"\x01" * 4), h("10 000006 05 0401010101")),
     (Finished(b"\x0f" * 12), h("14 00000c") + b"\x0f" * 12),

@@ -255,3 +255,13 @@ def test_client_answers_hello_request_with_no_renegotiation(pki: Certs) -> None:
     assert not any(isinstance(e, Closed) for e in ce)
     assert [getattr(e, "description", None) for e in se] == [100]  # warning no_renegotiation
     assert c.established and s.established
+
+
+def test_resuming_an_ems_session_without_ems_is_refused(pki: Certs) -> None:
+    cache = SessionCache()
+    c, s = _client(pki), _server(pki, session_cache=cache)
+    ce, _ = shuttle(c, s)
+    first = _complete(ce).info
+    c2 = _client(pki, seed=3, session=first.session, extended_master_secret=False)
+    ce, _ = shuttle(c2, _server(pki, 4, session_cache=cache))
+    assert [e.alert for e in ce if isinstance(e, Closed)] == [40]

@@ -217,9 +217,14 @@ class TlsClient(TlsConnection):
         )
         s = self.config.session
         if s is not None and sh.session_id and sh.session_id == s.session_id:
-            if s.suite.code != suite.code or s.extended_master_secret != n.ems:
+            if s.suite.code != suite.code:
                 raise TlsAlert(
-                    AlertDescription.illegal_parameter, "resumed session with other parameters"
+                    AlertDescription.illegal_parameter, "resumed session with another suite"
+                )
+            if s.extended_master_secret != n.ems:  # RFC 7627 §5.3
+                raise TlsAlert(
+                    AlertDescription.handshake_failure,
+                    "resumed session changes extended_master_secret",
                 )
             n.resumed = True
             n.master = s.master_secret

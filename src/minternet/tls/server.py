@@ -222,6 +222,11 @@ class TlsServer(TlsConnection):
         # Resumption by session id.
         cache = cfg.session_cache
         cached = cache.get(ch.session_id) if cache is not None and ch.session_id else None
+        if cached is not None and cached.extended_master_secret and not n.ems:
+            # RFC 7627 §5.3: resuming an extended-master-secret session without the extension
+            raise TlsAlert(
+                AlertDescription.handshake_failure, "resumption without extended_master_secret"
+            )
         if (
             cached is not None
             and cached.suite.code in ch.cipher_suites
