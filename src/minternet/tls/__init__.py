@@ -4,7 +4,8 @@ TLS over a stream socket, and the key log.
 Use it like this::
 
     cfg = ClientConfig(random=stack.random, server_name="www.example.com",
-                       trust=TrustStore.from_pem_files("ca.pem"), now=lambda: sim_datetime(loop.now()))
+                       trust=TrustStore.from_pem_files("ca.pem"),
+                       now=lambda: sim_datetime(stack.loop.now()))
     stream = await tls_connect(sock, cfg, loop=stack.loop, trace=stack.trace, node=stack.name)
     await stream.send(b"GET / HTTP/1.1\\r\\n...")
     data = await stream.recv()          # b"" after close_notify
