@@ -108,6 +108,21 @@ def test_our_client_against_openssl_s_server(pki: Certs, cipher: str, tmp_path: 
     assert line.startswith(f"CLIENT_RANDOM {rep['client_random']} ")
 
 
+def test_our_client_json_reports_the_failing_check(pki: Certs) -> None:
+    with s_server(pki, "ECDHE-RSA-AES128-GCM-SHA256") as port:
+        res = minternet(
+            "tls", "client", "127.0.0.1", str(port), "--sni", "wrong.example.com",
+            "--cafile", str(pki.root_path), "--json",
+        )  # fmt: skip
+    assert res.returncode == 1
+    rep = json.loads(res.stdout)
+    assert rep["verified"] is False and rep["handshake"] == "failed"
+    assert rep["failed_check"]["name"] == "hostname"
+    assert rep["alert"] == {"description": "bad_certificate (42)", "direction": "sent"}
+    assert rep["cipher_suite"] == "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
+    assert rep["certificate_subject"] == f"CN={HOST}"
+
+
 def test_our_client_text_output_and_refusal(pki: Certs, other_pki: Certs) -> None:
     with s_server(pki, "ECDHE-RSA-AES128-GCM-SHA256") as port:
         res = minternet(
