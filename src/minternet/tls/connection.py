@@ -235,6 +235,30 @@ def load_certificate(der: bytes) -> x509.Certificate:
 
 
 # -- the machine ----------------------------------------------------------------------------
+class Transcript:
+    """The handshake messages so far (RFC 5246 §7.4.9 ``handshake_messages``), hashed as they
+    come once the suite has fixed the hash (before that, kept as bytes)."""
+
+    __slots__ = ("_hash", "_hash_name", "data")
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self._hash: Any = None
+        self._hash_name = ""
+
+    def add(self, raw: bytes) -> None:
+        self.data += raw
+        if self._hash is not None:
+            self._hash.update(raw)
+
+    def digest(self, hash_name: str) -> bytes:
+        if self._hash_name != hash_name:
+            self._hash = hashlib.sha384() if hash_name == "sha384" else hashlib.sha256()
+            self._hash.update(self.data)
+            self._hash_name = hash_name
+        return bytes(self._hash.copy().digest())
+
+
 @dataclass
 class _Negotiation:
     """What the handshake decides, filled in as it goes."""
@@ -255,7 +279,7 @@ class _Negotiation:
     pre_master: bytes | None = None
     master: bytes = b""
     keys: KeyBlock | None = None
-    transcript: bytearray = field(default_factory=bytearray)
+    transcript: Transcript = field(default_factory=lambda: Transcript())
 
 
 class TlsConnection:
@@ -349,12 +373,13 @@ class TlsConnection:
 
     def _set_state(self, new: State) -> None:
         if new is not self.state:
-            self._trace("state", {"from": self.state.name, "to": new.name})
+            if self.tracing:
+                self._trace("state", {"from": self.state.name, "to": new.name})
             self.state = new
 
     def _send_handshake(self, msg: Any, fields: dict[str, Any] | None = None) -> None:
         raw: bytes = msg.encode()
-        self.neg.transcript += raw
+        self.neg.transcript.add(raw)
         self._out += self.records.encode(ContentType.handshake, raw)
         if self.tracing:
             name = HandshakeType(raw[0]).name
@@ -446,7 +471,7 @@ class TlsConnection:
                 AlertDescription.unexpected_message, f"{what} in state {self.state.name}"
             )
         if msg is not None and key != HandshakeType.finished:
-            self.neg.transcript += msg.raw
+            self.neg.transcript.add(msg.raw)
         self._set_state(handler(self, msg))  # type: ignore[arg-type]
 
     def _on_renegotiation_attempt(self, key: int) -> None:
@@ -457,7 +482,7 @@ class TlsConnection:
     # -- key schedule -------------------------------------------------------------------
     def transcript_hash(self) -> bytes:
         assert self.neg.suite is not None
-        return hashlib.new(self.neg.suite.prf_hash, self.neg.transcript).digest()
+        return self.neg.transcript.digest(self.neg.suite.prf_hash)
 
     def _derive_keys(self) -> None:
         """RFC 5246 §6.3: cut the key block and prepare both pending protections."""
@@ -537,7 +562,7 @@ class TlsConnection:
             raise TlsAlert(
                 AlertDescription.decrypt_error, "Finished verify_data does not match the transcript"
             )
-        self.neg.transcript += msg.raw
+        self.neg.transcript.add(msg.raw)
         self._trace("finished", {"verify_data": fin.verify_data.hex(), "ok": True})
 
     def _complete(self) -> None:
