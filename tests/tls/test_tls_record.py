@@ -8,6 +8,7 @@ import hmac
 import struct
 
 import pytest
+from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
@@ -161,6 +162,9 @@ def test_cbc_every_failure_is_the_same_bad_record_mac() -> None:
         (BadRecordMac(), AlertDescription.bad_record_mac),
         (TlsAlert(AlertDescription.record_overflow, "r"), AlertDescription.record_overflow),
         (TlsAlert(AlertDescription.unknown_ca, "r"), AlertDescription.unknown_ca),
+        (InvalidTag(), AlertDescription.bad_record_mac),
+        (InvalidSignature(), AlertDescription.decrypt_error),
+        (UnsupportedAlgorithm("x"), AlertDescription.unsupported_certificate),
         (ValueError("bug"), AlertDescription.internal_error),
         (KeyError("bug"), AlertDescription.internal_error),
     ],

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Self
 
+from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
+
 from ..codec import Reader
 from ..errors import DecodeError, RemoteProtocolError
 
@@ -76,7 +78,10 @@ class TlsAlert(RemoteProtocolError):
 
 # The one error→alert table (anything not listed is our own fault: internal_error).
 ERROR_ALERTS: dict[type[BaseException], AlertDescription] = {
-    DecodeError: AlertDescription.decode_error,
+    DecodeError: AlertDescription.decode_error,  # RFC 5246 §7.2.2: a message that won't parse
+    InvalidTag: AlertDescription.bad_record_mac,  # an AEAD record that does not authenticate
+    InvalidSignature: AlertDescription.decrypt_error,  # a signature that does not verify
+    UnsupportedAlgorithm: AlertDescription.unsupported_certificate,  # a key type we lack
 }
 
 
