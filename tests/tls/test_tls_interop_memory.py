@@ -253,3 +253,31 @@ def test_groups_and_signature_schemes_both_ways(
     events = _openssl_pair_handshake(cli, TlsServer(ServerConfig(creds, SeededRandom(3))), inc, out)
     info = next(e for e in events if isinstance(e, HandshakeComplete)).info
     assert info.key_exchange.endswith({23: "secp256r1", 29: "x25519"}[groups[0]])
+
+
+def test_our_client_fed_openssl_bytes_one_at_a_time(
+    pki: Certs, openssl_server_ctx: ssl.SSLContext
+) -> None:
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    srv = openssl_server_ctx.wrap_bio(inc, out, server_side=True)
+    client = TlsClient(
+        ClientConfig(
+            random=SeededRandom(1), server_name=HOST, trust=make_trust([pki.root]), now=NOW
+        )
+    )
+    client.start()
+    events: list[Any] = []
+    for _ in range(6):
+        inc.write(client.data_to_send())
+        with contextlib.suppress(ssl.SSLWantReadError):
+            srv.do_handshake()
+        for b in out.read():
+            events += client.receive_data(bytes([b]))
+    assert any(isinstance(e, HandshakeComplete) for e in events), events
+    srv.write(b"x" * 20000)
+    got = b""
+    for b in out.read():
+        got += b"".join(
+            e.data for e in client.receive_data(bytes([b])) if isinstance(e, ApplicationData)
+        )
+    assert got == b"x" * 20000

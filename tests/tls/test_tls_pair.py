@@ -265,3 +265,14 @@ def test_resuming_an_ems_session_without_ems_is_refused(pki: Certs) -> None:
     c2 = _client(pki, seed=3, session=first.session, extended_master_secret=False)
     ce, _ = shuttle(c2, _server(pki, 4, session_cache=cache))
     assert [e.alert for e in ce if isinstance(e, Closed)] == [40]
+
+
+def test_application_data_in_the_same_read_as_finished(pki: Certs) -> None:
+    c, s = _client(pki), _server(pki)
+    s.receive_data(c.data_to_send())
+    c.receive_data(s.data_to_send())
+    s.receive_data(c.data_to_send())  # server sends CCS + Finished …
+    s.send_application_data(b"early words")  # … and data right behind them
+    events = c.receive_data(s.data_to_send() + b"")
+    assert kinds(events) == ["HandshakeComplete", "ApplicationData"]
+    assert events[1].data == b"early words"  # type: ignore[union-attr]
