@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from ..errors import ConfigError
+from ..errors import ConfigError, LocalProtocolError
 from ..randomness import RandomSource
 from . import extensions as ext
 from .alerts import AlertDescription, AlertLevel, TlsAlert
@@ -106,17 +106,15 @@ class TlsClient(TlsConnection):
     def start(self) -> None:
         """Send the ClientHello."""
         if self.state is not State.START:
-            raise ConfigError("start() called twice")
+            raise LocalProtocolError("start() called twice")
         cfg = self.config
         n = self.neg
         n.client_random = self.random.random_bytes(32)
         session_id = cfg.session.session_id if cfg.session else b""
         exts: list[ext.Extension] = []
-        if cfg.server_name:
-            if _is_ip(cfg.server_name):
-                pass  # RFC 6066 §3: literal IP addresses are not sent in SNI
-            else:
-                exts.append(ext.server_name(cfg.server_name))
+        if cfg.server_name and not _is_ip(cfg.server_name):
+            # RFC 6066 §3: a DNS name in ASCII (A-labels), never a literal IP address
+            exts.append(ext.server_name(cfg.server_name))
         if any(s.kx == "ECDHE" for s in cfg.suites):
             exts.append(ext.u16_list(ExtensionType.supported_groups, cfg.groups))
             exts.append(ext.ec_point_formats())

@@ -14,6 +14,7 @@ from enum import IntEnum
 from typing import Self
 
 from ..codec import Reader, Writer
+from ..errors import ConfigError
 from .alerts import AlertDescription, TlsAlert
 
 
@@ -96,7 +97,11 @@ def find(exts: tuple[Extension, ...], t: int) -> Extension | None:
 
 # -- server_name (RFC 6066 §3) ----------------------------------------------------------
 def server_name(host: str) -> Extension:
-    name = host.encode("ascii")
+    """SNI for ``host``; an internationalized name is sent as its A-labels (IDNA)."""
+    try:
+        name = host.rstrip(".").encode("idna")
+    except UnicodeError as e:
+        raise ConfigError(f"server name {host!r} is not a valid host name: {e}") from None
     w = Writer()
     with w.block(2):
         w.u8(0)  # host_name
