@@ -4,7 +4,6 @@ and Python's ssl; our key log lets tshark decrypt a session."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import ssl
@@ -16,31 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from tls_support import HOST, Certs
+from tls_support import HOST, LAUNCHER, Certs, _env, _free_port, minternet
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
-LAUNCHER = Path(__file__).resolve().parent / "cli_launcher.py"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    env["NO_COLOR"] = "1"
-    return env
-
-
-def minternet(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(LAUNCHER), *args],
-        capture_output=True, text=True, env=_env(), timeout=60, **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_port(port: int, proc: subprocess.Popen[str]) -> None:

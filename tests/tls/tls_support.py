@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import os
+import socket
 import ssl
+import subprocess
 import sys
 import types
 from collections.abc import Iterator
@@ -276,3 +279,28 @@ def other_pki(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     root_path.write_bytes(root.public_bytes(serialization.Encoding.PEM))
     creds = _write(d, "ecdsa", (leaf,), leaf_key)
     return Certs(root, root_path, creds, creds)
+
+
+# -- running the command line (through cli_launcher.py, which installs the doubles) ---------
+LAUNCHER = Path(__file__).resolve().parent / "cli_launcher.py"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def minternet(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(LAUNCHER), *args],
+        capture_output=True, text=True, env=_env(), timeout=60, **kw,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
