@@ -7,6 +7,7 @@ and drives the sans-IO machines of :mod:`minternet.tls`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import sys
@@ -34,6 +35,7 @@ from ..tls.keylog import KeyLogFile
 from ..tls.server import KeyAndChain
 from ..tls.stream import TlsHandshakeError, tls_accept, tls_connect
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
+from ..trace.bus import TraceBus, TraceEvent
 from .app import app
 from .options import json_option
 
@@ -160,6 +162,40 @@ def _print_report(rep: dict[str, Any], out: TextIO) -> None:
         p(f"handshake failed{how}: {rep['error']}")
 
 
+def _step_line(ev: TraceEvent) -> str | None:
+    """One line for a TLS trace event (``--trace``), or None for ones not worth a line."""
+    f = ev.fields
+    if ev.layer != "tls" or ev.kind == "state":
+        return None
+    if ev.kind in ("send", "recv"):
+        arrow = "->" if ev.kind == "send" else "<-"
+        rest = ", ".join(f"{k}={_short(v)}" for k, v in f.items() if k not in ("message",))
+        return f"  {arrow} {f.get('message')} {rest}".rstrip()
+    rest = ", ".join(f"{k}={_short(v)}" for k, v in f.items())
+    why = f"  [{ev.why}]" if ev.why else ""
+    return f"     {ev.kind}: {rest}{why}"
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(str(x) for x in v[:6]) + (", …]" if len(v) > 6 else "]")
+    return str(v)
+
+
+def _trace_bus(enabled: bool) -> TraceBus | None:
+    if not enabled:
+        return None
+    bus = TraceBus()
+
+    def show(ev: TraceEvent) -> None:
+        line = _step_line(ev)
+        if line is not None:
+            click.echo(line, err=True)
+
+    bus.subscribe(show)
+    return bus
+
+
 @tls.command("client")
 @click.argument("host")
 @click.argument("port", type=click.IntRange(1, 65535))
@@ -179,7 +215,12 @@ def _print_report(rep: dict[str, Any], out: TextIO) -> None:
 )
 @click.option("--stdin", "send_stdin", is_flag=True, help="Send stdin, print the answer.")
 @click.option("--secrets", is_flag=True, help="Also show the pre-master/master secrets and keys.")
+@click.option("--trace", "show_trace", is_flag=True, help="Print every TLS step (to stderr).")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds.")
+@click.option(
+    "--wait", type=float, default=1.0, show_default=True,
+    help="With --stdin: stop reading after this many quiet seconds.",
+)  # fmt: skip
 @json_option
 def tls_client(
     host: str,
@@ -192,7 +233,9 @@ def tls_client(
     keylog: Path | None,
     send_stdin: bool,
     secrets: bool,
+    show_trace: bool,
     timeout: float,
+    wait: float,
     as_json: bool,
 ) -> None:
     """Handshake with HOST:PORT and show what was negotiated and each certificate check."""
@@ -212,11 +255,14 @@ def tls_client(
         keylog=_keylog(keylog),
     )
     ip = _resolve(host)
+    bus = _trace_bus(show_trace)
 
     async def session(stack: KernelStack) -> tuple[TlsClient, bytes]:
         sock = await stack.tcp_connect((ip, port), timeout)
         try:
-            st = await tls_connect(sock, cfg, loop=stack.loop, timeout=timeout)
+            st = await tls_connect(
+                sock, cfg, loop=stack.loop, trace=bus, node="client", timeout=timeout
+            )
         except TlsHandshakeError as e:
             assert isinstance(e.connection, TlsClient)
             return e.connection, b""
@@ -227,9 +273,11 @@ def tls_client(
             data = sys.stdin.buffer.read()
             if data:
                 await st.send(data)
-        await st.shutdown()  # close_notify; read what the server still sends, to its own
-        while chunk := await st.recv(65536, timeout):
-            received += chunk
+            # TLS 1.2 has no half-close (RFC 5246 §7.2.1: close_notify is answered at once),
+            # so read the answer until the server closes or stays quiet for --wait seconds.
+            with contextlib.suppress(LoopTimeout):
+                while chunk := await st.recv(65536, wait):
+                    received += chunk
         await st.close()
         return conn, bytes(received)
 
@@ -296,6 +344,7 @@ def _load_credentials(cert: Path, key: Path) -> KeyAndChain:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--keylog", type=click.Path(dir_okay=False, path_type=Path), help="NSS key log.")
 @click.option("--max-connections", type=int, default=0, help="Exit after N connections.")
+@click.option("--trace", "show_trace", is_flag=True, help="Print every TLS step (to stderr).")
 @json_option
 def tls_server(
     port: int,
@@ -306,6 +355,7 @@ def tls_server(
     host: str,
     keylog: Path | None,
     max_connections: int,
+    show_trace: bool,
     as_json: bool,
 ) -> None:
     """Serve TLS on PORT: handshake, echo what arrives, print what was negotiated."""
@@ -320,6 +370,8 @@ def tls_server(
         keylog=_keylog(keylog),
     )
 
+    bus = _trace_bus(show_trace)
+
     async def serve(stack: KernelStack) -> None:
         listener = stack.tcp_listen(port, host=host)
         click.echo(f"listening on {host}:{listener.local[1]}", err=True)
@@ -329,7 +381,7 @@ def tls_server(
             while not max_connections or served < max_connections:
                 sock = await listener.accept()
                 served += 1
-                tasks.append(stack.loop.create_task(_serve_one(stack, sock, cfg, as_json)))
+                tasks.append(stack.loop.create_task(_serve_one(stack, sock, cfg, as_json, bus)))
             for t in tasks:
                 await t
         finally:
@@ -339,11 +391,15 @@ def tls_server(
 
 
 async def _serve_one(
-    stack: KernelStack, sock: StreamSocket, cfg: ServerConfig, as_json: bool
+    stack: KernelStack,
+    sock: StreamSocket,
+    cfg: ServerConfig,
+    as_json: bool,
+    bus: TraceBus | None,
 ) -> None:
     peer = f"{sock.remote[0]}:{sock.remote[1]}"
     try:
-        st = await tls_accept(sock, cfg, loop=stack.loop, timeout=30)
+        st = await tls_accept(sock, cfg, loop=stack.loop, trace=bus, node=peer, timeout=30)
     except TlsHandshakeError as e:
         click.echo(f"{peer}: {e}", err=True)
         return
@@ -362,8 +418,8 @@ async def _serve_one(
             f"{', ALPN ' + info.alpn if info.alpn else ''})"
         )
     try:
-        while data := await st.recv(65536, 30):
-            await st.send(data)  # echo
+        while (data := await st.recv(65536, 30)) and st.closed is None:
+            await st.send(data)  # echo (unless the client closed in the same breath)
     except (LoopTimeout, OSError, MinternetError) as e:
         click.echo(f"{peer}: {e or type(e).__name__}", err=True)
     await st.close()

@@ -377,8 +377,12 @@ class TlsServer(TlsConnection):
             origin = "ECDHE shared secret (x-coordinate)"
         else:
             enc = EncryptedPreMasterSecret.decode_body(msg.body)
-            pms = self._decrypt_pre_master(enc.encrypted)
-            origin = "RSA-decrypted from the client (or random on failure, RFC 5246 §7.4.7.1)"
+            pms, good = self._decrypt_pre_master(enc.encrypted)
+            origin = (
+                "RSA-decrypted with our private key: client_version + 46 random bytes"
+                if good  # only the local trace tells; the peer sees no difference
+                else "random: the RSA block was not a 48-byte pre-master secret (§7.4.7.1)"
+            )
         n.pre_master = pms
         if n.ems:
             n.master = extended_master_secret(n.suite.prf_hash, pms, self.transcript_hash())
@@ -391,7 +395,7 @@ class TlsServer(TlsConnection):
         self._derive_keys()
         return State.WAIT_CHANGE_CIPHER_SPEC
 
-    def _decrypt_pre_master(self, encrypted: bytes) -> bytes:
+    def _decrypt_pre_master(self, encrypted: bytes) -> tuple[bytes, bool]:
         """RFC 5246 §7.4.7.1 without an oracle: a random secret is ready before decrypting,
         and replaces the decrypted one unless that is exactly 48 bytes with the version the
         client offered. ``cryptography`` may return wrong-length bytes (implicit rejection)
@@ -403,7 +407,7 @@ class TlsServer(TlsConnection):
         except ValueError:
             pms = b""
         good = len(pms) == 48 and pms[:2] == self._client_version.to_bytes(2, "big")
-        return pms if good else fallback
+        return (pms, True) if good else (fallback, False)
 
     def _on_finished(self, msg: RawHandshake) -> State:
         self._check_finished(msg, b"client finished")
