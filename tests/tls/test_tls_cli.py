@@ -85,6 +85,20 @@ def test_our_client_against_openssl_s_server(pki: Certs, cipher: str, tmp_path: 
     assert line.startswith(f"CLIENT_RANDOM {rep['client_random']} ")
 
 
+def test_our_client_trace_shows_each_step(pki: Certs) -> None:
+    with s_server(pki, "ECDHE-RSA-AES128-GCM-SHA256") as port:
+        res = minternet(
+            "tls", "client", "127.0.0.1", str(port), "--sni", HOST,
+            "--cafile", str(pki.root_path), "--trace",
+        )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    steps = res.stderr
+    for needle in ("-> client_hello", "<- server_hello", "<- certificate", "check: name=",
+                   "<- server_key_exchange", "-> client_key_exchange", "master_secret:",
+                   "-> ChangeCipherSpec", "<- finished", "established:"):  # fmt: skip
+        assert needle in steps, needle
+
+
 def test_our_client_json_reports_the_failing_check(pki: Certs) -> None:
     with s_server(pki, "ECDHE-RSA-AES128-GCM-SHA256") as port:
         res = minternet(

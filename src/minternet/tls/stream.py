@@ -120,8 +120,9 @@ class TlsStream:
         return out
 
     def shutdown(self) -> Future[None]:
-        """Send close_notify but keep reading: ``recv`` gives what the peer still sends,
-        then ``b""`` at its close_notify (a TLS half-close)."""
+        """Send close_notify but keep the socket: ``recv`` still gives records the peer had
+        sent before it saw ours, then ``b""`` at its answering close_notify. (TLS 1.2 has no
+        real half-close: RFC 5246 §7.2.1 has the peer answer at once.)"""
         self.conn.close()
         return self.loop.create_task(self._flush_quietly(), "tls-shutdown")
 
