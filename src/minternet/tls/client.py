@@ -95,6 +95,8 @@ class TlsClient(TlsConnection):
     def __init__(self, config: ClientConfig, trace: TraceHook | None = None) -> None:
         if not config.suites:
             raise ConfigError("no cipher suites configured")
+        if config.trust is not None and config.now is None:
+            raise ConfigError("certificate validation needs a clock (ClientConfig.now)")
         super().__init__(config.random, config.keylog, trace)
         self.config = config
         self._hello: ClientHello | None = None
