@@ -276,3 +276,14 @@ def test_application_data_in_the_same_read_as_finished(pki: Certs) -> None:
     events = c.receive_data(s.data_to_send() + b"")
     assert kinds(events) == ["HandshakeComplete", "ApplicationData"]
     assert events[1].data == b"early words"  # type: ignore[union-attr]
+
+
+def test_hello_request_during_the_handshake_is_ignored(pki: Certs) -> None:
+    import struct
+
+    c, s = _client(pki), _server(pki)
+    s.receive_data(c.data_to_send())
+    hello_request = struct.pack(">BHH", 22, 0x0303, 4) + b"\x00\x00\x00\x00"
+    assert c.receive_data(hello_request) == []
+    ce, _ = shuttle(c, s)
+    assert _complete(ce)

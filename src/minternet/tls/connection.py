@@ -464,6 +464,12 @@ class TlsConnection:
         handler = table.get(key)
         if handler is None:
             what = "ChangeCipherSpec" if key == CCS else (msg.name if msg else str(key))
+            if (
+                key == HandshakeType.hello_request
+                and self.role == "client"
+                and self.state is not State.ESTABLISHED
+            ):
+                return  # RFC 5246 §7.4.1.1: ignored while negotiating; never in the transcript
             if self.state is State.ESTABLISHED and key != CCS:
                 self._on_renegotiation_attempt(key)
                 return
