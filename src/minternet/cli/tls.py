@@ -59,7 +59,9 @@ def _suites(cipher: tuple[str, ...]) -> tuple[CipherSuite, ...]:
 def _keylog(path: Path | None) -> KeyLogFile | None:
     if path is None:
         return None
-    return KeyLogFile(path.open("a", encoding="ascii"))
+    f = path.open("a", encoding="ascii")
+    click.get_current_context().call_on_close(f.close)
+    return KeyLogFile(f)
 
 
 def _subject(der: bytes) -> str:
