@@ -1,5 +1,5 @@
-"""TLS 1.2 (RFC 5246): record layer, handshake codec, sans-IO client and server machines,
-TLS over a stream socket, and the key log.
+"""TLS 1.2 (RFC 5246): record layer, handshake, certificates and the keys behind them — the
+sans-IO client and server machines, TLS over a stream socket, the key log and the PKI.
 
 Use it like this::
 
