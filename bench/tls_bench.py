@@ -29,8 +29,8 @@ from cryptography.x509.oid import NameOID
 
 from minternet.randomness import SystemRandom
 from minternet.tls import ClientConfig, ServerConfig, TlsClient, TlsServer, suite_by_name
-from minternet.tls.connection import pki_module
 from minternet.tls.server import KeyAndChain
+from minternet.tls.verify import TrustStore
 
 HOST = "www.example.com"
 SUITE = suite_by_name("ECDHE-RSA-AES128-GCM-SHA256")
@@ -90,7 +90,7 @@ def rate(fn: Callable[[], Any], seconds: float, rounds: int) -> float:
 
 # -- handshakes --------------------------------------------------------------------------
 def ours_handshake(ca: x509.Certificate, leaf: x509.Certificate, key: Any) -> Callable[[], None]:
-    trust = pki_module("verify").TrustStore([ca])
+    trust = TrustStore([ca])
     creds = [KeyAndChain((leaf,), key)]
     rnd = SystemRandom()
 
@@ -169,7 +169,7 @@ RECORD = 16384
 
 
 def ours_bulk(ca: Any, leaf: Any, key: Any, mb: int) -> Callable[[], None]:
-    trust = pki_module("verify").TrustStore([ca])
+    trust = TrustStore([ca])
     rnd = SystemRandom()
     c = TlsClient(ClientConfig(rnd, HOST, trust, NOW, suites=(SUITE,)))
     s = TlsServer(ServerConfig([KeyAndChain((leaf,), key)], rnd, suites=(SUITE,)))
@@ -217,7 +217,8 @@ def openssl_bulk(d: Path, mb: int) -> Callable[[], None]:
     return once
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     quick = "--quick" in argv
     secs, rounds, mb = (0.5, 3, 8) if quick else (2.0, 5, 32)
     with tempfile.TemporaryDirectory() as tmp:

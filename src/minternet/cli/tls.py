@@ -30,11 +30,12 @@ from ..tls import (
     TlsClient,
 )
 from ..tls.alerts import alert_name
-from ..tls.connection import load_certificate, pki_module
+from ..tls.connection import load_certificate
 from ..tls.keylog import KeyLogFile
 from ..tls.server import KeyAndChain
 from ..tls.stream import TlsHandshakeError, tls_accept, tls_connect
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
+from ..tls.verify import TrustStore
 from ..trace.bus import TraceBus, TraceEvent
 from .app import app
 from .options import json_option
@@ -246,7 +247,7 @@ def tls_client(
         bundle = cafile or (SYSTEM_BUNDLE if SYSTEM_BUNDLE.exists() else None)
         if bundle is None:
             raise ConfigError("no CA bundle: give --cafile or --no-verify")
-        trust = pki_module("verify").TrustStore.from_pem_files(bundle)
+        trust = TrustStore.from_pem_files(bundle)
     cfg = ClientConfig(
         random=SystemRandom(),
         server_name=sni or host,

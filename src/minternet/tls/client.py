@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from ..errors import ConfigError, LocalProtocolError
 from ..randomness import RandomSource
 from . import extensions as ext
+from . import signing, verify
 from .alerts import AlertDescription, AlertLevel, TlsAlert
 from .connection import (
     CCS,
@@ -38,7 +39,6 @@ from .connection import (
     TraceHook,
     group_name,
     load_certificate,
-    pki_module,
 )
 from .extensions import ExtensionType, NamedGroup
 from .messages import (
@@ -69,7 +69,7 @@ class ClientConfig:
 
     random: RandomSource
     server_name: str | None = None
-    trust: Any = None  # minternet.tls.verify.TrustStore; None: the chain is not verified
+    trust: verify.TrustStore | None = None  # None: the chain is not verified
     now: datetime | Callable[[], datetime] | None = None
     suites: tuple[CipherSuite, ...] = SUITES
     groups: tuple[int, ...] = (NamedGroup.x25519, NamedGroup.secp256r1)
@@ -264,13 +264,16 @@ class TlsClient(TlsConnection):
             )
         self._server_key = key
         if self.config.trust is not None:
-            verify = pki_module("verify")
             try:
                 v = verify.verify_server_chain(
                     list(cert.chain),
                     self.config.server_name,
                     self.config.clock(),
                     self.config.trust,
+                    # RFC 5246 §7.4.2: the leaf's key signs (ECDHE) or decrypts (RSA)
+                    required_key_usage="digital_signature"
+                    if n.suite.kx == "ECDHE"
+                    else "key_encipherment",
                 )
             except (ValueError, TypeError, UnsupportedAlgorithm) as e:
                 raise TlsAlert(AlertDescription.bad_certificate, f"certificate: {e}") from None
@@ -305,7 +308,6 @@ class TlsClient(TlsConnection):
                 AlertDescription.illegal_parameter,
                 f"signature scheme 0x{ske.signature_scheme:04x} not offered",
             )
-        signing = pki_module("signing")
         if ske.signature_scheme not in signing.schemes_for_key(self._server_key):
             raise TlsAlert(
                 AlertDescription.illegal_parameter,
@@ -351,7 +353,6 @@ class TlsClient(TlsConnection):
             origin = "ECDHE shared secret (x-coordinate)"
             self._send_handshake(ClientEcdhPublic(eph.public), {"client_public": eph.public.hex()})
         else:
-            signing = pki_module("signing")
             pms = (0x0303).to_bytes(2, "big") + self.random.random_bytes(46)
             enc = signing.rsa_pkcs1v15_encrypt(self._server_key, pms, self.random.child("rsa-pad"))
             n.kx_name = "RSA"

@@ -8,19 +8,17 @@ state — never an exception for the caller. Each machine keeps its handshake tr
 one table, ``state → {message type → handler}``; a message missing from the table is an
 unexpected_message.
 
-PKI pieces (``signing``, ``verify``) are provided by :mod:`minternet.tls.signing` and
-:mod:`minternet.tls.verify`.
+Signatures and RSA encryption come from :mod:`minternet.tls.signing`, certificate-chain
+checks from :mod:`minternet.tls.verify`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from types import ModuleType
 from typing import Any, ClassVar
 
 from cryptography import x509
@@ -43,11 +41,6 @@ CCS = -1  # the ChangeCipherSpec "message" in the transition tables
 
 _KEY_BLOCK_WHY = 'key block = PRF(master_secret, "key expansion", server_random + client_random)'
 TraceHook = Callable[[str, dict[str, Any], str | None], None]
-
-
-def pki_module(name: str) -> ModuleType:
-    """``minternet.tls.signing`` or ``minternet.tls.verify`` (built beside this package)."""
-    return importlib.import_module(f"minternet.tls.{name}")
 
 
 # -- events -------------------------------------------------------------------------------

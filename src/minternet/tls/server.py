@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from ..errors import ConfigError
 from ..randomness import RandomSource
 from . import extensions as ext
+from . import signing
 from .alerts import AlertDescription, AlertLevel, TlsAlert
 from .connection import (
     CCS,
@@ -35,7 +36,6 @@ from .connection import (
     TlsConnection,
     TraceHook,
     group_name,
-    pki_module,
 )
 from .extensions import ExtensionType, NamedGroup
 from .messages import (
@@ -262,7 +262,6 @@ class TlsServer(TlsConnection):
         if suite.kx == "ECDHE":
             assert group is not None and scheme is not None
             self._eph = EphemeralKey(group, self.random.child("ecdhe"))
-            signing = pki_module("signing")
             unsigned = ServerKeyExchange(group, self._eph.public, scheme, b"")
             data = n.client_random + n.server_random + unsigned.params()
             sig = signing.sign(cred.key, scheme, data, self.random.child("signature"))
@@ -309,7 +308,6 @@ class TlsServer(TlsConnection):
     def _choose(
         self, ch: ClientHello, sni: str | None, groups: list[int], schemes: list[int] | None
     ) -> tuple[CipherSuite, ServerCredentials, int | None, int | None]:
-        signing = pki_module("signing")
         creds = list(self.config.credentials)
         if sni is not None:
             named = [c for c in creds if _matches(_names(c.chain[0]), sni)]
