@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from tls_support import HOST, LAUNCHER, Certs, _env, _free_port, minternet
+from tls_support import HOST, Certs, _env, _free_port, minternet
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -129,7 +129,7 @@ def test_our_client_text_output_and_refusal(pki: Certs, other_pki: Certs) -> Non
 def our_server(pki: Certs, *extra: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, str(LAUNCHER), "tls", "server", str(port),
+        [sys.executable, "-m", "minternet", "tls", "server", str(port),
          "--cert", str(pki.rsa.cert_path), "--key", str(pki.rsa.key_path),
          "--cert", str(pki.ecdsa.cert_path), "--key", str(pki.ecdsa.key_path), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),

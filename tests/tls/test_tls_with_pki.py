@@ -1,7 +1,5 @@
 """Our TLS with the project's PKI (``minternet.tls.pki``/``verify``/``signing``): the client
-negative matrix end to end, RSA and ECDSA servers, and same seed ⇒ same bytes on the wire.
-
-Skipped until the pki modules are in this checkout (they are built on another branch)."""
+negative matrix end to end, RSA and ECDSA servers, and same seed ⇒ same bytes on the wire."""
 
 from __future__ import annotations
 
@@ -9,13 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from tls_pair import shuttle
 
-pki_mod = pytest.importorskip("minternet.tls.pki")
-
-from tls_pair import shuttle  # noqa: E402
-
-from minternet.randomness import SeededRandom  # noqa: E402
-from minternet.tls import (  # noqa: E402
+from minternet.randomness import SeededRandom
+from minternet.tls import (
     ClientConfig,
     Closed,
     HandshakeComplete,
@@ -23,6 +18,7 @@ from minternet.tls import (  # noqa: E402
     TlsClient,
     TlsServer,
 )
+from minternet.tls import pki as pki_mod
 
 HOST = "www.example.com"
 

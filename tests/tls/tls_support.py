@@ -1,17 +1,14 @@
-"""Fixtures for the TLS tests: certificates made with cryptography's builder and, until the
-``pki`` branch is merged, a minimal test double of ``minternet.tls.signing`` / ``verify``
-(registered only when the real modules are absent)."""
+"""Fixtures for the TLS tests: small certificate sets made with cryptography's builder
+(independent of our own PKI, which ``test_tls_with_pki.py`` uses), and CLI helpers."""
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import socket
 import ssl
 import subprocess
 import sys
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,170 +16,19 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from minternet.tls.verify import TrustStore
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 HOST = "www.example.com"
 
 
-# -- test double for the pki branch's modules ------------------------------------------------
-def _hash(name: str) -> hashes.HashAlgorithm:
-    return {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(), "sha512": hashes.SHA512()}[name]
-
-
-_SCHEMES = {
-    0x0401: ("pkcs1", "sha256"),
-    0x0501: ("pkcs1", "sha384"),
-    0x0601: ("pkcs1", "sha512"),
-    0x0403: ("ecdsa", "sha256"),
-    0x0503: ("ecdsa", "sha384"),
-    0x0804: ("pss", "sha256"),
-    0x0805: ("pss", "sha384"),
-    0x0806: ("pss", "sha512"),
-}
-
-
-def _fake_signing() -> types.ModuleType:
-    m = types.ModuleType("minternet.tls.signing")
-
-    def schemes_for_key(key: Any) -> list[int]:
-        pub = key.public_key() if hasattr(key, "public_key") else key
-        if isinstance(pub, rsa.RSAPublicKey):
-            # PKCS#1 v1.5 first: deterministic, so a replayed handshake gives the same bytes
-            return [0x0401, 0x0501, 0x0601, 0x0804, 0x0805, 0x0806]
-        if isinstance(pub.curve, ec.SECP384R1):
-            return [0x0503, 0x0403]
-        return [0x0403, 0x0503]
-
-    def _pad(kind: str, h: str) -> Any:
-        if kind == "pss":
-            return padding.PSS(padding.MGF1(_hash(h)), padding.PSS.DIGEST_LENGTH)
-        return padding.PKCS1v15()
-
-    def sign(key: Any, scheme: int, data: bytes, random: Any) -> bytes:
-        kind, h = _SCHEMES[scheme]
-        if kind == "ecdsa":  # RFC 6979 nonces: deterministic
-            return bytes(key.sign(data, ec.ECDSA(_hash(h), deterministic_signing=True)))
-        return bytes(key.sign(data, _pad(kind, h), _hash(h)))
-
-    def verify(pub: Any, scheme: int, data: bytes, sig: bytes) -> bool:
-        kind, h = _SCHEMES[scheme]
-        try:
-            if kind == "ecdsa":
-                pub.verify(sig, data, ec.ECDSA(_hash(h)))
-            else:
-                pub.verify(sig, data, _pad(kind, h), _hash(h))
-        except (InvalidSignature, ValueError, TypeError):
-            return False
-        return True
-
-    def rsa_pkcs1v15_encrypt(pub: Any, message: bytes, random: Any) -> bytes:
-        # RFC 8017 §7.2.1 with the padding from the injected random (deterministic)
-        nums = pub.public_numbers()
-        k = (nums.n.bit_length() + 7) // 8
-        ps = bytearray()
-        while len(ps) < k - 3 - len(message):
-            ps += bytes(b for b in random.random_bytes(k) if b)
-        em = b"\x00\x02" + bytes(ps[: k - 3 - len(message)]) + b"\x00" + message
-        return pow(int.from_bytes(em, "big"), nums.e, nums.n).to_bytes(k, "big")
-
-    m.schemes_for_key = schemes_for_key  # type: ignore[attr-defined]
-    m.sign = sign  # type: ignore[attr-defined]
-    m.verify = verify  # type: ignore[attr-defined]
-    m.rsa_pkcs1v15_encrypt = rsa_pkcs1v15_encrypt  # type: ignore[attr-defined]
-    return m
-
-
-@dataclass
-class Check:
-    name: str
-    ok: bool
-    detail: str
-
-
-@dataclass
-class Verification:
-    ok: bool
-    checks: list[Check]
-    alert: int | None
-    reason: str | None
-
-
-class TrustStore:
-    def __init__(self, certs: list[x509.Certificate]) -> None:
-        self.certs = certs
-
-    @classmethod
-    def from_pem_files(cls, *paths: Any) -> TrustStore:
-        return cls(
-            [c for p in paths for c in x509.load_pem_x509_certificates(Path(p).read_bytes())]
-        )
-
-
-def _fake_verify() -> types.ModuleType:
-    m = types.ModuleType("minternet.tls.verify")
-
-    def verify_server_chain(
-        chain: list[bytes], host: str | None, now: dt.datetime, trust: TrustStore, **kw: Any
-    ) -> Verification:
-        certs = [x509.load_der_x509_certificate(d) for d in chain]
-        checks: list[Check] = []
-
-        def fail(name: str, alert: int, reason: str) -> Verification:
-            checks.append(Check(name, False, reason))
-            return Verification(False, checks, alert, reason)
-
-        for c in certs:
-            if not (c.not_valid_before_utc <= now <= c.not_valid_after_utc):
-                return fail("validity", 45, f"{c.subject.rfc4514_string()} expired")
-        checks.append(Check("validity", True, "all in date"))
-        cur = certs[0]
-        pool = certs[1:]
-        for _ in range(5):
-            anchor = next((t for t in trust.certs if t.subject == cur.issuer), None)
-            if anchor is not None:
-                try:
-                    cur.verify_directly_issued_by(anchor)
-                except (InvalidSignature, ValueError, TypeError):
-                    return fail("signature", 42, "bad signature")
-                checks.append(
-                    Check("chain", True, f"anchored at {anchor.subject.rfc4514_string()}")
-                )
-                break
-            nxt = next((p for p in pool if p.subject == cur.issuer), None)
-            if nxt is None:
-                return fail("chain", 48, "unknown CA")
-            try:
-                cur.verify_directly_issued_by(nxt)
-            except (InvalidSignature, ValueError, TypeError):
-                return fail("signature", 42, "bad signature")
-            cur = nxt
-        if host is not None:
-            san = certs[0].extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-            if host not in san.get_values_for_type(x509.DNSName):
-                return fail("hostname", 42, f"certificate is not for {host}")
-            checks.append(Check("hostname", True, host))
-        return Verification(True, checks, None, None)
-
-    m.TrustStore = TrustStore  # type: ignore[attr-defined]
-    m.Check = Check  # type: ignore[attr-defined]
-    m.Verification = Verification  # type: ignore[attr-defined]
-    m.verify_server_chain = verify_server_chain  # type: ignore[attr-defined]
-    return m
-
-
-for _name, _make in (("signing", _fake_signing), ("verify", _fake_verify)):
-    if importlib.util.find_spec(f"minternet.tls.{_name}") is None:
-        sys.modules[f"minternet.tls.{_name}"] = _make()
-
-
-def make_trust(certs: list[x509.Certificate]) -> Any:
-    """A trust store of the real verify module when present, else of the double."""
-    mod = sys.modules.get("minternet.tls.verify") or importlib.import_module("minternet.tls.verify")
-    return mod.TrustStore(certs)
+def make_trust(certs: list[x509.Certificate]) -> TrustStore:
+    """A trust store holding ``certs``."""
+    return TrustStore(certs)
 
 
 # -- certificates ---------------------------------------------------------------------------
@@ -281,8 +127,7 @@ def other_pki(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     return Certs(root, root_path, creds, creds)
 
 
-# -- running the command line (through cli_launcher.py, which installs the doubles) ---------
-LAUNCHER = Path(__file__).resolve().parent / "cli_launcher.py"
+# -- running the command line ----------------------------------------------------------------
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -295,7 +140,7 @@ def _env() -> dict[str, str]:
 
 def minternet(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, str(LAUNCHER), *args],
+        [sys.executable, "-m", "minternet", *args],
         capture_output=True, text=True, env=_env(), timeout=60, **kw,  # type: ignore[arg-type]
     )  # fmt: skip
 
