@@ -206,3 +206,36 @@ def test_bad_arguments_are_one_line(pki: Certs) -> None:
     res = minternet("tls", "server", "0", "--cert", str(pki.rsa.cert_path),
                     "--key", str(pki.rsa.cert_path))  # fmt: skip
     assert res.returncode == 2 and "private key" in res.stderr
+
+
+def test_project_pki_chain_with_intermediate_end_to_end(tmp_path: Path) -> None:
+    """`minternet pki create` → our server serves leaf + intermediate → openssl s_client and
+    our client both verify it against ca.pem alone."""
+    res = minternet("pki", "create", str(tmp_path), "--host", HOST)
+    assert res.returncode == 0, res.stderr
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minternet", "tls", "server", str(port),
+         "--cert", str(tmp_path / "server.pem"), "--key", str(tmp_path / "server.key")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
+    )  # fmt: skip
+    try:
+        _wait_port(port, proc)
+        ours = minternet(
+            "tls", "client", "127.0.0.1", str(port), "--sni", HOST,
+            "--cafile", str(tmp_path / "ca.pem"), "--json",
+        )  # fmt: skip
+        ossl = subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2",
+             "-servername", HOST, "-CAfile", str(tmp_path / "ca.pem"), "-verify_return_error",
+             "-verify_hostname", HOST],
+            input="", capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    finally:
+        proc.kill()
+        proc.communicate()
+    rep = json.loads(ours.stdout)
+    assert rep["verified"] is True, rep
+    assert len(rep["certificate_chain"]) == 2
+    assert [c["name"] for c in rep["checks"] if not c["ok"]] == []
+    assert "Verify return code: 0 (ok)" in ossl.stdout, ossl.stdout + ossl.stderr
