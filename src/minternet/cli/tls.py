@@ -18,6 +18,7 @@ from typing import Any, TextIO
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..drivers.kernel import KernelStack, run
 from ..errors import ConfigError, MinternetError
@@ -327,6 +328,8 @@ def _load_credentials(cert: Path, key: Path) -> KeyAndChain:
         pkey = serialization.load_pem_private_key(key.read_bytes(), password=None)
     except (ValueError, TypeError) as e:
         raise ConfigError(f"{key}: not an unencrypted PEM private key ({e})") from None
+    if not isinstance(pkey, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ConfigError(f"{key}: TLS 1.2 here needs an RSA or ECDSA key")
     return KeyAndChain(chain, pkey)
 
 

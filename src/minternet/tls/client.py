@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -100,7 +100,7 @@ class TlsClient(TlsConnection):
         super().__init__(config.random, config.keylog, trace)
         self.config = config
         self._hello: ClientHello | None = None
-        self._server_key: Any = None
+        self._server_key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey | None = None
         self._ske: ServerKeyExchange | None = None
         self._cert_requested = False
 
@@ -262,6 +262,7 @@ class TlsClient(TlsConnection):
             raise TlsAlert(
                 AlertDescription.unsupported_certificate, "suite needs an ECDSA certificate"
             )
+        assert isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey)
         self._server_key = key
         if self.config.trust is not None:
             try:
@@ -308,13 +309,15 @@ class TlsClient(TlsConnection):
                 AlertDescription.illegal_parameter,
                 f"signature scheme 0x{ske.signature_scheme:04x} not offered",
             )
-        if ske.signature_scheme not in signing.schemes_for_key(self._server_key):
+        key = self._server_key
+        assert key is not None
+        if ske.signature_scheme not in signing.schemes_for_key(key):
             raise TlsAlert(
                 AlertDescription.illegal_parameter,
                 "signature scheme does not fit the certificate key",
             )
         signed = n.client_random + n.server_random + ske.params()
-        if not signing.verify(self._server_key, ske.signature_scheme, signed, ske.signature):
+        if not signing.verify(key, ske.signature_scheme, signed, ske.signature):
             raise TlsAlert(
                 AlertDescription.decrypt_error, "ServerKeyExchange signature does not verify"
             )
@@ -354,7 +357,9 @@ class TlsClient(TlsConnection):
             self._send_handshake(ClientEcdhPublic(eph.public), {"client_public": eph.public.hex()})
         else:
             pms = (0x0303).to_bytes(2, "big") + self.random.random_bytes(46)
-            enc = signing.rsa_pkcs1v15_encrypt(self._server_key, pms, self.random.child("rsa-pad"))
+            key = self._server_key
+            assert isinstance(key, rsa.RSAPublicKey)  # the suite's auth was checked
+            enc = signing.rsa_pkcs1v15_encrypt(key, pms, self.random.child("rsa-pad"))
             n.kx_name = "RSA"
             origin = "48 bytes: client_version 0x0303 + 46 random, RSA-encrypted to the server"
             self._send_handshake(EncryptedPreMasterSecret(enc), {"encrypted_length": len(enc)})

@@ -35,6 +35,7 @@ from .messages import Finished, HandshakeBuffer, HandshakeType, RawHandshake
 from .prf import KeyBlock, finished_verify_data, key_block
 from .record import ContentType, RecordLayer
 from .suites import CipherSuite
+from .verify import Verification
 
 TLS12 = 0x0303
 CCS = -1  # the ChangeCipherSpec "message" in the transition tables
@@ -71,7 +72,7 @@ class TlsInfo:
     extended_master_secret: bool
     encrypt_then_mac: bool
     peer_chain: tuple[bytes, ...] = field(repr=False)
-    verification: Any = field(repr=False)
+    verification: Verification | None = field(repr=False)
     client_random: bytes
     server_random: bytes
     pre_master_secret: bytes | None = field(repr=False)
@@ -236,7 +237,7 @@ class Transcript:
 
     def __init__(self) -> None:
         self.data = bytearray()
-        self._hash: Any = None
+        self._hash: hashlib._Hash | None = None
         self._hash_name = ""
 
     def add(self, raw: bytes) -> None:
@@ -245,11 +246,12 @@ class Transcript:
             self._hash.update(raw)
 
     def digest(self, hash_name: str) -> bytes:
-        if self._hash_name != hash_name:
-            self._hash = hashlib.sha384() if hash_name == "sha384" else hashlib.sha256()
-            self._hash.update(self.data)
-            self._hash_name = hash_name
-        return bytes(self._hash.copy().digest())
+        h = self._hash
+        if h is None or self._hash_name != hash_name:
+            h = hashlib.sha384() if hash_name == "sha384" else hashlib.sha256()
+            h.update(self.data)
+            self._hash, self._hash_name = h, hash_name
+        return h.copy().digest()
 
 
 @dataclass
@@ -268,7 +270,7 @@ class _Negotiation:
     kx_name: str = ""
     signature_scheme: int | None = None
     peer_chain: tuple[bytes, ...] = ()
-    verification: Any = None
+    verification: Verification | None = None
     pre_master: bytes | None = None
     master: bytes = b""
     keys: KeyBlock | None = None

@@ -15,7 +15,7 @@ import functools
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import ClassVar, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -53,6 +53,8 @@ from .messages import (
 from .prf import extended_master_secret, master_secret
 from .suites import SUITES, TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV, CipherSuite
 
+ServerKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
+
 
 class ServerCredentials(Protocol):
     """A certificate chain (leaf first) and the leaf's private key (pki's ``Credentials``)."""
@@ -61,7 +63,7 @@ class ServerCredentials(Protocol):
     def chain(self) -> Sequence[x509.Certificate]: ...
 
     @property
-    def key(self) -> Any: ...
+    def key(self) -> ServerKey: ...
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ class KeyAndChain:
     """A plain :class:`ServerCredentials` (e.g. loaded from PEM files)."""
 
     chain: tuple[x509.Certificate, ...]
-    key: Any
+    key: ServerKey
 
 
 class SessionCache:
@@ -400,8 +402,10 @@ class TlsServer(TlsConnection):
         instead of raising, so the length check is part of the defence."""
         assert self._cred is not None
         fallback = self._client_version.to_bytes(2, "big") + self.random.random_bytes(46)
+        key = self._cred.key
+        assert isinstance(key, rsa.RSAPrivateKey)  # RSA key exchange is only chosen for one
         try:
-            pms = self._cred.key.decrypt(encrypted, padding.PKCS1v15())
+            pms = key.decrypt(encrypted, padding.PKCS1v15())
         except ValueError:
             pms = b""
         good = len(pms) == 48 and pms[:2] == self._client_version.to_bytes(2, "big")

@@ -27,6 +27,7 @@ from .connection import (
     HandshakeComplete,
     TlsConnection,
     TlsInfo,
+    TraceHook,
 )
 from .server import ServerConfig, TlsServer
 
@@ -136,7 +137,7 @@ class TlsStream:
         await self.sock.close()
 
 
-def _hook(trace: TraceBus | None, loop: EventLoop, node: str) -> Any:
+def _hook(trace: TraceBus | None, loop: EventLoop, node: str) -> TraceHook | None:
     if trace is None:
         return None
 
