@@ -281,3 +281,32 @@ def test_our_client_fed_openssl_bytes_one_at_a_time(
             e.data for e in client.receive_data(bytes([b])) if isinstance(e, ApplicationData)
         )
     assert got == b"x" * 20000
+
+
+@pytest.mark.parametrize(
+    "mode", [ssl.CERT_OPTIONAL, ssl.CERT_REQUIRED], ids=["optional", "required"]
+)
+def test_server_asking_for_a_client_certificate(
+    pki: Certs, openssl_server_ctx: ssl.SSLContext, mode: ssl.VerifyMode
+) -> None:
+    """We have none: an empty Certificate goes before the ClientKeyExchange (RFC 5246 §7.4.6)."""
+    openssl_server_ctx.verify_mode = mode
+    openssl_server_ctx.load_verify_locations(pki.root_path)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    srv = openssl_server_ctx.wrap_bio(inc, out, server_side=True)
+    client = TlsClient(
+        ClientConfig(
+            random=SeededRandom(1), server_name=HOST, trust=make_trust([pki.root]), now=NOW
+        )
+    )
+    client.start()
+    try:
+        events, done = pump_openssl(client, srv, inc, out)
+    except ssl.SSLError as e:
+        assert mode == ssl.CERT_REQUIRED and "certificate" in str(e).lower()
+        events = client.receive_data(out.read())
+        closed = [e for e in events if isinstance(e, Closed)]
+        assert closed and closed[0].alert is not None and not closed[0].alert_sent
+        return
+    assert mode == ssl.CERT_OPTIONAL and done
+    assert any(isinstance(e, HandshakeComplete) for e in events)
