@@ -373,3 +373,32 @@ def test_rsa_pre_master_failures_all_look_alike(pki: Certs, make_enc: Any) -> No
     assert events == [] and s.state.name == "WAIT_FINISHED"  # no early signal
     events = s.receive_data(struct.pack(">BHH", recs[2][0], 0x0303, len(recs[2][1])) + recs[2][1])
     assert _closed(events).alert == 20
+
+
+@pytest.mark.parametrize(
+    ("version", "tail", "alert"),
+    [
+        (0x0302, b"DOWNGRD\x00", 47),  # RFC 8446 §4.1.3 sentinel: illegal_parameter
+        (0x0302, b"\x00" * 8, 70),  # plain old version: protocol_version
+        (0x0304, b"\x00" * 8, 70),  # a version we did not offer
+    ],
+)
+def test_client_refuses_downgrade_and_other_versions(
+    pki: Certs, version: int, tail: bytes, alert: int
+) -> None:
+    c = _client(pki)
+    c.data_to_send()
+    sh = ServerHello(version, bytes(24) + tail, b"", 0xC02F).encode()
+    events = c.receive_data(struct.pack(">BHH", 22, 0x0303, len(sh)) + sh)
+    assert _closed(events).alert == alert
+
+
+def test_client_refuses_unoffered_suite_and_compression(pki: Certs) -> None:
+    for kw, alert in (({"cipher_suite": 0x0005}, 47), ({"compression_method": 1}, 47)):
+        c = _client(pki)
+        c.data_to_send()
+        args: dict[str, Any] = {"version": 0x0303, "random": bytes(32), "session_id": b"",
+                                "cipher_suite": 0xC02F, **kw}  # fmt: skip
+        sh = ServerHello(**args).encode()
+        events = c.receive_data(struct.pack(">BHH", 22, 0x0303, len(sh)) + sh)
+        assert _closed(events).alert == alert, kw
