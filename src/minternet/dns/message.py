@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Self
 
 from ..errors import DecodeError
-from .codes import Opcode, Rcode, RClass, RType, class_name, rcode_name, type_name
+from .codes import Opcode, RClass, Rcode, RType, class_name, rcode_name, type_name
 from .name import ROOT, Compression, Name, decode_name, encode_name
 from .rdata import Rdata, decode_rdata
 

@@ -16,7 +16,7 @@ from typing import ClassVar, Self
 
 from ..errors import DecodeError
 from .codes import RType, type_name
-from .name import Compression, Name, _label_text, decode_name, encode_name
+from .name import Compression, Name, decode_name, encode_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +54,12 @@ class Rdata:
 def _exact(what: str, field: str, pos: int, end: int) -> None:
     if pos != end:
         raise DecodeError(
-            what, field, pos, f"RDATA has {end - pos} bytes left over"
-            if pos < end else f"RDATA overran RDLENGTH by {pos - end} bytes"
+            what,
+            field,
+            pos,
+            f"RDATA has {end - pos} bytes left over"
+            if pos < end
+            else f"RDATA overran RDLENGTH by {pos - end} bytes",
         )
 
 
@@ -266,9 +270,7 @@ def _string_text(s: bytes) -> str:
     return "".join(out)
 
 
-KNOWN: dict[int, type[Rdata]] = {
-    cls.rtype: cls for cls in (A, AAAA, NS, CNAME, PTR, MX, SOA, TXT)
-}
+KNOWN: dict[int, type[Rdata]] = {cls.rtype: cls for cls in (A, AAAA, NS, CNAME, PTR, MX, SOA, TXT)}
 
 
 def decode_rdata(rtype: int, data: bytes, pos: int, end: int, what: str = "dns") -> Rdata:
