@@ -217,13 +217,17 @@ class RecursiveResolver:
             if step.next is not None:
                 name = step.next
                 continue
+            explanation = step.explanation
+            if chain:
+                hops = " -> ".join(r.rdata.to_text() for r in chain)
+                explanation = f"{qname} is an alias (CNAME -> {hops}); {explanation}"
             return Resolution(
                 qname,
                 qtype,
                 step.rcode,
                 (*chain, *step.records),
                 step.authority,
-                explanation=step.explanation,
+                explanation=explanation,
                 queries=budget.queries,
             )
         raise _Fail(f"CNAME chain longer than {self.config.max_cname} at {name}")
@@ -535,6 +539,8 @@ class RecursiveResolver:
         if final:
             self.cache.put(final, now, rank)
             what = ", ".join(r.rdata.to_text() for r in final)
+            if len(what) > 80:
+                what = what[:77] + "..."
             return _Step(
                 Rcode.NOERROR,
                 tuple(chain),
