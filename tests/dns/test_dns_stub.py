@@ -32,7 +32,7 @@ def layers(w, since: int = 0) -> list[tuple[str, bool]]:  # type: ignore[no-unty
 
 
 def test_layers_in_turn_then_the_browser_cache_then_the_os_cache() -> None:
-    w, stub, lookup = _stub()
+    w, _, lookup = _stub()
     a = lookup("www.example.com")
     assert a.addresses == ("93.184.216.34",) and a.source == "dns" and a.ttl == 300
     assert layers(w) == [("browser-cache", False), ("os-cache", False), ("hosts", False)]
@@ -46,7 +46,7 @@ def test_layers_in_turn_then_the_browser_cache_then_the_os_cache() -> None:
 
 
 def test_hosts_file_wins_over_dns() -> None:
-    w, stub, lookup = _stub()
+    _w, _, lookup = _stub()
     a = lookup("INTRANET")
     assert a.source == "hosts" and a.addresses == ("10.0.0.5",)
     assert lookup("localhost").addresses == ("127.0.0.1",)
@@ -54,7 +54,7 @@ def test_hosts_file_wins_over_dns() -> None:
 
 
 def test_nxdomain_is_explained_and_cached_by_the_os() -> None:
-    w, stub, lookup = _stub()
+    _w, _, lookup = _stub()
     a = lookup("nope.example.com")
     assert not a.ok and a.rcode == Rcode.NXDOMAIN and "NXDOMAIN" in a.explanation
     b = lookup("nope.example.com")
@@ -62,7 +62,7 @@ def test_nxdomain_is_explained_and_cached_by_the_os() -> None:
 
 
 def test_resolver_down_is_a_timeout_after_the_attempts() -> None:
-    w, stub, lookup = _stub(timeout=2.0, attempts=3)
+    w, _, lookup = _stub(timeout=2.0, attempts=3)
     w.net.down.add(RESOLVER_IP)
     t0 = w.net.loop.now()
     a = lookup("www.example.com")

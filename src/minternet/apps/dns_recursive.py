@@ -38,7 +38,7 @@ from ..dns.codes import Opcode, RClass, Rcode, RType, rcode_name, type_name
 from ..dns.message import Edns, Message, Question, ResourceRecord, make_query
 from ..dns.name import ROOT, Name
 from ..dns.rdata import CNAME, NS
-from ..errors import DecodeError
+from ..errors import DecodeError, LocalProtocolError
 from ..loop import Cancelled, LoopTimeout
 from ..node.api import Address, NetworkStack, StreamSocket
 from .dns_authoritative import OUR_EDNS_SIZE, UDP_LIMIT, frame, read_framed
@@ -447,7 +447,7 @@ class RecursiveResolver:
             await conn.send(frame(query.encode()))
             data = await read_framed(conn, bytearray(), self.config.timeout * 2)
             await conn.close()
-        except (LoopTimeout, ConnectionError, OSError) as e:
+        except (LoopTimeout, ConnectionError, OSError, LocalProtocolError) as e:
             if conn is not None:
                 conn.abort()
             self._emit(

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import ConfigError, DecodeError
-from ..loop import LoopTimeout
-from ..node.api import Address, NetworkStack
+from ..errors import ConfigError
+from ..node.api import NetworkStack
 from .cache import DnsCache, Rank
+from .client import exchange
 from .codes import Rcode, RType, rcode_name, type_name
 from .hosts import HostsFile
 from .message import Edns, Message, Question, ResourceRecord, make_query
@@ -132,7 +132,7 @@ class StubResolver:
         n = host if isinstance(host, Name) else Name.from_text(host)
         now = self.stack.loop.now()
         t = type_name(qtype)
-        base = {"name": n.to_text(), "qtype": t}
+        base: dict[str, object] = {"name": n.to_text(), "qtype": t}
         hit = self.browser_cache.get(n, qtype, now)
         if hit is not None:
             self._emit("browser-cache", {**base, "hit": True, "ttl": hit[1], "addresses": hit[0]})
@@ -268,83 +268,32 @@ class StubResolver:
         )
 
     async def _exchange(self, server: str, q: Question, base: dict[str, object]) -> Message | None:
-        ident = self.random.randint(0, 0xFFFF)
-        query = make_query(q.name, q.rtype, ident, rd=True, edns=Edns(1232))
-        wire = query.encode()
-        sock = None
-        for _ in range(8):
-            try:
-                sock = self.stack.udp_socket(("0.0.0.0", self.random.randint(1024, 65535)))
-                break
-            except OSError:
-                continue
-        if sock is None:
-            return None
-        dst: Address = (server, DNS_PORT)
-        loop = self.stack.loop
-        self._emit(
-            "dns",
-            {**base, "server": server, "id": ident, "sport": sock.local[1]},
-            why=f"asking the configured name server {server}",
+        query = make_query(q.name, q.rtype, 0, rd=True, edns=Edns(1232))
+        self._emit("dns", {**base, "server": server}, why=f"asking the name server {server}")
+        ex = await exchange(
+            self.stack, self.random, query, (server, DNS_PORT), timeout=self.conf.timeout, tries=1
         )
-        deadline = loop.now() + self.conf.timeout
-        try:
-            sock.sendto(wire, dst)
-            while True:
-                left = deadline - loop.now()
-                if left <= 0:
-                    raise LoopTimeout("stub query timed out")
-                data, src = await sock.recvfrom(timeout=left)
-                if src != dst:
-                    continue
-                try:
-                    resp = Message.decode(data)
-                except DecodeError:
-                    continue
-                if resp.qr and resp.id == ident and resp.questions == (q,):
-                    break
-        except LoopTimeout:
+        if ex.response is None:
             self._emit(
                 "dns",
                 {**base, "server": server, "timeout": self.conf.timeout},
                 why="no answer in time",
             )
             return None
-        finally:
-            sock.close()
-        if resp.tc:
-            resp = await self._exchange_tcp(server, query, q) or resp
+        resp = ex.response
         self._emit(
             "dns",
             {
                 **base,
                 "server": server,
                 "rcode": resp.rcode_name,
+                "id": resp.id,
+                "transport": ex.transport,
+                "rtt_ms": round(ex.rtt * 1000, 3),
                 "answers": [r.to_text() for r in resp.answers],
             },
         )
         return resp
-
-    async def _exchange_tcp(self, server: str, query: Message, q: Question) -> Message | None:
-        try:
-            conn = await self.stack.tcp_connect((server, DNS_PORT), timeout=self.conf.timeout)
-        except (LoopTimeout, ConnectionError, OSError):
-            return None
-        try:
-            wire = query.encode()
-            await conn.send(len(wire).to_bytes(2, "big") + wire)
-            buf = bytearray()
-            while len(buf) < 2 or len(buf) < 2 + int.from_bytes(buf[:2], "big"):
-                chunk = await conn.recv(65536, timeout=self.conf.timeout)
-                if not chunk:
-                    return None
-                buf += chunk
-            resp = Message.decode(bytes(buf[2 : 2 + int.from_bytes(buf[:2], "big")]))
-            await conn.close()
-        except (LoopTimeout, ConnectionError, OSError, DecodeError):
-            conn.abort()
-            return None
-        return resp if resp.id == query.id and resp.questions == (q,) else None
 
 
 def _negative_text(rcode: int, qtype: int) -> str:
