@@ -34,12 +34,18 @@ class FakeNet:
         self.listeners: dict[Address, FakeListener] = {}
         self.observers: list[Observer] = []
         self.stacks: dict[str, FakeStack] = {}
+        self.by_name: dict[str, FakeStack] = {}
         self.datagrams = 0
 
     def host(self, name: str, ip: str) -> FakeStack:
         st = FakeStack(self, name, ip)
         self.stacks[ip] = st
+        self.by_name[name] = st
         return st
+
+    def node(self, name: str) -> FakeStack:
+        """Like ``World.node``: a host by name."""
+        return self.by_name[name]
 
     def _lost(self, src: str, dst: str) -> bool:
         if src in self.down or dst in self.down:

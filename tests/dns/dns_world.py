@@ -1,4 +1,4 @@
-"""The DNS part of the built-in world on :mod:`dns_fakenet`: servers, resolver, laptop."""
+"""The DNS part of the built-in world on :mod:`dns_fakenet`, set up by ``install_dns``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from dns_fakenet import FakeNet, FakeStack
 
-from minternet.apps.dns_authoritative import AuthoritativeServer, serve_tcp, serve_udp
-from minternet.apps.dns_recursive import RecursiveResolver, ResolverConfig
+from minternet.apps.dns_authoritative import AuthoritativeServer
+from minternet.apps.dns_recursive import RecursiveResolver, Resolution, ResolverConfig
+from minternet.apps.dns_world import DnsDeployment, install_dns
 from minternet.dns import zones_builtin
 from minternet.trace.bus import EventLog
 
@@ -18,13 +19,14 @@ LAPTOP_IP = "192.168.1.10"
 @dataclass
 class DnsWorld:
     net: FakeNet
+    dep: DnsDeployment
     resolver: RecursiveResolver
     resolver_stack: FakeStack
     laptop: FakeStack
     servers: dict[str, AuthoritativeServer]
     log: EventLog
 
-    def resolve(self, qname: str, qtype: int = 1, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    def resolve(self, qname: str, qtype: int = 1, timeout: float = 60.0) -> Resolution:
         task = self.net.loop.create_task(self.resolver.resolve(qname, qtype))
         return self.net.loop.run_until_complete(task, timeout=timeout)
 
@@ -34,23 +36,14 @@ def make_world(
     latency: float = 0.005,
     loss: float = 0.0,
     config: ResolverConfig | None = None,
-    serve_resolver: bool = False,
 ) -> DnsWorld:
     net = FakeNet(seed, latency, loss)
     log = EventLog()
     net.trace.subscribe(log)
-    servers = {}
-    for host, (ip, zones) in zones_builtin.servers().items():
-        stack = net.host(host, ip)
-        srv = AuthoritativeServer(zones, host)
-        servers[host] = srv
-        net.loop.create_task(serve_udp(stack, srv))
-        net.loop.create_task(serve_tcp(stack, srv))
+    for host, (ip, _zones) in zones_builtin.servers().items():
+        net.host(host, ip)
     rstack = net.host("resolver", RESOLVER_IP)
-    resolver = RecursiveResolver(rstack, config)
-    if serve_resolver:
-        net.loop.create_task(resolver.serve_udp())
-        net.loop.create_task(resolver.serve_tcp())
     laptop = net.host("laptop", LAPTOP_IP)
+    dep = install_dns(net, resolver_config=config)
     net.loop.run(until=0.0)
-    return DnsWorld(net, resolver, rstack, laptop, servers, log)
+    return DnsWorld(net, dep, dep.resolver, rstack, laptop, dep.authorities, log)

@@ -145,7 +145,7 @@ def test_ids_and_ports_come_from_the_seed() -> None:
 
 
 def test_serves_clients_with_ra_over_udp_and_tcp() -> None:
-    w = make_world(serve_resolver=True)
+    w = make_world()
     loop = w.net.loop
 
     async def client() -> tuple[Message, Message]:

@@ -12,7 +12,7 @@ from minternet.errors import ConfigError
 
 
 def _stub(**kw: object):  # type: ignore[no-untyped-def]
-    w = make_world(serve_resolver=True)
+    w = make_world()
     hosts = HostsFile.parse(DEFAULT_HOSTS + "10.0.0.5 intranet.corp Intranet\n")
     stub = StubResolver(w.laptop, ResolvConf((RESOLVER_IP,), **kw), hosts)  # type: ignore[arg-type]
 

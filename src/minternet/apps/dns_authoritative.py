@@ -24,7 +24,7 @@ from ..dns.message import Edns, Message, ResourceRecord, peek_header
 from ..dns.name import Name
 from ..dns.rdata import MX, NS
 from ..dns.zone import Answer, NoData, NxDomain, Referral, Zone, find_zone
-from ..errors import DecodeError
+from ..errors import DecodeError, LocalProtocolError
 from ..loop import Cancelled, LoopTimeout
 from ..node.api import NetworkStack, StreamSocket
 
@@ -163,7 +163,11 @@ async def serve_udp(stack: NetworkStack, server: AuthoritativeServer, port: int 
 
 async def serve_tcp(stack: NetworkStack, server: AuthoritativeServer, port: int = 53) -> None:
     """Accept TCP clients on ``port``; each may send several length-prefixed queries."""
-    listener = stack.tcp_listen(port)
+    try:
+        listener = stack.tcp_listen(port)
+    except LocalProtocolError as e:  # a node without TCP serves UDP only
+        stack.trace.emit(stack.loop.now(), stack.name, "dns", "no-tcp", {"port": port}, why=str(e))
+        return
     try:
         while True:
             conn = await listener.accept()

@@ -670,7 +670,13 @@ class RecursiveResolver:
             sock.sendto(reply, addr)  # type: ignore[attr-defined]
 
     async def serve_tcp(self, port: int = DNS_PORT) -> None:
-        listener = self.stack.tcp_listen(port)
+        try:
+            listener = self.stack.tcp_listen(port)
+        except LocalProtocolError as e:  # a node without TCP serves UDP only
+            self.stack.trace.emit(
+                self.stack.loop.now(), self.stack.name, "dns", "no-tcp", {"port": port}, why=str(e)
+            )
+            return
         try:
             while True:
                 conn = await listener.accept()
