@@ -261,7 +261,7 @@ class Message:
         )
 
     def to_text(self) -> str:
-        """Roughly what ``dig`` prints."""
+        """The message laid out the way ``dig`` prints one."""
         lines = [
             f";; ->>HEADER<<- opcode: {_opcode_name(self.opcode)}, status: {self.rcode_name}, "
             f"id: {self.id}",
@@ -270,21 +270,39 @@ class Message:
             f"ADDITIONAL: {len(self.additional) + (self.edns is not None)}",
         ]
         if self.edns is not None:
-            lines.append(
-                f";; EDNS: version: {self.edns.version}, udp: {self.edns.udp_size}"
-                + (", flags: do" if self.edns.do else "")
-            )
-        lines.append(";; QUESTION SECTION:")
-        lines += [";" + q.to_text() for q in self.questions]
+            lines += [
+                "",
+                ";; OPT PSEUDOSECTION:",
+                f"; EDNS: version: {self.edns.version}, flags:{' do' if self.edns.do else ''}; "
+                f"udp: {self.edns.udp_size}",
+            ]
+        lines += ["", ";; QUESTION SECTION:"]
+        lines += [";" + _columns(q.name.to_text(), "", class_name(q.rclass), type_name(q.rtype))
+                  for q in self.questions]  # fmt: skip
         for title, section in (
             ("ANSWER", self.answers),
             ("AUTHORITY", self.authority),
             ("ADDITIONAL", self.additional),
         ):
             if section:
-                lines.append(f";; {title} SECTION:")
-                lines += [r.to_text() for r in section]
+                lines += ["", f";; {title} SECTION:"]
+                lines += [record_text(r) for r in section]
         return "\n".join(lines)
+
+
+def _columns(owner: str, ttl: str, rclass: str, rtype: str, rdata: str = "") -> str:
+    """dig's layout: tab-separated columns, the owner padded to 24 characters."""
+    out = owner + "\t" * max(1, 3 - len(owner) // 8)
+    out += f"{ttl}\t" if ttl != "" else "\t"
+    out += f"{rclass}\t{rtype}"
+    return out + (f"\t{rdata}" if rdata else "")
+
+
+def record_text(r: ResourceRecord) -> str:
+    """One record as dig prints it (tab-separated)."""
+    return _columns(
+        r.name.to_text(), str(r.ttl), class_name(r.rclass), type_name(r.rtype), r.rdata.to_text()
+    )
 
 
 def _opcode_name(op: int) -> str:
