@@ -16,7 +16,7 @@ TC set (RFC 1035 §4.2.1, RFC 2181 §9), so the client retries over TCP.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from ..dns.codes import Opcode, RClass, Rcode, RType, type_name
@@ -26,7 +26,7 @@ from ..dns.rdata import MX, NS
 from ..dns.zone import Answer, NoData, NxDomain, Referral, Zone, find_zone
 from ..errors import DecodeError, LocalProtocolError
 from ..loop import Cancelled, LoopTimeout
-from ..node.api import NetworkStack, StreamSocket
+from ..node.api import Address, NetworkStack, StreamSocket
 
 UDP_LIMIT = 512  # RFC 1035 §2.3.4, without EDNS
 OUR_EDNS_SIZE = 1232  # the DNS flag day 2020 value
@@ -147,9 +147,17 @@ def _error(ident: int, opcode: int, rd: bool, rcode: int, reason: object = None)
 
 
 # -- running on a stack ----------------------------------------------------------------
-async def serve_udp(stack: NetworkStack, server: AuthoritativeServer, port: int = 53) -> None:
-    """Answer every datagram on ``port`` until cancelled."""
-    sock = stack.udp_socket(("0.0.0.0", port))
+async def serve_udp(
+    stack: NetworkStack,
+    server: AuthoritativeServer,
+    port: int = 53,
+    host: str = "0.0.0.0",
+    ready: Callable[[str, Address], object] | None = None,
+) -> None:
+    """Answer every datagram on ``host:port`` until cancelled."""
+    sock = stack.udp_socket((host, port))
+    if ready is not None:
+        ready("udp", sock.local)
     try:
         while True:
             data, addr = await sock.recvfrom()
@@ -161,13 +169,21 @@ async def serve_udp(stack: NetworkStack, server: AuthoritativeServer, port: int 
         sock.close()
 
 
-async def serve_tcp(stack: NetworkStack, server: AuthoritativeServer, port: int = 53) -> None:
-    """Accept TCP clients on ``port``; each may send several length-prefixed queries."""
+async def serve_tcp(
+    stack: NetworkStack,
+    server: AuthoritativeServer,
+    port: int = 53,
+    host: str = "0.0.0.0",
+    ready: Callable[[str, Address], object] | None = None,
+) -> None:
+    """Accept TCP clients on ``host:port``; each may send several length-prefixed queries."""
     try:
-        listener = stack.tcp_listen(port)
+        listener = stack.tcp_listen(port, host=host)
     except LocalProtocolError as e:  # a node without TCP serves UDP only
         stack.trace.emit(stack.loop.now(), stack.name, "dns", "no-tcp", {"port": port}, why=str(e))
         return
+    if ready is not None:
+        ready("tcp", listener.local)
     try:
         while True:
             conn = await listener.accept()
