@@ -60,8 +60,13 @@ def _query_line(ev: TraceEvent) -> str | None:
 
 
 @app.command()
-@click.option("--dns", "dns_port", type=click.IntRange(1, 65535), metavar="PORT",
-              help="Serve the built-in zones (root, com, net, example.com…) on UDP+TCP PORT.")  # fmt: skip
+@click.option(
+    "--dns",
+    "dns_port",
+    type=click.IntRange(1, 65535),
+    metavar="PORT",
+    help="Serve the built-in zones (root, com, net, example.com…) on UDP and TCP PORT.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to use.")
 @click.option("--quiet", is_flag=True, help="Do not print a line per query.")
 def serve(dns_port: int | None, host: str, quiet: bool) -> None:
