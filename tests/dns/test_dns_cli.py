@@ -1,0 +1,129 @@
+"""The commands: ``minternet dig`` in the simulated world and ``minternet serve --dns``
+against the real ``dig`` and dnspython on loopback."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import dns.message
+import dns.query
+import pytest
+from conftest import CliRunner, cli_env
+
+
+def _have(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its package is not there either
+        return False
+
+
+HAVE_WORLD = _have("minternet.sim.world")
+HAVE_KERNEL = _have("minternet.drivers.kernel")
+
+needs_world = pytest.mark.skipif(not HAVE_WORLD, reason="the simulated network is not merged")
+needs_kernel = pytest.mark.skipif(not HAVE_KERNEL, reason="the kernel driver is not merged")
+
+
+@needs_world
+def test_dig_walks_from_the_root_and_answers(run_cli: CliRunner) -> None:
+    out = run_cli("dig", "www.example.com", "--trace").stdout
+    assert "93.184.216.34" in out and "status: NOERROR" in out
+    root = out.index("(a.root-servers.net)")
+    gtld = out.index("(a.gtld-servers.net)")
+    iana = out.index("from 199.43.135.53#53(a.iana-servers.net)")
+    assert root < gtld < iana
+    assert "dropped (outside the bailiwick of com.)" in out
+
+
+@needs_world
+def test_dig_json_and_failures_explained(run_cli: CliRunner) -> None:
+    data = json.loads(run_cli("dig", "nope.example.com", "--json").stdout)
+    assert data["status"] == "NXDOMAIN" and "does not exist" in data["explanation"]
+    assert any(s["kind"] == "referral" for s in data["steps"])
+    out = run_cli("dig", "www.example.com", "--stop", "a.iana-servers.net").stdout
+    assert "status: SERVFAIL" in out and "no answer from" in out
+    out = run_cli("dig", "example.com", "MX", "--twice").stdout
+    assert "from the cache" in out.split("asked again")[1]
+    bad = run_cli("dig", "www.example.com", "NOTATYPE", check=False)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+        t.bind(("127.0.0.1", port))  # free for TCP too
+    return port
+
+
+@pytest.fixture
+def dns_server() -> Iterator[int]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minternet", "serve", "--dns", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=cli_env(),
+    )
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 20
+        seen = []
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            seen.append(line)
+            if line.startswith("listening on tcp"):
+                break
+            if not line and proc.poll() is not None:
+                raise AssertionError("serve exited: " + "".join(seen))
+        yield port
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+@needs_kernel
+@pytest.mark.skipif(shutil.which("dig") is None, reason="dig (dnsutils) is not installed")
+def test_real_dig_gets_the_address_over_udp_and_tcp(dns_server: int) -> None:
+    for extra in ([], ["+tcp"]):
+        out = subprocess.run(
+            ["dig", "@127.0.0.1", "-p", str(dns_server), "www.example.com", *extra,
+             "+tries=1", "+time=5"],
+            capture_output=True, text=True, timeout=30,
+        ).stdout  # fmt: skip
+        assert "status: NOERROR" in out and "flags: qr aa rd" in out
+        assert "www.example.com.\t300\tIN\tA\t93.184.216.34" in out
+    # the big TXT record: dig sees TC over UDP and retries over TCP by itself
+    out = subprocess.run(
+        ["dig", "@127.0.0.1", "-p", str(dns_server), "big.example.com", "TXT", "+tries=1"],
+        capture_output=True, text=True, timeout=30,
+    ).stdout  # fmt: skip
+    assert "Truncated, retrying in TCP mode" in out and "ANSWER: 1" in out
+
+
+@needs_kernel
+def test_dnspython_queries_over_udp_and_tcp(dns_server: int) -> None:
+    q = dns.message.make_query("nope.example.com", "A")
+    r = dns.query.udp(q, "127.0.0.1", port=dns_server, timeout=5)
+    assert r.rcode() == dns.rcode.NXDOMAIN and r.authority[0].rdtype == dns.rdatatype.SOA
+    q = dns.message.make_query("example.com", "ANY")
+    r = dns.query.tcp(q, "127.0.0.1", port=dns_server, timeout=5)
+    types = {rrset.rdtype for rrset in r.answer}
+    assert {dns.rdatatype.SOA, dns.rdatatype.NS, dns.rdatatype.A, dns.rdatatype.MX} <= types
