@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import dns.message
 import dns.query
 import pytest
+
 from conftest import CliRunner, cli_env
 
 
