@@ -9,7 +9,6 @@ built-in world, authoritatively, over UDP and TCP, so that
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -17,6 +16,7 @@ import click
 
 from ..apps.dns_authoritative import AuthoritativeServer, serve_tcp, serve_udp
 from ..dns import zones_builtin
+from ..drivers import kernel
 from ..errors import ConfigError
 from ..node.api import Address, NetworkStack
 from ..trace.bus import TraceBus, TraceEvent
@@ -76,11 +76,6 @@ def serve(dns_port: int | None, host: str, quiet: bool) -> None:
         services.append(dns_service(dns_port, _loopback(host)))
     if not services:
         raise click.UsageError("choose at least one service, e.g. --dns 5353")
-    try:
-        kernel = importlib.import_module("minternet.drivers.kernel")
-    except ImportError:
-        raise ConfigError("the kernel socket driver is not available in this build") from None
-
     trace = TraceBus()
     if not quiet:
 
