@@ -36,10 +36,12 @@ def make_world(
     latency: float = 0.005,
     loss: float = 0.0,
     config: ResolverConfig | None = None,
+    trace: bool = True,
 ) -> DnsWorld:
     net = FakeNet(seed, latency, loss)
     log = EventLog()
-    net.trace.subscribe(log)
+    if trace:
+        net.trace.subscribe(log)
     for host, (ip, _zones) in zones_builtin.servers().items():
         net.host(host, ip)
     rstack = net.host("resolver", RESOLVER_IP)

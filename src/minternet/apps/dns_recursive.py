@@ -110,6 +110,7 @@ class RecursiveResolver:
         self.cache = cache or DnsCache()
         self.random = stack.random.child("dns-resolver")
         self.names: dict[str, str] = {a: n for n, a in self.config.root_hints}
+        self._hints = {Name.from_text(n): a for n, a in self.config.root_hints}
         self.queries_sent = 0
 
     # -- trace -------------------------------------------------------------------------
@@ -256,7 +257,7 @@ class RecursiveResolver:
         """Addresses of ``servers`` from the cache; with ``lookup`` resolve the missing."""
         now = self.stack.loop.now()
         out: list[tuple[Name, str]] = []
-        hints = {Name.from_text(n): a for n, a in self.config.root_hints}
+        hints = self._hints
         for ns in servers:
             hit = self.cache.get(ns, RType.A, now)
             if hit is not None:

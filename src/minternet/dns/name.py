@@ -141,7 +141,12 @@ class Name:
 ROOT = Name(())
 
 
+_PLAIN = bytes(b for b in range(0x21, 0x7F) if b not in _ESCAPED)
+
+
 def _label_text(label: bytes) -> str:
+    if not label.translate(None, _PLAIN):  # nothing to escape: the common case
+        return label.decode("ascii")
     out = []
     for b in label:
         if b in _ESCAPED:
