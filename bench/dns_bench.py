@@ -88,8 +88,9 @@ def codec(n: int = 3000) -> list[tuple[str, float, float]]:
 def _world() -> tuple[str, Any, Any]:
     """(what, loop, resolver) on the simulated world, else on the tests' fake network."""
     try:
-        from minternet.apps.dns_world import install_dns
         from minternet.sim.world import World  # type: ignore[import-not-found, unused-ignore]
+
+        from minternet.apps.dns_world import install_dns
 
         world = World.default(seed=1)
         dep = install_dns(world)
