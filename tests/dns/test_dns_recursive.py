@@ -275,3 +275,36 @@ def test_glue_never_overrides_an_answer_and_scrubbing_drops_other_zones() -> Non
     assert not w.resolver.cache.put(glue, now, Rank.GLUE)
     hit = w.resolver.cache.get(name("www.example.com"), RType.A, now)
     assert hit is not None and hit.records[0].rdata == A("93.184.216.34")
+
+
+def test_a_dead_server_is_skipped_for_another_of_the_zone() -> None:
+    w = make_world()
+    com = w.servers["a.gtld-servers.net"].zones[0]
+    example = w.servers["a.iana-servers.net"].zones[0]
+    # example.com. gets a second server, ns2.example.com (glue in com.), that never answers
+    com.add(rr("example.com", 172800, NS(name("ns2.example.com"))))
+    com.add(rr("ns2.example.com", 172800, A("199.43.133.53")))
+    example.add(rr("example.com", 86400, NS(name("ns2.example.com"))))
+    example.add(rr("ns2.example.com", 86400, A("199.43.133.53")))
+    res = w.resolve("www.example.com")
+    assert res.addresses() == ["93.184.216.34"], res.explanation
+    timeouts = w.log.of("dns", "timeout")
+    assert len(timeouts) == 2 and all("199.43.133.53" in str(e.fields["server"]) for e in timeouts)
+    # the dead one is tried (its glue was the only address known), then a.iana-servers.net
+    # is looked up and answers
+    assert any(e.kind == "lookup-ns" for e in w.log.events)
+
+
+def test_client_queries_that_do_not_parse_get_formerr() -> None:
+    w = make_world()
+    loop = w.net.loop
+
+    async def client() -> Message:
+        sock = w.laptop.udp_socket()
+        bad = make_query("www.example.com", RType.A, 999).encode()[:-2]
+        sock.sendto(bad, (RESOLVER_IP, 53))
+        data, _ = await sock.recvfrom(timeout=5)
+        return Message.decode(data)
+
+    m = loop.run_until_complete(loop.create_task(client()), timeout=10)
+    assert m.rcode == Rcode.FORMERR and m.id == 999

@@ -149,3 +149,56 @@ def test_empty_non_terminal_is_nodata_not_nxdomain() -> None:
     wire = srv.respond(make_query("c.t", RType.A, 1).encode())
     assert wire is not None and Message.decode(wire).rcode == Rcode.NXDOMAIN
     assert Name.from_text("a.b.t") in z.nodes
+
+
+# -- malformed queries: FORMERR when the header is readable, never an exception ------------
+
+_LOOP = bytes.fromhex("abcd 0000 0001 0000 0000 0000") + b"\xc0\x0c\x00\x01\x00\x01"
+_TRUNCATED = make_query("www.example.com", RType.A, 0xABCD).encode()[:-2]
+_BAD_RDLENGTH = (
+    bytes.fromhex("abcd 0000 0001 0000 0000 0001")
+    + b"\x03www\x07example\x03com\x00\x00\x01\x00\x01"
+    + b"\x00\x00\x29\x04\xd0\x00\x00\x00\x00\x00\x09\x00"  # OPT claiming 9 bytes, 1 there
+)
+
+
+@pytest.mark.parametrize("wire", [_LOOP, _TRUNCATED, _BAD_RDLENGTH])
+def test_compression_loop_truncation_and_bad_rdlength_get_formerr(wire: bytes) -> None:
+    reply = server("a.iana-servers.net").respond(wire)
+    assert reply is not None
+    m = Message.decode(reply)
+    assert m.rcode == Rcode.FORMERR and m.id == 0xABCD and m.qr
+    assert dns.message.from_wire(reply).rcode() == dns.rcode.FORMERR
+
+
+def test_tcp_framing_byte_by_byte_and_pipelined() -> None:
+    from dns_fakenet import FakeNet
+
+    from minternet.apps.dns_authoritative import serve_tcp
+
+    net = FakeNet(seed=1)
+    srv_stack = net.host("a.iana-servers.net", "199.43.135.53")
+    client = net.host("laptop", "192.168.1.10")
+    net.loop.create_task(serve_tcp(srv_stack, server("a.iana-servers.net")))
+    q1 = make_query("www.example.com", RType.A, 1).encode()
+    q2 = make_query("nope.example.com", RType.A, 2).encode()
+    framed = len(q1).to_bytes(2, "big") + q1 + len(q2).to_bytes(2, "big") + q2
+
+    async def talk(chunks: list[bytes]) -> list[Message]:
+        conn = await client.tcp_connect(("199.43.135.53", 53), timeout=5)
+        for c in chunks:
+            await conn.send(c)
+        buf = bytearray()
+        out: list[Message] = []
+        while len(out) < 2:
+            buf += await conn.recv(timeout=5)
+            while len(buf) >= 2 and len(buf) >= 2 + int.from_bytes(buf[:2], "big"):
+                n = int.from_bytes(buf[:2], "big")
+                out.append(Message.decode(bytes(buf[2 : 2 + n])))
+                del buf[: 2 + n]
+        await conn.close()
+        return out
+
+    for chunks in ([framed], [framed[i : i + 1] for i in range(len(framed))]):
+        replies = net.loop.run_until_complete(net.loop.create_task(talk(chunks)), timeout=60)
+        assert [(r.id, r.rcode) for r in replies] == [(1, Rcode.NOERROR), (2, Rcode.NXDOMAIN)]

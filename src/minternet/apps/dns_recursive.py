@@ -40,7 +40,7 @@ from ..dns.name import ROOT, Name
 from ..dns.rdata import CNAME, NS
 from ..errors import DecodeError, LocalProtocolError
 from ..loop import Cancelled, LoopTimeout
-from ..node.api import Address, NetworkStack, StreamSocket
+from ..node.api import Address, DatagramSocket, NetworkStack, StreamSocket
 from .dns_authoritative import OUR_EDNS_SIZE, UDP_LIMIT, frame, read_framed
 
 DNS_PORT = 53
@@ -251,38 +251,38 @@ class RecursiveResolver:
             zone, servers = step.referral
         raise _Fail(f"more than {self.config.max_referrals} referrals for {name}")
 
-    async def _addresses(
-        self, zone: Name, servers: Sequence[Name], budget: _Budget, depth: int, lookup: bool
-    ) -> list[tuple[Name, str]]:
-        """Addresses of ``servers`` from the cache; with ``lookup`` resolve the missing."""
+    def _known_addresses(self, zone: Name, servers: Sequence[Name]) -> list[tuple[Name, str]]:
+        """Addresses of ``servers`` that the cache (or the root hints) already has."""
         now = self.stack.loop.now()
         out: list[tuple[Name, str]] = []
-        hints = self._hints
         for ns in servers:
             hit = self.cache.get(ns, RType.A, now)
             if hit is not None:
                 out += [(ns, r.rdata.to_text()) for r in hit.records]
-            elif zone == ROOT and ns in hints:
-                out.append((ns, hints[ns]))
-        if out or not lookup:
-            return out
-        if depth >= self.config.max_depth:
+            elif zone == ROOT and ns in self._hints:
+                out.append((ns, self._hints[ns]))
+        return out
+
+    async def _lookup_addresses(
+        self, zone: Name, missing: Sequence[Name], budget: _Budget, depth: int
+    ) -> list[tuple[Name, str]]:
+        """Resolve name servers without a trusted address, one by one, until one has one."""
+        wanted = [ns for ns in missing if not ns.is_subdomain(zone)]
+        # (a server inside its own zone without glue cannot be found: asking needs it)
+        if wanted and depth >= self.config.max_depth:
             raise _Fail(
                 f"name servers of {zone} need lookups nested deeper than {self.config.max_depth}"
             )
-        for ns in servers:
-            if ns.is_subdomain(zone):
-                continue  # in-bailiwick without glue: looking it up would ask the zone itself
+        for ns in wanted:
             self._emit(
                 "lookup-ns",
                 {"zone": zone.to_text(), "server": ns.to_text()},
                 why="no address in bailiwick for this name server: resolving it first",
             )
             res = await self._resolve(ns, RType.A, budget, depth + 1)
-            if res.rcode == Rcode.NOERROR:
-                addrs = [(ns, a) for a in res.addresses()]
-                if addrs:
-                    return addrs
+            addrs = [(ns, a) for a in res.addresses()] if res.rcode == Rcode.NOERROR else []
+            if addrs:
+                return addrs
         return []
 
     async def _ask_zone(
@@ -294,14 +294,47 @@ class RecursiveResolver:
         budget: _Budget,
         depth: int,
     ) -> _Step:
+        """Ask the servers of ``zone``: those with known addresses first, then the others."""
         q = Question(name, qtype, RClass.IN)
         problems: list[str] = []
-        addrs = await self._addresses(zone, servers, budget, depth, lookup=True)
-        if not addrs:
-            raise _Fail(f"no reachable name server for {zone} (lame delegation)")
+        asked: list[str] = []
+        known = self._known_addresses(zone, servers)
+        have = {ns for ns, _ in known}
+        missing = [ns for ns in servers if ns not in have]
+        for addrs in (known, None):
+            if addrs is None:
+                if not missing:
+                    break
+                addrs = await self._lookup_addresses(zone, missing, budget, depth)
+            if not addrs:
+                continue
+            asked += [a for _, a in addrs]
+            step = await self._try_servers(addrs, q, zone, budget, problems)
+            if step is not None:
+                return step
+        if not asked:
+            raise _Fail(f"no address for any name server of {zone} (lame delegation)")
+        timeouts = sum("timed out" in p for p in problems)
+        if timeouts == len(problems):
+            raise _Fail(
+                f"no answer from the {len(set(asked))} server(s) of {zone} after "
+                f"{self.config.attempts} tries of {self.config.timeout:g} s each"
+            )
+        raise _Fail(f"lame delegation for {zone}: " + "; ".join(dict.fromkeys(problems)))
+
+    async def _try_servers(
+        self,
+        addrs: list[tuple[Name, str]],
+        q: Question,
+        zone: Name,
+        budget: _Budget,
+        problems: list[str],
+    ) -> _Step | None:
+        """``attempts`` rounds over ``addrs``; the first usable answer, else None."""
         for ns, addr in addrs:
             self.names.setdefault(addr, ns.to_text().rstrip("."))
         for attempt in range(self.config.attempts):
+            bad_answers = 0
             for _ns, addr in addrs:
                 if budget.queries >= self.config.max_queries:
                     raise _Fail(f"gave up after {budget.queries} queries (limit)")
@@ -309,20 +342,15 @@ class RecursiveResolver:
                 if resp is None:
                     problems.append(f"{self._server_label(addr)} timed out")
                     continue
-                step = self._classify(resp, zone, name, qtype, addr)
+                step = self._classify(resp, zone, q.name, q.rtype, addr)
                 if step.lame is not None:
                     problems.append(step.lame)
+                    bad_answers += 1
                     continue
                 return step
-            if problems and all("timed out" not in p for p in problems):
-                break  # every server answered badly: asking again changes nothing
-        timeouts = sum("timed out" in p for p in problems)
-        if timeouts == len(problems):
-            raise _Fail(
-                f"no answer from the {len(addrs)} server(s) of {zone} after "
-                f"{self.config.attempts} tries of {self.config.timeout:g} s each"
-            )
-        raise _Fail(f"lame delegation for {zone}: " + "; ".join(dict.fromkeys(problems)))
+            if bad_answers == len(addrs):
+                break  # every server answered, badly: asking again changes nothing
+        return None
 
     # -- one query ---------------------------------------------------------------------
     async def _query(
@@ -665,10 +693,10 @@ class RecursiveResolver:
         finally:
             sock.close()
 
-    async def _answer_udp(self, sock: object, data: bytes, addr: Address) -> None:
+    async def _answer_udp(self, sock: DatagramSocket, data: bytes, addr: Address) -> None:
         reply = await self.respond(data, over_tcp=False)
         if reply is not None:
-            sock.sendto(reply, addr)  # type: ignore[attr-defined]
+            sock.sendto(reply, addr)
 
     async def serve_tcp(self, port: int = DNS_PORT) -> None:
         try:
