@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from minternet.errors import LocalProtocolError
 from minternet.loop import Future, LoopTimeout, VirtualLoop
 from minternet.randomness import SeededRandom
 from minternet.trace.bus import TraceBus
@@ -91,7 +92,7 @@ class FakeStack:
             self._next_port += 1
         key = (self.ip, port)
         if key in self.net.udp:
-            raise OSError(98, "address in use")
+            raise LocalProtocolError(f"bind: UDP port {port} already in use")  # as the simulator
         sock = FakeDatagramSocket(self, port)
         self.net.udp[key] = sock
         return sock

@@ -368,7 +368,7 @@ class RecursiveResolver:
             try:
                 sock = self.stack.udp_socket(("0.0.0.0", port))
                 break
-            except OSError:
+            except (OSError, LocalProtocolError):  # port in use (kernel; simulator)
                 continue
         if sock is None:
             raise _Fail("no free UDP port for a query")

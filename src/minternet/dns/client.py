@@ -38,7 +38,7 @@ def _bind(
     for _ in range(16):
         try:
             return stack.udp_socket(("0.0.0.0", random.randint(lo, hi)))
-        except OSError:
+        except (OSError, LocalProtocolError):  # port in use (kernel; simulator)
             continue
     return stack.udp_socket(("0.0.0.0", 0))
 
