@@ -419,3 +419,16 @@ def test_random_bytes_never_crash_the_decoder_or_the_server(data: bytes) -> None
     reply = srv.respond(data)
     if reply is not None:
         assert Message.decode(reply).qr
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.binary(min_size=1, max_size=20), max_size=6))
+def test_name_text_escapes_round_trip_and_dnspython_reads_them(raw: list[bytes]) -> None:
+    try:
+        n = Name(raw)
+    except BadName:
+        return
+    text = n.to_text()
+    assert Name.from_text(text).labels == n.labels
+    assert dns.name.from_text(text).labels == (*n.labels, b"")
+    assert Name.from_text(dns.name.Name([*raw, b""]).to_text()).labels == n.labels
