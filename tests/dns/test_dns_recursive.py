@@ -308,3 +308,10 @@ def test_client_queries_that_do_not_parse_get_formerr() -> None:
 
     m = loop.run_until_complete(loop.create_task(client()), timeout=10)
     assert m.rcode == Rcode.FORMERR and m.id == 999
+
+
+def test_meta_types_are_not_chased() -> None:
+    w = make_world()
+    res = w.resolve("example.com", RType.ANY)
+    assert res.rcode == Rcode.NOTIMP and "RFC 8482" in res.explanation
+    assert w.resolver.queries_sent == 0

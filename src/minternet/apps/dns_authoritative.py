@@ -57,9 +57,9 @@ class AuthoritativeServer:
             return None
         try:
             query = Message.decode(data)
-        except DecodeError as e:
+        except DecodeError:
             self._count("formerr")
-            return _error(header.id, header.opcode, header.rd, Rcode.FORMERR, reason=e)
+            return _error(header.id, header.opcode, header.rd, Rcode.FORMERR)
         reply = self.answer(query)
         wire = reply.encode()
         if not over_tcp:
@@ -136,13 +136,8 @@ class AuthoritativeServer:
                 out += z.rrset(host, RType.AAAA)
         return out
 
-    def describe(self, query: Message, reply: Message) -> str:
-        q = query.question
-        what = f"{q.name} {type_name(q.rtype)}" if q else "(no question)"
-        return f"{what} -> {reply.rcode_name}"
 
-
-def _error(ident: int, opcode: int, rd: bool, rcode: int, reason: object = None) -> bytes:
+def _error(ident: int, opcode: int, rd: bool, rcode: int) -> bytes:
     return Message(id=ident, qr=True, opcode=opcode, rd=rd, rcode=rcode).encode()
 
 

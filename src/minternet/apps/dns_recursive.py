@@ -44,6 +44,7 @@ from ..node.api import Address, DatagramSocket, NetworkStack, StreamSocket
 from .dns_authoritative import OUR_EDNS_SIZE, UDP_LIMIT, frame, read_framed
 
 DNS_PORT = 53
+META_TYPES = frozenset({RType.ANY, RType.AXFR, 251, RType.OPT})  # 251 = IXFR
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,14 @@ class RecursiveResolver:
         n = qname if isinstance(qname, Name) else Name.from_text(qname)
         budget = _Budget(started=self.stack.loop.now())
         try:
-            res = await self._resolve(n, qtype, budget, 0)
+            if qtype in META_TYPES:
+                res = Resolution(
+                    n, qtype, Rcode.NOTIMP,
+                    explanation=f"{type_name(qtype)} is a meta type a resolver does not chase "
+                    "(RFC 8482)",
+                )  # fmt: skip
+            else:
+                res = await self._resolve(n, qtype, budget, 0)
         except _Fail as e:
             res = Resolution(n, qtype, Rcode.SERVFAIL, explanation=str(e), queries=budget.queries)
         self._emit(

@@ -45,10 +45,6 @@ class Question:
     def to_text(self) -> str:
         return f"{self.name} {class_name(self.rclass)} {type_name(self.rtype)}"
 
-    def matches(self, other: Question) -> bool:
-        """Same name (case-insensitively), type and class."""
-        return self == other
-
 
 @dataclass(frozen=True, slots=True)
 class ResourceRecord:
