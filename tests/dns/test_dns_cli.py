@@ -3,6 +3,7 @@ against the real ``dig`` and dnspython on loopback."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import dns.message
 import dns.query
@@ -67,11 +69,12 @@ def _free_port() -> int:
     return port
 
 
-@pytest.fixture
-def dns_server() -> Iterator[int]:
+@contextlib.contextmanager
+def serving(*extra: str) -> Iterator[int]:
+    """``minternet serve --dns PORT …`` in a subprocess, until the block ends (Ctrl-C)."""
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "minternet", "serve", "--dns", str(port)],
+        [sys.executable, "-m", "minternet", "serve", "--dns", str(port), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -98,6 +101,12 @@ def dns_server() -> Iterator[int]:
             proc.wait()
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@pytest.fixture
+def dns_server() -> Iterator[int]:
+    with serving() as port:
+        yield port
 
 
 @needs_kernel
@@ -128,3 +137,26 @@ def test_dnspython_queries_over_udp_and_tcp(dns_server: int) -> None:
     r = dns.query.tcp(q, "127.0.0.1", port=dns_server, timeout=5)
     types = {rrset.rdtype for rrset in r.answer}
     assert {dns.rdatatype.SOA, dns.rdatatype.NS, dns.rdatatype.A, dns.rdatatype.MX} <= types
+
+
+@needs_kernel
+def test_serve_a_zone_file_too(tmp_path: Path) -> None:
+    zone = tmp_path / "test.zone"
+    zone.write_text(
+        "$ORIGIN test.\n$TTL 60\n@ IN SOA ns.test. me.test. 1 2 3 4 5\n@ IN NS ns.test.\n"
+        'ns IN A 127.0.0.1\nhello IN TXT "hi from a zone file"\n'
+    )
+    with serving("--zone", str(zone), "--quiet") as port:
+        r = dns.query.udp(dns.message.make_query("hello.test", "TXT"), "127.0.0.1", port=port)
+        assert r.answer[0][0].strings == (b"hi from a zone file",)
+        r = dns.query.udp(dns.message.make_query("www.example.com", "A"), "127.0.0.1", port=port)
+        assert r.answer[0][0].address == "93.184.216.34"
+
+
+def test_serve_refuses_non_loopback_and_bad_zone_files(run_cli: CliRunner, tmp_path: Path) -> None:
+    bad = run_cli("serve", "--dns", "5353", "--host", "0.0.0.0", check=False)
+    assert bad.returncode == 2 and "loopback" in bad.stderr and "Traceback" not in bad.stderr
+    zone = tmp_path / "bad.zone"
+    zone.write_text("$ORIGIN t.\nwww IN A 1.2.3\n")
+    bad = run_cli("serve", "--dns", "5353", "--zone", str(zone), check=False)
+    assert bad.returncode == 2 and "bad.zone:2" in bad.stderr and "Traceback" not in bad.stderr

@@ -10,12 +10,14 @@ built-in world, authoritatively, over UDP and TCP, so that
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ..apps.dns_authoritative import AuthoritativeServer, serve_tcp, serve_udp
 from ..dns import zones_builtin
+from ..dns.zone import Zone, parse_zone
 from ..drivers import kernel
 from ..errors import ConfigError
 from ..node.api import Address, NetworkStack
@@ -33,11 +35,15 @@ def _loopback(host: str) -> str:
     return host
 
 
-def dns_service(port: int, host: str) -> Service:
+def dns_service(port: int, host: str, extra: list[Zone] | None = None) -> Service:
+    zones = zones_builtin.all_zones()
+    for z in extra or []:  # a zone file given by the user replaces a built-in one
+        zones = [old for old in zones if old.origin != z.origin] + [z]
+
     def start(
         stack: NetworkStack, ready: Callable[[str, Address], object]
     ) -> list[Coroutine[Any, Any, None]]:
-        server = AuthoritativeServer(zones_builtin.all_zones(), "minternet")
+        server = AuthoritativeServer(zones, "minternet")
         return [
             serve_udp(stack, server, port, host, ready=ready),
             serve_tcp(stack, server, port, host, ready=ready),
@@ -67,13 +73,23 @@ def _query_line(ev: TraceEvent) -> str | None:
     metavar="PORT",
     help="Serve the built-in zones (root, com, net, example.com…) on UDP and TCP PORT.",
 )
+@click.option(
+    "--zone",
+    "zone_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also serve this master file (RFC 1035 §5 subset; $ORIGIN needed).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to use.")
 @click.option("--quiet", is_flag=True, help="Do not print a line per query.")
-def serve(dns_port: int | None, host: str, quiet: bool) -> None:
+def serve(dns_port: int | None, zone_files: tuple[Path, ...], host: str, quiet: bool) -> None:
     """Serve the world's services on this machine's loopback until Ctrl-C."""
     services: list[Service] = []
     if dns_port is not None:
-        services.append(dns_service(dns_port, _loopback(host)))
+        extra = [parse_zone(p.read_text(), where=str(p)) for p in zone_files]
+        services.append(dns_service(dns_port, _loopback(host), extra))
+    elif zone_files:
+        raise click.UsageError("--zone goes with --dns PORT")
     if not services:
         raise click.UsageError("choose at least one service, e.g. --dns 5353")
     trace = TraceBus()
