@@ -77,6 +77,8 @@ def render(result: DigResult, explanation: str | None = None) -> list[str]:
     ex = result.exchange
     head = f"; <<>> minternet dig <<>> {result.qname} {type_name(result.qtype)}"
     if ex.response is None:
+        if ex.error and ex.transport == "tcp":
+            return [head, f";; connection failed: {ex.error}"]
         return [head, ";; connection timed out; no servers could be reached"]
     lines = [head, ";; Got answer:", *ex.response.to_text().split("\n"), ""]
     lines.append(f";; Query time: {ex.rtt * 1000:.0f} msec (virtual time)")

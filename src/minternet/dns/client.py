@@ -30,6 +30,7 @@ class Exchange:
     tries: int
     ignored: int  # datagrams that did not match and were ignored
     truncated_first: bool = False
+    error: str | None = None  # why there is no response, when it is not just silence
 
 
 def _bind(
@@ -56,8 +57,8 @@ async def exchange(
     """Send ``query`` (its id is replaced by a random one) and wait for its answer."""
     query = replace(query, id=random.randint(0, 0xFFFF))
     if tcp:
-        resp, wire, rtt = await _over_tcp(stack, query, server, timeout)
-        return Exchange(resp, wire, server, "tcp", rtt, 1, 0)
+        resp, wire, rtt, err = await _over_tcp(stack, query, server, timeout)
+        return Exchange(resp, wire, server, "tcp", rtt, 1, 0, error=err)
     wire_q = query.encode()
     loop = stack.loop
     ignored = 0
@@ -83,11 +84,13 @@ async def exchange(
             sock.close()
         rtt = loop.now() - sent
         if resp.tc:
-            t_resp, t_wire, t_rtt = await _over_tcp(stack, query, server, timeout)
+            t_resp, t_wire, t_rtt, _err = await _over_tcp(stack, query, server, timeout)
             if t_resp is not None:
                 return Exchange(t_resp, t_wire, server, "tcp", t_rtt, attempt, ignored, True)
         return Exchange(resp, data, server, "udp", rtt, attempt, ignored)
-    return Exchange(None, b"", server, "udp", 0.0, tries, ignored)
+    return Exchange(
+        None, b"", server, "udp", 0.0, tries, ignored, error=f"no answer after {tries} tries"
+    )
 
 
 def _match(data: bytes, src: Address, server: Address, query: Message) -> Message | None:
@@ -104,7 +107,7 @@ def _match(data: bytes, src: Address, server: Address, query: Message) -> Messag
 
 async def _over_tcp(
     stack: NetworkStack, query: Message, server: Address, timeout: float
-) -> tuple[Message | None, bytes, float]:
+) -> tuple[Message | None, bytes, float, str | None]:
     loop = stack.loop
     sent = loop.now()
     conn: StreamSocket | None = None
@@ -120,12 +123,13 @@ async def _over_tcp(
             buf += chunk
         data = bytes(buf[2 : 2 + int.from_bytes(buf[:2], "big")])
         await conn.close()
-    except (LoopTimeout, ConnectionError, OSError, LocalProtocolError):
+    except (LoopTimeout, ConnectionError, OSError, LocalProtocolError) as e:
         if conn is not None:
             conn.abort()
-        return None, b"", 0.0
+        return None, b"", 0.0, f"TCP to {server[0]}:{server[1]}: {e or type(e).__name__}"
     except Cancelled:
         if conn is not None:
             conn.abort()
         raise
-    return _match(data, server, server, query), data, loop.now() - sent
+    resp = _match(data, server, server, query)
+    return resp, data, loop.now() - sent, None if resp else "the TCP answer did not match"

@@ -27,6 +27,7 @@ from .codes import Rcode, RType, rcode_name, type_name
 from .hosts import HostsFile
 from .message import Edns, Message, Question, ResourceRecord, make_query
 from .name import Name
+from .rdata import CNAME
 
 BROWSER_CACHE_MAX = 60
 DNS_PORT = 53
@@ -236,7 +237,9 @@ class StubResolver:
             if not cn:
                 break
             chain.append(cn[0])
-            cur = Name.from_text(cn[0].rdata.to_text())
+            target = cn[0].rdata
+            assert isinstance(target, CNAME)
+            cur = target.target
         for r in chain:
             self.os_cache.put((r,), now, Rank.ANSWER)
         if final:
