@@ -315,3 +315,13 @@ def test_meta_types_are_not_chased() -> None:
     res = w.resolve("example.com", RType.ANY)
     assert res.rcode == Rcode.NOTIMP and "RFC 8482" in res.explanation
     assert w.resolver.queries_sent == 0
+
+
+def test_truncated_answer_and_no_tcp_is_servfail_saying_so() -> None:
+    w = make_world()
+    for t in w.dep.tasks:
+        if t.name == "dns-tcp@a.iana-servers.net":
+            t.cancel()
+    res = w.resolve("big.example.com", RType.TXT)
+    assert res.rcode == Rcode.SERVFAIL
+    assert "answered TC, then TCP failed" in res.explanation, res.explanation

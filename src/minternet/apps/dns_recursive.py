@@ -304,7 +304,7 @@ class RecursiveResolver:
     ) -> _Step:
         """Ask the servers of ``zone``: those with known addresses first, then the others."""
         q = Question(name, qtype, RClass.IN)
-        problems: list[str] = []
+        problems: list[tuple[str, str]] = []  # (kind: timeout | lame | tcp, text)
         asked: list[str] = []
         known = self._known_addresses(zone, servers)
         have = {ns for ns, _ in known}
@@ -322,13 +322,16 @@ class RecursiveResolver:
                 return step
         if not asked:
             raise _Fail(f"no address for any name server of {zone} (lame delegation)")
-        timeouts = sum("timed out" in p for p in problems)
-        if timeouts == len(problems):
+        kinds = {k for k, _ in problems}
+        if kinds == {"timeout"}:
             raise _Fail(
                 f"no answer from the {len(set(asked))} server(s) of {zone} after "
                 f"{self.config.attempts} tries of {self.config.timeout:g} s each"
             )
-        raise _Fail(f"lame delegation for {zone}: " + "; ".join(dict.fromkeys(problems)))
+        texts = "; ".join(dict.fromkeys(t for k, t in problems if k != "timeout"))
+        if kinds <= {"timeout", "lame"}:
+            raise _Fail(f"lame delegation for {zone}: {texts}")
+        raise _Fail(f"no usable answer from the servers of {zone}: {texts}")
 
     async def _try_servers(
         self,
@@ -336,7 +339,7 @@ class RecursiveResolver:
         q: Question,
         zone: Name,
         budget: _Budget,
-        problems: list[str],
+        problems: list[tuple[str, str]],
     ) -> _Step | None:
         """``attempts`` rounds over ``addrs``; the first usable answer, else None."""
         for ns, addr in addrs:
@@ -348,11 +351,15 @@ class RecursiveResolver:
                     raise _Fail(f"gave up after {budget.queries} queries (limit)")
                 resp = await self._query(addr, q, zone, budget, attempt)
                 if resp is None:
-                    problems.append(f"{self._server_label(addr)} timed out")
+                    problems.append(("timeout", f"{self._server_label(addr)} timed out"))
+                    continue
+                if isinstance(resp, str):
+                    problems.append(("tcp", f"{self._server_label(addr)} {resp}"))
+                    bad_answers += 1
                     continue
                 step = self._classify(resp, zone, q.name, q.rtype, addr)
                 if step.lame is not None:
-                    problems.append(step.lame)
+                    problems.append(("lame", step.lame))
                     bad_answers += 1
                     continue
                 return step
@@ -363,7 +370,8 @@ class RecursiveResolver:
     # -- one query ---------------------------------------------------------------------
     async def _query(
         self, addr: str, q: Question, zone: Name, budget: _Budget, attempt: int
-    ) -> Message | None:
+    ) -> Message | str | None:
+        """The answer; None if none came in time; a text if TC and TCP failed."""
         budget.queries += 1
         self.queries_sent += 1
         ident = self.random.randint(0, 0xFFFF)
@@ -460,9 +468,8 @@ class RecursiveResolver:
             return None
         return msg
 
-    async def _query_tcp(
-        self, addr: str, query: Message, q: Question, zone: Name
-    ) -> Message | None:
+    async def _query_tcp(self, addr: str, query: Message, q: Question, zone: Name) -> Message | str:
+        """The answer over TCP, or why there is none."""
         loop = self.stack.loop
         sent_at = loop.now()
         conn: StreamSocket | None = None
@@ -487,21 +494,19 @@ class RecursiveResolver:
         except (LoopTimeout, ConnectionError, OSError, LocalProtocolError) as e:
             if conn is not None:
                 conn.abort()
-            self._emit(
-                "timeout",
-                {"server": self._server_label(addr), "transport": "tcp"},
-                why=str(e) or type(e).__name__,
-            )
-            return None
+            why = str(e) or type(e).__name__
+            self._emit("timeout", {"server": self._server_label(addr), "transport": "tcp"}, why=why)
+            return f"answered TC, then TCP failed: {why}"
         except Cancelled:
             if conn is not None:
                 conn.abort()
             raise
         if data is None:
-            return None
+            return "answered TC, then closed the TCP connection without an answer"
         resp = self._accept(data, (addr, DNS_PORT), (addr, DNS_PORT), query.id, q)
-        if resp is not None:
-            self._emit_response(resp, addr, zone, len(data), loop.now() - sent_at, "tcp")
+        if resp is None:
+            return "answered TC, then sent a TCP answer that does not match"
+        self._emit_response(resp, addr, zone, len(data), loop.now() - sent_at, "tcp")
         return resp
 
     def _emit_response(
