@@ -160,3 +160,11 @@ def test_serve_refuses_non_loopback_and_bad_zone_files(run_cli: CliRunner, tmp_p
     zone.write_text("$ORIGIN t.\nwww IN A 1.2.3\n")
     bad = run_cli("serve", "--dns", "5353", "--zone", str(zone), check=False)
     assert bad.returncode == 2 and "bad.zone:2" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@needs_world
+def test_dig_is_deterministic_for_a_seed(run_cli: CliRunner) -> None:
+    a = run_cli("dig", "www.example.com", "--trace", "--seed", "5").stdout
+    b = run_cli("dig", "www.example.com", "--trace", "--seed", "5").stdout
+    c = run_cli("dig", "www.example.com", "--trace", "--seed", "6").stdout
+    assert a == b and a != c  # ids differ with the seed
