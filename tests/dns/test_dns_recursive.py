@@ -325,3 +325,22 @@ def test_truncated_answer_and_no_tcp_is_servfail_saying_so() -> None:
     res = w.resolve("big.example.com", RType.TXT)
     assert res.rcode == Rcode.SERVFAIL
     assert "answered TC, then TCP failed" in res.explanation, res.explanation
+
+
+def test_expired_glue_under_a_live_ns_set_falls_back_to_the_parent() -> None:
+    w = make_world()
+    w.resolve("www.example.com")
+    # a.iana-servers.net's A (TTL 3600) expires long before the NS sets (172800)
+    w.net.loop.run(until=w.net.loop.now() + 3700)
+    res = w.resolve("www.example.com")
+    assert res.addresses() == ["93.184.216.34"], res.explanation
+    assert any(e.kind == "fallback" for e in w.log.events)
+
+
+def test_in_bailiwick_servers_without_glue_are_servfail() -> None:
+    w = make_world()
+    com = w.servers["a.gtld-servers.net"].zones[0]
+    com.add(rr("noglue.com", 172800, NS(name("ns.noglue.com"))))  # and no A for it anywhere
+    res = w.resolve("www.noglue.com")
+    assert res.rcode == Rcode.SERVFAIL
+    assert "no address for any name server of noglue.com." in res.explanation

@@ -97,6 +97,10 @@ class _Fail(Exception):
     """Resolution cannot go on: SERVFAIL with this reason."""
 
 
+class _NoAddress(Exception):
+    """No server of a zone has a usable address (the walk falls back to the parent)."""
+
+
 class RecursiveResolver:
     """Iterative resolution on a :class:`~minternet.node.api.NetworkStack`, with a cache."""
 
@@ -252,8 +256,22 @@ class RecursiveResolver:
 
     async def _walk(self, name: Name, qtype: int, budget: _Budget, depth: int) -> _Step:
         zone, servers = self._start(name)
+        fell_back: set[Name] = set()
         for _ in range(self.config.max_referrals):
-            step = await self._ask_zone(zone, servers, name, qtype, budget, depth)
+            try:
+                step = await self._ask_zone(zone, servers, name, qtype, budget, depth)
+            except _NoAddress as e:
+                if zone == ROOT or zone in fell_back:
+                    raise _Fail(f"{e} (lame delegation)") from None
+                fell_back.add(zone)
+                # e.g. the glue expired before the NS set: the parent's referral brings it back
+                self._emit(
+                    "fallback",
+                    {"zone": zone.to_text(), "parent": zone.parent().to_text()},
+                    why=f"{e}: asking the parent zone again",
+                )
+                zone, servers = self._start(zone.parent())
+                continue
             if step.referral is None:
                 return step
             zone, servers = step.referral
@@ -321,7 +339,7 @@ class RecursiveResolver:
             if step is not None:
                 return step
         if not asked:
-            raise _Fail(f"no address for any name server of {zone} (lame delegation)")
+            raise _NoAddress(f"no address for any name server of {zone}")
         kinds = {k for k, _ in problems}
         if kinds == {"timeout"}:
             raise _Fail(
