@@ -344,3 +344,25 @@ def test_in_bailiwick_servers_without_glue_are_servfail() -> None:
     res = w.resolve("www.noglue.com")
     assert res.rcode == Rcode.SERVFAIL
     assert "no address for any name server of noglue.com." in res.explanation
+
+
+def test_three_days_of_lookups_across_every_expiry_stay_right() -> None:
+    w = make_world(seed=9)
+    expected = {
+        ("www.example.com", RType.A): (Rcode.NOERROR, ["93.184.216.34"]),
+        ("web.example.com", RType.A): (Rcode.NOERROR, ["93.184.216.34"]),
+        ("docs.example.com", RType.A): (Rcode.NOERROR, ["192.0.43.8"]),
+        ("nope.example.com", RType.A): (Rcode.NXDOMAIN, []),
+        ("a.gtld-servers.net", RType.A): (Rcode.NOERROR, ["192.5.6.30"]),
+        ("www.example.com", RType.MX): (Rcode.NOERROR, []),
+    }
+    rng = w.net.random.child("soak")
+    keys = list(expected)
+    t = 0.0
+    while t < 3 * 86400:
+        qname, qtype = keys[rng.randint(0, len(keys) - 1)]
+        res = w.resolve(qname, qtype)
+        assert (res.rcode, res.addresses()) == expected[(qname, qtype)], (t, res.explanation)
+        t += rng.randint(1, 4000)
+        w.net.loop.run(until=t)
+    assert w.net.loop.failed_tasks == []
