@@ -1,1 +1,3 @@
-"""Applications: programs written against :mod:`minternet.node.api` (servers, clients, tools)."""
+"""Applications written against a node's API (:mod:`minternet.node.api`): ping, traceroute,
+the DNS servers (authoritative, the ISP's recursive resolver) and dig (and later the browser
+and the web server)."""
