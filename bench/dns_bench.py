@@ -6,8 +6,8 @@
    answer through a CNAME, an NXDOMAIN with its SOA.
 2. Recursive lookups of www.example.com per second of wall time in the simulator: cold (the
    resolver's cache flushed before each: six queries, root → com → net → iana-servers.net
-   → example.com) and warm (from the cache). On the simulated world when it is available,
-   else on the in-memory fake network of ``tests/dns``.
+   → example.com) and warm (from the cache), on the built-in simulated world: every query
+   a real UDP datagram through ARP, IPv4 and the routers.
 
 Run: ``python -m bench.dns_bench`` (medians of several runs; ratio = ours / dnspython).
 """
@@ -15,16 +15,16 @@ Run: ``python -m bench.dns_bench`` (medians of several runs; ratio = ours / dnsp
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import dns.message
 
 from minternet.apps.dns_authoritative import AuthoritativeServer
+from minternet.apps.dns_world import install_dns
 from minternet.dns import Edns, Message, RType, make_query, zones_builtin
+from minternet.sim.world import World
 
 RUNS = 5
 
@@ -86,21 +86,10 @@ def codec(n: int = 3000) -> list[tuple[str, float, float]]:
 
 
 def _world() -> tuple[str, Any, Any]:
-    """(what, loop, resolver) on the simulated world, else on the tests' fake network."""
-    try:
-        from minternet.sim.world import World  # type: ignore[import-not-found, unused-ignore]
-
-        from minternet.apps.dns_world import install_dns
-
-        world = World.default(seed=1)
-        dep = install_dns(world)
-        return "simulated world", world.loop, dep.resolver
-    except ImportError:
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "dns"))
-        from dns_world import make_world  # type: ignore[import-not-found, unused-ignore]
-
-        w = make_world(trace=False)
-        return "fake network (tests/dns)", w.net.loop, w.resolver
+    """(what, loop, resolver) on the built-in simulated world, trace off."""
+    world = World.default(seed=1)
+    dep = install_dns(world)
+    return "simulated world (Ethernet, ARP, IPv4, UDP hop by hop)", world.loop, dep.resolver
 
 
 def lookups(n_cold: int = 100, n_warm: int = 3000) -> tuple[str, float, float, int]:

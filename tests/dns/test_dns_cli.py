@@ -168,3 +168,30 @@ def test_dig_is_deterministic_for_a_seed(run_cli: CliRunner) -> None:
     b = run_cli("dig", "www.example.com", "--trace", "--seed", "5").stdout
     c = run_cli("dig", "www.example.com", "--trace", "--seed", "6").stdout
     assert a == b and a != c  # ids differ with the seed
+
+
+@needs_world
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+def test_dig_pcap_opens_in_tshark_with_every_dns_hop(run_cli: CliRunner, tmp_path: Path) -> None:
+    pcap = tmp_path / "dig.pcapng"
+    run_cli("dig", "www.example.com", "--pcap", str(pcap))
+    out = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", "dns.flags.response == 1", "-T", "fields",
+         "-e", "ip.src", "-e", "dns.a"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    sources = {line.split("\t")[0] for line in out.splitlines()}
+    assert {"198.41.0.4", "192.5.6.30", "199.43.135.53", "198.51.100.53"} <= sources
+    assert "93.184.216.34" in out
+    bad = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", "_ws.malformed || _ws.expert.severity >= error"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert bad.strip() == ""
+
+
+@needs_world
+def test_dig_in_a_world_without_dns_says_so(run_cli: CliRunner) -> None:
+    office = Path(__file__).resolve().parents[2] / "examples" / "office.toml"
+    r = run_cli("dig", "www.example.com", "--world", str(office), check=False)
+    assert r.returncode == 2 and "no node" in r.stderr and "Traceback" not in r.stderr

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-from typing import Any
+from pathlib import Path
 
 import click
 
@@ -14,17 +13,17 @@ from ..apps.dns_world import install_dns
 from ..dns.codes import RType, type_from_text, type_name
 from ..dns.name import Name
 from ..errors import ConfigError
-from ..trace.bus import EventLog, TraceBus
+from ..trace.bus import EventLog
+from ._sim import Session
 from .app import app
-from .options import fault_options, faults_from, json_option, seed_option
-
-
-def _world(seed: int, faults: Any, trace: TraceBus) -> Any:
-    try:  # imported by name: the network layer lands in parallel with this module
-        world_module = importlib.import_module("minternet.sim.world")
-    except ImportError:
-        raise ConfigError("the simulated world is not available in this build") from None
-    return world_module.World.default(seed=seed, faults=faults, trace=trace)
+from .options import (
+    fault_options,
+    faults_from,
+    json_option,
+    pcap_option,
+    seed_option,
+    world_option,
+)
 
 
 @app.command(name="dig")
@@ -41,6 +40,8 @@ def _world(seed: int, faults: Any, trace: TraceBus) -> Any:
 @click.option("--twice", is_flag=True, help="Ask a second time (the resolver's cache answers).")
 @seed_option
 @json_option
+@pcap_option
+@world_option
 @fault_options
 def dig_command(
     args: tuple[str, ...],
@@ -51,6 +52,8 @@ def dig_command(
     twice: bool,
     seed: int,
     as_json: bool,
+    pcap: Path | None,
+    world_file: Path | None,
     **faults: float,
 ) -> None:
     """Ask the world's DNS: the laptop asks the ISP resolver, which walks from the root.
@@ -74,10 +77,10 @@ def dig_command(
         raise click.UsageError(str(e)) from None
     addr = server_address(server)
 
-    trace = TraceBus()
+    session = Session(world_file, seed, faults_from(**faults), pcap)
+    world = session.world
     log = EventLog()
-    trace.subscribe(log)
-    world = _world(seed, faults_from(**faults), trace)
+    world.trace.subscribe(log)
     dep = install_dns(world)
     for name in stop:
         hit = [t for t in dep.tasks if t.name.endswith("@" + name)]
@@ -85,14 +88,11 @@ def dig_command(
             raise ConfigError(f"no DNS server runs on {name!r}")
         for t in hit:
             t.cancel()
-    laptop = world.node("laptop")
+    laptop = session.source(None)
     runs = []
     for _ in range(2 if twice else 1):
         mark = len(log.events)
-        task = world.loop.create_task(
-            run_dig(laptop, qname, qtype, addr, rd=not norec, tcp=tcp), name="dig"
-        )
-        result = world.loop.run_until_complete(task, timeout=600)
+        result = session.run(run_dig(laptop, qname, qtype, addr, rd=not norec, tcp=tcp))
         events = log.events[mark:]
         resolved = [e for e in events if e.node == "resolver" and e.kind == "resolved"]
         runs.append((result, events, resolved[-1].why if resolved else None))
