@@ -58,8 +58,12 @@ def dig_command(
 ) -> None:
     """Ask the world's DNS: the laptop asks the ISP resolver, which walks from the root.
 
-    Like dig: ``minternet dig www.example.com``, ``minternet dig example.com MX``,
-    ``minternet dig @a.root-servers.net www.example.com --norec``.
+    \b
+    Like dig:
+      minternet dig www.example.com --trace
+      minternet dig example.com MX
+      minternet dig @a.root-servers.net www.example.com --norec
+      minternet dig www.example.com --stop a.iana-servers.net
     """
     server = "resolver"
     rest: list[str] = []
