@@ -95,3 +95,17 @@ def test_off_path_attacker_host_racing_forged_answers_poisons_nothing() -> None:
     assert world.trace.counters.get("drop.udp-port-unreachable", 0) > 4900
     dump = resolver.cache.dump(world.loop.now())
     assert not [line for line in dump if "6.6.6.6" in line or "evil" in line]
+
+
+def test_truncated_answers_go_again_over_simulated_tcp() -> None:
+    world, dep, log = _world()
+    if getattr(world.node("resolver"), "tcp", None) is None:
+        pytest.skip("the simulated hosts have no TCP yet")
+    res = _run(world, dep.resolver.resolve("big.example.com", RType.TXT))
+    assert res.rcode == Rcode.NOERROR and len(res.answers) == 1
+    transports = [e.fields["transport"] for e in log.of("dns", "query") if e.node == "resolver"]
+    assert transports[-2:] == ["udp", "tcp"]
+    tcp_nodes = {e.node for e in log.events if e.layer == "tcp"}
+    assert {"resolver", "a.iana-servers.net"} <= tcp_nodes  # real segments both ways
+    answer = _run(world, dep.stub.lookup("big.example.com", RType.TXT))
+    assert answer.rcode == Rcode.NOERROR and answer.records
