@@ -4,8 +4,8 @@ and the laptop's stub resolver.
 :func:`install_dns` takes anything with a loop and named nodes that are
 :class:`~minternet.node.api.NetworkStack` s — the simulator's ``World`` — and starts the
 servers as tasks on the world's loop (UDP always; TCP where the node has TCP — a node
-without it serves UDP only and says so in the trace). ``minternet
-dig`` and ``minternet fetch`` both use it.
+without it serves UDP only and says so in the trace). ``minternet dig`` uses it, and
+``minternet fetch`` can: ``install_dns(world).stub.lookup("www.example.com")``.
 """
 
 from __future__ import annotations
@@ -55,22 +55,26 @@ def install_dns(
     laptop: str | None = LAPTOP_NODE,
 ) -> DnsDeployment:
     """Start the built-in world's name servers and resolvers on its nodes."""
+    # Find every node first: a world without one of them starts nothing.
+    servers = [
+        (host, _node(world, host), zones) for host, (_a, zones) in zones_builtin.servers().items()
+    ]
+    rstack = _node(world, RESOLVER_NODE)
+    lstack = _node(world, laptop) if laptop is not None else None
     authorities: dict[str, AuthoritativeServer] = {}
     tasks: list[Task[None]] = []
-    for host, (_addr, zones) in zones_builtin.servers().items():
-        stack = _node(world, host)
+    for host, stack, zones in servers:
         srv = AuthoritativeServer(zones, host)
         authorities[host] = srv
         tasks.append(world.loop.create_task(serve_udp(stack, srv), name=f"dns-udp@{host}"))
         tasks.append(world.loop.create_task(serve_tcp(stack, srv), name=f"dns-tcp@{host}"))
-    rstack = _node(world, RESOLVER_NODE)
     resolver = RecursiveResolver(rstack, resolver_config)
     tasks.append(world.loop.create_task(resolver.serve_udp(), name="dns-udp@resolver"))
     tasks.append(world.loop.create_task(resolver.serve_tcp(), name="dns-tcp@resolver"))
     stub = None
-    if laptop is not None:
+    if lstack is not None:
         stub = StubResolver(
-            _node(world, laptop),
+            lstack,
             ResolvConf((zones_builtin.ISP_RESOLVER,)),
             HostsFile.parse(hosts_text, "hosts"),
         )
