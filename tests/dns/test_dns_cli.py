@@ -195,3 +195,28 @@ def test_dig_in_a_world_without_dns_says_so(run_cli: CliRunner) -> None:
     office = Path(__file__).resolve().parents[2] / "examples" / "office.toml"
     r = run_cli("dig", "www.example.com", "--world", str(office), check=False)
     assert r.returncode == 2 and "no node" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.skipif(shutil.which("dig") is None, reason="dig (dnsutils) is not installed")
+def test_a_real_dig_query_decodes_and_re_encodes_byte_for_byte() -> None:
+    from minternet.dns import Message, RType
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(10)
+        port = s.getsockname()[1]
+        proc = subprocess.Popen(
+            ["dig", "@127.0.0.1", "-p", str(port), "WWW.Example.com", "AAAA",
+             "+tries=1", "+time=1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            wire, _ = s.recvfrom(4096)
+        finally:
+            proc.wait(30)
+    m = Message.decode(wire)
+    assert m.questions[0].name.labels == (b"WWW", b"Example", b"com")
+    assert m.questions[0].rtype == RType.AAAA and m.rd and not m.qr
+    assert m.edns is not None and m.edns.udp_size == 1232
+    assert [code for code, _ in m.edns.options] == [10]  # dig's DNS COOKIE (RFC 7873)
+    assert m.encode() == wire
