@@ -220,3 +220,21 @@ def test_a_real_dig_query_decodes_and_re_encodes_byte_for_byte() -> None:
     assert m.edns is not None and m.edns.udp_size == 1232
     assert [code for code, _ in m.edns.options] == [10]  # dig's DNS COOKIE (RFC 7873)
     assert m.encode() == wire
+
+
+@needs_world
+def test_resolve_shows_each_layer_then_the_caches(run_cli: CliRunner, tmp_path: Path) -> None:
+    out = run_cli("resolve", "www.example.com", "--twice", "--later", "120").stdout
+    first, second, third = out.split("\n\n")
+    for layer in ("browser cache: miss", "OS cache: miss", "hosts file: miss"):
+        assert layer in first
+    assert "referral to com." in first and "referral to example.com." in first
+    assert first.strip().endswith(
+        "=> www.example.com. is 93.184.216.34 (from 198.51.100.53, TTL 300 s)"
+    )
+    assert "browser cache: hit" in second and "resolver" not in second
+    assert "OS cache: hit" in third and "resolver" not in third  # the browser kept it 60 s
+    hosts = tmp_path / "hosts"
+    hosts.write_text("10.9.8.7 www.example.com\n")
+    data = json.loads(run_cli("resolve", "www.example.com", "--hosts", str(hosts), "--json").stdout)
+    assert data["source"] == "hosts" and data["addresses"] == ["10.9.8.7"]

@@ -138,3 +138,58 @@ def render_trace(events: list[TraceEvent], node: str = "resolver") -> list[str]:
             lines.append(f";; resolved: {e.why}")
             lines.append("")
     return lines
+
+
+def _ms(t: float) -> str:
+    return f"{t * 1000:10.3f} ms"
+
+
+def render_timeline(events: list[TraceEvent]) -> list[str]:
+    """Phase 1 of a page load, one line per step: the laptop's layers, then the resolver's
+    walk, then the answer — times in virtual milliseconds."""
+    lines: list[str] = []
+    for e in events:
+        if e.layer != "dns":
+            continue
+        f = e.fields
+        t = _ms(e.time)
+        who = f"{e.node:<20}"
+        if e.kind == "lookup":
+            layer = str(f.get("layer"))
+            label = {"browser-cache": "browser cache", "os-cache": "OS cache",
+                     "hosts": "hosts file"}.get(layer)  # fmt: skip
+            if label is not None:
+                if f.get("hit"):
+                    what = f.get("negative") or ", ".join(map(str, f.get("addresses", [])))
+                    ttl = f" (TTL {f['ttl']} s left)" if "ttl" in f else ""
+                    lines.append(f"{t}  {who}{label}: hit {f['name']} {what}{ttl}")
+                else:
+                    lines.append(f"{t}  {who}{label}: miss {f['name']} {f['qtype']}")
+            elif "rcode" in f:
+                answers = "; ".join(map(str, f.get("answers", []))) or "no records"
+                lines.append(f"{t}  {who}<- {f['server']}: {f['rcode']}, {answers}")
+            elif "timeout" in f:
+                lines.append(f"{t}  {who}no answer from {f['server']} in {f['timeout']} s")
+            else:
+                lines.append(f"{t}  {who}-> asks the name server {f['server']} (recursion desired)")
+        elif e.kind == "query" and "zone" in f:
+            lines.append(
+                f"{t}  {who}-> {f['server']}: {f['qname']} {f['qtype']}? "
+                f"(id {f['id']}, port {f['sport']}, {str(f['transport']).upper()})"
+            )
+        elif e.kind == "referral":
+            glue = ", ".join(g.split()[-1] for g in f.get("glue", [])) or "no usable glue"
+            lines.append(f"{t}  {who}<- referral to {f['to']} {', '.join(f['ns'])} ({glue})")
+        elif e.kind == "response" and "aa" in f.get("flags", []):
+            answers = "; ".join(map(str, f.get("answers", []))) or "no records"
+            lines.append(f"{t}  {who}<- {f['server']}: {f['rcode']} (authoritative), {answers}")
+        elif e.kind == "resolved":
+            lines.append(f"{t}  {who}{e.why}")
+        elif e.kind == "scrub":
+            for d in f.get("dropped", []):
+                lines.append(f"{t}  {who}dropped {d} ({e.why})")
+        elif e.kind == "lookup-ns":
+            lines.append(f"{t}  {who}{f['server']} has no trusted address: resolving it first")
+        elif e.kind in ("timeout", "truncated", "fallback", "ignored"):
+            lines.append(f"{t}  {who}{e.kind}: {e.why or f}")
+    return lines

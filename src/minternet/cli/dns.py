@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from ..apps.dig import dig as run_dig
-from ..apps.dig import render, render_trace, server_address
+from ..apps.dig import render, render_timeline, render_trace, server_address
 from ..apps.dns_world import install_dns
-from ..dns.codes import RType, type_from_text, type_name
+from ..dns.codes import RType, rcode_name, type_from_text, type_name
 from ..dns.name import Name
 from ..errors import ConfigError
 from ..trace.bus import EventLog
@@ -137,3 +137,88 @@ def dig_command(
                 click.echo(line)
     if runs[-1][0].exchange.response is None:
         raise SystemExit(9)  # dig's code for "no reply from any server"
+
+
+@app.command()
+@click.argument("host")
+@click.argument("rtype", default="A", metavar="[TYPE]")
+@click.option("--twice", is_flag=True, help="Look up again at once (the browser's cache).")
+@click.option(
+    "--later",
+    type=click.FloatRange(0),
+    default=None,
+    metavar="SECONDS",
+    help="Look up again after SECONDS of virtual time (caches expire).",
+)
+@click.option(
+    "--hosts",
+    "hosts_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The laptop's hosts file (default: localhost and the laptop).",
+)
+@seed_option
+@json_option
+@pcap_option
+@world_option
+@fault_options
+def resolve(
+    host: str,
+    rtype: str,
+    twice: bool,
+    later: float | None,
+    hosts_file: Path | None,
+    seed: int,
+    as_json: bool,
+    pcap: Path | None,
+    world_file: Path | None,
+    **faults: float,
+) -> None:
+    """How the browser gets an address: browser cache, OS cache, hosts file, then the
+    ISP's resolver, which walks from the root (phase 1 of a page load)."""
+    try:
+        qtype = type_from_text(rtype)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    session = Session(world_file, seed, faults_from(**faults), pcap)
+    world = session.world
+    log = EventLog()
+    world.trace.subscribe(log)
+    kw = {"hosts_text": hosts_file.read_text()} if hosts_file is not None else {}
+    dep = install_dns(world, **kw)  # type: ignore[arg-type]
+    stub = dep.stub
+    assert stub is not None
+    rounds: list[float | None] = [None]
+    if twice:
+        rounds.append(0.0)
+    if later is not None:
+        rounds.append(later)
+    results = []
+    for wait in rounds:
+        if wait:
+            world.run(until=world.loop.now() + wait)
+        mark = len(log.events)
+        answer = session.run(stub.lookup(host, qtype))
+        results.append((answer, log.events[mark:]))
+    if as_json:
+        out = [
+            {
+                "host": a.host.to_text(),
+                "type": type_name(a.qtype),
+                "addresses": list(a.addresses),
+                "source": a.source,
+                "rcode": rcode_name(a.rcode),
+                "ttl": a.ttl,
+                "explanation": a.explanation,
+                "steps": [e.as_dict() for e in ev if e.layer == "dns"],
+            }
+            for a, ev in results
+        ]
+        click.echo(json.dumps(out if len(out) > 1 else out[0], indent=2, default=str))
+        return
+    for i, (a, ev) in enumerate(results):
+        if i:
+            click.echo("")
+        for line in render_timeline(ev):
+            click.echo(line)
+        click.echo(f"=> {a.explanation}")
