@@ -1,0 +1,1 @@
+"""Applications: programs written against :mod:`minternet.node.api` (servers, clients, tools)."""
