@@ -114,6 +114,8 @@ def body_framing(headers: Headers, *, is_request: bool, version: str) -> tuple[F
             if is_request:
                 raise BadRequest("chunked is not the final transfer coding (RFC 9112 §6.3)")
             raise NotImplementedCoding(f"transfer codings {te} without chunked", 502)
+        if "chunked" in te[:-1]:
+            raise BadRequest("chunked applied more than once (RFC 9112 §6.1)")
         if len(te) > 1:
             raise NotImplementedCoding(f"transfer codings {te[:-1]} not implemented (§6.1)")
         return Framing.CHUNKED, 0
@@ -211,11 +213,13 @@ class HttpConnection:
             if self._eof and not buf:
                 self.their_state = State.CLOSED
                 return ConnectionClosed()
-            if buf:
-                raise HttpRemoteError("the server sent data before any request")
-            return NEED_DATA
+            # Bytes before we asked anything (a stray 408, junk after a HEAD response) are
+            # parsed as the response to our next request, and refused then if they are not.
+            return PAUSED if buf else NEED_DATA
         end = buf.find(b"\r\n\r\n", max(0, self._scanned - 3))
         if end < 0:
+            if buf.find(b"\n\n", max(0, self._scanned - 1)) >= 0:
+                raise BadRequest("bare LF ending a line of the head (RFC 9112 §2.2)")
             if len(buf) > self.max_head:
                 raise HeadTooLarge(f"head longer than {self.max_head} bytes")
             self._scanned = len(buf)
@@ -474,6 +478,8 @@ class HttpConnection:
         elif framing is Framing.LENGTH and self._w_left:
             raise HttpLocalError(f"message ended {self._w_left} bytes short of Content-Length")
         self.our_state = State.DONE
+        if self.their_state is State.ERROR:
+            self.our_state = State.MUST_CLOSE  # the error response was the last word
         self._maybe_next_cycle()
         return out
 

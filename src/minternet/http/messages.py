@@ -176,7 +176,8 @@ class Request:
         m = _abnf.request_line_re.fullmatch(line)
         if m is None:
             parts = line.split(" ")
-            if len(parts) == 3 and _abnf.loose_version_re.fullmatch(parts[2]):
+            version = parts[-1] if len(parts) == 3 else ""
+            if _abnf.loose_version_re.fullmatch(version) and not version.startswith("HTTP/1."):
                 raise VersionNotSupported(f"request line {line[:80]!r}: unsupported version")
             raise BadRequest(f"malformed request line {line[:80]!r} (RFC 9112 §3)")
         version = _check_version(m[3], m[4], "request")
