@@ -218,6 +218,7 @@ class WebServer:
                 location = "/" + "/".join(parts) + "/" + (f"?{query}" if query else "")
                 return self._error(301, [("Location", location)])
             parts = (*parts, self.config.index)
+            slash = False
             entry = self.site.stat(parts)
             if entry is None:
                 return self._error(403)
@@ -443,8 +444,8 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | str | None:
         return max(0, size - n), size - 1
     first = int(first_s)
     last = int(last_s) if last_s else size - 1
-    if last < first:
-        return None
+    if last_s and last < first:
+        return None  # invalid: ignore (RFC 9110 §14.1.1)
     if first >= size:
         return "unsatisfiable"
     return first, min(last, size - 1)
