@@ -328,8 +328,12 @@ class WebServer:
         except (MinternetError, OSError, LoopTimeout) as e:
             # The peer vanished mid-exchange (RST, TLS alert, closed pipe): drop the connection.
             self._log("error", peer, error=str(e) or type(e).__name__)
-        finally:
-            await self._close(stream, linger=conn.their_state is not State.CLOSED)
+            abort = getattr(stream, "abort", None)
+            if callable(abort):
+                abort()
+                return
+        # (no ``finally``: a task cancelled or a coroutine discarded must not await here)
+        await self._close(stream, linger=conn.their_state is not State.CLOSED)
 
     def _protocol_error(self, e: HttpRemoteError) -> Reply:
         reply = self._error(e.status)
