@@ -83,7 +83,9 @@ class Framing(Enum):
 
 def content_length(headers: Headers) -> int | None:
     """The Content-Length of a message, or None; differing or bad values are an error."""
-    values = headers.tokens("content-length") if "content-length" in headers else []
+    if "content-length" not in headers:
+        return None
+    values = headers.tokens("content-length")
     if not values:
         if headers.get_all("content-length"):
             raise BadRequest("empty Content-Length (RFC 9110 §8.6)")
@@ -99,8 +101,8 @@ def content_length(headers: Headers) -> int | None:
 
 def body_framing(headers: Headers, *, is_request: bool, version: str) -> tuple[Framing, int]:
     """Framing and length of a message that can have a body (RFC 9112 §6.3, items 3-7)."""
-    te = headers.tokens("transfer-encoding")
-    has_te = bool(headers.get_all("transfer-encoding"))
+    has_te = "transfer-encoding" in headers
+    te = headers.tokens("transfer-encoding") if has_te else []
     cl = content_length(headers)
     if has_te:
         if cl is not None:

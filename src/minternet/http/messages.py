@@ -55,22 +55,35 @@ class Headers:
     """An ordered list of ``(name, value)`` field lines (RFC 9110 §5.3: order matters)."""
 
     fields: tuple[tuple[str, str], ...] = ()
+    # lower-cased name -> values, built on the first lookup (one pass over the fields)
+    _index: dict[str, list[str]] | None = field(
+        default=None, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def of(cls, pairs: Iterable[tuple[str, str]] = ()) -> Headers:
         return cls(tuple(pairs))
 
+    def _lookup(self) -> dict[str, list[str]]:
+        index = self._index
+        if index is None:
+            index = {}
+            for n, v in self.fields:
+                key = n.lower()
+                if key in index:
+                    index[key].append(v)
+                else:
+                    index[key] = [v]
+            object.__setattr__(self, "_index", index)
+        return index
+
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of ``name`` (case-insensitive), or ``default``."""
-        lname = name.lower()
-        for n, v in self.fields:
-            if n.lower() == lname:
-                return v
-        return default
+        values = self._lookup().get(name.lower())
+        return values[0] if values else default
 
     def get_all(self, name: str) -> list[str]:
-        lname = name.lower()
-        return [v for n, v in self.fields if n.lower() == lname]
+        return list(self._lookup().get(name.lower(), ()))
 
     def tokens(self, name: str) -> list[str]:
         """The lower-cased comma-separated list members of every ``name`` field (§5.6.1)."""
