@@ -427,3 +427,68 @@ def test_pipelined_requests_are_answered_in_order() -> None:
     head_part = got.split(b"HTTP/1.1 ")[2]  # the second response: the HEAD answer
     assert f"Content-Length: {len(INDEX)}".encode() in head_part
     assert head_part.endswith(b"\r\n\r\n")
+
+
+class QueueListener:
+    """A Listener whose accept() hands out server ends queued by the test."""
+
+    def __init__(self, loop: VirtualLoop) -> None:
+        self.loop = loop
+        self.ready: list[MemoryStream] = []
+        self.waiter: Any = None
+        self.local = ("93.184.216.34", 443)
+
+    def push(self, stream: MemoryStream) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(stream)
+            self.waiter = None
+        else:
+            self.ready.append(stream)
+
+    def accept(self) -> Any:
+        fut = self.loop.create_future()
+        if self.ready:
+            fut.set_result(self.ready.pop(0))
+        else:
+            self.waiter = fut
+        return fut
+
+    def close(self) -> None:
+        pass
+
+
+def test_serve_accepts_connections_and_survives_failed_handshakes() -> None:
+    loop = VirtualLoop()
+    server, log = make_server(loop, handshake_timeout=5.0)
+    listener = QueueListener(loop)
+    handshakes = 0
+
+    async def secure(sock: Any) -> Any:
+        nonlocal handshakes
+        handshakes += 1
+        hello = await sock.recv(65536, 100)
+        if hello != b"HELLO":
+            raise ConnectionResetError("bad handshake")
+        return sock
+
+    loop.create_task(server.serve(listener, secure))  # type: ignore[arg-type]
+
+    async def session(first: bytes, then: bytes) -> tuple[bytes, bool]:
+        client, srv = stream_pair(loop)
+        listener.push(srv)
+        await client.send(first)
+        if then:
+            await client.send(then)
+        return await read_until_close(client, 20)
+
+    got, closed = run(loop, session(b"JUNK", b""))
+    assert got == b"" and closed
+    got, closed = run(loop, session(b"", b""))  # never says hello: handshake timeout
+    assert got == b"" and closed
+    got, closed = run(
+        loop, session(b"HELLO", b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    )
+    assert statuses(got) == [200] and closed
+    assert handshakes == 3
+    assert len(log.of("http", "handshake-failed")) == 2
+    assert not loop.failed_tasks

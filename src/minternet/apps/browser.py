@@ -35,7 +35,7 @@ from ..http import (
 from ..http.render import render_html
 from ..loop import EventLoop, Future, LoopTimeout
 from ..node.api import NetworkStack, StreamSocket
-from .streams import ByteStream
+from .streams import ByteStream, as_future
 
 USER_AGENT = "minternet-browser/0.1"
 ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"
@@ -219,8 +219,8 @@ class Browser:
         try:
             if url.scheme == "https":
                 assert self.secure is not None
-                stream = await loop.wait_for(_as_future(loop, self.secure(sock, url.host)),
-                                             self.timeout)  # fmt: skip
+                handshake = as_future(loop, self.secure(sock, url.host), "tls-connect")
+                stream = await loop.wait_for(handshake, self.timeout)
             response, body = await self._exchange(stream, url)
         except LoopTimeout:
             sock.abort()
@@ -272,16 +272,6 @@ class Browser:
                 raise FetchError(f"{url}: the server closed the connection without a response")
             else:
                 raise FetchError(f"{url}: unexpected HTTP state {event!r}")
-
-
-def _as_future(loop: EventLoop, aw: Awaitable[ByteStream]) -> Future[ByteStream]:
-    if isinstance(aw, Future):
-        return aw
-
-    async def run() -> ByteStream:
-        return await aw
-
-    return loop.create_task(run(), "tls-handshake")
 
 
 async def _close(loop: EventLoop, stream: ByteStream, timeout: float) -> None:

@@ -3,9 +3,12 @@ stream over one. Apps above (the web server, the browser) only need these three 
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Awaitable
+from typing import Any, Protocol, TypeVar
 
-from ..loop import Future
+from ..loop import Cancelled, EventLoop, Future
+
+T = TypeVar("T")
 
 
 class ByteStream(Protocol):
@@ -20,3 +23,34 @@ class ByteStream(Protocol):
     def close(self) -> object:
         """Close (a Future to await, or None if closing is immediate)."""
         ...
+
+
+def as_future(loop: EventLoop, aw: Awaitable[T], name: str = "awaitable") -> Future[T]:
+    """A Future for any awaitable (so ``loop.wait_for`` can bound it in time).
+
+    A coroutine runs as a task whose failure is handed to the Future rather than reported as
+    a failed task; cancelling the Future (a timeout) cancels the task.
+    """
+    if isinstance(aw, Future):
+        return aw
+    out: Future[T] = loop.create_future()
+
+    async def run() -> None:
+        try:
+            result = await aw
+        except Cancelled:
+            out.cancel()
+            return
+        except Exception as e:
+            out.set_exception(e)
+            return
+        out.set_result(result)
+
+    task = loop.create_task(run(), name)
+
+    def on_done(f: Future[Any]) -> None:
+        if f.cancelled():
+            task.cancel()
+
+    out.add_done_callback(on_done)
+    return out

@@ -23,7 +23,7 @@ plus the virtual clock. Each response is an access-log trace event (layer ``http
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ..errors import MinternetError
@@ -43,9 +43,13 @@ from ..http import (
 )
 from ..http.dates import format_http_date, parse_http_date
 from ..loop import EventLoop, Future, LoopTimeout
+from ..node.api import Listener, StreamSocket
 from ..trace.bus import TraceBus
 from .site import Site, SiteEntry
-from .streams import ByteStream
+from .streams import ByteStream, as_future
+
+Accept = Callable[[StreamSocket], Awaitable[ByteStream]]
+"""``await secure(sock)`` runs the server side of a TLS handshake and gives the stream."""
 
 SERVER_NAME = "minternet-nginx/0.1"
 LINGER_TIME = 2.0  # nginx lingering_time is 30 s; a demo server waits less
@@ -93,6 +97,7 @@ class ServerConfig:
     max_fields: int = 100
     client_max_body_size: int = 1024 * 1024  # → 413
     index: str = "index.html"
+    handshake_timeout: float = 10.0  # a TLS handshake must finish within this
 
 
 class BadPath(MinternetError):
@@ -411,19 +416,34 @@ class WebServer:
         except (MinternetError, OSError, LoopTimeout):
             pass
 
-    async def serve(
-        self,
-        accept: Callable[[], Future[ByteStream]],
-        peer_of: Callable[[ByteStream], str] = lambda s: "",
-    ) -> None:
-        """Accept forever: one task per connection (``accept`` may do a TLS handshake)."""
+    async def serve(self, listener: Listener, secure: Accept | None = None) -> None:
+        """Accept forever; each connection (TLS handshake first, if ``secure``) is a task."""
         while True:
             try:
-                stream = await accept()
+                sock = await listener.accept()
             except (MinternetError, OSError, LoopTimeout) as e:
                 self._log("accept-error", "", error=str(e))
                 continue
-            self.loop.create_task(self.serve_connection(stream, peer_of(stream)), "http-conn")
+            self.loop.create_task(self.handle(sock, secure), "http-conn")
+
+    async def handle(self, sock: StreamSocket, secure: Accept | None = None) -> None:
+        """One accepted TCP connection: the TLS handshake (bounded in time), then HTTP."""
+        try:
+            remote = sock.remote
+            peer = f"{remote[0]}:{remote[1]}"
+        except (OSError, MinternetError):
+            peer = "?"
+        stream: ByteStream = sock
+        if secure is not None:
+            try:
+                stream = await self.loop.wait_for(
+                    as_future(self.loop, secure(sock), "tls-accept"), self.config.handshake_timeout
+                )
+            except (MinternetError, OSError, LoopTimeout) as e:
+                self._log("handshake-failed", peer, error=str(e) or type(e).__name__)
+                sock.abort()
+                return
+        await self.serve_connection(stream, peer)
 
 
 def _byte_range(header: str, size: int) -> tuple[int, int] | str | None:
