@@ -320,21 +320,57 @@ class VirtualLoop(EventLoop):
 
 
 class RealtimeLoop(EventLoop):
-    """The same loop on the wall clock, waiting on file descriptors (TAP, sockets)."""
+    """The same loop on the wall clock, waiting on file descriptors (TAP, sockets).
+
+    Each file descriptor may have one reader and one writer callback; the selector waits
+    for whichever of the two are registered.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self._selector = selectors.DefaultSelector()
         self._t0 = time.monotonic()
+        self._readers: dict[int, Callable[[], object]] = {}
+        self._writers: dict[int, Callable[[], object]] = {}
 
     def now(self) -> float:
         return time.monotonic() - self._t0
 
     def add_reader(self, fd: int, callback: Callable[[], object]) -> None:
-        self._selector.register(fd, selectors.EVENT_READ, callback)
+        """Call ``callback()`` whenever ``fd`` is readable (replaces an earlier reader)."""
+        self._readers[fd] = callback
+        self._watch(fd)
 
     def remove_reader(self, fd: int) -> None:
-        self._selector.unregister(fd)
+        """Stop watching ``fd`` for reading (no-op if it was not watched)."""
+        if self._readers.pop(fd, None) is not None:
+            self._watch(fd)
+
+    def add_writer(self, fd: int, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` whenever ``fd`` is writable (replaces an earlier writer)."""
+        self._writers[fd] = callback
+        self._watch(fd)
+
+    def remove_writer(self, fd: int) -> None:
+        """Stop watching ``fd`` for writing (no-op if it was not watched)."""
+        if self._writers.pop(fd, None) is not None:
+            self._watch(fd)
+
+    def _watch(self, fd: int) -> None:
+        events = (selectors.EVENT_READ if fd in self._readers else 0) | (
+            selectors.EVENT_WRITE if fd in self._writers else 0
+        )
+        try:
+            key = self._selector.get_key(fd)
+        except KeyError:
+            key = None
+        if key is None:
+            if events:
+                self._selector.register(fd, events)
+        elif not events:
+            self._selector.unregister(fd)
+        elif key.events != events:
+            self._selector.modify(fd, events)
 
     def _tick(self, max_wait: float) -> None:
         self._run_ready()
@@ -342,8 +378,19 @@ class RealtimeLoop(EventLoop):
         wait = max_wait if nxt is None else max(0.0, min(max_wait, nxt - self.now()))
         if self._ready:
             wait = 0.0
-        for key, _ in self._selector.select(wait):
-            key.data()
+        if self._readers or self._writers:
+            for key, mask in self._selector.select(wait):
+                fd = key.fd
+                if mask & selectors.EVENT_READ:
+                    reader = self._readers.get(fd)
+                    if reader is not None:
+                        reader()
+                if mask & selectors.EVENT_WRITE:
+                    writer = self._writers.get(fd)  # the reader may have removed it
+                    if writer is not None:
+                        writer()
+        elif wait > 0:
+            time.sleep(wait)
         now = self.now()
         heap = self._heap
         while heap and heap[0][0] <= now:
