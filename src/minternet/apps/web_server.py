@@ -382,7 +382,7 @@ class WebServer:
             target=req.target if req else "-",
             version=f"HTTP/{conn.their_version or '1.1'}",
             status=reply.status,
-            bytes=len(reply.body),
+            bytes=len(reply.body) if req is None or req.method != "HEAD" else 0,
             user_agent=req.headers.get("user-agent", "-") if req else "-",
         )
         await stream.send(out)
