@@ -1,0 +1,98 @@
+"""Real clients against ``minternet serve`` and our browser against Debian's nginx, on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from http_peers import cli_env, minternet_serve, nginx
+
+SITE = Path(__file__).resolve().parents[2] / "src" / "minternet" / "apps" / "site"
+
+pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+
+
+def curl(*args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["curl", "-sS", *args], capture_output=True, timeout=30, check=False)
+
+
+def test_curl_and_urllib_get_the_page_over_http_byte_identical() -> None:
+    with minternet_serve("--http", "0") as (ports, proc):
+        base = f"http://127.0.0.1:{ports['http']}"
+        for name in ("index.html", "style.css", "logo.svg"):
+            got = curl(f"{base}/{name}")
+            assert got.returncode == 0, got.stderr
+            assert got.stdout == (SITE / name).read_bytes()
+        with urllib.request.urlopen(f"{base}/index.html", timeout=10) as r:
+            assert r.read() == (SITE / "index.html").read_bytes()
+            assert r.headers["Content-Type"] == "text/html; charset=utf-8"
+        # curl reuses one connection for several URLs (keep-alive)
+        got = curl("-v", f"{base}/", f"{base}/style.css", f"{base}/missing")
+        assert b"Re-using existing connection" in got.stderr
+        assert got.stdout.startswith((SITE / "index.html").read_bytes())
+        assert b"404 Not Found" in got.stdout
+        # traversal and methods, as curl sends them
+        assert curl("--path-as-is", "-o", "/dev/null", "-w", "%{http_code}",
+                    f"{base}/../../etc/passwd").stdout == b"400"  # fmt: skip
+        assert curl("--path-as-is", "-o", "/dev/null", "-w", "%{http_code}",
+                    f"{base}/%2e%2e/%2e%2e/etc/passwd").stdout == b"400"  # fmt: skip
+        assert curl("-X", "POST", "-d", "x=1", "-o", "/dev/null", "-w", "%{http_code}",
+                    f"{base}/").stdout == b"405"  # fmt: skip
+        # conditional GET with curl's own validator handling
+        etag = curl("-sI", f"{base}/").stdout.split(b"ETag: ")[1].split(b"\r\n")[0]
+        assert curl("-H", f"If-None-Match: {etag.decode()}", "-o", "/dev/null", "-w",
+                    "%{http_code}", f"{base}/").stdout == b"304"  # fmt: skip
+        assert (
+            curl("-r", "0-9", f"{base}/index.html").stdout
+            == (SITE / "index.html").read_bytes()[:10]
+        )
+    assert proc.returncode is not None
+
+
+def test_our_browser_fetches_from_nginx_byte_identical(tmp_path: Path) -> None:
+    root = tmp_path / "www"
+    root.mkdir()
+    page = (SITE / "index.html").read_bytes()
+    (root / "index.html").write_bytes(page)
+    (root / "big.html").write_bytes(b"<p>" + bytes(range(32, 127)) * 2000 + b"</p>")
+    with nginx(root, tmp_path) as port:
+        out = tmp_path / "got.html"
+        for name in ("index.html", "big.html"):
+            proc = subprocess.run(
+                [sys.executable, "-m", "minternet", "fetch", "--real",
+                 f"http://localhost:{port}/{name}", "-o", str(out)],
+                capture_output=True, env=cli_env(), timeout=60, check=False,
+            )  # fmt: skip
+            assert proc.returncode == 0, proc.stderr
+            assert out.read_bytes() == (root / name).read_bytes()
+        # a directory without its slash: nginx answers 301, the browser follows it
+        (root / "docs").mkdir()
+        (root / "docs" / "index.html").write_bytes(b"<h1>Docs</h1>")
+        proc = subprocess.run(
+            [sys.executable, "-m", "minternet", "fetch", "--real",
+             f"http://localhost:{port}/docs"],
+            capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert "DOCS" in proc.stdout
+        log = (tmp_path / "access.log").read_text()
+        assert "minternet-browser/0.1" in log
+
+
+def test_fetch_without_real_says_it_is_not_available(run_cli: object) -> None:
+    proc = run_cli("fetch", check=False)  # type: ignore[operator]
+    assert proc.returncode == 2
+    assert "simulated fetch is not available yet" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_fetch_errors_are_one_line(run_cli: object) -> None:
+    proc = run_cli("fetch", "--real", "http://127.0.0.1:1/", check=False)  # type: ignore[operator]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    proc = run_cli("fetch", "--real", "gopher://x/", check=False)  # type: ignore[operator]
+    assert proc.returncode == 2 and "only http and https" in proc.stderr
