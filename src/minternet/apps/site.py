@@ -64,23 +64,25 @@ class DirectorySite:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise NotADirectoryError(f"site folder {root} is not a directory")
+        self._root = str(self.root)
+        self._last: tuple[tuple[str, ...], str | None] | None = None
 
-    def _path(self, parts: tuple[str, ...]) -> Path | None:
-        p = self.root.joinpath(*parts) if parts else self.root
-        try:
-            real = p.resolve()
-        except (OSError, RuntimeError):
-            return None
-        if real != self.root and self.root not in real.parents:
-            return None
-        return real
+    def _path(self, parts: tuple[str, ...]) -> str | None:
+        """The real path of ``parts`` if it stays under the root (symlinks resolved)."""
+        if self._last is not None and self._last[0] == parts:
+            return self._last[1]  # stat() then read() of one request resolve once
+        joined = os.path.join(self._root, *parts)
+        real = os.path.realpath(joined)
+        ok = real == self._root or real.startswith(self._root + os.sep)
+        self._last = (parts, real if ok else None)
+        return self._last[1]
 
     def stat(self, parts: tuple[str, ...]) -> SiteEntry | None:
         p = self._path(parts)
         if p is None:
             return None
         try:
-            st = p.stat()
+            st = os.stat(p)
         except OSError:
             return None
         if stat_mod.S_ISDIR(st.st_mode):
@@ -91,9 +93,11 @@ class DirectorySite:
 
     def read(self, parts: tuple[str, ...]) -> bytes:
         p = self._path(parts)
+        self._last = None
         if p is None:
             raise FileNotFoundError("/".join(parts))
-        return p.read_bytes()
+        with open(p, "rb") as f:
+            return f.read()
 
 
 def packaged_site() -> MemorySite:

@@ -1,0 +1,99 @@
+"""Requests per second over one keep-alive connection on loopback: our server vs nginx.
+
+The same client — our HTTP/1.1 connection (and our TLS, when given) over the kernel's TCP
+via :mod:`minternet.drivers.kernel` — sends sequential ``GET /index.html`` on one
+connection to ``minternet serve`` and to Debian's nginx, both child processes serving the
+same file. Run as part of ``python -m bench.http_bench --live``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "http"))
+
+from http_peers import minternet_serve, nginx
+
+from minternet.apps.streams import ByteStream
+from minternet.drivers import kernel
+from minternet.http import (
+    NEED_DATA,
+    Data,
+    EndOfMessage,
+    Headers,
+    HttpConnection,
+    Request,
+    Response,
+    Role,
+)
+from minternet.node.api import StreamSocket
+
+SITE = Path(__file__).resolve().parents[1] / "src" / "minternet" / "apps" / "site"
+Wrap = Callable[[StreamSocket], Awaitable[ByteStream]]
+
+
+async def keepalive_rate(stack: kernel.KernelStack, port: int, n: int,
+                         wrap: Wrap | None = None) -> float:  # fmt: skip
+    sock = await stack.tcp_connect(("127.0.0.1", port), 5)
+    stream: ByteStream = await wrap(sock) if wrap else sock
+    conn = HttpConnection(Role.CLIENT)
+    req = Request("GET", "/index.html", Headers.of([("Host", "localhost")]))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        await stream.send(conn.send(req) + conn.send(EndOfMessage()))
+        size = 0
+        while True:
+            ev = conn.next_event()
+            if ev is NEED_DATA:
+                conn.receive_data(await stream.recv(65536, 5))
+            elif isinstance(ev, Response):
+                assert ev.status == 200, ev
+            elif isinstance(ev, Data):
+                size += len(ev.data)
+            elif isinstance(ev, EndOfMessage):
+                break
+    elapsed = time.perf_counter() - t0
+    result = stream.close()
+    if result is not None:
+        await result  # type: ignore[misc]
+    return n / elapsed
+
+
+def measure(port: int, n: int, rounds: int, wrap_factory: Callable[[kernel.KernelStack], Wrap]
+            | None = None) -> float:  # fmt: skip
+    rates = []
+    for _ in range(rounds):
+
+        async def main(stack: kernel.KernelStack) -> float:
+            wrap = wrap_factory(stack) if wrap_factory else None
+            return await keepalive_rate(stack, port, n, wrap)
+
+        rates.append(kernel.run(main, timeout=120))
+    return statistics.median(rates)
+
+
+def live_bench(n: int = 1000, rounds: int = 5) -> list[str]:
+    lines = [f"HTTP keep-alive GET /index.html over loopback, {n} requests, median of {rounds}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "www"
+        root.mkdir()
+        (root / "index.html").write_bytes((SITE / "index.html").read_bytes())
+        with minternet_serve("--http", "0", "--quiet", "--site", str(root)) as (ports, _), \
+                nginx(root, Path(tmp)) as nginx_port:  # fmt: skip
+            ours = measure(ports["http"], n, rounds)
+            theirs = measure(nginx_port, n, rounds)
+        lines.append(
+            f"  plain HTTP   minternet serve {ours:8,.0f} req/s   nginx {theirs:8,.0f} req/s"
+            f"   ratio {ours / theirs:.2f}"
+        )
+    return lines
+
+
+if __name__ == "__main__":
+    for line in live_bench():
+        print(line)
