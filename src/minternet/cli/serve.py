@@ -100,6 +100,8 @@ def serve(
     quiet: bool,
 ) -> None:
     """Serve a site over HTTP/1.1 (and TLS) on this machine, for curl, browsers, urllib."""
+    if not bind.startswith("127."):
+        raise ConfigError(f"{bind} is not a loopback address: minternet serves on 127.0.0.0/8 only")
     if https_port is None and http_port is None:
         https_port = 8443
     site = load_site(site_dir)
