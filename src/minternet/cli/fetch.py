@@ -101,6 +101,13 @@ def fetch(
 
 
 def show(page: Page, output: Path | None, raw: bool, include: bool) -> None:
+    r = page.response
+    via = "".join(f"{u} → " for u in page.redirects)
+    click.echo(
+        f"{via}{page.url}: {r.status} {r.reason} from {page.address[0]}:{page.address[1]}, "
+        f"{len(page.body)} bytes of {page.content_type or 'unknown type'}",
+        err=True,
+    )
     if include:
         r = page.response
         click.echo(f"HTTP/{r.version} {r.status} {r.reason}")
