@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "http"))
@@ -91,7 +92,52 @@ def live_bench(n: int = 1000, rounds: int = 5) -> list[str]:
             f"  plain HTTP   minternet serve {ours:8,.0f} req/s   nginx {theirs:8,.0f} req/s"
             f"   ratio {ours / theirs:.2f}"
         )
+        try:
+            import minternet.tls.stream  # noqa: F401
+        except ImportError:
+            lines.append("  HTTPS: skipped (minternet.tls is not in this checkout)")
+            return lines
+        ca, cert, key = pki_files(Path(tmp))
+        with minternet_serve("--https", "0", "--quiet", "--site", str(root),
+                             "--ca-out", str(Path(tmp) / "ours-ca.pem")) as (ports, _), \
+                nginx(root, Path(tmp), cert, key) as nginx_port:  # fmt: skip
+            ours = measure(ports["https"], n, rounds, tls_wrap(Path(tmp) / "ours-ca.pem"))
+            theirs = measure(nginx_port, n, rounds, tls_wrap(ca))
+        lines.append(
+            f"  HTTPS (TLS 1.2, our client)  minternet serve {ours:8,.0f} req/s"
+            f"   nginx {theirs:8,.0f} req/s   ratio {ours / theirs:.2f}"
+        )
     return lines
+
+
+def pki_files(tmp: Path) -> tuple[Path, Path, Path]:
+    from minternet.randomness import SystemRandom
+    from minternet.tls.pki import Pki
+
+    pki = Pki.create(SystemRandom(), datetime.now(UTC))
+    creds = pki.issue_server(["localhost", "127.0.0.1"])
+    ca, cert, key = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
+    ca.write_bytes(pki.root.cert_pem())
+    creds.write_pem(cert, key)
+    return ca, cert, key
+
+
+def tls_wrap(ca: Path) -> Callable[[kernel.KernelStack], Wrap]:
+    from minternet.tls.client import ClientConfig
+    from minternet.tls.stream import tls_connect
+    from minternet.tls.verify import TrustStore
+
+    trust = TrustStore.from_pem_files(ca)
+
+    def factory(stack: kernel.KernelStack) -> Wrap:
+        async def wrap(sock: StreamSocket) -> ByteStream:
+            config = ClientConfig(random=stack.random, server_name="localhost", trust=trust,
+                                  now=lambda: datetime.now(UTC), alpn=("http/1.1",))  # fmt: skip
+            return await tls_connect(sock, config, loop=stack.loop, timeout=10)
+
+        return wrap
+
+    return factory
 
 
 if __name__ == "__main__":

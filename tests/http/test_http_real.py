@@ -96,3 +96,80 @@ def test_fetch_errors_are_one_line(run_cli: object) -> None:
     assert proc.stderr.count("\n") == 1
     proc = run_cli("fetch", "--real", "gopher://x/", check=False)  # type: ignore[operator]
     assert proc.returncode == 2 and "only http and https" in proc.stderr
+
+
+def _pki_cert(tmp: Path) -> tuple[Path, Path, Path]:
+    """A certificate for localhost from our PKI: (ca.pem, cert.pem, key.pem)."""
+    from datetime import UTC, datetime
+
+    from minternet.randomness import SystemRandom
+    from minternet.tls.pki import Pki
+
+    pki = Pki.create(SystemRandom(), datetime.now(UTC))
+    creds = pki.issue_server(["localhost", "www.example.com", "127.0.0.1"])
+    ca, cert, key = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
+    ca.write_bytes(pki.root.cert_pem())
+    creds.write_pem(cert, key)
+    return ca, cert, key
+
+
+def test_curl_and_urllib_get_the_page_over_https_byte_identical(tmp_path: Path) -> None:
+    pytest.importorskip("minternet.tls.stream")
+    import ssl
+
+    ca = tmp_path / "ca.pem"
+    with minternet_serve("--https", "0", "--ca-out", str(ca)) as (ports, _):
+        base = f"https://localhost:{ports['https']}"
+        got = curl("-v", "--cacert", str(ca), f"{base}/index.html")
+        assert got.returncode == 0, got.stderr
+        assert got.stdout == (SITE / "index.html").read_bytes()
+        assert b"ALPN: server accepted http/1.1" in got.stderr
+        assert b"TLSv1.2" in got.stderr
+        ctx = ssl.create_default_context(cafile=str(ca))
+        for name in ("index.html", "style.css", "logo.svg"):
+            with urllib.request.urlopen(f"{base}/{name}", context=ctx, timeout=10) as r:
+                assert r.read() == (SITE / name).read_bytes()
+        # keep-alive inside one TLS connection
+        got = curl("-v", "--cacert", str(ca), f"{base}/", f"{base}/style.css")
+        assert b"Re-using existing connection" in got.stderr
+        # a client that does not trust our CA is refused by the client, and the server goes on
+        assert curl(f"{base}/").returncode != 0
+        assert (
+            curl("--cacert", str(ca), f"{base}/style.css").stdout
+            == (SITE / "style.css").read_bytes()
+        )
+        # our own browser, trusting the CA
+        proc = subprocess.run(
+            [sys.executable, "-m", "minternet", "fetch", "--real", "--cafile", str(ca),
+             f"{base}/index.html", "-o", str(tmp_path / "got.html")],
+            capture_output=True, env=cli_env(), timeout=60, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        assert (tmp_path / "got.html").read_bytes() == (SITE / "index.html").read_bytes()
+
+
+def test_our_browser_fetches_from_nginx_over_https_byte_identical(tmp_path: Path) -> None:
+    pytest.importorskip("minternet.tls.stream")
+    ca, cert, key = _pki_cert(tmp_path)
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "index.html").write_bytes((SITE / "index.html").read_bytes())
+    (root / "big.html").write_bytes(b"<p>" + bytes(range(32, 127)) * 3000 + b"</p>")
+    with nginx(root, tmp_path, cert, key) as port:
+        for name in ("index.html", "big.html"):
+            out = tmp_path / f"got-{name}"
+            proc = subprocess.run(
+                [sys.executable, "-m", "minternet", "fetch", "--real", "--cafile", str(ca),
+                 f"https://localhost:{port}/{name}", "-o", str(out)],
+                capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
+            )  # fmt: skip
+            assert proc.returncode == 0, proc.stderr
+            assert out.read_bytes() == (root / name).read_bytes()
+        # without the CA: a one-line certificate error, not a traceback
+        proc = subprocess.run(
+            [sys.executable, "-m", "minternet", "fetch", "--real", "--cafile",
+             "/etc/ssl/certs/ca-certificates.crt", f"https://localhost:{port}/"],
+            capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert "unknown_ca" in proc.stderr or "not trusted" in proc.stderr
