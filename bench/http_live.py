@@ -9,6 +9,7 @@ same file. Run as part of ``python -m bench.http_bench --live``.
 from __future__ import annotations
 
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,54 +66,106 @@ async def keepalive_rate(stack: kernel.KernelStack, port: int, n: int,
     return n / elapsed
 
 
-def measure(port: int, n: int, rounds: int, wrap_factory: Callable[[kernel.KernelStack], Wrap]
-            | None = None) -> float:  # fmt: skip
-    rates = []
+def our_client(port: int, n: int, wrap_factory: Callable[[kernel.KernelStack], Wrap] | None
+               ) -> float:  # fmt: skip
+    """One run of our client: requests/s over one keep-alive connection."""
+
+    async def main(stack: kernel.KernelStack) -> float:
+        wrap = wrap_factory(stack) if wrap_factory else None
+        return await keepalive_rate(stack, port, n, wrap)
+
+    return kernel.run(main, timeout=120)
+
+
+def curl_client(base: str, n: int, *args: str) -> float:
+    """One run of curl fetching ``n`` URLs over one keep-alive connection (URL globbing)."""
+    t0 = time.perf_counter()
+    subprocess.run(["curl", "-sS", "-o", "/dev/null", *args, f"{base}/index.html?[1-{n}]"],
+                   check=True, timeout=120)  # fmt: skip
+    return n / (time.perf_counter() - t0)
+
+
+def paired(label: str, ours: Callable[[], float], theirs: Callable[[], float], rounds: int) -> str:
+    """Alternate the two runs ``rounds`` times; medians of rates and of per-round ratios."""
+    a, b, ratios = [], [], []
     for _ in range(rounds):
+        x, y = ours(), theirs()
+        a.append(x)
+        b.append(y)
+        ratios.append(x / y)
+    return (
+        f"  {label:18s} minternet serve {statistics.median(a):8,.0f} req/s   "
+        f"nginx {statistics.median(b):8,.0f} req/s   ratio {statistics.median(ratios):.2f}"
+    )
 
-        async def main(stack: kernel.KernelStack) -> float:
-            wrap = wrap_factory(stack) if wrap_factory else None
-            return await keepalive_rate(stack, port, n, wrap)
 
-        rates.append(kernel.run(main, timeout=120))
-    return statistics.median(rates)
-
-
-def live_bench(n: int = 1000, rounds: int = 5) -> list[str]:
-    lines = [f"HTTP keep-alive GET /index.html over loopback, {n} requests, median of {rounds}"]
+def live_bench(n: int = 1000, rounds: int = 7) -> list[str]:
+    lines = [
+        f"HTTP keep-alive GET /index.html over loopback, {n} requests per run, "
+        f"{rounds} paired rounds (medians)"
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "www"
         root.mkdir()
         (root / "index.html").write_bytes((SITE / "index.html").read_bytes())
-        with minternet_serve("--http", "0", "--quiet", "--site", str(root)) as (ports, _), \
-                nginx(root, Path(tmp)) as nginx_port:  # fmt: skip
-            ours = measure(ports["http"], n, rounds)
-            theirs = measure(nginx_port, n, rounds)
-        lines.append(
-            f"  plain HTTP   minternet serve {ours:8,.0f} req/s   nginx {theirs:8,.0f} req/s"
-            f"   ratio {ours / theirs:.2f}"
-        )
+        with (
+            minternet_serve("--http", "0", "--quiet", "--site", str(root)) as (ports, _),
+            nginx(root, Path(tmp)) as nginx_port,
+        ):
+            p = ports["http"]
+            lines.append(
+                paired(
+                    "HTTP, our client",
+                    lambda: our_client(p, n, None),
+                    lambda: our_client(nginx_port, n, None),
+                    rounds,
+                )
+            )
+            lines.append(
+                paired(
+                    "HTTP, curl",
+                    lambda: curl_client(f"http://127.0.0.1:{p}", n),
+                    lambda: curl_client(f"http://127.0.0.1:{nginx_port}", n),
+                    rounds,
+                )
+            )
         try:
             import minternet.tls.stream  # noqa: F401
         except ImportError:
             lines.append("  HTTPS: skipped (minternet.tls is not in this checkout)")
             return lines
         ca, cert, key = pki_files(Path(tmp))
-        with minternet_serve("--https", "0", "--quiet", "--site", str(root),
-                             "--ca-out", str(Path(tmp) / "ours-ca.pem")) as (ports, _), \
-                nginx(root, Path(tmp), cert, key) as nginx_port:  # fmt: skip
-            ours = measure(ports["https"], n, rounds, tls_wrap(Path(tmp) / "ours-ca.pem"))
-            theirs = measure(nginx_port, n, rounds, tls_wrap(ca))
-        lines.append(
-            f"  HTTPS (TLS 1.2, our client)  minternet serve {ours:8,.0f} req/s"
-            f"   nginx {theirs:8,.0f} req/s   ratio {ours / theirs:.2f}"
-        )
+        our_ca = Path(tmp) / "ours-ca.pem"
+        with (
+            minternet_serve(
+                "--https", "0", "--quiet", "--site", str(root), "--ca-out", str(our_ca)
+            ) as (ports, _),
+            nginx(root, Path(tmp), cert, key) as nginx_port,
+        ):
+            p = ports["https"]
+            lines.append(
+                paired(
+                    "HTTPS, our client",
+                    lambda: our_client(p, n, tls_wrap(our_ca)),
+                    lambda: our_client(nginx_port, n, tls_wrap(ca)),
+                    rounds,
+                )
+            )
+            lines.append(
+                paired(
+                    "HTTPS, curl",
+                    lambda: curl_client(f"https://localhost:{p}", n, "--cacert", str(our_ca)),
+                    lambda: curl_client(f"https://localhost:{nginx_port}", n, "--cacert", str(ca)),
+                    rounds,
+                )
+            )
     return lines
 
 
 def pki_files(tmp: Path) -> tuple[Path, Path, Path]:
-    from minternet.randomness import SystemRandom
     from minternet.tls.pki import Pki
+
+    from minternet.randomness import SystemRandom
 
     pki = Pki.create(SystemRandom(), datetime.now(UTC))
     creds = pki.issue_server(["localhost", "127.0.0.1"])
