@@ -102,8 +102,9 @@ def _pki_cert(tmp: Path) -> tuple[Path, Path, Path]:
     """A certificate for localhost from our PKI: (ca.pem, cert.pem, key.pem)."""
     from datetime import UTC, datetime
 
-    from minternet.randomness import SystemRandom
     from minternet.tls.pki import Pki
+
+    from minternet.randomness import SystemRandom
 
     pki = Pki.create(SystemRandom(), datetime.now(UTC))
     creds = pki.issue_server(["localhost", "www.example.com", "127.0.0.1"])

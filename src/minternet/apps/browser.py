@@ -173,6 +173,7 @@ class Browser:
         user_agent: str = USER_AGENT,
         timeout: float = 30.0,
         max_redirects: int = 5,
+        max_body: int = 64 * 1024 * 1024,
     ) -> None:
         self.stack = stack
         self.resolve = resolve
@@ -180,6 +181,7 @@ class Browser:
         self.user_agent = user_agent
         self.timeout = timeout
         self.max_redirects = max_redirects
+        self.max_body = max_body
 
     def _emit(self, kind: str, why: str | None = None, **fields: object) -> None:
         trace = self.stack.trace
@@ -265,6 +267,8 @@ class Browser:
                     self._emit("response", status=event.status, reason=event.reason)
             elif isinstance(event, Data):
                 body += event.data
+                if len(body) > self.max_body:
+                    raise FetchError(f"{url}: body larger than {self.max_body} bytes")
             elif isinstance(event, EndOfMessage):
                 assert response is not None
                 return response, bytes(body)
