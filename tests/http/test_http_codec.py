@@ -341,14 +341,17 @@ def chunks_of(data: bytes, sizes: list[int]) -> list[bytes]:
     return out
 
 
-def feed_h11(conn: h11.Connection, data: bytes) -> list[object]:
-    conn.receive_data(data)
+def feed_h11(conn: h11.Connection, data: bytes, mode: str = "whole") -> list[object]:
+    pieces = [data] if mode == "whole" else [data[i : i + 1] for i in range(len(data))]
     out = []
-    while True:
-        ev = conn.next_event()
-        if ev is h11.NEED_DATA or ev is h11.PAUSED:
-            return out
-        out.append(ev)
+    for p in pieces:
+        conn.receive_data(p)
+        while True:
+            ev = conn.next_event()
+            if ev is h11.NEED_DATA or ev is h11.PAUSED:
+                break
+            out.append(ev)
+    return out
 
 
 def feed_ours(conn: HttpConnection, data: bytes, mode: str) -> list[object]:
@@ -365,9 +368,9 @@ H = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.
 
 
 @H
-@given(header_sets, bodies, framings, splits)
+@given(header_sets, bodies, framings, splits, FEED)
 def test_h11_parses_our_requests(
-    fields: list[tuple[str, str]], body: bytes, framing: str, sizes: list[int]
+    fields: list[tuple[str, str]], body: bytes, framing: str, sizes: list[int], mode: str
 ) -> None:
     ours = HttpConnection(Role.CLIENT)
     hdrs = [("Host", "www.example.com"), *fields]
@@ -379,7 +382,7 @@ def test_h11_parses_our_requests(
         wire += ours.send(Data(piece))
     wire += ours.send(EndOfMessage(trailers))
     theirs = h11.Connection(h11.SERVER)
-    events = feed_h11(theirs, wire)
+    events = feed_h11(theirs, wire, mode)
     req = events[0]
     assert isinstance(req, h11.Request)
     assert req.method == b"POST" and req.target == b"/upload?x=1"
@@ -422,9 +425,14 @@ def test_we_parse_h11_requests_with_trailing_data(
 
 
 @H
-@given(header_sets, bodies, framings, splits, st.sampled_from(["GET", "HEAD"]))
+@given(header_sets, bodies, framings, splits, st.sampled_from(["GET", "HEAD"]), FEED)
 def test_h11_parses_our_responses(
-    fields: list[tuple[str, str]], body: bytes, framing: str, sizes: list[int], method: str
+    fields: list[tuple[str, str]],
+    body: bytes,
+    framing: str,
+    sizes: list[int],
+    method: str,
+    mode: str,
 ) -> None:
     client = h11.Connection(h11.CLIENT)
     req_wire = client.send(h11.Request(method=method, target="/", headers=[("Host", "a")]))
@@ -441,7 +449,7 @@ def test_h11_parses_our_responses(
             wire += ours.send(Data(piece))
     wire += ours.send(EndOfMessage())
     assert ours.our_state is State.IDLE
-    events = feed_h11(client, wire)
+    events = feed_h11(client, wire, mode)
     resp = events[0]
     assert isinstance(resp, h11.Response) and resp.status_code == 200
     assert [(n.decode(), v.decode()) for n, v in resp.headers.raw_items()] == hdrs
