@@ -1,0 +1,1 @@
+"""TLS 1.2 (RFC 5246): record layer, handshake, certificates and the keys behind them."""

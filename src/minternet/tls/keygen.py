@@ -1,0 +1,178 @@
+"""Private keys derived from a seed: same seed, same key, on every machine.
+
+``cryptography`` generates keys from OpenSSL's CSPRNG, which a simulator cannot replay, so the
+simulated world's keys are made here from bytes of the injected :class:`RandomSource`:
+
+- RSA (FIPS 186-5 §A.1.3-style): two random odd 1024-bit candidates with the top two bits
+  set (so n has exactly 2048 bits), an incremental sieve over small primes, then
+  Miller–Rabin (FIPS 186-5 Table B.1: 5 rounds for 1024-bit primes of a 2048-bit key) with
+  :func:`pow`; ``e = 65537``, ``d = e⁻¹ mod lcm(p-1, q-1)``, assembled into
+  ``rsa.RSAPrivateNumbers`` so ``cryptography`` checks and uses the key.
+- EC: a scalar in ``[1, n-1]`` handed to ``ec.derive_private_key``.
+
+Only the seed (32 bytes drawn from the source) reaches the generator, so generated keys are
+cached per seed in-process: the tests and the simulator mint the same keys many times.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Literal
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from ..errors import ConfigError
+from ..randomness import RandomSource, SeededRandom
+
+__all__ = [
+    "PUBLIC_EXPONENT",
+    "KeyType",
+    "generate_ec_key",
+    "generate_key",
+    "generate_rsa_key",
+    "is_probable_prime",
+]
+
+KeyType = Literal["rsa", "ecdsa"]
+PUBLIC_EXPONENT = 65537
+_SIEVE_WINDOW = 4096  # odd candidates examined per sieve pass
+
+
+def _small_primes(limit: int) -> list[int]:
+    flags = bytearray([1]) * (limit + 1)
+    flags[0:2] = b"\x00\x00"
+    for i in range(2, int(limit**0.5) + 1):
+        if flags[i]:
+            flags[i * i :: i] = bytes(len(range(i * i, limit + 1, i)))
+    return [i for i in range(3, limit + 1) if flags[i]]
+
+
+_SMALL_PRIMES = _small_primes(1 << 14)
+
+
+def is_probable_prime(n: int, rounds: int, random: RandomSource) -> bool:
+    """Miller–Rabin with ``rounds`` random bases from ``random`` (FIPS 186-5 §B.3.1)."""
+    if n < 2:
+        return False
+    for p in _SMALL_PRIMES[:50]:
+        if n % p == 0:
+            return n == p
+    if n % 2 == 0:
+        return n == 2
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d //= 2
+        s += 1
+    for _ in range(rounds):
+        a = random.randint(2, n - 2)
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _random_prime(bits: int, random: RandomSource) -> int:
+    """A probable prime of exactly ``bits`` bits with its top two bits set and p ≢ 1 (mod e)."""
+    rounds = 5 if bits >= 1024 else 40
+    while True:
+        start = int.from_bytes(random.random_bytes(bits // 8), "big")
+        start |= (0b11 << (bits - 2)) | 1
+        start &= (1 << bits) - 1
+        # sieve[j] says whether start + 2j has no small factor.
+        sieve = bytearray([1]) * _SIEVE_WINDOW
+        for p in _SMALL_PRIMES:
+            j = (-start % p) * ((p + 1) // 2) % p  # start + 2j ≡ 0 (mod p)
+            sieve[j::p] = bytes(len(range(j, _SIEVE_WINDOW, p)))
+        for j in range(_SIEVE_WINDOW):
+            if not sieve[j]:
+                continue
+            cand = start + 2 * j
+            if cand.bit_length() != bits:
+                break
+            if cand % PUBLIC_EXPONENT == 1:  # gcd(e, p-1) must be 1 for e prime
+                continue
+            if is_probable_prime(cand, rounds, random):
+                return cand
+
+
+@functools.lru_cache(maxsize=256)
+def _rsa_from_seed(seed: bytes, bits: int) -> rsa.RSAPrivateKey:
+    random = SeededRandom(seed, "rsa")
+    half = bits // 2
+    p = q = 0
+    # (p*q always has `bits` bits: both have their top two bits set.)
+    while abs(p - q).bit_length() <= half - 100:  # FIPS 186-5 §A.1.3 step 5.4
+        p = _random_prime(half, random)
+        q = _random_prime(half, random)
+    if p < q:
+        p, q = q, p
+    e = PUBLIC_EXPONENT
+    lam = (p - 1) * (q - 1) // _gcd(p - 1, q - 1)
+    d = pow(e, -1, lam)
+    numbers = rsa.RSAPrivateNumbers(
+        p=p,
+        q=q,
+        d=d,
+        dmp1=rsa.rsa_crt_dmp1(d, p),
+        dmq1=rsa.rsa_crt_dmq1(d, q),
+        iqmp=rsa.rsa_crt_iqmp(p, q),
+        public_numbers=rsa.RSAPublicNumbers(e, p * q),
+    )
+    return numbers.private_key()
+
+
+def _gcd(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return a
+
+
+_CURVES: dict[str, ec.EllipticCurve] = {
+    "secp256r1": ec.SECP256R1(),
+    "secp384r1": ec.SECP384R1(),
+}
+_ORDERS = {
+    "secp256r1": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    "secp384r1": int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF"
+        "581A0DB248B0A77AECEC196ACCC52973",
+        16,
+    ),
+}
+
+
+def generate_rsa_key(random: RandomSource, bits: int = 2048) -> rsa.RSAPrivateKey:
+    """An RSA key with ``e = 65537`` determined by 32 bytes drawn from ``random``."""
+    if bits < 1024 or bits % 16:
+        raise ConfigError(f"RSA key size {bits} is not supported (a multiple of 16, >= 1024)")
+    return _rsa_from_seed(random.random_bytes(32), bits)
+
+
+def generate_ec_key(random: RandomSource, curve: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
+    """An EC key on ``curve`` whose scalar is drawn from ``random`` (rejection sampling)."""
+    try:
+        order = _ORDERS[curve]
+    except KeyError:
+        raise ConfigError(f"curve {curve!r} is not supported") from None
+    nbytes = (order.bit_length() + 7) // 8
+    while True:
+        k = int.from_bytes(random.random_bytes(nbytes), "big")
+        if 1 <= k < order:
+            return ec.derive_private_key(k, _CURVES[curve])
+
+
+def generate_key(
+    random: RandomSource, key_type: KeyType = "rsa"
+) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
+    """A 2048-bit RSA key or a P-256 key, deterministic from ``random``."""
+    if key_type == "rsa":
+        return generate_rsa_key(random)
+    if key_type == "ecdsa":
+        return generate_ec_key(random)
+    raise ConfigError(f"key type {key_type!r} is not one of rsa, ecdsa")
