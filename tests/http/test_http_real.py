@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -102,9 +103,8 @@ def _pki_cert(tmp: Path) -> tuple[Path, Path, Path]:
     """A certificate for localhost from our PKI: (ca.pem, cert.pem, key.pem)."""
     from datetime import UTC, datetime
 
-    from minternet.tls.pki import Pki
-
     from minternet.randomness import SystemRandom
+    from minternet.tls.pki import Pki
 
     pki = Pki.create(SystemRandom(), datetime.now(UTC))
     creds = pki.issue_server(["localhost", "www.example.com", "127.0.0.1"])
@@ -174,3 +174,47 @@ def test_our_browser_fetches_from_nginx_over_https_byte_identical(tmp_path: Path
         )  # fmt: skip
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
         assert "unknown_ca" in proc.stderr or "not trusted" in proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("dumpcap") is None or shutil.which("tshark") is None,
+                    reason="needs dumpcap and tshark")  # fmt: skip
+def test_wireshark_decrypts_and_parses_our_https_exchange(tmp_path: Path) -> None:
+    """tshark, given our key log, decrypts the capture and finds our request and response,
+    each in one TLS record, with nothing malformed."""
+    pytest.importorskip("minternet.tls.stream")
+    ca, keylog, cap = tmp_path / "ca.pem", tmp_path / "keys.txt", tmp_path / "cap.pcapng"
+    with minternet_serve("--https", "0", "--ca-out", str(ca)) as (ports, _):
+        port = ports["https"]
+        dumpcap = subprocess.Popen(
+            ["dumpcap", "-q", "-i", "lo", "-f", f"tcp port {port}", "-w", str(cap)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert dumpcap.stderr is not None
+            time.sleep(1.0)  # dumpcap has no readiness signal on stdout in quiet mode
+            proc = subprocess.run(
+                [sys.executable, "-m", "minternet", "fetch", "--real", "--cafile", str(ca),
+                 "--keylog", str(keylog), f"https://localhost:{port}/index.html", "--raw"],
+                capture_output=True, env=cli_env(), timeout=60, check=False,
+            )  # fmt: skip
+            assert proc.returncode == 0, proc.stderr
+            time.sleep(0.5)
+        finally:
+            dumpcap.terminate()
+            dumpcap.wait(10)
+            if dumpcap.stderr is not None:
+                dumpcap.stderr.close()
+    fields = subprocess.run(
+        ["tshark", "-r", str(cap), "-o", f"tls.keylog_file:{keylog}", "-Y", "http",
+         "-T", "fields", "-e", "http.request.method", "-e", "http.request.uri",
+         "-e", "http.response.code", "-e", "http.content_length"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout.split("\n")  # fmt: skip
+    rows = [f.split("\t") for f in fields if f.strip()]
+    assert rows[0][:2] == ["GET", "/index.html"]
+    assert rows[1][2:] == ["200", str(len((SITE / "index.html").read_bytes()))]
+    expert = subprocess.run(
+        ["tshark", "-r", str(cap), "-o", f"tls.keylog_file:{keylog}", "-q", "-z",
+         "expert,error"], capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert "Malformed" not in expert
