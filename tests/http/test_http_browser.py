@@ -213,3 +213,14 @@ def test_render_html() -> None:
     assert "[1] https://www.example.com/x" in text
     assert "alert" not in text
     render_html("<p><b>unclosed <i>tags</p></div></span><<>>&bogus;")  # never raises
+
+
+def test_body_limit() -> None:
+    loop = VirtualLoop()
+    stack = MemoryStack(loop)
+    seen: list[h11.Request] = []
+    stack.servers[(ADDR, 80)] = h11_server(
+        lambda r: (200, [("Content-Length", "5000")], [b"x" * 5000]), seen
+    )
+    with pytest.raises(FetchError, match="larger than"):
+        fetch(loop, stack, "http://www.example.com/", max_body=1000)

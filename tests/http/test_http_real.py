@@ -218,3 +218,9 @@ def test_wireshark_decrypts_and_parses_our_https_exchange(tmp_path: Path) -> Non
          "expert,error"], capture_output=True, text=True, timeout=60, check=True,
     ).stdout  # fmt: skip
     assert "Malformed" not in expert
+
+
+def test_serve_refuses_a_non_loopback_address(run_cli: object) -> None:
+    proc = run_cli("serve", "--http", "0", "--host", "192.0.2.1", check=False)  # type: ignore[operator]
+    assert proc.returncode == 2 and "not a loopback address" in proc.stderr
+    assert "Traceback" not in proc.stderr
