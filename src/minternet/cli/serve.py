@@ -78,10 +78,11 @@ def load_site(site_dir: Path | None) -> Site:
     help="Write the CA certificate (PEM) clients must trust to this file.",
 )
 @click.option(
-    "--bind",
+    "--host",
+    "bind",
     default="127.0.0.1",
     show_default=True,
-    help="Address to listen on (keep it on loopback).",
+    help="Loopback address to listen on.",
 )
 @click.option(
     "--duration",
