@@ -103,10 +103,10 @@ def parse_bench() -> list[str]:
     return lines
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str] | None = None) -> None:
     for line in parse_bench():
         print(line)
-    if "--live" in argv:
+    if argv and "--live" in argv:
         from bench.http_live import live_bench
 
         for line in live_bench():

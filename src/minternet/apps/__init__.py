@@ -1,1 +1,2 @@
-"""Applications: programs written against :mod:`minternet.node.api` (servers, clients, tools)."""
+"""Applications written against a node's API (:mod:`minternet.node.api`): ping, traceroute,
+the browser, the web server and the DNS servers."""

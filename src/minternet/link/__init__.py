@@ -1,0 +1,1 @@
+"""The link layer: Ethernet II framing, ARP, and the learning switch."""

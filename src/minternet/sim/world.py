@@ -1,0 +1,499 @@
+"""A simulated world: nodes, links and switches built from a plain data description.
+
+The description is a dict (or the same thing in a TOML file, :meth:`World.from_toml`)::
+
+    [nodes.laptop]
+    kind = "host"                      # host | router | switch
+    hostname = "laptop.home.arpa"      # optional; gateway = "…" optional for hosts
+    [[links]]
+    a = "laptop"
+    a_ip = "192.168.1.10/24"           # an address for a host/router end
+    b = "home-switch"                  # b_ip likewise; switch ends have none
+    latency_ms = 0.05                  # optional: bandwidth_mbps, mtu, queue, loss,
+                                       # reorder, duplicate, corrupt, a_iface, b_iface,
+                                       # impaired
+
+Interfaces are named ``eth0, eth1 …`` in link order, MACs are locally administered and
+numbered in order. Routes are computed from the topology: every host gets its connected
+networks and a default route via a router on its network (or its ``gateway``); every router
+gets a route to every network of the world along a shortest path in router hops (ties
+broken by name, so it is deterministic); ``routes = [{to = "…/n", via = "…"}]`` adds static
+routes.
+
+World-wide faults (the command line's ``--loss`` and friends) apply to the links marked
+``impaired = true`` — in the built-in world the home access line, in both directions, like
+``tc netem`` on both of its ends — or to every link if none is marked. Per-link values in the
+description apply on top. One :class:`~minternet.randomness.SeededRandom` feeds everything:
+node ``N`` draws from ``random.child(N)``, link ``L`` from ``random.child("link:" + L)``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..ip.address import is_ip, parse_interface, parse_prefix
+from ..ip.routing import Route
+from ..link.ethernet import local_mac
+from ..link.switch import LearningSwitch, SwitchPort
+from ..loop import VirtualLoop
+from ..node.host import Host
+from ..node.interface import Interface
+from ..node.router import Router
+from ..randomness import SeededRandom
+from ..trace.bus import TraceBus
+from .default_world import DEFAULT_WORLD
+from .faults import Faults
+from .link import Link
+
+_NODE_KEYS = {"kind", "hostname", "gateway", "routes"}
+_LINK_KEYS = {
+    "a",
+    "b",
+    "a_ip",
+    "b_ip",
+    "a_iface",
+    "b_iface",
+    "latency_ms",
+    "bandwidth_mbps",
+    "mtu",
+    "queue",
+    "loss",
+    "reorder",
+    "duplicate",
+    "corrupt",
+    "impaired",
+}
+
+
+class World:
+    """Everything of one simulation: the loop, the random source, the trace bus, the nodes."""
+
+    def __init__(self, *, seed: int = 1, trace: TraceBus | None = None) -> None:
+        self.seed = seed
+        self.loop = VirtualLoop()
+        self.random = SeededRandom(seed)
+        self.trace = trace or TraceBus()
+        self.nodes: dict[str, Host | LearningSwitch] = {}
+        self.links: list[Link] = []
+        self.faults = Faults()
+        self._packet_id = 0
+        self._mac_index = 0
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    def default(
+        cls, *, seed: int = 1, faults: Faults | None = None, trace: TraceBus | None = None
+    ) -> World:
+        """The built-in world of design.md."""
+        return cls.from_dict(DEFAULT_WORLD, seed=seed, faults=faults, trace=trace)
+
+    @classmethod
+    def from_toml(
+        cls,
+        path: str | Path,
+        *,
+        seed: int = 1,
+        faults: Faults | None = None,
+        trace: TraceBus | None = None,
+    ) -> World:
+        try:
+            with open(path, "rb") as f:
+                desc = tomllib.load(f)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        except OSError as e:
+            raise ConfigError(f"{path}: {e.strerror}") from None
+        try:
+            return cls.from_dict(desc, seed=seed, faults=faults, trace=trace)
+        except ConfigError as e:
+            raise ConfigError(f"{path}: {e}") from None
+
+    @classmethod
+    def from_dict(
+        cls,
+        desc: dict[str, Any],
+        *,
+        seed: int = 1,
+        faults: Faults | None = None,
+        trace: TraceBus | None = None,
+    ) -> World:
+        world = cls(seed=seed, trace=trace)
+        world.faults = faults or Faults()
+        world._build(desc)
+        return world
+
+    def next_packet_id(self) -> int:
+        self._packet_id += 1
+        return self._packet_id
+
+    def _build(self, desc: dict[str, Any]) -> None:
+        if not isinstance(desc, dict):
+            raise ConfigError("a world description is a table with [nodes] and [[links]]")
+        unknown = set(desc) - {"nodes", "links"}
+        if unknown:
+            raise ConfigError(f"unknown top-level key(s): {', '.join(sorted(unknown))}")
+        nodes = desc.get("nodes")
+        links = desc.get("links")
+        if not isinstance(nodes, dict) or not nodes:
+            raise ConfigError("the world needs a [nodes] table with at least one node")
+        if not isinstance(links, list):
+            raise ConfigError("the world needs a [[links]] list")
+        for name, spec in nodes.items():
+            self._add_node(str(name), spec)
+        if not all(isinstance(spec, dict) for spec in links):
+            raise ConfigError("every [[links]] entry must be a table")
+        any_impaired = any(spec.get("impaired") for spec in links)
+        for i, spec in enumerate(links):
+            self._add_link(i, spec, impaired=bool(spec.get("impaired")) or not any_impaired)
+        self._check_subnets()
+        self._compute_routes(nodes)
+
+    def _add_node(self, name: str, spec: Any) -> None:
+        if not isinstance(spec, dict):
+            raise ConfigError(f"node {name!r}: expected a table")
+        bad = set(spec) - _NODE_KEYS
+        if bad:
+            raise ConfigError(f"node {name!r}: unknown key(s) {', '.join(sorted(bad))}")
+        if not name or "/" in name or " " in name:
+            raise ConfigError(f"node name {name!r}: must be non-empty, without '/' or spaces")
+        kind = spec.get("kind", "host")
+        rnd = self.random.child(name)
+        node: Host | LearningSwitch
+        if kind in ("host", "router"):
+            cls_ = Router if kind == "router" else Host
+            hostname = spec.get("hostname")
+            if hostname is not None and not isinstance(hostname, str):
+                raise ConfigError(f"node {name!r}: hostname must be a string")
+            node = cls_(
+                name, self.loop, rnd, self.trace, hostname=hostname, packet_ids=self.next_packet_id
+            )
+        elif kind == "switch":
+            if set(spec) - {"kind"}:
+                raise ConfigError(f"switch {name!r}: takes no hostname, gateway or routes")
+            node = LearningSwitch(name, self.loop, self.trace)
+        else:
+            raise ConfigError(f"node {name!r}: kind must be host, router or switch, not {kind!r}")
+        self.nodes[name] = node
+
+    def _end(self, spec: dict[str, Any], side: str, link_name: str) -> Interface | SwitchPort:
+        name = spec.get(side)
+        if not isinstance(name, str) or name not in self.nodes:
+            raise ConfigError(f"{link_name}: {side} = {name!r} is not a node of the world")
+        node = self.nodes[name]
+        ip = spec.get(f"{side}_ip")
+        if isinstance(node, LearningSwitch):
+            if ip is not None:
+                raise ConfigError(f"{link_name}: switch {name!r} takes no address ({side}_ip)")
+            return node.add_port()
+        if not isinstance(ip, str):
+            raise ConfigError(f"{link_name}: {side}_ip (ADDRESS/LEN) is needed for {name!r}")
+        try:
+            addr, plen = parse_interface(ip)
+        except ValueError as e:
+            raise ConfigError(f"{link_name}: {side}_ip: {e}") from None
+        for other in self.nodes.values():
+            if isinstance(other, Host) and other.is_local_address(addr):
+                raise ConfigError(f"{link_name}: address {addr} is already used by {other.name}")
+        iface_name = spec.get(f"{side}_iface") or f"eth{len(node.interfaces)}"
+        if iface_name in node.interfaces:
+            raise ConfigError(f"{link_name}: {name} already has an interface {iface_name}")
+        self._mac_index += 1
+        mtu = spec.get("mtu", 1500)
+        return node.add_interface(str(iface_name), local_mac(self._mac_index), addr, plen, mtu)
+
+    def _add_link(self, i: int, spec: Any, *, impaired: bool) -> None:
+        label = f"link #{i + 1}"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{label}: expected a table")
+        bad = set(spec) - _LINK_KEYS
+        if bad:
+            raise ConfigError(f"{label}: unknown key(s) {', '.join(sorted(bad))}")
+        try:
+            latency = float(spec.get("latency_ms", 1.0)) / 1000.0
+            bandwidth = float(spec.get("bandwidth_mbps", 1000.0)) * 1e6
+            mtu = int(spec.get("mtu", 1500))
+            queue = int(spec.get("queue", 100))
+            own = Faults(
+                float(spec.get("loss", 0.0)),
+                float(spec.get("reorder", 0.0)),
+                float(spec.get("duplicate", 0.0)),
+                float(spec.get("corrupt", 0.0)),
+            )
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{label}: {e}") from None
+        if latency < 0 or bandwidth <= 0 or not 68 <= mtu <= 65535 or queue < 1:
+            raise ConfigError(f"{label}: latency >= 0, bandwidth > 0, 68 <= mtu, queue >= 1")
+        a = self._end(spec, "a", label)
+        b = self._end(spec, "b", label)
+        if a is b:
+            raise ConfigError(f"{label}: a link needs two different ends")
+        w = self.faults if impaired else Faults()
+        faults = Faults(
+            w.loss or own.loss,
+            w.reorder or own.reorder,
+            w.duplicate or own.duplicate,
+            w.corrupt or own.corrupt,
+            w.latency,
+        )
+        name = f"{a.full_name}-{b.full_name}"
+        link = Link(
+            name,
+            self.loop,
+            self.random.child(f"link:{name}"),
+            self.trace,
+            a,
+            b,
+            latency=latency,
+            bandwidth=bandwidth,
+            mtu=mtu,
+            queue_frames=queue,
+            faults=faults,
+        )
+        link.impaired = impaired and self.faults.any
+        a.link = link
+        b.link = link
+        self.links.append(link)
+
+    # -- routes -----------------------------------------------------------------------
+    def _l2_domains(self) -> dict[str, str]:
+        """Interface full name → a representative of its broadcast domain."""
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            parent.setdefault(x, x)
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        def union(x: str, y: str) -> None:
+            parent[find(x)] = find(y)
+
+        for link in self.links:
+            ea = _domain_key(link.a)
+            eb = _domain_key(link.b)
+            union(ea, eb)
+        return {k: find(k) for k in list(parent)}
+
+    def _check_subnets(self) -> None:
+        dom = self._l2_domains()
+        seen: dict[str, str] = {}
+        for node in self.hosts_and_routers:
+            for iface in node.interfaces.values():
+                net = iface.network
+                if net is None:
+                    continue
+                d = dom.get(iface.full_name, iface.full_name)
+                if seen.setdefault(net, d) != d:
+                    raise ConfigError(f"network {net} appears on two separate links/LANs")
+
+    def _compute_routes(self, nodes: dict[str, Any]) -> None:
+        routers = sorted((n for n in self.hosts_and_routers if n.forwarding), key=lambda n: n.name)
+        on_net: dict[str, list[tuple[Host, Interface]]] = {}
+        for node in self.hosts_and_routers:
+            for iface in node.interfaces.values():
+                if iface.network is not None:
+                    on_net.setdefault(iface.network, []).append((node, iface))
+        # Router adjacency: routers sharing a network.
+        neighbours: dict[str, list[tuple[str, Interface, str]]] = {r.name: [] for r in routers}
+        for net in sorted(on_net):
+            members = [(n, i) for n, i in on_net[net] if n.forwarding]
+            for n1, i1 in members:
+                for n2, i2 in members:
+                    if n1 is not n2:
+                        neighbours[n1.name].append((n2.name, i1, str(i2.address)))
+        for r in routers:
+            neighbours[r.name].sort(key=lambda t: (t[0], t[1].name))
+            # BFS from r: first hop for every other router.
+            first: dict[str, tuple[Interface, str]] = {}
+            dist = {r.name: 0}
+            queue: deque[str] = deque([r.name])
+            while queue:
+                cur = queue.popleft()
+                for nb, iface, gw in neighbours[cur]:
+                    if nb in dist:
+                        continue
+                    dist[nb] = dist[cur] + 1
+                    first[nb] = (iface, gw) if cur == r.name else first[cur]
+                    queue.append(nb)
+            connected = {i.network for i in r.interfaces.values()}
+            for net in sorted(on_net):
+                if net in connected:
+                    continue
+                best = sorted(
+                    (dist[n.name], n.name)
+                    for n, _ in on_net[net]
+                    if n.forwarding and n.name in dist
+                )
+                if not best:
+                    continue
+                iface, gw = first[best[0][1]]
+                prefix, plen = net.split("/")
+                r.routes.add(Route(prefix, int(plen), iface.name, gw, origin="computed"))
+        for node in self.hosts_and_routers:
+            spec = nodes[node.name]
+            if not node.forwarding:
+                gateway = spec.get("gateway")
+                if gateway is None:
+                    gateway = self._default_gateway_for(node, on_net)
+                if gateway is not None:
+                    try:
+                        node.set_default_gateway(str(gateway))
+                    except ValueError as e:
+                        raise ConfigError(str(e)) from None
+            for static in spec.get("routes", []) or []:
+                self._add_static(node, static)
+
+    def _default_gateway_for(
+        self, host: Host, on_net: dict[str, list[tuple[Host, Interface]]]
+    ) -> str | None:
+        for iface in host.interfaces.values():
+            if iface.network is None:
+                continue
+            rs = sorted((n.name, str(i.address)) for n, i in on_net[iface.network] if n.forwarding)
+            if rs:
+                return rs[0][1]
+        return None
+
+    def _add_static(self, node: Host, static: Any) -> None:
+        if not isinstance(static, dict) or set(static) - {"to", "via"} or "to" not in static:
+            raise ConfigError(f"node {node.name!r}: routes entries are {{to = …, via = …}}")
+        try:
+            prefix, plen = parse_prefix(str(static["to"]))
+        except ValueError as e:
+            raise ConfigError(f"node {node.name!r}: route: {e}") from None
+        via = static.get("via")
+        if via is None or not is_ip(str(via)):
+            raise ConfigError(f"node {node.name!r}: route to {prefix}/{plen} needs via = ADDRESS")
+        r = node.routes.lookup(str(via))
+        if r is None or r.gateway is not None:
+            raise ConfigError(f"node {node.name!r}: gateway {via} is not on a connected network")
+        node.routes.remove(prefix, plen)
+        node.routes.add(Route(prefix, plen, r.iface, str(via), origin="static"))
+
+    # -- queries ----------------------------------------------------------------------
+    @property
+    def hosts_and_routers(self) -> list[Host]:
+        return [n for n in self.nodes.values() if isinstance(n, Host)]
+
+    @property
+    def hosts(self) -> list[Host]:
+        return [n for n in self.hosts_and_routers if not n.forwarding]
+
+    @property
+    def routers(self) -> list[Router]:
+        return [n for n in self.nodes.values() if isinstance(n, Router)]
+
+    @property
+    def switches(self) -> list[LearningSwitch]:
+        return [n for n in self.nodes.values() if isinstance(n, LearningSwitch)]
+
+    def node(self, name: str) -> Host:
+        """A host or router by node name, hostname or address."""
+        n = self.nodes.get(name)
+        if isinstance(n, Host):
+            return n
+        for h in self.hosts_and_routers:
+            if h.hostname == name or h.is_local_address(name):
+                return h
+        raise ConfigError(f"no host or router called {name!r} in this world")
+
+    def resolve(self, target: str) -> str:
+        """An IPv4 address for ``target``: an address, a node name or a hostname."""
+        if is_ip(target):
+            return target
+        return self.node(target).address
+
+    def owner_of(self, address: str) -> Host | None:
+        for h in self.hosts_and_routers:
+            if h.is_local_address(address):
+                return h
+        return None
+
+    def interfaces(self) -> list[tuple[str, str]]:
+        """Every capturable interface in world order, as (``node/iface``, description):
+        the pcapng interface blocks."""
+        return [
+            (i.full_name, i.describe())
+            for n in self.hosts_and_routers
+            for i in n.interfaces.values()
+        ]
+
+    @property
+    def impaired_links(self) -> list[Link]:
+        return [link for link in self.links if link.faults.any]
+
+    def run(self, until: float | None = None) -> None:
+        self.loop.run(until=until)
+
+    def describe(self) -> dict[str, Any]:
+        """A plain-data picture of the world (``minternet world --json``)."""
+        out: dict[str, Any] = {"seed": self.seed, "nodes": [], "links": []}
+        for n in self.nodes.values():
+            if isinstance(n, LearningSwitch):
+                out["nodes"].append(
+                    {"name": n.name, "kind": "switch", "ports": [p.name for p in n.ports]}
+                )
+                continue
+            out["nodes"].append(
+                {
+                    "name": n.name,
+                    "kind": n.kind,
+                    "hostname": n.hostname,
+                    "interfaces": [
+                        {
+                            "name": i.name,
+                            "mac": i.mac,
+                            "address": f"{i.address}/{i.prefix_len}",
+                            "mtu": i.mtu,
+                        }
+                        for i in n.interfaces.values()
+                    ],
+                    "routes": [
+                        {"to": r.destination, "via": r.gateway, "dev": r.iface, "origin": r.origin}
+                        for r in n.routes
+                    ],
+                }
+            )
+        for link in self.links:
+            out["links"].append(
+                {
+                    "a": link.a.full_name,
+                    "b": link.b.full_name,
+                    "latency_ms": link.latency * 1000,
+                    "bandwidth_mbps": link.bandwidth / 1e6,
+                    "mtu": link.mtu,
+                    "faults": {
+                        k: getattr(link.faults, k)
+                        for k in ("loss", "reorder", "duplicate", "corrupt", "latency")
+                        if getattr(link.faults, k)
+                    },
+                }
+            )
+        return out
+
+
+def _domain_key(end: Interface | SwitchPort | Any) -> str:
+    if isinstance(end, SwitchPort):
+        return f"switch:{end.switch.name}"
+    return str(end.full_name)
+
+
+def load_world(
+    path: str | Path | None,
+    *,
+    seed: int = 1,
+    faults: Faults | None = None,
+    trace: TraceBus | None = None,
+) -> World:
+    """The world of a TOML file, or the built-in one if ``path`` is None."""
+    if path is None:
+        return World.default(seed=seed, faults=faults, trace=trace)
+    return World.from_toml(path, seed=seed, faults=faults, trace=trace)
+
+
+__all__ = ["World", "load_world"]
