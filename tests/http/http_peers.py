@@ -52,7 +52,7 @@ def minternet_serve(*args: str) -> Iterator[tuple[dict[str, int], subprocess.Pop
             line = proc.stderr.readline()
             if not line:
                 raise AssertionError(f"minternet serve exited {proc.wait()}")
-            m = re.match(r"serving (https?)://[0-9.]+:([0-9]+)/", line)
+            m = re.match(r"listening on (https?) [0-9.]+:([0-9]+)", line)
             if m:
                 ports[m[1]] = int(m[2])
             if line.startswith("ready"):

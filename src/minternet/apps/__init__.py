@@ -1,2 +1,3 @@
 """Applications written against a node's API (:mod:`minternet.node.api`): ping, traceroute,
-the browser, the web server and the DNS servers."""
+the DNS servers (authoritative, the ISP's recursive resolver), dig, the browser and the
+nginx-like web server."""

@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from ..apps.browser import Browser, FetchError, Page, Secure, parse_url
+from ..apps.streams import ByteStream, as_future
 from ..drivers import kernel
 from ..errors import ConfigError
 from ..loop import Future
+from ..node.api import StreamSocket
 from ..trace.bus import TraceBus
 from .app import app
 
 DEFAULT_URL = "https://www.example.com/index.html"
+SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+HOSTS = Path("/etc/hosts")
+RESOLV_CONF = Path("/etc/resolv.conf")
 
 
 def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int], str]:
@@ -63,6 +70,12 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int], str]:
 @click.option("--raw", is_flag=True, help="Print the body as received, not rendered.")
 @click.option("-i", "--include", is_flag=True, help="Print the response head first.")
 @click.option("--timeout", type=click.FloatRange(0.1), default=15.0, show_default=True)
+@click.option(
+    "--keylog",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append TLS secrets (NSS key log format, for Wireshark) to this file.",
+)
 def fetch(
     url: str,
     real: bool,
@@ -72,6 +85,7 @@ def fetch(
     raw: bool,
     include: bool,
     timeout: float,
+    keylog: Path | None,
 ) -> None:
     """Fetch URL with our browser and show the page."""
     if not real:
@@ -84,15 +98,17 @@ def fetch(
     trace = TraceBus()
 
     async def main(stack: kernel.KernelStack) -> Page:
+        lookup = real_resolver(stack)
+
         def resolve(host: str) -> Future[str]:
             fut: Future[str] = stack.loop.create_future()
             addr = pinned.get((host, target.port))
             if addr is not None:
                 fut.set_result(addr)
                 return fut
-            return real_resolver(stack, host)
+            return as_future(stack.loop, lookup(host), "resolve")
 
-        secure = tls_connector(stack, cafile, timeout) if target.scheme == "https" else None
+        secure = tls_connector(stack, cafile, timeout, keylog) if target.scheme == "https" else None
         browser = Browser(stack, resolve, secure, timeout=timeout)
         return await browser.fetch(target)
 
@@ -125,21 +141,54 @@ def show(page: Page, output: Path | None, raw: bool, include: bool) -> None:
     click.echo(page.render(), nl=False)
 
 
-def real_resolver(stack: kernel.KernelStack, host: str) -> Future[str]:
-    """Our stub resolver on the real network — once the DNS stub is available."""
-    fut: Future[str] = stack.loop.create_future()
-    if host == "localhost":
-        fut.set_result("127.0.0.1")
-    else:
-        fut.set_exception(
-            FetchError(
-                f"cannot resolve {host}: minternet's DNS resolver is not merged yet; "
-                "use --resolve HOST:PORT:ADDR"
-            )
+def real_resolver(stack: kernel.KernelStack) -> Callable[[str], Awaitable[str]]:
+    """Our stub resolver on this machine: /etc/hosts, then /etc/resolv.conf's servers."""
+    from ..dns.hosts import HostsFile
+    from ..dns.stub import ResolvConf, StubResolver
+
+    try:
+        hosts = HostsFile.parse(HOSTS.read_text(), str(HOSTS))
+    except OSError:
+        hosts = HostsFile()
+    try:
+        conf = ResolvConf.parse(RESOLV_CONF.read_text(), str(RESOLV_CONF))
+    except (OSError, ConfigError):
+        conf = ResolvConf(("127.0.0.53",))  # no usable resolv.conf: systemd-resolved's
+    stub = StubResolver(stack, conf, hosts)
+
+    async def resolve(host: str) -> str:
+        answer = await stub.lookup(host)
+        if not answer.ok:
+            raise FetchError(f"cannot resolve {host}: {answer.explanation}")
+        return answer.addresses[0]
+
+    return resolve
+
+
+def tls_connector(
+    stack: kernel.KernelStack, cafile: Path | None, timeout: float, keylog: Path | None = None
+) -> Secure:
+    """Our TLS client side: SNI and certificate check for the host, ALPN http/1.1, trusting
+    ``cafile`` (else the system's CA bundle)."""
+    from ..tls.client import ClientConfig
+    from ..tls.keylog import KeyLogFile
+    from ..tls.stream import tls_connect
+    from ..tls.verify import TrustStore
+
+    trust = TrustStore.from_pem_files(cafile if cafile is not None else SYSTEM_BUNDLE)
+    log = KeyLogFile(keylog.open("a", encoding="ascii")) if keylog is not None else None
+
+    async def secure(sock: StreamSocket, host: str) -> ByteStream:
+        config = ClientConfig(
+            random=stack.random,
+            server_name=host,
+            trust=trust,
+            now=lambda: datetime.now(UTC),
+            alpn=("http/1.1",),
+            keylog=log,
         )
-    return fut
+        return await tls_connect(
+            sock, config, loop=stack.loop, trace=stack.trace, node=stack.name, timeout=timeout
+        )
 
-
-def tls_connector(stack: kernel.KernelStack, cafile: Path | None, timeout: float) -> Secure:
-    """The browser's TLS — once minternet's TLS is available."""
-    raise ConfigError("HTTPS needs minternet's TLS, which is not merged yet; use an http:// URL")
+    return secure
