@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from ..errors import MinternetError
@@ -54,6 +55,7 @@ Accept = Callable[[StreamSocket], Awaitable[ByteStream]]
 SERVER_NAME = "minternet-nginx/0.1"
 LINGER_TIME = 2.0  # nginx lingering_time is 30 s; a demo server waits less
 LINGER_BYTES = 1 << 20
+PEER_FIN_WAIT = 1.0
 
 CONTENT_TYPES = {
     "html": "text/html; charset=utf-8",
@@ -409,6 +411,13 @@ class WebServer:
                     drained += len(chunk)
         except (MinternetError, OSError, LoopTimeout):
             pass
+        transport = getattr(stream, "sock", None)
+        if not linger and transport is not None:
+            # A TLS stream whose peer sent close_notify: wait (briefly) for the peer's FIN
+            # before closing, so that our FIN answers it — the four-way close of the seed
+            # (CLOSE-WAIT, then LAST-ACK) instead of two FINs crossing on the wire.
+            with suppress(MinternetError, OSError, LoopTimeout):
+                await self.loop.wait_for(transport.recv(65536), PEER_FIN_WAIT)
         try:
             result = stream.close()
             if isinstance(result, Future):
