@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from ..errors import ConfigError
 from ..apps.fetch_run import SCENARIOS, FetchOptions, FetchRun, run_fetch
 from ..report.story import build_story, story_lines
 from ..report.summary import fetch_summary
@@ -43,6 +44,9 @@ def story_options(f: F) -> F:
         click.option("--pcap", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Write every frame of every interface to this pcapng file, with the "
                      "TLS secrets inside (Wireshark decrypts on opening)."),  # fmt: skip
+        click.option("--pcap-at", "pcap_at", multiple=True, metavar="NODE[/IFACE]",
+                     help="Capture only at these points (like tcpdump -i there); default: "
+                     "every interface of the world."),  # fmt: skip
         click.option("--pcap-secrets/--no-pcap-secrets", default=True, show_default=True,
                      help="Put the Decryption Secrets Block into the pcapng."),  # fmt: skip
         click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead."),
@@ -83,6 +87,7 @@ def simulated_fetch(
     world_file: Path | None,
     pcap: Path | None,
     pcap_secrets: bool,
+    pcap_at: tuple[str, ...],
     as_json: bool,
     secrets: bool,
     scenario: str | None,
@@ -111,7 +116,7 @@ def simulated_fetch(
         timeout=timeout,
     )
     run = run_fetch(opts)
-    write_outputs(run, pcap, pcap_secrets, keylog)
+    write_outputs(run, pcap, pcap_secrets, keylog, pcap_at)
     story = build_story(run, secrets=secrets)
     if as_json:
         click.echo(json.dumps(fetch_summary(story), indent=2, sort_keys=False))
@@ -121,16 +126,35 @@ def simulated_fetch(
     return 0 if run.ok else 1
 
 
-def write_outputs(run: FetchRun, pcap: Path | None, with_secrets: bool, keylog: Path | None) -> None:
+def write_outputs(
+    run: FetchRun,
+    pcap: Path | None,
+    with_secrets: bool,
+    keylog: Path | None,
+    points: tuple[str, ...] = (),
+) -> None:
+    """Write the pcapng (every interface, or only ``points``) and the key log."""
     if pcap is not None:
-        writer = PcapngWriter(run.world.interfaces(), application="minternet fetch")
+        ifaces = run.world.interfaces()
+        if points:
+            ifaces = [(n, d) for n, d in ifaces if _at(n, points)]
+            if not ifaces:
+                known = ", ".join(n for n, _ in run.world.interfaces())
+                raise ConfigError(f"--pcap-at {', '.join(points)}: no such interface ({known})")
+        writer = PcapngWriter(ifaces, application="minternet fetch")
         if with_secrets and run.keylog:
             writer.add_decryption_secrets(run.keylog_text)
         for fr in run.frames:
-            writer(fr)
+            if not points or _at(f"{fr.node}/{fr.iface}", points):
+                writer(fr)
         writer.write(pcap)
     if keylog is not None:
         keylog.write_text(run.keylog_text, encoding="ascii")
+
+
+def _at(name: str, points: tuple[str, ...]) -> bool:
+    node = name.split("/")[0]
+    return any(p == name or p == node for p in points)
 
 
 def show(

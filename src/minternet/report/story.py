@@ -494,13 +494,15 @@ def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
         p.add(e, "www", f"web server: {f.get('method')} {f.get('target')} → {f.get('status')}, "
               f"{f.get('bytes')} bytes of the file served")  # fmt: skip
         t = e.time
-        ciphers = [(tt, b) for tt, b in wire.server_cipher if tt >= t]
-        if ciphers:
-            recs = [r for r in tls_records(ciphers[0][1]) if r[0] == ContentType.application_data]
+        stream = b"".join(b for tt, b in wire.server_cipher if tt >= t)
+        recs = [r for r in tls_records(stream) if r[0] == ContentType.application_data]
+        if recs:
             sizes = [n for _, n in recs]
+            shown = ", ".join(map(str, sizes[:6])) + (" …" if len(sizes) > 6 else "")
             p.add(e, "www", f"TLS: the response is cut into {len(recs)} application_data "
-                  f"record(s) of {', '.join(map(str, sizes))} bytes (max 16 KiB of plaintext each)")  # fmt: skip
-        want = sum(5 + n for _, n in tls_records(ciphers[0][1])) if ciphers else 0
+                  f"record(s) of {shown} bytes (at most 16 KiB of plaintext each, + 24 bytes "
+                  "of header, nonce and tag)")  # fmt: skip
+        want = sum(5 + n for _, n in recs)
         segs = []
         total = 0
         for x in ev.find(SERVER_NODE, "tcp", "send", conn=server_conn):
