@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from minternet.apps.fetch_run import SCENARIOS
-
 from conftest import CliRunner
+from minternet.apps.fetch_run import SCENARIOS
 
 TSHARK = shutil.which("tshark")
 needs_tshark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
@@ -40,16 +39,26 @@ def test_pcap_decrypts_in_tshark_with_no_setup(tmp_path: Path, run_cli: CliRunne
     # every interface: each packet is seen once per hop; one interface at a time is clean
     names = tshark("-r", str(every), "-T", "fields", "-e", "frame.interface_name")
     assert {"laptop/eth0", "home-router/eth1", "transit/eth1", "www/eth0"} <= set(names.split())
-    per_iface = tshark("-r", str(every), "-2", "-R", 'frame.interface_name == "www/eth0"',
-                       "-Y", "_ws.malformed")  # fmt: skip
+    per_iface = tshark(
+        "-r", str(every), "-2", "-R", 'frame.interface_name == "www/eth0"', "-Y", "_ws.malformed"
+    )
     assert per_iface == ""
 
 
 @needs_tshark
 def test_plain_capture_decrypts_with_the_keylog_file(tmp_path: Path, run_cli: CliRunner) -> None:
     pcap, keys = tmp_path / "plain.pcapng", tmp_path / "keys.txt"
-    run_cli("fetch", "-q", "--pcap", str(pcap), "--pcap-at", "laptop", "--no-pcap-secrets",
-            "--keylog", str(keys))  # fmt: skip
+    run_cli(
+        "fetch",
+        "-q",
+        "--pcap",
+        str(pcap),
+        "--pcap-at",
+        "laptop",
+        "--no-pcap-secrets",
+        "--keylog",
+        str(keys),
+    )
     assert keys.read_text().startswith("CLIENT_RANDOM ")
     assert "GET /index.html" not in tshark("-r", str(pcap), "-Y", "http.request")
     out = tshark("-r", str(pcap), "-o", f"tls.keylog_file:{keys}", "-Y", "http")
@@ -61,8 +70,12 @@ def test_same_seed_same_bytes(tmp_path: Path, run_cli: CliRunner) -> None:
     for i in range(2):
         pcap = tmp_path / f"{i}.pcapng"
         out = run_cli("fetch", "--json", "--seed", "5", "--pcap", str(pcap)).stdout
-        digests.append((hashlib.sha256(out.encode()).hexdigest(),
-                        hashlib.sha256(pcap.read_bytes()).hexdigest()))  # fmt: skip
+        digests.append(
+            (
+                hashlib.sha256(out.encode()).hexdigest(),
+                hashlib.sha256(pcap.read_bytes()).hexdigest(),
+            )
+        )
     assert digests[0] == digests[1]
     other = run_cli("fetch", "--json", "--seed", "6").stdout
     assert json.loads(other)["tcp"]["client_isn"] != json.loads(out)["tcp"]["client_isn"]

@@ -15,14 +15,47 @@ from minternet.report.story import build_story, story_lines
 from minternet.report.summary import fetch_summary
 
 SEED_WORDS = [
-    "SYN", "SYN-ACK", "ACK", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "ClientHello",
-    "ServerHello", "Certificate", "ServerKeyExchange", "ClientKeyExchange", "ChangeCipherSpec",
-    "Finished", "Pre-Master Secret", "Master Secret", "GET /index.html", "FIN", "FIN-WAIT-1",
-    "FIN-WAIT-2", "CLOSE-WAIT", "LAST-ACK", "TIME-WAIT", "client random", "server random",
-    "93.184.216.34", "443", "TTL", "Ethernet", "browser cache", "hosts file", "referral",
-    "SNI", "compression methods", "chosen cipher suite", "Phase 1", "Phase 2", "Phase 3",
-    "Phase 4", "第一阶段", "第四阶段",
-]  # fmt: skip
+    "SYN",
+    "SYN-ACK",
+    "ACK",
+    "SYN-SENT",
+    "SYN-RECEIVED",
+    "ESTABLISHED",
+    "ClientHello",
+    "ServerHello",
+    "Certificate",
+    "ServerKeyExchange",
+    "ClientKeyExchange",
+    "ChangeCipherSpec",
+    "Finished",
+    "Pre-Master Secret",
+    "Master Secret",
+    "GET /index.html",
+    "FIN",
+    "FIN-WAIT-1",
+    "FIN-WAIT-2",
+    "CLOSE-WAIT",
+    "LAST-ACK",
+    "TIME-WAIT",
+    "client random",
+    "server random",
+    "93.184.216.34",
+    "443",
+    "TTL",
+    "Ethernet",
+    "browser cache",
+    "hosts file",
+    "referral",
+    "SNI",
+    "compression methods",
+    "chosen cipher suite",
+    "Phase 1",
+    "Phase 2",
+    "Phase 3",
+    "Phase 4",
+    "第一阶段",
+    "第四阶段",
+]
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +89,13 @@ def test_the_values_are_the_run_s(default_text: tuple[str, dict[str, object]]) -
     hops = summary["hops"]
     assert isinstance(hops, list)
     assert [h["ttl"] for h in hops] == [64, 63, 62, 61, 60]
-    assert [h["node"] for h in hops] == ["laptop", "home-router", "isp-router", "transit",
-                                         "dc-router"]  # fmt: skip
+    assert [h["node"] for h in hops] == [
+        "laptop",
+        "home-router",
+        "isp-router",
+        "transit",
+        "dc-router",
+    ]
     assert len({h["src_mac"] for h in hops}) == len(hops)
     assert "www receives it with TTL 60 = 64 − 4 routers" in text
     # the secrets are not shown unless asked
@@ -74,10 +112,24 @@ def test_json_fields(default_text: tuple[str, dict[str, object]]) -> None:
     assert http["body_sha256"] == hashlib.sha256(site).hexdigest()
     tcp = s["tcp"]
     assert isinstance(tcp, dict)
-    assert tcp["client_states"] == ["CLOSED", "SYN-SENT", "ESTABLISHED", "FIN-WAIT-1",
-                                    "FIN-WAIT-2", "TIME-WAIT", "CLOSED"]  # fmt: skip
-    assert tcp["server_states"] == ["CLOSED", "LISTEN", "SYN-RECEIVED", "ESTABLISHED",
-                                    "CLOSE-WAIT", "LAST-ACK", "CLOSED"]  # fmt: skip
+    assert tcp["client_states"] == [
+        "CLOSED",
+        "SYN-SENT",
+        "ESTABLISHED",
+        "FIN-WAIT-1",
+        "FIN-WAIT-2",
+        "TIME-WAIT",
+        "CLOSED",
+    ]
+    assert tcp["server_states"] == [
+        "CLOSED",
+        "LISTEN",
+        "SYN-RECEIVED",
+        "ESTABLISHED",
+        "CLOSE-WAIT",
+        "LAST-ACK",
+        "CLOSED",
+    ]
     assert tcp["retransmissions"] == 0
     phases = s["phases"]
     assert isinstance(phases, list)
@@ -122,9 +174,15 @@ def test_a_mebibyte_from_site_arrives_intact(tmp_path: Path) -> None:
 
     blob = bytes((i * 7919 + (i >> 8)) & 0xFF for i in range(1 << 20))
     (tmp_path / "big.bin").write_bytes(blob)
-    run = run_fetch(FetchOptions(url="https://www.example.com/big.bin", seed=4,
-                                 site_dir=tmp_path, faults=Faults(loss=0.02),
-                                 wait_time_wait=False))  # fmt: skip
+    run = run_fetch(
+        FetchOptions(
+            url="https://www.example.com/big.bin",
+            seed=4,
+            site_dir=tmp_path,
+            faults=Faults(loss=0.02),
+            wait_time_wait=False,
+        )
+    )
     assert run.ok and run.page is not None
     assert hashlib.sha256(run.page.body).digest() == hashlib.sha256(blob).digest()
     story = build_story(run)

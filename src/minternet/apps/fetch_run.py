@@ -44,11 +44,10 @@ from ..tls.pki import SIM_EPOCH, Credentials, Pki, sim_datetime
 from ..tls.server import ServerConfig
 from ..tls.stream import TlsHandshakeError, tls_accept, tls_connect
 from ..tls.suites import SUITES, CipherSuite, suite_by_name
-from ..tls.verify import TrustStore
 from ..trace.bus import EventLog, FrameRecord
 from .browser import Browser, FetchError, Page, Url, parse_url
 from .dns_world import install_dns
-from .site import DirectorySite, MemorySite, Site, packaged_site
+from .site import DirectorySite, Site, packaged_site
 from .streams import ByteStream
 from .web_server import WebServer
 
@@ -385,9 +384,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
             keylog=keylog.append,
         )
         tapped: Any = RecordingStream(sock, wire.client_cipher, None, loop.now)
-        stream = await tls_connect(
-            tapped, config, loop=loop, trace=world.trace, node=laptop.name
-        )
+        stream = await tls_connect(tapped, config, loop=loop, trace=world.trace, node=laptop.name)
         return RecordingStream(stream, wire.client_sent, wire.client_received, loop.now)
 
     browser = Browser(laptop, resolve, secure, timeout=opts.timeout)
@@ -467,7 +464,9 @@ def classify_failure(run: FetchRun, error: BaseException) -> Failure:
     resolved = [e for e in log.of("http", "resolved") if e.node == CLIENT_NODE]
     if not resolved and not run.url.host[0].isdigit():
         lookups = [e for e in log.of("dns", "lookup") if e.node == CLIENT_NODE]
-        rcode = next((e.fields.get("rcode") for e in reversed(lookups) if e.fields.get("rcode")), None)
+        rcode = next(
+            (e.fields.get("rcode") for e in reversed(lookups) if e.fields.get("rcode")), None
+        )
         final = [e for e in log.of("dns", "resolved") if e.node == "resolver"]
         who = final[-1].why if final and final[-1].why else "the resolver"
         if rcode == "NXDOMAIN":
@@ -542,9 +541,7 @@ def classify_failure(run: FetchRun, error: BaseException) -> Failure:
         for e in log.events
     ):
         failed = [
-            e
-            for e in log.of("tls", "check")
-            if e.node == CLIENT_NODE and not e.fields.get("ok")
+            e for e in log.of("tls", "check") if e.node == CLIENT_NODE and not e.fields.get("ok")
         ]
         check = failed[0] if failed else None
         alerts = [e for e in log.of("tls", "alert") if e.node == CLIENT_NODE]

@@ -22,6 +22,8 @@ def demo(seed: int, secrets: bool) -> None:
     TCP and TLS handshakes, encrypted HTTP routed hop by hop, the four-way close."""
     run = run_fetch(FetchOptions(seed=seed))
     show(run, story_lines(build_story(run, secrets=secrets)), quiet=False)
-    click.echo("\nMore: minternet fetch --help · --pcap run.pcapng (opens decrypted in "
-               "Wireshark) · --scenario list (failure stories) · minternet world")  # fmt: skip
+    click.echo(
+        "\nMore: minternet fetch --help · --pcap run.pcapng (opens decrypted in "
+        "Wireshark) · --scenario list (failure stories) · minternet world"
+    )
     sys.exit(0 if run.ok else 1)

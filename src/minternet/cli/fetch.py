@@ -11,9 +11,9 @@ from __future__ import annotations
 import ipaddress
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -101,8 +101,9 @@ def fetch(
     2 bad options or input.
     """
     if not real:
-        code = simulated_fetch(url, keylog=keylog, output=output, raw=raw, include=include,
-                               timeout=timeout, **story)  # fmt: skip
+        code = simulated_fetch(
+            url, keylog=keylog, output=output, raw=raw, include=include, timeout=timeout, **story
+        )
         sys.exit(code)
     if story.get("scenario") or story.get("pcap") or story.get("as_json"):
         raise ConfigError("--scenario, --pcap and --json describe a simulated run, not --real")

@@ -99,9 +99,7 @@ class _Events:
     def __init__(self, run: FetchRun) -> None:
         self.events = run.log.events
 
-    def find(
-        self, node: str | None, layer: str, kind: str, **match: object
-    ) -> list[TraceEvent]:
+    def find(self, node: str | None, layer: str, kind: str, **match: object) -> list[TraceEvent]:
         out = []
         for e in self.events:
             if e.layer != layer or e.kind != kind or (node is not None and e.node != node):
@@ -145,31 +143,55 @@ def _phase_dns(story: Story, ev: _Events, p: Phase) -> None:
             p.start = e.time
         if layer in _LOOKUP_LAYERS:
             hit = e.fields.get("hit")
-            p.add(e, "laptop", f"{_LOOKUP_LAYERS[layer]}: " + ("hit" if hit else f"no entry for {host}"))
+            p.add(
+                e,
+                "laptop",
+                f"{_LOOKUP_LAYERS[layer]}: " + ("hit" if hit else f"no entry for {host}"),
+            )
         elif layer == "dns" and "rcode" not in e.fields:
-            p.add(e, "laptop", f"asks the configured DNS server {e.fields.get('server')} (UDP port 53)",
-                  str(e.why or ""))  # fmt: skip
+            p.add(
+                e,
+                "laptop",
+                f"asks the configured DNS server {e.fields.get('server')} (UDP port 53)",
+                str(e.why or ""),
+            )
         elif layer == "dns":
             answers = e.fields.get("answers") or []
-            p.add(e, "laptop", f"answer from {e.fields.get('server')}: {e.fields.get('rcode')}"
-                  f" ({e.fields.get('rtt_ms')} ms)", *(f"{a}" for a in answers))  # fmt: skip
+            p.add(
+                e,
+                "laptop",
+                f"answer from {e.fields.get('server')}: {e.fields.get('rcode')}"
+                f" ({e.fields.get('rtt_ms')} ms)",
+                *(f"{a}" for a in answers),
+            )
     for e in ev.events:
         if e.node != "resolver" or e.layer != "dns":
             continue
         f = e.fields
         if e.kind == "cache":
-            p.add(e, "resolver", f"cache {'hit' if f.get('hit') else 'miss'} for {f.get('name')} "
-                  f"{f.get('qtype')}")  # fmt: skip
+            p.add(
+                e,
+                "resolver",
+                f"cache {'hit' if f.get('hit') else 'miss'} for {f.get('name')} {f.get('qtype')}",
+            )
         elif e.kind == "query":
-            p.add(e, "resolver", f"asks {f.get('server')}: {f.get('qname')} {f.get('qtype')}? "
-                  f"(id {f.get('id')}, zone {f.get('zone')})")  # fmt: skip
+            p.add(
+                e,
+                "resolver",
+                f"asks {f.get('server')}: {f.get('qname')} {f.get('qtype')}? "
+                f"(id {f.get('id')}, zone {f.get('zone')})",
+            )
         elif e.kind == "referral":
             glue = ", ".join(str(g) for g in f.get("glue") or []) or "no usable glue"
             p.add(e, "resolver", f"referral: {e.why}", f"glue: {glue}")
         elif e.kind == "response" and f.get("answers"):
             aa = " (authoritative)" if "aa" in (f.get("flags") or []) else ""
-            p.add(e, "resolver", f"answer from {f.get('server')}{aa}: "
-                  + "; ".join(str(a) for a in f.get("answers") or []))  # fmt: skip
+            p.add(
+                e,
+                "resolver",
+                f"answer from {f.get('server')}{aa}: "
+                + "; ".join(str(a) for a in f.get("answers") or []),
+            )
         elif e.kind == "response" and f.get("rcode") not in (None, "NOERROR"):
             p.add(e, "resolver", f"{f.get('server')} answers {f.get('rcode')}")
         elif e.kind == "resolved":
@@ -178,8 +200,12 @@ def _phase_dns(story: Story, ev: _Events, p: Phase) -> None:
     done = ev.first(CLIENT_NODE, "http", "resolved")
     if done is not None:
         ttl = _ttl_of(ev, host)
-        p.add(done, "laptop", f"{host} is {done.fields.get('address')}"
-              + (f" (TTL {ttl} s, now in the caches)" if ttl is not None else ""))  # fmt: skip
+        p.add(
+            done,
+            "laptop",
+            f"{host} is {done.fields.get('address')}"
+            + (f" (TTL {ttl} s, now in the caches)" if ttl is not None else ""),
+        )
         p.end = done.time
     elif p.steps:
         p.end = p.steps[-1].time
@@ -221,7 +247,6 @@ def _tcp_line(e: TraceEvent, x: int | None, y: int | None, me_client: bool) -> s
 
 
 def _phase_connect(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
-    run = story.run
     syn_sent = ev.first(CLIENT_NODE, "tcp", "state", new="SYN-SENT")
     if syn_sent is None:
         return
@@ -231,13 +256,16 @@ def _phase_connect(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
     server_conn = f"{remote}->{local}"
     p.start = syn_sent.time
     p.heading(syn_sent.time, "Step 1 · TCP three-way handshake (步骤 1: TCP 三次握手)")
-    syns = [e for e in ev.find(CLIENT_NODE, "tcp", "send", conn=conn) if e.fields.get("flags") == "SYN"]
+    syns = [
+        e for e in ev.find(CLIENT_NODE, "tcp", "send", conn=conn) if e.fields.get("flags") == "SYN"
+    ]
     x = syns[0].fields.get("seq") if syns else None
     story.client_isn = x if isinstance(x, int) else None
     synacks = [
-        e for e in ev.find(SERVER_NODE, "tcp", "send", conn=server_conn)
+        e
+        for e in ev.find(SERVER_NODE, "tcp", "send", conn=server_conn)
         if e.fields.get("flags") == "SYN,ACK"
-    ]  # fmt: skip
+    ]
     y = synacks[0].fields.get("seq") if synacks else None
     story.server_isn = y if isinstance(y, int) else None
     xi = story.client_isn
@@ -247,27 +275,41 @@ def _phase_connect(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
     tls_start = ev.first(CLIENT_NODE, "tls", "send", message="client_hello")
     t_end_tcp = tls_start.time if tls_start is not None else float("inf")
     for e in ev.events:
-        if e.layer != "tcp" or e.time > t_end_tcp and not (e is tcp_est_server):
+        if e.layer != "tcp" or (e.time > t_end_tcp and e is not tcp_est_server):
             continue
         f = e.fields
         if e.node == CLIENT_NODE and f.get("conn") == conn:
             if e.kind == "state":
-                p.add(e, "laptop", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or ""))
+                p.add(
+                    e, "laptop", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or "")
+                )
             elif e.kind == "send" and ("SYN" in str(f.get("flags")) or f.get("len") == 0):
                 again = " (retransmitted)" if e is not syns[0] and f.get("flags") == "SYN" else ""
-                p.add(e, "laptop", f"→ {_tcp_line(e, xi, yi, True)}{again}",
-                      f"options {', '.join(f.get('options') or [])}" if f.get("options") else "")  # fmt: skip
+                p.add(
+                    e,
+                    "laptop",
+                    f"→ {_tcp_line(e, xi, yi, True)}{again}",
+                    f"options {', '.join(f.get('options') or [])}" if f.get("options") else "",
+                )
             elif e.kind == "recv" and "RST" in str(f.get("flags")):
                 p.add(e, "laptop", f"← RST from {remote}: the port is closed")
             elif e.kind == "rto":
-                p.add(e, "laptop", f"retransmission timer expired (RTO now {f.get('rto')} s)",
-                      str(e.why or ""))  # fmt: skip
+                p.add(
+                    e,
+                    "laptop",
+                    f"retransmission timer expired (RTO now {f.get('rto')} s)",
+                    str(e.why or ""),
+                )
         elif e.node == SERVER_NODE and f.get("conn") == server_conn:
             if e.kind == "state":
                 p.add(e, "www", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or ""))
             elif e.kind == "send" and "SYN" in str(f.get("flags")):
-                p.add(e, "www", f"→ {_tcp_line(e, xi, yi, False)}",
-                      "the server acknowledges the client's ISN (X + 1) and picks its own (Y)")  # fmt: skip
+                p.add(
+                    e,
+                    "www",
+                    f"→ {_tcp_line(e, xi, yi, False)}",
+                    "the server acknowledges the client's ISN (X + 1) and picks its own (Y)",
+                )
             elif e.kind == "recv" and "SYN" in str(f.get("flags")):
                 p.add(e, "www", f"← SYN from {local} arrives on port 443")
     p.steps.sort(key=lambda s: (s.time, s.heading is False))
@@ -290,31 +332,49 @@ def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
         if e.kind == "send" and msg == "client_hello":
             suites = f.get("cipher_suites") or []
             version, methods = _client_hello_wire(run)
-            p.add(e, me, f"→ [bold]ClientHello[/] ({f.get('length')} bytes, in the clear)",
-                  f"version: {version}",
-                  f"client random: {f.get('client_random')}",
-                  f"cipher suites offered ({len(suites)}): " + ", ".join(map(str, suites)),
-                  f"compression methods: {methods}",
-                  f"SNI (server_name): {f.get('server_name')}",
-                  f"extensions: {', '.join(f.get('extensions') or [])}")  # fmt: skip
+            p.add(
+                e,
+                me,
+                f"→ [bold]ClientHello[/] ({f.get('length')} bytes, in the clear)",
+                f"version: {version}",
+                f"client random: {f.get('client_random')}",
+                f"cipher suites offered ({len(suites)}): " + ", ".join(map(str, suites)),
+                f"compression methods: {methods}",
+                f"SNI (server_name): {f.get('server_name')}",
+                f"extensions: {', '.join(f.get('extensions') or [])}",
+            )
         elif e.kind == "send" and msg == "server_hello":
-            p.add(e, me, f"→ [bold]ServerHello[/] ({f.get('length')} bytes)",
-                  f"version: {_server_hello_version(run)}",
-                  f"server random: {f.get('server_random')}",
-                  f"chosen cipher suite: [bold]{f.get('suite')}[/]",
-                  "compression: null", f"session id: {_hex(f.get('session_id'), True)}")  # fmt: skip
+            p.add(
+                e,
+                me,
+                f"→ [bold]ServerHello[/] ({f.get('length')} bytes)",
+                f"version: {_server_hello_version(run)}",
+                f"server random: {f.get('server_random')}",
+                f"chosen cipher suite: [bold]{f.get('suite')}[/]",
+                "compression: null",
+                f"session id: {_hex(f.get('session_id'), True)}",
+            )
         elif e.kind == "send" and msg == "certificate":
             chain = [str(c) for c in f.get("chain") or []]
             details = [f"subject: {chain[0]}" if chain else ""]
             details += [f"issuer (sent along): {c}" for c in chain[1:]]
-            p.add(e, me, f"→ [bold]Certificate[/] ({f.get('length')} bytes): the server's "
-                  "certificate with its public key, signed by a CA", *details)  # fmt: skip
+            p.add(
+                e,
+                me,
+                f"→ [bold]Certificate[/] ({f.get('length')} bytes): the server's "
+                "certificate with its public key, signed by a CA",
+                *details,
+            )
         elif e.kind == "send" and msg == "server_key_exchange":
             scheme = str(f.get("signature_scheme"))
-            p.add(e, me, f"→ [bold]ServerKeyExchange[/] ({f.get('length')} bytes): ECDHE parameters",
-                  f"curve: {f.get('group')}; server's ephemeral public key: {f.get('server_public')}",
-                  f"signed with the certificate's private key: "
-                  f"{SIGNATURE_SCHEMES.get(scheme, scheme)}")  # fmt: skip
+            p.add(
+                e,
+                me,
+                f"→ [bold]ServerKeyExchange[/] ({f.get('length')} bytes): ECDHE parameters",
+                f"curve: {f.get('group')}; server's ephemeral public key: {f.get('server_public')}",
+                f"signed with the certificate's private key: "
+                f"{SIGNATURE_SCHEMES.get(scheme, scheme)}",
+            )
         elif e.kind == "send" and msg == "server_hello_done":
             p.add(e, me, "→ [bold]ServerHelloDone[/]: the server's flight is complete")
         elif e.kind == "check" and me == CLIENT_NODE:
@@ -322,50 +382,97 @@ def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
             p.add(e, me, f"certificate check {mark} {f.get('name')}: {f.get('detail')}")
         elif e.kind == "server_key_exchange" and me == CLIENT_NODE:
             ok = f.get("signature_ok")
-            p.add(e, me, "ServerKeyExchange signature "
-                  + ("[green]verified[/] with the certificate's public key" if ok else "[red]bad[/]"))  # fmt: skip
+            p.add(
+                e,
+                me,
+                "ServerKeyExchange signature "
+                + ("[green]verified[/] with the certificate's public key" if ok else "[red]bad[/]"),
+            )
         elif e.kind == "send" and msg == "client_key_exchange":
             if "client_public" in f:
-                p.add(e, me, f"→ [bold]ClientKeyExchange[/] ({f.get('length')} bytes): the "
-                      f"client's ephemeral public key {f.get('client_public')}")  # fmt: skip
+                p.add(
+                    e,
+                    me,
+                    f"→ [bold]ClientKeyExchange[/] ({f.get('length')} bytes): the "
+                    f"client's ephemeral public key {f.get('client_public')}",
+                )
             else:
-                p.add(e, me, f"→ [bold]ClientKeyExchange[/] ({f.get('length')} bytes): the "
-                      "Pre-Master Secret, RSA-encrypted with the server's public key "
-                      "(from its certificate)")  # fmt: skip
+                p.add(
+                    e,
+                    me,
+                    f"→ [bold]ClientKeyExchange[/] ({f.get('length')} bytes): the "
+                    "Pre-Master Secret, RSA-encrypted with the server's public key "
+                    "(from its certificate)",
+                )
         elif e.kind == "pre_master_secret":
-            p.add(e, me, f"[bold]Pre-Master Secret[/]: {f.get('origin')}",
-                  f"value: {_hex(f.get('value'), secrets)}" if secrets else
-                  f"{len(str(f.get('value'))) // 2} bytes (value with --secrets)")  # fmt: skip
+            p.add(
+                e,
+                me,
+                f"[bold]Pre-Master Secret[/]: {f.get('origin')}",
+                f"value: {_hex(f.get('value'), secrets)}"
+                if secrets
+                else f"{len(str(f.get('value'))) // 2} bytes (value with --secrets)",
+            )
         elif e.kind == "master_secret":
-            p.add(e, me, "[bold]Master Secret[/] (48 bytes) from Client Random, Server Random "
-                  "and the Pre-Master Secret", str(e.why or ""),
-                  f"value: {f.get('value')}" if secrets else "(value with --secrets)")  # fmt: skip
+            p.add(
+                e,
+                me,
+                "[bold]Master Secret[/] (48 bytes) from Client Random, Server Random "
+                "and the Pre-Master Secret",
+                str(e.why or ""),
+                f"value: {f.get('value')}" if secrets else "(value with --secrets)",
+            )
         elif e.kind == "keys":
             details = [
                 str(e.why or ""),
                 f"{f.get('protection')}: write keys {f.get('key_length')} bytes each way, "
                 f"IVs {f.get('iv_length')} bytes, MAC keys {f.get('mac_key_length')} bytes"
-                + (" (AEAD: integrity is part of the cipher)" if not f.get("mac_key_length") else ""),
+                + (
+                    " (AEAD: integrity is part of the cipher)"
+                    if not f.get("mac_key_length")
+                    else ""
+                ),
             ]
             if secrets:
-                details += [f"{k}: {f.get(k)}" for k in ("client_write_key", "server_write_key",
-                            "client_write_iv", "server_write_iv") if f.get(k)]  # fmt: skip
+                details += [
+                    f"{k}: {f.get(k)}"
+                    for k in (
+                        "client_write_key",
+                        "server_write_key",
+                        "client_write_iv",
+                        "server_write_iv",
+                    )
+                    if f.get(k)
+                ]
             p.add(e, me, "session keys derived", *details)
         elif e.kind == "send" and msg == "ChangeCipherSpec":
-            p.add(e, me, "→ [bold]ChangeCipherSpec[/]: from now on, everything I send is "
-                  f"encrypted ({f.get('protection')})")  # fmt: skip
+            p.add(
+                e,
+                me,
+                "→ [bold]ChangeCipherSpec[/]: from now on, everything I send is "
+                f"encrypted ({f.get('protection')})",
+            )
         elif e.kind == "send" and msg == "finished":
-            p.add(e, me, f"→ [bold]Finished[/] (encrypted): verify_data {f.get('verify_data')} "
-                  "= PRF(master, label, hash of every handshake message)")  # fmt: skip
+            p.add(
+                e,
+                me,
+                f"→ [bold]Finished[/] (encrypted): verify_data {f.get('verify_data')} "
+                "= PRF(master, label, hash of every handshake message)",
+            )
         elif e.kind == "finished":
             ok = "[green]matches[/]" if f.get("ok") else "[red]does not match[/]"
-            p.add(e, me, f"peer's Finished decrypted; verify_data {ok}: nobody altered the handshake")
+            p.add(
+                e, me, f"peer's Finished decrypted; verify_data {ok}: nobody altered the handshake"
+            )
         elif e.kind == "established":
-            p.add(e, me, f"TLS established: {f.get('suite')} ({f.get('key_exchange')}, "
-                  f"ALPN {f.get('alpn')})")  # fmt: skip
+            p.add(
+                e,
+                me,
+                f"TLS established: {f.get('suite')} ({f.get('key_exchange')}, "
+                f"ALPN {f.get('alpn')})",
+            )
         elif e.kind == "alert" and f.get("direction") == "sent":
             p.add(e, me, f"→ [red]alert {f.get('alert')}[/]", str(e.why or ""))
-    del run
 
 
 _VERSIONS = {0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
@@ -429,33 +536,46 @@ def _phase_http(story: Story, ev: _Events, p: Phase) -> None:
     sent_cipher = [(t, b) for t, b in wire.client_cipher if t >= req.time]
     if sent_cipher:
         recs = tls_records(sent_cipher[0][1])
-        p.add(req, "laptop", f"TLS: the {len(wire.client_sent)}-byte request becomes "
-              + ", ".join(f"{ContentType(t).name if t in (20, 21, 22, 23) else t} record of "
-                          f"{n} bytes" for t, n in recs)
-              + " (5-byte header + 8-byte explicit nonce + ciphertext + 16-byte tag)")  # fmt: skip
+        p.add(
+            req,
+            "laptop",
+            f"TLS: the {len(wire.client_sent)}-byte request becomes "
+            + ", ".join(
+                f"{ContentType(t).name if t in (20, 21, 22, 23) else t} record of {n} bytes"
+                for t, n in recs
+            )
+            + " (5-byte header + 8-byte explicit nonce + ciphertext + 16-byte tag)",
+        )
     segs = [
-        e for e in ev.find(CLIENT_NODE, "tcp", "send", conn=story.conn)
+        e
+        for e in ev.find(CLIENT_NODE, "tcp", "send", conn=story.conn)
         if e.time >= req.time and e.fields.get("len") and "FIN" not in str(e.fields.get("flags"))
-    ][:1]  # fmt: skip
+    ][:1]
     if segs:
         s = segs[0]
         f = s.fields
         local, _, remote = str(story.conn).partition("->")
-        p.add(s, "laptop", f"TCP: one segment {local.split(':')[1]} → {remote.split(':')[1]}, "
-              f"Seq = {f.get('seq')} (X + {f.get('rel_seq')}), Ack = {f.get('ack')}, "
-              f"{f.get('len')} bytes of payload [{f.get('flags')}]")  # fmt: skip
+        p.add(
+            s,
+            "laptop",
+            f"TCP: one segment {local.split(':')[1]} → {remote.split(':')[1]}, "
+            f"Seq = {f.get('seq')} (X + {f.get('rel_seq')}), Ack = {f.get('ack')}, "
+            f"{f.get('len')} bytes of payload [{f.get('flags')}]",
+        )
         _packet_path(story, ev, p, s)
     _server_side(story, ev, p, req.time)
     resp = ev.first(CLIENT_NODE, "http", "response")
     if resp is not None:
         rhead = _head(bytes(wire.client_received))
-        p.add(resp, "laptop", f"browser: [bold]{rhead[0] if rhead else resp.fields}[/]",
-              *rhead[1:])  # fmt: skip
+        p.add(resp, "laptop", f"browser: [bold]{rhead[0] if rhead else resp.fields}[/]", *rhead[1:])
     done = ev.first(CLIENT_NODE, "tls", "close_notify", direction="sent")
     body = run.page.body if run.page is not None else b""
     if done is not None:
-        p.add(done, "laptop", f"browser: the whole body is in ({len(body)} bytes); the "
-              "page is rendered below")  # fmt: skip
+        p.add(
+            done,
+            "laptop",
+            f"browser: the whole body is in ({len(body)} bytes); the page is rendered below",
+        )
         p.end = done.time
     elif p.steps:
         p.end = p.steps[-1].time
@@ -468,9 +588,10 @@ def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
     local, _, remote = str(story.conn).partition("->")
     server_conn = f"{remote}->{local}"
     first_in = [
-        e for e in ev.find(SERVER_NODE, "tcp", "recv", conn=server_conn)
+        e
+        for e in ev.find(SERVER_NODE, "tcp", "recv", conn=server_conn)
         if e.time >= t0 and e.fields.get("len")
-    ]  # fmt: skip
+    ]
     if first_in:
         e = first_in[0]
         iprecv = [x for x in ev.find(SERVER_NODE, "ip", "recv") if x.time == e.time]
@@ -480,28 +601,40 @@ def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
         if frame is not None:
             eth = EthernetFrame.decode(frame.data)
             mac = f"Ethernet {eth.src} → {eth.dst} (its own MAC): strip the MAC header; "
-        p.add(e, "www", "server side (服务器端的反向流程):",
-              f"1. {mac}EtherType 0x0800 → IPv4",
-              f"2. IPv4 {remote.split(':')[0]} ← {local.split(':')[0]}, TTL {ttl}, protocol 6 → "
-              "strip the IP header, hand the payload to TCP",
-              f"3. TCP: destination port 443 → the listening web server's connection; "
-              f"{e.fields.get('len')} bytes in order (Seq = {e.fields.get('seq')}) go to TLS",
-              f"4. TLS: decrypted with the client write key → {len(wire.server_received)} bytes "
-              "of HTTP",
-              "5. HTTP: " + (_head(bytes(wire.server_received)) or ["?"])[0])  # fmt: skip
+        p.add(
+            e,
+            "www",
+            "server side (服务器端的反向流程):",
+            f"1. {mac}EtherType 0x0800 → IPv4",
+            f"2. IPv4 {remote.split(':')[0]} ← {local.split(':')[0]}, TTL {ttl}, protocol 6 → "
+            "strip the IP header, hand the payload to TCP",
+            f"3. TCP: destination port 443 → the listening web server's connection; "
+            f"{e.fields.get('len')} bytes in order (Seq = {e.fields.get('seq')}) go to TLS",
+            f"4. TLS: decrypted with the client write key → {len(wire.server_received)} bytes "
+            "of HTTP",
+            "5. HTTP: " + (_head(bytes(wire.server_received)) or ["?"])[0],
+        )
     for e in ev.find(SERVER_NODE, "http", "response"):
         f = e.fields
-        p.add(e, "www", f"web server: {f.get('method')} {f.get('target')} → {f.get('status')}, "
-              f"{f.get('bytes')} bytes of the file served")  # fmt: skip
+        p.add(
+            e,
+            "www",
+            f"web server: {f.get('method')} {f.get('target')} → {f.get('status')}, "
+            f"{f.get('bytes')} bytes of the file served",
+        )
         t = e.time
         stream = b"".join(b for tt, b in wire.server_cipher if tt >= t)
         recs = [r for r in tls_records(stream) if r[0] == ContentType.application_data]
         if recs:
             sizes = [n for _, n in recs]
             shown = ", ".join(map(str, sizes[:6])) + (" …" if len(sizes) > 6 else "")
-            p.add(e, "www", f"TLS: the response is cut into {len(recs)} application_data "
-                  f"record(s) of {shown} bytes (at most 16 KiB of plaintext each, + 24 bytes "
-                  "of header, nonce and tag)")  # fmt: skip
+            p.add(
+                e,
+                "www",
+                f"TLS: the response is cut into {len(recs)} application_data "
+                f"record(s) of {shown} bytes (at most 16 KiB of plaintext each, + 24 bytes "
+                "of header, nonce and tag)",
+            )
         want = sum(5 + n for _, n in recs)
         segs = []
         total = 0
@@ -512,14 +645,25 @@ def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
             total += int(x.fields.get("len") or 0)
         sizes = [int(x.fields.get("len") or 0) for x in segs]
         if segs:
-            p.add(e, "www", f"TCP: {total} bytes of records sent as {len(segs)} segment(s) "
-                  f"of {', '.join(map(str, sizes[:12]))}{' …' if len(sizes) > 12 else ''} bytes "
-                  "(MSS 1460 − 12 bytes of timestamps = 1448), each in its own IP packet")  # fmt: skip
+            p.add(
+                e,
+                "www",
+                f"TCP: {total} bytes of records sent as {len(segs)} segment(s) "
+                f"of {', '.join(map(str, sizes[:12]))}{' …' if len(sizes) > 12 else ''} bytes "
+                "(MSS 1460 − 12 bytes of timestamps = 1448), each in its own IP packet",
+            )
         retrans = [x for x in ev.find(SERVER_NODE, "tcp", "retransmit") if x.time >= t]
         if retrans:
-            p.add(retrans[0], "www", f"TCP retransmitted {len(retrans)} time(s) (lost segments)",
-                  *(f"{x.time:.3f}s rel_seq {x.fields.get('rel_seq')}, {x.fields.get('len')} "
-                    f"bytes: {x.why}" for x in retrans[:8]))  # fmt: skip
+            p.add(
+                retrans[0],
+                "www",
+                f"TCP retransmitted {len(retrans)} time(s) (lost segments)",
+                *(
+                    f"{x.time:.3f}s rel_seq {x.fields.get('rel_seq')}, {x.fields.get('len')} "
+                    f"bytes: {x.why}"
+                    for x in retrans[:8]
+                ),
+            )
         break
 
 
@@ -552,31 +696,54 @@ def _packet_path(story: Story, ev: _Events, p: Phase, seg: TraceEvent) -> None:
             continue
         if pkt.identification != ip_id or pkt.src != src or pkt.dst != dst:
             continue
-        hops.append({"node": fr.node, "iface": fr.iface, "ttl": pkt.ttl, "src_mac": eth.src,
-                     "dst_mac": eth.dst, "time": fr.time})  # fmt: skip
+        hops.append(
+            {
+                "node": fr.node,
+                "iface": fr.iface,
+                "ttl": pkt.ttl,
+                "src_mac": eth.src,
+                "dst_mac": eth.dst,
+                "time": fr.time,
+            }
+        )
         route = ""
         if fr.node == CLIENT_NODE:
             route = "routing table: 0.0.0.0/0 via the gateway → "
-        lines.append(f"{fr.node}/{fr.iface} sends it: {route}Ethernet {eth.src} → {eth.dst}, "
-                     f"IP TTL {pkt.ttl}")  # fmt: skip
+        lines.append(
+            f"{fr.node}/{fr.iface} sends it: {route}Ethernet {eth.src} → {eth.dst}, "
+            f"IP TTL {pkt.ttl}"
+        )
         if fr.node == SERVER_NODE or pkt.ttl <= 1:
             break
-    fwd = {e.node: e for e in ev.find(None, "ip", "forward") if e.time >= seg.time and
-           e.fields.get("src") == src and e.fields.get("dst") == dst}  # fmt: skip
+    fwd = {
+        e.node: e
+        for e in ev.find(None, "ip", "forward")
+        if e.time >= seg.time and e.fields.get("src") == src and e.fields.get("dst") == dst
+    }
     for h in hops:
         f = fwd.get(h["node"])
         if f is not None:
             h["ttl_in"] = f.fields.get("ttl", [None])[0]
             h["next_hop"] = f.fields.get("next_hop")
     story.hops = hops
-    recv = [e for e in ev.find(SERVER_NODE, "ip", "recv") if e.time >= seg.time and
-            e.fields.get("src") == src]  # fmt: skip
+    recv = [
+        e
+        for e in ev.find(SERVER_NODE, "ip", "recv")
+        if e.time >= seg.time and e.fields.get("src") == src
+    ]
     if recv:
-        lines.append(f"{SERVER_NODE} receives it with TTL {recv[0].fields.get('ttl')} "
-                     f"= 64 − {64 - int(recv[0].fields.get('ttl') or 64)} routers")  # fmt: skip
-    p.add(seg, "laptop", f"IP: packet id {ip_id}, {src} → {dst}, protocol TCP; its path, hop "
-          "by hop (each router strips the MAC header, looks up the route, TTL − 1, new MAC "
-          "header):", *lines)  # fmt: skip
+        lines.append(
+            f"{SERVER_NODE} receives it with TTL {recv[0].fields.get('ttl')} "
+            f"= 64 − {64 - int(recv[0].fields.get('ttl') or 64)} routers"
+        )
+    p.add(
+        seg,
+        "laptop",
+        f"IP: packet id {ip_id}, {src} → {dst}, protocol TCP; its path, hop "
+        "by hop (each router strips the MAC header, looks up the route, TTL − 1, new MAC "
+        "header):",
+        *lines,
+    )
 
 
 # -- phase 4 ---------------------------------------------------------------------------------
@@ -592,9 +759,13 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
     p.start = fw1.time
     note = ev.first(CLIENT_NODE, "tls", "close_notify", direction="sent")
     if note is not None:
-        p.add(note, "laptop", "browser closes: TLS "
-              + _what_records(story.run.wire.client_cipher, note.time)
-              + ", then the socket")  # fmt: skip
+        p.add(
+            note,
+            "laptop",
+            "browser closes: TLS "
+            + _what_records(story.run.wire.client_cipher, note.time)
+            + ", then the socket",
+        )
     xi, yi = story.client_isn, story.server_isn
     closed = None
     fin_ack_server: TraceEvent | None = None
@@ -605,7 +776,9 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
         flags = str(f.get("flags"))
         if e.node == CLIENT_NODE and f.get("conn") == conn:
             if e.kind == "state":
-                p.add(e, "laptop", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or ""))
+                p.add(
+                    e, "laptop", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or "")
+                )
                 if f.get("new") == "CLOSED":
                     closed = e
             elif e.kind == "send" and ("FIN" in flags or (f.get("len") == 0 and "ACK" in flags)):
@@ -615,25 +788,39 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
             if e.kind == "state":
                 p.add(e, "www", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or ""))
             elif e.kind == "send" and ("FIN" in flags or f.get("len") == 0):
-                what = "FIN: the server is done too" if "FIN" in flags else "ACK of the client's FIN"
+                what = (
+                    "FIN: the server is done too" if "FIN" in flags else "ACK of the client's FIN"
+                )
                 if "FIN" in flags:
                     fin_ack_server = e
                 p.add(e, "www", f"→ {what}: {_tcp_line(e, xi, yi, False)}")
             elif e.kind == "send" and f.get("len"):
-                p.add(e, "www", f"→ {f.get('len')} bytes server → client: "
-                      + _what_records(story.run.wire.server_cipher, e.time))  # fmt: skip
+                p.add(
+                    e,
+                    "www",
+                    f"→ {f.get('len')} bytes server → client: "
+                    + _what_records(story.run.wire.server_cipher, e.time),
+                )
     acks = [s for s in p.steps if s.node == "www" and "ACK of the client's FIN" in s.text]
     if acks and fin_ack_server is not None:
         gap = (fin_ack_server.time - acks[0].time) * 1000
-        p.add(acks[0].time, "www", f"half-close window: {gap:.3f} ms between the ACK and the "
-              "server's own FIN — the client → server direction is closed, server → client "
-              "could still carry data")  # fmt: skip
+        p.add(
+            acks[0].time,
+            "www",
+            f"half-close window: {gap:.3f} ms between the ACK and the "
+            "server's own FIN — the client → server direction is closed, server → client "
+            "could still carry data",
+        )
     if closed is not None:
         tw = ev.first(CLIENT_NODE, "tcp", "state", conn=conn, new="TIME-WAIT")
         if tw is not None:
-            p.add(closed, "laptop", f"TIME-WAIT lasted {closed.time - tw.time:.3f} s (2×MSL) in "
-                  "case the last ACK was lost and the server's FIN comes again; the connection "
-                  "is gone")  # fmt: skip
+            p.add(
+                closed,
+                "laptop",
+                f"TIME-WAIT lasted {closed.time - tw.time:.3f} s (2×MSL) in "
+                "case the last ACK was lost and the server's FIN comes again; the connection "
+                "is gone",
+            )
         p.end = closed.time
     elif p.steps:
         p.end = p.steps[-1].time
@@ -646,8 +833,13 @@ def _what_records(writes: list[tuple[float, bytes]], t: float) -> str:
             recs = tls_records(data)
             if recs and all(ct == ContentType.alert for ct, _ in recs):
                 return "close_notify alert record (encrypted)"
-            return ", ".join(f"{ContentType(ct).name if ct in (20, 21, 22, 23) else ct} record"
-                             for ct, _ in recs) or "data"  # fmt: skip
+            return (
+                ", ".join(
+                    f"{ContentType(ct).name if ct in (20, 21, 22, 23) else ct} record"
+                    for ct, _ in recs
+                )
+                or "data"
+            )
     return "data"
 
 
@@ -657,9 +849,11 @@ def story_lines(story: Story, *, verbose: bool = False) -> list[str]:
     run = story.run
     out: list[str] = []
     kex = story_kex(story)
-    out.append(f"[bold]minternet fetch {run.url}[/]  ·  seed {run.options.seed}"
-               + (f"  ·  scenario {run.scenario.name}" if run.scenario else "")
-               + (f"  ·  key exchange {kex}" if kex else ""))  # fmt: skip
+    out.append(
+        f"[bold]minternet fetch {run.url}[/]  ·  seed {run.options.seed}"
+        + (f"  ·  scenario {run.scenario.name}" if run.scenario else "")
+        + (f"  ·  key exchange {kex}" if kex else "")
+    )
     if run.scenario is not None:
         out.append(f"[yellow]{run.scenario.title}[/]: {run.scenario.change}")
     for ph in story.phases:
@@ -682,8 +876,9 @@ def story_lines(story: Story, *, verbose: bool = False) -> list[str]:
         out.append("[bold cyan]━━ Every frame[/]")
         for fr in run.frames:
             arrow = "→" if fr.direction == "out" else "←"
-            out.append(f"  [dim]{fr.time:9.6f}[/] {fr.node}/{fr.iface} {arrow} "
-                       f"{describe_frame(fr.data)}")  # fmt: skip
+            out.append(
+                f"  [dim]{fr.time:9.6f}[/] {fr.node}/{fr.iface} {arrow} {describe_frame(fr.data)}"
+            )
     return out
 
 
