@@ -57,6 +57,11 @@ CLIENT_NODE = "laptop"
 SERVER_NAMES = ["www.example.com", "example.com"]
 MSL = 30.0  # seconds; TIME-WAIT lasts 2×MSL (RFC 9293 §3.4.2 suggests 2 minutes; we use 1)
 KeyExchangeChoice = Literal["ecdhe", "rsa"]
+BROWSER_SIGNATURE_SCHEMES = (0x0401, 0x0403, 0x0804, 0x0501, 0x0503, 0x0805, 0x0806, 0x0601)
+"""The simulated browser's signature_algorithms, in the order of a TLS 1.2 client of the
+RFC 5246 era: rsa_pkcs1_sha256 first (RFC 5246 §7.4.1.4.1), then ECDSA and RSA-PSS. It also
+keeps the simulator quick: PKCS#1 v1.5 is deterministic and runs in OpenSSL, while a PSS
+signature with a seeded salt needs pure-Python RSA (~9 ms a handshake)."""
 
 
 # -- scenarios -------------------------------------------------------------------------------
@@ -151,6 +156,8 @@ class FetchOptions:
     pki_seed: int | None = None  # default: the seed
     timeout: float = 30.0  # the browser's patience, virtual seconds
     record_frames: bool = True
+    record_events: bool = True  # the EventLog (the story needs it; the bench does not)
+    browsers: int = 1  # concurrent identical fetches from the laptop (bench); run.page is #1
     wait_time_wait: bool = True  # run on until the laptop's TIME-WAIT has expired
 
 
@@ -326,7 +333,8 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
     site = load_site(opts.site_dir)
     world = build_world(opts, scenario)
     log = EventLog()
-    world.trace.subscribe(log)
+    if opts.record_events:
+        world.trace.subscribe(log)
     frames: list[FrameRecord] = []
     if opts.record_frames:
         world.trace.subscribe_frames(frames.append)
@@ -380,6 +388,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
             trust=trust,
             now=lambda: sim_datetime(loop.now()),
             suites=suites,
+            signature_schemes=BROWSER_SIGNATURE_SCHEMES,
             alpn=("http/1.1",),
             keylog=keylog.append,
         )
@@ -389,8 +398,15 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
 
     browser = Browser(laptop, resolve, secure, timeout=opts.timeout)
     task = loop.create_task(browser.fetch(url), "browser@laptop")
+    others = [
+        loop.create_task(browser.fetch(url), f"browser{i}@laptop") for i in range(1, opts.browsers)
+    ]
     try:
         run.page = loop.run_until_complete(task, opts.timeout * 20)
+        for t in others:
+            page = loop.run_until_complete(t, opts.timeout * 20)
+            if page.body != run.page.body:
+                raise FetchError("concurrent fetches brought back different bodies")
     except (FetchError, TlsHandshakeError, MinternetError, OSError, LoopTimeout) as e:
         run.failure = classify_failure(run, e)
     if run.page is not None:
