@@ -48,7 +48,7 @@ from ..trace.bus import EventLog, FrameRecord
 from .browser import Browser, FetchError, Page, Url, parse_url
 from .dns_world import install_dns
 from .site import DirectorySite, Site, packaged_site
-from .streams import ByteStream
+from .streams import ByteStream, as_future
 from .web_server import WebServer
 
 DEFAULT_URL = "https://www.example.com/index.html"
@@ -371,13 +371,24 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
 
     if scenario is None or scenario.listen:
         loop.create_task(server.serve(www.tcp_listen(443), accept), "nginx@www")
+        loop.create_task(server.serve(www.tcp_listen(80)), "nginx-http@www")
 
-    async def resolve(host: str) -> str:
+    inflight: dict[str, Future[str]] = {}
+
+    async def lookup(host: str) -> str:
         assert stub is not None
         answer = await stub.lookup(host)
         if not answer.ok:
             raise FetchError(f"cannot resolve {host}: {answer.explanation}")
         return answer.addresses[0]
+
+    async def resolve(host: str) -> str:
+        # Concurrent lookups of one name join the one in flight (as a browser's host
+        # resolver does); later ones find it in the caches.
+        fut = inflight.get(host)
+        if fut is None or (fut.done() and fut.exception() is not None):
+            fut = inflight[host] = as_future(loop, lookup(host), "resolve")
+        return await fut
 
     trust = pki.trust_store()
 

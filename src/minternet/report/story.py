@@ -121,9 +121,22 @@ def build_story(run: FetchRun, *, secrets: bool = False) -> Story:
     _phase_connect(story, ev, phases[1], secrets)
     _phase_http(story, ev, phases[2])
     _phase_close(story, ev, phases[3])
-    story.retransmissions = len(
-        [e for e in ev.find(None, "tcp", "retransmit") if e.node in (CLIENT_NODE, SERVER_NODE)]
-    )
+    retrans = [
+        e for e in ev.find(None, "tcp", "retransmit") if e.node in (CLIENT_NODE, SERVER_NODE)
+    ]
+    story.retransmissions = len(retrans)
+    for e in retrans:
+        home = next(
+            (ph for ph in reversed(phases) if ph.start is not None and ph.start <= e.time),
+            phases[0],
+        )
+        home.add(
+            e,
+            e.node,
+            f"[yellow]TCP retransmits[/] {e.fields.get('len')} bytes at "
+            f"relative seq {e.fields.get('rel_seq')}: {e.why}",
+        )
+        home.steps.sort(key=lambda s: s.time)
     return story
 
 
@@ -651,18 +664,6 @@ def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
                 f"TCP: {total} bytes of records sent as {len(segs)} segment(s) "
                 f"of {', '.join(map(str, sizes[:12]))}{' …' if len(sizes) > 12 else ''} bytes "
                 "(MSS 1460 − 12 bytes of timestamps = 1448), each in its own IP packet",
-            )
-        retrans = [x for x in ev.find(SERVER_NODE, "tcp", "retransmit") if x.time >= t]
-        if retrans:
-            p.add(
-                retrans[0],
-                "www",
-                f"TCP retransmitted {len(retrans)} time(s) (lost segments)",
-                *(
-                    f"{x.time:.3f}s rel_seq {x.fields.get('rel_seq')}, {x.fields.get('len')} "
-                    f"bytes: {x.why}"
-                    for x in retrans[:8]
-                ),
             )
         break
 
