@@ -111,6 +111,12 @@ class TlsStream:
 
     def recv(self, max_bytes: int = 65536, timeout: float | None = None) -> Future[bytes]:
         """Up to ``max_bytes`` of application data; ``b""`` after close_notify or EOF."""
+        if self._buf or self._eof:  # already here: no task, no trip through the loop
+            fut: Future[bytes] = self.loop.create_future()
+            out = bytes(self._buf[:max_bytes])
+            del self._buf[:max_bytes]
+            fut.set_result(out)
+            return fut
         return self.loop.create_task(self._recv(max_bytes, timeout), "tls-recv")
 
     async def _recv(self, max_bytes: int, timeout: float | None) -> bytes:
