@@ -14,7 +14,7 @@ import contextlib
 from typing import Any
 
 from ..errors import MinternetError, RemoteProtocolError
-from ..loop import EventLoop, Future
+from ..loop import EventLoop, Future, LoopTimeout
 from ..node.api import StreamSocket
 from ..trace.bus import TraceBus
 from .alerts import alert_name
@@ -96,7 +96,14 @@ class TlsStream:
                 await self._flush_quietly()
                 self.sock.close()
                 raise TlsHandshakeError(self.conn.closed, self.conn)
-            await self._pump(timeout)
+            try:
+                await self._pump(timeout)
+            except LoopTimeout:
+                # the peer went silent mid-handshake: say why, then drop the connection
+                self.conn.close()
+                await self._flush_quietly()
+                self.sock.abort()
+                raise
         return self
 
     async def _flush_quietly(self) -> None:
