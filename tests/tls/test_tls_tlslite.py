@@ -4,6 +4,7 @@ over a socket pair."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 from typing import Any
@@ -50,14 +51,16 @@ def _drive(ours: TlsConnection, sock: socket.socket, done: Any) -> list[Any]:
     while not done(events):
         out = ours.data_to_send()
         if out:
-            sock.sendall(out)
+            with contextlib.suppress(OSError):
+                sock.sendall(out)
         if done(events) or ours.closed is not None:
             break
         data = sock.recv(65536)
         events += ours.receive_data(data) if data else ours.receive_eof()
     out = ours.data_to_send()
     if out:
-        sock.sendall(out)
+        with contextlib.suppress(OSError):  # the peer may have closed after its close_notify
+            sock.sendall(out)
     return events
 
 
