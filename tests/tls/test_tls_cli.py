@@ -244,7 +244,7 @@ def test_project_pki_chain_with_intermediate_end_to_end(tmp_path: Path) -> None:
 def test_server_stops_cleanly_on_ctrl_c(pki: Certs) -> None:
     import signal
 
-    with our_server(pki) as (port, proc):
+    with our_server(pki) as (_port, proc):
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130
