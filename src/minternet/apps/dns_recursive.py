@@ -31,7 +31,7 @@ source, never from a clock.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from ..dns.cache import DnsCache, Rank
 from ..dns.codes import Opcode, RClass, Rcode, RType, rcode_name, type_name
@@ -88,9 +88,9 @@ class Resolution:
 
 @dataclass
 class _Budget:
+    """What one client question has used so far (shared by nested lookups)."""
+
     queries: int = 0
-    started: float = 0.0
-    servers_failed: list[str] = field(default_factory=list)
 
 
 class _Fail(Exception):
@@ -132,7 +132,7 @@ class RecursiveResolver:
     async def resolve(self, qname: Name | str, qtype: int = RType.A) -> Resolution:
         """Resolve ``qname``/``qtype``; never raises for network or protocol trouble."""
         n = qname if isinstance(qname, Name) else Name.from_text(qname)
-        budget = _Budget(started=self.stack.loop.now())
+        budget = _Budget()
         try:
             if qtype in META_TYPES:
                 res = Resolution(
