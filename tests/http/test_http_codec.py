@@ -504,3 +504,52 @@ def test_garbage_never_crashes(data: bytes) -> None:
                     break
         except HttpRemoteError as e:
             assert 400 <= e.status <= 505
+
+
+OPS = st.lists(
+    st.one_of(
+        st.sampled_from(["req", "req-cl", "req-chunked", "resp", "resp-cl", "resp-chunked",
+                         "resp-100", "data", "eom", "eom-trailers", "close", "next", "eof"]),
+        st.binary(max_size=40),
+        st.sampled_from([GET_HEAD, NGINX_HEAD[:-2] + b"Content-Length: 3\r\n\r\nabc",
+                         b"0\r\n\r\n", b"5\r\nhello\r\n"]),
+    ),
+    max_size=25,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([Role.CLIENT, Role.SERVER]), OPS)
+def test_any_sequence_of_calls_ends_in_typed_errors_only(role: Role, ops: list[object]) -> None:
+    """Every (state, input) pair either works or raises HttpLocalError/HttpRemoteError."""
+    conn = HttpConnection(role)
+    host = Headers.of([("Host", "a")])
+    sends: dict[str, object] = {
+        "req": Request("GET", "/", host),
+        "req-cl": Request("POST", "/", host.with_field("Content-Length", "3")),
+        "req-chunked": Request("POST", "/", host.with_field("Transfer-Encoding", "chunked")),
+        "resp": Response(200),
+        "resp-cl": Response(200, Headers.of([("Content-Length", "3")])),
+        "resp-chunked": Response(200, Headers.of([("Transfer-Encoding", "chunked")])),
+        "resp-100": Response(100),
+        "data": Data(b"abc"),
+        "eom": EndOfMessage(),
+        "eom-trailers": EndOfMessage(Headers.of([("X-T", "1")])),
+        "close": ConnectionClosed(),
+    }
+    for op in ops:
+        try:
+            if isinstance(op, bytes):
+                conn.receive_data(op) if op else None
+            elif op == "eof":
+                conn.receive_data(b"")
+            elif op == "next":
+                for _ in range(50):
+                    ev = conn.next_event()
+                    if ev is NEED_DATA or ev is PAUSED or isinstance(ev, ConnectionClosed):
+                        break
+            else:
+                out = conn.send(sends[str(op)])  # type: ignore[arg-type]
+                assert isinstance(out, bytes)
+        except (HttpLocalError, HttpRemoteError):
+            continue

@@ -9,54 +9,28 @@ laptop, CLOSE-WAIT → LAST-ACK on the server). Same seed, same run.
 
 from __future__ import annotations
 
-from typing import Any
+import pytest
 
-from minternet.apps.browser import Browser, Page
+from minternet.apps.browser import Page
 from minternet.apps.dns_world import install_dns
 from minternet.apps.site import packaged_site
-from minternet.apps.web_server import WebServer
+from minternet.apps.web_world import install_web, laptop_browser
 from minternet.http.dates import parse_http_date
+from minternet.sim.faults import Faults
 from minternet.sim.world import World
-from minternet.tls.client import ClientConfig
-from minternet.tls.pki import SIM_EPOCH, Pki, sim_datetime
-from minternet.tls.server import ServerConfig
-from minternet.tls.stream import tls_accept, tls_connect
+from minternet.tls.pki import SIM_EPOCH
 from minternet.trace.bus import EventLog
 
 
-def page_load(seed: int) -> tuple[Page, EventLog, World]:
-    world = World.default(seed=seed)
+def page_load(seed: int, faults: Faults | None = None) -> tuple[Page, EventLog, World]:
+    world = World.default(seed=seed, faults=faults)
     log = EventLog()
     world.trace.subscribe(log)
-    loop = world.loop
     dns = install_dns(world)
     assert dns.stub is not None
-    laptop, www = world.node("laptop"), world.node("www")
-    pki = Pki.create(www.random.child("pki"), sim_datetime(0))
-    creds = pki.issue_server(["www.example.com"])
-    site = packaged_site()
-    server = WebServer(site, loop, lambda: SIM_EPOCH.timestamp() + loop.now(), world.trace, "www")
-    server_tls = ServerConfig(credentials=[creds], random=www.random.child("tls"),
-                              alpn=("http/1.1",))  # fmt: skip
-
-    async def accept(sock: Any) -> Any:
-        return await tls_accept(sock, server_tls, loop=loop, trace=world.trace, node="www")
-
-    loop.create_task(server.serve(www.tcp_listen(443), accept), "nginx")
-
-    async def resolve(host: str) -> str:
-        assert dns.stub is not None
-        answer = await dns.stub.lookup(host)
-        assert answer.ok, answer.explanation
-        return answer.addresses[0]
-
-    async def secure(sock: Any, host: str) -> Any:
-        config = ClientConfig(random=laptop.random.child("tls"), server_name=host,
-                              trust=pki.trust_store(), now=lambda: sim_datetime(loop.now()),
-                              alpn=("http/1.1",))  # fmt: skip
-        return await tls_connect(sock, config, loop=loop, trace=world.trace, node="laptop")
-
-    browser = Browser(laptop, resolve, secure)
+    web = install_web(world)
+    browser = laptop_browser(world, dns.stub, web.pki)
+    loop = world.loop
     page = loop.run_until_complete(
         loop.create_task(browser.fetch("https://www.example.com/index.html")), 300
     )
@@ -96,3 +70,11 @@ def test_same_seed_same_page_load() -> None:
 
     a = summary(3)
     assert a == summary(3)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_page_load_under_loss(seed: int) -> None:
+    page, _, world = page_load(seed, Faults(loss=0.05))
+    assert page.status == 200 and page.body == packaged_site().files[("index.html",)]
+    assert world.trace.counters.get("drop.loss", 0) >= 1  # frames were really lost
+    assert not world.loop.failed_tasks

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from http_peers import cli_env, minternet_serve, nginx
 
+# Never ask a real DNS server: every name the tests fetch is pinned to loopback.
+PIN = ["--resolve", "localhost:*:127.0.0.1"]
 SITE = Path(__file__).resolve().parents[2] / "src" / "minternet" / "apps" / "site"
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
@@ -64,7 +66,7 @@ def test_our_browser_fetches_from_nginx_byte_identical(tmp_path: Path) -> None:
         out = tmp_path / "got.html"
         for name in ("index.html", "big.html"):
             proc = subprocess.run(
-                [sys.executable, "-m", "minternet", "fetch", "--real",
+                [sys.executable, "-m", "minternet", "fetch", "--real", *PIN,
                  f"http://localhost:{port}/{name}", "-o", str(out)],
                 capture_output=True, env=cli_env(), timeout=60, check=False,
             )  # fmt: skip
@@ -74,7 +76,7 @@ def test_our_browser_fetches_from_nginx_byte_identical(tmp_path: Path) -> None:
         (root / "docs").mkdir()
         (root / "docs" / "index.html").write_bytes(b"<h1>Docs</h1>")
         proc = subprocess.run(
-            [sys.executable, "-m", "minternet", "fetch", "--real",
+            [sys.executable, "-m", "minternet", "fetch", "--real", *PIN,
              f"http://localhost:{port}/docs"],
             capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
         )  # fmt: skip
@@ -93,10 +95,10 @@ def test_fetch_without_real_is_the_simulated_story(run_cli: object) -> None:
 
 
 def test_fetch_errors_are_one_line(run_cli: object) -> None:
-    proc = run_cli("fetch", "--real", "http://127.0.0.1:1/", check=False)  # type: ignore[operator]
+    proc = run_cli("fetch", "--real", *PIN, "http://127.0.0.1:1/", check=False)  # type: ignore[operator]
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
-    proc = run_cli("fetch", "--real", "gopher://x/", check=False)  # type: ignore[operator]
+    proc = run_cli("fetch", "--real", *PIN, "gopher://x/", check=False)  # type: ignore[operator]
     assert proc.returncode == 2 and "only http and https" in proc.stderr
 
 
@@ -142,7 +144,7 @@ def test_curl_and_urllib_get_the_page_over_https_byte_identical(tmp_path: Path) 
         )
         # our own browser, trusting the CA
         proc = subprocess.run(
-            [sys.executable, "-m", "minternet", "fetch", "--real", "--cafile", str(ca),
+            [sys.executable, "-m", "minternet", "fetch", "--real", *PIN, "--cafile", str(ca),
              f"{base}/index.html", "-o", str(tmp_path / "got.html")],
             capture_output=True, env=cli_env(), timeout=60, check=False,
         )  # fmt: skip
@@ -161,7 +163,7 @@ def test_our_browser_fetches_from_nginx_over_https_byte_identical(tmp_path: Path
         for name in ("index.html", "big.html"):
             out = tmp_path / f"got-{name}"
             proc = subprocess.run(
-                [sys.executable, "-m", "minternet", "fetch", "--real", "--cafile", str(ca),
+                [sys.executable, "-m", "minternet", "fetch", "--real", *PIN, "--cafile", str(ca),
                  f"https://localhost:{port}/{name}", "-o", str(out)],
                 capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
             )  # fmt: skip
@@ -169,7 +171,7 @@ def test_our_browser_fetches_from_nginx_over_https_byte_identical(tmp_path: Path
             assert out.read_bytes() == (root / name).read_bytes()
         # without the CA: a one-line certificate error, not a traceback
         proc = subprocess.run(
-            [sys.executable, "-m", "minternet", "fetch", "--real", "--cafile",
+            [sys.executable, "-m", "minternet", "fetch", "--real", *PIN, "--cafile",
              "/etc/ssl/certs/ca-certificates.crt", f"https://localhost:{port}/"],
             capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
         )  # fmt: skip
@@ -194,7 +196,7 @@ def test_wireshark_decrypts_and_parses_our_https_exchange(tmp_path: Path) -> Non
             assert dumpcap.stderr is not None
             time.sleep(1.0)  # dumpcap has no readiness signal on stdout in quiet mode
             proc = subprocess.run(
-                [sys.executable, "-m", "minternet", "fetch", "--real", "--cafile", str(ca),
+                [sys.executable, "-m", "minternet", "fetch", "--real", *PIN, "--cafile", str(ca),
                  "--keylog", str(keylog), f"https://localhost:{port}/index.html", "--raw"],
                 capture_output=True, env=cli_env(), timeout=60, check=False,
             )  # fmt: skip
@@ -225,3 +227,16 @@ def test_serve_refuses_a_non_loopback_address(run_cli: object) -> None:
     proc = run_cli("serve", "--http", "0", "--host", "192.0.2.1", check=False)  # type: ignore[operator]
     assert proc.returncode == 2 and "not a loopback address" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_parse_resolve() -> None:
+    from minternet.cli.fetch import parse_resolve
+    from minternet.errors import ConfigError
+
+    assert parse_resolve(("www.example.com:443:127.0.0.1", "LOCALHOST:*:127.0.0.2")) == {
+        ("www.example.com", 443): "127.0.0.1",
+        ("localhost", None): "127.0.0.2",
+    }
+    for bad in ("a:b:127.0.0.1", "a:1:not-an-ip", "a"):
+        with pytest.raises(ConfigError):
+            parse_resolve((bad,))

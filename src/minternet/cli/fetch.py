@@ -33,15 +33,15 @@ HOSTS = Path("/etc/hosts")
 RESOLV_CONF = Path("/etc/resolv.conf")
 
 
-def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int], str]:
-    """curl's ``--resolve HOST:PORT:ADDR`` entries."""
-    out: dict[tuple[str, int], str] = {}
+def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]:
+    """curl's ``--resolve HOST:PORT:ADDR`` entries (PORT ``*``: any port)."""
+    out: dict[tuple[str, int | None], str] = {}
     for entry in entries:
         host, _, rest = entry.partition(":")
         port, _, addr = rest.partition(":")
         try:
             ipaddress.IPv4Address(addr)
-            out[(host.lower(), int(port))] = addr
+            out[(host.lower(), None if port == "*" else int(port))] = addr
         except ValueError:
             raise ConfigError(f"--resolve {entry!r}: expected HOST:PORT:IPv4") from None
     return out
@@ -116,7 +116,7 @@ def fetch(
 
         def resolve(host: str) -> Future[str]:
             fut: Future[str] = stack.loop.create_future()
-            addr = pinned.get((host, target.port))
+            addr = pinned.get((host, target.port)) or pinned.get((host, None))
             if addr is not None:
                 fut.set_result(addr)
                 return fut

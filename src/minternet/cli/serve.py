@@ -237,6 +237,10 @@ def serve(
         raise click.UsageError("--zone goes with --dns PORT")
     if https_port is None and http_port is None and dns_port is None:
         https_port = DEFAULT_HTTPS_PORT
+    if https_port is None and (ca_out is not None or keylog is not None):
+        raise click.UsageError("--ca-out and --keylog go with --https PORT")
+    if https_port is None and http_port is None and site_dir is not None:
+        raise click.UsageError("--site goes with --https PORT or --http PORT")
     if https_port is not None or http_port is not None:
         site = load_site(site_dir)
         for scheme, port in (("https", https_port), ("http", http_port)):
