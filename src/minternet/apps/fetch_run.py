@@ -29,7 +29,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ..errors import ConfigError, MinternetError
 from ..ip.ipv4 import IPv4Packet
@@ -39,17 +39,15 @@ from ..node.interface import Interface
 from ..node.router import Router
 from ..sim.faults import Faults
 from ..sim.world import World, load_world
-from ..tls.client import ClientConfig
-from ..tls.pki import SIM_EPOCH, Credentials, Pki, sim_datetime
-from ..tls.server import ServerConfig
-from ..tls.stream import TlsHandshakeError, tls_accept, tls_connect
+from ..tls.pki import Credentials, Pki, sim_datetime
+from ..tls.stream import TlsHandshakeError
 from ..tls.suites import SUITES, CipherSuite, suite_by_name
 from ..trace.bus import EventLog, FrameRecord
-from .browser import Browser, FetchError, Page, Url, parse_url
+from .browser import FetchError, Page, Url, parse_url
 from .dns_world import install_dns
 from .site import DirectorySite, Site, packaged_site
-from .streams import ByteStream, as_future
-from .web_server import WebServer
+from .streams import ByteStream
+from .web_world import install_web, laptop_browser
 
 DEFAULT_URL = "https://www.example.com/index.html"
 SERVER_NODE = "www"
@@ -274,7 +272,8 @@ def _server_credentials(pki_seed: int, kind: str) -> tuple[Pki, Credentials]:
     if (pki_seed, "good") not in _PKI_CACHE:
         from ..randomness import SeededRandom
 
-        pki = Pki.create(SeededRandom(pki_seed).child("pki"), sim_datetime(0))
+        # the PKI install_web would mint in a world of this seed (the www node's stream)
+        pki = Pki.create(SeededRandom(pki_seed).child(SERVER_NODE).child("pki"), sim_datetime(0))
         _PKI_CACHE[(pki_seed, "good")] = (pki, pki.issue_server(SERVER_NAMES))
     pki, _ = _PKI_CACHE[(pki_seed, "good")]
     if kind == "expired":
@@ -339,7 +338,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
     if opts.record_frames:
         world.trace.subscribe_frames(frames.append)
     try:
-        laptop, www = world.node(CLIENT_NODE), world.node(SERVER_NODE)
+        world.node(CLIENT_NODE), world.node(SERVER_NODE)
     except ConfigError as e:
         raise ConfigError(f"a fetch needs nodes {CLIENT_NODE!r} and {SERVER_NODE!r}: {e}") from None
     loop = world.loop
@@ -357,57 +356,45 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
     run = FetchRun(opts, url, world, log, frames, keylog, site, scenario=scenario)
     run.suites_offered = suites
 
-    server = WebServer(site, loop, lambda: SIM_EPOCH.timestamp() + loop.now(), world.trace, "www")
-    server_tls = ServerConfig(
-        credentials=[creds], random=www.random.child("tls"), alpn=("http/1.1",)
-    )
-
     wire = run.wire
 
-    async def accept(sock: StreamSocket) -> ByteStream:
+    def server_socket(sock: StreamSocket) -> StreamSocket:
         tapped: Any = RecordingStream(sock, wire.server_cipher, None, loop.now)
-        stream = await tls_accept(tapped, server_tls, loop=loop, trace=world.trace, node=www.name)
+        return cast(StreamSocket, tapped)
+
+    def server_stream(stream: ByteStream) -> ByteStream:
         return RecordingStream(stream, bytearray(), wire.server_received, loop.now)
 
-    if scenario is None or scenario.listen:
-        loop.create_task(server.serve(www.tcp_listen(443), accept), "nginx@www")
-        loop.create_task(server.serve(www.tcp_listen(80)), "nginx-http@www")
-
-    inflight: dict[str, Future[str]] = {}
-
-    async def lookup(host: str) -> str:
-        assert stub is not None
-        answer = await stub.lookup(host)
-        if not answer.ok:
-            raise FetchError(f"cannot resolve {host}: {answer.explanation}")
-        return answer.addresses[0]
-
-    async def resolve(host: str) -> str:
-        # Concurrent lookups of one name join the one in flight (as a browser's host
-        # resolver does); later ones find it in the caches.
-        fut = inflight.get(host)
-        if fut is None or (fut.done() and fut.exception() is not None):
-            fut = inflight[host] = as_future(loop, lookup(host), "resolve")
-        return await fut
-
-    trust = pki.trust_store()
-
-    async def secure(sock: StreamSocket, host: str) -> ByteStream:
-        config = ClientConfig(
-            random=laptop.random.child("tls"),
-            server_name=host,
-            trust=trust,
-            now=lambda: sim_datetime(loop.now()),
-            suites=suites,
-            signature_schemes=BROWSER_SIGNATURE_SCHEMES,
-            alpn=("http/1.1",),
-            keylog=keylog.append,
-        )
+    def client_socket(sock: StreamSocket) -> StreamSocket:
         tapped: Any = RecordingStream(sock, wire.client_cipher, None, loop.now)
-        stream = await tls_connect(tapped, config, loop=loop, trace=world.trace, node=laptop.name)
+        return cast(StreamSocket, tapped)
+
+    def client_stream(stream: ByteStream) -> ByteStream:
         return RecordingStream(stream, wire.client_sent, wire.client_received, loop.now)
 
-    browser = Browser(laptop, resolve, secure, timeout=opts.timeout)
+    if scenario is None or scenario.listen:
+        install_web(
+            world,
+            node=SERVER_NODE,
+            site=site,
+            pki=pki,
+            credentials=creds,
+            plain_port=80,
+            tap_socket=server_socket,
+            tap_stream=server_stream,
+        )
+    browser = laptop_browser(
+        world,
+        stub,
+        pki,
+        node=CLIENT_NODE,
+        timeout=opts.timeout,
+        suites=suites,
+        signature_schemes=BROWSER_SIGNATURE_SCHEMES,
+        keylog=keylog.append,
+        tap_socket=client_socket,
+        tap_stream=client_stream,
+    )
     task = loop.create_task(browser.fetch(url), "browser@laptop")
     others = [
         loop.create_task(browser.fetch(url), f"browser{i}@laptop") for i in range(1, opts.browsers)
@@ -426,7 +413,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
             run.failure = Failure(
                 "http",
                 3,
-                f"{www.name} (HTTP)",
+                f"{SERVER_NODE} (HTTP)",
                 f"the server answered {run.page.status} {run.page.response.reason}",
                 f"The connection worked, but the server answered {run.page.status} "
                 f"{run.page.response.reason} for {url.target}.",
