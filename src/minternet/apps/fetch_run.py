@@ -156,6 +156,7 @@ class FetchOptions:
     record_frames: bool = True
     record_events: bool = True  # the EventLog (the story needs it; the bench does not)
     browsers: int = 1  # concurrent identical fetches from the laptop (bench); run.page is #1
+    stagger: float = 0.0  # browser i starts i × stagger seconds after the first
     wait_time_wait: bool = True  # run on until the laptop's TIME-WAIT has expired
 
 
@@ -396,9 +397,12 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
         tap_stream=client_stream,
     )
     task = loop.create_task(browser.fetch(url), "browser@laptop")
-    others = [
-        loop.create_task(browser.fetch(url), f"browser{i}@laptop") for i in range(1, opts.browsers)
-    ]
+
+    async def later(i: int) -> Page:
+        await loop.sleep(i * opts.stagger)
+        return await browser.fetch(url)
+
+    others = [loop.create_task(later(i), f"browser{i}@laptop") for i in range(1, opts.browsers)]
     try:
         run.page = loop.run_until_complete(task, opts.timeout * 20)
         for t in others:
