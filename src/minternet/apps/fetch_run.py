@@ -218,6 +218,7 @@ class Wire:
         self.client_sent = bytearray()  # HTTP request bytes, as the browser wrote them
         self.client_received = bytearray()  # HTTP response bytes, as TLS delivered them
         self.server_received = bytearray()  # what the server's TLS decrypted
+        self.server_sent = bytearray()  # the HTTP response bytes the server wrote
         self.server_cipher: list[tuple[float, bytes]] = []  # the server's TCP writes
         self.client_cipher: list[tuple[float, bytes]] = []  # the browser's TCP writes
 
@@ -364,7 +365,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
         return cast(StreamSocket, tapped)
 
     def server_stream(stream: ByteStream) -> ByteStream:
-        return RecordingStream(stream, bytearray(), wire.server_received, loop.now)
+        return RecordingStream(stream, wire.server_sent, wire.server_received, loop.now)
 
     def client_socket(sock: StreamSocket) -> StreamSocket:
         tapped: Any = RecordingStream(sock, wire.client_cipher, None, loop.now)

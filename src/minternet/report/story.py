@@ -554,10 +554,11 @@ def _phase_http(story: Story, ev: _Events, p: Phase) -> None:
             "laptop",
             f"TLS: the {len(wire.client_sent)}-byte request becomes "
             + ", ".join(
-                f"{ContentType(t).name if t in (20, 21, 22, 23) else t} record of {n} bytes"
+                f"{ContentType(t).name if t in (20, 21, 22, 23) else t} record: a 5-byte "
+                f"header + {n} bytes (the request encrypted, plus "
+                f"{n - len(wire.client_sent)} bytes of explicit nonce/IV, tag/MAC and padding)"
                 for t, n in recs
-            )
-            + " (5-byte header + 8-byte explicit nonce + ciphertext + 16-byte tag)",
+            ),
         )
     segs = [
         e
@@ -645,8 +646,8 @@ def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
                 e,
                 "www",
                 f"TLS: the response is cut into {len(recs)} application_data "
-                f"record(s) of {shown} bytes (at most 16 KiB of plaintext each, + 24 bytes "
-                "of header, nonce and tag)",
+                f"record(s) of 5 + {shown} bytes (at most 16 KiB of plaintext each; "
+                f"{sum(sizes) - len(wire.server_sent)} bytes of nonces, tags and padding in all)",
             )
         want = sum(5 + n for _, n in recs)
         segs = []
