@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from conftest import CliRunner
-
 from minternet.sim.default_world import DEFAULT_WORLD
 
 
