@@ -479,6 +479,8 @@ def classify_failure(run: FetchRun, error: BaseException) -> Failure:
     """What went wrong, from the recorded events (the exception only gives the words)."""
     log = run.log
     text = str(error) or type(error).__name__
+    if not log.events:  # run without the event log (the bench): only the words are known
+        return Failure("unknown", 0, "?", text, f"The fetch failed: {text}.")
     host = run.url.host
     resolved = [e for e in log.of("http", "resolved") if e.node == CLIENT_NODE]
     if not resolved and not run.url.host[0].isdigit():
