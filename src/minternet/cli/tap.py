@@ -12,14 +12,19 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..drivers.netns import PREFIX, remove_leftovers, require_root
+from ..drivers.interrupt import signals_as_interrupt
+from ..drivers.netns import DEFAULT_SUBNET, PREFIX, remove_leftovers, require_root
+from ..loop import RealtimeLoop
+from ..trace.bus import TraceBus
 from .app import app
+from .options import json_option
 
 STATE_DIR = Path("/run/minternet")
 
@@ -52,10 +57,19 @@ def _stop(pid: int, timeout: float = 10.0) -> bool:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not Path(f"/proc/{pid}").exists():
+        if not _alive(pid):
             return True
         time.sleep(0.05)
     return False
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent to reap it counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 @app.group()
@@ -96,3 +110,87 @@ def down(prefix: str) -> None:
         click.echo(f"removed {name}")
     if not stopped and not removed:
         click.echo("nothing to remove")
+
+
+@tap.command()
+@click.option("--subnet", default=DEFAULT_SUBNET, show_default=True, help="The private subnet.")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Stop after this many seconds (default: run until Ctrl-C or `tap down`).",
+)
+@click.option(
+    "--loss",
+    type=click.FloatRange(0.0, 0.99),
+    default=0.0,
+    help="Drop this share of frames in each direction at our end of the cable.",
+)
+@click.option("--netns", "ns_name", default=None, hidden=True, help="Namespace name (tests).")
+@json_option
+def up(
+    subnet: str, duration: float | None, loss: float, ns_name: str | None, as_json: bool
+) -> None:
+    """Our host on a TAP device; the Linux kernel, in a namespace, at the other end.
+
+    Creates a network namespace holding the kernel's end of a TAP device, gives the kernel
+    side the subnet's first address and our host the second, and runs our host (Ethernet,
+    ARP, IPv4, ICMP, UDP — all ours) until stopped. Everything it created is removed on
+    exit, Ctrl-C, SIGTERM or an error.
+    """
+    require_root("minternet tap up")
+    if ns_name is not None and not ns_name.startswith(PREFIX):
+        raise click.BadParameter(f"must start with {PREFIX!r}", param_hint="--netns")
+    from ..drivers.taphost import host_on_tap
+
+    loop = RealtimeLoop()
+    trace = TraceBus()
+    state: Path | None = None
+    summary: dict[str, Any] = {}
+    try:
+        with (
+            signals_as_interrupt(),
+            host_on_tap(loop, trace, subnet=subnet, loss=loss, ns_name=ns_name) as th,
+        ):
+            ns = th.net.ns.name
+            iface = th.host.interfaces["eth0"]
+            summary = {
+                "netns": ns,
+                "tap": th.net.ifname,
+                "subnet": str(th.net.subnet),
+                "kernel": th.kernel_address,
+                "host": th.address,
+                "host_mac": iface.mac,
+                "services": ["icmp-echo"],
+            }
+            state = write_state({"pid": os.getpid(), **summary})
+            if not as_json:
+                click.echo(
+                    f"our host {th.address} ({iface.mac}) is up on {th.net.ifname}; "
+                    f"the kernel is {th.kernel_address} in namespace {ns}"
+                )
+                click.echo(f"  try: sudo ip netns exec {ns} ping {th.address}")
+                click.echo("  stop: Ctrl-C or `minternet tap down`", nl=True)
+                sys.stdout.flush()
+            stop_at = None if duration is None else loop.now() + duration
+            try:
+                loop.run_forever(lambda: stop_at is not None and loop.now() >= stop_at)
+            except KeyboardInterrupt:
+                summary["interrupted"] = True
+            summary.update(
+                frames_in=th.port.frames_in,
+                frames_out=th.port.frames_out,
+                dropped=th.port.dropped,
+                host_drops=dict(th.host.drops),
+            )
+    finally:
+        loop.close()
+        if state is not None:
+            state.unlink(missing_ok=True)
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(
+            f"removed namespace {summary.get('netns')} and {summary.get('tap')}; "
+            f"frames in {summary.get('frames_in')}, out {summary.get('frames_out')}"
+        )

@@ -37,7 +37,7 @@ from ..errors import ConfigError
 from ..loop import RealtimeLoop
 from ..randomness import RandomSource, SystemRandom
 from ..trace.bus import FrameRecord, TraceBus
-from .netns import DEFAULT_SUBNET, Namespace, require_root
+from .netns import DEFAULT_SUBNET, Namespace, link_name, require_root
 
 # <linux/if_tun.h>
 TUNSETIFF = 0x400454CA  # _IOW('T', 202, int)
@@ -314,7 +314,7 @@ def tap_network(
             raise ConfigError(f"{a} is not in {subnet}")
     if k_ip == h_ip:
         raise ConfigError("the kernel side and our host need different addresses")
-    with Namespace(ns_name) as ns, TapDevice() as tap:
+    with Namespace(ns_name) as ns, TapDevice(link_name("tap")) as tap:
         ns.adopt(tap.name)
         ns.ip("link", "set", tap.name, "mtu", str(mtu))
         ns.add_address(tap.name, f"{k_ip}/{net.prefixlen}")
