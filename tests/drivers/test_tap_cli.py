@@ -130,3 +130,36 @@ def test_tap_up_json_summary(run_cli: CliRunner) -> None:
     assert summary["kernel"] == "10.77.0.1" and summary["host"] == "10.77.0.2"
     assert summary["subnet"] == "10.77.0.0/24" and "interrupted" not in summary
     assert ns_name not in list_namespaces()
+
+
+@pytest.mark.root
+@needs_host
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+def test_tap_up_pcap_is_read_by_tshark_without_malformed_packets(tmp_path: Path) -> None:
+    ns_name = f"minternet-pcapup-{os.getpid()}"
+    pcap = tmp_path / "tap.pcapng"
+    proc, _ = start_tap_up(ns_name, "--pcap", str(pcap), "--duration", "60")
+    subprocess.run(
+        ["ip", "netns", "exec", ns_name, "ping", "-n", "-c", "3", "-i", "0.2", "-W", "2",
+         "10.77.0.2"],
+        capture_output=True,
+        check=True,
+        timeout=20,
+    )  # fmt: skip
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    fields = subprocess.run(
+        ["tshark", "-r", str(pcap), "-T", "fields", "-e", "frame.protocols",
+         "-e", "_ws.malformed", "-e", "_ws.expert.severity", "-e", "frame.interface_name"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.splitlines()  # fmt: skip
+    rows = [line.split("\t") for line in fields]
+    protocols = [r[0] for r in rows]
+    assert sum("icmp" in p for p in protocols) == 6  # 3 requests in, 3 replies out
+    assert any(p.endswith("arp") for p in protocols)
+    assert all(r[1] == "" for r in rows), "malformed packets"
+    assert {r[3] for r in rows} == {"ours/eth0"}

@@ -23,8 +23,9 @@ from ..drivers.interrupt import signals_as_interrupt
 from ..drivers.netns import DEFAULT_SUBNET, PREFIX, remove_leftovers, require_root
 from ..loop import RealtimeLoop
 from ..trace.bus import TraceBus
+from ..trace.pcapng import PcapngWriter
 from .app import app
-from .options import json_option
+from .options import json_option, pcap_option
 
 STATE_DIR = Path("/run/minternet")
 
@@ -127,9 +128,15 @@ def down(prefix: str) -> None:
     help="Drop this share of frames in each direction at our end of the cable.",
 )
 @click.option("--netns", "ns_name", default=None, hidden=True, help="Namespace name (tests).")
+@pcap_option
 @json_option
 def up(
-    subnet: str, duration: float | None, loss: float, ns_name: str | None, as_json: bool
+    subnet: str,
+    duration: float | None,
+    loss: float,
+    ns_name: str | None,
+    pcap: Path | None,
+    as_json: bool,
 ) -> None:
     """Our host on a TAP device; the Linux kernel, in a namespace, at the other end.
 
@@ -145,6 +152,9 @@ def up(
 
     loop = RealtimeLoop()
     trace = TraceBus()
+    capture = PcapngWriter() if pcap is not None else None
+    if capture is not None:
+        trace.subscribe_frames(capture)
     state: Path | None = None
     summary: dict[str, Any] = {}
     try:
@@ -154,6 +164,8 @@ def up(
         ):
             ns = th.net.ns.name
             iface = th.host.interfaces["eth0"]
+            if capture is not None:
+                capture.add_interface(iface.full_name, iface.describe())
             summary = {
                 "netns": ns,
                 "tap": th.net.ifname,
@@ -187,6 +199,9 @@ def up(
         loop.close()
         if state is not None:
             state.unlink(missing_ok=True)
+        if capture is not None and pcap is not None:
+            capture.write(pcap)
+            summary["pcap"] = str(pcap)
     if as_json:
         click.echo(json.dumps(summary))
     else:
