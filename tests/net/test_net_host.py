@@ -197,10 +197,8 @@ def test_host_contract() -> None:
     h1 = w.node("h1")
     assert h1.source_address_for("10.3.0.10") == "10.1.0.10"
     assert h1.routes.default_gateway == "10.1.0.1"
-    with pytest.raises(LocalProtocolError, match="no TCP on h1"):
-        h1.tcp_connect(("10.3.0.10", 80))
-    with pytest.raises(LocalProtocolError, match="no TCP on h1"):
-        h1.tcp_listen(80)
+    # Every host of a world has TCP attached (minternet.tcp.host.attach_tcp).
+    assert h1.tcp is not None and h1.tcp_listen(80).local == ("0.0.0.0", 80)
     assert h1.random.child("x").random_bytes(4) == w.random.child("h1").child("x").random_bytes(4)
     r1 = w.node("r1")
     assert r1.source_address_for("10.3.0.10") == "10.2.0.1"

@@ -1,2 +1,3 @@
-"""Applications written against a node's API: ping, traceroute (and later the browser,
-the web server and the DNS servers)."""
+"""Applications written against a node's API (:mod:`minternet.node.api`): ping, traceroute,
+the DNS servers (authoritative, the ISP's recursive resolver) and dig (and later the browser
+and the web server)."""

@@ -44,6 +44,7 @@ from ..node.host import Host
 from ..node.interface import Interface
 from ..node.router import Router
 from ..randomness import SeededRandom
+from ..tcp.host import attach_tcp
 from ..trace.bus import TraceBus
 from .default_world import DEFAULT_WORLD
 from .faults import Faults
@@ -171,6 +172,7 @@ class World:
             node = cls_(
                 name, self.loop, rnd, self.trace, hostname=hostname, packet_ids=self.next_packet_id
             )
+            attach_tcp(node)
         elif kind == "switch":
             if set(spec) - {"kind"}:
                 raise ConfigError(f"switch {name!r}: takes no hostname, gateway or routes")

@@ -11,6 +11,16 @@ from ..ip.icmp import IcmpMessage
 from ..ip.ipv4 import PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTOCOL_NAMES, IPv4Packet
 from ..link.arp import ArpPacket
 from ..link.ethernet import ETHERTYPE_ARP, ETHERTYPE_IPV4, EthernetFrame
+from ..tcp.segment import (
+    Flags,
+    MaximumSegmentSize,
+    Sack,
+    SackPermitted,
+    Segment,
+    Timestamps,
+    WindowScale,
+    flag_names,
+)
 
 
 def describe_transport(packet: IPv4Packet) -> str:
@@ -22,6 +32,11 @@ def describe_transport(packet: IPv4Packet) -> str:
             return str(IcmpMessage.decode(p))
         except DecodeError as e:
             return f"ICMP (undecodable: {e.reason})"
+    if packet.protocol == PROTO_TCP and not packet.more_fragments:
+        try:
+            return describe_segment(Segment.decode(p))
+        except DecodeError:
+            pass  # described from the ports and flags below
     if packet.protocol in (PROTO_UDP, PROTO_TCP) and len(p) >= 4:
         sport = int.from_bytes(p[0:2], "big")
         dport = int.from_bytes(p[2:4], "big")
@@ -40,6 +55,28 @@ def describe_transport(packet: IPv4Packet) -> str:
             )
         return f"TCP {sport} → {dport}{flags}"
     return PROTOCOL_NAMES.get(packet.protocol, f"protocol {packet.protocol}")
+
+
+def describe_segment(seg: Segment) -> str:
+    """``TCP 50096 → 443 [SYN] seq=… ack=… len=0 win=65535 <MSS 1460,SACK_PERM,TS,WS 3>``."""
+    opts = []
+    for o in seg.options:
+        if isinstance(o, MaximumSegmentSize):
+            opts.append(f"MSS {o.mss}")
+        elif isinstance(o, WindowScale):
+            opts.append(f"WS {o.shift}")
+        elif isinstance(o, SackPermitted):
+            opts.append("SACK_PERM")
+        elif isinstance(o, Sack):
+            opts.append("SACK " + " ".join(f"{a}-{b}" for a, b in o.blocks))
+        elif isinstance(o, Timestamps):
+            opts.append(f"TS {o.tsval}/{o.tsecr}")
+    ack = f" ack={seg.ack}" if seg.flags & Flags.ACK else ""
+    tail = f" <{','.join(opts)}>" if opts else ""
+    return (
+        f"TCP {seg.src_port} → {seg.dst_port} [{flag_names(seg.flags)}] seq={seg.seq}{ack}"
+        f" len={len(seg.payload)} win={seg.window}{tail}"
+    )
 
 
 def describe_ip(data: bytes) -> str:

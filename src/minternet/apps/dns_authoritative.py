@@ -1,0 +1,256 @@
+"""An authoritative name server: answers from its zones, over UDP and TCP.
+
+:class:`AuthoritativeServer` is the logic, bytes in and bytes out (no I/O): RFC 1034 §4.3.2
+lookup in the best zone, AA on authoritative data, referrals with glue (AA off), NXDOMAIN and
+NODATA with the SOA in the authority section (RFC 2308 §3), REFUSED for names outside its
+zones, NOTIMP for opcodes other than QUERY, FORMERR when the header is readable but the rest
+is not (nothing at all when even the header is not, or when the message is a response),
+BADVERS for EDNS versions above 0 (RFC 6891 §6.1.3). Over UDP an answer larger than 512
+bytes — or the EDNS payload size the query offered — is cut to the header and question with
+TC set (RFC 1035 §4.2.1, RFC 2181 §9), so the client retries over TCP.
+
+:func:`serve_udp` and :func:`serve_tcp` run it on any
+:class:`~minternet.node.api.NetworkStack`; TCP messages carry a 2-byte length (RFC 1035
+§4.2.2, RFC 7766 §8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+from ..dns.codes import Opcode, RClass, Rcode, RType, type_name
+from ..dns.message import Edns, Message, ResourceRecord, peek_header
+from ..dns.name import Name
+from ..dns.rdata import MX, NS
+from ..dns.zone import Answer, NoData, NxDomain, Referral, Zone, find_zone
+from ..errors import DecodeError, LocalProtocolError
+from ..loop import Cancelled, LoopTimeout
+from ..node.api import Address, NetworkStack, StreamSocket
+
+UDP_LIMIT = 512  # RFC 1035 §2.3.4, without EDNS
+OUR_EDNS_SIZE = 1232  # the DNS flag day 2020 value
+TCP_IDLE = 10.0  # seconds a TCP client may stay silent (RFC 7766 §6.2.3)
+
+
+class AuthoritativeServer:
+    """Answers queries from a set of zones; holds no state between queries."""
+
+    def __init__(self, zones: Iterable[Zone], name: str = "authoritative") -> None:
+        self.zones = list(zones)
+        self.name = name
+        self.stats: dict[str, int] = {}
+
+    def _count(self, what: str) -> None:
+        self.stats[what] = self.stats.get(what, 0) + 1
+
+    # -- bytes in, bytes out ---------------------------------------------------------
+    def respond(self, data: bytes, over_tcp: bool = False) -> bytes | None:
+        """The answer to ``data`` (None: say nothing — unreadable header or a response)."""
+        try:
+            header = peek_header(data)
+        except DecodeError:
+            self._count("dropped-short")
+            return None
+        if header.qr:
+            self._count("dropped-response")
+            return None
+        try:
+            query = Message.decode(data)
+        except DecodeError:
+            self._count("formerr")
+            return _error(header.id, header.opcode, header.rd, Rcode.FORMERR)
+        reply = self.answer(query)
+        wire = reply.encode()
+        if not over_tcp:
+            limit = max(UDP_LIMIT, query.edns.udp_size) if query.edns else UDP_LIMIT
+            if len(wire) > limit:
+                self._count("truncated")
+                wire = replace(reply, tc=True, answers=(), authority=(), additional=()).encode()
+        return wire
+
+    def answer(self, query: Message) -> Message:
+        """The reply :class:`Message` to a decoded query."""
+        edns = Edns(OUR_EDNS_SIZE) if query.edns is not None else None
+        if query.opcode != Opcode.QUERY:
+            self._count("notimp")
+            return query.reply(rcode=Rcode.NOTIMP, edns=edns)
+        if query.edns is not None and query.edns.version > 0:
+            self._count("badvers")
+            return query.reply(rcode=Rcode.BADVERS, edns=edns)
+        if len(query.questions) != 1:
+            self._count("formerr")
+            return query.reply(rcode=Rcode.FORMERR, edns=edns)
+        q = query.questions[0]
+        if q.rclass not in (RClass.IN, RClass.ANY) or q.rtype in (RType.AXFR, 251, RType.OPT):
+            self._count("refused")
+            return query.reply(rcode=Rcode.REFUSED, edns=edns)
+        zone = find_zone(self.zones, q.name)
+        if zone is None:
+            self._count("refused")
+            return query.reply(rcode=Rcode.REFUSED, edns=edns)
+        result = zone.lookup(q.name, q.rtype)
+        if isinstance(result, Answer):
+            self._count("answer")
+            return query.reply(
+                aa=True,
+                answers=result.records,
+                additional=tuple(self._additional(result.records)),
+                edns=edns,
+            )
+        if isinstance(result, Referral):
+            self._count("referral")
+            glue = list(result.glue)
+            have = {(r.name, r.rtype) for r in glue}
+            for r in self._additional(result.ns):
+                if (r.name, r.rtype) not in have:
+                    glue.append(r)
+            return query.reply(
+                answers=result.chain, authority=result.ns, additional=tuple(glue), edns=edns
+            )
+        if isinstance(result, NxDomain):
+            self._count("nxdomain")
+            return query.reply(
+                aa=True,
+                rcode=Rcode.NXDOMAIN,
+                answers=result.chain,
+                authority=(result.soa,),
+                edns=edns,
+            )
+        assert isinstance(result, NoData)
+        self._count("nodata")
+        return query.reply(aa=True, answers=result.chain, authority=(result.soa,), edns=edns)
+
+    def _additional(self, records: Iterable[ResourceRecord]) -> list[ResourceRecord]:
+        """Addresses of NS and MX targets from any zone we hold (RFC 1035 §3.3.9, §4.3.2)."""
+        out: list[ResourceRecord] = []
+        seen: set[Name] = set()
+        for r in records:
+            rd = r.rdata
+            host = rd.target if isinstance(rd, NS) else rd.exchange if isinstance(rd, MX) else None
+            if host is None or host in seen or not host.labels:
+                continue
+            seen.add(host)
+            for z in self.zones:
+                out += z.rrset(host, RType.A)
+                out += z.rrset(host, RType.AAAA)
+        return out
+
+
+def _error(ident: int, opcode: int, rd: bool, rcode: int) -> bytes:
+    return Message(id=ident, qr=True, opcode=opcode, rd=rd, rcode=rcode).encode()
+
+
+# -- running on a stack ----------------------------------------------------------------
+async def serve_udp(
+    stack: NetworkStack,
+    server: AuthoritativeServer,
+    port: int = 53,
+    host: str = "0.0.0.0",
+    ready: Callable[[str, Address], object] | None = None,
+) -> None:
+    """Answer every datagram on ``host:port`` until cancelled."""
+    sock = stack.udp_socket((host, port))
+    if ready is not None:
+        ready("udp", sock.local)
+    try:
+        while True:
+            data, addr = await sock.recvfrom()
+            reply = server.respond(data, over_tcp=False)
+            _trace(stack, server, data, reply, addr, "udp")
+            if reply is not None:
+                sock.sendto(reply, addr)
+    finally:
+        sock.close()
+
+
+async def serve_tcp(
+    stack: NetworkStack,
+    server: AuthoritativeServer,
+    port: int = 53,
+    host: str = "0.0.0.0",
+    ready: Callable[[str, Address], object] | None = None,
+) -> None:
+    """Accept TCP clients on ``host:port``; each may send several length-prefixed queries."""
+    try:
+        listener = stack.tcp_listen(port, host=host)
+    except LocalProtocolError as e:  # a node without TCP serves UDP only
+        stack.trace.emit(stack.loop.now(), stack.name, "dns", "no-tcp", {"port": port}, why=str(e))
+        return
+    if ready is not None:
+        ready("tcp", listener.local)
+    try:
+        while True:
+            conn = await listener.accept()
+            stack.loop.create_task(_tcp_client(stack, server, conn), name="dns-tcp-client")
+    finally:
+        listener.close()
+
+
+async def read_framed(conn: StreamSocket, buf: bytearray, timeout: float | None) -> bytes | None:
+    """One 2-byte-length-prefixed message from ``conn`` (None at end of stream)."""
+    while len(buf) < 2 or len(buf) < 2 + int.from_bytes(buf[:2], "big"):
+        chunk = await conn.recv(65536, timeout=timeout)
+        if not chunk:
+            return None
+        buf += chunk
+    n = int.from_bytes(buf[:2], "big")
+    msg = bytes(buf[2 : 2 + n])
+    del buf[: 2 + n]
+    return msg
+
+
+def frame(msg: bytes) -> bytes:
+    return len(msg).to_bytes(2, "big") + msg
+
+
+async def _tcp_client(stack: NetworkStack, server: AuthoritativeServer, conn: StreamSocket) -> None:
+    buf = bytearray()
+    try:
+        while True:
+            data = await read_framed(conn, buf, TCP_IDLE)
+            if data is None:
+                break
+            reply = server.respond(data, over_tcp=True)
+            _trace(stack, server, data, reply, conn.remote, "tcp")
+            if reply is None:
+                break
+            await conn.send(frame(reply))
+        await conn.close()
+    except (LoopTimeout, ConnectionError, OSError):
+        conn.abort()
+    except Cancelled:
+        conn.abort()
+        raise
+
+
+def _trace(
+    stack: NetworkStack,
+    server: AuthoritativeServer,
+    data: bytes,
+    reply: bytes | None,
+    peer: tuple[str, int],
+    transport: str,
+) -> None:
+    trace = stack.trace
+    if not trace.active:
+        return
+    fields: dict[str, object] = {"from": f"{peer[0]}:{peer[1]}", "transport": transport}
+    try:
+        q = Message.decode(data)
+        if q.question is not None:
+            fields["qname"] = q.question.name.to_text()
+            fields["qtype"] = type_name(q.question.rtype)
+    except DecodeError as e:
+        fields["error"] = str(e)
+    if reply is None:
+        trace.emit(stack.loop.now(), stack.name, "dns", "drop", fields, why="not a readable query")
+        return
+    r = Message.decode(reply)
+    fields["rcode"] = r.rcode_name
+    fields["aa"] = r.aa
+    fields["tc"] = r.tc
+    fields["answers"] = [x.to_text() for x in r.answers]
+    fields["authority"] = [x.to_text() for x in r.authority]
+    fields["additional"] = [x.to_text() for x in r.additional]
+    trace.emit(stack.loop.now(), stack.name, "dns", "answer", fields)

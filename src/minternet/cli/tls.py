@@ -1,0 +1,434 @@
+"""``minternet tls client`` and ``minternet tls server``: our TLS 1.2 over the kernel's TCP,
+to talk to ``openssl s_server`` / ``s_client``, curl or a browser on this machine.
+
+This is an edge module: it uses blocking sockets, the wall clock and the OS's randomness,
+and drives the sans-IO machines of :mod:`minternet.tls`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from ..drivers.kernel import KernelStack, run
+from ..errors import ConfigError, MinternetError
+from ..loop import Future, LoopTimeout
+from ..node.api import StreamSocket
+from ..randomness import SystemRandom
+from ..tls import (
+    ClientConfig,
+    ServerConfig,
+    TlsClient,
+)
+from ..tls.alerts import alert_name
+from ..tls.connection import load_certificate
+from ..tls.keylog import KeyLogFile
+from ..tls.server import KeyAndChain
+from ..tls.stream import TlsHandshakeError, tls_accept, tls_connect
+from ..tls.suites import SUITES, CipherSuite, suites_by_names
+from ..tls.verify import TrustStore
+from ..trace.bus import TraceBus, TraceEvent
+from .app import app
+from .options import json_option
+
+SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+SCHEME_NAMES = {
+    0x0401: "rsa_pkcs1_sha256", 0x0501: "rsa_pkcs1_sha384", 0x0601: "rsa_pkcs1_sha512",
+    0x0403: "ecdsa_secp256r1_sha256", 0x0503: "ecdsa_secp384r1_sha384",
+    0x0804: "rsa_pss_rsae_sha256", 0x0805: "rsa_pss_rsae_sha384", 0x0806: "rsa_pss_rsae_sha512",
+}  # fmt: skip
+
+
+@app.group()
+def tls() -> None:
+    """TLS 1.2 client and server over this machine's TCP (like openssl s_client/s_server)."""
+
+
+def _suites(cipher: tuple[str, ...]) -> tuple[CipherSuite, ...]:
+    return suites_by_names(":".join(cipher)) if cipher else SUITES
+
+
+def _keylog(path: Path | None) -> KeyLogFile | None:
+    if path is None:
+        return None
+    f = path.open("a", encoding="ascii")
+    click.get_current_context().call_on_close(f.close)
+    return KeyLogFile(f)
+
+
+def _subject(der: bytes) -> str:
+    try:
+        return load_certificate(der).subject.rfc4514_string()
+    except Exception:
+        return "<unparseable certificate>"
+
+
+def _chain_info(chain: tuple[bytes, ...]) -> list[dict[str, str]]:
+    out = []
+    for der in chain:
+        try:
+            c = load_certificate(der)
+            out.append(
+                {
+                    "subject": c.subject.rfc4514_string(),
+                    "issuer": c.issuer.rfc4514_string(),
+                    "not_before": c.not_valid_before_utc.isoformat(),
+                    "not_after": c.not_valid_after_utc.isoformat(),
+                }
+            )
+        except Exception:
+            out.append({"subject": "<unparseable certificate>"})
+    return out
+
+
+def _report(conn: TlsClient, host: str, port: int) -> dict[str, Any]:
+    n = conn.neg
+    suite = n.suite
+    v = n.verification
+    failed = next((c for c in v.checks if not c.ok), None) if v is not None else None
+    closed = conn.closed
+    rep: dict[str, Any] = {
+        "server": f"{host}:{port}",
+        "handshake": "complete" if conn.info is not None else "failed",
+        "version": "TLSv1.2" if suite is not None else None,
+        "cipher_suite": suite.name if suite else None,
+        "cipher_suite_openssl": suite.openssl_name if suite else None,
+        "key_exchange": n.kx_name or (suite.kx if suite else None),
+        "signature_scheme": SCHEME_NAMES.get(n.signature_scheme or 0, n.signature_scheme),
+        "extended_master_secret": n.ems,
+        "encrypt_then_mac": n.etm,
+        "alpn": n.alpn,
+        "certificate_subject": _subject(n.peer_chain[0]) if n.peer_chain else None,
+        "certificate_chain": _chain_info(n.peer_chain),
+        "verified": bool(v is not None and v.ok),
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in v.checks]
+        if v is not None
+        else [],
+        "failed_check": None if failed is None else {"name": failed.name, "detail": failed.detail},
+        "client_random": n.client_random.hex(),
+        "server_random": n.server_random.hex() or None,
+    }
+    if v is None:
+        rep["failed_check"] = {"name": "trust", "detail": "not verified (--no-verify)"}
+    if closed is not None and conn.info is None:
+        rep["error"] = closed.reason
+        if closed.alert is not None:
+            rep["alert"] = {
+                "description": alert_name(closed.alert),
+                "direction": "sent" if closed.alert_sent else "received",
+            }
+    return rep
+
+
+def _print_report(rep: dict[str, Any], out: TextIO) -> None:
+    def p(line: str = "") -> None:
+        print(line, file=out)
+
+    p(f"server            {rep['server']}")
+    if rep["cipher_suite"]:
+        p(f"version           {rep['version']}")
+        p(f"cipher suite      {rep['cipher_suite']} ({rep['cipher_suite_openssl']})")
+        kx = rep["key_exchange"]
+        if rep["signature_scheme"]:
+            kx = f"{kx}, signed with {rep['signature_scheme']}"
+        p(f"key exchange      {kx}")
+        p(f"extended master   {'yes' if rep['extended_master_secret'] else 'no'}")
+        if rep["alpn"]:
+            p(f"ALPN              {rep['alpn']}")
+    if rep["certificate_chain"]:
+        p("certificate chain")
+        for i, c in enumerate(rep["certificate_chain"]):
+            p(f"  {i} {c['subject']}")
+            if "issuer" in c:
+                p(f"      issuer {c['issuer']}; valid {c['not_before']} .. {c['not_after']}")
+    if rep["checks"]:
+        p("validation")
+        for c in rep["checks"]:
+            p(f"  {'ok  ' if c['ok'] else 'FAIL'} {c['name']}: {c['detail']}")
+    if rep["verified"]:
+        p("verified          yes")
+    elif rep["failed_check"]:
+        f = rep["failed_check"]
+        p(f"verified          no ({f['name']}: {f['detail']})")
+    if "error" in rep:
+        a = rep.get("alert")
+        how = f" ({a['direction']} {a['description']})" if a else ""
+        p(f"handshake failed{how}: {rep['error']}")
+
+
+def _step_line(ev: TraceEvent) -> str | None:
+    """One line for a TLS trace event (``--trace``), or None for ones not worth a line."""
+    f = ev.fields
+    if ev.layer != "tls" or ev.kind == "state":
+        return None
+    if ev.kind in ("send", "recv"):
+        arrow = "->" if ev.kind == "send" else "<-"
+        rest = ", ".join(f"{k}={_short(v)}" for k, v in f.items() if k not in ("message",))
+        return f"  {arrow} {f.get('message')} {rest}".rstrip()
+    rest = ", ".join(f"{k}={_short(v)}" for k, v in f.items())
+    why = f"  [{ev.why}]" if ev.why else ""
+    return f"     {ev.kind}: {rest}{why}"
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(str(x) for x in v[:6]) + (", …]" if len(v) > 6 else "]")
+    return str(v)
+
+
+def _trace_bus(enabled: bool) -> TraceBus | None:
+    if not enabled:
+        return None
+    bus = TraceBus()
+
+    def show(ev: TraceEvent) -> None:
+        line = _step_line(ev)
+        if line is not None:
+            click.echo(line, err=True)
+
+    bus.subscribe(show)
+    return bus
+
+
+@tls.command("client")
+@click.argument("host")
+@click.argument("port", type=click.IntRange(1, 65535))
+@click.option("--sni", help="Server name to send and check (default: HOST unless an IP).")
+@click.option(
+    "--cafile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=f"Trusted CA certificates (PEM). Default: {SYSTEM_BUNDLE}.",
+)
+@click.option("--no-verify", is_flag=True, help="Do not verify the server's certificate.")
+@click.option("--cipher", multiple=True, help="Offer only this suite (IANA or OpenSSL name).")
+@click.option("--alpn", multiple=True, help="Offer this ALPN protocol (repeatable).")
+@click.option(
+    "--keylog",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append the NSS key log line (CLIENT_RANDOM) here, for Wireshark.",
+)
+@click.option("--stdin", "send_stdin", is_flag=True, help="Send stdin, print the answer.")
+@click.option("--secrets", is_flag=True, help="Also show the pre-master/master secrets and keys.")
+@click.option("--trace", "show_trace", is_flag=True, help="Print every TLS step (to stderr).")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds.")
+@click.option(
+    "--wait", type=float, default=1.0, show_default=True,
+    help="With --stdin: stop reading after this many quiet seconds.",
+)  # fmt: skip
+@json_option
+def tls_client(
+    host: str,
+    port: int,
+    sni: str | None,
+    cafile: Path | None,
+    no_verify: bool,
+    cipher: tuple[str, ...],
+    alpn: tuple[str, ...],
+    keylog: Path | None,
+    send_stdin: bool,
+    secrets: bool,
+    show_trace: bool,
+    timeout: float,
+    wait: float,
+    as_json: bool,
+) -> None:
+    """Handshake with HOST:PORT and show what was negotiated and each certificate check."""
+    trust = None
+    if not no_verify:
+        bundle = cafile or (SYSTEM_BUNDLE if SYSTEM_BUNDLE.exists() else None)
+        if bundle is None:
+            raise ConfigError("no CA bundle: give --cafile or --no-verify")
+        trust = TrustStore.from_pem_files(bundle)
+    cfg = ClientConfig(
+        random=SystemRandom(),
+        server_name=sni or host,
+        trust=trust,
+        now=lambda: datetime.now(UTC),
+        suites=_suites(cipher),
+        alpn=alpn,
+        keylog=_keylog(keylog),
+    )
+    ip = _resolve(host)
+    bus = _trace_bus(show_trace)
+
+    async def session(stack: KernelStack) -> tuple[TlsClient, bytes]:
+        sock = await stack.tcp_connect((ip, port), timeout)
+        try:
+            st = await tls_connect(
+                sock, cfg, loop=stack.loop, trace=bus, node="client", timeout=timeout
+            )
+        except TlsHandshakeError as e:
+            assert isinstance(e.connection, TlsClient)
+            return e.connection, b""
+        conn = st.conn
+        assert isinstance(conn, TlsClient)
+        received = bytearray()
+        if send_stdin:
+            data = sys.stdin.buffer.read()
+            if data:
+                await st.send(data)
+            # TLS 1.2 has no half-close (RFC 5246 §7.2.1: close_notify is answered at once),
+            # so read the answer until the server closes or stays quiet for --wait seconds.
+            with contextlib.suppress(LoopTimeout):
+                while chunk := await st.recv(65536, wait):
+                    received += chunk
+        await st.close()
+        return conn, bytes(received)
+
+    conn, received = run(session, name="tls-client", timeout=None)
+    rep = _report(conn, host, port)
+    if secrets and conn.info is not None:
+        rep["secrets"] = conn.info.as_dict(secrets=True)
+    if as_json:
+        if send_stdin:
+            rep["received"] = received.decode("utf-8", "replace")
+        click.echo(json.dumps(rep, indent=2))
+    else:
+        _print_report(rep, sys.stdout)
+        if secrets and "secrets" in rep:
+            sec = rep["secrets"]
+            click.echo("secrets (Wireshark: CLIENT_RANDOM client_random master_secret)")
+            click.echo(f"  client_random        {sec['client_random']}")
+            click.echo(f"  server_random        {sec['server_random']}")
+            click.echo(f"  pre_master_secret    {sec['pre_master_secret']}")
+            click.echo(f"  master_secret        {sec['master_secret']}")
+            for k, v in sec["keys"].items():
+                if v:
+                    click.echo(f"  {k:<20} {v}")
+        if received:
+            sys.stdout.write(received.decode("utf-8", "replace"))
+    if conn.info is None:
+        sys.exit(1)
+
+
+def _resolve(host: str) -> str:
+    """The IPv4 address of HOST (the kernel's resolver: this is the real-network edge)."""
+    try:
+        return socket.gethostbyname(host)
+    except OSError as e:
+        raise ConfigError(f"cannot resolve {host}: {e}") from None
+
+
+def _load_credentials(cert: Path, key: Path) -> KeyAndChain:
+    try:
+        chain = tuple(x509.load_pem_x509_certificates(cert.read_bytes()))
+    except ValueError as e:
+        raise ConfigError(f"{cert}: no PEM certificate ({e})") from None
+    try:
+        pkey = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    except (ValueError, TypeError) as e:
+        raise ConfigError(f"{key}: not an unencrypted PEM private key ({e})") from None
+    if not isinstance(pkey, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise ConfigError(f"{key}: TLS 1.2 here needs an RSA or ECDSA key")
+    return KeyAndChain(chain, pkey)
+
+
+@tls.command("server")
+@click.argument("port", type=click.IntRange(0, 65535))
+@click.option(
+    "--cert", "certs", multiple=True, required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Certificate chain (PEM, leaf first). Repeat with --key for RSA + ECDSA.",
+)  # fmt: skip
+@click.option(
+    "--key", "keys", multiple=True, required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The private key (PEM) of each --cert.",
+)  # fmt: skip
+@click.option("--cipher", multiple=True, help="Accept only this suite (IANA or OpenSSL name).")
+@click.option("--alpn", multiple=True, help="Accept this ALPN protocol (repeatable).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--keylog", type=click.Path(dir_okay=False, path_type=Path), help="NSS key log.")
+@click.option("--max-connections", type=int, default=0, help="Exit after N connections.")
+@click.option("--trace", "show_trace", is_flag=True, help="Print every TLS step (to stderr).")
+@json_option
+def tls_server(
+    port: int,
+    certs: tuple[Path, ...],
+    keys: tuple[Path, ...],
+    cipher: tuple[str, ...],
+    alpn: tuple[str, ...],
+    host: str,
+    keylog: Path | None,
+    max_connections: int,
+    show_trace: bool,
+    as_json: bool,
+) -> None:
+    """Serve TLS on PORT: handshake, echo what arrives, print what was negotiated."""
+    if len(certs) != len(keys):
+        raise ConfigError("give one --key for each --cert")
+    creds = [_load_credentials(c, k) for c, k in zip(certs, keys, strict=True)]
+    cfg = ServerConfig(
+        credentials=creds,
+        random=SystemRandom(),
+        suites=_suites(cipher),
+        alpn=alpn,
+        keylog=_keylog(keylog),
+    )
+
+    bus = _trace_bus(show_trace)
+
+    async def serve(stack: KernelStack) -> None:
+        listener = stack.tcp_listen(port, host=host)
+        click.echo(f"listening on {host}:{listener.local[1]}", err=True)
+        tasks: list[Future[None]] = []
+        served = 0
+        try:
+            while not max_connections or served < max_connections:
+                sock = await listener.accept()
+                served += 1
+                tasks.append(stack.loop.create_task(_serve_one(stack, sock, cfg, as_json, bus)))
+            for t in tasks:
+                await t
+        finally:
+            listener.close()
+
+    run(serve, name="tls-server")
+
+
+async def _serve_one(
+    stack: KernelStack,
+    sock: StreamSocket,
+    cfg: ServerConfig,
+    as_json: bool,
+    bus: TraceBus | None,
+) -> None:
+    peer = f"{sock.remote[0]}:{sock.remote[1]}"
+    try:
+        st = await tls_accept(sock, cfg, loop=stack.loop, trace=bus, node=peer, timeout=30)
+    except TlsHandshakeError as e:
+        click.echo(f"{peer}: {e}", err=True)
+        return
+    except (LoopTimeout, OSError) as e:
+        click.echo(f"{peer}: {e or type(e).__name__}", err=True)
+        sock.abort()
+        return
+    info = st.info
+    if as_json:
+        click.echo(json.dumps({"peer": peer, **info.as_dict()}))
+    else:
+        click.echo(
+            f"{peer}: TLSv1.2 {info.suite.name} ({info.key_exchange}"
+            f"{', resumed' if info.resumed else ''}"
+            f"{', SNI ' + info.server_name if info.server_name else ''}"
+            f"{', ALPN ' + info.alpn if info.alpn else ''})"
+        )
+    try:
+        while (data := await st.recv(65536, 30)) and st.closed is None:
+            await st.send(data)  # echo (unless the client closed in the same breath)
+    except (LoopTimeout, OSError, MinternetError) as e:
+        click.echo(f"{peer}: {e or type(e).__name__}", err=True)
+    await st.close()
+
+
+__all__ = ["tls"]

@@ -1,0 +1,58 @@
+"""DNS: the codec (names, RDATA, messages), zones, cache, stub and recursive resolution.
+
+Public names are re-exported here; the servers live in :mod:`minternet.apps`.
+"""
+
+from __future__ import annotations
+
+from .cache import DnsCache
+from .codes import Opcode, RClass, Rcode, RType, class_name, rcode_name, type_from_text, type_name
+from .hosts import HostsFile
+from .message import Edns, Header, Message, Question, ResourceRecord, make_query, peek_header, rr
+from .name import ROOT, BadName, Name, decode_name, encode_name, name
+from .rdata import AAAA, CNAME, MX, NS, PTR, SOA, TXT, A, Rdata, Unknown, decode_rdata
+from .stub import ResolvConf, StubAnswer, StubResolver
+from .zone import Zone, parse_zone
+
+__all__ = [
+    "AAAA",
+    "CNAME",
+    "MX",
+    "NS",
+    "PTR",
+    "ROOT",
+    "SOA",
+    "TXT",
+    "A",
+    "BadName",
+    "DnsCache",
+    "Edns",
+    "Header",
+    "HostsFile",
+    "Message",
+    "Name",
+    "Opcode",
+    "Question",
+    "RClass",
+    "RType",
+    "Rcode",
+    "Rdata",
+    "ResolvConf",
+    "ResourceRecord",
+    "StubAnswer",
+    "StubResolver",
+    "Unknown",
+    "Zone",
+    "class_name",
+    "decode_name",
+    "decode_rdata",
+    "encode_name",
+    "make_query",
+    "name",
+    "parse_zone",
+    "peek_header",
+    "rcode_name",
+    "rr",
+    "type_from_text",
+    "type_name",
+]

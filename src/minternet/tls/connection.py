@@ -1,0 +1,603 @@
+"""What the TLS client and server machines share: events, negotiated parameters, the
+record and handshake plumbing, alerts and closing (RFC 5246 §7.2, §7.4).
+
+A machine is sans-IO: :meth:`TlsConnection.receive_data` takes bytes from the peer and
+returns events; :meth:`TlsConnection.data_to_send` gives the bytes to write. Every error
+from the peer becomes one fatal alert on the wire, a :class:`Closed` event and the CLOSED
+state — never an exception for the caller. Each machine keeps its handshake transitions in
+one table, ``state → {message type → handler}``; a message missing from the table is an
+unexpected_message.
+
+Signatures and RSA encryption come from :mod:`minternet.tls.signing`, certificate-chain
+checks from :mod:`minternet.tls.verify`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, ClassVar
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, x25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from ..errors import LocalProtocolError
+from ..randomness import RandomSource
+from .alerts import Alert, AlertDescription, AlertLevel, TlsAlert, alert_for, alert_name
+from .cipher import RecordProtection, protection_for
+from .extensions import NamedGroup
+from .keylog import client_random_line
+from .messages import Finished, HandshakeBuffer, HandshakeType, RawHandshake
+from .prf import KeyBlock, finished_verify_data, key_block
+from .record import ContentType, RecordLayer
+from .suites import CipherSuite
+from .verify import Verification
+
+TLS12 = 0x0303
+CCS = -1  # the ChangeCipherSpec "message" in the transition tables
+
+_KEY_BLOCK_WHY = 'key block = PRF(master_secret, "key expansion", server_random + client_random)'
+TraceHook = Callable[[str, dict[str, Any], str | None], None]
+
+
+# -- events -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What resuming a session by its id needs (RFC 5246 §7.3, RFC 7627 §5.3)."""
+
+    session_id: bytes
+    master_secret: bytes = field(repr=False)
+    suite: CipherSuite
+    extended_master_secret: bool
+    server_name: str | None = None
+    alpn: str | None = None
+
+
+@dataclass(frozen=True)
+class TlsInfo:
+    """Everything negotiated, secrets included (re-derivable from what is shown)."""
+
+    version: str
+    suite: CipherSuite
+    key_exchange: str  # "ECDHE x25519", "RSA"
+    signature_scheme: int | None
+    server_name: str | None
+    alpn: str | None
+    resumed: bool
+    session_id: bytes
+    extended_master_secret: bool
+    encrypt_then_mac: bool
+    peer_chain: tuple[bytes, ...] = field(repr=False)
+    verification: Verification | None = field(repr=False)
+    client_random: bytes
+    server_random: bytes
+    pre_master_secret: bytes | None = field(repr=False)
+    master_secret: bytes = field(repr=False)
+    keys: KeyBlock = field(repr=False)
+    session: Session = field(repr=False)
+
+    def as_dict(self, secrets: bool = False) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "version": self.version,
+            "cipher_suite": self.suite.name,
+            "cipher_suite_openssl": self.suite.openssl_name,
+            "key_exchange": self.key_exchange,
+            "signature_scheme": self.signature_scheme,
+            "server_name": self.server_name,
+            "alpn": self.alpn,
+            "resumed": self.resumed,
+            "session_id": self.session_id.hex(),
+            "extended_master_secret": self.extended_master_secret,
+            "encrypt_then_mac": self.encrypt_then_mac,
+            "client_random": self.client_random.hex(),
+            "server_random": self.server_random.hex(),
+        }
+        if secrets:
+            d["pre_master_secret"] = (
+                self.pre_master_secret.hex() if self.pre_master_secret else None
+            )
+            d["master_secret"] = self.master_secret.hex()
+            d["keys"] = {k: getattr(self.keys, k).hex() for k in self.keys.__slots__}
+        return d
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeComplete:
+    info: TlsInfo
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationData:
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AlertReceived:
+    level: int
+    description: int
+
+    def __str__(self) -> str:
+        lvl = "fatal" if self.level == AlertLevel.fatal else "warning"
+        return f"{lvl} alert {alert_name(self.description)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """The connection is over: cleanly (close_notify) or by an alert (sent or received)."""
+
+    reason: str
+    alert: int | None = None
+    alert_sent: bool = False
+    clean: bool = False
+
+
+Event = HandshakeComplete | ApplicationData | AlertReceived | Closed
+
+
+class State(Enum):
+    """Handshake states of both sides (RFC 5246 §7.3 message flow)."""
+
+    START = "START"
+    WAIT_CLIENT_HELLO = "WAIT_CLIENT_HELLO"
+    WAIT_SERVER_HELLO = "WAIT_SERVER_HELLO"
+    WAIT_CERTIFICATE = "WAIT_CERTIFICATE"
+    WAIT_SERVER_KEY_EXCHANGE = "WAIT_SERVER_KEY_EXCHANGE"
+    WAIT_SERVER_HELLO_DONE = "WAIT_SERVER_HELLO_DONE"
+    WAIT_CLIENT_KEY_EXCHANGE = "WAIT_CLIENT_KEY_EXCHANGE"
+    WAIT_CHANGE_CIPHER_SPEC = "WAIT_CHANGE_CIPHER_SPEC"
+    WAIT_FINISHED = "WAIT_FINISHED"
+    ESTABLISHED = "ESTABLISHED"
+    CLOSING = "CLOSING"  # we sent close_notify, waiting for the peer's
+    CLOSED = "CLOSED"
+
+
+Handler = Callable[[Any, RawHandshake], State]
+
+
+# -- ECDHE helpers (RFC 8422 §5.4, RFC 7748) ----------------------------------------------
+_CURVES: dict[int, ec.EllipticCurve] = {
+    NamedGroup.secp256r1: ec.SECP256R1(),
+    NamedGroup.secp384r1: ec.SECP384R1(),
+}
+_ORDERS: dict[int, int] = {
+    NamedGroup.secp256r1: 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+    NamedGroup.secp384r1: int(
+        "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973",
+        16,
+    ),
+}
+SUPPORTED_GROUPS = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
+
+
+class EphemeralKey:
+    """An ephemeral ECDH key made from the injected random source."""
+
+    def __init__(self, group: int, random: RandomSource) -> None:
+        self.group = group
+        if group == NamedGroup.x25519:
+            self._x = x25519.X25519PrivateKey.from_private_bytes(random.random_bytes(32))
+            self.public = self._x.public_key().public_bytes_raw()
+        elif group in _CURVES:
+            n = _ORDERS[group]
+            scalar = int.from_bytes(random.random_bytes(64), "big") % (n - 1) + 1
+            self._ec = ec.derive_private_key(scalar, _CURVES[group])
+            self.public = self._ec.public_key().public_bytes(
+                encoding=Encoding.X962, format=PublicFormat.UncompressedPoint
+            )
+        else:
+            raise LocalProtocolError(f"group {group} not supported")
+
+    def exchange(self, peer: bytes) -> bytes:
+        """The shared secret with ``peer``'s public value; illegal_parameter if invalid."""
+        try:
+            if self.group == NamedGroup.x25519:
+                if len(peer) != 32:
+                    raise ValueError("x25519 public value must be 32 bytes")
+                pub = x25519.X25519PublicKey.from_public_bytes(peer)
+                return self._x.exchange(pub)
+            if not peer or peer[0] != 4:
+                raise ValueError("not an uncompressed point")
+            epub = ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[self.group], peer)
+            return self._ec.exchange(ec.ECDH(), epub)
+        except ValueError as e:
+            raise TlsAlert(
+                AlertDescription.illegal_parameter, f"bad ECDH public value: {e}"
+            ) from None
+
+
+def group_name(group: int) -> str:
+    try:
+        return NamedGroup(group).name
+    except ValueError:
+        return f"group_{group}"
+
+
+def load_certificate(der: bytes) -> x509.Certificate:
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        cert.subject.rfc4514_string()  # cryptography parses lazily: fail here, not later
+        cert.issuer.rfc4514_string()
+        return cert
+    except ValueError as e:
+        raise TlsAlert(
+            AlertDescription.bad_certificate, f"certificate does not parse: {e}"
+        ) from None
+
+
+# -- the machine ----------------------------------------------------------------------------
+class Transcript:
+    """The handshake messages so far (RFC 5246 §7.4.9 ``handshake_messages``), hashed as they
+    come once the suite has fixed the hash (before that, kept as bytes)."""
+
+    __slots__ = ("_hash", "_hash_name", "data")
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self._hash: hashlib._Hash | None = None
+        self._hash_name = ""
+
+    def add(self, raw: bytes) -> None:
+        self.data += raw
+        if self._hash is not None:
+            self._hash.update(raw)
+
+    def digest(self, hash_name: str) -> bytes:
+        h = self._hash
+        if h is None or self._hash_name != hash_name:
+            h = hashlib.sha384() if hash_name == "sha384" else hashlib.sha256()
+            h.update(self.data)
+            self._hash, self._hash_name = h, hash_name
+        return h.copy().digest()
+
+
+@dataclass
+class _Negotiation:
+    """What the handshake decides, filled in as it goes."""
+
+    suite: CipherSuite | None = None
+    client_random: bytes = b""
+    server_random: bytes = b""
+    session_id: bytes = b""
+    resumed: bool = False
+    ems: bool = False
+    etm: bool = False
+    alpn: str | None = None
+    server_name: str | None = None
+    kx_name: str = ""
+    signature_scheme: int | None = None
+    peer_chain: tuple[bytes, ...] = ()
+    verification: Verification | None = None
+    pre_master: bytes | None = None
+    master: bytes = b""
+    keys: KeyBlock | None = None
+    transcript: Transcript = field(default_factory=lambda: Transcript())
+
+
+class TlsConnection:
+    """Shared machinery; :class:`~minternet.tls.client.TlsClient` and
+    :class:`~minternet.tls.server.TlsServer` add their transition tables."""
+
+    role: ClassVar[str] = "?"
+    TRANSITIONS: ClassVar[dict[State, dict[int, Handler]]] = {}
+
+    def __init__(
+        self,
+        random: RandomSource,
+        keylog: Callable[[str], None] | None = None,
+        trace: TraceHook | None = None,
+    ) -> None:
+        self.random = random
+        self.keylog = keylog
+        self.trace_hook = trace
+        self.tracing = trace is not None
+        self.state = State.START
+        self.records = RecordLayer()
+        self.hs = HandshakeBuffer()
+        self.neg = _Negotiation()
+        self.info: TlsInfo | None = None
+        self.closed: Closed | None = None
+        self._out = bytearray()
+        self._events: list[Event] = []
+        self._pending_read: RecordProtection | None = None
+        self._pending_write: RecordProtection | None = None
+
+    # -- public API ---------------------------------------------------------------------
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def receive_data(self, data: bytes) -> list[Event]:
+        """Bytes from the peer → events (``b""`` is nothing; EOF is :meth:`receive_eof`)."""
+        if self.state is State.CLOSED or not data:
+            return []
+        self.records.feed(data)
+        try:
+            while self.closed is None:
+                rec = self.records.next_record()
+                if rec is None:
+                    break
+                self._on_record(*rec)
+        except Exception as e:
+            self._fail(e)
+        return self._take_events()
+
+    def receive_eof(self) -> list[Event]:
+        """The transport ended (TCP FIN). Without close_notify first, that is a truncation."""
+        if self.state is State.CLOSED:
+            return []
+        if self.state is State.CLOSING:
+            self._close("peer closed the transport after our close_notify", clean=True)
+        else:
+            self._close("transport closed without close_notify", clean=False)
+        return self._take_events()
+
+    def send_application_data(self, data: bytes) -> None:
+        if self.state is not State.ESTABLISHED:
+            raise LocalProtocolError(f"cannot send application data in state {self.state.name}")
+        self._out += self.records.encode(ContentType.application_data, data)
+
+    def close(self) -> None:
+        """Send close_notify (RFC 5246 §7.2.1); the peer's answer completes the close."""
+        if self.state in (State.CLOSED, State.CLOSING):
+            return
+        self._send_alert(AlertLevel.warning, AlertDescription.close_notify)
+        self._trace("close_notify", {"direction": "sent"})
+        if self.state is State.ESTABLISHED:
+            self.state = State.CLOSING
+        else:
+            self._close("closed by us during the handshake", clean=False)
+
+    @property
+    def established(self) -> bool:
+        return self.state is State.ESTABLISHED
+
+    # -- plumbing -----------------------------------------------------------------------
+    def _take_events(self) -> list[Event]:
+        ev = self._events
+        self._events = []
+        return ev
+
+    def _trace(self, kind: str, fields: dict[str, Any], why: str | None = None) -> None:
+        if self.trace_hook is not None:
+            self.trace_hook(kind, fields, why)
+
+    def _set_state(self, new: State) -> None:
+        if new is not self.state:
+            if self.tracing:
+                self._trace("state", {"from": self.state.name, "to": new.name})
+            self.state = new
+
+    def _send_handshake(self, msg: Any, fields: dict[str, Any] | None = None) -> None:
+        raw: bytes = msg.encode()
+        self.neg.transcript.add(raw)
+        self._out += self.records.encode(ContentType.handshake, raw)
+        if self.tracing:
+            name = HandshakeType(raw[0]).name
+            self._trace("send", {"message": name, "length": len(raw), **(fields or {})})
+
+    def _send_alert(self, level: int, description: int) -> None:
+        self._out += self.records.encode(ContentType.alert, Alert(level, description).encode())
+
+    def _send_change_cipher_spec(self) -> None:
+        self._out += self.records.encode(ContentType.change_cipher_spec, b"\x01")
+        assert self._pending_write is not None
+        self.records.change_write(self._pending_write)
+        self._trace("send", {"message": "ChangeCipherSpec", "protection": self._pending_write.name})
+        self._pending_write = None
+
+    def _fail(self, exc: BaseException) -> None:
+        desc = alert_for(exc)
+        reason = exc.reason if isinstance(exc, TlsAlert) else str(exc)
+        if desc is AlertDescription.internal_error:
+            reason = f"{type(exc).__name__}: {exc}"
+        self._trace("alert", {"direction": "sent", "alert": alert_name(desc)}, why=reason)
+        self._send_alert(AlertLevel.fatal, desc)
+        self._close(reason, alert=int(desc), alert_sent=True)
+
+    def _close(
+        self, reason: str, alert: int | None = None, alert_sent: bool = False, clean: bool = False
+    ) -> None:
+        self.closed = Closed(reason, alert, alert_sent, clean)
+        self._events.append(self.closed)
+        self._set_state(State.CLOSED)
+
+    def _on_record(self, ct: int, data: bytes) -> None:
+        if ct == ContentType.handshake:
+            self.hs.feed(data)
+            while self.state is not State.CLOSED and (msg := self.hs.next_message()) is not None:
+                self._on_handshake(msg)
+        elif ct == ContentType.change_cipher_spec:
+            if data != b"\x01":
+                raise TlsAlert(AlertDescription.decode_error, "ChangeCipherSpec is not 0x01")
+            if self.hs.pending:
+                raise TlsAlert(
+                    AlertDescription.unexpected_message,
+                    "ChangeCipherSpec inside a handshake message",
+                )
+            self._dispatch(CCS, None)
+        elif ct == ContentType.alert:
+            self._on_alert(Alert.decode(data))
+        else:
+            if self.state not in (State.ESTABLISHED, State.CLOSING):
+                raise TlsAlert(
+                    AlertDescription.unexpected_message, f"application data in {self.state.name}"
+                )
+            if data:
+                self._events.append(ApplicationData(data))
+
+    def _on_alert(self, alert: Alert) -> None:
+        ev = AlertReceived(alert.level, alert.description)
+        self._trace("alert", {"direction": "received", "alert": str(ev)})
+        if alert.description == AlertDescription.close_notify:
+            if self.state is not State.CLOSING:
+                self._send_alert(AlertLevel.warning, AlertDescription.close_notify)
+                self._trace("close_notify", {"direction": "answered"})
+            self._close("close_notify", clean=True)
+            return
+        self._events.append(ev)
+        if alert.level == AlertLevel.fatal:
+            self._close(f"peer sent {ev}", alert=alert.description)
+        elif (
+            self.state not in (State.ESTABLISHED, State.CLOSING)
+            and alert.description != AlertDescription.no_renegotiation
+        ):
+            # A warning in mid-handshake that we cannot act on (RFC 5246 §7.2.2): give up.
+            self._close(f"peer sent {ev} during the handshake", alert=alert.description)
+
+    def _on_handshake(self, msg: RawHandshake) -> None:
+        if self.tracing:
+            self._trace("recv", {"message": msg.name, "length": len(msg.raw)})
+        self._dispatch(msg.msg_type, msg)
+
+    def _dispatch(self, key: int, msg: RawHandshake | None) -> None:
+        table = self.TRANSITIONS.get(self.state, {})
+        handler = table.get(key)
+        if handler is None:
+            what = "ChangeCipherSpec" if key == CCS else (msg.name if msg else str(key))
+            if (
+                key == HandshakeType.hello_request
+                and self.role == "client"
+                and self.state is not State.ESTABLISHED
+            ):
+                return  # RFC 5246 §7.4.1.1: ignored while negotiating; never in the transcript
+            if self.state is State.ESTABLISHED and key != CCS:
+                self._on_renegotiation_attempt(key)
+                return
+            raise TlsAlert(
+                AlertDescription.unexpected_message, f"{what} in state {self.state.name}"
+            )
+        if msg is not None and key != HandshakeType.finished:
+            self.neg.transcript.add(msg.raw)
+        self._set_state(handler(self, msg))  # type: ignore[arg-type]
+
+    def _on_renegotiation_attempt(self, key: int) -> None:
+        raise TlsAlert(
+            AlertDescription.unexpected_message, f"handshake message {key} after the handshake"
+        )
+
+    # -- key schedule -------------------------------------------------------------------
+    def transcript_hash(self) -> bytes:
+        assert self.neg.suite is not None
+        return self.neg.transcript.digest(self.neg.suite.prf_hash)
+
+    def _derive_keys(self) -> None:
+        """RFC 5246 §6.3: cut the key block and prepare both pending protections."""
+        n = self.neg
+        suite = n.suite
+        assert suite is not None
+        kb = key_block(
+            suite.prf_hash,
+            n.master,
+            n.client_random,
+            n.server_random,
+            suite.mac_len,
+            suite.key_len,
+            suite.fixed_iv_len,
+        )
+        n.keys = kb
+        client_p = protection_for(
+            suite,
+            kb.client_write_key,
+            kb.client_write_iv,
+            kb.client_write_mac_key,
+            self.random.child("cbc-iv-client"),
+            n.etm,
+        )
+        server_p = protection_for(
+            suite,
+            kb.server_write_key,
+            kb.server_write_iv,
+            kb.server_write_mac_key,
+            self.random.child("cbc-iv-server"),
+            n.etm,
+        )
+        if self.role == "client":
+            self._pending_write, self._pending_read = client_p, server_p
+        else:
+            self._pending_write, self._pending_read = server_p, client_p
+        if self.tracing:
+            self._trace(
+                "keys",
+                {
+                    "master_secret": n.master.hex(),
+                    "mac_key_length": suite.mac_len,
+                    "key_length": suite.key_len,
+                    "iv_length": suite.fixed_iv_len,
+                    "client_write_key": kb.client_write_key.hex(),
+                    "server_write_key": kb.server_write_key.hex(),
+                    "client_write_iv": kb.client_write_iv.hex(),
+                    "server_write_iv": kb.server_write_iv.hex(),
+                    "client_write_mac_key": kb.client_write_mac_key.hex(),
+                    "server_write_mac_key": kb.server_write_mac_key.hex(),
+                    "protection": client_p.name,
+                    "keys_present": [k for k in kb.__slots__ if getattr(kb, k)],
+                },
+                why=_KEY_BLOCK_WHY,
+            )
+        if self.keylog is not None:
+            self.keylog(client_random_line(n.client_random, n.master))
+
+    def _finished_data(self, label: bytes) -> bytes:
+        assert self.neg.suite is not None
+        return finished_verify_data(
+            self.neg.suite.prf_hash, self.neg.master, label, self.transcript_hash()
+        )
+
+    def _on_change_cipher_spec(self, _msg: RawHandshake | None) -> State:
+        if self._pending_read is None:
+            raise TlsAlert(AlertDescription.unexpected_message, "ChangeCipherSpec before keys")
+        self.records.change_read(self._pending_read)
+        self._trace("recv", {"message": "ChangeCipherSpec", "protection": self._pending_read.name})
+        self._pending_read = None
+        return State.WAIT_FINISHED
+
+    def _check_finished(self, msg: RawHandshake, label: bytes) -> None:
+        fin = Finished.decode_body(msg.body)
+        expected = self._finished_data(label)
+        if not hmac.compare_digest(fin.verify_data, expected):
+            raise TlsAlert(
+                AlertDescription.decrypt_error, "Finished verify_data does not match the transcript"
+            )
+        self.neg.transcript.add(msg.raw)
+        self._trace("finished", {"verify_data": fin.verify_data.hex(), "ok": True})
+
+    def _complete(self) -> None:
+        n = self.neg
+        assert n.suite is not None and n.keys is not None
+        session = Session(n.session_id, n.master, n.suite, n.ems, n.server_name, n.alpn)
+        self.info = TlsInfo(
+            version="TLSv1.2",
+            suite=n.suite,
+            key_exchange=n.kx_name,
+            signature_scheme=n.signature_scheme,
+            server_name=n.server_name,
+            alpn=n.alpn,
+            resumed=n.resumed,
+            session_id=n.session_id,
+            extended_master_secret=n.ems,
+            encrypt_then_mac=n.etm,
+            peer_chain=n.peer_chain,
+            verification=n.verification,
+            client_random=n.client_random,
+            server_random=n.server_random,
+            pre_master_secret=n.pre_master,
+            master_secret=n.master,
+            keys=n.keys,
+            session=session,
+        )
+        self._trace(
+            "established",
+            {
+                "suite": n.suite.name,
+                "key_exchange": n.kx_name,
+                "resumed": n.resumed,
+                "alpn": n.alpn,
+                "extended_master_secret": n.ems,
+            },
+        )
+        self._events.append(HandshakeComplete(self.info))

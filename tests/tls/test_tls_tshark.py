@@ -1,0 +1,113 @@
+"""tshark decrypts a TLS session using the key log we wrote.
+
+The session is ours (client and server machines in memory, HTTP inside); its bytes are put
+into TCP segments of a pcap with scapy, and tshark — with only the NSS key log line — must
+find the HTTP request and response inside the encrypted records.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scapy.layers.inet import IP, TCP
+from scapy.layers.l2 import Ether
+from scapy.utils import wrpcap
+from tls_support import HOST, NOW, Certs, make_trust
+
+from minternet.randomness import SeededRandom
+from minternet.tls import ClientConfig, ServerConfig, TlsClient, TlsServer, suite_by_name
+from minternet.tls.server import KeyAndChain
+
+pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+
+
+class Flow:
+    """A TCP connection's packets, with real sequence numbers, for a pcap."""
+
+    def __init__(self) -> None:
+        self.pkts: list[Any] = []
+        self.seq = {"c": 1000, "s": 5000}
+        self.t = 0.0
+        self._emit("c", "S", b"")
+        self._emit("s", "SA", b"")
+        self._emit("c", "A", b"")
+
+    def _emit(self, side: str, flags: str, data: bytes) -> None:
+        other = "s" if side == "c" else "c"
+        src, dst = ("10.0.0.1", "10.0.0.2") if side == "c" else ("10.0.0.2", "10.0.0.1")
+        sport, dport = (50000, 443) if side == "c" else (443, 50000)
+        ack = self.seq[other] if "A" in flags else 0
+        p = (
+            Ether()
+            / IP(src=src, dst=dst)
+            / TCP(sport=sport, dport=dport, flags=flags, seq=self.seq[side], ack=ack)
+        )
+        if data:
+            p = p / data
+        self.t += 0.001
+        p.time = self.t
+        self.pkts.append(p)
+        self.seq[side] += len(data) + (1 if "S" in flags or "F" in flags else 0)
+
+    def send(self, side: str, data: bytes) -> None:
+        for i in range(0, len(data), 1400):
+            self._emit(side, "PA", data[i : i + 1400])
+
+
+@pytest.mark.parametrize(
+    "suite", ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305", "AES128-SHA"]
+)
+def test_tshark_decrypts_with_our_keylog(pki: Certs, tmp_path: Path, suite: str) -> None:
+    lines: list[str] = []
+    c = TlsClient(
+        ClientConfig(
+            random=SeededRandom(1), server_name=HOST, trust=make_trust([pki.root]), now=NOW,
+            suites=(suite_by_name(suite),), keylog=lines.append,
+        )
+    )  # fmt: skip
+    s = TlsServer(ServerConfig([KeyAndChain(pki.rsa.chain, pki.rsa.key)], SeededRandom(2)))
+    flow = Flow()
+    c.start()
+    for _ in range(4):
+        a = c.data_to_send()
+        if a:
+            flow.send("c", a)
+            s.receive_data(a)
+        b = s.data_to_send()
+        if b:
+            flow.send("s", b)
+            c.receive_data(b)
+    assert c.established
+    c.send_application_data(b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
+    a = c.data_to_send()
+    flow.send("c", a)
+    s.receive_data(a)
+    s.send_application_data(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+    flow.send("s", s.data_to_send())
+    pcap, keylog = tmp_path / "s.pcap", tmp_path / "keys.log"
+    wrpcap(str(pcap), flow.pkts)
+    keylog.write_text("\n".join(lines) + "\n")
+    res = subprocess.run(
+        ["tshark", "-r", str(pcap), "-o", f"tls.keylog_file:{keylog}", "-Y", "http",
+         "-T", "fields", "-e", "http.request.uri", "-e", "http.response.code",
+         "-e", "http.file_data"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    rows = [r.split("\t") for r in res.stdout.strip().splitlines()]
+    assert ["/index.html", "", ""] in rows or any(r[0] == "/index.html" for r in rows), res
+    assert any(len(r) > 1 and r[1] == "200" for r in rows), res
+    # and without the key log, nothing is readable
+    res2 = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", "http"], capture_output=True, text=True, timeout=60
+    )
+    assert res2.stdout.strip() == ""
+    # tshark finds no malformed packets in our records
+    res3 = subprocess.run(
+        ["tshark", "-r", str(pcap), "-o", f"tls.keylog_file:{keylog}", "-Y", "_ws.malformed"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert res3.stdout.strip() == ""
