@@ -142,13 +142,15 @@ def up(
 
     Creates a network namespace holding the kernel's end of a TAP device, gives the kernel
     side the subnet's first address and our host the second, and runs our host (Ethernet,
-    ARP, IPv4, ICMP, UDP — all ours) until stopped. Everything it created is removed on
-    exit, Ctrl-C, SIGTERM or an error.
+    ARP, IPv4, ICMP, UDP, TCP — all ours) with our DNS server on 53 (the namespace's
+    resolver points at it), until stopped. Everything it created is removed on exit,
+    Ctrl-C, SIGTERM or an error.
     """
     require_root("minternet tap up")
     if ns_name is not None and not ns_name.startswith(PREFIX):
         raise click.BadParameter(f"must start with {PREFIX!r}", param_hint="--netns")
     from ..drivers.taphost import host_on_tap
+    from ..drivers.tapservices import start_services
 
     loop = RealtimeLoop()
     trace = TraceBus()
@@ -164,6 +166,7 @@ def up(
         ):
             ns = th.net.ns.name
             iface = th.host.interfaces["eth0"]
+            services = start_services(th)
             if capture is not None:
                 capture.add_interface(iface.full_name, iface.describe())
             summary = {
@@ -173,7 +176,7 @@ def up(
                 "kernel": th.kernel_address,
                 "host": th.address,
                 "host_mac": iface.mac,
-                "services": ["icmp-echo"],
+                "services": services.names,
             }
             state = write_state({"pid": os.getpid(), **summary})
             if not as_json:
@@ -181,7 +184,10 @@ def up(
                     f"our host {th.address} ({iface.mac}) is up on {th.net.ifname}; "
                     f"the kernel is {th.kernel_address} in namespace {ns}"
                 )
+                click.echo(f"  services: {', '.join(services.names)}")
                 click.echo(f"  try: sudo ip netns exec {ns} ping {th.address}")
+                if "dns:53" in services.names:
+                    click.echo(f"       sudo ip netns exec {ns} dig @{th.address} www.example.com")
                 click.echo("  stop: Ctrl-C or `minternet tap down`", nl=True)
                 sys.stdout.flush()
             stop_at = None if duration is None else loop.now() + duration
@@ -189,6 +195,9 @@ def up(
                 loop.run_forever(lambda: stop_at is not None and loop.now() >= stop_at)
             except KeyboardInterrupt:
                 summary["interrupted"] = True
+            services.stop()
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.sleep(0.05))
             summary.update(
                 frames_in=th.port.frames_in,
                 frames_out=th.port.frames_out,
