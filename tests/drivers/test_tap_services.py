@@ -76,6 +76,7 @@ def test_kernel_pings_and_resolves_through_our_host() -> None:
         big = in_ns(ns, "dig", "+tries=1", f"@{HOST}", "big.example.com", "TXT")
         # the namespace's resolver is our DNS server: no hosts entry, no --resolve
         getent = in_ns(ns, "getent", "ahostsv4", "www.example.com")
+        upload = in_ns(ns, sys.executable, "-c", UPLOAD.format(host=HOST, size=4 << 20))
     assert ping.returncode == 0 and b"2 received" in ping.stdout
     assert udp.stdout.split() == [HOST.encode()]
     assert tcp.stdout.split() == [HOST.encode()]
@@ -83,3 +84,15 @@ def test_kernel_pings_and_resolves_through_our_host() -> None:
     # too big for UDP: dig got TC and retried over TCP (our TCP, the kernel's dig)
     assert big.returncode == 0 and big.stdout.count(b"TXT") >= 2, big.stdout
     assert getent.stdout.split()[0] == HOST.encode()
+    assert upload.stdout.strip() == b"ok", upload.stderr
+
+
+# the kernel's TCP sends to our Discard service (RFC 863), then waits for our FIN
+UPLOAD = """
+import socket
+c = socket.create_connection(("{host}", 9), timeout=30)
+c.sendall(bytes(range(256)) * ({size} // 256))
+c.shutdown(socket.SHUT_WR)
+assert c.recv(100) == b""  # discard sends nothing, then closes cleanly
+print("ok")
+"""
