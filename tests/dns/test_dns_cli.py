@@ -238,3 +238,39 @@ def test_resolve_shows_each_layer_then_the_caches(run_cli: CliRunner, tmp_path: 
     hosts.write_text("10.9.8.7 www.example.com\n")
     data = json.loads(run_cli("resolve", "www.example.com", "--hosts", str(hosts), "--json").stdout)
     assert data["source"] == "hosts" and data["addresses"] == ["10.9.8.7"]
+
+
+@needs_kernel
+def test_serve_survives_garbage_over_udp_and_tcp(dns_server: int) -> None:
+    import random as _random
+
+    from minternet.dns import Message, Rcode, RType, make_query
+
+    rng = _random.Random(4)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        for _ in range(200):
+            s.sendto(rng.randbytes(rng.randint(0, 80)), ("127.0.0.1", dns_server))
+        loop_query = bytes.fromhex("abcd 0000 0001 0000 0000 0000") + b"\xc0\x0c\x00\x01\x00\x01"
+        s.sendto(loop_query, ("127.0.0.1", dns_server))
+        replies = []
+        while True:
+            try:
+                data, _ = s.recvfrom(4096)
+            except TimeoutError:
+                break
+            replies.append(Message.decode(data))
+            if replies[-1].id == 0xABCD:
+                break
+        assert replies and replies[-1].rcode == Rcode.FORMERR
+    for junk in (b"\x00", b"\x00\x05abc", b"\xff\xff" + b"x" * 10):
+        with socket.create_connection(("127.0.0.1", dns_server), timeout=5) as c:
+            c.sendall(junk)  # then close: a half message, never finished
+    q = make_query("www.example.com", RType.A, 77).encode()
+    with socket.create_connection(("127.0.0.1", dns_server), timeout=5) as c:
+        c.sendall(len(q).to_bytes(2, "big") + q)
+        head = c.recv(2)
+        body = b""
+        while len(body) < int.from_bytes(head, "big"):
+            body += c.recv(4096)
+    assert Message.decode(body).answers[0].rdata.to_text() == "93.184.216.34"

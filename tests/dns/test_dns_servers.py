@@ -202,3 +202,52 @@ def test_tcp_framing_byte_by_byte_and_pipelined() -> None:
     for chunks in ([framed], [framed[i : i + 1] for i in range(len(framed))]):
         replies = net.loop.run_until_complete(net.loop.create_task(talk(chunks)), timeout=60)
         assert [(r.id, r.rcode) for r in replies] == [(1, Rcode.NOERROR), (2, Rcode.NXDOMAIN)]
+
+
+# RFC 4592 §2.2.1's example zone (SRV owners given TXT records here: only their names matter).
+RFC4592_ZONE = """\
+$ORIGIN example.
+example.                 3600 IN SOA ns.example.com. hostmaster.example. 1 2 3 4 5
+example.                 3600    NS  ns.example.com.
+example.                 3600    NS  ns.example.net.
+*.example.               3600    TXT "this is a wildcard"
+*.example.               3600    MX  10 host1.example.
+sub.*.example.           3600    TXT "this is not a wildcard"
+host1.example.           3600    A   192.0.2.1
+_ssh._tcp.host1.example. 3600    TXT "srv"
+_ssh._tcp.host2.example. 3600    TXT "srv"
+subdel.example.          3600    NS  ns.example.com.
+subdel.example.          3600    NS  ns.example.net.
+"""
+
+
+@pytest.mark.parametrize(
+    ("qname", "qtype", "rcode", "answer"),
+    [  # RFC 4592 §2.2.1, "synthesized" and "not synthesized" cases
+        ("host3.example", RType.MX, Rcode.NOERROR, "host3.example. 3600 IN MX 10 host1.example."),
+        ("host3.example", RType.A, Rcode.NOERROR, None),  # NODATA: the wildcard has no A
+        ("foo.bar.example", RType.TXT, Rcode.NOERROR,
+         'foo.bar.example. 3600 IN TXT "this is a wildcard"'),
+        ("host1.example", RType.MX, Rcode.NOERROR, None),  # exists: no synthesis
+        ("sub.*.example", RType.MX, Rcode.NOERROR, None),  # exists: no synthesis
+        ("_telnet._tcp.host1.example", RType.SRV, Rcode.NXDOMAIN, None),  # encloser _tcp.host1
+        ("ghost.*.example", RType.MX, Rcode.NXDOMAIN, None),  # encloser *.example, no *.*.
+    ],
+)  # fmt: skip
+def test_rfc4592_wildcards(qname: str, qtype: int, rcode: int, answer: str | None) -> None:
+    srv = AuthoritativeServer([parse_zone(RFC4592_ZONE)])
+    wire = srv.respond(make_query(qname, qtype, 1, rd=False).encode())
+    assert wire is not None
+    m = Message.decode(wire)
+    assert m.rcode == rcode and m.aa
+    assert [r.to_text() for r in m.answers] == ([answer] if answer else [])
+    if not m.answers:
+        assert m.authority[0].rtype == RType.SOA
+
+
+def test_rfc4592_delegation_wins_over_wildcard() -> None:
+    srv = AuthoritativeServer([parse_zone(RFC4592_ZONE)])
+    wire = srv.respond(make_query("host.subdel.example", RType.A, 1, rd=False).encode())
+    assert wire is not None
+    m = Message.decode(wire)
+    assert not m.aa and m.authority[0].name == name("subdel.example") and not m.answers

@@ -79,3 +79,13 @@ def test_resolv_conf_and_hosts_parsing() -> None:
         ResolvConf.parse("options timeout:1\n")
     h = HostsFile.parse("1.2.3.4 a b # c\nbad line here\n::2 a\n300.1.1.1 x\n")
     assert h.entries and len(h.problems) == 2
+
+
+def test_the_os_cache_follows_cached_cnames() -> None:
+    w, _, lookup = _stub()
+    first = lookup("web.example.com")
+    assert first.source == "dns" and first.addresses == ("93.184.216.34",)
+    w.net.loop.run(until=w.net.loop.now() + 61)
+    again = lookup("web.example.com")
+    assert again.source == "os-cache" and again.addresses == ("93.184.216.34",)
+    assert [r.rtype for r in again.records] == [RType.CNAME, RType.A]

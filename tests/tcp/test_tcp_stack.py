@@ -262,3 +262,23 @@ def test_closed_socket_leaves_fin_wait_2_when_the_peer_never_closes() -> None:
     assert cli_sock.state is State.CLOSED
     assert "no FIN from the peer" in cli_sock.conn.history[-1][2]
     assert srv_sock.state is State.CLOSE_WAIT  # no RST was sent: the server is undisturbed
+
+
+@pytest.mark.parametrize(
+    "addr",
+    [
+        ("10.0.0.2", 0),
+        ("10.0.0.2", 70000),
+        ("10.0.0.256", 80),
+        ("nonsense", 80),
+        ("10.0.0.2", "80"),
+    ],
+)
+def test_bad_addresses_are_local_protocol_errors(addr: tuple[str, int]) -> None:
+    from minternet.errors import LocalProtocolError
+
+    _, client, server = _net()
+    with pytest.raises(LocalProtocolError):
+        client.connect(addr)  # type: ignore[attr-defined]
+    with pytest.raises(LocalProtocolError):
+        server.listen(addr[1] if addr[0] == "10.0.0.2" else 80, host=addr[0])  # type: ignore[attr-defined]

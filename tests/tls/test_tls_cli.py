@@ -239,3 +239,13 @@ def test_project_pki_chain_with_intermediate_end_to_end(tmp_path: Path) -> None:
     assert len(rep["certificate_chain"]) == 2
     assert [c["name"] for c in rep["checks"] if not c["ok"]] == []
     assert "Verify return code: 0 (ok)" in ossl.stdout, ossl.stdout + ossl.stderr
+
+
+def test_server_stops_cleanly_on_ctrl_c(pki: Certs) -> None:
+    import signal
+
+    with our_server(pki) as (_port, proc):
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130
+    assert ("interrupted" in err or "aborted" in err) and "Traceback" not in err

@@ -161,8 +161,9 @@ def _openssl_pair_handshake(cli: ssl.SSLObject, server: TlsServer, inc: Any, out
     return events
 
 
-def test_openssl_client_resumes_session_with_our_server(pki: Certs) -> None:
-    ctx = _client_ctx(pki, "ECDHE-RSA-AES128-GCM-SHA256")
+@pytest.mark.parametrize("cipher", ["ECDHE-RSA-AES128-GCM-SHA256", "AES128-SHA"])
+def test_openssl_client_resumes_session_with_our_server(pki: Certs, cipher: str) -> None:
+    ctx = _client_ctx(pki, cipher)
     ctx.options |= ssl.OP_NO_TICKET
     cache = SessionCache()
 
@@ -178,16 +179,25 @@ def test_openssl_client_resumes_session_with_our_server(pki: Certs) -> None:
     assert cli.session.id == first.session_id
     inc2, out2 = ssl.MemoryBIO(), ssl.MemoryBIO()
     cli2 = ctx.wrap_bio(inc2, out2, server_hostname=HOST, session=cli.session)
-    events = _openssl_pair_handshake(cli2, server(), inc2, out2)
+    server2 = server()
+    events = _openssl_pair_handshake(cli2, server2, inc2, out2)
     second = next(e for e in events if isinstance(e, HandshakeComplete)).info
     assert second.resumed and cli2.session_reused
     assert second.master_secret == first.master_secret
+    assert second.encrypt_then_mac == first.encrypt_then_mac == (cipher == "AES128-SHA")
+    cli2.write(b"after resumption")
+    data = b"".join(
+        e.data for e in server2.receive_data(out2.read()) if isinstance(e, ApplicationData)
+    )
+    assert data == b"after resumption"
 
 
+@pytest.mark.parametrize("cipher", ["ECDHE-RSA-AES128-GCM-SHA256", "AES128-SHA"])
 def test_our_client_resumes_session_with_openssl_server(
-    pki: Certs, openssl_server_ctx: ssl.SSLContext
+    pki: Certs, openssl_server_ctx: ssl.SSLContext, cipher: str
 ) -> None:
     openssl_server_ctx.options |= ssl.OP_NO_TICKET
+    openssl_server_ctx.set_ciphers(cipher)
     infos = []
     session = None
     for seed in (1, 2):
@@ -214,6 +224,7 @@ def test_our_client_resumes_session_with_openssl_server(
             srv.read()
         srv.unwrap()
     assert not infos[0].resumed and infos[1].resumed
+    assert infos[1].suite.openssl_name == cipher
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,12 @@ What it trusts (the defences against cache poisoning):
 - glue (addresses of name servers from the additional section) is used only if it lies in
   the bailiwick of the server that sent it; out-of-bailiwick name servers are looked up
   on their own;
-- a referral must go down toward the name, else the server is lame.
+- a referral must go down toward the name, else the server is lame;
+- what it caches is ranked (RFC 2181 §5.4.1): glue never replaces an answer.
+
+Servers with a known address are asked first; the others are looked up only if those fail.
+When no server of a zone has an address any more (its glue expired before its NS set), the
+walk asks the parent zone again. Meta types (ANY, AXFR, IXFR) get NOTIMP (RFC 8482).
 
 Limits end bad delegations: a total number of queries per resolution, referrals per walk,
 CNAMEs per chain and nested name-server lookups; past them the answer is SERVFAIL, with the
@@ -24,14 +29,15 @@ answer is asked again over TCP (RFC 7766 §5).
 
 Every step is a trace event (layer ``dns``): ``cache`` hit/miss, ``query``, ``response``
 (with the sections), ``referral`` (glue kept and dropped), ``scrub``, ``ignored``,
-``timeout``, ``resolved``. The transaction id and source port come from the injected random
+``timeout``, ``truncated``, ``lookup-ns``, ``fallback``, ``resolved`` (with the one-line
+explanation as ``why``). The transaction id and source port come from the injected random
 source, never from a clock.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from ..dns.cache import DnsCache, Rank
 from ..dns.codes import Opcode, RClass, Rcode, RType, rcode_name, type_name
@@ -88,9 +94,9 @@ class Resolution:
 
 @dataclass
 class _Budget:
+    """What one client question has used so far (shared by nested lookups)."""
+
     queries: int = 0
-    started: float = 0.0
-    servers_failed: list[str] = field(default_factory=list)
 
 
 class _Fail(Exception):
@@ -132,7 +138,7 @@ class RecursiveResolver:
     async def resolve(self, qname: Name | str, qtype: int = RType.A) -> Resolution:
         """Resolve ``qname``/``qtype``; never raises for network or protocol trouble."""
         n = qname if isinstance(qname, Name) else Name.from_text(qname)
-        budget = _Budget(started=self.stack.loop.now())
+        budget = _Budget()
         try:
             if qtype in META_TYPES:
                 res = Resolution(

@@ -193,9 +193,10 @@ class Message:
             raise DecodeError(WHAT, "header", 0, f"{end} bytes, a header needs 12")
         ident, flags, qd, an, ns, ar = _HEADER.unpack_from(data, 0)
         pos = 12
+        memo: dict[int, Name] = {}
         questions = []
         for _ in range(qd):
-            qname, pos = decode_name(data, pos, end)
+            qname, pos = decode_name(data, pos, end, WHAT, memo)
             if pos + 4 > end:
                 raise DecodeError(WHAT, "question.type", pos, "question runs past the end")
             qtype, qclass = _Q_FIXED.unpack_from(data, pos)
@@ -207,7 +208,7 @@ class Message:
         for index, count in enumerate((an, ns, ar)):
             out = sections[index]
             for _ in range(count):
-                owner, pos = decode_name(data, pos, end)
+                owner, pos = decode_name(data, pos, end, WHAT, memo)
                 if pos + 10 > end:
                     raise DecodeError(WHAT, "rr.type", pos, "record header runs past the end")
                 rtype, rclass, ttl, rdlength = _RR_FIXED.unpack_from(data, pos)

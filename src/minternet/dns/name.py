@@ -196,11 +196,19 @@ def encode_name(buf: bytearray, n: Name, comp: Compression | None) -> None:
     buf.append(0)
 
 
-def decode_name(data: bytes, pos: int, end: int, what: str = "dns") -> tuple[Name, int]:
+def decode_name(
+    data: bytes,
+    pos: int,
+    end: int,
+    what: str = "dns",
+    memo: dict[int, Name] | None = None,
+) -> tuple[Name, int]:
     """Read a name at ``pos`` (bytes before ``end`` only); return it and where it ends.
 
     Pointers may lead anywhere before the pointer itself but must go strictly backwards
     each time, so every chain ends. Label types 01 and 10 (RFC 6891 §5) are refused.
+    ``memo`` (one per message) remembers the names already read by their offset, so a
+    pointer to one of them is not followed label by label again.
     """
     labels: list[bytes] = []
     total = 1
@@ -226,6 +234,16 @@ def decode_name(data: bytes, pos: int, end: int, what: str = "dns") -> tuple[Nam
                 raise DecodeError(
                     what, "name.pointer", pos, f"pointer to {target} does not go backwards"
                 )
+            if memo is not None:
+                known = memo.get(target)
+                if known is not None:
+                    total += known.wire_length - 1
+                    if total > MAX_NAME:
+                        raise DecodeError(
+                            what, "name", start, f"name longer than {MAX_NAME} octets"
+                        )
+                    labels += known.labels
+                    break
             limit = target
             pos = target
             bound = len(data)
@@ -239,4 +257,7 @@ def decode_name(data: bytes, pos: int, end: int, what: str = "dns") -> tuple[Nam
             raise DecodeError(what, "name.label", pos, "label runs past the end")
         labels.append(data[pos + 1 : pos + 1 + length])
         pos += 1 + length
-    return Name(labels, _checked=True), (pos if after is None else after)
+    result = Name(labels, _checked=True)
+    if memo is not None:
+        memo[start] = result
+    return result, (pos if after is None else after)

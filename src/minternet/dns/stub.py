@@ -158,18 +158,30 @@ class StubResolver:
     def _from_os(
         self, n: Name, qtype: int, now: float, base: dict[str, object]
     ) -> StubAnswer | None:
-        hit = self.os_cache.get(n, qtype, now)
+        chain: list[ResourceRecord] = []
+        cur = n
+        hit = self.os_cache.get(cur, qtype, now)
+        while hit is None and qtype != RType.CNAME and len(chain) < 8:
+            alias = self.os_cache.get(cur, RType.CNAME, now)  # follow cached CNAMEs
+            if alias is None:
+                break
+            chain += alias.records
+            target = alias.records[0].rdata
+            assert isinstance(target, CNAME)
+            cur = target.target
+            hit = self.os_cache.get(cur, qtype, now)
         if hit is not None:
             addrs = tuple(r.rdata.to_text() for r in hit.records)
-            self._emit("os-cache", {**base, "hit": True, "ttl": hit.ttl, "addresses": addrs})
+            ttl = min(r.ttl for r in (*chain, *hit.records))
+            self._emit("os-cache", {**base, "hit": True, "ttl": ttl, "addresses": addrs})
             return StubAnswer(
                 n,
                 qtype,
                 addrs,
                 "os-cache",
-                ttl=hit.ttl,
-                records=hit.records,
-                explanation=f"{n} from the OS cache ({hit.ttl} s left)",
+                ttl=ttl,
+                records=(*chain, *hit.records),
+                explanation=f"{n} from the OS cache ({ttl} s left)",
             )
         neg = self.os_cache.get_negative(n, qtype, now)
         if neg is not None:

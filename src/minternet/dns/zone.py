@@ -1,11 +1,13 @@
 """Zones: the records one authority serves, and how a query is looked up in them.
 
-:meth:`Zone.lookup` is the algorithm of RFC 1034 §4.3.2 step 3 for one zone, without
-wildcards: walk down from the origin toward the query name; a delegation (NS below the apex)
-on the way gives a :class:`Referral` with glue; the name itself gives an :class:`Answer`
-(following a CNAME while the target stays in the zone), or :class:`NoData`; a name that does
-not exist gives :class:`NxDomain`. Negative answers carry the SOA whose TTL is the negative
-TTL, min(SOA TTL, SOA MINIMUM) (RFC 2308 §3, §5).
+:meth:`Zone.lookup` is the algorithm of RFC 1034 §4.3.2 step 3 for one zone, with
+wildcards as RFC 4592 §3.3 clarifies them: walk down from the origin toward the query name;
+a delegation (NS below the apex) on the way gives a :class:`Referral` with glue; the name
+itself gives an :class:`Answer` (following a CNAME while the target stays in the zone), or
+:class:`NoData`; a name that does not exist is answered by the wildcard
+``*.<closest encloser>`` if there is one, with the records' owner rewritten to the name
+asked, else gives :class:`NxDomain`. Negative answers carry the SOA whose TTL is the
+negative TTL, min(SOA TTL, SOA MINIMUM) (RFC 2308 §3, §5).
 
 :func:`parse_zone` reads a subset of the master-file format (RFC 1035 §5.1): ``$ORIGIN``,
 ``$TTL``, ``@``, relative owners, an empty owner repeating the previous one, ``;`` comments,
@@ -107,7 +109,9 @@ class Zone:
             if node is None:
                 if qname in self._names_below:  # an empty non-terminal (RFC 4592 §2.2.2)
                     return NoData(self.negative_soa(), tuple(chain))
-                return NxDomain(self.negative_soa(), tuple(chain))
+                node = self._wildcard(qname)
+                if node is None:
+                    return NxDomain(self.negative_soa(), tuple(chain))
             if qtype == RType.ANY:
                 return Answer((*chain, *(r for rs in node.values() for r in rs)), self)
             found = node.get(qtype)
@@ -124,6 +128,21 @@ class Zone:
                 continue
             return NoData(self.negative_soa(), tuple(chain))
         return Answer(tuple(chain), self)
+
+    def _wildcard(self, qname: Name) -> dict[int, list[ResourceRecord]] | None:
+        """The records a wildcard synthesizes for ``qname``, owned by ``qname`` (RFC 4592
+        §3.3.1): the source of synthesis is ``*.`` + the closest encloser — the longest
+        ancestor of ``qname`` that exists — if that wildcard exists."""
+        for anc in qname.ancestors()[1:]:
+            if anc in self._names_below:
+                source = self.nodes.get(Name((b"*", *anc.labels), _checked=True))
+                if source is None:
+                    return None
+                return {
+                    t: [ResourceRecord(qname, r.rtype, r.rclass, r.ttl, r.rdata) for r in rs]
+                    for t, rs in source.items()
+                }
+        return None
 
     def glue_for(self, ns: Iterable[ResourceRecord]) -> list[ResourceRecord]:
         """Addresses of name servers that this zone holds (RFC 1034 §4.2.1 glue)."""

@@ -63,10 +63,16 @@ SourceFor = Callable[[str], str]
 
 def ip_bytes(ip: str) -> bytes:
     """Dotted quad to four bytes (no socket module in protocol code)."""
-    parts = ip.split(".")
-    if len(parts) != 4:
-        raise ValueError(f"not an IPv4 address: {ip!r}")
+    parts = ip.split(".") if isinstance(ip, str) else []
+    if len(parts) != 4 or not all(p.isdigit() and int(p) < 256 for p in parts):
+        raise LocalProtocolError(f"TCP: not an IPv4 address: {ip!r}")
     return bytes(int(p) for p in parts)
+
+
+def _check_port(port: object, lowest: int) -> int:
+    if not isinstance(port, int) or not lowest <= port <= 65535:
+        raise LocalProtocolError(f"TCP: port must be an integer in [{lowest}, 65535]: {port!r}")
+    return port
 
 
 class TcpStack:
@@ -204,6 +210,8 @@ class TcpStack:
 
     def connect(self, addr: Address, timeout: float | None = None) -> Future[TcpSocket]:
         """Active open to ``addr``; the future fails with ConnectionRefusedError on RST."""
+        ip_bytes(addr[0])
+        _check_port(addr[1], 1)
         local_ip = self.source_for(addr[0])
         port = self._ephemeral_port(local_ip, addr)
         conn = Connection.connect((local_ip, port), addr, **self._new_connection_kwargs())
@@ -223,6 +231,8 @@ class TcpStack:
         return self.loop.wait_for(fut, timeout)
 
     def listen(self, port: int, backlog: int = 128, host: str = "0.0.0.0") -> TcpListener:
+        _check_port(port, 1)
+        ip_bytes(host)
         if port in self.listeners:
             raise LocalProtocolError(f"TCP: port {port} is already listening")
         lst = TcpListener(self, port, backlog, host)

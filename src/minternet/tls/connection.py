@@ -10,6 +10,20 @@ unexpected_message.
 
 Signatures and RSA encryption come from :mod:`minternet.tls.signing`, certificate-chain
 checks from :mod:`minternet.tls.verify`.
+
+Trace (``trace(kind, fields, why)``; :mod:`minternet.tls.stream` puts it on the bus as layer
+``"tls"``). Kinds and their main fields:
+
+- ``send`` / ``recv``: ``message`` (handshake type or ``ChangeCipherSpec``), ``length``, and
+  the values that message carries (client/server random, suites, chain, public values…);
+- ``client_hello`` (server side), ``server_hello``, ``certificate``, ``server_key_exchange``
+  (``signature_ok``), ``certificate_request``, ``resume``: what was decoded and decided;
+- ``check``: one certificate-validation step (``name``, ``ok``, ``detail``);
+- ``pre_master_secret`` (``origin``, ``value``), ``master_secret`` (``value``; ``why`` says
+  which PRF form), ``keys`` (every key-block part, lengths, ``keys_present``, protection);
+- ``finished`` (``verify_data``, ``ok``), ``established`` (suite, key exchange, resumed…);
+- ``alert`` (``direction`` sent/received, ``alert``; ``why`` for ours), ``close_notify``,
+  ``state`` (``from``, ``to``).
 """
 
 from __future__ import annotations

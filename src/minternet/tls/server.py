@@ -348,7 +348,11 @@ class TlsServer(TlsConnection):
         n.master = s.master_secret
         n.kx_name = "resumed"
         n.alpn = n.alpn or s.alpn
-        n.etm = False
+        n.etm = (  # RFC 7366 §3.1: as in a full handshake, for the resumed suite
+            not s.suite.aead
+            and self.config.encrypt_then_mac
+            and ExtensionType.encrypt_then_mac in offered
+        )
         n.server_random = self.random.random_bytes(32)
         sh_exts = self._hello_extensions(offered, secure_reneg, s.suite, False)
         self._send_handshake(

@@ -14,7 +14,7 @@ import contextlib
 from typing import Any
 
 from ..errors import MinternetError, RemoteProtocolError
-from ..loop import EventLoop, Future
+from ..loop import EventLoop, Future, LoopTimeout
 from ..node.api import StreamSocket
 from ..trace.bus import TraceBus
 from .alerts import alert_name
@@ -96,7 +96,14 @@ class TlsStream:
                 await self._flush_quietly()
                 self.sock.close()
                 raise TlsHandshakeError(self.conn.closed, self.conn)
-            await self._pump(timeout)
+            try:
+                await self._pump(timeout)
+            except LoopTimeout:
+                # the peer went silent mid-handshake: say why, then drop the connection
+                self.conn.close()
+                await self._flush_quietly()
+                self.sock.abort()
+                raise
         return self
 
     async def _flush_quietly(self) -> None:
@@ -111,6 +118,12 @@ class TlsStream:
 
     def recv(self, max_bytes: int = 65536, timeout: float | None = None) -> Future[bytes]:
         """Up to ``max_bytes`` of application data; ``b""`` after close_notify or EOF."""
+        if self._buf or self._eof:  # already here: no task, no trip through the loop
+            fut: Future[bytes] = self.loop.create_future()
+            out = bytes(self._buf[:max_bytes])
+            del self._buf[:max_bytes]
+            fut.set_result(out)
+            return fut
         return self.loop.create_task(self._recv(max_bytes, timeout), "tls-recv")
 
     async def _recv(self, max_bytes: int, timeout: float | None) -> bytes:
