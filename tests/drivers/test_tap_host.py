@@ -17,9 +17,9 @@ import pytest
 
 pytest.importorskip("minternet.node.host")
 
-from minternet.apps.ping import ping
-
 from minternet import TraceBus
+from minternet.apps.ping import ping
+from minternet.drivers.netns import netem_available
 from minternet.drivers.taphost import TapHost, host_on_tap, random_mac
 from minternet.loop import RealtimeLoop
 from minternet.randomness import SystemRandom
@@ -129,3 +129,20 @@ def test_nothing_is_left_behind() -> None:
     names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     links = subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
     assert name not in names and ifname not in links
+
+
+def test_netem_delay_on_the_kernel_side_shows_in_ping_times() -> None:
+    if not netem_available():
+        pytest.skip("this kernel has no sch_netem (tc qdisc netem)")
+    loop = RealtimeLoop()
+    with host_on_tap(loop, TraceBus()) as th:
+        th.net.ns.netem(th.net.ifname, delay=0.05)
+        proc = th.net.ns.popen(
+            ["ping", "-n", "-c", "2", "-i", "0.2", "-W", "2", th.address],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        out = run_while(loop, proc)
+    loop.close()
+    rtts = [float(t) for t in re.findall(r"time=([0-9.]+) ms", out)]
+    assert len(rtts) == 2 and all(t >= 50 for t in rtts)

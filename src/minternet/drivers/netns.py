@@ -307,6 +307,26 @@ class Namespace:
         return f"Namespace({self.name!r})"
 
 
+def netem_available() -> bool:
+    """Whether this kernel has ``sch_netem`` (containers often lack it): tried on a veth pair
+    in a namespace of our own, removed at once."""
+    global _netem
+    if _netem is None:
+        if not is_root() or shutil.which("tc") is None:
+            return False
+        with Namespace() as ns:
+            ns.ip("link", "add", "nm0", "type", "veth", "peer", "name", "nm1")
+            try:
+                ns.netem("nm0", delay=0.001)
+                _netem = True
+            except NetnsError:
+                _netem = False
+    return _netem
+
+
+_netem: bool | None = None
+
+
 def _kill_inside(name: str) -> None:
     """SIGKILL every process still running inside our namespace ``name``."""
     if not name.startswith(PREFIX):
