@@ -1,26 +1,40 @@
-"""``minternet serve``: the built-in world's services on this machine's loopback, for real tools.
+"""``minternet serve``: the world's services on this machine's loopback, for real tools.
 
 One command, several optional services, each switched on by its option; they all run on
 one :class:`~minternet.loop.RealtimeLoop` over the kernel's sockets
-(:mod:`minternet.drivers.kernel`) until Ctrl-C. Today: ``--dns PORT`` — every zone of the
-built-in world, authoritatively, over UDP and TCP, so that
-``dig @127.0.0.1 -p PORT www.example.com`` (and ``+tcp``) gets 93.184.216.34.
+(:mod:`minternet.drivers.kernel`) until Ctrl-C (or ``--duration``):
+
+- ``--https PORT`` / ``--http PORT`` — the nginx-like web server (our HTTP/1.1, and our
+  TLS 1.2 with a certificate from a fresh PKI for www.example.com, localhost and 127.0.0.1;
+  ``--ca-out F`` writes the root CA for clients to trust), so that
+  ``curl --cacert F https://localhost:PORT/`` gets the page. With no service option at all,
+  HTTPS on port 8443.
+- ``--dns PORT`` — every zone of the built-in world, authoritatively, over UDP and TCP, so
+  that ``dig @127.0.0.1 -p PORT www.example.com`` (and ``+tcp``) gets 93.184.216.34.
+
+Status lines ("listening on …", "ready") go to stderr; access-log and query lines to stdout.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..apps.dns_authoritative import AuthoritativeServer, serve_tcp, serve_udp
+from ..apps.site import DirectorySite, Site, packaged_site
+from ..apps.streams import ByteStream
+from ..apps.web_server import Accept, WebServer
 from ..dns import zones_builtin
 from ..dns.zone import Zone, parse_zone
 from ..drivers import kernel
 from ..errors import ConfigError
-from ..node.api import Address, NetworkStack
+from ..loop import Future
+from ..node.api import Address, NetworkStack, StreamSocket
 from ..trace.bus import TraceBus, TraceEvent
 from .app import app
 
@@ -28,11 +42,18 @@ Service = Callable[
     [NetworkStack, Callable[[str, Address], object]], list[Coroutine[Any, Any, None]]
 ]
 
+SERVER_NAMES = ["www.example.com", "localhost", "127.0.0.1"]
+HANDSHAKE_TIMEOUT = 10.0
+DEFAULT_HTTPS_PORT = 8443
+
 
 def _loopback(host: str) -> str:
     if not host.startswith("127."):
         raise ConfigError(f"{host} is not a loopback address: minternet serves on 127.0.0.0/8 only")
     return host
+
+
+# -- DNS ------------------------------------------------------------------------------------
 
 
 def dns_service(port: int, host: str, extra: list[Zone] | None = None) -> Service:
@@ -65,7 +86,113 @@ def _query_line(ev: TraceEvent) -> str | None:
     )
 
 
+# -- the web server ---------------------------------------------------------------------------
+
+
+def access_line(ev: TraceEvent) -> str | None:
+    """An nginx-style access-log line for an ``http`` trace event of the server."""
+    if ev.layer != "http":
+        return None
+    f = ev.fields
+    when = datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    if ev.kind == "response":
+        return (
+            f'{f["peer"]} - - [{when}] "{f["method"]} {f["target"]} {f["version"]}" '
+            f'{f["status"]} {f["bytes"]} "{f["user_agent"]}"'
+        )
+    if ev.kind in ("handshake-failed", "error", "bad-request"):
+        detail = f.get("error") or ev.why or ""
+        return f"{f.get('peer', '-')} - - [{when}] {ev.kind}: {detail}"
+    return None
+
+
+def load_site(site_dir: Path | None) -> Site:
+    if site_dir is None:
+        return packaged_site()
+    try:
+        return DirectorySite(site_dir)
+    except OSError as e:
+        raise ConfigError(f"--site {site_dir}: {e}") from None
+
+
+def web_service(
+    site: Site, scheme: str, port: int, host: str, ca_out: Path | None, keylog: Path | None
+) -> Service:
+    def start(
+        stack: NetworkStack, ready: Callable[[str, Address], object]
+    ) -> list[Coroutine[Any, Any, None]]:
+        secure = https_acceptor(stack, ca_out, keylog) if scheme == "https" else None
+        server = WebServer(site, stack.loop, time.time, stack.trace, "minternet-serve")
+        listener = stack.tcp_listen(port, host=host)
+        ready(scheme, listener.local)
+        return [server.serve(listener, secure)]
+
+    return start
+
+
+def https_acceptor(stack: NetworkStack, ca_out: Path | None, keylog: Path | None) -> Accept:
+    """Our TLS server side: a fresh PKI whose root goes to ``ca_out``, a certificate for
+    www.example.com, localhost and 127.0.0.1, ALPN http/1.1."""
+    from ..tls.keylog import KeyLogFile
+    from ..tls.pki import Pki
+    from ..tls.server import ServerConfig
+    from ..tls.stream import tls_accept
+
+    pki = Pki.create(stack.random, datetime.now(UTC))
+    creds = pki.issue_server(SERVER_NAMES)
+    if ca_out is not None:
+        try:
+            ca_out.write_bytes(pki.root.cert_pem())
+        except OSError as e:
+            raise ConfigError(f"--ca-out {ca_out}: {e.strerror}") from None
+        click.echo(f"CA certificate written to {ca_out}", err=True)
+    log = KeyLogFile(keylog.open("a", encoding="ascii")) if keylog is not None else None
+    config = ServerConfig(credentials=[creds], random=stack.random, alpn=("http/1.1",), keylog=log)
+
+    async def secure(sock: StreamSocket) -> ByteStream:
+        return await tls_accept(
+            sock, config, loop=stack.loop, trace=stack.trace, node="minternet-serve",
+            timeout=HANDSHAKE_TIMEOUT,
+        )  # fmt: skip
+
+    return secure
+
+
+# -- the command ----------------------------------------------------------------------------
+
+
 @app.command()
+@click.option(
+    "--https",
+    "https_port",
+    type=click.IntRange(0, 65535),
+    metavar="PORT",
+    help=f"Serve HTTPS (our TLS 1.2 + HTTP/1.1) on PORT (default "
+    f"{DEFAULT_HTTPS_PORT} when no service is chosen).",
+)
+@click.option(
+    "--http",
+    "http_port",
+    type=click.IntRange(0, 65535),
+    metavar="PORT",
+    help="Serve plain HTTP/1.1 on PORT.",
+)
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder the web server serves (default: the built-in page).",
+)
+@click.option(
+    "--ca-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the CA certificate (PEM) HTTPS clients must trust to this file.",
+)
+@click.option(
+    "--keylog",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append TLS secrets (NSS key log format, for Wireshark) to this file.",
+)
 @click.option(
     "--dns",
     "dns_port",
@@ -81,29 +208,57 @@ def _query_line(ev: TraceEvent) -> str | None:
     help="Also serve this master file (RFC 1035 §5 subset; $ORIGIN needed).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to use.")
-@click.option("--quiet", is_flag=True, help="Do not print a line per query.")
-def serve(dns_port: int | None, zone_files: tuple[Path, ...], host: str, quiet: bool) -> None:
-    """Serve the world's services on this machine's loopback until Ctrl-C."""
+@click.option(
+    "--duration",
+    type=click.FloatRange(0.0),
+    default=None,
+    help="Stop after this many seconds (default: until Ctrl-C).",
+)
+@click.option("--quiet", is_flag=True, help="No access-log or query lines.")
+def serve(
+    https_port: int | None,
+    http_port: int | None,
+    site_dir: Path | None,
+    ca_out: Path | None,
+    keylog: Path | None,
+    dns_port: int | None,
+    zone_files: tuple[Path, ...],
+    host: str,
+    duration: float | None,
+    quiet: bool,
+) -> None:
+    """Serve the world's services (web, DNS) on this machine's loopback until Ctrl-C."""
+    host = _loopback(host)
     services: list[Service] = []
     if dns_port is not None:
         extra = [parse_zone(p.read_text(), where=str(p)) for p in zone_files]
-        services.append(dns_service(dns_port, _loopback(host), extra))
+        services.append(dns_service(dns_port, host, extra))
     elif zone_files:
         raise click.UsageError("--zone goes with --dns PORT")
-    if not services:
-        raise click.UsageError("choose at least one service, e.g. --dns 5353")
+    if https_port is None and http_port is None and dns_port is None:
+        https_port = DEFAULT_HTTPS_PORT
+    if https_port is None and (ca_out is not None or keylog is not None):
+        raise click.UsageError("--ca-out and --keylog go with --https PORT")
+    if https_port is None and http_port is None and site_dir is not None:
+        raise click.UsageError("--site goes with --https PORT or --http PORT")
+    if https_port is not None or http_port is not None:
+        site = load_site(site_dir)
+        for scheme, port in (("https", https_port), ("http", http_port)):
+            if port is not None:
+                services.append(web_service(site, scheme, port, host, ca_out, keylog))
     trace = TraceBus()
     if not quiet:
 
         def show(ev: TraceEvent) -> None:
-            line = _query_line(ev)
+            line = _query_line(ev) or access_line(ev)
             if line is not None:
                 click.echo(line)
 
         trace.subscribe(show)
 
     def ready(proto: str, addr: Address) -> None:
-        click.echo(f"listening on {proto} {addr[0]}:{addr[1]}")
+        extra = f" ({proto}://{addr[0]}:{addr[1]}/)" if proto.startswith("http") else ""
+        click.echo(f"listening on {proto} {addr[0]}:{addr[1]}{extra}", err=True)
 
     async def main(stack: NetworkStack) -> None:
         tasks = [
@@ -111,8 +266,15 @@ def serve(dns_port: int | None, zone_files: tuple[Path, ...], host: str, quiet: 
             for start in services
             for coro in start(stack, ready)
         ]
-        click.echo("serving until Ctrl-C")
+        click.echo("ready (Ctrl-C stops)", err=True)
+        stopped: Future[None] = stack.loop.create_future()
+        for t in tasks:  # a service that dies stops the command with its error
+            t.add_done_callback(lambda _t: stopped.set_result(None))
+        if duration is not None:
+            stack.loop.call_later(duration, stopped.set_result, None)
+        await stopped
         for t in tasks:
-            await t
+            if t.done():
+                t.result()
 
     kernel.run(main, name="minternet", trace=trace)

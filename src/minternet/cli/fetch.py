@@ -1,0 +1,194 @@
+"""``minternet fetch``: load a page with our browser.
+
+``--real`` runs it on this machine's network: our resolver (the hosts file, then the
+system's configured DNS server), our TLS and our HTTP over the kernel's TCP. Without
+``--real`` the fetch runs in the simulated world (the default world of the design).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from ..apps.browser import Browser, FetchError, Page, Secure, parse_url
+from ..apps.streams import ByteStream, as_future
+from ..drivers import kernel
+from ..errors import ConfigError
+from ..loop import Future
+from ..node.api import StreamSocket
+from ..trace.bus import TraceBus
+from .app import app
+
+DEFAULT_URL = "https://www.example.com/index.html"
+SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+HOSTS = Path("/etc/hosts")
+RESOLV_CONF = Path("/etc/resolv.conf")
+
+
+def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]:
+    """curl's ``--resolve HOST:PORT:ADDR`` entries (PORT ``*``: any port)."""
+    out: dict[tuple[str, int | None], str] = {}
+    for entry in entries:
+        host, _, rest = entry.partition(":")
+        port, _, addr = rest.partition(":")
+        try:
+            ipaddress.IPv4Address(addr)
+            out[(host.lower(), None if port == "*" else int(port))] = addr
+        except ValueError:
+            raise ConfigError(f"--resolve {entry!r}: expected HOST:PORT:IPv4") from None
+    return out
+
+
+@app.command()
+@click.argument("url", required=False, default=DEFAULT_URL)
+@click.option("--real", is_flag=True, help="Use this machine's network (kernel TCP/IP).")
+@click.option(
+    "--cafile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Trust this CA certificate (PEM) for HTTPS.",
+)
+@click.option(
+    "--resolve",
+    "resolves",
+    multiple=True,
+    metavar="HOST:PORT:ADDR",
+    help="Use ADDR for HOST:PORT instead of looking it up (like curl).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the body, byte for byte, to this file.",
+)
+@click.option("--raw", is_flag=True, help="Print the body as received, not rendered.")
+@click.option("-i", "--include", is_flag=True, help="Print the response head first.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=15.0, show_default=True)
+@click.option(
+    "--keylog",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append TLS secrets (NSS key log format, for Wireshark) to this file.",
+)
+def fetch(
+    url: str,
+    real: bool,
+    cafile: Path | None,
+    resolves: tuple[str, ...],
+    output: Path | None,
+    raw: bool,
+    include: bool,
+    timeout: float,
+    keylog: Path | None,
+) -> None:
+    """Fetch URL with our browser and show the page."""
+    if not real:
+        raise ConfigError(
+            "the simulated fetch is not available yet (it comes with the simulated world); "
+            "use `minternet fetch --real URL` to fetch over this machine's network"
+        )
+    target = parse_url(url)
+    pinned = parse_resolve(resolves)
+    trace = TraceBus()
+
+    async def main(stack: kernel.KernelStack) -> Page:
+        lookup = real_resolver(stack)
+
+        def resolve(host: str) -> Future[str]:
+            fut: Future[str] = stack.loop.create_future()
+            addr = pinned.get((host, target.port)) or pinned.get((host, None))
+            if addr is not None:
+                fut.set_result(addr)
+                return fut
+            return as_future(stack.loop, lookup(host), "resolve")
+
+        secure = tls_connector(stack, cafile, timeout, keylog) if target.scheme == "https" else None
+        browser = Browser(stack, resolve, secure, timeout=timeout)
+        return await browser.fetch(target)
+
+    page = kernel.run(main, name="minternet-fetch", trace=trace, timeout=timeout * 4)
+    show(page, output, raw, include)
+
+
+def show(page: Page, output: Path | None, raw: bool, include: bool) -> None:
+    r = page.response
+    via = "".join(f"{u} → " for u in page.redirects)
+    click.echo(
+        f"{via}{page.url}: {r.status} {r.reason} from {page.address[0]}:{page.address[1]}, "
+        f"{len(page.body)} bytes of {page.content_type or 'unknown type'}",
+        err=True,
+    )
+    if include:
+        r = page.response
+        click.echo(f"HTTP/{r.version} {r.status} {r.reason}")
+        for name, value in r.headers:
+            click.echo(f"{name}: {value}")
+        click.echo("")
+    if output is not None:
+        output.write_bytes(page.body)
+        click.echo(f"{len(page.body)} bytes written to {output}", err=True)
+        return
+    if raw:
+        sys.stdout.buffer.write(page.body)
+        sys.stdout.flush()
+        return
+    click.echo(page.render(), nl=False)
+
+
+def real_resolver(stack: kernel.KernelStack) -> Callable[[str], Awaitable[str]]:
+    """Our stub resolver on this machine: /etc/hosts, then /etc/resolv.conf's servers."""
+    from ..dns.hosts import HostsFile
+    from ..dns.stub import ResolvConf, StubResolver
+
+    try:
+        hosts = HostsFile.parse(HOSTS.read_text(), str(HOSTS))
+    except OSError:
+        hosts = HostsFile()
+    try:
+        conf = ResolvConf.parse(RESOLV_CONF.read_text(), str(RESOLV_CONF))
+    except (OSError, ConfigError):
+        conf = ResolvConf(("127.0.0.53",))  # no usable resolv.conf: systemd-resolved's
+    stub = StubResolver(stack, conf, hosts)
+
+    async def resolve(host: str) -> str:
+        answer = await stub.lookup(host)
+        if not answer.ok:
+            raise FetchError(f"cannot resolve {host}: {answer.explanation}")
+        return answer.addresses[0]
+
+    return resolve
+
+
+def tls_connector(
+    stack: kernel.KernelStack, cafile: Path | None, timeout: float, keylog: Path | None = None
+) -> Secure:
+    """Our TLS client side: SNI and certificate check for the host, ALPN http/1.1, trusting
+    ``cafile`` (else the system's CA bundle)."""
+    from ..tls.client import ClientConfig
+    from ..tls.keylog import KeyLogFile
+    from ..tls.stream import tls_connect
+    from ..tls.verify import TrustStore
+
+    trust = TrustStore.from_pem_files(cafile if cafile is not None else SYSTEM_BUNDLE)
+    log = KeyLogFile(keylog.open("a", encoding="ascii")) if keylog is not None else None
+
+    async def secure(sock: StreamSocket, host: str) -> ByteStream:
+        config = ClientConfig(
+            random=stack.random,
+            server_name=host,
+            trust=trust,
+            now=lambda: datetime.now(UTC),
+            alpn=("http/1.1",),
+            keylog=log,
+        )
+        return await tls_connect(
+            sock, config, loop=stack.loop, trace=stack.trace, node=stack.name, timeout=timeout
+        )
+
+    return secure
