@@ -223,9 +223,13 @@ def test_our_browser_fetches_from_nginx_and_closes_cleanly(tmp_path: Path) -> No
                 p.wait(10)
         if capture is not None and capture.stderr is not None:
             capture.stderr.close()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:  # SIGTERM: tap up removes what it made (SIGKILL could not)
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         if kpcap.exists():
             shutil.copy(kpcap, d / "k.pcapng")
         shutil.rmtree(capdir, ignore_errors=True)

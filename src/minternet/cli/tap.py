@@ -264,7 +264,13 @@ def up(
                 "ca_file": None if services.ca_file is None else str(services.ca_file),
             }
             state = write_state({"pid": os.getpid(), **summary})
-            if not as_json:
+            if not as_json and client_url is not None:  # the page goes to stdout
+                click.echo(
+                    f"our host {th.address} ({iface.mac}) is up on {th.net.ifname}; fetching "
+                    f"{client_url} from the kernel side ({th.kernel_address}, namespace {ns})",
+                    err=True,
+                )
+            elif not as_json:
                 click.echo(
                     f"our host {th.address} ({iface.mac}) is up on {th.net.ifname}; "
                     f"the kernel is {th.kernel_address} in namespace {ns}"
@@ -328,7 +334,8 @@ def up(
     else:
         click.echo(
             f"removed namespace {summary.get('netns')} and {summary.get('tap')}; "
-            f"frames in {summary.get('frames_in')}, out {summary.get('frames_out')}"
+            f"frames in {summary.get('frames_in')}, out {summary.get('frames_out')}",
+            err=client_url is not None,
         )
 
 
