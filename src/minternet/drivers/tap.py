@@ -50,7 +50,10 @@ _MAX_FRAME = 65535 + 14
 class TapDevice:
     """A TAP interface created by this process; one read or write is one Ethernet frame."""
 
-    def __init__(self, name: str = "mnettap%d") -> None:
+    def __init__(self, name: str | None = None) -> None:
+        """Create the interface ``name`` (default: a name unique to this process and call,
+        so parallel runs never race for ``tap0``)."""
+        name = link_name("tap") if name is None else name
         if len(name.encode()) > 15:
             raise ConfigError(f"interface name too long (15 bytes at most): {name!r}")
         try:
@@ -314,7 +317,7 @@ def tap_network(
             raise ConfigError(f"{a} is not in {subnet}")
     if k_ip == h_ip:
         raise ConfigError("the kernel side and our host need different addresses")
-    with Namespace(ns_name) as ns, TapDevice(link_name("tap")) as tap:
+    with Namespace(ns_name) as ns, TapDevice() as tap:
         ns.adopt(tap.name)
         ns.ip("link", "set", tap.name, "mtu", str(mtu))
         ns.add_address(tap.name, f"{k_ip}/{net.prefixlen}")
