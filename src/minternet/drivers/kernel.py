@@ -546,8 +546,15 @@ class KernelStack:
                 fut.set_exception(exc)
 
         def on_writable() -> None:
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code == 0:
+                try:
+                    sock.getpeername()
+                except OSError as e:
+                    if e.errno == errno.ENOTCONN:
+                        return  # a spurious wake-up: the handshake is still going on
             stop_watching()
-            finish(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+            finish(code)
 
         def on_done(f: Future[StreamSocket]) -> None:
             stop_watching()
