@@ -163,9 +163,8 @@ def live_bench(n: int = 1000, rounds: int = 7) -> list[str]:
 
 
 def pki_files(tmp: Path) -> tuple[Path, Path, Path]:
-    from minternet.tls.pki import Pki
-
     from minternet.randomness import SystemRandom
+    from minternet.tls.pki import Pki
 
     pki = Pki.create(SystemRandom(), datetime.now(UTC))
     creds = pki.issue_server(["localhost", "127.0.0.1"])

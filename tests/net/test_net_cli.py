@@ -57,8 +57,12 @@ def test_ping_loss_is_reported_and_near_expectation(run_cli: CliRunner) -> None:
     # --loss applies to each direction of the access line: a round trip crosses it twice.
     assert abs(out["expected_loss"] - 0.51) < 1e-9
     assert abs(out["loss"] - 0.51) < 0.08
+    # Where --loss acts, it loses about that share of the frames crossing, reported as such.
+    crossed, lost = out["faults"]["frames_crossing"], out["faults"]["frames_lost"]
+    assert crossed > 600 and abs(lost / crossed - 0.3) < 0.05
     text = run_cli("ping", "93.184.216.34", "-c", "20", "-i", "0.01", "--loss", "0.3").stdout
     assert "packet loss" in text and "expected loss" in text
+    assert "lossy link:" in text and "frames lost" in text
 
 
 def test_ping_pcap_is_deterministic(run_cli: CliRunner, tmp_path: Path) -> None:

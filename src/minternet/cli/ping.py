@@ -74,6 +74,9 @@ def ping(
         run_ping(host, dst, count=count, interval=interval, timeout=timeout, size=size, ttl=ttl)
     )
     impaired = [f"{link.a.full_name}↔{link.b.full_name}" for link in s.world.impaired_links]
+    # What --loss did, measured where it acts: frames onto the impaired links and lost there.
+    crossed = sum(link.frames_sent for link in s.world.impaired_links)
+    lost = s.world.trace.counters.get("drop.loss", 0)
     if as_json:
         out = result.as_dict()
         out["from"] = {"node": host.name, "address": host.source_address_for(dst)}
@@ -88,6 +91,8 @@ def ping(
         }
         if loss:
             out["expected_loss"] = 1 - (1 - loss) ** 2
+            out["faults"]["frames_crossing"] = crossed
+            out["faults"]["frames_lost"] = lost
         click.echo(json.dumps(out, indent=2))
         return
     con = console()
@@ -122,7 +127,11 @@ def ping(
         summary = faults_summary(loss, latency, reorder, duplicate, corrupt)
         line = f"faults on {', '.join(impaired)} (each direction): {summary}"
         con.print(f"[dim]{line}[/]")
-        if loss:
+        if loss and crossed:
+            con.print(
+                f"lossy link: {lost} of {crossed} frames lost "
+                f"([bold]{lost / crossed * 100:.1f}%[/], --loss {loss:g})"
+            )
             con.print(
                 f"[dim]a round trip crosses it twice: expected loss 1-(1-{loss:g})² = "
                 f"{(1 - (1 - loss) ** 2) * 100:.1f}%[/]"
