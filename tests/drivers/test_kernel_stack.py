@@ -571,3 +571,74 @@ def test_run_turns_sigterm_into_the_same_clean_exit() -> None:
         run(main)
     assert cleaned == ["finally"]
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_many_concurrent_connects_refused_and_accepted_do_not_mix(stack: KernelStack) -> None:
+    # Refused connects close their sockets while others are still connecting: a closed
+    # descriptor number is reused at once, so a stale watcher would break a new socket.
+    closed_port = free_port()
+    lst = stack.tcp_listen(0, host=LO)
+    n = 40
+
+    async def one(i: int) -> str:
+        port = closed_port if i % 2 else lst.local[1]
+        try:
+            conn = await stack.tcp_connect((LO, port), timeout=5)
+        except ConnectionRefusedError:
+            return "refused"
+        await conn.send(b"%d" % i)
+        await conn.close()
+        return "ok"
+
+    async def acceptor() -> set[bytes]:
+        got = set()
+        for _ in range(n // 2):
+            conn = await lst.accept()
+            got.add(await read_to_eof(conn))
+            await conn.close()
+        return got
+
+    async def main() -> tuple[list[str], set[bytes]]:
+        acc = stack.loop.create_task(acceptor())
+        tasks = [stack.loop.create_task(one(i)) for i in range(n)]
+        results = [await t for t in tasks]
+        return results, await acc
+
+    results, got = drive(stack, main())
+    assert results == ["ok", "refused"] * (n // 2)
+    assert got == {b"%d" % i for i in range(0, n, 2)}
+    lst.close()
+    assert stack.open_sockets() == 0
+
+
+def test_cancelling_a_connect_closes_its_socket(stack: KernelStack) -> None:
+    srv = socket.socket()
+    srv.bind((LO, 0))
+    srv.listen(0)
+    fillers = []
+    for _ in range(3):  # a full accept queue: SYNs are dropped, the connect hangs
+        c = socket.socket()
+        c.setblocking(False)
+        c.connect_ex(srv.getsockname())
+        fillers.append(c)
+    log = EventLog()
+    stack.trace.subscribe(log)
+
+    async def main() -> None:
+        async def connect() -> StreamSocket:
+            return await stack.tcp_connect(srv.getsockname())
+
+        task = stack.loop.create_task(connect())
+        await stack.loop.sleep(0.1)
+        task.cancel()
+        with pytest.raises(Cancelled):
+            await task
+        await stack.loop.sleep(0.01)
+
+    try:
+        drive(stack, main())
+    finally:
+        for c in fillers:
+            c.close()
+        srv.close()
+    assert [e.why for e in log.of("tcp", "connect-failed")] == ["cancelled"]

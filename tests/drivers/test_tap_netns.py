@@ -187,3 +187,15 @@ def test_the_kernel_pings_through_our_tap_port() -> None:
     assert len(outs) >= 4 and len(ins) >= 4  # ARP + 3 echoes each way
     assert {f.node for f in frames} == {"ours"} and {f.iface for f in frames} == {"tap0"}
     assert port.frames_out == len(outs) and port.frames_in == len(ins)
+
+
+def test_use_resolver_points_programs_in_the_namespace_at_our_files() -> None:
+    with Namespace() as ns:
+        ns.use_resolver("10.77.0.2", {"www.example.com": "10.77.0.2"})
+        conf = ns.run(["cat", "/etc/resolv.conf"]).stdout
+        hosts = ns.run(["getent", "hosts", "www.example.com"]).stdout
+        etc = netns.ETC_NETNS / ns.name
+        assert etc.is_dir()
+    assert conf.startswith("nameserver 10.77.0.2\n")
+    assert hosts.split() == ["10.77.0.2", "www.example.com"]
+    assert not etc.exists()

@@ -12,16 +12,30 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ..drivers.netns import PREFIX, remove_leftovers, require_root
+from ..drivers.interrupt import signals_as_interrupt
+from ..drivers.netns import DEFAULT_SUBNET, PREFIX, remove_leftovers, require_root
+from ..loop import RealtimeLoop
+from ..trace.bus import TraceBus, TraceEvent
+from ..trace.pcapng import PcapngWriter
 from .app import app
+from .options import json_option, pcap_option
+from .serve import load_site
 
 STATE_DIR = Path("/run/minternet")
+
+
+def ca_file(given: Path | None, ns: str) -> Path:
+    if given is not None:
+        return given
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    return STATE_DIR / f"{ns}-ca.pem"
 
 
 def _state_files() -> list[Path]:
@@ -52,10 +66,19 @@ def _stop(pid: int, timeout: float = 10.0) -> bool:
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not Path(f"/proc/{pid}").exists():
+        if not _alive(pid):
             return True
         time.sleep(0.05)
     return False
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent to reap it counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
 @app.group()
@@ -96,3 +119,244 @@ def down(prefix: str) -> None:
         click.echo(f"removed {name}")
     if not stopped and not removed:
         click.echo("nothing to remove")
+
+
+@tap.command()
+@click.option("--subnet", default=DEFAULT_SUBNET, show_default=True, help="The private subnet.")
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Stop after this many seconds (default: run until Ctrl-C or `tap down`).",
+)
+@click.option(
+    "--loss",
+    type=click.FloatRange(0.0, 0.99),
+    default=0.0,
+    help="Drop this share of frames in each direction at our end of the cable.",
+)
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to serve over HTTPS (default: the built-in page).",
+)
+@click.option(
+    "--ca-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the CA certificate here (default: /run/minternet/<namespace>-ca.pem).",
+)
+@click.option(
+    "--client",
+    "client_url",
+    metavar="URL",
+    default=None,
+    help="Instead of serving: fetch URL with our browser from a server in the namespace "
+    "(names resolve to the kernel side), show the page, and exit.",
+)
+@click.option(
+    "--cafile",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="With --client: the CA certificate that issued the server's certificate.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --client: write the body, byte for byte, to this file.",
+)
+@click.option(
+    "--keylog",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Append the TLS secrets (NSS key log) here; with --pcap they are also put in the "
+    "capture, so Wireshark shows the HTTPS decrypted.",
+)
+@click.option("--netns", "ns_name", default=None, hidden=True, help="Namespace name (tests).")
+@click.option(
+    "--ready-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    hidden=True,
+    help="With --client: wait for this file to exist before fetching (tests start a server).",
+)
+@pcap_option
+@json_option
+def up(
+    subnet: str,
+    duration: float | None,
+    loss: float,
+    site_dir: Path | None,
+    ca_out: Path | None,
+    client_url: str | None,
+    cafile: Path | None,
+    output: Path | None,
+    keylog: Path | None,
+    ns_name: str | None,
+    ready_file: Path | None,
+    pcap: Path | None,
+    as_json: bool,
+) -> None:
+    """Our host on a TAP device; the Linux kernel, in a namespace, at the other end.
+
+    Creates a network namespace holding the kernel's end of a TAP device, gives the kernel
+    side the subnet's first address and our host the second, and runs our host (Ethernet,
+    ARP, IPv4, ICMP, UDP, TCP — all ours) with our DNS server on 53 and our web server
+    behind our TLS on 443, until stopped. Everything it created is removed on exit, Ctrl-C,
+    SIGTERM or an error.
+    """
+    require_root("minternet tap up")
+    if ns_name is not None and not ns_name.startswith(PREFIX):
+        raise click.BadParameter(f"must start with {PREFIX!r}", param_hint="--netns")
+    from ..drivers.taphost import host_on_tap
+    from ..drivers.tapservices import fetch_from_kernel_side, start_services
+
+    loop = RealtimeLoop()
+    trace = TraceBus()
+    capture = PcapngWriter() if pcap is not None else None
+    if capture is not None:
+        trace.subscribe_frames(capture)
+    state: Path | None = None
+    summary: dict[str, Any] = {}
+    tcp_states: list[str] = []
+    key_lines: list[str] = []
+
+    def log_key(line: str) -> None:
+        key_lines.append(line)
+        if keylog is not None:
+            with keylog.open("a", encoding="ascii") as f:
+                f.write(line + "\n")
+
+    if client_url is not None:
+
+        def on_event(ev: TraceEvent) -> None:
+            if ev.layer == "tcp" and ev.kind == "state":
+                tcp_states.append(str(ev.fields.get("new")))
+
+        trace.subscribe(on_event)
+    try:
+        with (
+            signals_as_interrupt(),
+            host_on_tap(loop, trace, subnet=subnet, loss=loss, ns_name=ns_name) as th,
+        ):
+            ns = th.net.ns.name
+            iface = th.host.interfaces["eth0"]
+            if client_url is None:
+                services = start_services(
+                    th, site=load_site(site_dir), ca_out=ca_file(ca_out, ns), keylog=log_key
+                )
+            else:
+                services = start_services(th, dns=False, discard=False, https=False)
+            if capture is not None:
+                capture.add_interface(iface.full_name, iface.describe())
+            summary = {
+                "netns": ns,
+                "tap": th.net.ifname,
+                "subnet": str(th.net.subnet),
+                "kernel": th.kernel_address,
+                "host": th.address,
+                "host_mac": iface.mac,
+                "services": services.names,
+                "ca_file": None if services.ca_file is None else str(services.ca_file),
+            }
+            state = write_state({"pid": os.getpid(), **summary})
+            if not as_json and client_url is not None:  # the page goes to stdout
+                click.echo(
+                    f"our host {th.address} ({iface.mac}) is up on {th.net.ifname}; fetching "
+                    f"{client_url} from the kernel side ({th.kernel_address}, namespace {ns})",
+                    err=True,
+                )
+            elif not as_json:
+                click.echo(
+                    f"our host {th.address} ({iface.mac}) is up on {th.net.ifname}; "
+                    f"the kernel is {th.kernel_address} in namespace {ns}"
+                )
+                click.echo(f"  services: {', '.join(services.names)}")
+                click.echo(f"  try: sudo ip netns exec {ns} ping {th.address}")
+                if "dns:53" in services.names:
+                    click.echo(f"       sudo ip netns exec {ns} dig @{th.address} www.example.com")
+                if services.ca_file is not None:
+                    click.echo(
+                        f"       sudo ip netns exec {ns} curl --cacert {services.ca_file} "
+                        "https://www.example.com/"
+                    )
+                click.echo("  stop: Ctrl-C or `minternet tap down`", nl=True)
+                sys.stdout.flush()
+            stop_at = None if duration is None else loop.now() + duration
+            try:
+                if client_url is not None:
+                    page = loop.run_until_complete(
+                        loop.create_task(
+                            _client(
+                                th, client_url, cafile, ready_file, fetch_from_kernel_side, log_key
+                            )
+                        ),
+                        timeout=duration,
+                    )
+                    summary["client"] = _client_summary(page, tcp_states)
+                else:
+                    loop.run_forever(lambda: stop_at is not None and loop.now() >= stop_at)
+            except KeyboardInterrupt:
+                summary["interrupted"] = True
+            services.stop()
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(loop.sleep(0.05))
+            summary.update(
+                frames_in=th.port.frames_in,
+                frames_out=th.port.frames_out,
+                dropped=th.port.dropped,
+                host_drops=dict(th.host.drops),
+            )
+    finally:
+        loop.close()
+        if state is not None:
+            state.unlink(missing_ok=True)
+        if ca_out is None and summary.get("ca_file"):
+            Path(summary["ca_file"]).unlink(missing_ok=True)
+        if capture is not None and pcap is not None:
+            if key_lines:
+                capture.add_decryption_secrets("".join(line + "\n" for line in key_lines))
+            capture.write(pcap)
+            summary["pcap"] = str(pcap)
+    if client_url is not None and "client" in summary:
+        body: bytes = summary["client"].pop("body")
+        if output is not None:
+            output.write_bytes(body)
+        elif not as_json:
+            click.echo(summary["client"].pop("rendered"), nl=False)
+        summary["client"].pop("rendered", None)
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        click.echo(
+            f"removed namespace {summary.get('netns')} and {summary.get('tap')}; "
+            f"frames in {summary.get('frames_in')}, out {summary.get('frames_out')}",
+            err=client_url is not None,
+        )
+
+
+async def _client(
+    th: Any, url: str, cafile: Path | None, ready: Path | None, fetch: Any, keylog: Any
+) -> Any:
+    loop = th.host.loop
+    while ready is not None and not ready.exists():
+        await loop.sleep(0.05)
+    page = await fetch(th, url, cafile, keylog=keylog)
+    await loop.sleep(0.2)  # our last ACK of the close handshake leaves through the TAP
+    return page
+
+
+def _client_summary(page: Any, states: list[str]) -> dict[str, Any]:
+    """The fetched page and the states our TCP connection went through."""
+    return {
+        "url": str(page.url),
+        "status": page.status,
+        "bytes": len(page.body),
+        "body": page.body,
+        "rendered": page.render(),
+        "tcp_states": states,
+    }

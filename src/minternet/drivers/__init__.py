@@ -6,6 +6,10 @@
   for tests and ``minternet tap``, always cleaned up.
 - :mod:`~minternet.drivers.tap` — Ethernet frames to and from a Linux TAP device, so our whole
   stack (Ethernet up) talks to the kernel's TCP/IP.
+- :mod:`~minternet.drivers.taphost` — our simulated :class:`~minternet.node.host.Host` cabled
+  to a TAP device; :mod:`~minternet.drivers.tapservices` — what ``minternet tap up`` runs on
+  it (TCP, DNS, HTTPS, Discard) or fetches with it (``--client``).
+- :mod:`~minternet.drivers.interrupt` — SIGTERM/SIGHUP behave like Ctrl-C, so cleanup runs.
 
 Only drivers (and the CLI) may touch sockets, clocks and the OS's randomness.
 """

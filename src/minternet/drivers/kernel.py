@@ -519,6 +519,14 @@ class KernelStack:
             fut.set_exception(e)
             return fut
 
+        watching = False  # our writer callback is registered for fd
+
+        def stop_watching() -> None:
+            nonlocal watching
+            if watching:  # never after close: the fd number may belong to a new socket
+                watching = False
+                self._rt.remove_writer(fd)
+
         def finish(code: int) -> None:
             if fut.done():
                 return
@@ -538,19 +546,28 @@ class KernelStack:
                 fut.set_exception(exc)
 
         def on_writable() -> None:
-            self._rt.remove_writer(fd)
-            finish(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code == 0:
+                try:
+                    sock.getpeername()
+                except OSError as e:
+                    if e.errno == errno.ENOTCONN:
+                        return  # a spurious wake-up: the handshake is still going on
+            stop_watching()
+            finish(code)
 
         def on_done(f: Future[StreamSocket]) -> None:
-            self._rt.remove_writer(fd)
-            if sock.fileno() != -1 and not isinstance(f._result, KernelStream):
-                sock.close()  # timed out or cancelled before the handshake ended
-                why = "no answer (timeout)" if f.exception() is not None else "cancelled"
+            stop_watching()
+            exc = f.exception()
+            if exc is not None and sock.fileno() != -1:  # timed out or cancelled while waiting
+                sock.close()
+                why = "no answer (timeout)" if isinstance(exc, LoopTimeout) else "cancelled"
                 self._event("tcp", "connect-failed", None, addr, why=why)
 
         if err == 0:
             finish(0)
         elif err in (errno.EINPROGRESS, errno.EAGAIN, errno.EALREADY):
+            watching = True
             self._rt.add_writer(fd, on_writable)
             fut.add_done_callback(on_done)
             _expire_after(self._rt, fut, timeout, f"TCP connect to {_fmt(addr)}")

@@ -29,6 +29,7 @@ import subprocess
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -37,6 +38,7 @@ from ..errors import ConfigError
 PREFIX = "minternet-"
 LINK_PREFIX = "mnet"
 DEFAULT_SUBNET = "10.77.0.0/24"
+ETC_NETNS = Path("/etc/netns")  # per-namespace /etc files (ip-netns(8))
 _IFNAMSIZ = 15  # Linux interface names are at most 15 bytes
 
 
@@ -179,6 +181,7 @@ class Namespace:
             ip("link", "del", link, check=False)
         self._outer_links.clear()
         ip("netns", "del", self.name, check=False)
+        shutil.rmtree(ETC_NETNS / self.name, ignore_errors=True)
 
     def __enter__(self) -> Self:
         return self.create()
@@ -261,6 +264,17 @@ class Namespace:
             args += ["rate", f"{rate_mbit:g}mbit"]
         self.run(args)
 
+    def use_resolver(self, nameserver: str, hosts: dict[str, str] | None = None) -> None:
+        """Make programs run by :meth:`run`/:meth:`popen` resolve names with ``nameserver``
+        (and optionally a hosts file): ``ip netns exec`` bind-mounts the files of
+        ``/etc/netns/NAME/`` over ``/etc/`` for them. Removed with the namespace."""
+        ipaddress.IPv4Address(nameserver)
+        d = ETC_NETNS / self.name
+        d.mkdir(parents=True, exist_ok=True)
+        (d / "resolv.conf").write_text(f"nameserver {nameserver}\noptions timeout:2 attempts:2\n")
+        lines = ["127.0.0.1 localhost"] + [f"{a} {n}" for n, a in (hosts or {}).items()]
+        (d / "hosts").write_text("\n".join(lines) + "\n")
+
     def links(self) -> list[str]:
         return list_links(self.name)
 
@@ -291,6 +305,26 @@ class Namespace:
 
     def __repr__(self) -> str:
         return f"Namespace({self.name!r})"
+
+
+def netem_available() -> bool:
+    """Whether this kernel has ``sch_netem`` (containers often lack it): tried on a veth pair
+    in a namespace of our own, removed at once."""
+    global _netem
+    if _netem is None:
+        if not is_root() or shutil.which("tc") is None:
+            return False
+        with Namespace() as ns:
+            ns.ip("link", "add", "nm0", "type", "veth", "peer", "name", "nm1")
+            try:
+                ns.netem("nm0", delay=0.001)
+                _netem = True
+            except NetnsError:
+                _netem = False
+    return _netem
+
+
+_netem: bool | None = None
 
 
 def _kill_inside(name: str) -> None:

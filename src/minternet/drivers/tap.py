@@ -37,7 +37,7 @@ from ..errors import ConfigError
 from ..loop import RealtimeLoop
 from ..randomness import RandomSource, SystemRandom
 from ..trace.bus import FrameRecord, TraceBus
-from .netns import DEFAULT_SUBNET, Namespace, require_root
+from .netns import DEFAULT_SUBNET, Namespace, link_name, require_root
 
 # <linux/if_tun.h>
 TUNSETIFF = 0x400454CA  # _IOW('T', 202, int)
@@ -50,7 +50,10 @@ _MAX_FRAME = 65535 + 14
 class TapDevice:
     """A TAP interface created by this process; one read or write is one Ethernet frame."""
 
-    def __init__(self, name: str = "mnettap%d") -> None:
+    def __init__(self, name: str | None = None) -> None:
+        """Create the interface ``name`` (default: a name unique to this process and call,
+        so parallel runs never race for ``tap0``)."""
+        name = link_name("tap") if name is None else name
         if len(name.encode()) > 15:
             raise ConfigError(f"interface name too long (15 bytes at most): {name!r}")
         try:

@@ -1,0 +1,250 @@
+"""Issue 8 from the kernel's side: ``minternet tap up`` runs our host with our DNS and web
+server; the Linux kernel, in the namespace, pings it, resolves names with ``dig`` and
+fetches pages with ``curl`` — every byte above the kernel's socket API is ours. Needs root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from minternet.drivers.netns import list_namespaces
+
+ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None
+pytestmark = [
+    pytest.mark.root,
+    pytest.mark.skipif(not ROOT_OK, reason="needs root, /dev/net/tun and iproute2"),
+]
+SRC = Path(__file__).resolve().parents[2] / "src"
+SITE_INDEX = SRC / "minternet" / "apps" / "site" / "index.html"
+HOST = "10.77.0.2"
+_count = 0
+
+
+@contextmanager
+def tap_up(*extra: str) -> Iterator[tuple[str, Path]]:
+    """Run ``minternet tap up`` until the block ends; yields (namespace, CA file)."""
+    global _count
+    _count += 1
+    ns = f"minternet-svc-{os.getpid()}-{_count}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minternet", "tap", "up", "--netns", ns, "--duration", "300",
+         *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(SRC)),
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not lines or not lines[-1].startswith("  stop:"):
+            line = proc.stdout.readline()
+            assert line, "tap up ended early: " + (proc.stderr.read() if proc.stderr else "")
+            lines.append(line)
+        ca = Path(next(w for w in " ".join(lines).split() if w.endswith("-ca.pem")))
+        yield ns, ca
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert f"removed namespace {ns}" in out
+        assert ns not in list_namespaces()
+
+
+def in_ns(ns: str, *cmd: str, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["ip", "netns", "exec", ns, *cmd], capture_output=True, timeout=timeout, check=False
+    )
+
+
+@pytest.mark.skipif(
+    shutil.which("dig") is None or shutil.which("tshark") is None, reason="needs dig, tshark"
+)
+def test_kernel_pings_resolves_and_fetches_from_our_host(tmp_path: Path) -> None:
+    pcap = tmp_path / "tap.pcapng"
+    with tap_up("--pcap", str(pcap), "--keylog", str(tmp_path / "keys.log")) as (ns, ca):
+        ping = in_ns(ns, "ping", "-n", "-c", "2", "-i", "0.2", "-W", "2", HOST)
+        udp = in_ns(ns, "dig", "+short", "+tries=1", f"@{HOST}", "www.example.com")
+        tcp = in_ns(ns, "dig", "+short", "+tcp", "+tries=1", f"@{HOST}", "www.example.com")
+        nx = in_ns(ns, "dig", "+tries=1", f"@{HOST}", "nope.example.com")
+        big = in_ns(ns, "dig", "+tries=1", f"@{HOST}", "big.example.com", "TXT")
+        getent = in_ns(ns, "getent", "ahostsv4", "www.example.com")
+        upload = in_ns(ns, sys.executable, "-c", UPLOAD.format(host=HOST, size=4 << 20))
+        # the namespace resolves through our DNS server: no --resolve, no hosts entry
+        page = in_ns(ns, "curl", "-sS", "--max-time", "20", "--cacert", str(ca),
+                     "https://www.example.com/")  # fmt: skip
+        head = in_ns(ns, "curl", "-sS", "-I", "--max-time", "20", "--cacert", str(ca),
+                     "https://www.example.com/index.html")  # fmt: skip
+    assert ping.returncode == 0 and b"2 received" in ping.stdout
+    assert udp.stdout.split() == [HOST.encode()]
+    assert tcp.stdout.split() == [HOST.encode()]
+    assert b"status: NXDOMAIN" in nx.stdout and b"flags: qr aa" in nx.stdout
+    # too big for UDP: dig got TC and retried over TCP (our TCP, the kernel's dig)
+    assert big.returncode == 0 and big.stdout.count(b"TXT") >= 2, big.stdout
+    assert getent.stdout.split()[0] == HOST.encode()
+    assert upload.stdout.strip() == b"ok", upload.stderr
+    assert page.returncode == 0, page.stderr
+    assert page.stdout == SITE_INDEX.read_bytes()
+    assert head.stdout.startswith(b"HTTP/1.1 200 OK\r\n")
+    # our capture carries our key log: tshark decrypts our TLS and reads our HTTP
+    assert (tmp_path / "keys.log").read_text().count("CLIENT_RANDOM") == 2
+    http = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", "http.response.code == 200", "-T", "fields",
+         "-e", "http.response.code", "-e", "_ws.malformed"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.split()  # fmt: skip
+    assert http == ["200", "200"]
+
+
+# the kernel's TCP sends to our Discard service (RFC 863), then waits for our FIN
+UPLOAD = """
+import socket
+c = socket.create_connection(("{host}", 9), timeout=30)
+c.sendall(bytes(range(256)) * ({size} // 256))
+c.shutdown(socket.SHUT_WR)
+assert c.recv(100) == b""  # discard sends nothing, then closes cleanly
+print("ok")
+"""
+
+
+@pytest.mark.slow
+def test_ten_mebibytes_under_five_percent_loss_arrive_byte_identical(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    blob = os.urandom(10 * 1024 * 1024)
+    (site / "big.bin").write_bytes(blob)
+    (site / "index.html").write_text("<p>big</p>\n")
+    with tap_up("--site", str(site), "--loss", "0.05") as (ns, ca):
+        got = in_ns(ns, "curl", "-sS", "--max-time", "240", "--cacert", str(ca),
+                    "https://www.example.com/big.bin", timeout=260)  # fmt: skip
+    assert got.returncode == 0, got.stderr
+    assert hashlib.sha256(got.stdout).digest() == hashlib.sha256(blob).digest()
+
+
+NGINX_CONF = """
+worker_processes 1;
+daemon off;
+master_process off;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 64; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
+    uwsgi_temp_path {d}; scgi_temp_path {d};
+    types {{ text/html html; }}
+    server {{
+        listen {addr}:443 ssl;
+        server_name www.example.com;
+        ssl_certificate {d}/cert.pem;
+        ssl_certificate_key {d}/key.pem;
+        ssl_protocols TLSv1.2;
+        root {d}/site;
+    }}
+}}
+"""
+
+
+def _wait_for(cond: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(
+    shutil.which("nginx") is None or shutil.which("tshark") is None, reason="needs nginx, tshark"
+)
+def test_our_browser_fetches_from_nginx_and_closes_cleanly(tmp_path: Path) -> None:
+    from minternet.randomness import SystemRandom
+    from minternet.tls.pki import Pki
+
+    d = tmp_path
+    (d / "site").mkdir()
+    page = b"<!doctype html><title>nginx</title><p>" + os.urandom(30000).hex().encode() + b"\n"
+    (d / "site" / "index.html").write_bytes(page)
+    pki = Pki.create(SystemRandom(), datetime.now(UTC), name="tap-test")
+    pki.issue_server(["www.example.com"]).write_pem(d / "cert.pem", d / "key.pem")
+    (d / "ca.pem").write_bytes(pki.root.cert_pem())
+    (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, addr="10.77.0.1"))
+    ns = f"minternet-client-{os.getpid()}"
+    ready = d / "ready"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minternet", "tap", "up", "--netns", ns, "--json",
+         "--client", "https://www.example.com/index.html", "--cafile", str(d / "ca.pem"),
+         "-o", str(d / "got.html"), "--ready-file", str(ready), "--duration", "60"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONPATH=str(SRC)),
+    )  # fmt: skip
+    nginx = capture = None
+    # dumpcap drops root's file privileges: give it a directory anyone may write
+    capdir = Path(tempfile.mkdtemp(prefix="minternet-cap-"))
+    capdir.chmod(0o777)
+    kpcap = capdir / "k.pcapng"
+    try:
+        _wait_for(lambda: ns in list_namespaces(), "the namespace")
+
+        def tap_configured() -> bool:
+            out = subprocess.run(["ip", "-n", ns, "-o", "addr"], capture_output=True, text=True)
+            return "10.77.0.1/24" in out.stdout
+
+        _wait_for(tap_configured, "the kernel side's address")
+        links = subprocess.run(["ip", "-n", ns, "-o", "link"], capture_output=True, text=True)
+        tap = next(w.rstrip(":") for w in links.stdout.split() if w.startswith("mnettap"))
+        nginx = subprocess.Popen(["ip", "netns", "exec", ns, "nginx", "-c", str(d / "nginx.conf")])
+        capture = subprocess.Popen(
+            ["ip", "netns", "exec", ns, "dumpcap", "-q", "-i", tap, "-w", str(kpcap)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        _wait_for(lambda: b":443" in in_ns(ns, "ss", "-ltn").stdout, "nginx to listen")
+        _wait_for(lambda: kpcap.exists() or capture.poll() is not None, "dumpcap")
+        assert capture.poll() is None, capture.stderr.read() if capture.stderr else ""
+        time.sleep(0.5)
+        ready.touch()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        for p in (capture, nginx):
+            if p is not None and p.poll() is None:
+                p.send_signal(signal.SIGINT)
+                p.wait(10)
+        if capture is not None and capture.stderr is not None:
+            capture.stderr.close()
+        if proc.poll() is None:  # SIGTERM: tap up removes what it made (SIGKILL could not)
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if kpcap.exists():
+            shutil.copy(kpcap, d / "k.pcapng")
+        shutil.rmtree(capdir, ignore_errors=True)
+    assert proc.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["client"]["status"] == 200
+    assert (d / "got.html").read_bytes() == page
+    states = summary["client"]["tcp_states"]
+    assert states[-1] == "TIME-WAIT" and "FIN-WAIT-1" in states  # we closed first
+    rows = subprocess.run(
+        ["tshark", "-r", str(d / "k.pcapng"), "-Y", "tcp", "-T", "fields",
+         "-e", "tcp.flags.reset", "-e", "tcp.analysis.flags", "-e", "_ws.malformed"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.splitlines()  # fmt: skip
+    assert len(rows) > 20
+    fields = [r.split("\t") for r in rows]
+    assert all(f[0] in ("0", "False") for f in fields), "a RST on the wire"
+    assert all(f[1] == "" and f[2] == "" for f in fields), "tshark found TCP problems"
