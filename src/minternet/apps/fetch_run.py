@@ -32,10 +32,8 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from ..errors import ConfigError, MinternetError
-from ..ip.ipv4 import IPv4Packet
 from ..loop import Future, LoopTimeout
 from ..node.api import StreamSocket
-from ..node.interface import Interface
 from ..node.router import Router
 from ..sim.faults import Faults
 from ..sim.world import World, load_world
@@ -449,29 +447,12 @@ def finish(run: FetchRun) -> None:
 
 
 def install_blackhole(world: World, router_name: str, prefix: str) -> None:
-    """Make ``router_name`` silently discard what it would forward to ``prefix`` (like
-    ``ip route add blackhole PREFIX``; RFC 1812 §5.2.7.3 allows silent discard)."""
+    """Give ``router_name`` a blackhole route to ``prefix``: what it would forward there is
+    silently discarded (``ip route add blackhole PREFIX``; RFC 1812 §5.2.7.1)."""
     router = world.node(router_name)
     if not isinstance(router, Router):
         raise ConfigError(f"{router_name} is not a router")
-    net, _, plen = prefix.partition("/")
-    from ..ip.routing import Route
-
-    probe = Route(net, int(plen), "blackhole")
-    forward = router.forward
-
-    def blackholed(packet: IPv4Packet, iface: Interface, pid: int | None) -> None:
-        if probe.covers(packet.dst):
-            router.drop(
-                "blackhole",
-                f"{packet.src} → {packet.dst} discarded: blackhole route {prefix}",
-                iface=iface.name,
-                dst=packet.dst,
-            )
-            return
-        forward(packet, iface, pid)
-
-    router.forward = blackholed  # type: ignore[method-assign]
+    world.add_static_route(router, {"to": prefix, "kind": "blackhole"})
 
 
 # -- failures --------------------------------------------------------------------------------

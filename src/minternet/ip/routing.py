@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from .address import ip_to_int, mask_of, network_of
 
+ROUTE_KINDS = ("unicast", "blackhole", "unreachable")
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -23,10 +25,15 @@ class Route:
     gateway: str | None = None
     metric: int = 0
     origin: str = "static"  # "connected", "computed", "static"
+    # "unicast" forwards; like Linux's route types (ip-route(8)), "blackhole" discards
+    # silently and "unreachable" discards with ICMP host unreachable (RFC 1812 §5.2.7.1).
+    kind: str = "unicast"
 
     def __post_init__(self) -> None:
         if network_of(self.prefix, self.prefix_len) != self.prefix:
             raise ValueError(f"route {self.prefix}/{self.prefix_len} has host bits set")
+        if self.kind not in ROUTE_KINDS:
+            raise ValueError(f"route kind {self.kind!r} is not one of {', '.join(ROUTE_KINDS)}")
 
     @property
     def destination(self) -> str:
@@ -37,6 +44,8 @@ class Route:
         return ip_to_int(dst) & m == ip_to_int(self.prefix)
 
     def __str__(self) -> str:
+        if self.kind != "unicast":
+            return f"{self.kind} {self.destination} ({self.origin})"
         via = f"via {self.gateway} " if self.gateway else ""
         return f"{self.destination} {via}dev {self.iface} ({self.origin})"
 

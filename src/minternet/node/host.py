@@ -231,6 +231,18 @@ class Host:
                 why=why,
             )
 
+    def discard_by_route(self, route: Route, packet: IPv4Packet, via: Interface | None) -> None:
+        """A blackhole route drops silently; an unreachable one answers a forwarded packet
+        with ICMP host unreachable (as Linux's route types do)."""
+        self.drop(
+            route.kind,
+            f"{packet.src} → {packet.dst} discarded: {route}",
+            iface=via.name if via is not None else None,
+            dst=packet.dst,
+        )
+        if route.kind == "unreachable" and via is not None:
+            self.send_icmp_error(packet, icmp.DEST_UNREACHABLE, icmp.HOST_UNREACHABLE)
+
     # -- output -----------------------------------------------------------------------
     def source_address_for(self, dst: str) -> str:
         """The address of the interface the route to ``dst`` leaves by (RFC 1122 §3.3.4.3)."""
@@ -239,6 +251,8 @@ class Host:
         route = self.routes.lookup(dst)
         if route is None:
             raise LocalProtocolError(f"{self.name}: no route to {dst}")
+        if route.kind != "unicast":
+            raise LocalProtocolError(f"{self.name}: {route.kind} route to {dst}")
         addr = self.interfaces[route.iface].address
         if addr is None:
             raise LocalProtocolError(f"{self.name}: {route.iface} has no address")
@@ -331,6 +345,9 @@ class Host:
             self.drop("no-route", f"no route to {dst}", dst=dst)
             if via is not None:
                 self.send_icmp_error(quote, icmp.DEST_UNREACHABLE, icmp.NET_UNREACHABLE)
+            return
+        if route.kind != "unicast":
+            self.discard_by_route(route, quote, via)
             return
         iface = self.interfaces[route.iface]
         next_hop = route.gateway or dst

@@ -34,6 +34,9 @@ class Router(Host):
             self.drop("no-route", f"no route to {packet.dst}", iface=iface.name, dst=packet.dst)
             self.send_icmp_error(packet, icmp.DEST_UNREACHABLE, icmp.NET_UNREACHABLE)
             return
+        if route.kind != "unicast":
+            self.discard_by_route(route, packet, iface)
+            return
         out = packet.with_ttl(packet.ttl - 1)
         comment = None
         self.trace.emit(

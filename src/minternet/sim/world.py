@@ -36,7 +36,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..ip.address import is_ip, parse_interface, parse_prefix
-from ..ip.routing import Route
+from ..ip.routing import ROUTE_KINDS, Route
 from ..link.ethernet import local_mac
 from ..link.switch import LearningSwitch, SwitchPort
 from ..loop import VirtualLoop
@@ -348,7 +348,7 @@ class World:
                     except ValueError as e:
                         raise ConfigError(str(e)) from None
             for static in spec.get("routes", []) or []:
-                self._add_static(node, static)
+                self.add_static_route(node, static)
 
     def _default_gateway_for(
         self, host: Host, on_net: dict[str, list[tuple[Host, Interface]]]
@@ -361,13 +361,33 @@ class World:
                 return rs[0][1]
         return None
 
-    def _add_static(self, node: Host, static: Any) -> None:
-        if not isinstance(static, dict) or set(static) - {"to", "via"} or "to" not in static:
-            raise ConfigError(f"node {node.name!r}: routes entries are {{to = …, via = …}}")
+    def add_static_route(self, node: Host, static: Any) -> None:
+        """A ``{to = "P/n", via = "GW"}`` route, or ``{to = "P/n", kind = "blackhole"}``
+        (or ``"unreachable"``) discarding what matches, like ``ip route add blackhole P/n``.
+        It replaces any route to the same prefix."""
+        if (
+            not isinstance(static, dict)
+            or set(static) - {"to", "via", "kind"}
+            or "to" not in static
+        ):
+            raise ConfigError(
+                f"node {node.name!r}: routes entries are {{to = …, via = …}} "
+                'or {to = …, kind = "blackhole" | "unreachable"}'
+            )
         try:
             prefix, plen = parse_prefix(str(static["to"]))
         except ValueError as e:
             raise ConfigError(f"node {node.name!r}: route: {e}") from None
+        kind = str(static.get("kind", "unicast"))
+        if kind != "unicast":
+            if kind not in ROUTE_KINDS or "via" in static:
+                raise ConfigError(
+                    f"node {node.name!r}: route to {prefix}/{plen}: kind is blackhole or "
+                    "unreachable, without via"
+                )
+            node.routes.remove(prefix, plen)
+            node.routes.add(Route(prefix, plen, "", origin="static", kind=kind))
+            return
         via = static.get("via")
         if via is None or not is_ip(str(via)):
             raise ConfigError(f"node {node.name!r}: route to {prefix}/{plen} needs via = ADDRESS")
