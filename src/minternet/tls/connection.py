@@ -386,10 +386,12 @@ class TlsConnection:
                 self._trace("state", {"from": self.state.name, "to": new.name})
             self.state = new
 
-    def _send_handshake(self, msg: Any, fields: dict[str, Any] | None = None) -> None:
+    def _send_handshake(
+        self, msg: Any, fields: dict[str, Any] | None = None, record_version: int = TLS12
+    ) -> None:
         raw: bytes = msg.encode()
         self.neg.transcript.add(raw)
-        self._out += self.records.encode(ContentType.handshake, raw)
+        self._out += self.records.encode(ContentType.handshake, raw, record_version)
         if self.tracing:
             name = HandshakeType(raw[0]).name
             self._trace("send", {"message": name, "length": len(raw), **(fields or {})})
