@@ -152,7 +152,6 @@ class TlsClient(TlsConnection):
                 "extensions": [e.name for e in hello.extensions],
                 "record_version": f"0x{INITIAL_CLIENT_HELLO_VERSION:04x}",
             },
-            record_version=INITIAL_CLIENT_HELLO_VERSION,
         )
         self._set_state(State.WAIT_SERVER_HELLO)
 
