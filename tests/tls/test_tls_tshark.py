@@ -111,3 +111,14 @@ def test_tshark_decrypts_with_our_keylog(pki: Certs, tmp_path: Path, suite: str)
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert res3.stdout.strip() == ""
+    # tshark reads the record versions: {3, 1} for the ClientHello's record only
+    res4 = subprocess.run(
+        ["tshark", "-r", str(pcap), "-o", f"tls.keylog_file:{keylog}", "-Y", "tls.record",
+         "-T", "fields", "-E", "occurrence=f", "-e", "tls.handshake.type",
+         "-e", "tls.record.version", "-e", "tls.handshake.version"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    rows = [r.split("\t") for r in res4.stdout.strip().splitlines()]
+    hello = [r for r in rows if r[0] == "1"]
+    assert hello == [["1", "0x0301", "0x0303"]], res4.stdout
+    assert len(rows) >= 4 and all(r[1] == "0x0303" for r in rows if r[0] != "1"), res4.stdout

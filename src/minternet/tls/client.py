@@ -55,6 +55,7 @@ from .messages import (
     ServerKeyExchange,
 )
 from .prf import extended_master_secret, master_secret
+from .record import INITIAL_CLIENT_HELLO_VERSION
 from .suites import BY_CODE, SUITES, CipherSuite
 
 # RFC 8446 §4.2.3 code points, strongest first within each family.
@@ -149,6 +150,7 @@ class TlsClient(TlsConnection):
                 "server_name": cfg.server_name,
                 "groups": [group_name(g) for g in cfg.groups],
                 "extensions": [e.name for e in hello.extensions],
+                "record_version": f"0x{INITIAL_CLIENT_HELLO_VERSION:04x}",
             },
         )
         self._set_state(State.WAIT_SERVER_HELLO)

@@ -47,7 +47,7 @@ from .extensions import NamedGroup
 from .keylog import client_random_line
 from .messages import Finished, HandshakeBuffer, HandshakeType, RawHandshake
 from .prf import KeyBlock, finished_verify_data, key_block
-from .record import ContentType, RecordLayer
+from .record import INITIAL_CLIENT_HELLO_VERSION, ContentType, RecordLayer
 from .suites import CipherSuite
 from .verify import Verification
 
@@ -389,7 +389,9 @@ class TlsConnection:
     def _send_handshake(self, msg: Any, fields: dict[str, Any] | None = None) -> None:
         raw: bytes = msg.encode()
         self.neg.transcript.add(raw)
-        self._out += self.records.encode(ContentType.handshake, raw)
+        # Without renegotiation every ClientHello is an initial one: its record says {3, 1}.
+        version = INITIAL_CLIENT_HELLO_VERSION if raw[0] == HandshakeType.client_hello else TLS12
+        self._out += self.records.encode(ContentType.handshake, raw, version)
         if self.tracing:
             name = HandshakeType(raw[0]).name
             self._trace("send", {"message": name, "length": len(raw), **(fields or {})})

@@ -22,6 +22,10 @@ from .cipher import NullProtection, RecordProtection
 MAX_PLAINTEXT = 1 << 14
 MAX_CIPHERTEXT = MAX_PLAINTEXT + 2048
 TLS12 = 0x0303
+# The record version of a client's initial ClientHello: {3, 1} as most clients write it for
+# servers that choke on a newer one (RFC 5246 App. E.1: any {03,XX}; RFC 8446 §5.1:
+# legacy_record_version 0x0301 for an initial ClientHello). Receivers accept any {03,XX}.
+INITIAL_CLIENT_HELLO_VERSION = 0x0301
 _HDR = struct.Struct(">BHH")
 
 
@@ -111,8 +115,12 @@ class RecordLayer:
         self.read_seq = 0
 
     # -- sending --------------------------------------------------------------------------
-    def encode(self, content_type: int, data: bytes) -> bytes:
-        """``data`` cut into records of at most 2^14 bytes, each protected."""
+    def encode(self, content_type: int, data: bytes, version: int = TLS12) -> bytes:
+        """``data`` cut into records of at most 2^14 bytes, each protected.
+
+        ``version`` is the record header's version field: TLS12 except for a client's
+        initial ClientHello (see :data:`INITIAL_CLIENT_HELLO_VERSION`).
+        """
         out = bytearray()
         pos = 0
         while True:
@@ -120,7 +128,7 @@ class RecordLayer:
             fragment = self.write_protection.seal(self.write_seq, content_type, chunk)
             self.write_seq += 1
             self.records_out += 1
-            out += _HDR.pack(content_type, TLS12, len(fragment))
+            out += _HDR.pack(content_type, version, len(fragment))
             out += fragment
             pos += MAX_PLAINTEXT
             if pos >= len(data):

@@ -162,6 +162,10 @@ class TrustStore:
     def __contains__(self, cert: object) -> bool:
         return isinstance(cert, x509.Certificate) and _der(cert) in self._der
 
+    def has_der(self, der: bytes) -> bool:
+        """Is the certificate with this DER encoding a trust anchor?"""
+        return der in self._der
+
     def __len__(self) -> int:
         return len(self._certs)
 
@@ -255,30 +259,54 @@ def _check_signature(cert: x509.Certificate, issuer: x509.Certificate) -> tuple[
     return True, f"{who}: {kind} signature verified"
 
 
-def _verifies(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    return _check_signature(cert, issuer)[0]
+class _Signatures:
+    """Each (certificate, issuer) signature checked at most once per verification.
+
+    Path building tries candidate issuers by their signature; the ``signature`` step then
+    reports the result already found for the pairs on the path instead of verifying again.
+    Keys are object identities, valid while the verification holds every certificate.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[int, int], tuple[bool, str]] = {}
+
+    def check(self, cert: x509.Certificate, issuer: x509.Certificate) -> tuple[bool, str]:
+        key = (id(cert), id(issuer))
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = _check_signature(cert, issuer)
+        return found
 
 
-def _pick(candidates: list[x509.Certificate], child: x509.Certificate) -> x509.Certificate | None:
+def _pick(
+    candidates: list[x509.Certificate], child: x509.Certificate, sigs: _Signatures
+) -> x509.Certificate | None:
     if not candidates:
         return None
     for c in candidates[:MAX_ISSUER_CANDIDATES]:
-        if _verifies(child, c):
+        if sigs.check(child, c)[0]:
             return c
     return candidates[0]
 
 
 def _build_path(
-    leaf: x509.Certificate, pool: list[x509.Certificate], trust: TrustStore
+    leaf: x509.Certificate,
+    pool: list[x509.Certificate],
+    trust: TrustStore,
+    sigs: _Signatures,
+    ders: dict[int, bytes],
 ) -> tuple[list[x509.Certificate], bool, str]:
-    """(path leaf→…, whether it ends at a trust anchor, why it stopped if not)."""
+    """(path leaf→…, whether it ends at a trust anchor, why it stopped if not).
+
+    ``ders`` maps ``id(cert)`` to the DER each certificate of the chain was sent as.
+    """
     path = [leaf]
-    if leaf in trust:
+    if trust.has_der(ders[id(leaf)]):
         return path, True, ""
-    used = {_der(leaf)}
+    used = {ders[id(leaf)]}
     cur = leaf
     while len(path) < MAX_PATH_LENGTH:
-        anchor = _pick(trust.issuers_of(cur), cur)
+        anchor = _pick(trust.issuers_of(cur), cur, sigs)
         if anchor is not None:
             path.append(anchor)
             return path, True, ""
@@ -286,17 +314,20 @@ def _build_path(
             if cur is leaf:
                 return path, False, f"{describe_name(cur.subject)} is self-signed and not trusted"
             return path, False, f"root {describe_name(cur.subject)} is not in the trust store"
-        nxt = _pick([c for c in pool if _der(c) not in used and _could_issue(c, cur)], cur)
+        nxt = _pick(
+            [c for c in pool if ders[id(c)] not in used and _could_issue(c, cur)], cur, sigs
+        )
         if nxt is None:
             return path, False, f"issuer {describe_name(cur.issuer)} is unknown (not trusted)"
-        used.add(_der(nxt))
+        used.add(ders[id(nxt)])
         path.append(nxt)
         cur = nxt
     return path, False, f"no trusted root within {MAX_PATH_LENGTH} certificates"
 
 
 def _fmt_time(t: datetime) -> str:
-    return t.strftime("%Y-%m-%d %H:%M:%S UTC")
+    """``YYYY-MM-DD HH:MM:SS UTC`` (what ``strftime`` gives, without its cost)."""
+    return f"{t.year}-{t.month:02}-{t.day:02} {t.hour:02}:{t.minute:02}:{t.second:02} UTC"
 
 
 # --- RFC 6125 host names -----------------------------------------------------------------
@@ -345,6 +376,8 @@ def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     text = host.strip()
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
+    if ":" not in text and not text.replace(".", "").isdigit():
+        return None  # neither IPv6 nor dotted decimal: spare ip_address its two exceptions
     try:
         return ipaddress.ip_address(text)
     except ValueError:
@@ -470,33 +503,37 @@ def verify_server_chain(
         record("parse", False, detail, BAD_CERTIFICATE)
         return result([])
     certs: list[x509.Certificate] = []
+    ders: dict[int, bytes] = {}  # id(cert) -> the DER it was parsed from
     for i, der in enumerate(chain):
         try:
             cert = x509.load_der_x509_certificate(der)
             # Parts decode lazily: force them here so no later step meets a parse error.
             _ = (cert.version, cert.subject, cert.issuer, cert.serial_number)
             _ = (cert.not_valid_before_utc, cert.not_valid_after_utc, cert.public_key())
-            _ = (list(cert.extensions), _der(cert))
+            _ = list(cert.extensions)
         except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion) as exc:
             record("parse", False, f"certificate #{i} does not parse: {exc}", BAD_CERTIFICATE)
             if i == 0:
                 return result([])
             continue
         certs.append(cert)
+        ders[id(cert)] = bytes(der)
     leaf = certs[0]
     record("parse", True, f"{len(certs)} certificate(s), leaf {describe_name(leaf.subject)}", 0)
 
     # 2. chain
-    path, anchored, why = _build_path(leaf, certs[1:], trust)
+    sigs = _Signatures()
+    path, anchored, why = _build_path(leaf, certs[1:], trust, sigs, ders)
     shown = " → ".join(describe_name(c.subject) for c in path)
     if anchored:
         record("chain", True, f"{shown} (trusted)", 0)
     else:
         record("chain", False, f"{why}; path {shown}", UNKNOWN_CA)
 
-    # 3. signatures (the anchor is trusted as is, RFC 5280 §6.1)
+    # 3. signatures (the anchor is trusted as is, RFC 5280 §6.1); path building has already
+    # checked those of the path, each result is reported here
     for child, issuer in itertools.pairwise(path):
-        ok, detail = _check_signature(child, issuer)
+        ok, detail = sigs.check(child, issuer)
         record("signature", ok, detail, BAD_CERTIFICATE)
 
     # 4. validity
