@@ -34,6 +34,7 @@ from ..dns.zone import parse_zone
 from ..errors import ConfigError, MinternetError
 from ..loop import Task
 from ..node.api import NetworkStack, StreamSocket
+from ..tcp.connection import TcpConfig
 from ..tcp.host import attach_tcp
 from ..tls.client import ClientConfig
 from ..tls.pki import Pki
@@ -45,6 +46,7 @@ from .taphost import TapHost
 WWW = "www.example.com"
 KeyLog = Callable[[str], None]  # receives NSS key log lines (tls.keylog)
 DISCARD_PORT = 9  # RFC 863
+REAL_LINK_TCP = TcpConfig()
 
 
 @dataclass(slots=True)
@@ -106,7 +108,7 @@ def start_services(
     host = th.host
     loop = host.loop
     out = Services(["icmp-echo"])
-    attach_tcp(host)
+    attach_tcp(host, REAL_LINK_TCP)
     out.names.append("tcp")
     if dns:
         server = tap_dns_server(th.address)
