@@ -221,6 +221,7 @@ class Connection:
         "_rbuf",
         "_rbuf_head",
         "_reo_at",
+        "_rescue_rxt",
         "_rto_at",
         "_rtt_seq",
         "_rtt_time",
@@ -341,6 +342,7 @@ class Connection:
         self.cc = NewReno(self.smss)
         self.scoreboard = Scoreboard()
         self._high_rxt = 0
+        self._rescue_rxt: int | None = None  # RFC 6675 RescueRxt
         # Lost retransmissions (a RACK-like extension of RFC 6675, which has no way to see
         # them): each retransmission in recovery remembers SND.MAX at the time; a SACK for
         # data sent after it, while it is still missing, means it was lost too.
@@ -922,12 +924,18 @@ class Connection:
             self._arm_reorder_timer(now)
 
     def _detect_lost_retransmissions(self, ack: int) -> None:
+        # A retransmission is lost when data first sent after it was SACKed, or when a
+        # later retransmission (rules 3 and 4 resend below SND.MAX) has arrived: RACK's
+        # "delivered after it was sent" (RFC 8985 §6.2), in the order of _rxt_marks.
         highest = self.scoreboard.highest or 0
+        marks = self._rxt_marks
+        arrived = [end <= ack or self.scoreboard.covers(start) for start, end, _ in marks]
+        last_arrived = max((i for i, a in enumerate(arrived) if a), default=-1)
         keep: list[tuple[int, int, int]] = []
-        for start, end, sent_before in self._rxt_marks:
-            if end <= ack or self.scoreboard.covers(start):
-                continue  # it arrived
-            if highest > sent_before:
+        for i, (start, end, sent_before) in enumerate(marks):
+            if arrived[i]:
+                continue
+            if highest > sent_before or i < last_arrived:
                 self._lost_rxt.append((start, end))
                 if self.trace.active:
                     self._emit(
@@ -1047,6 +1055,28 @@ class Connection:
             # segment out beyond cwnd, so a small window can still reach three.
             self._limited_transmit = self.dupacks * smss
 
+    def _retransmit_tail(self) -> bool:
+        """RFC 6675 §4 NextSeg rules 3 and 4, for when no new data may be sent: resend the
+        first unSACKed segment above HighRxt (rule 3), else once per recovery the segment
+        holding the highest unSACKed byte (rule 4, the rescue retransmission; HighRxt is
+        not moved). Returns whether a segment was sent."""
+        una, snd_max = self.snd_una, min(self.snd_max, self._data_end)
+        for s, e in self.scoreboard.holes(max(una, self._high_rxt), snd_max):
+            end = min(e, s + self.smss)
+            self._retransmit(s, end, "SACK recovery: unSACKed data above HighRxt (rule 3)")
+            self._high_rxt = end
+            return True
+        if self._rescue_rxt is None or una > self._rescue_rxt:
+            last = None
+            for hole in self.scoreboard.holes(una, snd_max):
+                last = hole
+            if last is not None:
+                s, e = last
+                self._retransmit(max(s, e - self.smss), e, "rescue retransmission (rule 4)")
+                self._rescue_rxt = self.cc.recover
+                return True
+        return False
+
     def _fast_retransmit(self, why: str) -> None:
         """Enter fast recovery and resend the segment at SND.UNA (RFC 5681 §3.2, 6675 §5)."""
         cc = self.cc
@@ -1056,6 +1086,7 @@ class Connection:
         self._reo_at = None
         if self.trace.active:
             self._emit_cwnd(why)
+        self._rescue_rxt = None
         end = min(self.snd_una + self.smss, self._data_end)
         self._retransmit(self.snd_una, end, "fast retransmit")
         self._high_rxt = end
@@ -1444,6 +1475,11 @@ class Connection:
                         continue
                     self._high_rxt = max(self._high_rxt, s + 1)
                     continue
+                if self.snd_nxt >= self._data_end or una + self.snd_wnd <= self.snd_nxt:
+                    # NextSeg rule 2 (new data) cannot apply: rules 3 and 4.
+                    if self._retransmit_tail():
+                        continue
+                    return
                 allowed = smss
             else:
                 allowed = una + cc.cwnd + self._limited_transmit - nxt
