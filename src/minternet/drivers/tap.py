@@ -352,7 +352,12 @@ def tap_network(
                 ns.ip("link", "set", link, "mtu", str(mtu))
             # one frame per skb: with GSO a drop would take a whole 64 KiB burst at once
             ns.ip("link", "set", kernel_if, "gso_max_segs", "1")
-            ns.bridge(ports=[tap.name, wire])
+            br = ns.bridge(ports=[tap.name, wire])
+            # Linux answers ARP for any local address on any interface (the weak host
+            # model): the bridge itself would answer for kernel_ip with its own MAC, and
+            # frames sent there are delivered locally instead of forwarded past the loss.
+            ns.ip("link", "set", br, "arp", "off")
+            ns.sysctl("net.ipv4.conf.all.arp_ignore", "1")
             ns.bridge_loss([tap.name, wire], kernel_loss)
         ns.add_address(kernel_if, f"{k_ip}/{net.prefixlen}")
         ns.up(kernel_if)
