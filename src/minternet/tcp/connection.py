@@ -1001,11 +1001,14 @@ class Connection:
                 # RFC 6582 §3.2 step 5: a partial ACK — the next hole was lost too.
                 cc.on_partial_ack(acked)
                 self._retransmit(ack, min(ack + self.smss, self._data_end), "partial ACK (NewReno)")
-            elif self.scoreboard and self._high_rxt <= ack:
-                # The same inference with SACK: data above SND.UNA was SACKed, and the hole
-                # now at SND.UNA was sent before the retransmission just acknowledged, so it
-                # is lost although RFC 6675 IsLost may not say so yet (too few SACKed bytes
-                # above it) — without this only the RTO would resend it.
+            elif self._high_rxt <= ack and (
+                self.scoreboard or any(e <= ack < sent for _, e, sent in self._rxt_marks)
+            ):
+                # The same inference with SACK: the hole now at SND.UNA was sent before data
+                # that has arrived — SACKed data above it, or the retransmission this ACK
+                # covers (sent when SND.MAX was beyond the hole): RACK's rule with reo_wnd 0
+                # in recovery (RFC 8985 §6.2). RFC 6675 IsLost may not say so yet (too few
+                # SACKed bytes above it); without this only the RTO would resend it.
                 end = min(ack + self.smss, self._data_end)
                 self._retransmit(ack, end, "partial ACK: the hole at SND.UNA is lost (RFC 6582)")
                 self._high_rxt = end
