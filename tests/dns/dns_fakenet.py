@@ -232,6 +232,9 @@ class FakeStream:
         fut.set_result(None)
         return fut
 
+    def set_nodelay(self, on: bool) -> None:
+        """Nothing to do: an in-memory stream has no Nagle's algorithm."""
+
     def abort(self) -> None:
         self.shutdown()
 

@@ -95,6 +95,9 @@ class MemoryStream:
         fut.set_result(None)
         return fut
 
+    def set_nodelay(self, on: bool) -> None:
+        """Nothing to do: an in-memory stream has no Nagle's algorithm."""
+
     def abort(self) -> None:
         self.closed = True
         assert self.peer is not None

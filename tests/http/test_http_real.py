@@ -86,10 +86,11 @@ def test_our_browser_fetches_from_nginx_byte_identical(tmp_path: Path) -> None:
         assert "minternet-browser/0.1" in log
 
 
-def test_fetch_without_real_says_it_is_not_available(run_cli: object) -> None:
-    proc = run_cli("fetch", check=False)  # type: ignore[operator]
-    assert proc.returncode == 2
-    assert "simulated fetch is not available yet" in proc.stderr
+def test_fetch_without_real_is_the_simulated_story(run_cli: object) -> None:
+    proc = run_cli("fetch", "-q", check=False)  # type: ignore[operator]
+    assert proc.returncode == 0 and "IT WORKS" in proc.stdout
+    proc = run_cli("fetch", "--real", "--scenario", "nxdomain", check=False)  # type: ignore[operator]
+    assert proc.returncode == 2 and "simulated run" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 

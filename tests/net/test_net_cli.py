@@ -83,5 +83,5 @@ def test_errors_are_one_line(run_cli: CliRunner, tmp_path: Path) -> None:
 
 
 def test_demo_runs(run_cli: CliRunner) -> None:
-    out = run_cli("demo").stdout
-    assert "traceroute" in out and "ttl=60" in out
+    out = run_cli("demo").stdout  # the seed's story: the packet's path, TTL 64 → 60
+    assert "Phase 3" in out and "www receives it with TTL 60 = 64 − 4 routers" in out

@@ -68,6 +68,9 @@ class MemSocket:
         f.set_result(None)
         return f
 
+    def set_nodelay(self, on: bool) -> None:
+        """Nothing to do: an in-memory stream has no Nagle's algorithm."""
+
     def abort(self) -> None:
         self.shutdown()
 

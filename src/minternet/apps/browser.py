@@ -217,6 +217,7 @@ class Browser:
             sock = await self.stack.tcp_connect((address, url.port), self.timeout)
         except LoopTimeout:
             raise FetchError(f"connecting to {address}:{url.port} timed out") from None
+        sock.set_nodelay(True)  # as browsers do: no Nagle delay on a request's last segment
         stream: ByteStream = sock
         try:
             if url.scheme == "https":

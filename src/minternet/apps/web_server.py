@@ -442,6 +442,9 @@ class WebServer:
             peer = f"{remote[0]}:{remote[1]}"
         except (OSError, MinternetError):
             peer = "?"
+        # nginx's `tcp_nodelay on`: a response's last small segment is not held back by
+        # Nagle's algorithm waiting for the client's (delayed) ACK.
+        sock.set_nodelay(True)
         stream: ByteStream = sock
         if secure is not None:
             try:

@@ -7,6 +7,12 @@ virtual time 0 (dates from :func:`~minternet.tls.pki.sim_datetime`), and starts 
 a task on the world's loop. :func:`laptop_browser` gives the laptop's browser, resolving
 through the stub of :func:`~minternet.apps.dns_world.install_dns` and trusting the PKI's root.
 Every random choice comes from the nodes' seeded sources; every date from the virtual clock.
+
+Both take optional hooks for ``minternet fetch``'s story and scenarios: ready-made server
+``credentials`` (an expired certificate, one for another name, one from an unknown CA), the
+client's ``suites``, ``signature_schemes`` and ``keylog``, and ``tap_socket`` /
+``tap_stream``, which wrap the TCP socket under TLS and the TLS stream under HTTP so that a
+caller can keep a copy of the ciphertext and plaintext each side wrote and read.
 """
 
 from __future__ import annotations
@@ -17,21 +23,27 @@ from typing import Protocol
 
 from ..dns.stub import StubResolver
 from ..errors import ConfigError
-from ..loop import EventLoop, Task
+from ..loop import EventLoop, Future, Task
 from ..node.api import NetworkStack, StreamSocket
-from ..tls.client import ClientConfig
-from ..tls.pki import SIM_EPOCH, Pki, sim_datetime
+from ..tls.client import DEFAULT_SIGNATURE_SCHEMES, ClientConfig
+from ..tls.pki import SIM_EPOCH, Credentials, Pki, sim_datetime
 from ..tls.server import ServerConfig
 from ..tls.stream import tls_accept, tls_connect
+from ..tls.suites import SUITES, CipherSuite
 from ..trace.bus import TraceBus
 from .browser import Browser, FetchError
 from .site import Site, packaged_site
-from .streams import ByteStream
+from .streams import ByteStream, as_future
 from .web_server import WebServer
 
 WEB_NODE = "www"
 WEB_NAMES = ("www.example.com",)
 ALPN = ("http/1.1",)
+
+SocketTap = Callable[[StreamSocket], StreamSocket]
+"""Wraps the TCP socket a TLS connection runs on (to watch the ciphertext)."""
+StreamTap = Callable[[ByteStream], ByteStream]
+"""Wraps the TLS stream HTTP runs on (to watch the plaintext)."""
 
 
 class WorldLike(Protocol):
@@ -70,8 +82,14 @@ def install_web(
     site: Site | None = None,
     port: int = 443,
     pki: Pki | None = None,
+    credentials: Credentials | None = None,
+    plain_port: int | None = None,
+    tap_socket: SocketTap | None = None,
+    tap_stream: StreamTap | None = None,
 ) -> WebDeployment:
-    """Start the HTTPS server on ``node``; the PKI is made from the node's randomness."""
+    """Start the HTTPS server on ``node`` (and plain HTTP on ``plain_port`` if given); the
+    PKI is made from the node's randomness unless given; ``credentials`` replace the
+    certificate it would issue for ``names``."""
     try:
         stack = world.node(node)
     except (KeyError, ConfigError) as e:
@@ -79,32 +97,58 @@ def install_web(
     loop = world.loop
     if pki is None:
         pki = Pki.create(stack.random.child("pki"), sim_datetime(0))
-    creds = pki.issue_server(list(names))
+    creds = credentials if credentials is not None else pki.issue_server(list(names))
     config = ServerConfig(credentials=[creds], random=stack.random.child("tls"), alpn=ALPN)
     server = WebServer(site or packaged_site(), loop, sim_clock(loop), world.trace, node)
 
     async def secure(sock: StreamSocket) -> ByteStream:
-        return await tls_accept(sock, config, loop=loop, trace=world.trace, node=node)
+        if tap_socket is not None:
+            sock = tap_socket(sock)
+        stream: ByteStream = await tls_accept(sock, config, loop=loop, trace=world.trace, node=node)
+        return tap_stream(stream) if tap_stream is not None else stream
 
     task = loop.create_task(server.serve(stack.tcp_listen(port), secure), f"web@{node}")
+    if plain_port is not None:
+        loop.create_task(server.serve(stack.tcp_listen(plain_port)), f"web-http@{node}")
     return WebDeployment(server, pki, task)
 
 
 def laptop_browser(
-    world: WorldLike, stub: StubResolver, pki: Pki, *, node: str = "laptop", timeout: float = 30
+    world: WorldLike,
+    stub: StubResolver,
+    pki: Pki,
+    *,
+    node: str = "laptop",
+    timeout: float = 30,
+    suites: tuple[CipherSuite, ...] = SUITES,
+    signature_schemes: tuple[int, ...] = DEFAULT_SIGNATURE_SCHEMES,
+    keylog: Callable[[str], None] | None = None,
+    tap_socket: SocketTap | None = None,
+    tap_stream: StreamTap | None = None,
 ) -> Browser:
-    """The laptop's browser: names through ``stub``, TLS trusting ``pki``'s root."""
+    """The laptop's browser: names through ``stub``, TLS trusting ``pki``'s root.
+
+    Concurrent lookups of one name join the one in flight, as a browser's host resolver
+    does (a thousand tabs opening at once ask the DNS once, the caches answer later ones).
+    """
     stack = world.node(node)
     loop = world.loop
     trust = pki.trust_store()
     rnd = stack.random.child("tls")
     connections = 0
+    inflight: dict[str, Future[str]] = {}
 
-    async def resolve(host: str) -> str:
+    async def lookup(host: str) -> str:
         answer = await stub.lookup(host)
         if not answer.ok:
             raise FetchError(f"cannot resolve {host}: {answer.explanation}")
         return answer.addresses[0]
+
+    async def resolve(host: str) -> str:
+        fut = inflight.get(host)
+        if fut is None or fut.done():
+            fut = inflight[host] = as_future(loop, lookup(host), "resolve")
+        return await fut
 
     async def secure(sock: StreamSocket, host: str) -> ByteStream:
         nonlocal connections
@@ -114,8 +158,16 @@ def laptop_browser(
             server_name=host,
             trust=trust,
             now=lambda: sim_datetime(loop.now()),
+            suites=suites,
+            signature_schemes=signature_schemes,
             alpn=ALPN,
+            keylog=keylog,
         )
-        return await tls_connect(sock, config, loop=loop, trace=world.trace, node=node)
+        if tap_socket is not None:
+            sock = tap_socket(sock)
+        stream: ByteStream = await tls_connect(
+            sock, config, loop=loop, trace=world.trace, node=node
+        )
+        return tap_stream(stream) if tap_stream is not None else stream
 
     return Browser(stack, resolve, secure, timeout=timeout)

@@ -1,8 +1,9 @@
 """``minternet fetch``: load a page with our browser.
 
-``--real`` runs it on this machine's network: our resolver (the hosts file, then the
-system's configured DNS server), our TLS and our HTTP over the kernel's TCP. Without
-``--real`` the fetch runs in the simulated world (the default world of the design).
+Without ``--real`` the fetch runs in the simulated world and tells the seed's story, phase
+by phase, with the real values of the run (:mod:`minternet.cli.fetch_story`). ``--real``
+runs it on this machine's network: our resolver (the hosts file, then the system's
+configured DNS server), our TLS and our HTTP over the kernel's TCP.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -23,6 +25,7 @@ from ..loop import Future
 from ..node.api import StreamSocket
 from ..trace.bus import TraceBus
 from .app import app
+from .fetch_story import simulated_fetch, story_options
 
 DEFAULT_URL = "https://www.example.com/index.html"
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -47,6 +50,7 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
 @app.command()
 @click.argument("url", required=False, default=DEFAULT_URL)
 @click.option("--real", is_flag=True, help="Use this machine's network (kernel TCP/IP).")
+@story_options
 @click.option(
     "--cafile",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -74,7 +78,7 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
     "--keylog",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Append TLS secrets (NSS key log format, for Wireshark) to this file.",
+    help="Write TLS secrets (NSS key log format, for Wireshark) to this file.",
 )
 def fetch(
     url: str,
@@ -86,13 +90,23 @@ def fetch(
     include: bool,
     timeout: float,
     keylog: Path | None,
+    **story: Any,
 ) -> None:
-    """Fetch URL with our browser and show the page."""
+    """Fetch URL with our browser: in the simulated world, told as the seed's four phases
+    (DNS; TCP and TLS handshakes; encrypted HTTP; the four-way close), or with --real on
+    this machine's network.
+
+    \b
+    Exit status: 0 the page arrived; 1 the fetch failed (the story says where and why);
+    2 bad options or input.
+    """
     if not real:
-        raise ConfigError(
-            "the simulated fetch is not available yet (it comes with the simulated world); "
-            "use `minternet fetch --real URL` to fetch over this machine's network"
+        code = simulated_fetch(
+            url, keylog=keylog, output=output, raw=raw, include=include, timeout=timeout, **story
         )
+        sys.exit(code)
+    if story.get("scenario") or story.get("pcap") or story.get("as_json"):
+        raise ConfigError("--scenario, --pcap and --json describe a simulated run, not --real")
     target = parse_url(url)
     pinned = parse_resolve(resolves)
     trace = TraceBus()

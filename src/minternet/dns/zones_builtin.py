@@ -19,7 +19,28 @@ large TXT (``big``) that does not fit 512 bytes (TC, then TCP), and — by not h
 
 from __future__ import annotations
 
+from functools import cache
+
+from .message import ResourceRecord
+from .name import Name
 from .zone import Zone, parse_zone
+
+
+@cache
+def _parsed(text: str, where: str) -> tuple[Name, tuple[ResourceRecord, ...]]:
+    """The zone text parsed once per process (records are immutable)."""
+    zone = parse_zone(text, where=where)
+    return zone.origin, tuple(
+        r for rrsets in zone.nodes.values() for rs in rrsets.values() for r in rs
+    )
+
+
+def _zone(text: str, where: str) -> Zone:
+    """A fresh :class:`Zone` (zones are mutable) from the records parsed once: every world
+    gets its own, without tokenising the master file again."""
+    origin, records = _parsed(text, where)
+    return Zone(origin, records)
+
 
 ROOT_SERVER = ("a.root-servers.net", "198.41.0.4")
 GTLD_SERVER = ("a.gtld-servers.net", "192.5.6.30")
@@ -99,23 +120,23 @@ EXAMPLE_COM_ZONE = EXAMPLE_COM_ZONE.replace(
 
 
 def root_zone() -> Zone:
-    return parse_zone(ROOT_ZONE, where="root zone")
+    return _zone(ROOT_ZONE, "root zone")
 
 
 def com_zone() -> Zone:
-    return parse_zone(COM_ZONE, where="com zone")
+    return _zone(COM_ZONE, "com zone")
 
 
 def net_zone() -> Zone:
-    return parse_zone(NET_ZONE, where="net zone")
+    return _zone(NET_ZONE, "net zone")
 
 
 def iana_servers_zone() -> Zone:
-    return parse_zone(IANA_SERVERS_ZONE, where="iana-servers.net zone")
+    return _zone(IANA_SERVERS_ZONE, "iana-servers.net zone")
 
 
 def example_com_zone() -> Zone:
-    return parse_zone(EXAMPLE_COM_ZONE, where="example.com zone")
+    return _zone(EXAMPLE_COM_ZONE, "example.com zone")
 
 
 def servers() -> dict[str, tuple[str, list[Zone]]]:

@@ -306,6 +306,11 @@ class KernelStream:
                     self._sock.shutdown(socket.SHUT_WR)
                 self._stack._event("tcp", "shutdown", self._local, self._remote, why="FIN sent")
 
+    def set_nodelay(self, on: bool) -> None:
+        """``TCP_NODELAY`` on the kernel socket (on by default: we buffer ourselves)."""
+        with suppress(OSError):
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(on))
+
     def shutdown(self) -> None:
         """Half-close: FIN after the queued bytes; receiving goes on."""
         if self.closed or self._fin_pending:

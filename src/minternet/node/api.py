@@ -63,6 +63,11 @@ class StreamSocket(Protocol):
         """Send RST and forget the connection."""
         ...
 
+    def set_nodelay(self, on: bool) -> None:
+        """``TCP_NODELAY``: with ``on``, small segments are not held back by Nagle's
+        algorithm (RFC 9293 §3.7.4) waiting for the ACK of data in flight."""
+        ...
+
 
 class Listener(Protocol):
     """A listening TCP socket."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Protocol
 
 from ..errors import DecodeError, LocalProtocolError
@@ -288,6 +289,11 @@ class TcpSocket:
         return self.conn.state
 
     # -- StreamSocket API --------------------------------------------------------------
+
+    def set_nodelay(self, on: bool) -> None:
+        """``TCP_NODELAY``: switch Nagle's algorithm off (``on``) or back on, for this
+        connection only — as nginx (``tcp_nodelay on``) and browsers do."""
+        self.conn.config = replace(self.conn.config, nagle=not on)
 
     def send(self, data: bytes) -> Future[None]:
         fut: Future[None] = self.loop.create_future()

@@ -329,7 +329,9 @@ class TlsServer(TlsConnection):
                 if suite.kx == "RSA":
                     return suite, cred, None, None
                 ours = list(signing.schemes_for_key(key))
-                usable = [s for s in ours if schemes is None or s in schemes]
+                # RFC 5246 §7.4.1.4.1: the client lists its pairs "in descending order of
+                # preference"; we take the first we can sign with (as OpenSSL does).
+                usable = ours if schemes is None else [s for s in schemes if s in ours]
                 if usable:
                     return suite, cred, group, usable[0]
         offered = ", ".join(f"0x{c:04x}" for c in ch.cipher_suites[:12])

@@ -1,0 +1,295 @@
+"""The simulated ``minternet fetch``: run the page load, tell its story, write what was asked.
+
+Used by ``minternet fetch`` (without ``--real``) and by ``minternet demo``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+
+from ..apps.fetch_run import SCENARIOS, FetchOptions, FetchRun, run_fetch
+from ..errors import ConfigError
+from ..report.story import build_story, story_lines
+from ..report.summary import fetch_summary
+from ..trace.pcapng import PcapngWriter
+from .options import fault_options, faults_from
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def story_options(f: F) -> F:
+    """The options of a simulated fetch (added to ``minternet fetch``)."""
+    opts = [
+        click.option(
+            "--seed",
+            type=int,
+            default=1,
+            show_default=True,
+            help="Seed of every random choice (simulated run).",
+        ),
+        click.option(
+            "--kex",
+            type=click.Choice(["ecdhe", "rsa"]),
+            default=None,
+            help="Key exchange the browser offers (default: all; the server picks ECDHE).",
+        ),
+        click.option(
+            "--cipher",
+            default=None,
+            metavar="NAME",
+            help="Offer only this cipher suite (IANA or OpenSSL name).",
+        ),
+        click.option(
+            "--site",
+            "site_dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="Serve the files of this directory.",
+        ),
+        click.option(
+            "--world",
+            "world_file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            default=None,
+            help="A TOML world description instead of the built-in one.",
+        ),
+        click.option(
+            "--pcap",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="Write every frame of every interface to this pcapng file, with the "
+            "TLS secrets inside (Wireshark decrypts on opening).",
+        ),
+        click.option(
+            "--pcap-at",
+            "pcap_at",
+            multiple=True,
+            metavar="NODE[/IFACE]",
+            help="Capture only at these points (like tcpdump -i there); default: "
+            "every interface of the world.",
+        ),
+        click.option(
+            "--pcap-secrets/--no-pcap-secrets",
+            default=True,
+            show_default=True,
+            help="Put the Decryption Secrets Block into the pcapng.",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead."),
+        click.option(
+            "--secrets",
+            is_flag=True,
+            help="Show the pre-master secret, master secret and session keys.",
+        ),
+        click.option(
+            "--scenario",
+            default=None,
+            metavar="NAME",
+            help="A failure story; `--scenario list` lists them.",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="Only the page and a summary."),
+        click.option("-v", "--verbose", is_flag=True, help="Add every frame to the story."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return fault_options(f)
+
+
+def console() -> Console:
+    con = Console(highlight=False)
+    if not con.is_terminal:
+        con = Console(highlight=False, width=max(con.width, 120), soft_wrap=False)
+    return con
+
+
+def list_scenarios() -> None:
+    click.echo("Failure stories (minternet fetch --scenario NAME):")
+    for s in SCENARIOS.values():
+        click.echo(f"  {s.name:13} {s.title}: {s.change}")
+    click.echo(
+        "Each ends with an explanation and exit status 1; heavy-loss exits 0 if the "
+        "page still arrives (slowly), 1 if it does not."
+    )
+
+
+def simulated_fetch(
+    url: str,
+    *,
+    seed: int,
+    kex: str | None,
+    cipher: str | None,
+    site_dir: Path | None,
+    world_file: Path | None,
+    pcap: Path | None,
+    pcap_secrets: bool,
+    pcap_at: tuple[str, ...],
+    as_json: bool,
+    secrets: bool,
+    scenario: str | None,
+    quiet: bool,
+    verbose: bool,
+    keylog: Path | None,
+    output: Path | None,
+    raw: bool,
+    include: bool,
+    timeout: float,
+    **faults: float,
+) -> int:
+    """Run and show a simulated fetch; the exit status."""
+    if scenario == "list":
+        list_scenarios()
+        return 0
+    opts = FetchOptions(
+        url=url,
+        seed=seed,
+        faults=faults_from(**faults),
+        kex=kex,  # type: ignore[arg-type]
+        cipher=cipher,
+        site_dir=site_dir,
+        world_file=world_file,
+        scenario=scenario,
+        timeout=timeout,
+    )
+    run = run_fetch(opts)
+    write_outputs(run, pcap, pcap_secrets, keylog, pcap_at)
+    story = build_story(run, secrets=secrets)
+    if as_json:
+        click.echo(json.dumps(fetch_summary(story), indent=2, sort_keys=False))
+        return 0 if run.ok else 1
+    show(
+        run,
+        story_lines(story, verbose=verbose),
+        quiet=quiet,
+        output=output,
+        raw=raw,
+        include=include,
+    )
+    return 0 if run.ok else 1
+
+
+def write_outputs(
+    run: FetchRun,
+    pcap: Path | None,
+    with_secrets: bool,
+    keylog: Path | None,
+    points: tuple[str, ...] = (),
+) -> None:
+    """Write the pcapng (every interface, or only ``points``) and the key log."""
+    if pcap is not None:
+        ifaces = run.world.interfaces()
+        if points:
+            ifaces = [(n, d) for n, d in ifaces if _at(n, points)]
+            if not ifaces:
+                known = ", ".join(n for n, _ in run.world.interfaces())
+                raise ConfigError(f"--pcap-at {', '.join(points)}: no such interface ({known})")
+        writer = PcapngWriter(ifaces, application="minternet fetch")
+        if with_secrets and run.keylog:
+            writer.add_decryption_secrets(run.keylog_text)
+        for fr in run.frames:
+            if not points or _at(f"{fr.node}/{fr.iface}", points):
+                writer(fr)
+        writer.write(pcap)
+    if keylog is not None:
+        keylog.write_text(run.keylog_text, encoding="ascii")
+
+
+def _at(name: str, points: tuple[str, ...]) -> bool:
+    node = name.split("/")[0]
+    return any(p in (name, node) for p in points)
+
+
+def show(
+    run: FetchRun,
+    lines: list[str],
+    *,
+    quiet: bool,
+    output: Path | None = None,
+    raw: bool = False,
+    include: bool = False,
+) -> None:
+    con = console()
+    if not quiet:
+        for line in lines:
+            con.print(line)
+        con.print()
+    page = run.page
+    if page is not None and run.failure is None:
+        if include:
+            r = page.response
+            click.echo(f"HTTP/{r.version} {r.status} {r.reason}")
+            for name, value in r.headers:
+                click.echo(f"{name}: {value}")
+            click.echo("")
+        if output is not None:
+            output.write_bytes(page.body)
+        elif raw:
+            sys.stdout.buffer.write(page.body)
+            sys.stdout.flush()
+        else:
+            con.print(
+                Panel(
+                    escape(page.render().rstrip("\n")), title=f"{page.url} — rendered", expand=False
+                )
+            )
+    con.print(summary_line(run))
+    if run.failure is not None:
+        f = run.failure
+        con.print(
+            Panel(
+                escape(f.explanation),
+                title=f"[red]What happened: {escape(f.summary)}[/]",
+                subtitle=f"phase {f.phase} · at {escape(f.where)}",
+                expand=False,
+            )
+        )
+    elif run.scenario is not None and run.scenario.may_succeed:
+        n = len([e for e in run.log.of("tcp", "retransmit")])
+        con.print(
+            Panel(
+                f"With {run.scenario.change[4:].rstrip('.')}, the page still arrived intact: TCP "
+                f"retransmitted {n} segment(s) (timeouts with exponential backoff, fast "
+                "retransmits on duplicate ACKs and SACK), so every lost byte was sent again. "
+                f"It took {_phase_total(run):.3f} s of virtual time instead of about 0.7 s. "
+                "Exit status 0: the fetch succeeded, slowly.",
+                title="[yellow]What happened: heavy loss, recovered by TCP[/]",
+                expand=False,
+            )
+        )
+
+
+def _phase_total(run: FetchRun) -> float:
+    ends = [e.time for e in run.log.of("tls", "close_notify") if e.node == "laptop"]
+    return ends[0] if ends else run.end_time
+
+
+def summary_line(run: FetchRun) -> str:
+    page = run.page
+    retrans = len([e for e in run.log.of("tcp", "retransmit")])
+    if page is not None and run.failure is None:
+        suite = next(
+            (
+                str(e.fields.get("suite"))
+                for e in run.log.of("tls", "established")
+                if e.node == "laptop"
+            ),
+            "plain HTTP",
+        )
+        return (
+            f"[green]✓[/] {page.url}: {page.status} {escape(page.response.reason)}, "
+            f"{len(page.body)} bytes from {page.address[0]}:{page.address[1]} over {suite}; "
+            f"{len(run.frames)} frames, {retrans} TCP retransmission(s), "
+            f"TIME-WAIT over at {run.end_time:.3f} s (virtual)"
+        )
+    summary = run.failure.summary if run.failure is not None else "failed"
+    return f"[red]✗[/] {run.url}: {escape(summary)}"
+
+
+__all__ = ["show", "simulated_fetch", "story_options", "summary_line", "write_outputs"]

@@ -1,0 +1,899 @@
+"""The fetch story: the seed's four phases told from what one run really recorded.
+
+:func:`build_story` reads a :class:`~minternet.apps.fetch_run.FetchRun` — its trace events,
+its frames, what the applications wrote and read — and gives a :class:`Story`: four
+:class:`Phase` s (the seed's 第一阶段 … 第四阶段), each a list of :class:`Step` s with the
+virtual time, the node, one line, and indented detail lines. Every value shown comes from
+the run (the random ISN X, ``Ack = X + 1``, the client random, the chosen suite, the TTL and
+the MAC addresses at each hop); nothing is a template with blanks filled from constants.
+
+Renderers: :func:`story_lines` (plain text with rich markup, for the terminal). The JSON
+summary lives in :mod:`minternet.report.summary`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..apps.fetch_run import CLIENT_NODE, SERVER_NODE, FetchRun
+from ..errors import DecodeError
+from ..ip.ipv4 import IPv4Packet
+from ..link.ethernet import ETHERTYPE_IPV4, EthernetFrame
+from ..tls.record import ContentType
+from ..tls.suites import BY_CODE
+from ..trace.bus import FrameRecord, TraceEvent
+from ..trace.narrate import describe_frame
+
+PHASE_TITLES = (
+    ("Phase 1 · Finding the server: DNS", "第一阶段:准备阶段 - DNS 解析"),
+    (
+        "Phase 2 · Connecting: TCP three-way handshake, then the TLS handshake",
+        "第二阶段:建立连接 - 三次握手与加密信道",
+    ),
+    ("Phase 3 · Encrypted HTTP", "第三阶段:数据传输 - 加密的 HTTP 通信"),
+    ("Phase 4 · Closing: the four-way close and TIME-WAIT", "第四阶段:连接终止 - 四次挥手"),
+)
+
+SIGNATURE_SCHEMES = {
+    "0x0401": "rsa_pkcs1_sha256",
+    "0x0501": "rsa_pkcs1_sha384",
+    "0x0601": "rsa_pkcs1_sha512",
+    "0x0804": "rsa_pss_rsae_sha256",
+    "0x0805": "rsa_pss_rsae_sha384",
+    "0x0806": "rsa_pss_rsae_sha512",
+    "0x0403": "ecdsa_secp256r1_sha256",
+    "0x0503": "ecdsa_secp384r1_sha384",
+}
+
+
+@dataclass
+class Step:
+    time: float
+    node: str
+    text: str
+    details: list[str] = field(default_factory=list)
+    heading: bool = False  # a sub-heading inside a phase (步骤 1, 步骤 2, …)
+
+
+@dataclass
+class Phase:
+    number: int
+    title: str
+    chinese: str
+    start: float | None = None
+    end: float | None = None
+    steps: list[Step] = field(default_factory=list)
+
+    def add(self, ev: TraceEvent | float, node: str, text: str, *details: str) -> Step:
+        t = ev if isinstance(ev, float) else ev.time
+        step = Step(t, node, text, [d for d in details if d])
+        self.steps.append(step)
+        return step
+
+    def heading(self, t: float, text: str) -> None:
+        self.steps.append(Step(t, "", text, heading=True))
+
+
+@dataclass
+class Story:
+    run: FetchRun
+    phases: list[Phase]
+    conn: str | None = None  # the laptop's connection, "a:p->b:q"
+    client_isn: int | None = None
+    server_isn: int | None = None
+    retransmissions: int = 0
+    hops: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _hex(v: object, secrets: bool, n: int = 16) -> str:
+    s = str(v)
+    if secrets or len(s) <= n:
+        return s
+    return f"{s[:n]}…"
+
+
+class _Events:
+    """Queries over the run's events."""
+
+    def __init__(self, run: FetchRun) -> None:
+        self.events = run.log.events
+
+    def find(self, node: str | None, layer: str, kind: str, **match: object) -> list[TraceEvent]:
+        out = []
+        for e in self.events:
+            if e.layer != layer or e.kind != kind or (node is not None and e.node != node):
+                continue
+            if all(e.fields.get(k) == v for k, v in match.items()):
+                out.append(e)
+        return out
+
+    def first(self, node: str | None, layer: str, kind: str, **match: object) -> TraceEvent | None:
+        found = self.find(node, layer, kind, **match)
+        return found[0] if found else None
+
+
+def build_story(run: FetchRun, *, secrets: bool = False) -> Story:
+    ev = _Events(run)
+    phases = [Phase(i + 1, t, c) for i, (t, c) in enumerate(PHASE_TITLES)]
+    story = Story(run, phases)
+    _phase_dns(story, ev, phases[0])
+    _phase_connect(story, ev, phases[1], secrets)
+    _phase_http(story, ev, phases[2])
+    _phase_close(story, ev, phases[3])
+    retrans = [
+        e for e in ev.find(None, "tcp", "retransmit") if e.node in (CLIENT_NODE, SERVER_NODE)
+    ]
+    story.retransmissions = len(retrans)
+    for e in retrans:
+        home = next(
+            (ph for ph in reversed(phases) if ph.start is not None and ph.start <= e.time),
+            phases[0],
+        )
+        home.add(
+            e,
+            e.node,
+            f"[yellow]TCP retransmits[/] {e.fields.get('len')} bytes at "
+            f"relative seq {e.fields.get('rel_seq')}: {e.why}",
+        )
+        home.steps.sort(key=lambda s: s.time)
+    return story
+
+
+# -- phase 1 ---------------------------------------------------------------------------------
+_LOOKUP_LAYERS = {
+    "browser-cache": "browser cache",
+    "os-cache": "OS resolver cache",
+    "hosts": "hosts file",
+}
+
+
+def _phase_dns(story: Story, ev: _Events, p: Phase) -> None:
+    host = story.run.url.host
+    for e in ev.find(CLIENT_NODE, "dns", "lookup"):
+        layer = str(e.fields.get("layer"))
+        if p.start is None:
+            p.start = e.time
+        if layer in _LOOKUP_LAYERS:
+            hit = e.fields.get("hit")
+            p.add(
+                e,
+                "laptop",
+                f"{_LOOKUP_LAYERS[layer]}: " + ("hit" if hit else f"no entry for {host}"),
+            )
+        elif layer == "dns" and "rcode" not in e.fields:
+            p.add(
+                e,
+                "laptop",
+                f"asks the configured DNS server {e.fields.get('server')} (UDP port 53)",
+                str(e.why or ""),
+            )
+        elif layer == "dns":
+            answers = e.fields.get("answers") or []
+            p.add(
+                e,
+                "laptop",
+                f"answer from {e.fields.get('server')}: {e.fields.get('rcode')}"
+                f" ({e.fields.get('rtt_ms')} ms)",
+                *(f"{a}" for a in answers),
+            )
+    for e in ev.events:
+        if e.node != "resolver" or e.layer != "dns":
+            continue
+        f = e.fields
+        if e.kind == "cache":
+            p.add(
+                e,
+                "resolver",
+                f"cache {'hit' if f.get('hit') else 'miss'} for {f.get('name')} {f.get('qtype')}",
+            )
+        elif e.kind == "query":
+            p.add(
+                e,
+                "resolver",
+                f"asks {f.get('server')}: {f.get('qname')} {f.get('qtype')}? "
+                f"(id {f.get('id')}, zone {f.get('zone')})",
+            )
+        elif e.kind == "referral":
+            glue = ", ".join(str(g) for g in f.get("glue") or []) or "no usable glue"
+            p.add(e, "resolver", f"referral: {e.why}", f"glue: {glue}")
+        elif e.kind == "response" and f.get("answers"):
+            aa = " (authoritative)" if "aa" in (f.get("flags") or []) else ""
+            p.add(
+                e,
+                "resolver",
+                f"answer from {f.get('server')}{aa}: "
+                + "; ".join(str(a) for a in f.get("answers") or []),
+            )
+        elif e.kind == "response" and f.get("rcode") not in (None, "NOERROR"):
+            p.add(e, "resolver", f"{f.get('server')} answers {f.get('rcode')}")
+        elif e.kind == "resolved":
+            p.add(e, "resolver", f"resolved: {e.why}", f"{f.get('queries')} queries on the way")
+    p.steps.sort(key=lambda s: s.time)
+    done = ev.first(CLIENT_NODE, "http", "resolved")
+    if done is not None:
+        ttl = _ttl_of(ev, host)
+        p.add(
+            done,
+            "laptop",
+            f"{host} is {done.fields.get('address')}"
+            + (f" (TTL {ttl} s, now in the caches)" if ttl is not None else ""),
+        )
+        p.end = done.time
+    elif p.steps:
+        p.end = p.steps[-1].time
+
+
+def _ttl_of(ev: _Events, host: str) -> int | None:
+    for e in ev.find(CLIENT_NODE, "dns", "lookup"):
+        for a in e.fields.get("answers") or []:
+            parts = str(a).split()
+            if len(parts) >= 5 and parts[0].rstrip(".") == host and parts[3] == "A":
+                return int(parts[1])
+    return None
+
+
+# -- phase 2 ---------------------------------------------------------------------------------
+def _tcp_line(e: TraceEvent, x: int | None, y: int | None, me_client: bool) -> str:
+    f = e.fields
+    flags = str(f.get("flags"))
+    seq, ack = f.get("seq"), f.get("ack")
+    name = "SYN-ACK" if flags == "SYN,ACK" else flags
+    parts = [f"{name}"]
+    if me_client and x is not None and isinstance(seq, int):
+        rel = (seq - x) % 2**32
+        parts.append(f"Seq = X{f' + {rel}' if rel else ''} = {seq}")
+    elif not me_client and y is not None and isinstance(seq, int):
+        rel = (seq - y) % 2**32
+        parts.append(f"Seq = Y{f' + {rel}' if rel else ''} = {seq}")
+    else:
+        parts.append(f"Seq = {seq}")
+    if isinstance(ack, int):
+        other = y if me_client else x
+        if other is not None:
+            rel = (ack - other) % 2**32
+            label = "Y" if me_client else "X"
+            parts.append(f"Ack = {label} + {rel} = {ack}")
+        else:
+            parts.append(f"Ack = {ack}")
+    return ", ".join(parts)
+
+
+def _phase_connect(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
+    syn_sent = ev.first(CLIENT_NODE, "tcp", "state", new="SYN-SENT")
+    if syn_sent is None:
+        return
+    conn = str(syn_sent.fields.get("conn"))
+    story.conn = conn
+    local, _, remote = conn.partition("->")
+    server_conn = f"{remote}->{local}"
+    p.start = syn_sent.time
+    p.heading(syn_sent.time, "Step 1 · TCP three-way handshake (步骤 1: TCP 三次握手)")
+    syns = [
+        e for e in ev.find(CLIENT_NODE, "tcp", "send", conn=conn) if e.fields.get("flags") == "SYN"
+    ]
+    x = syns[0].fields.get("seq") if syns else None
+    story.client_isn = x if isinstance(x, int) else None
+    synacks = [
+        e
+        for e in ev.find(SERVER_NODE, "tcp", "send", conn=server_conn)
+        if e.fields.get("flags") == "SYN,ACK"
+    ]
+    y = synacks[0].fields.get("seq") if synacks else None
+    story.server_isn = y if isinstance(y, int) else None
+    xi = story.client_isn
+    yi = story.server_isn
+    handshake_done = ev.first(CLIENT_NODE, "tls", "established")
+    tcp_est_server = ev.first(SERVER_NODE, "tcp", "state", conn=server_conn, new="ESTABLISHED")
+    tls_start = ev.first(CLIENT_NODE, "tls", "send", message="client_hello")
+    t_end_tcp = tls_start.time if tls_start is not None else float("inf")
+    for e in ev.events:
+        if e.layer != "tcp" or (e.time > t_end_tcp and e is not tcp_est_server):
+            continue
+        f = e.fields
+        if e.node == CLIENT_NODE and f.get("conn") == conn:
+            if e.kind == "state":
+                p.add(
+                    e, "laptop", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or "")
+                )
+            elif e.kind == "send" and ("SYN" in str(f.get("flags")) or f.get("len") == 0):
+                again = " (retransmitted)" if e is not syns[0] and f.get("flags") == "SYN" else ""
+                p.add(
+                    e,
+                    "laptop",
+                    f"→ {_tcp_line(e, xi, yi, True)}{again}",
+                    f"options {', '.join(f.get('options') or [])}" if f.get("options") else "",
+                )
+            elif e.kind == "recv" and "RST" in str(f.get("flags")):
+                p.add(e, "laptop", f"← RST from {remote}: the port is closed")
+            elif e.kind == "rto":
+                p.add(
+                    e,
+                    "laptop",
+                    f"retransmission timer expired (RTO now {f.get('rto')} s)",
+                    str(e.why or ""),
+                )
+        elif e.node == SERVER_NODE and f.get("conn") == server_conn:
+            if e.kind == "state":
+                p.add(e, "www", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or ""))
+            elif e.kind == "send" and "SYN" in str(f.get("flags")):
+                p.add(
+                    e,
+                    "www",
+                    f"→ {_tcp_line(e, xi, yi, False)}",
+                    "the server acknowledges the client's ISN (X + 1) and picks its own (Y)",
+                )
+            elif e.kind == "recv" and "SYN" in str(f.get("flags")):
+                p.add(e, "www", f"← SYN from {local} arrives on port 443")
+    p.steps.sort(key=lambda s: (s.time, s.heading is False))
+    if tls_start is None:
+        p.end = p.steps[-1].time if p.steps else p.start
+        return
+    p.heading(tls_start.time, "Step 2 · TLS 1.2 handshake (步骤 2: TLS 握手)")
+    _tls_steps(story, ev, p, secrets)
+    p.end = handshake_done.time if handshake_done is not None else p.steps[-1].time
+
+
+def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
+    run = story.run
+    for e in ev.events:
+        if e.layer != "tls" or e.node not in (CLIENT_NODE, SERVER_NODE):
+            continue
+        f = e.fields
+        me = e.node
+        msg = f.get("message")
+        if e.kind == "send" and msg == "client_hello":
+            suites = f.get("cipher_suites") or []
+            version, methods = _client_hello_wire(run)
+            p.add(
+                e,
+                me,
+                f"→ [bold]ClientHello[/] ({f.get('length')} bytes, in the clear)",
+                f"version: {version}",
+                f"client random: {f.get('client_random')}",
+                f"cipher suites offered ({len(suites)}): " + ", ".join(map(str, suites)),
+                f"compression methods: {methods}",
+                f"SNI (server_name): {f.get('server_name')}",
+                f"extensions: {', '.join(f.get('extensions') or [])}",
+            )
+        elif e.kind == "send" and msg == "server_hello":
+            p.add(
+                e,
+                me,
+                f"→ [bold]ServerHello[/] ({f.get('length')} bytes)",
+                f"version: {_server_hello_version(run)}",
+                f"server random: {f.get('server_random')}",
+                f"chosen cipher suite: [bold]{f.get('suite')}[/]",
+                "compression: null",
+                f"session id: {_hex(f.get('session_id'), True)}",
+            )
+        elif e.kind == "send" and msg == "certificate":
+            chain = [str(c) for c in f.get("chain") or []]
+            details = [f"subject: {chain[0]}" if chain else ""]
+            details += [f"issuer (sent along): {c}" for c in chain[1:]]
+            p.add(
+                e,
+                me,
+                f"→ [bold]Certificate[/] ({f.get('length')} bytes): the server's "
+                "certificate with its public key, signed by a CA",
+                *details,
+            )
+        elif e.kind == "send" and msg == "server_key_exchange":
+            scheme = str(f.get("signature_scheme"))
+            p.add(
+                e,
+                me,
+                f"→ [bold]ServerKeyExchange[/] ({f.get('length')} bytes): ECDHE parameters",
+                f"curve: {f.get('group')}; server's ephemeral public key: {f.get('server_public')}",
+                f"signed with the certificate's private key: "
+                f"{SIGNATURE_SCHEMES.get(scheme, scheme)}",
+            )
+        elif e.kind == "send" and msg == "server_hello_done":
+            p.add(e, me, "→ [bold]ServerHelloDone[/]: the server's flight is complete")
+        elif e.kind == "check" and me == CLIENT_NODE:
+            mark = "[green]✓[/]" if f.get("ok") else "[red]✗[/]"
+            p.add(e, me, f"certificate check {mark} {f.get('name')}: {f.get('detail')}")
+        elif e.kind == "server_key_exchange" and me == CLIENT_NODE:
+            ok = f.get("signature_ok")
+            p.add(
+                e,
+                me,
+                "ServerKeyExchange signature "
+                + ("[green]verified[/] with the certificate's public key" if ok else "[red]bad[/]"),
+            )
+        elif e.kind == "send" and msg == "client_key_exchange":
+            if "client_public" in f:
+                p.add(
+                    e,
+                    me,
+                    f"→ [bold]ClientKeyExchange[/] ({f.get('length')} bytes): the "
+                    f"client's ephemeral public key {f.get('client_public')}",
+                )
+            else:
+                p.add(
+                    e,
+                    me,
+                    f"→ [bold]ClientKeyExchange[/] ({f.get('length')} bytes): the "
+                    "Pre-Master Secret, RSA-encrypted with the server's public key "
+                    "(from its certificate)",
+                )
+        elif e.kind == "pre_master_secret":
+            p.add(
+                e,
+                me,
+                f"[bold]Pre-Master Secret[/]: {f.get('origin')}",
+                f"value: {_hex(f.get('value'), secrets)}"
+                if secrets
+                else f"{len(str(f.get('value'))) // 2} bytes (value with --secrets)",
+            )
+        elif e.kind == "master_secret":
+            p.add(
+                e,
+                me,
+                "[bold]Master Secret[/] (48 bytes) from Client Random, Server Random "
+                "and the Pre-Master Secret",
+                str(e.why or ""),
+                f"value: {f.get('value')}" if secrets else "(value with --secrets)",
+            )
+        elif e.kind == "keys":
+            details = [
+                str(e.why or ""),
+                f"{f.get('protection')}: write keys {f.get('key_length')} bytes each way, "
+                f"IVs {f.get('iv_length')} bytes, MAC keys {f.get('mac_key_length')} bytes"
+                + (
+                    " (AEAD: integrity is part of the cipher)"
+                    if not f.get("mac_key_length")
+                    else ""
+                ),
+            ]
+            if secrets:
+                details += [
+                    f"{k}: {f.get(k)}"
+                    for k in (
+                        "client_write_key",
+                        "server_write_key",
+                        "client_write_iv",
+                        "server_write_iv",
+                    )
+                    if f.get(k)
+                ]
+            p.add(e, me, "session keys derived", *details)
+        elif e.kind == "send" and msg == "ChangeCipherSpec":
+            p.add(
+                e,
+                me,
+                "→ [bold]ChangeCipherSpec[/]: from now on, everything I send is "
+                f"encrypted ({f.get('protection')})",
+            )
+        elif e.kind == "send" and msg == "finished":
+            p.add(
+                e,
+                me,
+                f"→ [bold]Finished[/] (encrypted): verify_data {f.get('verify_data')} "
+                "= PRF(master, label, hash of every handshake message)",
+            )
+        elif e.kind == "finished":
+            ok = "[green]matches[/]" if f.get("ok") else "[red]does not match[/]"
+            p.add(
+                e, me, f"peer's Finished decrypted; verify_data {ok}: nobody altered the handshake"
+            )
+        elif e.kind == "established":
+            p.add(
+                e,
+                me,
+                f"TLS established: {f.get('suite')} ({f.get('key_exchange')}, "
+                f"ALPN {f.get('alpn')})",
+            )
+        elif e.kind == "alert" and f.get("direction") == "sent":
+            p.add(e, me, f"→ [red]alert {f.get('alert')}[/]", str(e.why or ""))
+
+
+_VERSIONS = {0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
+
+
+def _version(v: int) -> str:
+    return f"{_VERSIONS.get(v, 'unknown')} (0x{v:04x})"
+
+
+def _client_hello_wire(run: FetchRun) -> tuple[str, str]:
+    """client_version and compression_methods, read from the bytes the browser sent."""
+    if not run.wire.client_cipher:
+        return "?", "?"
+    b = run.wire.client_cipher[0][1]
+    try:
+        version = int.from_bytes(b[9:11], "big")
+        i = 43 + 1 + b[43]  # after random: session_id
+        i += 2 + int.from_bytes(b[i : i + 2], "big")  # cipher_suites
+        methods = list(b[i + 1 : i + 1 + b[i]])
+    except IndexError:
+        return "?", "?"
+    names = {0: "null"}
+    shown = ", ".join(f"{names.get(m, 'unknown')} ({m})" for m in methods)
+    return _version(version), shown + (" — no TLS compression (CRIME)" if methods == [0] else "")
+
+
+def _server_hello_version(run: FetchRun) -> str:
+    if not run.wire.server_cipher or len(run.wire.server_cipher[0][1]) < 11:
+        return "?"
+    return _version(int.from_bytes(run.wire.server_cipher[0][1][9:11], "big"))
+
+
+# -- phase 3 ---------------------------------------------------------------------------------
+def _head(data: bytes) -> list[str]:
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return []
+    return data[:end].decode("latin-1").split("\r\n")
+
+
+def tls_records(data: bytes) -> list[tuple[int, int]]:
+    """(content type, length) of each TLS record in a byte stream (as far as complete)."""
+    out = []
+    i = 0
+    while i + 5 <= len(data):
+        length = int.from_bytes(data[i + 3 : i + 5], "big")
+        out.append((data[i], length))
+        i += 5 + length
+    return out
+
+
+def _phase_http(story: Story, ev: _Events, p: Phase) -> None:
+    run = story.run
+    req = ev.first(CLIENT_NODE, "http", "request")
+    if req is None:
+        return
+    p.start = req.time
+    wire = run.wire
+    head = _head(bytes(wire.client_sent))
+    p.add(req, "laptop", f"browser: [bold]{head[0] if head else req.fields}[/]", *head[1:])
+    sent_cipher = [(t, b) for t, b in wire.client_cipher if t >= req.time]
+    if sent_cipher:
+        recs = tls_records(sent_cipher[0][1])
+        p.add(
+            req,
+            "laptop",
+            f"TLS: the {len(wire.client_sent)}-byte request becomes "
+            + ", ".join(
+                f"{ContentType(t).name if t in (20, 21, 22, 23) else t} record: a 5-byte "
+                f"header + {n} bytes (the request encrypted, plus "
+                f"{n - len(wire.client_sent)} bytes of explicit nonce/IV, tag/MAC and padding)"
+                for t, n in recs
+            ),
+        )
+    segs = [
+        e
+        for e in ev.find(CLIENT_NODE, "tcp", "send", conn=story.conn)
+        if e.time >= req.time and e.fields.get("len") and "FIN" not in str(e.fields.get("flags"))
+    ][:1]
+    if segs:
+        s = segs[0]
+        f = s.fields
+        local, _, remote = str(story.conn).partition("->")
+        p.add(
+            s,
+            "laptop",
+            f"TCP: one segment {local.split(':')[1]} → {remote.split(':')[1]}, "
+            f"Seq = {f.get('seq')} (X + {f.get('rel_seq')}), Ack = {f.get('ack')}, "
+            f"{f.get('len')} bytes of payload [{f.get('flags')}]",
+        )
+        _packet_path(story, ev, p, s)
+    _server_side(story, ev, p, req.time)
+    resp = ev.first(CLIENT_NODE, "http", "response")
+    if resp is not None:
+        rhead = _head(bytes(wire.client_received))
+        p.add(resp, "laptop", f"browser: [bold]{rhead[0] if rhead else resp.fields}[/]", *rhead[1:])
+    done = ev.first(CLIENT_NODE, "tls", "close_notify", direction="sent")
+    body = run.page.body if run.page is not None else b""
+    if done is not None:
+        p.add(
+            done,
+            "laptop",
+            f"browser: the whole body is in ({len(body)} bytes); the page is rendered below",
+        )
+        p.end = done.time
+    elif p.steps:
+        p.end = p.steps[-1].time
+    p.steps.sort(key=lambda s: s.time)
+
+
+def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
+    run = story.run
+    wire = run.wire
+    local, _, remote = str(story.conn).partition("->")
+    server_conn = f"{remote}->{local}"
+    first_in = [
+        e
+        for e in ev.find(SERVER_NODE, "tcp", "recv", conn=server_conn)
+        if e.time >= t0 and e.fields.get("len")
+    ]
+    if first_in:
+        e = first_in[0]
+        iprecv = [x for x in ev.find(SERVER_NODE, "ip", "recv") if x.time == e.time]
+        ttl = iprecv[0].fields.get("ttl") if iprecv else "?"
+        frame = _frame_at(run.frames, SERVER_NODE, "in", e.time)
+        mac = ""
+        if frame is not None:
+            eth = EthernetFrame.decode(frame.data)
+            mac = f"Ethernet {eth.src} → {eth.dst} (its own MAC): strip the MAC header; "
+        p.add(
+            e,
+            "www",
+            "server side (服务器端的反向流程):",
+            f"1. {mac}EtherType 0x0800 → IPv4",
+            f"2. IPv4 {remote.split(':')[0]} ← {local.split(':')[0]}, TTL {ttl}, protocol 6 → "
+            "strip the IP header, hand the payload to TCP",
+            f"3. TCP: destination port 443 → the listening web server's connection; "
+            f"{e.fields.get('len')} bytes in order (Seq = {e.fields.get('seq')}) go to TLS",
+            f"4. TLS: decrypted with the client write key → {len(wire.server_received)} bytes "
+            "of HTTP",
+            "5. HTTP: " + (_head(bytes(wire.server_received)) or ["?"])[0],
+        )
+    for e in ev.find(SERVER_NODE, "http", "response"):
+        f = e.fields
+        p.add(
+            e,
+            "www",
+            f"web server: {f.get('method')} {f.get('target')} → {f.get('status')}, "
+            f"{f.get('bytes')} bytes of the file served",
+        )
+        t = e.time
+        stream = b"".join(b for tt, b in wire.server_cipher if tt >= t)
+        recs = [r for r in tls_records(stream) if r[0] == ContentType.application_data]
+        if recs:
+            sizes = [n for _, n in recs]
+            shown = ", ".join(map(str, sizes[:6])) + (" …" if len(sizes) > 6 else "")
+            p.add(
+                e,
+                "www",
+                f"TLS: the response is cut into {len(recs)} application_data "
+                f"record(s) of 5 + {shown} bytes (at most 16 KiB of plaintext each; "
+                f"{sum(sizes) - len(wire.server_sent)} bytes of nonces, tags and padding in all)",
+            )
+        want = sum(5 + n for _, n in recs)
+        segs = []
+        total = 0
+        for x in ev.find(SERVER_NODE, "tcp", "send", conn=server_conn):
+            if x.time < t or not x.fields.get("len") or total >= want:
+                continue
+            segs.append(x)
+            total += int(x.fields.get("len") or 0)
+        sizes = [int(x.fields.get("len") or 0) for x in segs]
+        if segs:
+            p.add(
+                e,
+                "www",
+                f"TCP: {total} bytes of records sent as {len(segs)} segment(s) "
+                f"of {', '.join(map(str, sizes[:12]))}{' …' if len(sizes) > 12 else ''} bytes "
+                "(MSS 1460 − 12 bytes of timestamps = 1448), each in its own IP packet",
+            )
+        break
+
+
+def _frame_at(frames: list[FrameRecord], node: str, direction: str, t: float) -> FrameRecord | None:
+    for fr in frames:
+        if fr.node == node and fr.direction == direction and abs(fr.time - t) < 1e-9:
+            return fr
+    return None
+
+
+def _packet_path(story: Story, ev: _Events, p: Phase, seg: TraceEvent) -> None:
+    """Follow the IP packet carrying ``seg`` from the laptop to the server, frame by frame."""
+    run = story.run
+    sends = [e for e in ev.find(CLIENT_NODE, "ip", "send") if e.time == seg.time]
+    ip_id = sends[-1].fields.get("id") if sends else None
+    if ip_id is None:
+        return
+    src, dst = sends[-1].fields.get("src"), sends[-1].fields.get("dst")
+    lines = []
+    hops: list[dict[str, Any]] = []
+    for fr in run.frames:
+        if fr.direction != "out" or fr.time < seg.time:
+            continue
+        try:
+            eth = EthernetFrame.decode(fr.data)
+            if eth.ethertype != ETHERTYPE_IPV4:
+                continue
+            pkt = IPv4Packet.decode(eth.payload, verify_checksum=False, allow_truncated=True)
+        except DecodeError:
+            continue
+        if pkt.identification != ip_id or pkt.src != src or pkt.dst != dst:
+            continue
+        hops.append(
+            {
+                "node": fr.node,
+                "iface": fr.iface,
+                "ttl": pkt.ttl,
+                "src_mac": eth.src,
+                "dst_mac": eth.dst,
+                "time": fr.time,
+            }
+        )
+        route = ""
+        if fr.node == CLIENT_NODE:
+            route = "routing table: 0.0.0.0/0 via the gateway → "
+        lines.append(
+            f"{fr.node}/{fr.iface} sends it: {route}Ethernet {eth.src} → {eth.dst}, "
+            f"IP TTL {pkt.ttl}"
+        )
+        if fr.node == SERVER_NODE or pkt.ttl <= 1:
+            break
+    fwd = {
+        e.node: e
+        for e in ev.find(None, "ip", "forward")
+        if e.time >= seg.time and e.fields.get("src") == src and e.fields.get("dst") == dst
+    }
+    for h in hops:
+        f = fwd.get(h["node"])
+        if f is not None:
+            h["ttl_in"] = f.fields.get("ttl", [None])[0]
+            h["next_hop"] = f.fields.get("next_hop")
+    story.hops = hops
+    recv = [
+        e
+        for e in ev.find(SERVER_NODE, "ip", "recv")
+        if e.time >= seg.time and e.fields.get("src") == src
+    ]
+    if recv:
+        lines.append(
+            f"{SERVER_NODE} receives it with TTL {recv[0].fields.get('ttl')} "
+            f"= 64 − {64 - int(recv[0].fields.get('ttl') or 64)} routers"
+        )
+    p.add(
+        seg,
+        "laptop",
+        f"IP: packet id {ip_id}, {src} → {dst}, protocol TCP; its path, hop "
+        "by hop (each router strips the MAC header, looks up the route, TTL − 1, new MAC "
+        "header):",
+        *lines,
+    )
+
+
+# -- phase 4 ---------------------------------------------------------------------------------
+def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
+    conn = story.conn
+    if conn is None:
+        return
+    local, _, remote = conn.partition("->")
+    server_conn = f"{remote}->{local}"
+    fw1 = ev.first(CLIENT_NODE, "tcp", "state", conn=conn, new="FIN-WAIT-1")
+    if fw1 is None:
+        return
+    p.start = fw1.time
+    note = ev.first(CLIENT_NODE, "tls", "close_notify", direction="sent")
+    if note is not None:
+        p.add(
+            note,
+            "laptop",
+            "browser closes: TLS "
+            + _what_records(story.run.wire.client_cipher, note.time)
+            + ", then the socket",
+        )
+    xi, yi = story.client_isn, story.server_isn
+    closed = None
+    fin_ack_server: TraceEvent | None = None
+    for e in ev.events:
+        if e.time < fw1.time or e.layer != "tcp":
+            continue
+        f = e.fields
+        flags = str(f.get("flags"))
+        if e.node == CLIENT_NODE and f.get("conn") == conn:
+            if e.kind == "state":
+                p.add(
+                    e, "laptop", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or "")
+                )
+                if f.get("new") == "CLOSED":
+                    closed = e
+            elif e.kind == "send" and ("FIN" in flags or (f.get("len") == 0 and "ACK" in flags)):
+                what = "FIN: I have nothing more to send" if "FIN" in flags else "ACK"
+                p.add(e, "laptop", f"→ {what}: {_tcp_line(e, xi, yi, True)}")
+        elif e.node == SERVER_NODE and f.get("conn") == server_conn:
+            if e.kind == "state":
+                p.add(e, "www", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or ""))
+            elif e.kind == "send" and ("FIN" in flags or f.get("len") == 0):
+                what = (
+                    "FIN: the server is done too" if "FIN" in flags else "ACK of the client's FIN"
+                )
+                if "FIN" in flags:
+                    fin_ack_server = e
+                p.add(e, "www", f"→ {what}: {_tcp_line(e, xi, yi, False)}")
+            elif e.kind == "send" and f.get("len"):
+                p.add(
+                    e,
+                    "www",
+                    f"→ {f.get('len')} bytes server → client: "
+                    + _what_records(story.run.wire.server_cipher, e.time),
+                )
+    acks = [s for s in p.steps if s.node == "www" and "ACK of the client's FIN" in s.text]
+    if acks and fin_ack_server is not None:
+        gap = (fin_ack_server.time - acks[0].time) * 1000
+        p.add(
+            acks[0].time,
+            "www",
+            f"half-close window: {gap:.3f} ms between the ACK and the "
+            "server's own FIN — the client → server direction is closed, server → client "
+            "could still carry data",
+        )
+    if closed is not None:
+        tw = ev.first(CLIENT_NODE, "tcp", "state", conn=conn, new="TIME-WAIT")
+        if tw is not None:
+            p.add(
+                closed,
+                "laptop",
+                f"TIME-WAIT lasted {closed.time - tw.time:.3f} s (2×MSL) in "
+                "case the last ACK was lost and the server's FIN comes again; the connection "
+                "is gone",
+            )
+        p.end = closed.time
+    elif p.steps:
+        p.end = p.steps[-1].time
+    p.steps.sort(key=lambda s: s.time)
+
+
+def _what_records(writes: list[tuple[float, bytes]], t: float) -> str:
+    for tt, data in writes:
+        if abs(tt - t) < 1e-9 or tt >= t:
+            recs = tls_records(data)
+            if recs and all(ct == ContentType.alert for ct, _ in recs):
+                return "close_notify alert record (encrypted)"
+            return (
+                ", ".join(
+                    f"{ContentType(ct).name if ct in (20, 21, 22, 23) else ct} record"
+                    for ct, _ in recs
+                )
+                or "data"
+            )
+    return "data"
+
+
+# -- rendering -------------------------------------------------------------------------------
+def story_lines(story: Story, *, verbose: bool = False) -> list[str]:
+    """The story as lines of rich markup."""
+    run = story.run
+    out: list[str] = []
+    kex = story_kex(story)
+    out.append(
+        f"[bold]minternet fetch {run.url}[/]  ·  seed {run.options.seed}"
+        + (f"  ·  scenario {run.scenario.name}" if run.scenario else "")
+        + (f"  ·  key exchange {kex}" if kex else "")
+    )
+    if run.scenario is not None:
+        out.append(f"[yellow]{run.scenario.title}[/]: {run.scenario.change}")
+    for ph in story.phases:
+        span = ""
+        if ph.start is not None and ph.end is not None:
+            span = f"  [dim]{ph.start:.3f} s → {ph.end:.3f} s[/]"
+        out.append("")
+        out.append(f"[bold cyan]━━ {ph.title}[/]  [dim]({ph.chinese})[/]{span}")
+        if not ph.steps:
+            out.append("   [dim](did not happen)[/]")
+        for s in ph.steps:
+            if s.heading:
+                out.append(f"  [bold]{s.text}[/]")
+                continue
+            out.append(f"  [dim]{s.time:9.6f}[/] [cyan]{s.node:>8}[/]  {s.text}")
+            for d in s.details:
+                out.append(f"{'':21}[dim]│[/] {d}")
+    if verbose:
+        out.append("")
+        out.append("[bold cyan]━━ Every frame[/]")
+        for fr in run.frames:
+            arrow = "→" if fr.direction == "out" else "←"
+            out.append(
+                f"  [dim]{fr.time:9.6f}[/] {fr.node}/{fr.iface} {arrow} {describe_frame(fr.data)}"
+            )
+    return out
+
+
+def story_kex(story: Story) -> str | None:
+    for e in story.run.log.of("tls", "established"):
+        if e.node == CLIENT_NODE:
+            return str(e.fields.get("key_exchange"))
+    return None
+
+
+def suite_name(code: int) -> str:
+    s = BY_CODE.get(code)
+    return s.name if s is not None else f"0x{code:04x}"
+
+
+__all__ = ["PHASE_TITLES", "Phase", "Step", "Story", "build_story", "story_lines", "tls_records"]

@@ -1,0 +1,120 @@
+"""The JSON summary of a fetch (``minternet fetch --json``): one object, deterministic.
+
+The fields are documented in the README's ``fetch`` section. Times are virtual seconds from
+the start of the run, rounded to the microsecond; state names are RFC 9293's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..apps.fetch_run import CLIENT_NODE, SERVER_NODE, FetchRun
+from ..tls.suites import suite_by_name
+from .story import Story
+
+
+def _r(t: float | None) -> float | None:
+    return None if t is None else round(t, 6)
+
+
+def _states(run: FetchRun, node: str, conn: str | None) -> list[str]:
+    out: list[str] = []
+    for e in run.log.of("tcp", "state"):
+        if e.node != node or e.fields.get("conn") != conn:
+            continue
+        if not out:
+            out.append(str(e.fields.get("old")))
+        out.append(str(e.fields.get("new")))
+    return out
+
+
+def fetch_summary(story: Story) -> dict[str, Any]:
+    run = story.run
+    page = run.page
+    conn = story.conn
+    server_conn = None
+    if conn is not None:
+        local, _, remote = conn.partition("->")
+        server_conn = f"{remote}->{local}"
+    established = [e for e in run.log.of("tls", "established") if e.node == CLIENT_NODE]
+    suite_name = str(established[0].fields.get("suite")) if established else None
+    kex = None
+    if suite_name is not None:
+        kex = suite_by_name(suite_name).kx
+    resolved = [e for e in run.log.of("http", "resolved") if e.node == CLIENT_NODE]
+    body = page.body if page is not None else None
+    expected = run.expected_body()
+    retrans = [e for e in run.log.of("tcp", "retransmit") if e.node in (CLIENT_NODE, SERVER_NODE)]
+    out: dict[str, Any] = {
+        "url": str(run.url),
+        "seed": run.options.seed,
+        "scenario": run.scenario.name if run.scenario else None,
+        "ok": run.ok,
+        "ip": resolved[0].fields.get("address") if resolved else None,
+        "http": {
+            "status": page.status if page is not None else None,
+            "reason": page.response.reason if page is not None else None,
+            "content_type": page.content_type if page is not None else None,
+            "body_bytes": len(body) if body is not None else None,
+            "body_sha256": run.body_sha256,
+            "matches_site_file": (body == expected) if body is not None else None,
+        },
+        "tls": {
+            "version": "TLS 1.2" if established else None,
+            "cipher_suite": suite_name,
+            "kex": kex,
+            "key_exchange": established[0].fields.get("key_exchange") if established else None,
+            "client_random": _first(run, CLIENT_NODE, "send", "client_random"),
+            "server_random": _first(run, CLIENT_NODE, "server_hello", "server_random"),
+            "certificate_checks": [
+                {"check": e.fields.get("name"), "ok": e.fields.get("ok")}
+                for e in run.log.of("tls", "check")
+                if e.node == CLIENT_NODE
+            ],
+        },
+        "tcp": {
+            "connection": conn,
+            "client_isn": story.client_isn,
+            "server_isn": story.server_isn,
+            "client_states": _states(run, CLIENT_NODE, conn),
+            "server_states": _states(run, SERVER_NODE, server_conn),
+            "retransmissions": len(retrans),
+        },
+        "hops": [
+            {
+                "node": h["node"],
+                "iface": h["iface"],
+                "ttl": h["ttl"],
+                "src_mac": h["src_mac"],
+                "dst_mac": h["dst_mac"],
+            }
+            for h in story.hops
+        ],
+        "phases": [
+            {"phase": p.number, "name": p.title, "start": _r(p.start), "end": _r(p.end)}
+            for p in story.phases
+        ],
+        "frames": len(run.frames),
+        "end_time": _r(run.end_time),
+        "failure": None,
+    }
+    if run.failure is not None:
+        f = run.failure
+        out["failure"] = {
+            "kind": f.kind,
+            "phase": f.phase,
+            "where": f.where,
+            "summary": f.summary,
+            "explanation": f.explanation,
+        }
+    return out
+
+
+def _first(run: FetchRun, node: str, kind: str, key: str) -> Any:
+    for e in run.log.of("tls", kind):
+        if e.node == node and key in e.fields:
+            return e.fields[key]
+    return None
+
+
+__all__ = ["fetch_summary"]

@@ -1,0 +1,118 @@
+"""``minternet fetch`` as a user runs it: the capture opens decrypted in tshark, the same
+seed gives the same bytes, every failure story explains itself and exits non-zero."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import CliRunner
+from minternet.apps.fetch_run import SCENARIOS
+
+TSHARK = shutil.which("tshark")
+needs_tshark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
+
+
+def tshark(*args: str) -> str:
+    assert TSHARK is not None
+    out = subprocess.run([TSHARK, *args], capture_output=True, text=True, timeout=120, check=True)
+    return out.stdout
+
+
+@needs_tshark
+def test_pcap_decrypts_in_tshark_with_no_setup(tmp_path: Path, run_cli: CliRunner) -> None:
+    every = tmp_path / "run.pcapng"
+    one = tmp_path / "laptop.pcapng"
+    run_cli("fetch", "-q", "--pcap", str(every))
+    run_cli("fetch", "-q", "--pcap", str(one), "--pcap-at", "laptop")
+    # the Decryption Secrets Block: no keylog option, the GET is readable
+    assert "GET /index.html HTTP/1.1" in tshark("-r", str(every), "-Y", "http.request")
+    # one capture point (like tcpdump on the laptop): both messages, no complaint at all
+    out = tshark("-r", str(one), "-Y", "http")
+    assert "GET /index.html HTTP/1.1" in out and "HTTP/1.1 200 OK" in out
+    assert tshark("-r", str(one), "-Y", "_ws.malformed || _ws.expert.severity >= warning") == ""
+    # every interface: each packet is seen once per hop; one interface at a time is clean
+    names = tshark("-r", str(every), "-T", "fields", "-e", "frame.interface_name")
+    assert {"laptop/eth0", "home-router/eth1", "transit/eth1", "www/eth0"} <= set(names.split())
+    per_iface = tshark(
+        "-r", str(every), "-2", "-R", 'frame.interface_name == "www/eth0"', "-Y", "_ws.malformed"
+    )
+    assert per_iface == ""
+
+
+@needs_tshark
+def test_plain_capture_decrypts_with_the_keylog_file(tmp_path: Path, run_cli: CliRunner) -> None:
+    pcap, keys = tmp_path / "plain.pcapng", tmp_path / "keys.txt"
+    run_cli(
+        "fetch",
+        "-q",
+        "--pcap",
+        str(pcap),
+        "--pcap-at",
+        "laptop",
+        "--no-pcap-secrets",
+        "--keylog",
+        str(keys),
+    )
+    assert keys.read_text().startswith("CLIENT_RANDOM ")
+    assert "GET /index.html" not in tshark("-r", str(pcap), "-Y", "http.request")
+    out = tshark("-r", str(pcap), "-o", f"tls.keylog_file:{keys}", "-Y", "http")
+    assert "GET /index.html HTTP/1.1" in out and "HTTP/1.1 200 OK" in out
+
+
+def test_same_seed_same_bytes(tmp_path: Path, run_cli: CliRunner) -> None:
+    digests = []
+    for i in range(2):
+        pcap = tmp_path / f"{i}.pcapng"
+        out = run_cli("fetch", "--json", "--seed", "5", "--pcap", str(pcap)).stdout
+        digests.append(
+            (
+                hashlib.sha256(out.encode()).hexdigest(),
+                hashlib.sha256(pcap.read_bytes()).hexdigest(),
+            )
+        )
+    assert digests[0] == digests[1]
+    other = run_cli("fetch", "--json", "--seed", "6").stdout
+    assert json.loads(other)["tcp"]["client_isn"] != json.loads(out)["tcp"]["client_isn"]
+
+
+@pytest.mark.parametrize("name", [n for n in SCENARIOS if n != "heavy-loss"])
+def test_each_scenario_explains_and_fails(name: str, run_cli: CliRunner) -> None:
+    proc = run_cli("fetch", "--scenario", name, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "What happened" in proc.stdout and "Traceback" not in proc.stderr
+    expect = {
+        "expired-cert": "validity",
+        "wrong-host": "shop.example.net",
+        "untrusted-ca": "Unknown Root CA",
+        "nxdomain": "NXDOMAIN",
+        "port-closed": "RST",
+        "blackhole": "blackhole",
+    }[name]
+    assert expect in proc.stdout
+
+
+def test_heavy_loss_exits_by_outcome(run_cli: CliRunner) -> None:
+    proc = run_cli("fetch", "--scenario", "heavy-loss", "--json", check=False)
+    s = json.loads(proc.stdout)
+    assert proc.returncode == (0 if s["ok"] else 1)
+    assert s["tcp"]["retransmissions"] > 0 or not s["ok"]
+
+
+def test_scenario_list_and_bad_options(run_cli: CliRunner) -> None:
+    out = run_cli("fetch", "--scenario", "list").stdout
+    assert all(n in out for n in SCENARIOS)
+    bad = run_cli("fetch", "--scenario", "nope", check=False)
+    assert bad.returncode == 2 and "no scenario 'nope'" in bad.stderr
+    bad = run_cli("fetch", "--cipher", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", check=False)
+    assert bad.returncode == 2 and "ECDSA" in bad.stderr
+
+
+def test_demo_tells_the_default_fetch(run_cli: CliRunner) -> None:
+    out = run_cli("demo").stdout
+    assert "Phase 1" in out and "TIME-WAIT" in out and "IT WORKS" in out
