@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -19,19 +17,7 @@ settings.register_profile(
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-ROOT = Path(__file__).resolve().parent.parent
-SRC = ROOT / "src"
-
-
-def cli_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(SRC) + os.pathsep + env.get("PYTHONPATH", "")
-    env.setdefault("COLUMNS", "120")
-    env["NO_COLOR"] = "1"
-    return env
-
-
-CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+from clitools import CliRunner, cli_env  # noqa: E402  (plain module beside this file)
 
 
 @pytest.fixture

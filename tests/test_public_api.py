@@ -8,7 +8,7 @@ import sys
 import pytest
 
 import minternet
-from conftest import cli_env
+from clitools import cli_env
 
 
 @pytest.mark.parametrize("name", minternet.__all__)

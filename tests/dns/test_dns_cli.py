@@ -19,7 +19,7 @@ import dns.message
 import dns.query
 import pytest
 
-from conftest import CliRunner, cli_env
+from clitools import CliRunner, cli_env
 
 
 def _have(module: str) -> bool:

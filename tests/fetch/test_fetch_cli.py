@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CliRunner
+from clitools import CliRunner
 from minternet.apps.fetch_run import SCENARIOS
 
 TSHARK = shutil.which("tshark")

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import CliRunner
+from clitools import CliRunner
 from minternet.sim.default_world import DEFAULT_WORLD
 
 
