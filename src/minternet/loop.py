@@ -30,19 +30,36 @@ class LoopTimeout(Exception):
     """An awaited operation did not finish before its deadline."""
 
 
-class Timer:
-    """A scheduled callback; :meth:`cancel` makes it a no-op."""
+class Timer(list):  # type: ignore[type-arg]
+    """A scheduled callback; :meth:`cancel` makes it a no-op.
 
-    __slots__ = ("args", "callback", "cancelled", "when")
+    A timer *is* its own heap entry: the list ``[when, seq, callback, args]``. Lists compare
+    element by element in C, and ``seq`` is unique, so the heap orders timers by time, ties
+    in insertion order, without a Python ``__lt__`` and without a wrapping tuple (one
+    allocation per timer instead of two). Cancelling sets ``callback`` to None; the run
+    loops skip such entries without advancing the clock.
+    """
 
-    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...]):
-        self.when = when
-        self.callback = callback
-        self.args = args
-        self.cancelled = False
+    __slots__ = ()
+
+    @property
+    def when(self) -> float:
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def callback(self) -> Callable[..., object] | None:
+        return self[2]  # type: ignore[no-any-return]
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        return self[3]  # type: ignore[no-any-return]
+
+    @property
+    def cancelled(self) -> bool:
+        return self[2] is None
 
     def cancel(self) -> None:
-        self.cancelled = True
+        self[2] = None
 
 
 class Future(Generic[T]):
@@ -74,17 +91,6 @@ class Future(Generic[T]):
         self._exception = exc
         self._done = True
         self._schedule_callbacks()
-
-    def _wake_from_timer(self) -> None:
-        """Complete with None and run the callbacks now: a timer callback runs on a fresh
-        stack, so the extra hop through the ready queue that :meth:`set_result` takes (to
-        avoid re-entering the caller) is not needed. Used by :meth:`EventLoop.sleep`."""
-        if self._done:
-            return
-        self._done = True
-        callbacks, self._callbacks = self._callbacks, []
-        for cb in callbacks:
-            cb(self)
 
     def cancel(self) -> bool:
         if self._done:
@@ -122,6 +128,65 @@ class Future(Generic[T]):
         if not self._done:
             yield self
         return self.result()
+
+
+class _Sleep(Future[None]):
+    """The future :meth:`EventLoop.sleep` returns: a :class:`Future` with a fast path.
+
+    When a single :class:`Task` awaits it (the usual ``await loop.sleep(d)``), the task
+    registers itself in ``_task`` instead of appending a done-callback, and the timer wakes
+    the task's step directly: no callback list, no bound ``_wakeup`` per await, no hop
+    through the ready queue. Every other use (``add_done_callback``, ``wait_for``,
+    ``cancel``, awaiting from several tasks) takes the ordinary :class:`Future` path, and the
+    awaiting task always runs before callbacks registered after it, as with a plain future.
+    """
+
+    __slots__ = ("_task",)
+
+    def __init__(self, loop: EventLoop) -> None:
+        # Future.__init__ inlined (one call less per sleep).
+        self.loop = loop
+        self._done = False
+        self._result = None
+        self._exception = None
+        self._callbacks = []
+        self._retrieved = False
+        self._task: Task[Any] | None = None
+
+    def __await__(self) -> Generator[Future[None], None, None]:
+        if self._done:
+            return super().__await__()
+        # A one-element tuple iterator instead of a generator: it yields this future to the
+        # task, and on resumption ends in C (a sleep's result is None; a cancellation is
+        # thrown into the awaiting coroutine, which the iterator has no throw() to catch).
+        return iter((self,))  # type: ignore[return-value]
+
+    def _fire(self) -> None:
+        """The timer's callback: complete with None and resume the waiters now (a timer
+        callback runs on a fresh stack, so the ready-queue hop that :meth:`set_result`
+        takes to avoid re-entering its caller is not needed)."""
+        if self._done:
+            return  # cancelled meanwhile: the timer still fires, as a no-op
+        self._done = True
+        task = self._task
+        if task is not None:
+            self._task = None
+            if task._waiting is self:
+                task._waiting = None
+                task._step(None, None)
+        if self._callbacks:
+            callbacks, self._callbacks = self._callbacks, []
+            for cb in callbacks:
+                cb(self)
+
+    def _schedule_callbacks(self) -> None:
+        # Completed other than by the timer (cancel): the registered task first, through
+        # the ready queue, exactly as if it had added its done-callback.
+        task = self._task
+        if task is not None:
+            self._task = None
+            self.loop.call_soon(task._wakeup, self)
+        super()._schedule_callbacks()
 
 
 class Task(Future[T]):
@@ -174,10 +239,16 @@ class Task(Future[T]):
             self.set_exception(e)
             self.loop._task_failed(self, e)
             return
+        self._waiting = yielded
+        # Fast path: a sleep nobody else waits on wakes this task straight from its timer.
+        # (An exact type check: cheaper than isinstance, and _Sleep has no subclasses.)
+        if type(yielded) is _Sleep and yielded._task is None and not yielded._callbacks:
+            yielded._task = self
+            return
         if not isinstance(yielded, Future):
+            self._waiting = None
             self._coro.throw(TypeError(f"task {self.name} awaited {yielded!r}, not a Future"))
             return
-        self._waiting = yielded
         yielded.add_done_callback(self._wakeup)
 
 
@@ -185,7 +256,7 @@ class EventLoop:
     """Timers, ready callbacks and tasks; subclasses say what time it is and how to wait."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Timer]] = []
+        self._heap: list[Timer] = []
         self._ready: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
         self._seq = 0
         self.events_run = 0
@@ -201,9 +272,9 @@ class EventLoop:
         self._ready.append((callback, args))
 
     def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> Timer:
-        timer = Timer(when, callback, args)
         self._seq = seq = self._seq + 1
-        heapq.heappush(self._heap, (when, seq, timer))
+        timer = Timer((when, seq, callback, args))
+        heapq.heappush(self._heap, timer)
         return timer
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Timer:
@@ -216,11 +287,11 @@ class EventLoop:
         return Task(self, coro, name)
 
     def sleep(self, delay: float) -> Future[None]:
-        fut: Future[None] = Future(self)
-        # call_later inlined: sleeping is the commonest thing an application does.
-        when = self.now() + (delay if delay > 0.0 else 0.0)
+        fut = _Sleep(self)
+        # call_at inlined: sleeping is the commonest thing an application does.
         self._seq = seq = self._seq + 1
-        heapq.heappush(self._heap, (when, seq, Timer(when, fut._wake_from_timer, ())))
+        when = self.now() + (delay if delay > 0.0 else 0.0)
+        heapq.heappush(self._heap, Timer((when, seq, fut._fire, ())))
         return fut
 
     def wait_for(self, aw: Future[T], timeout: float | None) -> Future[T]:
@@ -266,7 +337,7 @@ class EventLoop:
 
     def next_timer(self) -> float | None:
         heap = self._heap
-        while heap and heap[0][2].cancelled:
+        while heap and heap[0][2] is None:  # cancelled
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
@@ -280,6 +351,21 @@ class VirtualLoop(EventLoop):
 
     def now(self) -> float:
         return self._now
+
+    # call_later and sleep again, reading the clock as an attribute rather than through
+    # now(): they run once per simulated event.
+    def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Timer:
+        self._seq = seq = self._seq + 1
+        timer = Timer((self._now + delay, seq, callback, args))
+        heapq.heappush(self._heap, timer)
+        return timer
+
+    def sleep(self, delay: float) -> Future[None]:
+        fut = _Sleep(self)
+        self._seq = seq = self._seq + 1
+        when = self._now + (delay if delay > 0.0 else 0.0)
+        heapq.heappush(self._heap, Timer((when, seq, fut._fire, ())))
+        return fut
 
     def run(self, until: float | None = None, max_events: int | None = None) -> None:
         """Run events up to virtual time ``until`` (or until nothing is left)."""
@@ -296,12 +382,12 @@ class VirtualLoop(EventLoop):
             if when > limit:
                 break
             pop(heap)
-            timer = entry[2]
-            if timer.cancelled:
+            callback = entry[2]
+            if callback is None:  # cancelled
                 continue
             if when > self._now:
                 self._now = when
-            timer.callback(*timer.args)
+            callback(*entry[3])
             n += 1
             if self._ready:
                 self._run_ready()
@@ -313,27 +399,31 @@ class VirtualLoop(EventLoop):
 
     def run_until_complete(self, aw: Future[T], timeout: float | None = None) -> T:
         """Run until ``aw`` is done (virtual ``timeout`` bounds the wait)."""
-        deadline = None if timeout is None else self._now + timeout
+        deadline = math.inf if timeout is None else self._now + timeout
         heap = self._heap
         pop = heapq.heappop
+        n = 0
         self._run_ready()
-        while not aw.done():
-            if not heap:
-                break
-            when, _, timer = pop(heap)
-            if timer.cancelled:
+        # The same hot loop as run(), stopping when ``aw`` is done.
+        while not aw._done and heap:
+            entry = heap[0]
+            callback = entry[2]
+            if callback is None:  # cancelled
+                pop(heap)
                 continue
-            if deadline is not None and when > deadline:
-                heapq.heappush(heap, (when, -1, timer))
+            when = entry[0]
+            if when > deadline:
                 self._now = deadline
                 break
+            pop(heap)
             if when > self._now:
                 self._now = when
-            timer.callback(*timer.args)
-            self.events_run += 1
+            callback(*entry[3])
+            n += 1
             if self._ready:
                 self._run_ready()
-        if not aw.done():
+        self.events_run += n
+        if not aw._done:
             raise LoopTimeout("the simulation ran out of events or time before completion")
         return aw.result()
 
@@ -413,9 +503,9 @@ class RealtimeLoop(EventLoop):
         now = self.now()
         heap = self._heap
         while heap and heap[0][0] <= now:
-            _, _, timer = heapq.heappop(heap)
-            if not timer.cancelled:
-                timer.callback(*timer.args)
+            _, _, callback, args = heapq.heappop(heap)
+            if callback is not None:  # not cancelled
+                callback(*args)
                 self.events_run += 1
         self._run_ready()
 
