@@ -130,28 +130,44 @@ class Future(Generic[T]):
         return self.result()
 
 
+def _noop() -> None:
+    """What a cancelled sleep's timer runs: it still fires (and moves the clock), as
+    before, but wakes nobody."""
+
+
+_new_object = object.__new__
+_heappush = heapq.heappush  # a global, not a module attribute, on the hot paths
+_NO_CALLBACKS: list[Any] = []  # shared by sleeps without callbacks; never appended to
+
+
 class _Sleep(Future[None]):
     """The future :meth:`EventLoop.sleep` returns: a :class:`Future` with a fast path.
 
-    When a single :class:`Task` awaits it (the usual ``await loop.sleep(d)``), the task
-    registers itself in ``_task`` instead of appending a done-callback, and the timer wakes
-    the task's step directly: no callback list, no bound ``_wakeup`` per await, no hop
-    through the ready queue. Every other use (``add_done_callback``, ``wait_for``,
-    ``cancel``, awaiting from several tasks) takes the ordinary :class:`Future` path, and the
-    awaiting task always runs before callbacks registered after it, as with a plain future.
+    ``_timer`` is its heap entry ``[when, seq, callback, args]``. When a single
+    :class:`Task` awaits it (the usual ``await loop.sleep(d)``), the task records itself in
+    ``_task`` and points the entry's callback straight at its own step: the timer then
+    resumes the coroutine with one call, without a callback list, a ``_wakeup`` bound per
+    await or a hop through the ready queue; the step marks the sleep done. Any other use
+    (``add_done_callback``, ``wait_for``, a second awaiting task, ``run_until_complete``)
+    points the entry back at :meth:`_fire`, the ordinary completion, which still resumes the
+    recorded task first, as if it had added its done-callback first.
     """
 
-    __slots__ = ("_task",)
+    __slots__ = ("_task", "_timer")
 
-    def __init__(self, loop: EventLoop) -> None:
+    def __init__(self, loop: EventLoop, when: float, seq: int) -> None:
         # Future.__init__ inlined (one call less per sleep).
         self.loop = loop
         self._done = False
         self._result = None
         self._exception = None
-        self._callbacks = []
+        self._callbacks = _NO_CALLBACKS  # a list only once someone adds one
         self._retrieved = False
         self._task: Task[Any] | None = None
+        # A plain list, not a Timer: nobody gets a handle to cancel it, and a list is
+        # cheaper to build; it orders against Timers (lists too) element by element. Its
+        # callback is the sleep itself (__call__ is _fire): no bound method to build.
+        self._timer: list[Any] = [when, seq, self, ()]
 
     def __await__(self) -> Generator[Future[None], None, None]:
         if self._done:
@@ -161,12 +177,22 @@ class _Sleep(Future[None]):
         # thrown into the awaiting coroutine, which the iterator has no throw() to catch).
         return iter((self,))  # type: ignore[return-value]
 
-    def _fire(self) -> None:
-        """The timer's callback: complete with None and resume the waiters now (a timer
-        callback runs on a fresh stack, so the ready-queue hop that :meth:`set_result`
-        takes to avoid re-entering its caller is not needed)."""
+    def add_done_callback(self, cb: Callable[[Future[None]], object]) -> None:
         if self._done:
-            return  # cancelled meanwhile: the timer still fires, as a no-op
+            self.loop.call_soon(cb, self)
+            return
+        if self._task is not None:
+            self._timer[2] = self  # leave the fast path: _fire runs task + callbacks
+        if self._callbacks is _NO_CALLBACKS:
+            self._callbacks = []
+        self._callbacks.append(cb)
+
+    def _fire(self) -> None:
+        """The timer's callback off the fast path: complete with None and resume the
+        waiters now (a timer callback runs on a fresh stack, so the ready-queue hop that
+        :meth:`set_result` takes to avoid re-entering its caller is not needed)."""
+        if self._done:
+            return
         self._done = True
         task = self._task
         if task is not None:
@@ -179,9 +205,13 @@ class _Sleep(Future[None]):
             for cb in callbacks:
                 cb(self)
 
+    __call__ = _fire
+
     def _schedule_callbacks(self) -> None:
-        # Completed other than by the timer (cancel): the registered task first, through
-        # the ready queue, exactly as if it had added its done-callback.
+        # Completed other than by the timer (cancelled): the timer stays in the heap but
+        # wakes nobody, and the recorded task resumes first, through the ready queue,
+        # exactly as if it had added its done-callback.
+        self._timer[2] = _noop
         task = self._task
         if task is not None:
             self._task = None
@@ -192,13 +222,16 @@ class _Sleep(Future[None]):
 class Task(Future[T]):
     """Drives a coroutine: each awaited :class:`Future` resumes it when done."""
 
-    __slots__ = ("_coro", "_waiting", "name")
+    __slots__ = ("_coro", "_send", "_step_cb", "_waiting", "name")
 
     def __init__(self, loop: EventLoop, coro: Coroutine[Any, Any, T], name: str = "") -> None:
         super().__init__(loop)
         self._coro = coro
+        self._send = coro.send  # bound once: the step sends on every wake-up
         self.name = name or getattr(coro, "__qualname__", "task")
         self._waiting: Future[Any] | None = None
+        # The bound step, made once: the sleep fast path puts it into timer entries.
+        self._step_cb = self._step
         loop.call_soon(self._step, None, None)
 
     def cancel(self) -> bool:
@@ -223,11 +256,18 @@ class Task(Future[T]):
             fut._retrieved = True
             self._step(None, exc)
 
-    def _step(self, value: Any, exc: BaseException | None) -> None:
+    def _step(self, value: Any = None, exc: BaseException | None = None) -> None:
         if self._done:
             return
+        sleep = self._waiting
+        if sleep is not None:
+            # Only the sleep fast path calls the step while still waiting (every other
+            # wake-up goes through _wakeup, which clears _waiting): the sleep is over.
+            # (Its stale _task is harmless: a done sleep never looks at it again.)
+            sleep._done = True
+            self._waiting = None
         try:
-            yielded = self._coro.send(value) if exc is None else self._coro.throw(exc)
+            yielded = self._send(value) if exc is None else self._coro.throw(exc)
         except StopIteration as stop:
             self.set_result(stop.value)
             return
@@ -240,10 +280,11 @@ class Task(Future[T]):
             self.loop._task_failed(self, e)
             return
         self._waiting = yielded
-        # Fast path: a sleep nobody else waits on wakes this task straight from its timer.
-        # (An exact type check: cheaper than isinstance, and _Sleep has no subclasses.)
+        # Fast path: a sleep nobody else waits on resumes this task straight from its
+        # timer. (An exact type check: cheaper than isinstance; _Sleep has no subclasses.)
         if type(yielded) is _Sleep and yielded._task is None and not yielded._callbacks:
             yielded._task = self
+            yielded._timer[2] = self._step_cb
             return
         if not isinstance(yielded, Future):
             self._waiting = None
@@ -256,7 +297,7 @@ class EventLoop:
     """Timers, ready callbacks and tasks; subclasses say what time it is and how to wait."""
 
     def __init__(self) -> None:
-        self._heap: list[Timer] = []
+        self._heap: list[list[Any]] = []  # Timers and sleeps' entries
         self._ready: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
         self._seq = 0
         self.events_run = 0
@@ -274,7 +315,7 @@ class EventLoop:
     def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> Timer:
         self._seq = seq = self._seq + 1
         timer = Timer((when, seq, callback, args))
-        heapq.heappush(self._heap, timer)
+        _heappush(self._heap, timer)
         return timer
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Timer:
@@ -287,11 +328,9 @@ class EventLoop:
         return Task(self, coro, name)
 
     def sleep(self, delay: float) -> Future[None]:
-        fut = _Sleep(self)
-        # call_at inlined: sleeping is the commonest thing an application does.
         self._seq = seq = self._seq + 1
-        when = self.now() + (delay if delay > 0.0 else 0.0)
-        heapq.heappush(self._heap, Timer((when, seq, fut._fire, ())))
+        fut = _Sleep(self, self.now() + (delay if delay > 0.0 else 0.0), seq)
+        _heappush(self._heap, fut._timer)
         return fut
 
     def wait_for(self, aw: Future[T], timeout: float | None) -> Future[T]:
@@ -357,14 +396,22 @@ class VirtualLoop(EventLoop):
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Timer:
         self._seq = seq = self._seq + 1
         timer = Timer((self._now + delay, seq, callback, args))
-        heapq.heappush(self._heap, timer)
+        _heappush(self._heap, timer)
         return timer
 
     def sleep(self, delay: float) -> Future[None]:
-        fut = _Sleep(self)
         self._seq = seq = self._seq + 1
-        when = self._now + (delay if delay > 0.0 else 0.0)
-        heapq.heappush(self._heap, Timer((when, seq, fut._fire, ())))
+        # _Sleep.__init__ inlined (keep the two in step): a Python call less per sleep.
+        fut = _new_object(_Sleep)
+        fut.loop = self
+        fut._done = False
+        fut._result = None
+        fut._exception = None
+        fut._callbacks = _NO_CALLBACKS
+        fut._retrieved = False
+        fut._task = None
+        fut._timer = timer = [self._now + (delay if delay > 0.0 else 0.0), seq, fut, ()]
+        _heappush(self._heap, timer)
         return fut
 
     def run(self, until: float | None = None, max_events: int | None = None) -> None:
@@ -377,17 +424,16 @@ class VirtualLoop(EventLoop):
         self._run_ready()
         # The hot loop of the simulator: locals only, one heap pop per event.
         while heap:
-            entry = heap[0]
-            when = entry[0]
+            entry = pop(heap)
+            when, _, callback, args = entry  # unpacking a list is one bytecode
             if when > limit:
+                _heappush(heap, entry)  # the same entry, the same place: once per run()
                 break
-            pop(heap)
-            callback = entry[2]
             if callback is None:  # cancelled
                 continue
             if when > self._now:
                 self._now = when
-            callback(*entry[3])
+            callback(*args)
             n += 1
             if self._ready:
                 self._run_ready()
