@@ -135,7 +135,6 @@ def _noop() -> None:
     before, but wakes nobody."""
 
 
-_new_object = object.__new__
 _heappush = heapq.heappush  # a global, not a module attribute, on the hot paths
 _NO_CALLBACKS: list[Any] = []  # shared by sleeps without callbacks; never appended to
 
@@ -154,20 +153,12 @@ class _Sleep(Future[None]):
     """
 
     __slots__ = ("_task", "_timer")
+    _task: Task[Any] | None
+    _timer: list[Any]
 
-    def __init__(self, loop: EventLoop, when: float, seq: int) -> None:
-        # Future.__init__ inlined (one call less per sleep).
-        self.loop = loop
-        self._done = False
-        self._result = None
-        self._exception = None
-        self._callbacks = _NO_CALLBACKS  # a list only once someone adds one
-        self._retrieved = False
-        self._task: Task[Any] | None = None
-        # A plain list, not a Timer: nobody gets a handle to cancel it, and a list is
-        # cheaper to build; it orders against Timers (lists too) element by element. Its
-        # callback is the sleep itself (__call__ is _fire): no bound method to build.
-        self._timer: list[Any] = [when, seq, self, ()]
+    # No __init__ of its own: object's (in C) runs, and _new_sleep (or VirtualLoop.sleep,
+    # inlined) fills the fields in; a Python __init__ would cost a call per sleep.
+    __init__ = object.__init__
 
     def __await__(self) -> Generator[Future[None], None, None]:
         if self._done:
@@ -219,19 +210,36 @@ class _Sleep(Future[None]):
         super()._schedule_callbacks()
 
 
+def _new_sleep(loop: EventLoop, when: float, seq: int) -> _Sleep:
+    """A pending sleep until ``when`` and its heap entry (VirtualLoop.sleep inlines this:
+    keep the two in step)."""
+    fut: _Sleep = _Sleep()
+    fut.loop = loop
+    fut._done = False
+    fut._result = None
+    fut._exception = None
+    fut._callbacks = _NO_CALLBACKS  # a list only once someone adds one
+    fut._retrieved = False
+    fut._task = None
+    # A plain list, not a Timer: nobody gets a handle to cancel it, and a list is cheaper
+    # to build; it orders against Timers (lists too) element by element. Its callback is
+    # the sleep itself (__call__ is _fire): no bound method to build.
+    fut._timer = [when, seq, fut, ()]
+    return fut
+
+
 class Task(Future[T]):
     """Drives a coroutine: each awaited :class:`Future` resumes it when done."""
 
-    __slots__ = ("_coro", "_send", "_step_cb", "_waiting", "name")
+    __slots__ = ("_coro", "_resume_cb", "_send", "_waiting", "name")
 
     def __init__(self, loop: EventLoop, coro: Coroutine[Any, Any, T], name: str = "") -> None:
         super().__init__(loop)
         self._coro = coro
-        self._send = coro.send  # bound once: the step sends on every wake-up
+        self._send = coro.send  # bound once: every wake-up sends
         self.name = name or getattr(coro, "__qualname__", "task")
         self._waiting: Future[Any] | None = None
-        # The bound step, made once: the sleep fast path puts it into timer entries.
-        self._step_cb = self._step
+        self._resume_cb = self._resume  # bound once: the sleep fast path's timer callback
         loop.call_soon(self._step, None, None)
 
     def cancel(self) -> bool:
@@ -256,41 +264,65 @@ class Task(Future[T]):
             fut._retrieved = True
             self._step(None, exc)
 
-    def _step(self, value: Any = None, exc: BaseException | None = None) -> None:
+    def _step(self, value: Any, exc: BaseException | None) -> None:
+        """Send ``value`` (or throw ``exc``) into the coroutine; wait for what it awaits."""
         if self._done:
             return
-        sleep = self._waiting
-        if sleep is not None:
-            # Only the sleep fast path calls the step while still waiting (every other
-            # wake-up goes through _wakeup, which clears _waiting): the sleep is over.
-            # (Its stale _task is harmless: a done sleep never looks at it again.)
-            sleep._done = True
-            self._waiting = None
         try:
             yielded = self._send(value) if exc is None else self._coro.throw(exc)
-        except StopIteration as stop:
-            self.set_result(stop.value)
+        except BaseException as e:
+            self._ended(e)
             return
-        except Cancelled as c:
-            self.set_exception(c)
-            self._retrieved = True
+        # The sleep fast path (the same lines as in _resume).
+        if type(yielded) is _Sleep and yielded._task is None and not yielded._callbacks:
+            self._waiting = yielded
+            yielded._task = self
+            yielded._timer[2] = self._resume_cb
             return
-        except Exception as e:
-            self.set_exception(e)
-            self.loop._task_failed(self, e)
+        self._wait(yielded)
+
+    def _resume(self) -> None:
+        """The timer callback of the sleep this task awaits, on the fast path: the sleep is
+        over, so mark it done and send None. (Nothing else can come first: cancelling the
+        task or the sleep points the timer elsewhere, and a done task awaits nothing.)"""
+        sleep: Any = self._waiting
+        sleep._done = True
+        try:
+            yielded = self._send(None)
+        except BaseException as e:
+            self._waiting = None
+            self._ended(e)
             return
-        self._waiting = yielded
         # Fast path: a sleep nobody else waits on resumes this task straight from its
         # timer. (An exact type check: cheaper than isinstance; _Sleep has no subclasses.)
         if type(yielded) is _Sleep and yielded._task is None and not yielded._callbacks:
+            self._waiting = yielded
             yielded._task = self
-            yielded._timer[2] = self._step_cb
+            yielded._timer[2] = self._resume_cb
             return
+        self._waiting = None
+        self._wait(yielded)
+
+    def _wait(self, yielded: Any) -> None:
+        """Resume when ``yielded`` (what the coroutine awaits) is done."""
         if not isinstance(yielded, Future):
-            self._waiting = None
             self._coro.throw(TypeError(f"task {self.name} awaited {yielded!r}, not a Future"))
             return
+        self._waiting = yielded
         yielded.add_done_callback(self._wakeup)
+
+    def _ended(self, e: BaseException) -> None:
+        """The coroutine returned or raised: the task's outcome."""
+        if isinstance(e, StopIteration):
+            self.set_result(e.value)
+        elif isinstance(e, Cancelled):
+            self.set_exception(e)
+            self._retrieved = True
+        elif isinstance(e, Exception):
+            self.set_exception(e)
+            self.loop._task_failed(self, e)
+        else:
+            raise e  # KeyboardInterrupt, SystemExit &c. are not the task's to keep
 
 
 class EventLoop:
@@ -329,7 +361,7 @@ class EventLoop:
 
     def sleep(self, delay: float) -> Future[None]:
         self._seq = seq = self._seq + 1
-        fut = _Sleep(self, self.now() + (delay if delay > 0.0 else 0.0), seq)
+        fut = _new_sleep(self, self.now() + (delay if delay > 0.0 else 0.0), seq)
         _heappush(self._heap, fut._timer)
         return fut
 
@@ -401,8 +433,8 @@ class VirtualLoop(EventLoop):
 
     def sleep(self, delay: float) -> Future[None]:
         self._seq = seq = self._seq + 1
-        # _Sleep.__init__ inlined (keep the two in step): a Python call less per sleep.
-        fut = _new_object(_Sleep)
+        # _new_sleep inlined (keep the two in step): a Python call less per sleep.
+        fut: _Sleep = _Sleep()
         fut.loop = self
         fut._done = False
         fut._result = None
@@ -433,7 +465,10 @@ class VirtualLoop(EventLoop):
                 continue
             if when > self._now:
                 self._now = when
-            callback(*args)
+            if args:
+                callback(*args)
+            else:
+                callback()  # a plain call is cheaper than one through an empty tuple
             n += 1
             if self._ready:
                 self._run_ready()
@@ -464,7 +499,11 @@ class VirtualLoop(EventLoop):
             pop(heap)
             if when > self._now:
                 self._now = when
-            callback(*entry[3])
+            args = entry[3]
+            if args:
+                callback(*args)
+            else:
+                callback()
             n += 1
             if self._ready:
                 self._run_ready()
