@@ -144,9 +144,9 @@ class _Sleep(Future[None]):
 
     ``_timer`` is its heap entry ``[when, seq, callback, args]``. When a single
     :class:`Task` awaits it (the usual ``await loop.sleep(d)``), the task records itself in
-    ``_task`` and points the entry's callback straight at its own step: the timer then
-    resumes the coroutine with one call, without a callback list, a ``_wakeup`` bound per
-    await or a hop through the ready queue; the step marks the sleep done. Any other use
+    ``_task`` and points the entry's callback straight at its own ``_resume``: the timer
+    then resumes the coroutine with one call, without a callback list, a ``_wakeup`` bound
+    per await or a hop through the ready queue; ``_resume`` marks the sleep done. Any other use
     (``add_done_callback``, ``wait_for``, a second awaiting task, ``run_until_complete``)
     points the entry back at :meth:`_fire`, the ordinary completion, which still resumes the
     recorded task first, as if it had added its done-callback first.
