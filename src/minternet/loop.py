@@ -447,14 +447,26 @@ class VirtualLoop(EventLoop):
         return fut
 
     def run(self, until: float | None = None, max_events: int | None = None) -> None:
-        """Run events up to virtual time ``until`` (or until nothing is left)."""
+        """Run events up to virtual time ``until`` (or until nothing is left), at most
+        ``max_events`` timer callbacks if given."""
+        limit = math.inf if until is None else until
+        self._run_ready()
+        if max_events is not None:
+            # Stepping is rare (tests, debugging): event by event, off the hot loop.
+            for _ in range(max_events):
+                if not self._run_one(limit):
+                    break
+        else:
+            self._run_all(limit)
+        if until is not None and until > self._now:
+            self._now = until
+
+    def _run_all(self, limit: float) -> None:
+        """The hot loop of the simulator: every timer due by ``limit``, in order."""
         heap = self._heap
         pop = heapq.heappop
-        limit = math.inf if until is None else until
-        budget = -1 if max_events is None else max_events
         n = 0
-        self._run_ready()
-        # The hot loop of the simulator: locals only, one heap pop per event.
+        # Locals only, one heap pop per event, no per-event check that is not needed.
         while heap:
             entry = pop(heap)
             when, _, callback, args = entry  # unpacking a list is one bytecode
@@ -472,11 +484,27 @@ class VirtualLoop(EventLoop):
             n += 1
             if self._ready:
                 self._run_ready()
-            if n == budget:
-                break
         self.events_run += n
-        if until is not None and until > self._now:
-            self._now = until
+
+    def _run_one(self, limit: float) -> bool:
+        """Run the next live timer due by ``limit`` (and what it readies); False if none."""
+        heap = self._heap
+        while heap:
+            entry = heapq.heappop(heap)
+            when, _, callback, args = entry
+            if when > limit:
+                _heappush(heap, entry)
+                return False
+            if callback is None:  # cancelled
+                continue
+            if when > self._now:
+                self._now = when
+            callback(*args)
+            self.events_run += 1
+            if self._ready:
+                self._run_ready()
+            return True
+        return False
 
     def run_until_complete(self, aw: Future[T], timeout: float | None = None) -> T:
         """Run until ``aw`` is done (virtual ``timeout`` bounds the wait)."""
