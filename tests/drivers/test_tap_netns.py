@@ -199,3 +199,49 @@ def test_use_resolver_points_programs_in_the_namespace_at_our_files() -> None:
     assert conf.startswith("nameserver 10.77.0.2\n")
     assert hosts.split() == ["10.77.0.2", "www.example.com"]
     assert not etc.exists()
+
+
+@pytest.mark.skipif(shutil.which("nft") is None, reason="needs nftables (nft)")
+def test_kernel_side_loss_drops_frames_both_ways_and_only_the_veth_answers_arp() -> None:
+    """``tap_network(kernel_loss=…)``: the kernel's address moves to a veth bridged to the
+    TAP; nftables on the bridge drops frames in both directions (counted per direction).
+    ARP requests written to the TAP (scapy frames, not our codec) are answered — when
+    neither request nor reply is dropped — by the veth's MAC only, never by the bridge's:
+    otherwise our frames would reach the kernel without crossing the lossy forward path."""
+    import json
+    import select
+
+    from scapy.layers.l2 import ARP, Ether
+
+    with tap_network("10.85.0.0/24", kernel_loss=0.3) as tn:
+        assert tn.kernel_ifname != tn.ifname and tn.kernel_loss == 0.3
+        link = json.loads(tn.ns.ip("-json", "link", "show", tn.kernel_ifname))[0]
+        kernel_mac = link["address"]
+        ours = "02:00:00:00:85:02"
+        n = 60
+        for _ in range(n):
+            req = Ether(dst="ff:ff:ff:ff:ff:ff", src=ours) / ARP(
+                op=1, hwsrc=ours, psrc=tn.host_ip, pdst=tn.kernel_ip
+            )
+            assert tn.tap.write(bytes(req))
+            time.sleep(0.002)
+        replies: list[str] = []
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            select.select([tn.tap], [], [], 0.05)
+            while (frame := tn.tap.read()) is not None:
+                pkt = Ether(frame)
+                if ARP in pkt and pkt[ARP].op == 2:
+                    replies.append(pkt[ARP].hwsrc)
+        counts = tn.loss_counters()
+    assert set(replies) == {kernel_mac}
+    seen_in, dropped_in = counts["to-kernel"]
+    seen_out, dropped_out = counts["to-host"]
+    assert seen_in == n and 5 <= dropped_in <= 35, counts
+    assert n - dropped_in <= seen_out <= n - dropped_in + 2 and dropped_out >= 1, counts
+    assert len(replies) == seen_out - dropped_out
+
+
+def test_kernel_side_loss_must_be_a_probability() -> None:
+    with pytest.raises(ConfigError), tap_network(kernel_loss=1.0):
+        pass

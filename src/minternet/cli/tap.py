@@ -136,6 +136,13 @@ def down(prefix: str) -> None:
     help="Drop this share of frames in each direction at our end of the cable.",
 )
 @click.option(
+    "--kernel-loss",
+    type=click.FloatRange(0.0, 0.99),
+    default=0.0,
+    help="Drop this share of frames in each direction in the namespace, by the kernel "
+    "(nftables on a bridge between the TAP and the kernel's veth; needs nft).",
+)
+@click.option(
     "--site",
     "site_dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -190,6 +197,7 @@ def up(
     subnet: str,
     duration: float | None,
     loss: float,
+    kernel_loss: float,
     site_dir: Path | None,
     ca_out: Path | None,
     client_url: str | None,
@@ -241,7 +249,9 @@ def up(
     try:
         with (
             signals_as_interrupt(),
-            host_on_tap(loop, trace, subnet=subnet, loss=loss, ns_name=ns_name) as th,
+            host_on_tap(
+                loop, trace, subnet=subnet, loss=loss, ns_name=ns_name, kernel_loss=kernel_loss
+            ) as th,
         ):
             ns = th.net.ns.name
             iface = th.host.interfaces["eth0"]
@@ -311,6 +321,11 @@ def up(
                 dropped=th.port.dropped,
                 host_drops=dict(th.host.drops),
             )
+            if kernel_loss:
+                summary["kernel_loss"] = {
+                    way: {"seen": seen, "dropped": dropped}
+                    for way, (seen, dropped) in th.net.loss_counters().items()
+                }
     finally:
         loop.close()
         if state is not None:
@@ -337,6 +352,11 @@ def up(
             f"frames in {summary.get('frames_in')}, out {summary.get('frames_out')}",
             err=client_url is not None,
         )
+        for way, c in summary.get("kernel_loss", {}).items():
+            click.echo(
+                f"kernel-side loss {way}: dropped {c['dropped']} of {c['seen']} frames",
+                err=client_url is not None,
+            )
 
 
 async def _client(

@@ -264,6 +264,49 @@ class Namespace:
             args += ["rate", f"{rate_mbit:g}mbit"]
         self.run(args)
 
+    def bridge_loss(self, ports: Sequence[str], loss: float) -> None:
+        """Drop ``loss`` of the frames this namespace's bridges forward from each of ``ports``, with
+        nftables (bridge family, forward hook, ``numgen random``) — a lossy cable the
+        kernel's TCP cannot tell from the real thing: its own transmission succeeded
+        (a drop in its output path or in a qdisc filter would instead be reported back as
+        local congestion). Counters per port are read with :meth:`bridge_loss_counters`.
+        For kernels without ``sch_netem``; needs the ``nft`` command (package nftables)."""
+        if not 0.0 <= loss < 1.0:
+            raise ConfigError(f"loss must be within [0, 1): {loss}")
+        if shutil.which("nft") is None:
+            raise ConfigError("kernel-side loss needs the 'nft' command (Debian package nftables)")
+        threshold = round(loss * _NFT_SCALE)
+        rules = []
+        for port in ports:
+            rules.append(f'iifname "{port}" counter comment "seen {port}"')
+            rules.append(
+                f'iifname "{port}" numgen random mod {_NFT_SCALE} < {threshold} '
+                f'counter drop comment "dropped {port}"'
+            )
+        body = "\n".join(f"    {r}" for r in rules)
+        ruleset = (
+            f"table bridge {_NFT_TABLE} {{\n  chain forward {{\n"
+            f"    type filter hook forward priority 0; policy accept;\n{body}\n  }}\n}}\n"
+        )
+        self.run(["nft", "-f", "-"], input=ruleset)
+
+    def bridge_loss_counters(self) -> dict[str, tuple[int, int]]:
+        """Per port of :meth:`bridge_loss`: (frames seen, frames dropped)."""
+        out = self.run(["nft", "-j", "list", "table", "bridge", _NFT_TABLE]).stdout
+        seen: dict[str, int] = {}
+        dropped: dict[str, int] = {}
+        for item in json.loads(out).get("nftables", []):
+            rule = item.get("rule") if isinstance(item, dict) else None
+            if not isinstance(rule, dict) or "comment" not in rule:
+                continue
+            kind, _, port = str(rule["comment"]).partition(" ")
+            packets = next(
+                (int(e["counter"]["packets"]) for e in rule.get("expr", []) if "counter" in e),
+                0,
+            )
+            (seen if kind == "seen" else dropped)[port] = packets
+        return {p: (n, dropped.get(p, 0)) for p, n in seen.items()}
+
     def use_resolver(self, nameserver: str, hosts: dict[str, str] | None = None) -> None:
         """Make programs run by :meth:`run`/:meth:`popen` resolve names with ``nameserver``
         (and optionally a hosts file): ``ip netns exec`` bind-mounts the files of
@@ -325,6 +368,29 @@ def netem_available() -> bool:
 
 
 _netem: bool | None = None
+_NFT_TABLE = "minternet_loss"
+_NFT_SCALE = 1_000_000  # loss resolution: one in a million
+
+
+def nft_available() -> bool:
+    """Whether :meth:`Namespace.bridge_loss` works here (the ``nft`` command and the
+    kernel's nf_tables with the bridge family): tried in a namespace of our own."""
+    global _nft
+    if _nft is None:
+        if not is_root() or shutil.which("nft") is None:
+            return False
+        with Namespace() as ns:
+            try:
+                ns.bridge("mnetnftprobe")
+                ns.bridge_loss(["lo"], 0.5)
+                ns.bridge_loss_counters()
+                _nft = True
+            except (NetnsError, ValueError):
+                _nft = False
+    return _nft
+
+
+_nft: bool | None = None
 
 
 def _kill_inside(name: str) -> None:

@@ -37,7 +37,7 @@ from ..errors import ConfigError
 from ..loop import RealtimeLoop
 from ..randomness import RandomSource, SystemRandom
 from ..trace.bus import FrameRecord, TraceBus
-from .netns import DEFAULT_SUBNET, Namespace, link_name, require_root
+from .netns import DEFAULT_SUBNET, Namespace, link_name, require_root, unique_suffix
 
 # <linux/if_tun.h>
 TUNSETIFF = 0x400454CA  # _IOW('T', 202, int)
@@ -275,6 +275,20 @@ class TapNetwork:
     subnet: ipaddress.IPv4Network
     kernel_ip: str
     host_ip: str
+    kernel_ifname: str = ""  # where kernel_ip lives: the TAP itself, or the veth end
+    kernel_loss: float = 0.0  # the share the namespace's bridge drops each way (nftables)
+
+    def loss_counters(self) -> dict[str, tuple[int, int]]:
+        """With ``kernel_loss``: frames (seen, dropped) by direction, ``"to-kernel"``
+        (from our host) and ``"to-host"`` (from the kernel)."""
+        if not self.kernel_loss:
+            return {}
+        counts = self.ns.bridge_loss_counters()
+        zero = (0, 0)
+        return {
+            "to-kernel": counts.get(self.tap.name, zero),
+            "to-host": counts.get(next((p for p in counts if p != self.tap.name), ""), zero),
+        }
 
     @property
     def prefixlen(self) -> int:
@@ -294,8 +308,14 @@ def tap_network(
     host_ip: str | None = None,
     mtu: int = 1500,
     ns_name: str | None = None,
+    kernel_loss: float = 0.0,
 ) -> Iterator[TapNetwork]:
     """Create a namespace and a TAP device inside it; remove both when the block ends.
+
+    With ``kernel_loss`` the kernel's address sits on a veth pair bridged to the TAP, and
+    the bridge drops that share of frames in each direction with nftables
+    (:meth:`~minternet.drivers.netns.Namespace.bridge_loss`): loss made by the kernel, not
+    by our code, for machines whose kernel has no ``sch_netem``.
 
     The kernel side gets ``kernel_ip`` (default: the subnet's first address) and the
     subnet's route; ``host_ip`` (default: the second address) is left for our host. The
@@ -317,9 +337,29 @@ def tap_network(
             raise ConfigError(f"{a} is not in {subnet}")
     if k_ip == h_ip:
         raise ConfigError("the kernel side and our host need different addresses")
+    if not 0.0 <= kernel_loss < 1.0:
+        raise ConfigError(f"kernel-side loss must be within [0, 1): {kernel_loss}")
     with Namespace(ns_name) as ns, TapDevice() as tap:
         ns.adopt(tap.name)
         ns.ip("link", "set", tap.name, "mtu", str(mtu))
-        ns.add_address(tap.name, f"{k_ip}/{net.prefixlen}")
+        kernel_if = tap.name
+        if kernel_loss:
+            # kernel (veth) ── veth ─┬─ bridge ─┬─ TAP ── our host; the bridge drops.
+            suffix = unique_suffix()
+            kernel_if, wire = link_name("vk", suffix), link_name("vb", suffix)
+            ns.ip("link", "add", kernel_if, "type", "veth", "peer", "name", wire)
+            for link in (kernel_if, wire):
+                ns.ip("link", "set", link, "mtu", str(mtu))
+            # one frame per skb: with GSO a drop would take a whole 64 KiB burst at once
+            ns.ip("link", "set", kernel_if, "gso_max_segs", "1")
+            br = ns.bridge(ports=[tap.name, wire])
+            # Linux answers ARP for any local address on any interface (the weak host
+            # model): the bridge itself would answer for kernel_ip with its own MAC, and
+            # frames sent there are delivered locally instead of forwarded past the loss.
+            ns.ip("link", "set", br, "arp", "off")
+            ns.sysctl("net.ipv4.conf.all.arp_ignore", "1")
+            ns.bridge_loss([tap.name, wire], kernel_loss)
+        ns.add_address(kernel_if, f"{k_ip}/{net.prefixlen}")
+        ns.up(kernel_if)
         ns.up(tap.name)
-        yield TapNetwork(ns, tap, net, k_ip, h_ip)
+        yield TapNetwork(ns, tap, net, k_ip, h_ip, kernel_if, kernel_loss)

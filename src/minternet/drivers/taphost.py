@@ -60,13 +60,14 @@ def host_on_tap(
     loss: float = 0.0,
     random: RandomSource | None = None,
     ns_name: str | None = None,
+    kernel_loss: float = 0.0,
 ) -> Iterator[TapHost]:
     """Build a namespace + TAP, our host on it (address, route via the kernel side), and
     run its frames through the loop; everything is removed when the block ends."""
     rnd = random if random is not None else SystemRandom()
     if rnd.deterministic:
         raise ConfigError("a deterministic random source must never reach a real network")
-    with tap_network(subnet, mtu=mtu, ns_name=ns_name) as tn:
+    with tap_network(subnet, mtu=mtu, ns_name=ns_name, kernel_loss=kernel_loss) as tn:
         host = Host(name, loop, rnd, trace, hostname=hostname)
         iface = host.add_interface("eth0", mac or random_mac(rnd), tn.host_ip, tn.prefixlen, mtu)
         host.set_default_gateway(tn.kernel_ip)

@@ -25,7 +25,7 @@ class NewReno:
     ssthresh: int = 1 << 30  # §3.1: arbitrarily high before the first loss
     bytes_acked: int = 0  # appropriate byte counting in congestion avoidance (RFC 3465)
     in_recovery: bool = False
-    recover: int = 0  # RFC 6582 "recover": the highest offset sent when recovery began
+    recover: int = 0  # one past RFC 6582 "recover", the highest offset sent when it began
 
     def __post_init__(self) -> None:
         if self.cwnd == 0:
@@ -72,6 +72,13 @@ class NewReno:
         """RFC 6582 §3.2 step 5 (full ACK): cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS)."""
         self.cwnd = min(self.ssthresh, max(flight_size, self.smss) + self.smss)
         self.in_recovery = False
+        self.bytes_acked = 0
+
+    def on_loss_repaired(self, flight_size: int) -> None:
+        """A loss repaired outside fast recovery (a tail loss probe, RFC 8985 §7.4.2): the
+        same reduction as entering recovery (RFC 5681 eq. 4), cwnd = ssthresh."""
+        self.ssthresh = max(flight_size // 2, 2 * self.smss)
+        self.cwnd = min(self.cwnd, self.ssthresh)
         self.bytes_acked = 0
 
     def on_timeout(self, flight_size: int) -> None:

@@ -133,6 +133,9 @@ TRANSITIONS: dict[tuple[State, Input], State] = {
     **{(s, Input.GIVE_UP): S.CLOSED for s in _SYNCHRONIZED_OR_OPENING},
 }
 
+TLP_INITIAL_PTO = 1.0  # RFC 8985 §7.2: the PTO before any RTT sample
+WC_DEL_ACK_T = 0.200  # RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK timer
+TLP_MIN_PTO = 0.010  # a floor under 2*SRTT, as Linux keeps, so timer jitter is not a loss
 SENDING_STATES = frozenset({S.ESTABLISHED, S.CLOSE_WAIT, S.FIN_WAIT_1, S.CLOSING, S.LAST_ACK})
 RECEIVING_STATES = frozenset({S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2})
 
@@ -158,6 +161,7 @@ class TcpConfig:
     rto_initial: float = 1.0
     rto_min: float = 1.0
     rto_max: float = 60.0
+    tail_loss_probe: bool = True  # RFC 8985 §7 (TLP), with SACK only
     challenge_ack_limit: int = 100  # RFC 5961 §7: challenge ACKs per second
     fin_wait_2_timeout: float = 60.0  # a closed socket's wait for the peer's FIN (Linux: 60 s)
 
@@ -216,6 +220,8 @@ class Connection:
         "_persist_backoff",
         "_rbuf",
         "_rbuf_head",
+        "_reo_at",
+        "_rescue_rxt",
         "_rto_at",
         "_rtt_seq",
         "_rtt_time",
@@ -224,6 +230,9 @@ class Connection:
         "_sbuf_head",
         "_sbuf_seq",
         "_timewait_at",
+        "_tlp_at",
+        "_tlp_high",
+        "_tlp_rxt",
         "_ts_offset",
         "_unacked_segs",
         "bytes_received",
@@ -333,6 +342,7 @@ class Connection:
         self.cc = NewReno(self.smss)
         self.scoreboard = Scoreboard()
         self._high_rxt = 0
+        self._rescue_rxt: int | None = None  # RFC 6675 RescueRxt
         # Lost retransmissions (a RACK-like extension of RFC 6675, which has no way to see
         # them): each retransmission in recovery remembers SND.MAX at the time; a SACK for
         # data sent after it, while it is still missing, means it was lost too.
@@ -348,6 +358,12 @@ class Connection:
         self._persist_backoff = 0
         self._delack_at: float | None = None
         self._timewait_at: float | None = None
+        # Tail loss probe (RFC 8985 §7): when the probe timer fires, the end of SND.MAX at
+        # the probe (TLP.end_seq), and the range resent if the probe was a retransmission.
+        self._tlp_at: float | None = None
+        self._tlp_high: int | None = None
+        self._tlp_rxt: tuple[int, int] | None = None
+        self._reo_at: float | None = None  # the RACK-style reordering window's end
         self._unacked_segs = 0
         self._ack_now = False
         self._challenge_window = 0.0
@@ -530,7 +546,14 @@ class Connection:
 
     def next_deadline(self) -> float | None:
         best: float | None = None
-        for t in (self._delack_at, self._rto_at, self._persist_at, self._timewait_at):
+        for t in (
+            self._delack_at,
+            self._rto_at,
+            self._tlp_at,
+            self._reo_at,
+            self._persist_at,
+            self._timewait_at,
+        ):
             if t is not None and (best is None or t < best):
                 best = t
         return best
@@ -549,9 +572,16 @@ class Connection:
             self._ack_now = True
         if self._rto_at is not None and now >= self._rto_at:
             self._rto_at = None
+            self._tlp_at = None
             self._on_retransmission_timeout(now)
             if self.state is S.CLOSED:
                 return
+        elif self._tlp_at is not None and now >= self._tlp_at:
+            self._tlp_at = None
+            self._on_probe_timeout(now)
+        if self._reo_at is not None and now >= self._reo_at:
+            self._reo_at = None
+            self._on_reorder_timeout()
         if self._persist_at is not None and now >= self._persist_at:
             self._persist_at = None
             self._on_persist_timeout(now)
@@ -585,6 +615,8 @@ class Connection:
         self.cc.on_timeout(flight)
         self.cc.recover = self.snd_max
         self.scoreboard.clear()  # RFC 2018 §8: forget SACKed bits after a timeout
+        self._tlp_high = self._tlp_rxt = None
+        self._reo_at = None
         self._rxt_marks.clear()
         self._lost_rxt.clear()
         self.dupacks = 0
@@ -846,6 +878,7 @@ class Connection:
         ts_rtt: float | None = None
         sack: Sack | None = None
         ts: Timestamps | None = None
+        first_block: tuple[int, int] | None = None
         for o in seg.options:
             if type(o) is Timestamps:
                 ts = o
@@ -856,6 +889,7 @@ class Connection:
             blocks = [
                 (unwrap(iss, left, una), unwrap(iss, right, una)) for left, right in sack.blocks
             ]
+            first_block = blocks[0] if blocks else None
             newly_sacked = self.scoreboard.add(blocks, una, self.snd_max)
             if newly_sacked and self._rxt_marks:
                 self._detect_lost_retransmissions(ack)
@@ -869,6 +903,8 @@ class Connection:
                 ts_rtt = max(now * 1000 - sent_ms, 1.0) / 1000
         old_wnd = self.snd_wnd
         self._update_window(seg, seq, ack)
+        if self._tlp_high is not None and ack >= self._tlp_high:
+            self._probe_acked(ack, una, newly_sacked, first_block)
         if ack > una:
             if ts_rtt is not None and ts_rtt < 3600:
                 self._rtt_seq = None
@@ -884,14 +920,22 @@ class Connection:
             and (self.snd_wnd == old_wnd or newly_sacked)
         ):
             self._on_dup_ack(newly_sacked, now)
+        if newly_sacked:
+            self._arm_reorder_timer(now)
 
     def _detect_lost_retransmissions(self, ack: int) -> None:
+        # A retransmission is lost when data first sent after it was SACKed, or when a
+        # later retransmission (rules 3 and 4 resend below SND.MAX) has arrived: RACK's
+        # "delivered after it was sent" (RFC 8985 §6.2), in the order of _rxt_marks.
         highest = self.scoreboard.highest or 0
+        marks = self._rxt_marks
+        arrived = [end <= ack or self.scoreboard.covers(start) for start, end, _ in marks]
+        last_arrived = max((i for i, a in enumerate(arrived) if a), default=-1)
         keep: list[tuple[int, int, int]] = []
-        for start, end, sent_before in self._rxt_marks:
-            if end <= ack or self.scoreboard.covers(start):
-                continue  # it arrived
-            if highest > sent_before:
+        for i, (start, end, sent_before) in enumerate(marks):
+            if arrived[i]:
+                continue
+            if highest > sent_before or i < last_arrived:
                 self._lost_rxt.append((start, end))
                 if self.trace.active:
                     self._emit(
@@ -941,7 +985,9 @@ class Connection:
             self.scoreboard.advance(ack)
         cc = self.cc
         if cc.in_recovery:
-            if ack > cc.recover:
+            # RFC 6582 §3.2 step 5: a full ACK covers "recover", the highest sequence
+            # number sent when recovery began (cc.recover is one past it).
+            if ack >= cc.recover:
                 self._rxt_marks.clear()
                 self._lost_rxt.clear()
                 if self.sack_ok:
@@ -955,12 +1001,24 @@ class Connection:
                 # RFC 6582 §3.2 step 5: a partial ACK — the next hole was lost too.
                 cc.on_partial_ack(acked)
                 self._retransmit(ack, min(ack + self.smss, self._data_end), "partial ACK (NewReno)")
+            elif self._high_rxt <= ack and (
+                self.scoreboard or any(e <= ack < sent for _, e, sent in self._rxt_marks)
+            ):
+                # The same inference with SACK: the hole now at SND.UNA was sent before data
+                # that has arrived — SACKed data above it, or the retransmission this ACK
+                # covers (sent when SND.MAX was beyond the hole): RACK's rule with reo_wnd 0
+                # in recovery (RFC 8985 §6.2). RFC 6675 IsLost may not say so yet (too few
+                # SACKed bytes above it); without this only the RTO would resend it.
+                end = min(ack + self.smss, self._data_end)
+                self._retransmit(ack, end, "partial ACK: the hole at SND.UNA is lost (RFC 6582)")
+                self._high_rxt = end
         else:
             cc.on_ack(acked)
         if self.trace.active and not cc.in_recovery:
             self._emit_cwnd("new data acknowledged")
         # RFC 6298 §5.2/5.3: stop the timer when all is acked, else restart it.
         self._rto_at = now + self.rto.rto if self.snd_una < self.snd_max else None
+        self._arm_probe(now)  # RFC 8985 §7.2: and restart the probe timer
 
     def _on_dup_ack(self, newly_sacked: int, now: float) -> None:
         self.dupacks += 1
@@ -977,6 +1035,12 @@ class Connection:
         if cc.in_recovery:
             if not self.sack_ok:
                 cc.on_dup_ack_in_recovery()
+            elif newly_sacked and self._high_rxt <= self.snd_una:
+                # RACK in recovery (RFC 8985 §6.2, reo_wnd = 0): the hole at SND.UNA was
+                # sent before the data just SACKed and has not been resent: it is lost.
+                end = min(self.snd_una + self.smss, self._data_end)
+                self._retransmit(self.snd_una, end, "SACK above the unsent-again hole at SND.UNA")
+                self._high_rxt = end
             return
         smss = self.smss
         flight = self.snd_max - self.snd_una
@@ -986,20 +1050,173 @@ class Connection:
             # nothing new to send, three duplicate ACKs can never arrive.
             threshold = max(1, -(-flight // smss) - 1)
         lost = self.sack_ok and self.scoreboard.lost_below(smss) > self.snd_una
-        if (self.dupacks >= threshold or lost) and self.snd_una > cc.recover:
-            flight = self.snd_max - self.snd_una
-            self._limited_transmit = 0
-            cc.enter_recovery(flight, self.snd_max, self.sack_ok)
-            self._high_rxt = self.snd_una
-            if self.trace.active:
-                self._emit_cwnd(f"{self.dupacks} duplicate ACKs: fast retransmit, fast recovery")
-            end = min(self.snd_una + self.smss, self._data_end)
-            self._retransmit(self.snd_una, end, "fast retransmit")
-            self._high_rxt = end
+        # RFC 6582 §3.2 step 2: a new recovery only once the ACK covers "recover".
+        if (self.dupacks >= threshold or lost) and self.snd_una >= cc.recover:
+            self._fast_retransmit(f"{self.dupacks} duplicate ACKs: fast retransmit, fast recovery")
         elif self.dupacks <= 2:
             # Limited transmit (RFC 3042): each of the first two duplicate ACKs lets one new
             # segment out beyond cwnd, so a small window can still reach three.
             self._limited_transmit = self.dupacks * smss
+
+    def _retransmit_tail(self) -> bool:
+        """RFC 6675 §4 NextSeg rules 3 and 4, for when no new data may be sent: resend the
+        first unSACKed segment above HighRxt (rule 3), else once per recovery the segment
+        holding the highest unSACKed byte (rule 4, the rescue retransmission; HighRxt is
+        not moved). Returns whether a segment was sent."""
+        una, snd_max = self.snd_una, min(self.snd_max, self._data_end)
+        for s, e in self.scoreboard.holes(max(una, self._high_rxt), snd_max):
+            end = min(e, s + self.smss)
+            self._retransmit(s, end, "SACK recovery: unSACKed data above HighRxt (rule 3)")
+            self._high_rxt = end
+            return True
+        if self._rescue_rxt is None or una > self._rescue_rxt:
+            last = None
+            for hole in self.scoreboard.holes(una, snd_max):
+                last = hole
+            if last is not None:
+                s, e = last
+                self._retransmit(max(s, e - self.smss), e, "rescue retransmission (rule 4)")
+                self._rescue_rxt = self.cc.recover
+                return True
+        return False
+
+    def _fast_retransmit(self, why: str) -> None:
+        """Enter fast recovery and resend the segment at SND.UNA (RFC 5681 §3.2, 6675 §5)."""
+        cc = self.cc
+        self._limited_transmit = 0
+        cc.enter_recovery(self.snd_max - self.snd_una, self.snd_max, self.sack_ok)
+        self._tlp_at = None  # no probes in recovery (RFC 8985 §7.2)
+        self._reo_at = None
+        if self.trace.active:
+            self._emit_cwnd(why)
+        self._rescue_rxt = None
+        end = min(self.snd_una + self.smss, self._data_end)
+        self._retransmit(self.snd_una, end, "fast retransmit")
+        self._high_rxt = end
+
+    # -- time-based loss detection (after RFC 8985 §6.2, RACK) ---------------------------
+    # Duplicate ACKs cannot reach DupThresh when the flight is small (a tail loss probe's
+    # single segment, a window of two or three): a hole stays un-repaired until the RTO.
+    # RACK's rule instead: a segment is lost once a segment sent after it was delivered
+    # and a reordering window has passed. Outside recovery the holes below SACKed data were
+    # sent (first transmissions, in order) before that data; the SACK arrived about one
+    # RACK.rtt after it was sent, so "SACK arrival + reo_wnd" bounds RACK's deadline for
+    # every hole. reo_wnd = SRTT/4 (RFC 8985 §6.2 step 4 uses min_RTT/4).
+
+    def _arm_reorder_timer(self, now: float) -> None:
+        if (
+            self._reo_at is None
+            and self.config.tail_loss_probe
+            and self.scoreboard
+            and not self.cc.in_recovery
+            and self.snd_una >= self.cc.recover
+        ):
+            srtt = self.rto.srtt
+            self._reo_at = now + max((srtt if srtt is not None else 0.0) / 4, 0.001)
+
+    def _on_reorder_timeout(self) -> None:
+        if (
+            self.scoreboard
+            and not self.cc.in_recovery
+            and self.snd_una >= self.cc.recover
+            and self.snd_una < self.snd_max
+            and self.state in SENDING_STATES
+        ):
+            self._fast_retransmit(
+                "SACKed data sent after the hole at SND.UNA, no ACK for it within the "
+                "reordering window: lost (RFC 8985 §6.2); fast recovery"
+            )
+
+    # -- tail loss probe (RFC 8985 §7) ---------------------------------------------------
+    # A loss at the tail of a flight (or of every ACK for it) leaves the sender nothing to
+    # count duplicate ACKs with; without a probe only the RTO repairs it. After about two
+    # round trips of silence the sender sends one segment — new data if it may, else the
+    # last segment again — so that the receiver's SACK starts ordinary fast recovery.
+
+    def _arm_probe(self, now: float) -> None:
+        """§7.2: schedule the probe timeout (PTO) while data is outstanding outside recovery."""
+        if (
+            not self.config.tail_loss_probe
+            or not self.sack_ok
+            or self.cc.in_recovery
+            or self._tlp_high is not None  # one probe per episode (TLP.end_seq is set)
+            or self.snd_una >= self.snd_max
+            or self.snd_una < self.cc.recover  # still resending after an RTO
+            or self.state not in SENDING_STATES
+        ):
+            self._tlp_at = None
+            return
+        srtt = self.rto.srtt
+        if srtt is None:
+            pto = TLP_INITIAL_PTO
+        else:
+            pto = 2 * srtt
+            if self.snd_max - self.snd_una <= self.smss:
+                pto += WC_DEL_ACK_T  # one segment out: the receiver may delay its ACK
+            pto = max(pto, TLP_MIN_PTO)
+        at = now + pto
+        # "if RTO is earlier than PTO, use RTO": then there is no probe to schedule.
+        self._tlp_at = at if self._rto_at is None or at < self._rto_at else None
+
+    def _on_probe_timeout(self, now: float) -> None:
+        """§7.3: send the probe — a new segment if the receive window allows, else the last
+        segment again — and restart the RTO after it. Not limited by cwnd."""
+        if (
+            self._tlp_high is not None
+            or self.cc.in_recovery
+            or self.snd_una >= self.snd_max
+            or self.state not in SENDING_STATES
+        ):
+            return
+        una, nxt, data_end = self.snd_una, self.snd_nxt, self._data_end
+        n = min(data_end - nxt, self.smss, una + self.snd_wnd - nxt)
+        if nxt == self.snd_max and n > 0:
+            end = nxt + n
+            flags = ACK
+            if end == data_end:
+                flags |= PSH | (FIN if self._fin_queued else 0)
+            self._send_segment(nxt, end, flags)
+            self._tlp_rxt = None
+            what = "new data"
+        else:
+            end = min(self.snd_max, data_end)
+            start = max(una, end - self.smss)
+            self._retransmit(start, end, "tail loss probe (RFC 8985 §7.3)")
+            self._tlp_rxt = (start, end)
+            what = "the last segment again"
+        self._tlp_high = self.snd_max
+        self._rto_at = now + self.rto.rto
+        if self.trace.active:
+            self._emit(
+                "tail-loss-probe",
+                {"rel_seq": una if self._tlp_rxt is None else self._tlp_rxt[0], "sent": what},
+                why="no ACK within the probe timeout (about 2 SRTT): tail loss probe",
+            )
+
+    def _probe_acked(
+        self, ack: int, una: int, newly_sacked: int, dsack: tuple[int, int] | None
+    ) -> None:
+        """§7.4: an ACK at or past TLP.end_seq ends the episode. A probe that resent data
+        and was followed by neither a D-SACK (RFC 2883) for it nor a plain duplicate ACK
+        repaired a real loss: respond as fast recovery would, once (§7.4.2)."""
+        high = self._tlp_high
+        rxt = self._tlp_rxt
+        assert high is not None
+        if rxt is None:
+            pass  # a probe with new data: losses it reveals go through SACK recovery
+        elif dsack is not None and dsack[1] <= ack and dsack[0] <= rxt[0] < dsack[1]:
+            if self.trace.active:
+                self._emit("tlp-spurious", {"rel_seq": rxt[0]}, why="D-SACK: both copies arrived")
+        elif ack > high:
+            flight = self.snd_max - una
+            self.cc.on_loss_repaired(flight)
+            if self.trace.active:
+                self._emit_cwnd("the tail loss probe repaired a loss (RFC 8985 §7.4.2)")
+        elif ack == una and not newly_sacked:
+            pass  # a duplicate ACK for the probe: the original had arrived (no loss)
+        else:
+            return  # ACK == TLP.end_seq for the original: wait for the next one
+        self._tlp_high = self._tlp_rxt = None
 
     def _rtt_sample(self, ack: int, now: float) -> None:
         if self._rtt_seq is not None and ack >= self._rtt_seq:
@@ -1225,7 +1442,10 @@ class Connection:
         if st in SENDING_STATES and (
             self.snd_nxt < self._data_end or self._fin_queued or self.cc.in_recovery
         ):
+            sent_before = self.snd_max
             self._send_data(now)
+            if self.snd_max > sent_before:
+                self._arm_probe(now)  # RFC 8985 §7.2: (re)start the PTO after new data
         if self._ack_now and st not in (S.CLOSED, S.LISTEN, S.SYN_SENT):
             if st is S.SYN_RECEIVED:
                 self._ack_now = False
@@ -1258,6 +1478,11 @@ class Connection:
                         continue
                     self._high_rxt = max(self._high_rxt, s + 1)
                     continue
+                if self.snd_nxt >= self._data_end or una + self.snd_wnd <= self.snd_nxt:
+                    # NextSeg rule 2 (new data) cannot apply: rules 3 and 4.
+                    if self._retransmit_tail():
+                        continue
+                    return
                 allowed = smss
             else:
                 allowed = una + cc.cwnd + self._limited_transmit - nxt

@@ -28,7 +28,7 @@ from ..errors import ConfigError, LocalProtocolError
 from ..randomness import RandomSource
 from . import extensions as ext
 from . import signing, verify
-from .alerts import AlertDescription, AlertLevel, TlsAlert
+from .alerts import AlertDescription, TlsAlert
 from .connection import (
     CCS,
     EphemeralKey,
@@ -391,16 +391,7 @@ class TlsClient(TlsConnection):
         self._complete()
         return State.ESTABLISHED
 
-    def _on_renegotiation_attempt(self, key: int) -> None:
-        if key == HandshakeType.hello_request:
-            self._send_alert(AlertLevel.warning, AlertDescription.no_renegotiation)
-            self._trace(
-                "alert",
-                {"direction": "sent", "alert": "no_renegotiation"},
-                why="renegotiation is not supported",
-            )
-            return
-        super()._on_renegotiation_attempt(key)
+    RENEGOTIATION_TRIGGER = HandshakeType.hello_request
 
     TRANSITIONS: ClassVar[dict[State, dict[int, Handler]]] = {
         State.WAIT_SERVER_HELLO: {HandshakeType.server_hello: _on_server_hello},

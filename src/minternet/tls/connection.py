@@ -491,7 +491,21 @@ class TlsConnection:
             self.neg.transcript.add(msg.raw)
         self._set_state(handler(self, msg))  # type: ignore[arg-type]
 
+    # The message by which the peer asks to renegotiate (the client's HelloRequest to a
+    # client, a new ClientHello to a server); set by each side.
+    RENEGOTIATION_TRIGGER: ClassVar[int | None] = None
+
     def _on_renegotiation_attempt(self, key: int) -> None:
+        if key == self.RENEGOTIATION_TRIGGER:
+            # RFC 5746 §4.2/§4.4: a side that does not renegotiate answers the request with
+            # a warning no_renegotiation alert and carries on.
+            self._send_alert(AlertLevel.warning, AlertDescription.no_renegotiation)
+            self._trace(
+                "alert",
+                {"direction": "sent", "alert": "no_renegotiation"},
+                why="renegotiation is not supported",
+            )
+            return
         raise TlsAlert(
             AlertDescription.unexpected_message, f"handshake message {key} after the handshake"
         )

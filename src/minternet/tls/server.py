@@ -25,7 +25,7 @@ from ..errors import ConfigError
 from ..randomness import RandomSource
 from . import extensions as ext
 from . import signing
-from .alerts import AlertDescription, AlertLevel, TlsAlert
+from .alerts import AlertDescription, TlsAlert
 from .connection import (
     CCS,
     SUPPORTED_GROUPS,
@@ -429,17 +429,7 @@ class TlsServer(TlsConnection):
             self.config.session_cache.put(self.info.session)
         return State.ESTABLISHED
 
-    def _on_renegotiation_attempt(self, key: int) -> None:
-        if key == HandshakeType.client_hello:
-            # RFC 5746 §4.4: a server that does not renegotiate answers no_renegotiation.
-            self._send_alert(AlertLevel.warning, AlertDescription.no_renegotiation)
-            self._trace(
-                "alert",
-                {"direction": "sent", "alert": "no_renegotiation"},
-                why="renegotiation is not supported",
-            )
-            return
-        super()._on_renegotiation_attempt(key)
+    RENEGOTIATION_TRIGGER = HandshakeType.client_hello
 
     TRANSITIONS: ClassVar[dict[State, dict[int, Handler]]] = {
         State.WAIT_CLIENT_HELLO: {HandshakeType.client_hello: _on_client_hello},

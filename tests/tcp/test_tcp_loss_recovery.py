@@ -1,0 +1,118 @@
+"""Loss recovery that does not wait for the RTO: tail loss probes (RFC 8985 §7), RACK-style
+time-based loss detection for small flights (RFC 8985 §6.2), the RFC 6582 "recover" bound,
+and RFC 6675 rescue retransmission — each against the plain RTO path it replaces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tcp_pair import Pair, handshake
+
+from minternet.tcp.connection import Connection, TcpConfig
+from minternet.tcp.segment import Segment
+from minternet.trace.bus import TraceEvent
+
+SMSS = 1448
+
+
+def _events(c: Connection) -> list[TraceEvent]:
+    got: list[TraceEvent] = []
+    c.trace.subscribe(got.append)
+    return got
+
+
+def _first_copy_dropper(a: Connection, offsets: set[int]) -> Any:
+    """Drop the first transmission of a's data segments starting at these offsets."""
+    seen: set[int] = set()
+
+    def drop(c: Connection, seg: Segment) -> bool:
+        if c is not a or not seg.payload:
+            return False
+        off = (seg.seq - a.iss) & 0xFFFFFFFF
+        if off in offsets and off not in seen:
+            seen.add(off)
+            return True
+        return False
+
+    return drop
+
+
+@pytest.mark.parametrize("tlp", [True, False])
+def test_a_lost_last_segment_is_repaired_by_a_probe_not_the_rto(tlp: bool) -> None:
+    p = Pair(config=TcpConfig(delayed_ack=0, tail_loss_probe=tlp))
+    a, _b = handshake(p)
+    events = _events(a)
+    p.drop = _first_copy_dropper(a, {1 + 2 * SMSS})  # the third and last segment
+    t0 = p.now
+    a.write(b"z" * (3 * SMSS), p.now)
+    p.run_until(lambda: a.snd_una == 1 + 3 * SMSS)
+    took = p.now - t0
+    kinds = [e.kind for e in events]
+    assert a.retransmissions == 1
+    if tlp:
+        # PTO = 2 SRTT + 200 ms (one segment left in flight: a delayed ACK is possible)
+        assert took < 0.02 + 2 * 0.03 + 0.2 + 0.03
+        assert "tail-loss-probe" in kinds and "rto" not in kinds
+        assert a.rto.backoff == 0
+    else:
+        assert took > 1.0 and "rto" in kinds and "tail-loss-probe" not in kinds
+
+
+def test_lost_acks_are_answered_by_a_probe_with_new_data() -> None:
+    """Every ACK of the first flight is lost: the probe sends the next new segment (not a
+    retransmission), whose ACK acknowledges everything."""
+    p = Pair(config=TcpConfig(delayed_ack=0))
+    a, b = handshake(p)
+    events = _events(a)
+    t0 = p.now
+    p.drop = lambda c, seg: c is b and p.now < t0 + 0.025
+    a.write(b"n" * (20 * SMSS), p.now)
+    p.run_until(lambda: a.snd_una == 1 + 20 * SMSS)
+    probes = [e for e in events if e.kind == "tail-loss-probe"]
+    assert probes and probes[0].fields["sent"] == "new data"
+    assert a.retransmissions == 0
+    assert p.now - t0 < 0.5
+
+
+def test_too_few_duplicate_acks_still_start_recovery_after_the_reordering_window() -> None:
+    """The first segment and the two limited-transmit segments are lost: two duplicate ACKs
+    only. The SACKed data was sent after the hole, so after SRTT/4 the hole is lost."""
+    p = Pair(config=TcpConfig(delayed_ack=0))
+    a, _b = handshake(p)
+    events = _events(a)
+    p.drop = _first_copy_dropper(a, {1, 1 + 3 * SMSS, 1 + 4 * SMSS})
+    a.write(b"r" * (12 * SMSS), p.now)
+    p.run_until(lambda: a.snd_una == 1 + 12 * SMSS)
+    whys = [e.why or "" for e in events if e.kind == "cwnd"]
+    assert any("reordering window" in w for w in whys), whys
+    assert not [e for e in events if e.kind == "rto"]
+
+
+def test_recovery_ends_when_the_ack_reaches_recover() -> None:
+    """RFC 6582: an ACK covering everything sent when recovery began is a full ACK."""
+    p = Pair(config=TcpConfig(delayed_ack=0))
+    a, _b = handshake(p)
+    p.drop = _first_copy_dropper(a, {1 + SMSS})
+    a.write(b"f" * (6 * SMSS), p.now)
+    p.run_until(lambda: a.snd_una == 1 + 6 * SMSS)
+    assert a.retransmissions >= 1
+    assert not a.cc.in_recovery  # before the fix it stayed in recovery at ack == recover
+
+
+def test_rescue_retransmission_resends_the_last_hole_once() -> None:
+    """In recovery with nothing new to send, the tail of the flight lost as well: NextSeg
+    rule 4 resends the segment holding the highest unSACKed byte (RFC 6675 §4)."""
+    p = Pair(config=TcpConfig(delayed_ack=0, tail_loss_probe=False))
+    a, _b = handshake(p)
+    events = _events(a)
+    # the window grows past 6 segments first, then segment 7 and the last one are lost
+    a.write(b"w" * (6 * SMSS), p.now)
+    p.run_until(lambda: a.snd_una == 1 + 6 * SMSS)
+    base = 1 + 6 * SMSS
+    p.drop = _first_copy_dropper(a, {base, base + 4 * SMSS})
+    a.write(b"w" * (5 * SMSS), p.now)
+    p.run_until(lambda: a.snd_una == base + 5 * SMSS)
+    whys = [e.why or "" for e in events if e.kind == "retransmit"]
+    assert any("rule 4" in w or "rule 3" in w for w in whys), whys
+    assert not [e for e in events if e.kind == "rto"]
