@@ -30,19 +30,36 @@ class LoopTimeout(Exception):
     """An awaited operation did not finish before its deadline."""
 
 
-class Timer:
-    """A scheduled callback; :meth:`cancel` makes it a no-op."""
+class Timer(list):  # type: ignore[type-arg]
+    """A scheduled callback; :meth:`cancel` makes it a no-op.
 
-    __slots__ = ("args", "callback", "cancelled", "when")
+    A timer *is* its own heap entry: the list ``[when, seq, callback, args]``. Lists compare
+    element by element in C, and ``seq`` is unique, so the heap orders timers by time, ties
+    in insertion order, without a Python ``__lt__`` and without a wrapping tuple (one
+    allocation per timer instead of two). Cancelling sets ``callback`` to None; the run
+    loops skip such entries without advancing the clock.
+    """
 
-    def __init__(self, when: float, callback: Callable[..., object], args: tuple[Any, ...]):
-        self.when = when
-        self.callback = callback
-        self.args = args
-        self.cancelled = False
+    __slots__ = ()
+
+    @property
+    def when(self) -> float:
+        return self[0]  # type: ignore[no-any-return]
+
+    @property
+    def callback(self) -> Callable[..., object] | None:
+        return self[2]  # type: ignore[no-any-return]
+
+    @property
+    def args(self) -> tuple[Any, ...]:
+        return self[3]  # type: ignore[no-any-return]
+
+    @property
+    def cancelled(self) -> bool:
+        return self[2] is None
 
     def cancel(self) -> None:
-        self.cancelled = True
+        self[2] = None
 
 
 class Future(Generic[T]):
@@ -74,17 +91,6 @@ class Future(Generic[T]):
         self._exception = exc
         self._done = True
         self._schedule_callbacks()
-
-    def _wake_from_timer(self) -> None:
-        """Complete with None and run the callbacks now: a timer callback runs on a fresh
-        stack, so the extra hop through the ready queue that :meth:`set_result` takes (to
-        avoid re-entering the caller) is not needed. Used by :meth:`EventLoop.sleep`."""
-        if self._done:
-            return
-        self._done = True
-        callbacks, self._callbacks = self._callbacks, []
-        for cb in callbacks:
-            cb(self)
 
     def cancel(self) -> bool:
         if self._done:
@@ -124,16 +130,116 @@ class Future(Generic[T]):
         return self.result()
 
 
+def _noop() -> None:
+    """What a cancelled sleep's timer runs: it still fires (and moves the clock), as
+    before, but wakes nobody."""
+
+
+_heappush = heapq.heappush  # a global, not a module attribute, on the hot paths
+_NO_CALLBACKS: list[Any] = []  # shared by sleeps without callbacks; never appended to
+
+
+class _Sleep(Future[None]):
+    """The future :meth:`EventLoop.sleep` returns: a :class:`Future` with a fast path.
+
+    ``_timer`` is its heap entry ``[when, seq, callback, args]``. When a single
+    :class:`Task` awaits it (the usual ``await loop.sleep(d)``), the task records itself in
+    ``_task`` and points the entry's callback straight at its own ``_resume``: the timer
+    then resumes the coroutine with one call, without a callback list, a ``_wakeup`` bound
+    per await or a hop through the ready queue; ``_resume`` marks the sleep done. Any other use
+    (``add_done_callback``, ``wait_for``, a second awaiting task, ``run_until_complete``)
+    points the entry back at :meth:`_fire`, the ordinary completion, which still resumes the
+    recorded task first, as if it had added its done-callback first.
+    """
+
+    __slots__ = ("_task", "_timer")
+    _task: Task[Any] | None
+    _timer: list[Any]
+
+    # No __init__ of its own: object's (in C) runs, and _new_sleep (or VirtualLoop.sleep,
+    # inlined) fills the fields in; a Python __init__ would cost a call per sleep.
+    __init__ = object.__init__
+
+    def __await__(self) -> Generator[Future[None], None, None]:
+        if self._done:
+            return super().__await__()
+        # A one-element tuple iterator instead of a generator: it yields this future to the
+        # task, and on resumption ends in C (a sleep's result is None; a cancellation is
+        # thrown into the awaiting coroutine, which the iterator has no throw() to catch).
+        return iter((self,))  # type: ignore[return-value]
+
+    def add_done_callback(self, cb: Callable[[Future[None]], object]) -> None:
+        if self._done:
+            self.loop.call_soon(cb, self)
+            return
+        if self._task is not None:
+            self._timer[2] = self  # leave the fast path: _fire runs task + callbacks
+        if self._callbacks is _NO_CALLBACKS:
+            self._callbacks = []
+        self._callbacks.append(cb)
+
+    def _fire(self) -> None:
+        """The timer's callback off the fast path: complete with None and resume the
+        waiters now (a timer callback runs on a fresh stack, so the ready-queue hop that
+        :meth:`set_result` takes to avoid re-entering its caller is not needed)."""
+        if self._done:
+            return
+        self._done = True
+        task = self._task
+        if task is not None:
+            self._task = None
+            if task._waiting is self:
+                task._waiting = None
+                task._step(None, None)
+        if self._callbacks:
+            callbacks, self._callbacks = self._callbacks, []
+            for cb in callbacks:
+                cb(self)
+
+    __call__ = _fire
+
+    def _schedule_callbacks(self) -> None:
+        # Completed other than by the timer (cancelled): the timer stays in the heap but
+        # wakes nobody, and the recorded task resumes first, through the ready queue,
+        # exactly as if it had added its done-callback.
+        self._timer[2] = _noop
+        task = self._task
+        if task is not None:
+            self._task = None
+            self.loop.call_soon(task._wakeup, self)
+        super()._schedule_callbacks()
+
+
+def _new_sleep(loop: EventLoop, when: float, seq: int) -> _Sleep:
+    """A pending sleep until ``when`` and its heap entry (VirtualLoop.sleep inlines this:
+    keep the two in step)."""
+    fut: _Sleep = _Sleep()
+    fut.loop = loop
+    fut._done = False
+    fut._result = None
+    fut._exception = None
+    fut._callbacks = _NO_CALLBACKS  # a list only once someone adds one
+    fut._retrieved = False
+    fut._task = None
+    # A plain list, not a Timer: nobody gets a handle to cancel it, and a list is cheaper
+    # to build; it orders against Timers (lists too) element by element. Its callback is
+    # the sleep itself (__call__ is _fire): no bound method to build.
+    fut._timer = [when, seq, fut, ()]
+    return fut
+
+
 class Task(Future[T]):
     """Drives a coroutine: each awaited :class:`Future` resumes it when done."""
 
-    __slots__ = ("_coro", "_waiting", "name")
+    __slots__ = ("_coro", "_resume_cb", "_send", "_waiting", "name")
 
     def __init__(self, loop: EventLoop, coro: Coroutine[Any, Any, T], name: str = "") -> None:
         super().__init__(loop)
         self._coro = coro
+        self._send = coro.send  # bound once: every wake-up sends
         self.name = name or getattr(coro, "__qualname__", "task")
         self._waiting: Future[Any] | None = None
+        self._resume_cb = self._resume  # bound once: the sleep fast path's timer callback
         loop.call_soon(self._step, None, None)
 
     def cancel(self) -> bool:
@@ -159,33 +265,71 @@ class Task(Future[T]):
             self._step(None, exc)
 
     def _step(self, value: Any, exc: BaseException | None) -> None:
+        """Send ``value`` (or throw ``exc``) into the coroutine; wait for what it awaits."""
         if self._done:
             return
         try:
-            yielded = self._coro.send(value) if exc is None else self._coro.throw(exc)
-        except StopIteration as stop:
-            self.set_result(stop.value)
+            yielded = self._send(value) if exc is None else self._coro.throw(exc)
+        except BaseException as e:
+            self._ended(e)
             return
-        except Cancelled as c:
-            self.set_exception(c)
-            self._retrieved = True
+        # The sleep fast path (the same lines as in _resume).
+        if type(yielded) is _Sleep and yielded._task is None and not yielded._callbacks:
+            self._waiting = yielded
+            yielded._task = self
+            yielded._timer[2] = self._resume_cb
             return
-        except Exception as e:
-            self.set_exception(e)
-            self.loop._task_failed(self, e)
+        self._wait(yielded)
+
+    def _resume(self) -> None:
+        """The timer callback of the sleep this task awaits, on the fast path: the sleep is
+        over, so mark it done and send None. (Nothing else can come first: cancelling the
+        task or the sleep points the timer elsewhere, and a done task awaits nothing.)"""
+        sleep: Any = self._waiting
+        sleep._done = True
+        try:
+            yielded = self._send(None)
+        except BaseException as e:
+            self._waiting = None
+            self._ended(e)
             return
+        # Fast path: a sleep nobody else waits on resumes this task straight from its
+        # timer. (An exact type check: cheaper than isinstance; _Sleep has no subclasses.)
+        if type(yielded) is _Sleep and yielded._task is None and not yielded._callbacks:
+            self._waiting = yielded
+            yielded._task = self
+            yielded._timer[2] = self._resume_cb
+            return
+        self._waiting = None
+        self._wait(yielded)
+
+    def _wait(self, yielded: Any) -> None:
+        """Resume when ``yielded`` (what the coroutine awaits) is done."""
         if not isinstance(yielded, Future):
             self._coro.throw(TypeError(f"task {self.name} awaited {yielded!r}, not a Future"))
             return
         self._waiting = yielded
         yielded.add_done_callback(self._wakeup)
 
+    def _ended(self, e: BaseException) -> None:
+        """The coroutine returned or raised: the task's outcome."""
+        if isinstance(e, StopIteration):
+            self.set_result(e.value)
+        elif isinstance(e, Cancelled):
+            self.set_exception(e)
+            self._retrieved = True
+        elif isinstance(e, Exception):
+            self.set_exception(e)
+            self.loop._task_failed(self, e)
+        else:
+            raise e  # KeyboardInterrupt, SystemExit &c. are not the task's to keep
+
 
 class EventLoop:
     """Timers, ready callbacks and tasks; subclasses say what time it is and how to wait."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Timer]] = []
+        self._heap: list[list[Any]] = []  # Timers and sleeps' entries
         self._ready: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
         self._seq = 0
         self.events_run = 0
@@ -201,9 +345,9 @@ class EventLoop:
         self._ready.append((callback, args))
 
     def call_at(self, when: float, callback: Callable[..., object], *args: Any) -> Timer:
-        timer = Timer(when, callback, args)
         self._seq = seq = self._seq + 1
-        heapq.heappush(self._heap, (when, seq, timer))
+        timer = Timer((when, seq, callback, args))
+        _heappush(self._heap, timer)
         return timer
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Timer:
@@ -216,11 +360,9 @@ class EventLoop:
         return Task(self, coro, name)
 
     def sleep(self, delay: float) -> Future[None]:
-        fut: Future[None] = Future(self)
-        # call_later inlined: sleeping is the commonest thing an application does.
-        when = self.now() + (delay if delay > 0.0 else 0.0)
         self._seq = seq = self._seq + 1
-        heapq.heappush(self._heap, (when, seq, Timer(when, fut._wake_from_timer, ())))
+        fut = _new_sleep(self, self.now() + (delay if delay > 0.0 else 0.0), seq)
+        _heappush(self._heap, fut._timer)
         return fut
 
     def wait_for(self, aw: Future[T], timeout: float | None) -> Future[T]:
@@ -266,7 +408,7 @@ class EventLoop:
 
     def next_timer(self) -> float | None:
         heap = self._heap
-        while heap and heap[0][2].cancelled:
+        while heap and heap[0][2] is None:  # cancelled
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
@@ -281,59 +423,120 @@ class VirtualLoop(EventLoop):
     def now(self) -> float:
         return self._now
 
+    # call_later and sleep again, reading the clock as an attribute rather than through
+    # now(): they run once per simulated event.
+    def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Timer:
+        self._seq = seq = self._seq + 1
+        timer = Timer((self._now + delay, seq, callback, args))
+        _heappush(self._heap, timer)
+        return timer
+
+    def sleep(self, delay: float) -> Future[None]:
+        self._seq = seq = self._seq + 1
+        # _new_sleep inlined (keep the two in step): a Python call less per sleep.
+        fut: _Sleep = _Sleep()
+        fut.loop = self
+        fut._done = False
+        fut._result = None
+        fut._exception = None
+        fut._callbacks = _NO_CALLBACKS
+        fut._retrieved = False
+        fut._task = None
+        fut._timer = timer = [self._now + (delay if delay > 0.0 else 0.0), seq, fut, ()]
+        _heappush(self._heap, timer)
+        return fut
+
     def run(self, until: float | None = None, max_events: int | None = None) -> None:
-        """Run events up to virtual time ``until`` (or until nothing is left)."""
-        heap = self._heap
-        pop = heapq.heappop
+        """Run events up to virtual time ``until`` (or until nothing is left), at most
+        ``max_events`` timer callbacks if given."""
         limit = math.inf if until is None else until
-        budget = -1 if max_events is None else max_events
-        n = 0
         self._run_ready()
-        # The hot loop of the simulator: locals only, one heap pop per event.
-        while heap:
-            entry = heap[0]
-            when = entry[0]
-            if when > limit:
-                break
-            pop(heap)
-            timer = entry[2]
-            if timer.cancelled:
-                continue
-            if when > self._now:
-                self._now = when
-            timer.callback(*timer.args)
-            n += 1
-            if self._ready:
-                self._run_ready()
-            if n == budget:
-                break
-        self.events_run += n
+        if max_events is not None:
+            # Stepping is rare (tests, debugging): event by event, off the hot loop.
+            for _ in range(max_events):
+                if not self._run_one(limit):
+                    break
+        else:
+            self._run_all(limit)
         if until is not None and until > self._now:
             self._now = until
 
-    def run_until_complete(self, aw: Future[T], timeout: float | None = None) -> T:
-        """Run until ``aw`` is done (virtual ``timeout`` bounds the wait)."""
-        deadline = None if timeout is None else self._now + timeout
+    def _run_all(self, limit: float) -> None:
+        """The hot loop of the simulator: every timer due by ``limit``, in order."""
         heap = self._heap
         pop = heapq.heappop
-        self._run_ready()
-        while not aw.done():
-            if not heap:
+        n = 0
+        # Locals only, one heap pop per event, no per-event check that is not needed.
+        while heap:
+            entry = pop(heap)
+            when, _, callback, args = entry  # unpacking a list is one bytecode
+            if when > limit:
+                _heappush(heap, entry)  # the same entry, the same place: once per run()
                 break
-            when, _, timer = pop(heap)
-            if timer.cancelled:
+            if callback is None:  # cancelled
                 continue
-            if deadline is not None and when > deadline:
-                heapq.heappush(heap, (when, -1, timer))
-                self._now = deadline
-                break
             if when > self._now:
                 self._now = when
-            timer.callback(*timer.args)
+            if args:
+                callback(*args)
+            else:
+                callback()  # a plain call is cheaper than one through an empty tuple
+            n += 1
+            if self._ready:
+                self._run_ready()
+        self.events_run += n
+
+    def _run_one(self, limit: float) -> bool:
+        """Run the next live timer due by ``limit`` (and what it readies); False if none."""
+        heap = self._heap
+        while heap:
+            entry = heapq.heappop(heap)
+            when, _, callback, args = entry
+            if when > limit:
+                _heappush(heap, entry)
+                return False
+            if callback is None:  # cancelled
+                continue
+            if when > self._now:
+                self._now = when
+            callback(*args)
             self.events_run += 1
             if self._ready:
                 self._run_ready()
-        if not aw.done():
+            return True
+        return False
+
+    def run_until_complete(self, aw: Future[T], timeout: float | None = None) -> T:
+        """Run until ``aw`` is done (virtual ``timeout`` bounds the wait)."""
+        deadline = math.inf if timeout is None else self._now + timeout
+        heap = self._heap
+        pop = heapq.heappop
+        n = 0
+        self._run_ready()
+        # The same hot loop as run(), stopping when ``aw`` is done.
+        while not aw._done and heap:
+            entry = heap[0]
+            callback = entry[2]
+            if callback is None:  # cancelled
+                pop(heap)
+                continue
+            when = entry[0]
+            if when > deadline:
+                self._now = deadline
+                break
+            pop(heap)
+            if when > self._now:
+                self._now = when
+            args = entry[3]
+            if args:
+                callback(*args)
+            else:
+                callback()
+            n += 1
+            if self._ready:
+                self._run_ready()
+        self.events_run += n
+        if not aw._done:
             raise LoopTimeout("the simulation ran out of events or time before completion")
         return aw.result()
 
@@ -413,9 +616,9 @@ class RealtimeLoop(EventLoop):
         now = self.now()
         heap = self._heap
         while heap and heap[0][0] <= now:
-            _, _, timer = heapq.heappop(heap)
-            if not timer.cancelled:
-                timer.callback(*timer.args)
+            _, _, callback, args = heapq.heappop(heap)
+            if callback is not None:  # not cancelled
+                callback(*args)
                 self.events_run += 1
         self._run_ready()
 
