@@ -297,20 +297,21 @@ class Host:
             dont_fragment=df,
         )
         pid = self.next_packet_id()
-        self.trace.emit(
-            self.loop.now(),
-            self.name,
-            "ip",
-            "send",
-            {
-                "src": src,
-                "dst": dst,
-                "protocol": PROTOCOL_NAMES.get(protocol, protocol),
-                "ttl": packet.ttl,
-                "id": packet.identification,
-                "bytes": packet.total_length,
-            },
-        )
+        if self.trace.active:
+            self.trace.emit(
+                self.loop.now(),
+                self.name,
+                "ip",
+                "send",
+                {
+                    "src": src,
+                    "dst": dst,
+                    "protocol": PROTOCOL_NAMES.get(protocol, protocol),
+                    "ttl": packet.ttl,
+                    "id": packet.identification,
+                    "bytes": packet.total_length,
+                },
+            )
         if self.is_local_address(dst):  # loopback: never on a wire
             self.loop.call_soon(self._local_input, packet, None)
             return
@@ -519,19 +520,20 @@ class Host:
                 {"id": whole.identification, "bytes": whole.total_length},
             )
             packet = whole
-        self.trace.emit(
-            self.loop.now(),
-            self.name,
-            "ip",
-            "recv",
-            {
-                "src": packet.src,
-                "dst": packet.dst,
-                "ttl": packet.ttl,
-                "protocol": PROTOCOL_NAMES.get(packet.protocol, packet.protocol),
-            },
-            iface=iface.name if iface else None,
-        )
+        if self.trace.active:
+            self.trace.emit(
+                self.loop.now(),
+                self.name,
+                "ip",
+                "recv",
+                {
+                    "src": packet.src,
+                    "dst": packet.dst,
+                    "ttl": packet.ttl,
+                    "protocol": PROTOCOL_NAMES.get(packet.protocol, packet.protocol),
+                },
+                iface=iface.name if iface else None,
+            )
         if packet.protocol == PROTO_ICMP:
             self._icmp_input(packet)
             return
