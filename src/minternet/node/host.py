@@ -352,7 +352,10 @@ class Host:
             return
         iface = self.interfaces[route.iface]
         next_hop = route.gateway or dst
-        pieces = self._fit(packet, iface, quote)
+        if len(packet.payload) + len(packet.options) + HEADER_LEN <= iface.mtu:
+            pieces: list[IPv4Packet] = [packet]  # fits (the common case: no _fit call)
+        else:
+            pieces = self._fit(packet, iface, quote)
         for piece in pieces:
             data = piece.encode()
             if dst == iface.broadcast:
