@@ -129,3 +129,21 @@ def test_out_of_range_fields_still_raise_value_error() -> None:
         IPv4Packet("10.0.0.1", "10.0.0.2", 17, b"", ttl=256).encode()
     with pytest.raises(ValueError):
         IPv4Packet("10.0.0.1", "10.0.0.2", 17, b"", tos=-1).encode()
+
+
+def test_fast_built_packets_equal_constructed_ones() -> None:
+    from dataclasses import fields
+
+    rnd = random.Random(9293)
+    for _ in range(500):
+        data = _random_header(rnd)
+        p = IPv4Packet.decode(data)
+        q = p.with_ttl(rnd.randint(0, 255))
+        for got in (p, q):
+            ref = _fresh(got)
+            assert got == ref and hash(got) == hash(ref)
+            for f in fields(IPv4Packet):
+                if f.name not in ("checksum", "_header"):
+                    assert getattr(got, f.name) == getattr(ref, f.name), f.name
+        assert p.checksum == int.from_bytes(data[10:12], "big")
+        assert q.checksum == 0  # as with_ttl has always set it

@@ -20,8 +20,8 @@ updates its checksum incrementally (RFC 1624 eqn. 3) instead of re-encoding it.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field, replace
-from typing import Self
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Self
 
 from ..checksum import internet_checksum
 from ..errors import DecodeError
@@ -85,12 +85,8 @@ class IPv4Packet:
         checksum updated incrementally, HC' = ~(~HC + ~m + m') (RFC 1624 §3, eqn. 3): the
         same two bytes a full recomputation gives (see :meth:`decode` for why).
         """
-        out = IPv4Packet(
-            self.src, self.dst, self.protocol, self.payload, ttl, self.identification,
-            self.dont_fragment, self.more_fragments, self.fragment_offset, self.tos,
-            self.options, self.reserved_flag,
-        )  # fmt: skip
         header = self._header
+        patched = None
         if header is not None and 0 <= ttl <= 255:
             proto = header[9]
             old_word = (header[8] << 8) | proto
@@ -101,8 +97,11 @@ class IPv4Packet:
             total = (total & 0xFFFF) + (total >> 16)
             hc = ~total & 0xFFFF
             patched = header[:8] + bytes((ttl, proto, hc >> 8, hc & 0xFF)) + header[12:]
-            object.__setattr__(out, "_header", patched)
-        return out
+        return _build(
+            self.src, self.dst, self.protocol, self.payload, ttl, self.identification,
+            self.dont_fragment, self.more_fragments, self.fragment_offset, self.tos,
+            self.options, self.reserved_flag, 0, patched,
+        )  # fmt: skip
 
     def encode_header(self) -> bytes:
         """The header alone, checksum filled in."""
@@ -165,7 +164,7 @@ class IPv4Packet:
         header = bytes(data[:hlen])
         if verify_checksum and internet_checksum(header) != 0:
             raise DecodeError("IPv4", "checksum", 10, f"bad header checksum 0x{checksum:04x}")
-        packet = cls(
+        args = (
             ip_from_bytes(src), ip_from_bytes(dst), proto, data[hlen:total], ttl, ident,
             bool(flags & _FLAG_DF), bool(flags & _FLAG_MF), (flags & _OFFSET_MASK) * 8, tos,
             header[HEADER_LEN:], bool(flags & _FLAG_RESERVED), checksum,
@@ -174,8 +173,11 @@ class IPv4Packet:
         # and the checksum's complement is the sum of the rest — except for one case: the
         # words summing to 0xFFFF (negative zero), where both 0x0000 and 0xFFFF verify and
         # we compute 0x0000. So a header is kept unless its checksum reads 0xFFFF.
-        if verify_checksum and checksum != 0xFFFF and not truncated:
-            object.__setattr__(packet, "_header", header)
+        keep = header if verify_checksum and checksum != 0xFFFF and not truncated else None
+        if cls is IPv4Packet:
+            return _build(*args, keep)  # type: ignore[return-value]
+        packet = cls(*args)
+        object.__setattr__(packet, "_header", keep)
         return packet
 
     def __str__(self) -> str:
@@ -184,6 +186,41 @@ class IPv4Packet:
         if self.is_fragment:
             frag = f" frag off={self.fragment_offset}{' MF' if self.more_fragments else ''}"
         return f"IPv4 {self.src} → {self.dst} {proto} ttl={self.ttl} id={self.identification}{frag}"
+
+
+# A frozen dataclass's __init__ sets each field through object.__setattr__; the per-packet
+# path (decode, with_ttl) builds packets by calling the slots' own setters instead, which
+# takes half the time. Same fields, same order (checked here at import), same object.
+_SETTERS: list[Any] = [getattr(IPv4Packet, f.name).__set__ for f in fields(IPv4Packet)]
+assert [f.name for f in fields(IPv4Packet)][-2:] == ["checksum", "_header"], "update _build"
+assert len(_SETTERS) == 14, "IPv4Packet's fields changed: update _build"
+(_s_src, _s_dst, _s_proto, _s_payload, _s_ttl, _s_id, _s_df, _s_mf, _s_off, _s_tos, _s_opts,
+ _s_rsv, _s_cksum, _s_header) = _SETTERS  # fmt: skip
+_new = object.__new__
+
+
+def _build(
+    src: str, dst: str, protocol: int, payload: bytes, ttl: int, identification: int,
+    df: bool, mf: bool, offset: int, tos: int, options: bytes, reserved: bool,
+    checksum: int, header: bytes | None,
+) -> IPv4Packet:  # fmt: skip
+    """``IPv4Packet(...)`` with its header bytes known (or None), built quickly."""
+    p: IPv4Packet = _new(IPv4Packet)
+    _s_src(p, src)
+    _s_dst(p, dst)
+    _s_proto(p, protocol)
+    _s_payload(p, payload)
+    _s_ttl(p, ttl)
+    _s_id(p, identification)
+    _s_df(p, df)
+    _s_mf(p, mf)
+    _s_off(p, offset)
+    _s_tos(p, tos)
+    _s_opts(p, options)
+    _s_rsv(p, reserved)
+    _s_cksum(p, checksum)
+    _s_header(p, header)
+    return p
 
 
 def _copied_options(options: bytes) -> bytes:
