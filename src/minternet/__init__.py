@@ -5,6 +5,8 @@ HTTP/1.1), byte-exact from the RFCs, on a deterministic simulated network or rea
 The public API is what this module exports.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from .codec import Reader, Writer
 from .errors import (
     ConfigError,
@@ -20,28 +22,103 @@ from .trace import EventLog, FrameRecord, TraceBus, TraceEvent
 
 __version__ = "0.1.0"
 
+# The protocol layers, imported on first use so that `import minternet` (and every CLI
+# command) stays quick: name -> module that defines it.
+_LAZY = {
+    "World": "sim.world",
+    "Host": "node.host",
+    "Router": "node.router",
+    "PcapngWriter": "trace.pcapng",
+    "TcpStack": "tcp",
+    "TcpConfig": "tcp",
+    "StubResolver": "dns",
+    "Message": "dns",
+    "TlsClient": "tls",
+    "TlsServer": "tls",
+    "ClientConfig": "tls",
+    "ServerConfig": "tls",
+    "Pki": "tls.pki",
+    "TrustStore": "tls.verify",
+    "verify_server_chain": "tls.verify",
+    "HttpConnection": "http",
+    "WebServer": "apps.web_server",
+    "Browser": "apps.browser",
+    "FetchOptions": "apps.fetch_run",
+    "run_fetch": "apps.fetch_run",
+    "KernelStack": "drivers.kernel",
+}
+
+if TYPE_CHECKING:
+    from .apps.browser import Browser
+    from .apps.fetch_run import FetchOptions, run_fetch
+    from .apps.web_server import WebServer
+    from .dns import Message, StubResolver
+    from .drivers.kernel import KernelStack
+    from .http import HttpConnection
+    from .node.host import Host
+    from .node.router import Router
+    from .sim.world import World
+    from .tcp import TcpConfig, TcpStack
+    from .tls import ClientConfig, ServerConfig, TlsClient, TlsServer
+    from .tls.pki import Pki
+    from .tls.verify import TrustStore, verify_server_chain
+    from .trace.pcapng import PcapngWriter
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'minternet' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "Browser",
     "Cancelled",
+    "ClientConfig",
     "ConfigError",
     "DecodeError",
     "EventLog",
     "EventLoop",
     "Faults",
+    "FetchOptions",
     "FrameRecord",
     "Future",
+    "Host",
+    "HttpConnection",
+    "KernelStack",
     "LocalProtocolError",
     "LoopTimeout",
+    "Message",
     "MinternetError",
+    "PcapngWriter",
+    "Pki",
     "RandomSource",
     "Reader",
     "RealtimeLoop",
     "RemoteProtocolError",
+    "Router",
     "SeededRandom",
+    "ServerConfig",
+    "StubResolver",
     "SystemRandom",
     "Task",
+    "TcpConfig",
+    "TcpStack",
+    "TlsClient",
+    "TlsServer",
     "TraceBus",
     "TraceEvent",
+    "TrustStore",
     "VirtualLoop",
+    "WebServer",
+    "World",
     "Writer",
     "__version__",
+    "run_fetch",
+    "verify_server_chain",
 ]

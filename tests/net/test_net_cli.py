@@ -48,6 +48,13 @@ def test_ping_shows_reply_ttl(run_cli: CliRunner) -> None:
     assert "0.0% packet loss" in out
 
 
+def test_ping_exits_1_when_no_reply_came_back(run_cli: CliRunner) -> None:
+    proc = run_cli("ping", "10.9.9.9", "-c", "2", check=False)
+    assert proc.returncode == 1
+    assert "net unreachable from 192.168.1.1" in proc.stdout
+    assert "100.0% packet loss" in proc.stdout
+
+
 def test_ping_loss_is_reported_and_near_expectation(run_cli: CliRunner) -> None:
     out = json.loads(
         run_cli(

@@ -94,6 +94,7 @@ def ping(
             out["faults"]["frames_crossing"] = crossed
             out["faults"]["frames_lost"] = lost
         click.echo(json.dumps(out, indent=2))
+        _exit_like_ping(result.received)
         return
     con = console()
     name = s.name_of(dst)
@@ -138,6 +139,13 @@ def ping(
             )
     if pcap is not None:
         con.print(f"[dim]capture written to {pcap}[/]")
+    _exit_like_ping(result.received)
+
+
+def _exit_like_ping(received: int) -> None:
+    """iputils ping's exit status: 1 when not a single reply came back."""
+    if received == 0:
+        raise click.exceptions.Exit(1)
 
 
 def faults_summary(
