@@ -39,7 +39,14 @@ class RandomSource(Protocol):
 
 
 class SeededRandom:
-    """Deterministic randomness for the simulator: same seed and labels, same bytes."""
+    """Deterministic randomness for the simulator: same seed and labels, same bytes.
+
+    The stream of label ``L`` is a Mersenne Twister seeded with SHA-256(seed ‖ 0 ‖ L). It is
+    set up on the first draw: most children (one per node, link, connection) never draw,
+    and seeding one costs more than everything else about it.
+    """
+
+    __slots__ = ("_rng", "_seed", "label")
 
     deterministic = True
 
@@ -52,17 +59,21 @@ class SeededRandom:
             seed_bytes = seed
         self._seed = seed_bytes
         self.label = label
-        digest = hashlib.sha256(seed_bytes + b"\x00" + label.encode()).digest()
-        self._rng = _random.Random(int.from_bytes(digest, "big"))
+        self._rng: _random.Random | None = None
+
+    def _stream(self) -> _random.Random:
+        digest = hashlib.sha256(self._seed + b"\x00" + self.label.encode()).digest()
+        rng = self._rng = _random.Random(int.from_bytes(digest, "big"))
+        return rng
 
     def random_bytes(self, n: int) -> bytes:
-        return self._rng.randbytes(n)
+        return (self._rng or self._stream()).randbytes(n)
 
     def randint(self, lo: int, hi: int) -> int:
-        return self._rng.randint(lo, hi)
+        return (self._rng or self._stream()).randint(lo, hi)
 
     def random(self) -> float:
-        return self._rng.random()
+        return (self._rng or self._stream()).random()
 
     def child(self, label: str) -> SeededRandom:
         return SeededRandom(self._seed, f"{self.label}/{label}")

@@ -51,8 +51,18 @@ class Name:
             if total > MAX_NAME:
                 raise BadName(f"name of {total} octets (at most {MAX_NAME})")
         self.labels = labels
-        self.key = tuple(label.lower() for label in labels)
+        self.key = tuple([label.lower() for label in labels])
         self._hash = hash(self.key)
+
+    @classmethod
+    def _suffix(cls, name: Name, i: int) -> Self:
+        """``name`` without its first ``i`` labels (checked already; the key sliced, not
+        lowered again)."""
+        out = cls.__new__(cls)
+        out.labels = name.labels[i:]
+        key = out.key = name.key[i:]
+        out._hash = hash(key)
+        return out
 
     # -- text form (RFC 1035 §5.1) ----------------------------------------------------
     @classmethod
@@ -127,11 +137,11 @@ class Name:
     def parent(self) -> Name:
         if not self.labels:
             raise BadName("the root has no parent")
-        return Name(self.labels[1:], _checked=True)
+        return Name._suffix(self, 1)
 
     def ancestors(self) -> list[Name]:
         """This name, its parent, … down to the root (most specific first)."""
-        return [Name(self.labels[i:], _checked=True) for i in range(len(self.labels) + 1)]
+        return [Name._suffix(self, i) for i in range(len(self.labels) + 1)]
 
     def child(self, label: bytes | str) -> Name:
         lb = label.encode() if isinstance(label, str) else label

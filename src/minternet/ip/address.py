@@ -13,6 +13,7 @@ ANY = "0.0.0.0"
 
 
 @lru_cache(maxsize=8192)
+@lru_cache(maxsize=8192)
 def ip_to_bytes(addr: str) -> bytes:
     parts = addr.split(".")
     if len(parts) != 4:

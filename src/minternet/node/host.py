@@ -297,20 +297,21 @@ class Host:
             dont_fragment=df,
         )
         pid = self.next_packet_id()
-        self.trace.emit(
-            self.loop.now(),
-            self.name,
-            "ip",
-            "send",
-            {
-                "src": src,
-                "dst": dst,
-                "protocol": PROTOCOL_NAMES.get(protocol, protocol),
-                "ttl": packet.ttl,
-                "id": packet.identification,
-                "bytes": packet.total_length,
-            },
-        )
+        if self.trace.active:
+            self.trace.emit(
+                self.loop.now(),
+                self.name,
+                "ip",
+                "send",
+                {
+                    "src": src,
+                    "dst": dst,
+                    "protocol": PROTOCOL_NAMES.get(protocol, protocol),
+                    "ttl": packet.ttl,
+                    "id": packet.identification,
+                    "bytes": packet.total_length,
+                },
+            )
         if self.is_local_address(dst):  # loopback: never on a wire
             self.loop.call_soon(self._local_input, packet, None)
             return
@@ -351,7 +352,10 @@ class Host:
             return
         iface = self.interfaces[route.iface]
         next_hop = route.gateway or dst
-        pieces = self._fit(packet, iface, quote)
+        if len(packet.payload) + len(packet.options) + HEADER_LEN <= iface.mtu:
+            pieces: list[IPv4Packet] = [packet]  # fits (the common case: no _fit call)
+        else:
+            pieces = self._fit(packet, iface, quote)
         for piece in pieces:
             data = piece.encode()
             if dst == iface.broadcast:
@@ -519,19 +523,20 @@ class Host:
                 {"id": whole.identification, "bytes": whole.total_length},
             )
             packet = whole
-        self.trace.emit(
-            self.loop.now(),
-            self.name,
-            "ip",
-            "recv",
-            {
-                "src": packet.src,
-                "dst": packet.dst,
-                "ttl": packet.ttl,
-                "protocol": PROTOCOL_NAMES.get(packet.protocol, packet.protocol),
-            },
-            iface=iface.name if iface else None,
-        )
+        if self.trace.active:
+            self.trace.emit(
+                self.loop.now(),
+                self.name,
+                "ip",
+                "recv",
+                {
+                    "src": packet.src,
+                    "dst": packet.dst,
+                    "ttl": packet.ttl,
+                    "protocol": PROTOCOL_NAMES.get(packet.protocol, packet.protocol),
+                },
+                iface=iface.name if iface else None,
+            )
         if packet.protocol == PROTO_ICMP:
             self._icmp_input(packet)
             return

@@ -39,22 +39,24 @@ class Router(Host):
             return
         out = packet.with_ttl(packet.ttl - 1)
         comment = None
-        self.trace.emit(
-            self.loop.now(),
-            self.name,
-            "ip",
-            "forward",
-            {
-                "src": packet.src,
-                "dst": packet.dst,
-                "ttl": [packet.ttl, out.ttl],
-                "in": iface.name,
-                "out": route.iface,
-                "next_hop": route.gateway or packet.dst,
-            },
-            iface=route.iface,
-        )
-        if self.trace.frames_active:
+        trace = self.trace
+        if trace.active:  # the fields cost more than the rest of forwarding
+            trace.emit(
+                self.loop.now(),
+                self.name,
+                "ip",
+                "forward",
+                {
+                    "src": packet.src,
+                    "dst": packet.dst,
+                    "ttl": [packet.ttl, out.ttl],
+                    "in": iface.name,
+                    "out": route.iface,
+                    "next_hop": route.gateway or packet.dst,
+                },
+                iface=route.iface,
+            )
+        if trace.frames_active:
             comment = (
                 f"{self.name} forwards {packet.src} → {packet.dst}: TTL {packet.ttl}→"
                 f"{out.ttl}, in {iface.name}, out {route.iface} to "

@@ -77,6 +77,9 @@ class Link:
         self.queue_frames = queue_frames
         self.faults = faults or Faults()
         self._dirs = {id(a): _Direction(b), id(b): _Direction(a)}
+        # Faults is frozen: whether it does anything is worked out once per Faults object.
+        self._faults_seen: Faults | None = None
+        self._faults_any = False
         self.impaired = False
         self.frames_sent = 0
         self.frames_dropped = 0
@@ -100,8 +103,9 @@ class Link:
         """Queue ``data`` from ``sender`` for the other end (it may be lost on the way)."""
         d = self._dirs[id(sender)]
         now = self.loop.now()
-        if len(data) - ETH_HEADER > self.mtu:
-            self._drop(sender, "link-mtu", f"frame payload {len(data) - 14} > MTU {self.mtu}", 0)
+        size = len(data)
+        if size - ETH_HEADER > self.mtu:
+            self._drop(sender, "link-mtu", f"frame payload {size - 14} > MTU {self.mtu}", 0)
             return
         q = d.queue
         while q and q[0] <= now:
@@ -109,14 +113,17 @@ class Link:
         if len(q) >= self.queue_frames:
             self._drop(sender, "queue-full", f"drop-tail queue of {self.queue_frames} full", 0)
             return
-        start = d.busy_until if d.busy_until > now else now
-        done = start + (len(data) + WIRE_OVERHEAD) * 8 / self.bandwidth
+        busy = d.busy_until
+        done = (busy if busy > now else now) + (size + WIRE_OVERHEAD) * 8 / self.bandwidth
         d.busy_until = done
         q.append(done)
         self.frames_sent += 1
         arrival = done + self.latency
         f = self.faults
-        if f.any:
+        if f is not self._faults_seen:
+            self._faults_seen = f
+            self._faults_any = f.any
+        if self._faults_any:
             rnd = self.random
             arrival += f.latency
             if f.loss and rnd.random() < f.loss:

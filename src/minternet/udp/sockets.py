@@ -160,13 +160,14 @@ class UdpLayer:
             src = self.host.source_address_for(dst)
         dgram = UdpDatagram(sock.local[1], dport, data)
         h = self.host
-        h.trace.emit(
-            h.loop.now(),
-            h.name,
-            "udp",
-            "send",
-            {"src": f"{src}:{sock.local[1]}", "dst": f"{dst}:{dport}", "bytes": len(data)},
-        )
+        if h.trace.active:
+            h.trace.emit(
+                h.loop.now(),
+                h.name,
+                "udp",
+                "send",
+                {"src": f"{src}:{sock.local[1]}", "dst": f"{dst}:{dport}", "bytes": len(data)},
+            )
         # Datagrams may be fragmented (DF clear), as Linux does for UDP without PMTU discovery.
         h.ip_send(dst, PROTO_UDP, dgram.encode(src, dst), src=src, df=False)
 
@@ -190,17 +191,18 @@ class UdpLayer:
             if packet.dst != BROADCAST:
                 h.send_icmp_error(packet, DEST_UNREACHABLE, PORT_UNREACHABLE)
             return
-        h.trace.emit(
-            h.loop.now(),
-            h.name,
-            "udp",
-            "recv",
-            {
-                "src": f"{packet.src}:{dgram.src_port}",
-                "dst": f"{packet.dst}:{dgram.dst_port}",
-                "bytes": len(dgram.payload),
-            },
-        )
+        if h.trace.active:
+            h.trace.emit(
+                h.loop.now(),
+                h.name,
+                "udp",
+                "recv",
+                {
+                    "src": f"{packet.src}:{dgram.src_port}",
+                    "dst": f"{packet.dst}:{dgram.dst_port}",
+                    "bytes": len(dgram.payload),
+                },
+            )
         if not sock.inbox.put((dgram.payload, (packet.src, dgram.src_port))):
             h.drop("udp-receive-buffer-full", f"socket {sock.local} queue full")
 
