@@ -150,6 +150,33 @@ def _ca_usage() -> x509.KeyUsage:
     )
 
 
+def _server_leaf(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: CaKey,
+    serial: int,
+    not_before: datetime,
+    not_after: datetime,
+    names: list[str],
+) -> x509.CertificateBuilder:
+    """A TLS server certificate's fields: not a CA, key usage for its key type, EKU
+    serverAuth, the names as subjectAltName, and its SKI (the AKI is the issuer's to add)."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key.public_key())
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_leaf_usage(key), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(_san(names), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    )
+
+
 def _leaf_usage(key: CaKey) -> x509.KeyUsage:
     # RSA server keys sign (ECDHE) and decrypt the pre-master secret (RSA key exchange).
     return x509.KeyUsage(
@@ -264,21 +291,14 @@ class Pki:
             f"pki/{self.name}/{label}/serial/{','.join(names)}/"
             f"{not_before.isoformat()}/{not_after.isoformat()}/{type(key).__name__}"
         )
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(_name(names[0], org))
-            .issuer_name(issuer.subject)
-            .public_key(key.public_key())
-            .serial_number(_serial(self.random.child(serial_label)))
-            .not_valid_before(not_before)
-            .not_valid_after(not_after)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_leaf_usage(key), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(_san(names), critical=False)
-            .add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-            )
+        builder = _server_leaf(
+            _name(names[0], org),
+            issuer.subject,
+            key,
+            _serial(self.random.child(serial_label)),
+            not_before,
+            not_after,
+            names,
         )
         ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
         return builder.add_extension(
@@ -371,23 +391,8 @@ class Pki:
         org = f"{self.name} simulated PKI"
         serial_label = f"pki/{self.name}/self-signed/serial/{','.join(names)}/{key_type}"
         subject = _name(names[0], org)
-        cert = _sign(
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(subject)
-            .public_key(key.public_key())
-            .serial_number(_serial(self.random.child(serial_label)))
-            .not_valid_before(nb)
-            .not_valid_after(na)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_leaf_usage(key), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(_san(names), critical=False)
-            .add_extension(
-                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-            ),
-            key,
-        )
+        serial = _serial(self.random.child(serial_label))
+        cert = _sign(_server_leaf(subject, subject, key, serial, nb, na, names), key)
         return Credentials([cert], key)
 
     def unknown_ca(self) -> Pki:
