@@ -54,7 +54,6 @@ from .messages import (
     ServerHelloDone,
     ServerKeyExchange,
 )
-from .prf import extended_master_secret, master_secret
 from .record import INITIAL_CLIENT_HELLO_VERSION
 from .suites import BY_CODE, SUITES, CipherSuite
 
@@ -365,16 +364,7 @@ class TlsClient(TlsConnection):
             n.kx_name = "RSA"
             origin = "48 bytes: client_version 0x0303 + 46 random, RSA-encrypted to the server"
             self._send_handshake(EncryptedPreMasterSecret(enc), {"encrypted_length": len(enc)})
-        n.pre_master = pms
-        if n.ems:
-            n.master = extended_master_secret(n.suite.prf_hash, pms, self.transcript_hash())
-            how = 'PRF(pre_master, "extended master secret", Hash(handshake so far))'
-        else:
-            n.master = master_secret(n.suite.prf_hash, pms, n.client_random, n.server_random)
-            how = 'PRF(pre_master, "master secret", client_random + server_random)'
-        self._trace("pre_master_secret", {"origin": origin, "value": pms.hex()})
-        self._trace("master_secret", {"value": n.master.hex()}, why=how)
-        self._derive_keys()
+        self._set_master_secret(pms, origin)
         self._send_change_cipher_spec()
         self._send_finished()
         return State.WAIT_CHANGE_CIPHER_SPEC

@@ -46,7 +46,13 @@ from .cipher import RecordProtection, protection_for
 from .extensions import NamedGroup
 from .keylog import client_random_line
 from .messages import Finished, HandshakeBuffer, HandshakeType, RawHandshake
-from .prf import KeyBlock, finished_verify_data, key_block
+from .prf import (
+    KeyBlock,
+    extended_master_secret,
+    finished_verify_data,
+    key_block,
+    master_secret,
+)
 from .record import INITIAL_CLIENT_HELLO_VERSION, ContentType, RecordLayer
 from .suites import CipherSuite
 from .verify import Verification
@@ -514,6 +520,23 @@ class TlsConnection:
     def transcript_hash(self) -> bytes:
         assert self.neg.suite is not None
         return self.neg.transcript.digest(self.neg.suite.prf_hash)
+
+    def _set_master_secret(self, pms: bytes, origin: str) -> None:
+        """Both sides alike: the master secret from the pre-master secret — RFC 7627's
+        session hash when extended_master_secret was agreed, else RFC 5246 §8.1's randoms —
+        traced with where the pre-master secret came from, then the keys."""
+        n = self.neg
+        assert n.suite is not None
+        n.pre_master = pms
+        if n.ems:
+            n.master = extended_master_secret(n.suite.prf_hash, pms, self.transcript_hash())
+            how = 'PRF(pre_master, "extended master secret", Hash(handshake so far))'
+        else:
+            n.master = master_secret(n.suite.prf_hash, pms, n.client_random, n.server_random)
+            how = 'PRF(pre_master, "master secret", client_random + server_random)'
+        self._trace("pre_master_secret", {"origin": origin, "value": pms.hex()})
+        self._trace("master_secret", {"value": n.master.hex()}, why=how)
+        self._derive_keys()
 
     def _derive_keys(self) -> None:
         """RFC 5246 §6.3: cut the key block and prepare both pending protections."""

@@ -50,7 +50,6 @@ from .messages import (
     ServerHelloDone,
     ServerKeyExchange,
 )
-from .prf import extended_master_secret, master_secret
 from .suites import SUITES, TLS_EMPTY_RENEGOTIATION_INFO_SCSV, TLS_FALLBACK_SCSV, CipherSuite
 
 ServerKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
@@ -389,16 +388,7 @@ class TlsServer(TlsConnection):
                 if good  # only the local trace tells; the peer sees no difference
                 else "random: the RSA block was not a 48-byte pre-master secret (§7.4.7.1)"
             )
-        n.pre_master = pms
-        if n.ems:
-            n.master = extended_master_secret(n.suite.prf_hash, pms, self.transcript_hash())
-            how = 'PRF(pre_master, "extended master secret", Hash(handshake so far))'
-        else:
-            n.master = master_secret(n.suite.prf_hash, pms, n.client_random, n.server_random)
-            how = 'PRF(pre_master, "master secret", client_random + server_random)'
-        self._trace("pre_master_secret", {"origin": origin, "value": pms.hex()})
-        self._trace("master_secret", {"value": n.master.hex()}, why=how)
-        self._derive_keys()
+        self._set_master_secret(pms, origin)
         return State.WAIT_CHANGE_CIPHER_SPEC
 
     def _decrypt_pre_master(self, encrypted: bytes) -> tuple[bytes, bool]:
