@@ -163,7 +163,7 @@ def live_bench(n: int = 1000, rounds: int = 7) -> list[str]:
 
 
 def pki_files(tmp: Path) -> tuple[Path, Path, Path]:
-    from minternet.randomness import SystemRandom
+    from minternet.drivers.entropy import SystemRandom
     from minternet.tls.pki import Pki
 
     pki = Pki.create(SystemRandom(), datetime.now(UTC))

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from minternet.drivers.kernel import KernelStack
-from minternet.loop import RealtimeLoop
+from minternet.drivers.realtime import RealtimeLoop
 
 LO = "127.0.0.1"
 SIZE = 64 * 1024 * 1024

@@ -24,10 +24,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from minternet.drivers.realtime import RealtimeLoop
 from minternet.drivers.tap import TapNetwork
 from minternet.drivers.taphost import TapHost, host_on_tap
 from minternet.drivers.tapservices import start_services
-from minternet.loop import RealtimeLoop
 from minternet.trace.bus import TraceBus
 
 RUNS = 3
@@ -109,7 +109,7 @@ def curl_speed(loop: RealtimeLoop, net: TapNetwork, ca: Path, pin: str | None) -
 
 def download(loop: RealtimeLoop, th: TapHost, tmp: Path, size: int) -> tuple[float, float]:
     from minternet.apps.site import DirectorySite
-    from minternet.randomness import SystemRandom
+    from minternet.drivers.entropy import SystemRandom
     from minternet.tls.pki import Pki
 
     site = tmp / "site"

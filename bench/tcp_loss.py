@@ -92,11 +92,11 @@ print(n, h.hexdigest(), flush=True)
 
 def tap_lossy(size: int, loss: float) -> tuple[float, dict[str, Any]]:
     """MB/s of ``size`` bytes from our TCP to the kernel's over a TAP, ``loss`` by nft."""
+    from minternet.drivers.entropy import SystemRandom
+    from minternet.drivers.realtime import RealtimeLoop
     from minternet.drivers.tap import TapLink, TapPort, tap_network
     from minternet.drivers.tapservices import REAL_LINK_TCP
-    from minternet.loop import RealtimeLoop
     from minternet.node.host import Host
-    from minternet.randomness import SystemRandom
     from minternet.tcp.host import attach_tcp
 
     with tap_network("10.84.0.0/24", kernel_loss=loss) as net:

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from minternet.randomness import SystemRandom
+from minternet.drivers.entropy import SystemRandom
 from minternet.tls import ClientConfig, ServerConfig, TlsClient, TlsServer, suite_by_name
 from minternet.tls.server import KeyAndChain
 from minternet.tls.verify import TrustStore

@@ -7,24 +7,34 @@ The public API is what this module exports.
 
 from typing import TYPE_CHECKING, Any
 
-from .codec import Reader, Writer
-from .errors import (
-    ConfigError,
-    DecodeError,
-    LocalProtocolError,
-    MinternetError,
-    RemoteProtocolError,
-)
-from .loop import Cancelled, EventLoop, Future, LoopTimeout, RealtimeLoop, Task, VirtualLoop
-from .randomness import RandomSource, SeededRandom, SystemRandom
-from .sim.faults import Faults
-from .trace import EventLog, FrameRecord, TraceBus, TraceEvent
-
 __version__ = "0.1.0"
 
-# The protocol layers, imported on first use so that `import minternet` (and every CLI
-# command) stays quick: name -> module that defines it.
+# Every name is imported on first use (PEP 562), so that importing one protocol core —
+# ``minternet.tcp.segment``, say, which imports this package first — loads nothing else:
+# not the loop, the simulator nor the trace bus. Name -> module that defines it.
 _LAZY = {
+    "Reader": "codec",
+    "Writer": "codec",
+    "ConfigError": "errors",
+    "DecodeError": "errors",
+    "LocalProtocolError": "errors",
+    "MinternetError": "errors",
+    "RemoteProtocolError": "errors",
+    "Cancelled": "loop",
+    "EventLoop": "loop",
+    "Future": "loop",
+    "LoopTimeout": "loop",
+    "Task": "loop",
+    "VirtualLoop": "loop",
+    "RealtimeLoop": "drivers.realtime",
+    "RandomSource": "randomness",
+    "SeededRandom": "randomness",
+    "SystemRandom": "drivers.entropy",
+    "Faults": "sim.faults",
+    "EventLog": "trace",
+    "FrameRecord": "trace",
+    "TraceBus": "trace",
+    "TraceEvent": "trace",
     "World": "sim.world",
     "Host": "node.host",
     "Router": "node.router",
@@ -52,16 +62,30 @@ if TYPE_CHECKING:
     from .apps.browser import Browser
     from .apps.fetch_run import FetchOptions, run_fetch
     from .apps.web_server import WebServer
+    from .codec import Reader, Writer
     from .dns import Message, StubResolver
+    from .drivers.entropy import SystemRandom
     from .drivers.kernel import KernelStack
+    from .drivers.realtime import RealtimeLoop
+    from .errors import (
+        ConfigError,
+        DecodeError,
+        LocalProtocolError,
+        MinternetError,
+        RemoteProtocolError,
+    )
     from .http import HttpConnection
+    from .loop import Cancelled, EventLoop, Future, LoopTimeout, Task, VirtualLoop
     from .node.host import Host
     from .node.router import Router
+    from .randomness import RandomSource, SeededRandom
+    from .sim.faults import Faults
     from .sim.world import World
     from .tcp import TcpConfig, TcpStack
     from .tls import ClientConfig, ServerConfig, TlsClient, TlsServer
     from .tls.pki import Pki
     from .tls.verify import TrustStore, verify_server_chain
+    from .trace import EventLog, FrameRecord, TraceBus, TraceEvent
     from .trace.pcapng import PcapngWriter
 
 

@@ -4,15 +4,20 @@ Protocol code never imports :mod:`random`, :mod:`secrets` or :func:`os.urandom`;
 :class:`RandomSource`. In the simulator that is a :class:`SeededRandom` — one seed fixes every
 ISN, port, DNS id, TLS random and ephemeral key — and each node or connection takes a
 :meth:`~RandomSource.child` stream named after it, so adding a node does not shift what the
-others draw. Real drivers use :class:`SystemRandom` (the OS's CSPRNG); a deterministic
-generator must never reach a real network, so drivers check :attr:`RandomSource.deterministic`.
+others draw. Real drivers use :class:`~minternet.drivers.entropy.SystemRandom` (the OS's
+CSPRNG); a deterministic generator must never reach a real network, so drivers check
+:attr:`RandomSource.deterministic`.
+
+This module reads no entropy: :class:`SeededRandom` is a pure function of its seed and label
+(the Mersenne Twister engine of :mod:`_random`, the C core of :mod:`random`, always given a
+seed), so protocol cores may import it — :mod:`minternet.tls.keygen` expands a drawn seed
+into an RSA key with it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import random as _random
-import secrets
+from _random import Random as _MersenneTwister
 from typing import Protocol, runtime_checkable
 
 
@@ -43,7 +48,10 @@ class SeededRandom:
 
     The stream of label ``L`` is a Mersenne Twister seeded with SHA-256(seed ‖ 0 ‖ L). It is
     set up on the first draw: most children (one per node, link, connection) never draw,
-    and seeding one costs more than everything else about it.
+    and seeding one costs more than everything else about it. Draws are exactly those of
+    :class:`random.Random` seeded with the same integer (``randbytes``, ``randint`` and
+    ``random`` follow its algorithms; a test compares them), without importing
+    :mod:`random`, which seeds a module-wide generator from the OS's entropy on import.
     """
 
     __slots__ = ("_rng", "_seed", "label")
@@ -59,18 +67,28 @@ class SeededRandom:
             seed_bytes = seed
         self._seed = seed_bytes
         self.label = label
-        self._rng: _random.Random | None = None
+        self._rng: _MersenneTwister | None = None
 
-    def _stream(self) -> _random.Random:
+    def _stream(self) -> _MersenneTwister:
         digest = hashlib.sha256(self._seed + b"\x00" + self.label.encode()).digest()
-        rng = self._rng = _random.Random(int.from_bytes(digest, "big"))
+        rng = self._rng = _MersenneTwister(int.from_bytes(digest, "big"))
         return rng
 
     def random_bytes(self, n: int) -> bytes:
-        return (self._rng or self._stream()).randbytes(n)
+        # random.Random.randbytes
+        return (self._rng or self._stream()).getrandbits(n * 8).to_bytes(n, "little")
 
     def randint(self, lo: int, hi: int) -> int:
-        return (self._rng or self._stream()).randint(lo, hi)
+        # random.Random.randint -> randrange -> _randbelow_with_getrandbits
+        width = hi - lo + 1
+        if width <= 0:
+            raise ValueError(f"empty range for randint({lo}, {hi})")
+        getrandbits = (self._rng or self._stream()).getrandbits
+        k = width.bit_length()
+        r = getrandbits(k)
+        while r >= width:
+            r = getrandbits(k)
+        return lo + r
 
     def random(self) -> float:
         return (self._rng or self._stream()).random()
@@ -80,27 +98,3 @@ class SeededRandom:
 
     def __repr__(self) -> str:
         return f"SeededRandom(label={self.label!r})"
-
-
-class SystemRandom:
-    """The operating system's CSPRNG, for real drivers."""
-
-    deterministic = False
-
-    def __init__(self) -> None:
-        self._rng = secrets.SystemRandom()
-
-    def random_bytes(self, n: int) -> bytes:
-        return secrets.token_bytes(n)
-
-    def randint(self, lo: int, hi: int) -> int:
-        return lo + secrets.randbelow(hi - lo + 1)
-
-    def random(self) -> float:
-        return self._rng.random()
-
-    def child(self, label: str) -> SystemRandom:
-        return self
-
-    def __repr__(self) -> str:
-        return "SystemRandom()"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from minternet.loop import RealtimeLoop
+from minternet.drivers.realtime import RealtimeLoop
 
 
 def test_reader_and_writer_on_one_fd_are_independent() -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from minternet import ConfigError, EventLog, LocalProtocolError, LoopTimeout, SeededRandom
 from minternet.drivers.kernel import KernelStack, run
-from minternet.loop import Cancelled, RealtimeLoop
+from minternet.drivers.realtime import RealtimeLoop
+from minternet.loop import Cancelled
 from minternet.node.api import StreamSocket
 from minternet.trace.bus import TraceBus
 

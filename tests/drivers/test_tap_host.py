@@ -19,10 +19,10 @@ pytest.importorskip("minternet.node.host")
 
 from minternet import TraceBus
 from minternet.apps.ping import ping
+from minternet.drivers.entropy import SystemRandom
 from minternet.drivers.netns import netem_available
+from minternet.drivers.realtime import RealtimeLoop
 from minternet.drivers.taphost import TapHost, host_on_tap, random_mac
-from minternet.loop import RealtimeLoop
-from minternet.randomness import SystemRandom
 from minternet.trace.bus import FrameRecord
 
 ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None

@@ -21,8 +21,8 @@ import pytest
 from minternet import ConfigError, TraceBus
 from minternet.drivers import netns
 from minternet.drivers.netns import Namespace, list_links, list_namespaces, remove_leftovers
+from minternet.drivers.realtime import RealtimeLoop
 from minternet.drivers.tap import TapDevice, TapPort, tap_network
-from minternet.loop import RealtimeLoop
 from minternet.trace.bus import FrameRecord
 
 ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 
 from minternet import ConfigError, EventLog, SeededRandom, TraceBus
+from minternet.drivers.realtime import RealtimeLoop
 from minternet.drivers.tap import TapPort
-from minternet.loop import RealtimeLoop
 from minternet.trace.bus import FrameRecord
 
 

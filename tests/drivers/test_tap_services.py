@@ -191,7 +191,7 @@ def _wait_for(cond: Callable[[], bool], what: str, timeout: float = 30) -> None:
     shutil.which("nginx") is None or shutil.which("tshark") is None, reason="needs nginx, tshark"
 )
 def test_our_browser_fetches_from_nginx_and_closes_cleanly(tmp_path: Path) -> None:
-    from minternet.randomness import SystemRandom
+    from minternet.drivers.entropy import SystemRandom
     from minternet.tls.pki import Pki
 
     d = tmp_path

@@ -106,7 +106,7 @@ def _pki_cert(tmp: Path) -> tuple[Path, Path, Path]:
     """A certificate for localhost from our PKI: (ca.pem, cert.pem, key.pem)."""
     from datetime import UTC, datetime
 
-    from minternet.randomness import SystemRandom
+    from minternet.drivers.entropy import SystemRandom
     from minternet.tls.pki import Pki
 
     pki = Pki.create(SystemRandom(), datetime.now(UTC))

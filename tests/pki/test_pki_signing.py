@@ -10,8 +10,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from minternet.drivers.entropy import SystemRandom
 from minternet.errors import LocalProtocolError
-from minternet.randomness import SeededRandom, SystemRandom
+from minternet.randomness import SeededRandom
 from minternet.tls.keygen import generate_ec_key, generate_rsa_key, is_probable_prime
 from minternet.tls.signing import (
     SignatureScheme,

@@ -24,9 +24,10 @@ from contextlib import contextmanager
 import pytest
 
 from minternet.checksum import internet_checksum
+from minternet.drivers.entropy import SystemRandom
 from minternet.drivers.netns import Namespace
-from minternet.loop import RealtimeLoop
-from minternet.randomness import SeededRandom, SystemRandom
+from minternet.drivers.realtime import RealtimeLoop
+from minternet.randomness import SeededRandom
 from minternet.tcp.connection import TcpConfig
 from minternet.tcp.stack import TcpStack, ip_bytes
 from minternet.trace.bus import TraceBus

@@ -13,10 +13,11 @@ import textwrap
 
 import pytest
 
+from minternet.drivers.entropy import SystemRandom
+from minternet.drivers.realtime import RealtimeLoop
 from minternet.drivers.tap import TapLink, TapPort, tap_network
-from minternet.loop import RealtimeLoop
 from minternet.node.host import Host
-from minternet.randomness import SeededRandom, SystemRandom
+from minternet.randomness import SeededRandom
 from minternet.tcp.connection import TcpConfig
 from minternet.tcp.host import attach_tcp
 from minternet.tcp.stack import TcpSocket

@@ -1,7 +1,7 @@
 """``minternet serve``: the world's services on this machine's loopback, for real tools.
 
 One command, several optional services, each switched on by its option; they all run on
-one :class:`~minternet.loop.RealtimeLoop` over the kernel's sockets
+one :class:`~minternet.drivers.realtime.RealtimeLoop` over the kernel's sockets
 (:mod:`minternet.drivers.kernel`) until Ctrl-C (or ``--duration``):
 
 - ``--https PORT`` / ``--http PORT`` — the nginx-like web server (our HTTP/1.1, and our

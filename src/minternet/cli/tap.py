@@ -21,7 +21,7 @@ import click
 
 from ..drivers.interrupt import signals_as_interrupt
 from ..drivers.netns import DEFAULT_SUBNET, PREFIX, remove_leftovers, require_root
-from ..loop import RealtimeLoop
+from ..drivers.realtime import RealtimeLoop
 from ..trace.bus import TraceBus, TraceEvent
 from ..trace.pcapng import PcapngWriter
 from .app import app

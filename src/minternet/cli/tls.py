@@ -20,11 +20,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from ..drivers.entropy import SystemRandom
 from ..drivers.kernel import KernelStack, run
 from ..errors import ConfigError, MinternetError
 from ..loop import Future, LoopTimeout
 from ..node.api import StreamSocket
-from ..randomness import SystemRandom
 from ..tls import (
     ClientConfig,
     ServerConfig,

@@ -3,7 +3,7 @@
 Our applications — the DNS servers and resolver, the TLS and HTTP client and server — run
 unchanged on a :class:`KernelStack` to talk to real peers (curl, OpenSSL, nginx, dig): the
 kernel does IPv4/UDP/TCP, we do everything above. Every socket is non-blocking and driven by
-the :class:`~minternet.loop.RealtimeLoop`'s selector; nothing here ever blocks the loop.
+the :class:`~minternet.drivers.realtime.RealtimeLoop`'s selector; nothing here ever blocks the loop.
 
 Guarantees:
 
@@ -15,7 +15,7 @@ Guarantees:
   sends RST (``SO_LINGER`` 0), :meth:`~KernelStream.close` flushes then closes;
 - a refused connect fails with :class:`ConnectionRefusedError`, an unanswered one with
   :class:`~minternet.loop.LoopTimeout`;
-- randomness is the OS's (:class:`~minternet.randomness.SystemRandom`): a deterministic
+- randomness is the OS's (:class:`~minternet.drivers.entropy.SystemRandom`): a deterministic
   generator is refused, because it must never reach a real network.
 
 Connection events (listen, connect, accept, refused, shutdown, close, abort) go to the
@@ -35,10 +35,12 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import ConfigError, LocalProtocolError
-from ..loop import Cancelled, EventLoop, Future, LoopTimeout, RealtimeLoop
-from ..randomness import RandomSource, SystemRandom
+from ..loop import Cancelled, EventLoop, Future, LoopTimeout
+from ..randomness import RandomSource
 from ..trace.bus import TraceBus
+from .entropy import SystemRandom
 from .interrupt import signals_as_interrupt
+from .realtime import RealtimeLoop
 
 if TYPE_CHECKING:
     from ..node.api import DatagramSocket, Listener, NetworkStack, StreamSocket

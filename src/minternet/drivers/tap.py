@@ -34,10 +34,11 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 
 from ..errors import ConfigError
-from ..loop import RealtimeLoop
-from ..randomness import RandomSource, SystemRandom
+from ..randomness import RandomSource
 from ..trace.bus import FrameRecord, TraceBus
+from .entropy import SystemRandom
 from .netns import DEFAULT_SUBNET, Namespace, link_name, require_root, unique_suffix
+from .realtime import RealtimeLoop
 
 # <linux/if_tun.h>
 TUNSETIFF = 0x400454CA  # _IOW('T', 202, int)

@@ -1,7 +1,7 @@
 """Our :class:`~minternet.node.host.Host` on a TAP device, the kernel at the other end.
 
 The same host as in the simulator — Ethernet, ARP, IPv4, ICMP, UDP (and TCP, DNS, TLS, HTTP
-on top once attached) — runs on the :class:`~minternet.loop.RealtimeLoop` with the OS's
+on top once attached) — runs on the :class:`~minternet.drivers.realtime.RealtimeLoop` with the OS's
 randomness, its interface cabled to a TAP device whose kernel side sits in a namespace of
 its own (:func:`~minternet.drivers.tap.tap_network`). Frames are reported to the trace bus
 by the host's interface, exactly as in the simulator, so ``--pcap`` works unchanged.
@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..errors import ConfigError
-from ..loop import RealtimeLoop
 from ..node.host import Host
-from ..randomness import RandomSource, SystemRandom
+from ..randomness import RandomSource
 from ..trace.bus import TraceBus
+from .entropy import SystemRandom
 from .netns import DEFAULT_SUBNET
+from .realtime import RealtimeLoop
 from .tap import TapLink, TapNetwork, TapPort, tap_network
 
 

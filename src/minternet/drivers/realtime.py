@@ -1,0 +1,116 @@
+"""The event loop on the wall clock, waiting on file descriptors: the real drivers' loop.
+
+:class:`RealtimeLoop` runs :class:`~minternet.loop.EventLoop`'s heap of timers against
+:func:`time.monotonic` and waits with :mod:`selectors` on the descriptors of TAP devices and
+kernel sockets. It lives with the drivers because it is the one loop that reads a clock and
+touches file descriptors; the simulator's :class:`~minternet.loop.VirtualLoop` does neither.
+"""
+
+from __future__ import annotations
+
+import heapq
+import selectors
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from ..loop import EventLoop, Future, LoopTimeout
+
+T = TypeVar("T")
+
+
+class RealtimeLoop(EventLoop):
+    """The same loop on the wall clock, waiting on file descriptors (TAP, sockets).
+
+    Each file descriptor may have one reader and one writer callback; the selector waits
+    for whichever of the two are registered.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._selector = selectors.DefaultSelector()
+        self._t0 = time.monotonic()
+        self._readers: dict[int, Callable[[], object]] = {}
+        self._writers: dict[int, Callable[[], object]] = {}
+
+    def now(self) -> float:
+        return time.monotonic() - self._t0
+
+    def add_reader(self, fd: int, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` whenever ``fd`` is readable (replaces an earlier reader)."""
+        self._readers[fd] = callback
+        self._watch(fd)
+
+    def remove_reader(self, fd: int) -> None:
+        """Stop watching ``fd`` for reading (no-op if it was not watched)."""
+        if self._readers.pop(fd, None) is not None:
+            self._watch(fd)
+
+    def add_writer(self, fd: int, callback: Callable[[], object]) -> None:
+        """Call ``callback()`` whenever ``fd`` is writable (replaces an earlier writer)."""
+        self._writers[fd] = callback
+        self._watch(fd)
+
+    def remove_writer(self, fd: int) -> None:
+        """Stop watching ``fd`` for writing (no-op if it was not watched)."""
+        if self._writers.pop(fd, None) is not None:
+            self._watch(fd)
+
+    def _watch(self, fd: int) -> None:
+        events = (selectors.EVENT_READ if fd in self._readers else 0) | (
+            selectors.EVENT_WRITE if fd in self._writers else 0
+        )
+        try:
+            key = self._selector.get_key(fd)
+        except KeyError:
+            key = None
+        if key is None:
+            if events:
+                self._selector.register(fd, events)
+        elif not events:
+            self._selector.unregister(fd)
+        elif key.events != events:
+            self._selector.modify(fd, events)
+
+    def _tick(self, max_wait: float) -> None:
+        self._run_ready()
+        nxt = self.next_timer()
+        wait = max_wait if nxt is None else max(0.0, min(max_wait, nxt - self.now()))
+        if self._ready:
+            wait = 0.0
+        if self._readers or self._writers:
+            for key, mask in self._selector.select(wait):
+                fd = key.fd
+                if mask & selectors.EVENT_READ:
+                    reader = self._readers.get(fd)
+                    if reader is not None:
+                        reader()
+                if mask & selectors.EVENT_WRITE:
+                    writer = self._writers.get(fd)  # the reader may have removed it
+                    if writer is not None:
+                        writer()
+        elif wait > 0:
+            time.sleep(wait)
+        now = self.now()
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            _, _, callback, args = heapq.heappop(heap)
+            if callback is not None:  # not cancelled
+                callback(*args)
+                self.events_run += 1
+        self._run_ready()
+
+    def run_until_complete(self, aw: Future[T], timeout: float | None = None) -> T:
+        deadline = None if timeout is None else self.now() + timeout
+        while not aw.done():
+            if deadline is not None and self.now() >= deadline:
+                raise LoopTimeout(f"timed out after {timeout:g} s")
+            self._tick(0.05)
+        return aw.result()
+
+    def run_forever(self, stop: Callable[[], bool] = lambda: False) -> None:
+        while not stop():
+            self._tick(0.05)
+
+    def close(self) -> None:
+        self._selector.close()
