@@ -41,7 +41,7 @@ _LAZY = {
     "PcapngWriter": "trace.pcapng",
     "TcpStack": "tcp",
     "TcpConfig": "tcp",
-    "StubResolver": "dns",
+    "StubResolver": "apps.dns_stub",
     "Message": "dns",
     "TlsClient": "tls",
     "TlsServer": "tls",
@@ -60,10 +60,11 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from .apps.browser import Browser
+    from .apps.dns_stub import StubResolver
     from .apps.fetch_run import FetchOptions, run_fetch
     from .apps.web_server import WebServer
     from .codec import Reader, Writer
-    from .dns import Message, StubResolver
+    from .dns import Message
     from .drivers.entropy import SystemRandom
     from .drivers.kernel import KernelStack
     from .drivers.realtime import RealtimeLoop

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from dns_world import RESOLVER_IP, make_world
 
+from minternet.apps.dns_stub import StubResolver
 from minternet.dns import Rcode, RType
 from minternet.dns.hosts import DEFAULT_HOSTS, HostsFile
-from minternet.dns.stub import ResolvConf, StubAnswer, StubResolver
+from minternet.dns.stub import ResolvConf, StubAnswer
 from minternet.errors import ConfigError
 
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..dns import zones_builtin
-from ..dns.client import Exchange, exchange
 from ..dns.codes import RType, type_name
 from ..dns.message import Edns, make_query
 from ..dns.name import Name
 from ..errors import ConfigError
 from ..node.api import NetworkStack
 from ..trace.bus import TraceEvent
+from .dns_transport import Exchange, exchange
 
 SERVERS = {
     "resolver": zones_builtin.ISP_RESOLVER,
@@ -78,7 +78,7 @@ def render(result: DigResult, explanation: str | None = None) -> list[str]:
     head = f"; <<>> minternet dig <<>> {result.qname} {type_name(result.qtype)}"
     if ex.response is None:
         if ex.error and ex.transport == "tcp":
-            return [head, f";; connection failed: {ex.error}"]
+            return [head, f";; {ex.server[0]}#{ex.server[1]}: {ex.error}"]
         return [head, ";; connection timed out; no servers could be reached"]
     lines = [head, ";; Got answer:", *ex.response.to_text().split("\n"), ""]
     lines.append(f";; Query time: {ex.rtt * 1000:.0f} msec (virtual time)")

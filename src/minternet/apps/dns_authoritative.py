@@ -10,27 +10,29 @@ bytes — or the EDNS payload size the query offered — is cut to the header an
 TC set (RFC 1035 §4.2.1, RFC 2181 §9), so the client retries over TCP.
 
 :func:`serve_udp` and :func:`serve_tcp` run it on any
-:class:`~minternet.node.api.NetworkStack`; TCP messages carry a 2-byte length (RFC 1035
-§4.2.2, RFC 7766 §8).
+:class:`~minternet.node.api.NetworkStack` through the serve loop of
+:mod:`minternet.apps.dns_transport` (TCP messages carry a 2-byte length, RFC 1035 §4.2.2,
+RFC 7766 §8), answering each query before reading the next.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 
 from ..dns.codes import Opcode, RClass, Rcode, RType, type_name
 from ..dns.message import Edns, Message, ResourceRecord, peek_header
 from ..dns.name import Name
 from ..dns.rdata import MX, NS
+from ..dns.resolution import OUR_EDNS_SIZE
 from ..dns.zone import Answer, NoData, NxDomain, Referral, Zone, find_zone
-from ..errors import DecodeError, LocalProtocolError
-from ..loop import Cancelled, LoopTimeout
-from ..node.api import Address, NetworkStack, StreamSocket
+from ..errors import DecodeError
+from ..node.api import Address, NetworkStack
+from . import dns_transport as transport
+from .dns_transport import Handler, Ready
 
 UDP_LIMIT = 512  # RFC 1035 §2.3.4, without EDNS
-OUR_EDNS_SIZE = 1232  # the DNS flag day 2020 value
-TCP_IDLE = 10.0  # seconds a TCP client may stay silent (RFC 7766 §6.2.3)
 
 
 class AuthoritativeServer:
@@ -142,86 +144,32 @@ def _error(ident: int, opcode: int, rd: bool, rcode: int) -> bytes:
 
 
 # -- running on a stack ----------------------------------------------------------------
-async def serve_udp(
+def handler(stack: NetworkStack, server: AuthoritativeServer) -> Handler:
+    """``server`` as a :data:`~minternet.apps.dns_transport.Handler`, answering inline."""
+
+    async def answer(data: bytes, peer: Address, transport: str) -> bytes | None:
+        reply = server.respond(data, over_tcp=transport == "tcp")
+        _trace(stack, server, data, reply, peer, transport)
+        return reply
+
+    return answer
+
+
+async def serve(
     stack: NetworkStack,
     server: AuthoritativeServer,
     port: int = 53,
     host: str = "0.0.0.0",
-    ready: Callable[[str, Address], object] | None = None,
+    ready: Ready | None = None,
+    *,
+    over: str = "udp",
 ) -> None:
-    """Answer every datagram on ``host:port`` until cancelled."""
-    sock = stack.udp_socket((host, port))
-    if ready is not None:
-        ready("udp", sock.local)
-    try:
-        while True:
-            data, addr = await sock.recvfrom()
-            reply = server.respond(data, over_tcp=False)
-            _trace(stack, server, data, reply, addr, "udp")
-            if reply is not None:
-                sock.sendto(reply, addr)
-    finally:
-        sock.close()
+    """Serve ``server`` on ``host:port`` over ``over`` (``udp`` or ``tcp``) until cancelled."""
+    await transport.serve(stack, handler(stack, server), port, host, over=over, ready=ready)
 
 
-async def serve_tcp(
-    stack: NetworkStack,
-    server: AuthoritativeServer,
-    port: int = 53,
-    host: str = "0.0.0.0",
-    ready: Callable[[str, Address], object] | None = None,
-) -> None:
-    """Accept TCP clients on ``host:port``; each may send several length-prefixed queries."""
-    try:
-        listener = stack.tcp_listen(port, host=host)
-    except LocalProtocolError as e:  # a node without TCP serves UDP only
-        stack.trace.emit(stack.loop.now(), stack.name, "dns", "no-tcp", {"port": port}, why=str(e))
-        return
-    if ready is not None:
-        ready("tcp", listener.local)
-    try:
-        while True:
-            conn = await listener.accept()
-            stack.loop.create_task(_tcp_client(stack, server, conn), name="dns-tcp-client")
-    finally:
-        listener.close()
-
-
-async def read_framed(conn: StreamSocket, buf: bytearray, timeout: float | None) -> bytes | None:
-    """One 2-byte-length-prefixed message from ``conn`` (None at end of stream)."""
-    while len(buf) < 2 or len(buf) < 2 + int.from_bytes(buf[:2], "big"):
-        chunk = await conn.recv(65536, timeout=timeout)
-        if not chunk:
-            return None
-        buf += chunk
-    n = int.from_bytes(buf[:2], "big")
-    msg = bytes(buf[2 : 2 + n])
-    del buf[: 2 + n]
-    return msg
-
-
-def frame(msg: bytes) -> bytes:
-    return len(msg).to_bytes(2, "big") + msg
-
-
-async def _tcp_client(stack: NetworkStack, server: AuthoritativeServer, conn: StreamSocket) -> None:
-    buf = bytearray()
-    try:
-        while True:
-            data = await read_framed(conn, buf, TCP_IDLE)
-            if data is None:
-                break
-            reply = server.respond(data, over_tcp=True)
-            _trace(stack, server, data, reply, conn.remote, "tcp")
-            if reply is None:
-                break
-            await conn.send(frame(reply))
-        await conn.close()
-    except (LoopTimeout, ConnectionError, OSError):
-        conn.abort()
-    except Cancelled:
-        conn.abort()
-        raise
+serve_udp = partial(serve, over="udp")
+serve_tcp = partial(serve, over="tcp")
 
 
 def _trace(

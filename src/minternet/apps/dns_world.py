@@ -15,12 +15,13 @@ from typing import Protocol
 
 from ..dns import zones_builtin
 from ..dns.hosts import DEFAULT_HOSTS, HostsFile
-from ..dns.stub import ResolvConf, StubResolver
+from ..dns.stub import ResolvConf
 from ..errors import ConfigError
 from ..loop import EventLoop, Task
 from ..node.api import NetworkStack
 from .dns_authoritative import AuthoritativeServer, serve_tcp, serve_udp
 from .dns_recursive import RecursiveResolver, ResolverConfig
+from .dns_stub import StubResolver
 
 RESOLVER_NODE = "resolver"
 LAPTOP_NODE = "laptop"

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..dns.stub import StubResolver
 from ..errors import ConfigError
 from ..loop import EventLoop, Future, Task
 from ..node.api import NetworkStack, StreamSocket
@@ -32,6 +31,7 @@ from ..tls.stream import tls_accept, tls_connect
 from ..tls.suites import SUITES, CipherSuite
 from ..trace.bus import TraceBus
 from .browser import Browser, FetchError
+from .dns_stub import StubResolver
 from .site import Site, packaged_site
 from .streams import ByteStream, as_future
 from .web_server import WebServer

@@ -157,8 +157,9 @@ def show(page: Page, output: Path | None, raw: bool, include: bool) -> None:
 
 def real_resolver(stack: kernel.KernelStack) -> Callable[[str], Awaitable[str]]:
     """Our stub resolver on this machine: /etc/hosts, then /etc/resolv.conf's servers."""
+    from ..apps.dns_stub import StubResolver
     from ..dns.hosts import HostsFile
-    from ..dns.stub import ResolvConf, StubResolver
+    from ..dns.stub import ResolvConf
 
     try:
         hosts = HostsFile.parse(HOSTS.read_text(), str(HOSTS))

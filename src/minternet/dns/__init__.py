@@ -1,6 +1,9 @@
 """DNS: the codec (names, RDATA, messages), zones, cache, stub and recursive resolution.
 
-Public names are re-exported here; the servers live in :mod:`minternet.apps`.
+All sans-IO: nothing here imports the loop, a node or a socket. Public names are
+re-exported here; the servers, the exchange and the resolvers on a stack live in
+:mod:`minternet.apps` (``dns_transport``, ``dns_authoritative``, ``dns_recursive``,
+``dns_stub``).
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from .hosts import HostsFile
 from .message import Edns, Header, Message, Question, ResourceRecord, make_query, peek_header, rr
 from .name import ROOT, BadName, Name, decode_name, encode_name, name
 from .rdata import AAAA, CNAME, MX, NS, PTR, SOA, TXT, A, Rdata, Unknown, decode_rdata
-from .stub import ResolvConf, StubAnswer, StubResolver
+from .resolution import Resolution, Resolved, ResolverConfig
+from .stub import ResolvConf, Stub, StubAnswer, StubLookup
 from .zone import Zone, parse_zone
 
 __all__ = [
@@ -37,10 +41,14 @@ __all__ = [
     "RType",
     "Rcode",
     "Rdata",
+    "Resolution",
     "ResolvConf",
+    "Resolved",
+    "ResolverConfig",
     "ResourceRecord",
+    "Stub",
     "StubAnswer",
-    "StubResolver",
+    "StubLookup",
     "Unknown",
     "Zone",
     "class_name",

@@ -1,8 +1,10 @@
-"""The laptop's stub resolver: browser cache → OS cache → hosts file → configured server.
+"""The laptop's stub resolver, sans-IO: browser cache → OS cache → hosts file → a server.
 
 This is the path a browser's lookup of ``www.example.com`` takes before any packet leaves
-(phase 1 of the seed). :class:`StubResolver` looks in each layer in turn and reports each as
-a trace event (layer ``dns``, kind ``lookup``) with the TTL it found or ``miss``:
+(phase 1 of the seed). :class:`Stub` holds what the machine keeps (resolv.conf, the hosts
+file, the OS cache, the browser cache); :meth:`Stub.lookup` starts a :class:`StubLookup`,
+which looks in each layer in turn and reports each to the trace hook (kind ``lookup``, with
+the ``layer``) with the TTL it found or ``miss``:
 
 1. the browser's own host cache, whose entries live at most :data:`BROWSER_CACHE_MAX` s
    (Chromium keeps them a minute whatever the TTL);
@@ -10,27 +12,41 @@ a trace event (layer ``dns``, kind ``lookup``) with the TTL it found or ``miss``
    caches negative answers (RFC 2308), shared by every program on the machine;
 3. the hosts file;
 4. a query, recursion desired, to the ``nameserver`` lines of a resolv.conf(5)-like
-   :class:`ResolvConf`, with its ``timeout`` and ``attempts``, rotating over the servers.
-   The id and the source port are random from the injected source; a response is taken only
-   from the server's address and port 53, with the id and the question; TC → again over TCP.
+   :class:`ResolvConf`, with its ``timeout`` and ``attempts``, rotating over the servers:
+   :meth:`StubLookup.next_query` says whom to ask, :meth:`StubLookup.on_answer` and
+   :meth:`StubLookup.on_timeout` (time passed in) say what happened. The exchange itself —
+   random id and port, strict matching, TC → TCP — is
+   :func:`minternet.apps.dns_transport.exchange`, driven by
+   :class:`minternet.apps.dns_stub.StubResolver`.
+
+The files are read at the edge: :meth:`ResolvConf.parse` and
+:meth:`~minternet.dns.hosts.HostsFile.parse` take their text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 from ..errors import ConfigError
-from ..node.api import NetworkStack
 from .cache import DnsCache, Rank
-from .client import exchange
 from .codes import Rcode, RType, rcode_name, type_name
 from .hosts import HostsFile
-from .message import Edns, Message, Question, ResourceRecord, make_query
+from .message import Edns, Message, ResourceRecord, make_query
 from .name import Name
 from .rdata import CNAME
+from .resolution import (
+    OUR_EDNS_SIZE,
+    QueryMachine,
+    Reply,
+    TraceHook,
+    cache_negative,
+    follow_answer,
+    negative_text,
+)
 
 BROWSER_CACHE_MAX = 60
-DNS_PORT = 53
+MAX_CNAME = 15  # CNAMEs followed in a server's answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,39 +118,59 @@ class BrowserCache:
         self.entries[(host, qtype)] = (addresses, now + min(ttl, self.max_ttl))
 
 
-class StubResolver:
-    """The resolver library of the laptop, with the browser's cache in front."""
+@dataclass(frozen=True, slots=True)
+class StubQuery:
+    """What to send now: ``message`` (id 0: the exchange picks it) to ``server`` port 53."""
+
+    server: str
+    message: Message
+
+
+class Stub:
+    """The resolver library of the laptop, with the browser's cache in front (no I/O)."""
 
     def __init__(
         self,
-        stack: NetworkStack,
         conf: ResolvConf | None = None,
         hosts: HostsFile | None = None,
         os_cache: DnsCache | None = None,
         browser_cache: BrowserCache | None = None,
     ) -> None:
-        self.stack = stack
         self.conf = conf or ResolvConf()
         self.hosts = hosts or HostsFile()
         self.os_cache = os_cache if os_cache is not None else DnsCache()
         self.browser_cache = browser_cache if browser_cache is not None else BrowserCache()
-        self.random = stack.random.child("dns-stub")
-        self._rotate = 0
+        self.rotate = 0  # the first server to ask (resolv.conf's ``rotate`` would move it)
+
+    def lookup(
+        self, host: Name | str, qtype: int, now: float, trace: TraceHook | None = None
+    ) -> StubLookup:
+        """Start looking ``host`` up at ``now``."""
+        name = host if isinstance(host, Name) else Name.from_text(host)
+        return StubLookup(self, name, qtype, now, trace)
+
+
+class StubLookup(QueryMachine[StubQuery, StubAnswer]):
+    """One lookup through the layers, driven like a :class:`~.resolution.Resolution`."""
+
+    def __init__(
+        self, stub: Stub, host: Name, qtype: int, now: float, trace: TraceHook | None
+    ) -> None:
+        super().__init__(now)
+        self.stub = stub
+        self.host = host
+        self.qtype = qtype
+        self._trace = trace
 
     def _emit(self, layer_name: str, fields: dict[str, object], why: str | None = None) -> None:
-        trace = self.stack.trace
-        if trace.active:
-            trace.emit(
-                self.stack.loop.now(), self.stack.name, "dns", "lookup",
-                {"layer": layer_name, **fields}, why=why,
-            )  # fmt: skip
+        if self._trace is not None:
+            self._trace(self.now, "lookup", {"layer": layer_name, **fields}, why)
 
-    async def lookup(self, host: Name | str, qtype: int = RType.A) -> StubAnswer:
-        n = host if isinstance(host, Name) else Name.from_text(host)
-        now = self.stack.loop.now()
-        t = type_name(qtype)
-        base: dict[str, object] = {"name": n.to_text(), "qtype": t}
-        hit = self.browser_cache.get(n, qtype, now)
+    def _run(self) -> Generator[StubQuery, Reply, StubAnswer]:
+        n, qtype = self.host, self.qtype
+        base: dict[str, object] = {"name": n.to_text(), "qtype": type_name(qtype)}
+        browser_cache = self.stub.browser_cache
+        hit = browser_cache.get(n, qtype, self.now)
         if hit is not None:
             self._emit("browser-cache", {**base, "hit": True, "ttl": hit[1], "addresses": hit[0]})
             return StubAnswer(
@@ -146,30 +182,29 @@ class StubResolver:
                 explanation=f"{n} from the browser's cache ({hit[1]} s left)",
             )
         self._emit("browser-cache", {**base, "hit": False})
-        answer = self._from_os(n, qtype, now, base)
+        answer = self._from_os(n, qtype, base)
         if answer is None:
             answer = self._from_hosts(n, qtype, base)
         if answer is None:
-            answer = await self._ask_server(n, qtype, base)
+            answer = yield from self._ask_servers(n, qtype)
         if answer.ok and answer.ttl is not None:
-            self.browser_cache.put(n, qtype, answer.addresses, answer.ttl, self.stack.loop.now())
+            browser_cache.put(n, qtype, answer.addresses, answer.ttl, self.now)
         return answer
 
-    def _from_os(
-        self, n: Name, qtype: int, now: float, base: dict[str, object]
-    ) -> StubAnswer | None:
+    def _from_os(self, n: Name, qtype: int, base: dict[str, object]) -> StubAnswer | None:
+        os_cache, now = self.stub.os_cache, self.now
         chain: list[ResourceRecord] = []
         cur = n
-        hit = self.os_cache.get(cur, qtype, now)
+        hit = os_cache.get(cur, qtype, now)
         while hit is None and qtype != RType.CNAME and len(chain) < 8:
-            alias = self.os_cache.get(cur, RType.CNAME, now)  # follow cached CNAMEs
+            alias = os_cache.get(cur, RType.CNAME, now)  # follow cached CNAMEs
             if alias is None:
                 break
             chain += alias.records
             target = alias.records[0].rdata
             assert isinstance(target, CNAME)
             cur = target.target
-            hit = self.os_cache.get(cur, qtype, now)
+            hit = os_cache.get(cur, qtype, now)
         if hit is not None:
             addrs = tuple(r.rdata.to_text() for r in hit.records)
             ttl = min(r.ttl for r in (*chain, *hit.records))
@@ -183,7 +218,7 @@ class StubResolver:
                 records=(*chain, *hit.records),
                 explanation=f"{n} from the OS cache ({ttl} s left)",
             )
-        neg = self.os_cache.get_negative(n, qtype, now)
+        neg = os_cache.get_negative(n, qtype, now)
         if neg is not None:
             self._emit(
                 "os-cache", {**base, "hit": True, "negative": rcode_name(neg.rcode), "ttl": neg.ttl}
@@ -195,29 +230,29 @@ class StubResolver:
                 "os-cache",
                 neg.rcode,
                 neg.ttl,
-                f"{n}: {_negative_text(neg.rcode, qtype)} (cached, {neg.ttl} s left)",
+                f"{n}: {negative_text(neg.rcode, qtype)} (cached, {neg.ttl} s left)",
             )
         self._emit("os-cache", {**base, "hit": False})
         return None
 
     def _from_hosts(self, n: Name, qtype: int, base: dict[str, object]) -> StubAnswer | None:
-        found = tuple(self.hosts.lookup(n, qtype))
+        found = tuple(self.stub.hosts.lookup(n, qtype))
         if found:
             self._emit("hosts", {**base, "hit": True, "addresses": found})
             return StubAnswer(n, qtype, found, "hosts", explanation=f"{n} from the hosts file")
         self._emit("hosts", {**base, "hit": False})
         return None
 
-    async def _ask_server(self, n: Name, qtype: int, base: dict[str, object]) -> StubAnswer:
-        conf = self.conf
-        q = Question(n, qtype)
+    def _ask_servers(self, n: Name, qtype: int) -> Generator[StubQuery, Reply, StubAnswer]:
+        conf = self.stub.conf
+        query = make_query(n, qtype, 0, rd=True, edns=Edns(OUR_EDNS_SIZE))
         tried: list[str] = []
         for _ in range(conf.attempts):
             for i in range(len(conf.nameservers)):
-                server = conf.nameservers[(self._rotate + i) % len(conf.nameservers)]
-                resp = await self._exchange(server, q, base)
+                server = conf.nameservers[(self.stub.rotate + i) % len(conf.nameservers)]
+                resp = yield StubQuery(server, query)
                 tried.append(server)
-                if resp is None:
+                if not isinstance(resp, Message):  # silence, or no usable answer
                     continue
                 return self._digest(n, qtype, resp, server)
         servers = ", ".join(dict.fromkeys(tried))
@@ -228,7 +263,8 @@ class StubResolver:
         )  # fmt: skip
 
     def _digest(self, n: Name, qtype: int, resp: Message, server: str) -> StubAnswer:
-        now = self.stack.loop.now()
+        """What a server's answer means; its RRsets and negative answer go to the OS cache."""
+        os_cache, now = self.stub.os_cache, self.now
         if resp.rcode not in (Rcode.NOERROR, Rcode.NXDOMAIN):
             return StubAnswer(
                 n,
@@ -238,24 +274,11 @@ class StubResolver:
                 resp.rcode,
                 explanation=f"{n}: the server {server} answered {resp.rcode_name}",
             )
-        # Keep the chain from n; cache each RRset in the OS cache.
-        cur, chain, final = n, [], []
-        for _ in range(16):
-            rrs = [r for r in resp.answers if r.name == cur and r.rtype == qtype]
-            if rrs:
-                final = rrs
-                break
-            cn = [r for r in resp.answers if r.name == cur and r.rtype == RType.CNAME]
-            if not cn:
-                break
-            chain.append(cn[0])
-            target = cn[0].rdata
-            assert isinstance(target, CNAME)
-            cur = target.target
+        chain, final, cur = follow_answer(resp.answers, n, qtype, MAX_CNAME)
         for r in chain:
-            self.os_cache.put((r,), now, Rank.ANSWER)
+            os_cache.put((r,), now, Rank.ANSWER)
         if final:
-            self.os_cache.put(tuple(final), now, Rank.ANSWER)
+            os_cache.put(final, now, Rank.ANSWER)
             addrs = tuple(r.rdata.to_text() for r in final)
             ttl = min(r.ttl for r in (*chain, *final))
             return StubAnswer(
@@ -268,50 +291,17 @@ class StubResolver:
                 explanation=f"{n} is {', '.join(addrs)} (from {server}, TTL {ttl} s)",
             )
         soa = [r for r in resp.authority if r.rtype == RType.SOA]
-        if soa:
-            self.os_cache.put_negative(
-                cur, None if resp.rcode == Rcode.NXDOMAIN else qtype, soa[0], now
-            )
+        nx = resp.rcode == Rcode.NXDOMAIN
+        cache_negative(os_cache, cur, None if nx else qtype, soa[0] if soa else None, now)
         return StubAnswer(
             n,
             qtype,
             (),
             "dns",
             resp.rcode,
-            records=tuple(chain),
-            explanation=f"{n}: {_negative_text(resp.rcode, qtype)} (from {server})",
+            records=chain,
+            explanation=f"{n}: {negative_text(resp.rcode, qtype)} (from {server})",
         )
 
-    async def _exchange(self, server: str, q: Question, base: dict[str, object]) -> Message | None:
-        query = make_query(q.name, q.rtype, 0, rd=True, edns=Edns(1232))
-        self._emit("dns", {**base, "server": server}, why=f"asking the name server {server}")
-        ex = await exchange(
-            self.stack, self.random, query, (server, DNS_PORT), timeout=self.conf.timeout, tries=1
-        )
-        if ex.response is None:
-            self._emit(
-                "dns",
-                {**base, "server": server, "timeout": self.conf.timeout},
-                why="no answer in time",
-            )
-            return None
-        resp = ex.response
-        self._emit(
-            "dns",
-            {
-                **base,
-                "server": server,
-                "rcode": resp.rcode_name,
-                "id": resp.id,
-                "transport": ex.transport,
-                "rtt_ms": round(ex.rtt * 1000, 3),
-                "answers": [r.to_text() for r in resp.answers],
-            },
-        )
-        return resp
 
-
-def _negative_text(rcode: int, qtype: int) -> str:
-    if rcode == Rcode.NXDOMAIN:
-        return "no such name (NXDOMAIN)"
-    return f"the name exists but has no {type_name(qtype)} record (NODATA)"
+__all__ = ["BrowserCache", "ResolvConf", "Stub", "StubAnswer", "StubLookup", "StubQuery"]
