@@ -16,8 +16,8 @@ import threading
 import time
 import tracemalloc
 
+from minternet.sim.wire import wire_net
 from minternet.tcp.connection import TcpConfig
-from minternet.tcp.wire import wire_net
 
 CLIENT, SERVER = "10.0.0.1", "10.0.0.2"
 

@@ -2,7 +2,7 @@
 
 Run ``python -m bench.tcp_loss`` (``--quick`` for fewer seeds and a smaller TAP transfer).
 
-- **simulator**: 1 MiB one way through one simulated link (``minternet.tcp.wire``, 5 ms,
+- **simulator**: 1 MiB one way through one simulated link (``minternet.sim.wire``, 5 ms,
   10 % loss each way) over several seeds: median virtual seconds and wall seconds, and how
   the sender recovered (fast retransmits, SACK retransmissions, tail loss probes, RTOs);
 - **TAP** (root only): our TCP sends 10 MiB over a TAP device to the Linux kernel's TCP in
@@ -25,8 +25,8 @@ import time
 from typing import Any
 
 from minternet.sim.faults import Faults
+from minternet.sim.wire import wire_net
 from minternet.tcp.connection import TcpConfig
-from minternet.tcp.wire import wire_net
 from minternet.trace.bus import TraceBus, TraceEvent
 
 CLIENT, SERVER = "10.0.0.1", "10.0.0.2"
@@ -97,7 +97,7 @@ def tap_lossy(size: int, loss: float) -> tuple[float, dict[str, Any]]:
     from minternet.drivers.tap import TapLink, TapPort, tap_network
     from minternet.drivers.tapservices import REAL_LINK_TCP
     from minternet.node.host import Host
-    from minternet.tcp.host import attach_tcp
+    from minternet.node.tcp_host import attach_tcp
 
     with tap_network("10.84.0.0/24", kernel_loss=loss) as net:
         loop = RealtimeLoop()

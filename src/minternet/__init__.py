@@ -39,7 +39,7 @@ _LAZY = {
     "Host": "node.host",
     "Router": "node.router",
     "PcapngWriter": "trace.pcapng",
-    "TcpStack": "tcp",
+    "TcpStack": "node.tcp",
     "TcpConfig": "tcp",
     "StubResolver": "apps.dns_stub",
     "Message": "dns",
@@ -79,10 +79,11 @@ if TYPE_CHECKING:
     from .loop import Cancelled, EventLoop, Future, LoopTimeout, Task, VirtualLoop
     from .node.host import Host
     from .node.router import Router
+    from .node.tcp import TcpStack
     from .randomness import RandomSource, SeededRandom
     from .sim.faults import Faults
     from .sim.world import World
-    from .tcp import TcpConfig, TcpStack
+    from .tcp import TcpConfig
     from .tls import ClientConfig, ServerConfig, TlsClient, TlsServer
     from .tls.pki import Pki
     from .tls.verify import TrustStore, verify_server_chain

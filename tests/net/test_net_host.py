@@ -8,11 +8,10 @@ from netutil import chain, run, two_hosts
 from minternet.apps.ping import ping
 from minternet.errors import LocalProtocolError
 from minternet.ip import icmp
-from minternet.ip.icmp import IcmpMessage
+from minternet.ip.icmp import IcmpErrorReport, IcmpMessage
 from minternet.ip.ipv4 import IPv4Packet
 from minternet.link.ethernet import EthernetFrame
 from minternet.loop import LoopTimeout
-from minternet.node.host import IcmpErrorReport
 from minternet.trace.bus import EventLog
 
 
@@ -197,7 +196,7 @@ def test_host_contract() -> None:
     h1 = w.node("h1")
     assert h1.source_address_for("10.3.0.10") == "10.1.0.10"
     assert h1.routes.default_gateway == "10.1.0.1"
-    # Every host of a world has TCP attached (minternet.tcp.host.attach_tcp).
+    # Every host of a world has TCP attached (minternet.node.tcp_host.attach_tcp).
     assert h1.tcp is not None and h1.tcp_listen(80).local == ("0.0.0.0", 80)
     assert h1.random.child("x").random_bytes(4) == w.random.child("h1").child("x").random_bytes(4)
     r1 = w.node("r1")

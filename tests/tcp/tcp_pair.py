@@ -12,10 +12,10 @@ import heapq
 from collections.abc import Callable
 from itertools import count
 
+from minternet.node.tcp import ip_bytes
 from minternet.randomness import SeededRandom
 from minternet.tcp.connection import Connection, State, TcpConfig
 from minternet.tcp.segment import Segment, checksum_ok
-from minternet.tcp.stack import ip_bytes
 
 A = ("10.0.0.1", 40000)
 B = ("10.0.0.2", 80)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from minternet.node.tcp import TcpSocket
 from minternet.sim.faults import Faults
+from minternet.sim.wire import WireNet, wire_net
 from minternet.tcp.connection import TcpConfig
-from minternet.tcp.stack import TcpSocket
-from minternet.tcp.wire import WireNet, wire_net
 
 CLIENT, SERVER = "10.0.0.1", "10.0.0.2"
 

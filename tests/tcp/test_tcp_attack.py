@@ -8,6 +8,7 @@ from tcp_pair import A, B, Pair, handshake
 from tcp_transfer import CLIENT, SERVER, start_transfer
 
 from minternet.randomness import SeededRandom
+from minternet.sim.wire import wire_net
 from minternet.tcp.connection import Connection, State, TcpConfig
 from minternet.tcp.segment import (
     ACK,
@@ -24,7 +25,6 @@ from minternet.tcp.segment import (
     checksum,
 )
 from minternet.tcp.seq import MASK
-from minternet.tcp.wire import wire_net
 
 
 @pytest.mark.parametrize("seed", range(4))

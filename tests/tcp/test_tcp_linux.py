@@ -27,9 +27,9 @@ from minternet.checksum import internet_checksum
 from minternet.drivers.entropy import SystemRandom
 from minternet.drivers.netns import Namespace
 from minternet.drivers.realtime import RealtimeLoop
+from minternet.node.tcp import TcpStack, ip_bytes
 from minternet.randomness import SeededRandom
 from minternet.tcp.connection import TcpConfig
-from minternet.tcp.stack import TcpStack, ip_bytes
 from minternet.trace.bus import TraceBus
 
 ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None

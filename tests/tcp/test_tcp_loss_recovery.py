@@ -11,14 +11,16 @@ from tcp_pair import Pair, handshake
 
 from minternet.tcp.connection import Connection, TcpConfig
 from minternet.tcp.segment import Segment
-from minternet.trace.bus import TraceEvent
+from minternet.trace.bus import TraceBus, TraceEvent
 
 SMSS = 1448
 
 
 def _events(c: Connection) -> list[TraceEvent]:
     got: list[TraceEvent] = []
-    c.trace.subscribe(got.append)
+    bus = TraceBus()
+    bus.subscribe(got.append)
+    c.trace = bus
     return got
 
 

@@ -9,10 +9,10 @@ from itertools import pairwise
 import pytest
 
 from minternet.loop import LoopTimeout
+from minternet.node.tcp import EPHEMERAL_HIGH, EPHEMERAL_LOW, TcpSocket
+from minternet.sim.wire import WireNet, wire_net
 from minternet.tcp.connection import State, TcpConfig
 from minternet.tcp.segment import Segment
-from minternet.tcp.stack import EPHEMERAL_HIGH, EPHEMERAL_LOW, TcpSocket
-from minternet.tcp.wire import WireNet, wire_net
 from minternet.trace.bus import EventLog
 
 CLIENT, SERVER = "10.0.0.1", "10.0.0.2"

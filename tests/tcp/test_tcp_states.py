@@ -8,9 +8,9 @@ import pytest
 from tcp_pair import A, B, Pair, handshake, states
 
 from minternet.loop import LoopTimeout
+from minternet.sim.wire import wire_net
 from minternet.tcp.connection import TRANSITIONS, Connection, Input, State, TcpConfig
 from minternet.tcp.segment import ACK, FIN, SYN
-from minternet.tcp.wire import wire_net
 
 OPEN = ["CLOSED", "SYN-SENT", "ESTABLISHED"]
 PASSIVE = ["CLOSED", "LISTEN", "SYN-RECEIVED", "ESTABLISHED"]

@@ -17,10 +17,10 @@ from minternet.drivers.entropy import SystemRandom
 from minternet.drivers.realtime import RealtimeLoop
 from minternet.drivers.tap import TapLink, TapPort, tap_network
 from minternet.node.host import Host
+from minternet.node.tcp import TcpSocket
+from minternet.node.tcp_host import attach_tcp
 from minternet.randomness import SeededRandom
 from minternet.tcp.connection import TcpConfig
-from minternet.tcp.host import attach_tcp
-from minternet.tcp.stack import TcpSocket
 from minternet.trace.bus import TraceBus
 
 ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None

@@ -18,8 +18,8 @@ import click
 
 from ..errors import ConfigError
 from ..node.host import Host
+from ..node.tcp import TcpSocket
 from ..tcp.connection import Connection
-from ..tcp.stack import TcpSocket
 from ..trace.bus import EventLog, TraceEvent
 from ._sim import Session
 from .app import app

@@ -34,8 +34,8 @@ from ..dns.zone import parse_zone
 from ..errors import ConfigError, MinternetError
 from ..loop import Task
 from ..node.api import NetworkStack, StreamSocket
+from ..node.tcp_host import attach_tcp
 from ..tcp.connection import TcpConfig
-from ..tcp.host import attach_tcp
 from ..tls.client import ClientConfig
 from ..tls.pki import Pki
 from ..tls.server import ServerConfig

@@ -122,3 +122,15 @@ class IcmpMessage:
             what = "TTL exceeded in transit" if self.code == 0 else "reassembly time exceeded"
             return f"ICMP time exceeded: {what}"
         return f"ICMP type {self.type} code {self.code}"
+
+
+@dataclass(frozen=True, slots=True)
+class IcmpErrorReport:
+    """An ICMP error that arrived for a datagram we sent, handed to the transport."""
+
+    reporter: str  # who sent the ICMP error (a router, or the destination)
+    type: int
+    code: int
+    next_hop_mtu: int  # for "fragmentation needed" (RFC 1191), else 0
+    quoted: IPv4Packet  # our original datagram as quoted (payload may be cut short)
+    message: IcmpMessage

@@ -1,1 +1,1 @@
-"""The link layer: Ethernet II framing, ARP, and the learning switch."""
+"""The link layer: Ethernet II framing and ARP (the learning switch is a node: `node.switch`)."""

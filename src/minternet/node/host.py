@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import DecodeError, LocalProtocolError
 from ..ip import icmp
 from ..ip.address import ANY, BROADCAST, ip_to_bytes
-from ..ip.icmp import IcmpMessage
+from ..ip.icmp import IcmpErrorReport, IcmpMessage
 from ..ip.ipv4 import (
     DEFAULT_TTL,
     HEADER_LEN,
@@ -47,23 +46,11 @@ from ..loop import EventLoop, Future, Timer
 from ..randomness import RandomSource
 from ..trace.bus import TraceBus
 from ..trace.narrate import describe_ip
-from ..udp.sockets import UdpLayer, UdpSocket
 from .api import Address, Listener, StreamSocket
 from .inbox import Inbox
 from .interface import Interface
 from .neighbors import ArpCache, Pending
-
-
-@dataclass(frozen=True, slots=True)
-class IcmpErrorReport:
-    """An ICMP error that arrived for a datagram we sent, handed to the transport."""
-
-    reporter: str  # who sent the ICMP error (a router, or the destination)
-    type: int
-    code: int
-    next_hop_mtu: int  # for "fragmentation needed" (RFC 1191), else 0
-    quoted: IPv4Packet  # our original datagram as quoted (payload may be cut short)
-    message: IcmpMessage
+from .udp import UdpLayer, UdpSocket
 
 
 class IpProtocolHandler(Protocol):

@@ -1,14 +1,15 @@
 """Simulated links: a full-duplex point-to-point cable with latency, bandwidth, MTU, a
 drop-tail queue and injected faults.
 
-A shared LAN segment is a :class:`~minternet.link.switch.LearningSwitch` with one such link
+A shared LAN segment is a :class:`~minternet.node.switch.LearningSwitch` with one such link
 to each station (how switched Ethernet is built today). Each direction of a link has its own
 transmitter: a frame waits in a drop-tail queue of ``queue_frames`` frames, takes
 ``(len + 24) * 8 / bandwidth`` seconds to serialise (preamble, FCS and inter-frame gap
 included), then ``latency`` seconds to propagate.
 
-Faults (:class:`~minternet.sim.faults.Faults`) are drawn from the link's own child stream of
-the world's :class:`~minternet.randomness.SeededRandom`, so one seed fixes every loss,
+Faults (:class:`~minternet.sim.faults.Faults`) are applied by the simulator's one rule,
+:func:`~minternet.sim.faults.impair`, drawing from the link's own child stream of the
+world's :class:`~minternet.randomness.SeededRandom`, so one seed fixes every loss,
 reordering, duplicate and flipped bit. Corruption flips a bit after the Ethernet header — as
 if the FCS were not checked — so that IP, ICMP, UDP and TCP checksums have to catch it.
 """
@@ -21,7 +22,7 @@ from typing import Protocol
 from ..loop import EventLoop
 from ..randomness import RandomSource
 from ..trace.bus import TraceBus
-from .faults import Faults
+from .faults import Faults, impair
 
 WIRE_OVERHEAD = 24  # preamble+SFD (8), FCS (4), inter-frame gap (12)
 ETH_HEADER = 14
@@ -124,26 +125,24 @@ class Link:
             self._faults_seen = f
             self._faults_any = f.any
         if self._faults_any:
-            rnd = self.random
             arrival += f.latency
-            if f.loss and rnd.random() < f.loss:
+            fate = impair(f, self.random, data, delay=self.latency + f.latency, protect=ETH_HEADER)
+            if fate is None:
                 self._drop(sender, "loss", f"lost on {self.name} (loss {f.loss:g})", len(data))
                 return
-            if f.corrupt and rnd.random() < f.corrupt and len(data) > ETH_HEADER:
-                bit = rnd.randint(ETH_HEADER * 8, len(data) * 8 - 1)
-                buf = bytearray(data)
-                buf[bit >> 3] ^= 0x80 >> (bit & 7)
-                data = bytes(buf)
+            data = fate.data
+            if fate.flipped_bit is not None:
+                bit = fate.flipped_bit
                 self.trace.count("sim.corrupted")
                 self.trace.emit(
                     now, self.name, "sim", "corrupt", {"byte": bit >> 3, "bit": bit & 7}
                 )
-            if f.reorder and rnd.random() < f.reorder:
-                # Hold this frame back so that frames sent after it overtake it.
-                arrival += max(self.latency + f.latency, 0.001) * (1.0 + rnd.random())
+            if fate.hold:
+                # Held back so that frames sent after it overtake it.
+                arrival += fate.hold
                 self.trace.count("sim.reordered")
                 self.trace.emit(now, self.name, "sim", "reorder", {"arrival": arrival})
-            if f.duplicate and rnd.random() < f.duplicate:
+            if fate.duplicate:
                 self.trace.count("sim.duplicated")
                 self.trace.emit(now, self.name, "sim", "duplicate", {})
                 gap = (len(data) + WIRE_OVERHEAD) * 8 / self.bandwidth

@@ -38,13 +38,13 @@ from ..errors import ConfigError
 from ..ip.address import is_ip, parse_interface, parse_prefix
 from ..ip.routing import ROUTE_KINDS, Route
 from ..link.ethernet import local_mac
-from ..link.switch import LearningSwitch, SwitchPort
 from ..loop import VirtualLoop
 from ..node.host import Host
 from ..node.interface import Interface
 from ..node.router import Router
+from ..node.switch import LearningSwitch, SwitchPort
+from ..node.tcp_host import attach_tcp
 from ..randomness import SeededRandom
-from ..tcp.host import attach_tcp
 from ..trace.bus import TraceBus
 from .default_world import DEFAULT_WORLD
 from .faults import Faults

@@ -1,12 +1,15 @@
-"""TCP per RFC 9293: the segment codec, a sans-IO connection, and a host's TCP stack.
+"""TCP per RFC 9293: the segment codec and a sans-IO connection (a protocol core).
 
 - :mod:`.segment` — the header, options (MSS, window scale, SACK, timestamps) and checksum.
 - :mod:`.seq` — sequence arithmetic modulo 2**32.
 - :mod:`.connection` — :class:`Connection`, the state machine (states and transitions in
   :data:`TRANSITIONS`), with :mod:`.rto` (RFC 6298), :mod:`.congestion` (RFC 5681/6582)
   and :mod:`.sack` (RFC 6675) as small pure modules.
-- :mod:`.stack` — :class:`TcpStack`: demultiplexing, listeners, ephemeral ports, sockets.
-- :mod:`.wire` — a simulated IP wire joining stacks, for tests and benchmarks.
+
+A host's TCP — demultiplexing, listeners, ephemeral ports and sockets on the event loop — is
+an adapter in the node ring: :class:`minternet.node.tcp.TcpStack`, attached to a host by
+:func:`minternet.node.tcp_host.attach_tcp`. The wire joining bare stacks for tests and
+benchmarks is the simulator's: :mod:`minternet.sim.wire`.
 """
 
 from .connection import TRANSITIONS, Connection, ConnectionFailed, State, StateChanged, TcpConfig
@@ -22,7 +25,6 @@ from .segment import (
     UnknownOption,
     WindowScale,
 )
-from .stack import TcpListener, TcpSocket, TcpStack
 
 __all__ = [
     "TRANSITIONS",
@@ -38,9 +40,6 @@ __all__ = [
     "State",
     "StateChanged",
     "TcpConfig",
-    "TcpListener",
-    "TcpSocket",
-    "TcpStack",
     "Timestamps",
     "UnknownOption",
     "WindowScale",

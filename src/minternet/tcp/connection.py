@@ -25,11 +25,10 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import LocalProtocolError
 from ..randomness import RandomSource
-from ..trace.bus import TraceBus
 from .congestion import NewReno
 from .rto import RtoEstimator
 from .sack import Scoreboard
@@ -54,6 +53,45 @@ from .segment import (
 from .seq import MASK, unwrap, wrap
 
 Address = tuple[str, int]
+
+
+class Tracer(Protocol):
+    """Where a connection reports, injected by whoever drives it (the node passes its
+    trace bus, which has this shape); the connection never imports the bus itself.
+
+    ``active`` says whether anyone listens — read on every report, since a listener may
+    subscribe while a connection is open, and checked before building fields on hot paths;
+    ``emit`` reports one event; ``count`` counts one whether or not anyone listens.
+    """
+
+    @property
+    def active(self) -> bool: ...
+
+    def emit(
+        self,
+        time: float,
+        node: str,
+        layer: str,
+        kind: str,
+        fields: dict[str, Any] | None = None,
+        *,
+        why: str | None = None,
+    ) -> None: ...
+
+    def count(self, name: str, n: int = 1) -> None: ...
+
+
+class _Untraced:
+    """The tracer of a connection nobody watches."""
+
+    active = False
+
+    def emit(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def count(self, name: str, n: int = 1) -> None:
+        pass
+
 
 DEFAULT_MSS = 536  # RFC 9293 §3.7.1: assumed when the peer sends no MSS option
 MAX_WINDOW_SHIFT = 14  # RFC 7323 §2.3
@@ -283,13 +321,13 @@ class Connection:
         config: TcpConfig,
         random: RandomSource,
         now: float,
-        trace: TraceBus | None = None,
+        trace: Tracer | None = None,
         node: str = "",
     ) -> None:
         self.local = local
         self.remote = remote
         self.config = config
-        self.trace = trace if trace is not None else TraceBus()
+        self.trace: Tracer = trace if trace is not None else _Untraced()
         self.node = node
         self.state = S.CLOSED
         self.history: list[tuple[float, State, str]] = [(now, S.CLOSED, "created")]

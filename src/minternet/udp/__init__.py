@@ -1,1 +1,1 @@
-"""UDP (RFC 768): the datagram codec and the sockets a host hands to applications."""
+"""UDP (RFC 768): the datagram codec (a host's UDP sockets are the node's: `node.udp`)."""

@@ -12,20 +12,17 @@ ICMP port unreachable. Ephemeral ports are drawn from the host's random source i
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from ..errors import DecodeError, LocalProtocolError
 from ..ip.address import ANY, BROADCAST, ip_to_bytes
-from ..ip.icmp import DEST_UNREACHABLE, PORT_UNREACHABLE
+from ..ip.icmp import DEST_UNREACHABLE, PORT_UNREACHABLE, IcmpErrorReport
 from ..ip.ipv4 import PROTO_UDP, IPv4Packet
 from ..loop import EventLoop, Future
-from ..node.inbox import Inbox
 from ..randomness import RandomSource
 from ..trace.bus import TraceBus
-from .datagram import MAX_PAYLOAD, UdpDatagram
-
-if TYPE_CHECKING:
-    from ..node.host import IcmpErrorReport
+from ..udp.datagram import MAX_PAYLOAD, UdpDatagram
+from .inbox import Inbox
 
 Address = tuple[str, int]
 EPHEMERAL = (49152, 65535)

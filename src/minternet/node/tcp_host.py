@@ -1,7 +1,7 @@
 """TCP on a simulated host: IP protocol 6 in, ``ip_send`` out.
 
 :func:`attach_tcp` gives a host (:class:`minternet.node.host.Host` or a router) its
-:class:`~minternet.tcp.stack.TcpStack` as ``host.tcp``: the host hands every IPv4 packet of
+:class:`~minternet.node.tcp.TcpStack` as ``host.tcp``: the host hands every IPv4 packet of
 protocol 6 addressed to it to the stack (which verifies the checksum, demultiplexes and
 answers closed ports with RST), and every ICMP error quoting one of our segments (Path MTU
 Discovery, unreachable while connecting). Segments leave through ``host.ip_send`` with DF
@@ -14,10 +14,10 @@ from typing import Any, Protocol
 
 from ..loop import EventLoop
 from ..randomness import RandomSource
+from ..tcp.connection import TcpConfig
+from ..tcp.segment import PROTOCOL
 from ..trace.bus import TraceBus
-from .connection import TcpConfig
-from .segment import PROTOCOL
-from .stack import IcmpReport, TcpStack
+from .tcp import IcmpReport, TcpStack
 
 
 class IpPacket(Protocol):

@@ -24,8 +24,7 @@ from typing import Protocol
 from ..errors import DecodeError, LocalProtocolError
 from ..loop import Cancelled, EventLoop, Future, Timer
 from ..randomness import RandomSource
-from ..trace.bus import TraceBus
-from .connection import (
+from ..tcp.connection import (
     Address,
     Connection,
     ConnectionFailed,
@@ -33,8 +32,9 @@ from .connection import (
     StateChanged,
     TcpConfig,
 )
-from .segment import ACK, RST, SYN, Segment, checksum_ok, flag_names
-from .seq import MASK
+from ..tcp.segment import ACK, RST, SYN, Segment, checksum_ok, flag_names
+from ..tcp.seq import MASK
+from ..trace.bus import TraceBus
 
 EPHEMERAL_LOW, EPHEMERAL_HIGH = 49152, 65535  # RFC 6335 §6 dynamic ports
 

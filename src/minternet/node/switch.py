@@ -8,14 +8,10 @@ transparent: it has no addresses and its ports are not captured in pcapng.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..link.ethernet import mac_from_bytes
 from ..loop import EventLoop
 from ..trace.bus import TraceBus
-from .ethernet import mac_from_bytes
-
-if TYPE_CHECKING:
-    from ..sim.link import Link
+from .interface import Medium
 
 
 class SwitchPort:
@@ -24,7 +20,7 @@ class SwitchPort:
     def __init__(self, switch: LearningSwitch, name: str) -> None:
         self.switch = switch
         self.name = name
-        self.link: Link | None = None
+        self.link: Medium | None = None
 
     @property
     def full_name(self) -> str:

@@ -1,10 +1,11 @@
 """A small simulated IP "wire" joining TCP stacks, for tests and benchmarks.
 
 No Ethernet, ARP or routing: :class:`Wire` carries whole TCP segments between the
-:class:`~minternet.tcp.stack.TcpStack` attached at each address, one direction at a time with
+:class:`~minternet.node.tcp.TcpStack` attached at each address, one direction at a time with
 its own latency and bandwidth (a FIFO serialisation queue per direction), and injects the
 :class:`~minternet.sim.faults.Faults` — loss, reordering, duplication, single-bit corruption —
-drawn from a seeded :class:`~minternet.randomness.RandomSource`. The full network layer
+by the same rule as every simulated link (:func:`~minternet.sim.faults.impair`), drawn from a
+seeded :class:`~minternet.randomness.RandomSource`. The full network layer
 (:mod:`minternet.sim`) carries TCP in real IPv4 packets; this exists so TCP can be tested and
 measured on its own, including an attacker that injects forged segments.
 """
@@ -14,12 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..loop import VirtualLoop
+from ..node.tcp import TcpStack, ip_bytes
 from ..randomness import RandomSource, SeededRandom
-from ..sim.faults import Faults
+from ..tcp.connection import TcpConfig
+from ..tcp.segment import Segment
 from ..trace.bus import TraceBus
-from .connection import TcpConfig
-from .segment import Segment
-from .stack import TcpStack, ip_bytes
+from .faults import Faults, impair
 
 IP_HEADER = 20
 
@@ -80,22 +81,20 @@ class Wire:
         f = self.faults
         delay = self.latency + f.latency
         if f.any:
-            rnd = self.random.random
-            if f.loss and rnd() < f.loss:
+            fate = impair(f, self.random, data, delay=delay)
+            if fate is None:
                 stats.lost += 1
                 return
-            if f.corrupt and rnd() < f.corrupt:
-                bit = self.random.randint(0, len(data) * 8 - 1)
-                buf = bytearray(data)
-                buf[bit >> 3] ^= 1 << (bit & 7)
-                data = bytes(buf)
+            data = fate.data
+            if fate.flipped_bit is not None:
                 stats.corrupted += 1
-            if f.reorder and rnd() < f.reorder:
-                delay += self.latency * (0.5 + rnd())
+            if fate.hold:
+                delay += fate.hold
                 stats.reordered += 1
-            if f.duplicate and rnd() < f.duplicate:
+            if fate.duplicate:
                 stats.duplicated += 1
-                self.loop.call_at(at + delay + self.latency * rnd(), self._arrive, src, dst, data)
+                gap = (len(data) + IP_HEADER) / self.bandwidth if self.bandwidth else 0.0
+                self.loop.call_at(at + delay + gap, self._arrive, src, dst, data)
         self.loop.call_at(at + delay, self._arrive, src, dst, data)
 
     def inject(self, src: str, dst: str, seg: Segment, delay: float = 0.0) -> None:
