@@ -11,7 +11,12 @@ import pytest
 from http_memory import MemoryStream, stream_pair
 
 from minternet.apps.site import MemorySite, packaged_site
-from minternet.apps.web_server import ServerConfig, WebServer, entity_tag, path_segments
+from minternet.apps.web_server import (
+    ServerConfig,
+    WebServer,
+    entity_tag,
+    path_segments,
+)
 from minternet.http import Headers, Request, Response
 from minternet.http.dates import format_http_date, parse_http_date
 from minternet.loop import LoopTimeout, VirtualLoop
@@ -80,7 +85,7 @@ def test_answers(target: str, status: int, body: bytes | None) -> None:
     reply = server.respond(get(target))
     assert reply.status == status
     if body is not None:
-        assert reply.body == body
+        assert server.read_content(reply) == body
     else:
         assert f"<h1>{status} ".encode() in reply.body
 
@@ -91,6 +96,26 @@ def test_directory_without_slash_redirects() -> None:
     assert reply.status == 301 and ("Location", "/docs/") in reply.headers
     reply = server.respond(get("/docs?q=1"))
     assert ("Location", "/docs/?q=1") in reply.headers
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "location"),
+    [
+        ("\u65e5\u672c", "/%E6%97%A5%E6%9C%AC", "/%E6%97%A5%E6%9C%AC/"),
+        ("caf\u00e9", "/caf%C3%A9", "/caf%C3%A9/"),
+        ("q?x", "/q%3Fx", "/q%3Fx/"),
+        ("a b#c", "/a%20b%23c?k=v", "/a%20b%23c/?k=v"),
+    ],
+)
+def test_directory_redirect_location_is_percent_encoded(
+    name: str, target: str, location: str
+) -> None:
+    """The Location of a directory redirect names the same directory (RFC 3986 §2.1)."""
+    server = WebServer(MemorySite({f"{name}/index.html": b"x"}), VirtualLoop(), lambda: EPOCH)
+    reply = server.respond(get(target))
+    assert reply.status == 301 and ("Location", location) in reply.headers
+    follow = server.respond(get(location))
+    assert follow.status == 200 and server.read_content(follow) == b"x"
 
 
 def test_methods() -> None:
@@ -138,19 +163,54 @@ def test_conditional_get() -> None:
 def test_ranges() -> None:
     server, _ = make_server(VirtualLoop())
     r = server.respond(get("/docs/a.txt", Range="bytes=2-4"))
-    assert r.status == 206 and r.body == b"234"
+    assert r.status == 206 and server.read_content(r) == b"234"
     assert ("Content-Range", "bytes 2-4/10") in r.headers
     r = server.respond(get("/docs/a.txt", Range="bytes=-3"))
-    assert r.status == 206 and r.body == b"789"
+    assert r.status == 206 and server.read_content(r) == b"789"
     r = server.respond(get("/docs/a.txt", Range="bytes=7-"))
-    assert r.body == b"789"
+    assert server.read_content(r) == b"789"
     r = server.respond(get("/docs/a.txt", Range="bytes=8-100"))
-    assert r.body == b"89" and ("Content-Range", "bytes 8-9/10") in r.headers
+    assert server.read_content(r) == b"89" and ("Content-Range", "bytes 8-9/10") in r.headers
     r = server.respond(get("/docs/a.txt", Range="bytes=10-"))
     assert r.status == 416 and ("Content-Range", "bytes */10") in r.headers
-    assert server.respond(get("/docs/a.txt", Range="bytes=0-1,4-5")).status == 200
+    # last-pos before first-pos: invalid, rejected as nginx does (RFC 9110 §14.2 allows it)
+    r = server.respond(get("/docs/a.txt", Range="bytes=5-2"))
+    assert r.status == 416 and ("Content-Range", "bytes */10") in r.headers
+    # an unsatisfiable range beside a satisfiable one is left out (RFC 9110 §14.1.1)
+    r = server.respond(get("/docs/a.txt", Range="bytes=20-30, 1-2"))
+    assert r.status == 206 and server.read_content(r) == b"12"
+    # ranges adding up to more than the file (overlap), or too many: the whole file
+    assert server.respond(get("/docs/a.txt", Range="bytes=0-8,1-9")).status == 200
+    many = ",".join(f"{i}-{i}" for i in range(10)) + ",0-0" * 7
+    assert server.respond(get("/docs/a.txt", Range=f"bytes={many}")).status == 200
     assert server.respond(get("/docs/a.txt", Range="items=0-1")).status == 200
     assert server.respond(get("/docs/a.txt", Range="bytes=0-1", If_Range='"old"')).status == 200
+
+
+def test_multiple_ranges_are_a_multipart_byteranges_206() -> None:
+    """RFC 9110 §14.6, checked with the standard library's MIME parser."""
+    import email.parser
+    import email.policy
+
+    server, _ = make_server(VirtualLoop())
+    r = server.respond(get("/docs/a.txt", Range="bytes=0-1, 4-5,-2"))
+    assert r.status == 206
+    h = dict(r.headers)
+    ctype = h["Content-Type"]
+    assert ctype.startswith("multipart/byteranges; boundary=")
+    body = server.read_content(r)
+    assert int(h["Content-Length"]) == len(body)
+    assert "Content-Range" not in h
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {ctype}\r\n\r\n".encode() + body
+    )
+    parts = [(p["Content-Range"], p.get_content_type(), p.get_payload(decode=True))
+             for p in msg.iter_parts()]  # fmt: skip
+    assert parts == [
+        ("bytes 0-1/10", "text/plain", b"01"),
+        ("bytes 4-5/10", "text/plain", b"45"),
+        ("bytes 8-9/10", "text/plain", b"89"),
+    ]
 
 
 def test_path_segments() -> None:
@@ -165,7 +225,7 @@ def test_packaged_site_is_served() -> None:
     site = packaged_site()
     server = WebServer(site, loop, lambda: EPOCH)
     page = server.respond(get("/"))
-    assert page.status == 200 and b"<title>" in page.body
+    assert page.status == 200 and b"<title>" in server.read_content(page)
     for asset in ("/style.css", "/logo.svg"):
         assert server.respond(get(asset)).status == 200
     assert entity_tag(site.stat(("index.html",))).startswith('"')  # type: ignore[arg-type]

@@ -30,12 +30,62 @@ class SiteEntry:
     mtime: float = 0.0
 
 
+class SiteFile(Protocol):
+    """An open file of a site, read piece by piece (a server streams it: memory per
+    connection stays bounded whatever the file's size)."""
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes from ``offset``; fewer (or none) only at the end of the file."""
+        ...
+
+    def close(self) -> None: ...
+
+
 class Site(Protocol):
     """What the server needs of its content; ``parts`` are path segments below the root."""
 
     def stat(self, parts: tuple[str, ...]) -> SiteEntry | None: ...
 
-    def read(self, parts: tuple[str, ...]) -> bytes: ...
+    def read(self, parts: tuple[str, ...]) -> bytes:
+        """The whole file (small files, tests); a server uses :meth:`open`."""
+        ...
+
+    def open(self, parts: tuple[str, ...]) -> SiteFile:
+        """The file, open for :meth:`SiteFile.read_at`; :class:`OSError` if it cannot be."""
+        ...
+
+
+class MemoryFile:
+    """A file held in memory: pieces are slices of one buffer, nothing is copied twice."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        return self._view[offset : offset + size].tobytes()
+
+    def close(self) -> None:
+        self._view.release()
+
+
+class DiskFile:
+    """An open file descriptor read with ``pread`` (no shared file position)."""
+
+    def __init__(self, path: str) -> None:
+        # O_NONBLOCK: if the path became a FIFO since it was stat'ed, opening must not hang
+        # the server (it changes nothing for a regular file).
+        self._fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        if not stat_mod.S_ISREG(os.fstat(self._fd).st_mode):
+            self.close()
+            raise IsADirectoryError(f"{path} is not a regular file")
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        return os.pread(self._fd, size, offset)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
 
 
 class MemorySite:
@@ -55,6 +105,12 @@ class MemorySite:
 
     def read(self, parts: tuple[str, ...]) -> bytes:
         return self.files[parts]
+
+    def open(self, parts: tuple[str, ...]) -> SiteFile:
+        data = self.files.get(parts)
+        if data is None:
+            raise FileNotFoundError("/".join(parts))
+        return MemoryFile(data)
 
 
 class DirectorySite:
@@ -98,6 +154,13 @@ class DirectorySite:
             raise FileNotFoundError("/".join(parts))
         with open(p, "rb") as f:
             return f.read()
+
+    def open(self, parts: tuple[str, ...]) -> SiteFile:
+        p = self._path(parts)
+        self._last = None
+        if p is None:
+            raise FileNotFoundError("/".join(parts))
+        return DiskFile(p)
 
 
 def packaged_site() -> MemorySite:

@@ -34,6 +34,7 @@ from .browser import Browser, FetchError
 from .dns_stub import StubResolver
 from .site import Site, packaged_site
 from .streams import ByteStream, as_future
+from .web_server import ServerConfig as WebConfig
 from .web_server import WebServer
 
 WEB_NODE = "www"
@@ -99,7 +100,12 @@ def install_web(
         pki = Pki.create(stack.random.child("pki"), sim_datetime(0))
     creds = credentials if credentials is not None else pki.issue_server(list(names))
     config = ServerConfig(credentials=[creds], random=stack.random.child("tls"), alpn=ALPN)
-    server = WebServer(site or packaged_site(), loop, sim_clock(loop), world.trace, node)
+    # One write per response (no output_buffer): the simulated server holds its small site
+    # in memory anyway, and a run's segments stay what they have always been.
+    web_config = WebConfig(output_buffer=None)
+    server = WebServer(
+        site or packaged_site(), loop, sim_clock(loop), world.trace, node, web_config
+    )
 
     async def secure(sock: StreamSocket) -> ByteStream:
         if tap_socket is not None:

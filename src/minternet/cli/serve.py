@@ -28,7 +28,7 @@ import click
 from ..apps.dns_authoritative import AuthoritativeServer, serve_tcp, serve_udp
 from ..apps.site import DirectorySite, Site, packaged_site
 from ..apps.streams import ByteStream
-from ..apps.web_server import Accept, WebServer
+from ..apps.web_server import Accept, ServerConfig, WebServer
 from ..dns import zones_builtin
 from ..dns.zone import Zone, parse_zone
 from ..drivers import kernel
@@ -45,6 +45,7 @@ Service = Callable[
 SERVER_NAMES = ["www.example.com", "localhost", "127.0.0.1"]
 HANDSHAKE_TIMEOUT = 10.0
 DEFAULT_HTTPS_PORT = 8443
+WEB_DEFAULTS = ServerConfig()
 
 
 def _loopback(host: str) -> str:
@@ -116,13 +117,19 @@ def load_site(site_dir: Path | None) -> Site:
 
 
 def web_service(
-    site: Site, scheme: str, port: int, host: str, ca_out: Path | None, keylog: Path | None
+    site: Site,
+    scheme: str,
+    port: int,
+    host: str,
+    ca_out: Path | None,
+    keylog: Path | None,
+    config: ServerConfig | None = None,
 ) -> Service:
     def start(
         stack: NetworkStack, ready: Callable[[str, Address], object]
     ) -> list[Coroutine[Any, Any, None]]:
         secure = https_acceptor(stack, ca_out, keylog) if scheme == "https" else None
-        server = WebServer(site, stack.loop, time.time, stack.trace, "minternet-serve")
+        server = WebServer(site, stack.loop, time.time, stack.trace, "minternet-serve", config)
         listener = stack.tcp_listen(port, host=host)
         ready(scheme, listener.local)
         return [server.serve(listener, secure)]
@@ -207,6 +214,32 @@ def https_acceptor(stack: NetworkStack, ca_out: Path | None, keylog: Path | None
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also serve this master file (RFC 1035 §5 subset; $ORIGIN needed).",
 )
+@click.option(
+    "--client-header-timeout",
+    type=click.FloatRange(0.1),
+    default=WEB_DEFAULTS.client_header_timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="A request head must be complete this long after the connection (or the head) "
+    "began, else 408 (nginx's client_header_timeout).",
+)
+@click.option(
+    "--send-timeout",
+    type=click.FloatRange(0.1),
+    default=WEB_DEFAULTS.send_timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="Reset a connection whose client takes none of the response for this long "
+    "(nginx's send_timeout).",
+)
+@click.option(
+    "--keepalive-timeout",
+    type=click.FloatRange(0.1),
+    default=WEB_DEFAULTS.keepalive_timeout,
+    show_default=True,
+    metavar="SECONDS",
+    help="Close a connection idle this long between requests (nginx's keepalive_timeout).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to use.")
 @click.option(
     "--duration",
@@ -223,6 +256,9 @@ def serve(
     keylog: Path | None,
     dns_port: int | None,
     zone_files: tuple[Path, ...],
+    client_header_timeout: float,
+    send_timeout: float,
+    keepalive_timeout: float,
     host: str,
     duration: float | None,
     quiet: bool,
@@ -243,9 +279,15 @@ def serve(
         raise click.UsageError("--site goes with --https PORT or --http PORT")
     if https_port is not None or http_port is not None:
         site = load_site(site_dir)
+        config = ServerConfig(
+            client_header_timeout=client_header_timeout,
+            client_body_timeout=client_header_timeout,
+            send_timeout=send_timeout,
+            keepalive_timeout=keepalive_timeout,
+        )
         for scheme, port in (("https", https_port), ("http", http_port)):
             if port is not None:
-                services.append(web_service(site, scheme, port, host, ca_out, keylog))
+                services.append(web_service(site, scheme, port, host, ca_out, keylog, config))
     trace = TraceBus()
     if not quiet:
 

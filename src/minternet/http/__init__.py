@@ -11,6 +11,7 @@ from .errors import (
     HttpLocalError,
     HttpRemoteError,
     NotImplementedCoding,
+    UriTooLong,
     VersionNotSupported,
 )
 from .messages import (
@@ -47,5 +48,6 @@ __all__ = [
     "Response",
     "Role",
     "State",
+    "UriTooLong",
     "VersionNotSupported",
 ]

@@ -64,7 +64,9 @@ loose_version_re = _compile(rb"HTTP/[0-9]+\.[0-9]+")
 #   status-line = HTTP-version SP status-code SP [ reason-phrase ]
 #   status-code = 3DIGIT
 #   reason-phrase  = 1*( HTAB / SP / VCHAR / obs-text )
-status_line_re = _compile(HTTP_VERSION + rb" ([0-9]{3}) ([\t \x21-\x7e\x80-\xff]*)")
+# The SP before an empty reason-phrase is optional here: "HTTP/1.1 200" is what several
+# servers send, and RFC 9112 §4 has a client ignore the reason anyway (curl and h11 accept it).
+status_line_re = _compile(HTTP_VERSION + rb" ([0-9]{3})(?: ([\t \x21-\x7e\x80-\xff]*))?")
 
 # RFC 9112 §7.1:
 #   chunk          = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
@@ -95,6 +97,9 @@ origin_form_re = _compile(rb"(/(?:" + PCHAR + rb"|/)*)(?:\?((?:" + PCHAR + rb"|[
 absolute_form_re = _compile(
     rb"[Hh][Tt][Tt][Pp][Ss]?://([^/?#\x00-\x20]+)(/(?:" + PCHAR + rb"|/)*)?(?:\?([^#\s]*))?"
 )
+
+# A line of a head or a chunk-size line that ends in LF without CR (RFC 9112 §2.2).
+bare_lf_re = re.compile(rb"(?<!\r)\n")
 
 # RFC 9110 §7.2 / RFC 3986 §3.2.2-3.2.3:  Host = uri-host [ ":" port ]
 host_re = _compile(

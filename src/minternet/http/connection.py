@@ -37,6 +37,7 @@ from .errors import (
     HttpLocalError,
     HttpRemoteError,
     NotImplementedCoding,
+    UriTooLong,
 )
 from .messages import (
     DEFAULT_MAX_FIELDS,
@@ -55,6 +56,9 @@ from .messages import (
 )
 
 DEFAULT_MAX_HEAD = 16 * 1024
+# nginx reads a request line into one of its large_client_header_buffers (8 KiB) and
+# answers 414 when it does not fit; a longer head is 431 (RFC 6585 §5).
+DEFAULT_MAX_REQUEST_LINE = 8 * 1024
 MAX_CHUNK_LINE = 1024
 
 
@@ -142,11 +146,13 @@ class HttpConnection:
         role: Role,
         *,
         max_head: int = DEFAULT_MAX_HEAD,
-        max_fields: int = DEFAULT_MAX_FIELDS,
+        max_fields: int | None = DEFAULT_MAX_FIELDS,
         max_body: int | None = None,
+        max_request_line: int = DEFAULT_MAX_REQUEST_LINE,
     ) -> None:
         self.role = role
         self.max_head = max_head
+        self.max_request_line = min(max_request_line, max_head)
         self.max_fields = max_fields
         self.max_body = max_body
         self.our_state = State.IDLE
@@ -183,6 +189,16 @@ class HttpConnection:
         """Unparsed bytes and whether EOF was seen."""
         return bytes(self._buf), self._eof
 
+    @property
+    def buffered(self) -> int:
+        """How many received bytes are not parsed yet (without copying them)."""
+        return len(self._buf)
+
+    @property
+    def their_framing(self) -> Framing:
+        """How the body the peer is sending now ends (NONE: no body, or it is over)."""
+        return self._r_framing if self.their_state is State.SEND_BODY else Framing.NONE
+
     def next_event(self) -> Event | NeedData | Paused:
         """The next event from the peer, :data:`NEED_DATA` or :data:`PAUSED`."""
         state = self.their_state
@@ -218,10 +234,18 @@ class HttpConnection:
             # Bytes before we asked anything (a stray 408, junk after a HEAD response) are
             # parsed as the response to our next request, and refused then if they are not.
             return PAUSED if buf else NEED_DATA
+        elif buf[:5] != b"HTTP/"[: len(buf)]:
+            # RFC 9112 §2.3: a response starts with HTTP-version. Anything else is an
+            # HTTP/0.9 reply (a bare body) or not HTTP at all: we do not guess its length.
+            raise HttpRemoteError(
+                "the reply has no status line: an HTTP/0.9 response or not HTTP "
+                f"(starts {bytes(buf[:16])!r}; RFC 9112 §2.3)"
+            )
         end = buf.find(b"\r\n\r\n", max(0, self._scanned - 3))
         if end < 0:
-            if buf.find(b"\n\n", max(0, self._scanned - 1)) >= 0:
+            if _abnf.bare_lf_re.search(buf, self._scanned) is not None:
                 raise BadRequest("bare LF ending a line of the head (RFC 9112 §2.2)")
+            self._check_request_line(buf)
             if len(buf) > self.max_head:
                 raise HeadTooLarge(f"head longer than {self.max_head} bytes")
             self._scanned = len(buf)
@@ -231,6 +255,7 @@ class HttpConnection:
                     return ConnectionClosed()
                 raise BadRequest("connection closed in the middle of a head")
             return NEED_DATA
+        self._check_request_line(buf)
         if end + 4 > self.max_head:
             raise HeadTooLarge(f"head of {end + 4} bytes, more than {self.max_head}")
         lines = buf[:end].decode("latin-1").split("\r\n")
@@ -239,6 +264,13 @@ class HttpConnection:
         if self.role is Role.SERVER:
             return self._got_request(Request.from_lines(lines, self.max_fields))
         return self._got_response(Response.from_lines(lines, self.max_fields))
+
+    def _check_request_line(self, buf: bytearray) -> None:
+        """414 for a request line that does not fit ``max_request_line`` (RFC 9110 §15.5.15):
+        what makes it long is the request-target."""
+        limit = self.max_request_line
+        if self.role is Role.SERVER and len(buf) > limit and buf.find(b"\r\n", 0, limit) < 0:
+            raise UriTooLong(f"request line longer than {limit} bytes")
 
     def _got_request(self, req: Request) -> Request:
         h = req.headers
@@ -251,6 +283,10 @@ class HttpConnection:
             raise BadRequest("HTTP/1.1 request without Host (RFC 9112 §3.2)")
         if hosts and _abnf.host_re.fullmatch(hosts[0]) is None:
             raise BadRequest(f"invalid Host {hosts[0]!r} (RFC 9112 §3.2)")
+        if hosts and _host_is_empty(hosts[0]) and req.target.startswith("/"):
+            # RFC 9112 §3.3: the target URI is rebuilt from Host; an http(s) URI with an
+            # empty host is invalid and a recipient MUST reject it (RFC 9110 §4.2.1).
+            raise BadRequest("empty Host: an http URI needs a host (RFC 9110 §4.2.1)")
         _check_target(req)
         framing, length = body_framing(h, is_request=True, version=req.version)
         if self.max_body is not None and length > self.max_body:
@@ -327,19 +363,24 @@ class HttpConnection:
                     self._r_chunk = "crlf"
                 return Data(data)
             if step == "crlf":
+                if buf[:2] != b"\r\n"[: len(buf)]:
+                    raise BadRequest("chunk data not followed by CRLF (RFC 9112 §7.1)")
                 if len(buf) < 2:
                     break
-                if buf[:2] != b"\r\n":
-                    raise BadRequest("chunk data not followed by CRLF (RFC 9112 §7.1)")
                 del buf[:2]
                 self._r_chunk = "size"
                 continue
             if step == "size":
-                end = buf.find(b"\r\n", 0, MAX_CHUNK_LINE)
-                if end < 0:
+                lf = buf.find(b"\n", 0, MAX_CHUNK_LINE)
+                if lf < 0:
                     if len(buf) >= MAX_CHUNK_LINE:
                         raise BadRequest("chunk-size line too long")
                     break
+                if lf == 0 or buf[lf - 1] != 0x0D:
+                    # Not a line end we wait for more bytes after: answer now, not at a
+                    # timeout (RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF).
+                    raise BadRequest("chunk-size line ends in a bare LF (RFC 9112 §7.1)")
+                end = lf - 1
                 line = buf[:end].decode("latin-1")
                 m = _abnf.chunk_header_re.fullmatch(line)
                 if m is None:
@@ -356,6 +397,8 @@ class HttpConnection:
                     self._r_chunk = "data"
                 continue
             # trailers (RFC 9112 §7.1.2): trailer-section CRLF
+            if _abnf.bare_lf_re.search(buf) is not None:
+                raise BadRequest("bare LF in the trailer section (RFC 9112 §2.2)")
             if buf[:2] == b"\r\n":
                 del buf[:2]
                 return self._end_of_their_message(Headers())
@@ -506,6 +549,17 @@ def _check_target(req: Request) -> None:
     elif req.method == "CONNECT":
         ok = _abnf.host_re.fullmatch(t) is not None
     else:
-        ok = _abnf.absolute_form_re.fullmatch(t) is not None
+        m = _abnf.absolute_form_re.fullmatch(t)
+        ok = m is not None
+        if m is not None and "@" in m[1]:
+            # RFC 9110 §4.2.4: userinfo in an http(s) URI is to be treated as an error.
+            raise BadRequest("user information in the request-target (RFC 9110 §4.2.4)")
+        if m is not None and _host_is_empty(m[1]):
+            raise BadRequest("request-target with an empty host (RFC 9110 §4.2.1)")
     if not ok:
         raise BadRequest(f"request-target {t[:80]!r} is not valid here (RFC 9112 §3.2)")
+
+
+def _host_is_empty(authority: str) -> bool:
+    """``""`` or ``":port"``: no uri-host (RFC 3986 §3.2.2)."""
+    return authority.partition(":")[0] == "" if not authority.startswith("[") else False

@@ -1,7 +1,7 @@
 """HTTP errors, typed by blame, carrying the status code to answer with (style.md §4).
 
 A :class:`HttpRemoteError` means the peer sent bytes HTTP/1.1 forbids; its ``status`` is what a
-server answers (400, 413, 431, 501, 505) before it closes. A :class:`HttpLocalError` means our
+server answers (400, 413, 414, 431, 501, 505) before it closes. A :class:`HttpLocalError` means our
 own caller misused the connection (a body longer than its Content-Length, a request sent
 twice); it is a bug in the caller, never something the peer can cause.
 """
@@ -39,6 +39,13 @@ class HeadTooLarge(HttpRemoteError):
 
     status = 431
     reason = "Request Header Fields Too Large"
+
+
+class UriTooLong(HttpRemoteError):
+    """A request-target longer than we read (RFC 9110 §15.5.15): 414."""
+
+    status = 414
+    reason = "URI Too Long"
 
 
 class NotImplementedCoding(HttpRemoteError):

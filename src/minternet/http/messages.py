@@ -40,6 +40,7 @@ REASONS: dict[int, str] = {
     413: "Content Too Large",
     414: "URI Too Long",
     416: "Range Not Satisfiable",
+    417: "Expectation Failed",
     431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     501: "Not Implemented",
@@ -118,9 +119,12 @@ class Headers:
         return "".join(parts)
 
 
-def parse_field_lines(lines: list[str], max_fields: int, what: str) -> Headers:
-    """Parse field lines (RFC 9112 §5) strictly: no obs-fold, no space before the colon."""
-    if len(lines) > max_fields:
+def parse_field_lines(lines: list[str], max_fields: int | None, what: str) -> Headers:
+    """Parse field lines (RFC 9112 §5) strictly: no obs-fold, no space before the colon.
+
+    ``max_fields`` None: no limit on the count (the head's size limit bounds it, as nginx's
+    ``large_client_header_buffers`` does)."""
+    if max_fields is not None and len(lines) > max_fields:
         raise HeadTooLarge(f"{what}: {len(lines)} field lines, more than {max_fields}")
     match = _abnf.field_line_re.fullmatch
     out = []
@@ -180,11 +184,11 @@ class Request:
         return (head + self.headers.encode_lines() + "\r\n").encode("latin-1")
 
     @classmethod
-    def decode(cls, data: bytes, max_fields: int = DEFAULT_MAX_FIELDS) -> Self:
+    def decode(cls, data: bytes, max_fields: int | None = DEFAULT_MAX_FIELDS) -> Self:
         return cls.from_lines(_split_head(data, "request"), max_fields)
 
     @classmethod
-    def from_lines(cls, lines: list[str], max_fields: int = DEFAULT_MAX_FIELDS) -> Self:
+    def from_lines(cls, lines: list[str], max_fields: int | None = DEFAULT_MAX_FIELDS) -> Self:
         line = lines[0]
         m = _abnf.request_line_re.fullmatch(line)
         if m is None:
@@ -217,18 +221,18 @@ class Response:
         return (head + self.headers.encode_lines() + "\r\n").encode("latin-1")
 
     @classmethod
-    def decode(cls, data: bytes, max_fields: int = DEFAULT_MAX_FIELDS) -> Self:
+    def decode(cls, data: bytes, max_fields: int | None = DEFAULT_MAX_FIELDS) -> Self:
         return cls.from_lines(_split_head(data, "response"), max_fields)
 
     @classmethod
-    def from_lines(cls, lines: list[str], max_fields: int = DEFAULT_MAX_FIELDS) -> Self:
+    def from_lines(cls, lines: list[str], max_fields: int | None = DEFAULT_MAX_FIELDS) -> Self:
         line = lines[0]
         m = _abnf.status_line_re.fullmatch(line)
         if m is None:
             raise HttpRemoteError(f"malformed status line {line[:80]!r} (RFC 9112 §4)")
         version = _check_version(m[1], m[2], "response")
         headers = parse_field_lines(lines[1:], max_fields, "response")
-        return cls(int(m[3]), headers, m[4], version)
+        return cls(int(m[3]), headers, m[4] or "", version)
 
 
 @dataclass(frozen=True, slots=True)
