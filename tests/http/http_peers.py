@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
@@ -35,11 +36,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def minternet_serve(*args: str) -> Iterator[tuple[dict[str, int], subprocess.Popen[str]]]:
-    """Run ``minternet serve ARGS`` until the block ends; yields {scheme: port}."""
+def minternet_serve(
+    *args: str, stdout: int | IO[str] = subprocess.DEVNULL
+) -> Iterator[tuple[dict[str, int], subprocess.Popen[str]]]:
+    """Run ``minternet serve ARGS`` until the block ends; yields {scheme: port}.
+    ``stdout``: where its access log goes (a file to read it back)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "minternet", "serve", *args],
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         text=True,
         env=cli_env(),
