@@ -168,6 +168,14 @@ def https_acceptor(stack: NetworkStack, ca_out: Path | None, keylog: Path | None
 # -- the command ----------------------------------------------------------------------------
 
 
+def _seconds_option(name: str, default: float, help: str) -> Callable[[Any], Any]:
+    """A web server deadline, in seconds, with nginx's default."""
+    return click.option(
+        name, type=click.FloatRange(0.1), default=default, show_default=True,
+        metavar="SECONDS", help=help,
+    )  # fmt: skip
+
+
 @app.command()
 @click.option(
     "--https",
@@ -214,31 +222,22 @@ def https_acceptor(stack: NetworkStack, ca_out: Path | None, keylog: Path | None
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also serve this master file (RFC 1035 §5 subset; $ORIGIN needed).",
 )
-@click.option(
+@_seconds_option(
     "--client-header-timeout",
-    type=click.FloatRange(0.1),
-    default=WEB_DEFAULTS.client_header_timeout,
-    show_default=True,
-    metavar="SECONDS",
-    help="A request head must be complete this long after the connection (or the head) "
-    "began, else 408 (nginx's client_header_timeout).",
+    WEB_DEFAULTS.client_header_timeout,
+    "A request head must be complete this long after the connection (or the head) began, "
+    "else 408 (nginx's client_header_timeout).",
 )
-@click.option(
+@_seconds_option(
     "--send-timeout",
-    type=click.FloatRange(0.1),
-    default=WEB_DEFAULTS.send_timeout,
-    show_default=True,
-    metavar="SECONDS",
-    help="Reset a connection whose client takes none of the response for this long "
+    WEB_DEFAULTS.send_timeout,
+    "Reset a connection whose client takes none of the response for this long "
     "(nginx's send_timeout).",
 )
-@click.option(
+@_seconds_option(
     "--keepalive-timeout",
-    type=click.FloatRange(0.1),
-    default=WEB_DEFAULTS.keepalive_timeout,
-    show_default=True,
-    metavar="SECONDS",
-    help="Close a connection idle this long between requests (nginx's keepalive_timeout).",
+    WEB_DEFAULTS.keepalive_timeout,
+    "Close a connection idle this long between requests (nginx's keepalive_timeout).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address to use.")
 @click.option(
