@@ -20,14 +20,26 @@ from .alerts import AlertDescription, TlsAlert
 
 class ExtensionType(IntEnum):
     server_name = 0
+    status_request = 5
     supported_groups = 10
     ec_point_formats = 11
     signature_algorithms = 13
     application_layer_protocol_negotiation = 16
+    signed_certificate_timestamp = 18
+    padding = 21
     encrypt_then_mac = 22
     extended_master_secret = 23
+    record_size_limit = 28
     session_ticket = 35
+    pre_shared_key = 41
+    early_data = 42
     supported_versions = 43
+    cookie = 44
+    psk_key_exchange_modes = 45
+    certificate_authorities = 47
+    post_handshake_auth = 49
+    signature_algorithms_cert = 50
+    key_share = 51
     renegotiation_info = 0xFF01
 
 
@@ -36,7 +48,14 @@ class NamedGroup(IntEnum):
 
     secp256r1 = 23
     secp384r1 = 24
+    secp521r1 = 25
     x25519 = 29
+    x448 = 30
+    ffdhe2048 = 256
+    ffdhe3072 = 257
+    ffdhe4096 = 258
+    ffdhe6144 = 259
+    ffdhe8192 = 260
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,8 @@ class HandshakeType(IntEnum):
     client_hello = 1
     server_hello = 2
     new_session_ticket = 4
+    end_of_early_data = 5
+    encrypted_extensions = 8
     certificate = 11
     server_key_exchange = 12
     certificate_request = 13
@@ -34,6 +36,8 @@ class HandshakeType(IntEnum):
     client_key_exchange = 16
     finished = 20
     certificate_status = 22
+    key_update = 24
+    message_hash = 254
 
 
 def _frame(msg_type: int, body: bytes) -> bytes:
