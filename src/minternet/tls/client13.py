@@ -130,6 +130,7 @@ class ClientConfig13:
     # is offered too; they take their place in EXTENSION_ORDER.
     extra_extensions: tuple[Extension, ...] = field(default_factory=tuple)
     offer_tls12: bool = False  # supported_versions lists 1.2 too (negotiate does the rest)
+    extra_cipher_suites: tuple[int, ...] = ()  # after ours: the 1.2 suites when 1.2 is offered
 
     def clock(self) -> datetime:
         if self.now is None:
@@ -265,7 +266,7 @@ class TlsClient13(Tls13Connection):
             version=TLS12,
             random=n.client_random,
             session_id=n.session_id,
-            cipher_suites=tuple(s.code for s in cfg.suites),
+            cipher_suites=self._suite_codes(),
             extensions=tuple(exts),
         )
         self._hello = hello
@@ -286,15 +287,13 @@ class TlsClient13(Tls13Connection):
         )
         self._flush(initial_hello=initial)
 
+    def _suite_codes(self) -> tuple[int, ...]:
+        return tuple(s.code for s in self.config.suites) + self.config.extra_cipher_suites
+
     def _encode_hello(self, exts: list[Extension]) -> bytes:
         n = self.neg
         return ClientHello(
-            TLS12,
-            n.client_random,
-            n.session_id,
-            tuple(s.code for s in self.config.suites),
-            b"\x00",
-            tuple(exts),
+            TLS12, n.client_random, n.session_id, self._suite_codes(), b"\x00", tuple(exts)
         ).encode()
 
     # -- ServerHello / HelloRetryRequest ---------------------------------------------------

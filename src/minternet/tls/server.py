@@ -5,8 +5,9 @@ its credentials can serve (RSA key for ``*_RSA_*`` suites, EC key for ``*_ECDSA_
 preferring credentials whose certificate names the SNI host. It only answers extensions the
 client offered, echoes an empty renegotiation_info for the extension or the SCSV (RFC 5746
 §3.6), resumes sessions by id from a :class:`SessionCache`, and decrypts an RSA pre-master
-secret without a padding oracle (§7.4.7.1). It supports only TLS 1.2, so per RFC 8446
-§4.1.3 it does not put a downgrade sentinel in its random.
+secret without a padding oracle (§7.4.7.1). Alone it speaks only TLS 1.2 and puts no
+downgrade sentinel in its random; beside the 1.3 server (:mod:`minternet.tls.negotiate`)
+it does (RFC 8446 §4.1.3).
 """
 
 from __future__ import annotations
@@ -144,6 +145,14 @@ class TlsServer(TlsConnection):
         self._cred: ServerCredentials | None = None
         self._eph: EphemeralKey | None = None
         self._client_version = 0x0303
+        # RFC 8446 §4.1.3: a server that also speaks TLS 1.3 but answers 1.2 ends its random
+        # with "DOWNGRD\x01" (set by :mod:`minternet.tls.negotiate`), so that a 1.3 client
+        # whose offer of 1.3 was stripped on the way notices.
+        self.downgrade_sentinel = b""
+
+    def _new_server_random(self) -> bytes:
+        r = self.random.random_bytes(32)
+        return r[: 32 - len(self.downgrade_sentinel)] + self.downgrade_sentinel
 
     # -- ClientHello → flight 2 -----------------------------------------------------------
     def _on_client_hello(self, msg: RawHandshake) -> State:
@@ -243,7 +252,7 @@ class TlsServer(TlsConnection):
             not suite.aead and cfg.encrypt_then_mac and ExtensionType.encrypt_then_mac in by_type
         )
         self._cred = cred
-        n.server_random = self.random.random_bytes(32)
+        n.server_random = self._new_server_random()
         n.session_id = self.random.random_bytes(32) if cache is not None else b""
         sh_exts = self._hello_extensions(by_type, secure_reneg, suite, sni is not None)
         self._send_handshake(
@@ -354,7 +363,7 @@ class TlsServer(TlsConnection):
             and self.config.encrypt_then_mac
             and ExtensionType.encrypt_then_mac in offered
         )
-        n.server_random = self.random.random_bytes(32)
+        n.server_random = self._new_server_random()
         sh_exts = self._hello_extensions(offered, secure_reneg, s.suite, False)
         self._send_handshake(
             ServerHello(0x0303, n.server_random, n.session_id, s.suite.code, 0, sh_exts),

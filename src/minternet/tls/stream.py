@@ -18,27 +18,27 @@ from ..loop import EventLoop, Future, LoopTimeout
 from ..node.api import StreamSocket
 from ..trace.bus import TraceBus
 from .alerts import alert_name
-from .client import ClientConfig, TlsClient
+from .client import ClientConfig
 from .connection import (
     AlertReceived,
     ApplicationData,
     Closed,
-    Event,
     HandshakeComplete,
-    TlsConnection,
     TlsInfo,
     TraceHook,
 )
-from .server import ServerConfig, TlsServer
+from .connection13 import Tls13Info
+from .negotiate import TlsMachine, client_machine, server_machine
+from .server import ServerConfig
 
 
 class TlsHandshakeError(RemoteProtocolError):
     """The handshake ended with an alert or the transport closed under it."""
 
-    def __init__(self, closed: Closed, connection: TlsConnection) -> None:
+    def __init__(self, closed: Closed, connection: TlsMachine) -> None:
         self.closed = closed
         self.connection = connection  # what was negotiated and checked before the failure
-        self.verification = getattr(connection.neg, "verification", None)
+        self.verification = getattr(getattr(connection, "neg", None), "verification", None)
         if closed.alert is not None:
             way = "sent" if closed.alert_sent else "received"
             msg = f"TLS handshake failed ({way} {alert_name(closed.alert)}): {closed.reason}"
@@ -50,7 +50,7 @@ class TlsHandshakeError(RemoteProtocolError):
 class TlsStream:
     """An established TLS connection over a stream socket."""
 
-    def __init__(self, sock: StreamSocket, conn: TlsConnection, loop: EventLoop) -> None:
+    def __init__(self, sock: StreamSocket, conn: TlsMachine, loop: EventLoop) -> None:
         self.sock = sock
         self.conn = conn
         self.loop = loop
@@ -59,15 +59,16 @@ class TlsStream:
         self.alerts: list[AlertReceived] = []
 
     @property
-    def info(self) -> TlsInfo:
-        assert self.conn.info is not None
-        return self.conn.info
+    def info(self) -> TlsInfo | Tls13Info:
+        info = self.conn.info
+        assert isinstance(info, TlsInfo | Tls13Info)
+        return info
 
     @property
     def closed(self) -> Closed | None:
         return self.conn.closed
 
-    def _absorb(self, events: list[Event]) -> None:
+    def _absorb(self, events: list[Any]) -> None:
         for ev in events:
             if isinstance(ev, ApplicationData):
                 self._buf += ev.data
@@ -168,10 +169,11 @@ async def tls_connect(
     trace: TraceBus | None = None,
     node: str = "",
     timeout: float | None = None,
+    versions: tuple[str, ...] = ("1.2",),
 ) -> TlsStream:
-    """Run the client handshake over ``sock``; the established :class:`TlsStream`."""
-    conn = TlsClient(config, trace=_hook(trace, loop, node))
-    conn.start()
+    """Run the client handshake over ``sock``; the established :class:`TlsStream`.
+    ``versions``: ``("1.2",)``, ``("1.3",)`` or both (one hello offering both, 1.3 first)."""
+    conn = client_machine(config, versions, trace=_hook(trace, loop, node))
     return await TlsStream(sock, conn, loop)._handshake(timeout)
 
 
@@ -183,9 +185,11 @@ async def tls_accept(
     trace: TraceBus | None = None,
     node: str = "",
     timeout: float | None = None,
+    versions: tuple[str, ...] = ("1.2",),
 ) -> TlsStream:
-    """Run the server handshake over an accepted ``sock``."""
-    conn = TlsServer(config, trace=_hook(trace, loop, node))
+    """Run the server handshake over an accepted ``sock`` (``versions`` as for
+    :func:`tls_connect`: with both, the client's hello decides)."""
+    conn = server_machine(config, versions, trace=_hook(trace, loop, node))
     return await TlsStream(sock, conn, loop)._handshake(timeout)
 
 
