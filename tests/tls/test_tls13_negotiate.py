@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from tls_support import HOST, NOW, Certs, make_trust
 
+from minternet.errors import ConfigError
 from minternet.randomness import SeededRandom
 from minternet.tls import ClientConfig, ServerConfig, TlsClient, TlsServer
 from minternet.tls.alerts import AlertDescription
@@ -189,5 +190,5 @@ def test_our_negotiating_client_with_openssl(pki: Certs, maximum: ssl.TLSVersion
 def test_parse_versions() -> None:
     assert parse_versions(None) == ("1.3", "1.2")
     assert parse_versions("1.2") == ("1.2",)
-    with pytest.raises(Exception, match="1.2, 1.3 or both"):
+    with pytest.raises(ConfigError, match=r"1\.2, 1\.3 or both"):
         parse_versions("1.1")
