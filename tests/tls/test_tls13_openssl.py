@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from tls_support import HOST, NOW, Certs, make_trust
 
-from minternet.randomness import SeededRandom, SystemRandom
+from minternet.drivers.entropy import SystemRandom
+from minternet.randomness import SeededRandom
 from minternet.tls.client13 import ClientConfig13, TlsClient13
 from minternet.tls.connection import ApplicationData, Closed, HandshakeComplete
 from minternet.tls.connection13 import NewTicket, Tls13Connection, Tls13Info
