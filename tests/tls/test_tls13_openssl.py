@@ -9,13 +9,15 @@ import ssl
 from typing import Any
 
 import pytest
+from tls_pair import openssl_read_all as read_all
+from tls_pair import pump_openssl as pump
 from tls_support import HOST, NOW, Certs, make_trust
 
 from minternet.drivers.entropy import SystemRandom
 from minternet.randomness import SeededRandom
 from minternet.tls.client13 import ClientConfig13, TlsClient13
 from minternet.tls.connection import ApplicationData, Closed, HandshakeComplete
-from minternet.tls.connection13 import NewTicket, Tls13Connection, Tls13Info
+from minternet.tls.connection13 import NewTicket, Tls13Info
 from minternet.tls.extensions import NamedGroup
 from minternet.tls.server import KeyAndChain
 from minternet.tls.server13 import ServerConfig13, TlsServer13
@@ -26,45 +28,6 @@ GROUPS = {
     NamedGroup.secp256r1: "prime256v1",
     NamedGroup.secp384r1: "secp384r1",
 }
-
-
-def pump(
-    ours: Tls13Connection, obj: ssl.SSLObject, inc: ssl.MemoryBIO, out: ssl.MemoryBIO
-) -> tuple[list[Any], bool]:
-    events: list[Any] = []
-    done = False
-    for _ in range(50):
-        moved = False
-        data = ours.data_to_send()
-        if data:
-            inc.write(data)
-            moved = True
-        if not done:
-            try:
-                obj.do_handshake()
-                done = True
-                moved = True
-            except ssl.SSLWantReadError:
-                pass
-        back = out.read()
-        if back:
-            events += ours.receive_data(back)
-            moved = True
-        if not moved:
-            break
-    return events, done
-
-
-def read_all(obj: ssl.SSLObject) -> bytes:
-    got = b""
-    while True:
-        try:
-            chunk = obj.read(65536)
-        except ssl.SSLWantReadError:
-            return got
-        if not chunk:
-            return got
-        got += chunk
 
 
 def info_of(events: list[Any]) -> Tls13Info:
