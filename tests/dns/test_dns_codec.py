@@ -432,3 +432,21 @@ def test_name_text_escapes_round_trip_and_dnspython_reads_them(raw: list[bytes])
     assert Name.from_text(text).labels == n.labels
     assert dns.name.from_text(text).labels == (*n.labels, b"")
     assert Name.from_text(dns.name.Name([*raw, b""]).to_text()).labels == n.labels
+
+
+def test_tcp_framing_takes_whole_messages_only() -> None:
+    from minternet.dns.framing import frame, take_framed
+    from minternet.errors import LocalProtocolError
+
+    a, b = make_query("www.example.com").encode(), make_query("example.com", RType.MX).encode()
+    stream = frame(a) + frame(b)
+    buf = bytearray()
+    got = []
+    for byte in stream:  # one byte at a time, as a TCP stream may deliver them
+        buf.append(byte)
+        while (m := take_framed(buf)) is not None:
+            got.append(m)
+    assert got == [a, b] and not buf
+    assert dns.message.from_wire(got[1]).question[0].rdtype == dns.rdatatype.MX
+    with pytest.raises(LocalProtocolError):
+        frame(b"x" * 0x10000)
