@@ -49,11 +49,14 @@ def test_dig_walks_from_the_root_and_answers(run_cli: CliRunner) -> None:
 
 @needs_world
 def test_dig_json_and_failures_explained(run_cli: CliRunner) -> None:
-    data = json.loads(run_cli("dig", "nope.example.com", "--json").stdout)
+    nx = run_cli("dig", "nope.example.com", "--json", check=False)
+    data = json.loads(nx.stdout)  # an outcome failure: exit 1, the JSON still printed
+    assert nx.returncode == 1 and data["failure"] == "nope.example.com.: NXDOMAIN"
     assert data["status"] == "NXDOMAIN" and "does not exist" in data["explanation"]
     assert any(s["kind"] == "referral" for s in data["steps"])
-    out = run_cli("dig", "www.example.com", "--stop", "a.iana-servers.net").stdout
-    assert "status: SERVFAIL" in out and "no answer from" in out
+    servfail = run_cli("dig", "www.example.com", "--stop", "a.iana-servers.net", check=False)
+    assert servfail.returncode == 1 and servfail.stderr.count("\n") == 1
+    assert "status: SERVFAIL" in servfail.stdout and "no answer from" in servfail.stdout
     out = run_cli("dig", "example.com", "MX", "--twice").stdout
     assert "from the cache" in out.split("asked again")[1]
     bad = run_cli("dig", "www.example.com", "NOTATYPE", check=False)

@@ -39,7 +39,7 @@ from ..sim.faults import Faults
 from ..sim.world import World, load_world
 from ..tls.pki import Credentials, Pki, sim_datetime
 from ..tls.stream import TlsHandshakeError
-from ..tls.suites import SUITES, CipherSuite, suite_by_name
+from ..tls.suites import SUITES, CipherSuite, suites_by_names
 from ..trace.bus import EventLog, FrameRecord
 from .browser import FetchError, Page, Url, parse_url
 from .dns_world import install_dns
@@ -145,7 +145,7 @@ class FetchOptions:
     seed: int = 1
     faults: Faults = field(default_factory=Faults)
     kex: KeyExchangeChoice | None = None  # None: offer every suite (the server picks ECDHE)
-    cipher: str | None = None  # offer only this suite (IANA or OpenSSL name)
+    cipher: str | None = None  # offer only these suites (IANA or OpenSSL names, ':'-joined)
     site_dir: Path | None = None
     world_file: Path | None = None
     scenario: str | None = None
@@ -291,17 +291,19 @@ def _server_credentials(pki_seed: int, kind: str) -> tuple[Pki, Credentials]:
 
 
 def offered_suites(kex: KeyExchangeChoice | None, cipher: str | None) -> tuple[CipherSuite, ...]:
-    """The client's suite list for ``--kex`` / ``--cipher`` (RSA-authenticated server)."""
+    """The client's suite list for ``--kex`` / ``--cipher`` (RSA-authenticated server);
+    ``cipher`` may list several suites, colon-separated, in the order offered."""
     suites = SUITES
     if cipher is not None:
-        suite = suite_by_name(cipher)
-        if suite.auth != "RSA":
-            raise ConfigError(
-                f"{suite.name} needs an ECDSA certificate; www.example.com has an RSA one"
-            )
-        if kex is not None and suite.kx.lower() != kex:
-            raise ConfigError(f"--cipher {suite.name} does not use --kex {kex}")
-        return (suite,)
+        chosen = suites_by_names(cipher)
+        for suite in chosen:
+            if suite.auth != "RSA":
+                raise ConfigError(
+                    f"{suite.name} needs an ECDSA certificate; www.example.com has an RSA one"
+                )
+            if kex is not None and suite.kx.lower() != kex:
+                raise ConfigError(f"--cipher {suite.name} does not use --kex {kex}")
+        return chosen
     if kex is not None:
         suites = tuple(s for s in SUITES if s.kx.lower() == kex)
     return suites

@@ -9,12 +9,11 @@ import click
 
 from ..apps.fetch_run import FetchOptions, run_fetch
 from ..report.story import build_story, story_lines
-from .app import app
 from .fetch_story import show
 from .options import seed_option
 
 
-@app.command()
+@click.command()
 @seed_option
 @click.option("--secrets", is_flag=True, help="Show the TLS secrets and session keys too.")
 def demo(seed: int, secrets: bool) -> None:

@@ -15,10 +15,10 @@ from ..dns.name import Name
 from ..errors import ConfigError
 from ..trace.bus import EventLog
 from ._sim import Session
-from .app import app
+from .exits import OutcomeFailed
 from .options import (
+    FaultOptions,
     fault_options,
-    faults_from,
     json_option,
     pcap_option,
     seed_option,
@@ -26,7 +26,7 @@ from .options import (
 )
 
 
-@app.command(name="dig")
+@click.command(name="dig")
 @click.argument("args", nargs=-1, required=True, metavar="[@SERVER] NAME [TYPE]")
 @click.option("--trace", "show_trace", is_flag=True, help="Show the resolver's walk from the root.")
 @click.option("--tcp", is_flag=True, help="Ask over TCP instead of UDP.")
@@ -54,7 +54,7 @@ def dig_command(
     as_json: bool,
     pcap: Path | None,
     world_file: Path | None,
-    **faults: float,
+    faults: FaultOptions,
 ) -> None:
     """Ask the world's DNS: the laptop asks the ISP resolver, which walks from the root.
 
@@ -64,6 +64,9 @@ def dig_command(
       minternet dig example.com MX
       minternet dig @a.root-servers.net www.example.com --norec
       minternet dig www.example.com --stop a.iana-servers.net
+
+    Exit status 1 when no server answered or the answer is an error (NXDOMAIN, SERVFAIL,
+    REFUSED…).
     """
     server = "resolver"
     rest: list[str] = []
@@ -81,7 +84,7 @@ def dig_command(
         raise click.UsageError(str(e)) from None
     addr = server_address(server)
 
-    session = Session(world_file, seed, faults_from(**faults), pcap)
+    session = Session(world_file, seed, faults.faults, pcap)
     world = session.world
     log = EventLog()
     world.trace.subscribe(log)
@@ -101,6 +104,13 @@ def dig_command(
         resolved = [e for e in events if e.node == "resolver" and e.kind == "resolved"]
         runs.append((result, events, resolved[-1].why if resolved else None))
 
+    last = runs[-1][0].exchange
+    if last.response is None:
+        failure: str | None = f"no reply from {last.server[0]} ({last.error or 'timed out'})"
+    elif last.response.rcode != 0:
+        failure = f"{qname.to_text()}: {last.response.rcode_name}"
+    else:
+        failure = None
     if as_json:
         out = []
         for result, events, why in runs:
@@ -125,6 +135,8 @@ def dig_command(
                     "steps": [e.as_dict() for e in events if e.layer == "dns"],
                 }
             )
+        if failure is not None:
+            out[-1]["failure"] = failure
         click.echo(json.dumps(out if twice else out[0], indent=2, default=str))
     else:
         for i, (result, events, why) in enumerate(runs):
@@ -135,11 +147,11 @@ def dig_command(
                     click.echo(line)
             for line in render(result, why):
                 click.echo(line)
-    if runs[-1][0].exchange.response is None:
-        raise SystemExit(9)  # dig's code for "no reply from any server"
+    if failure is not None:
+        raise OutcomeFailed(failure)
 
 
-@app.command()
+@click.command()
 @click.argument("host")
 @click.argument("rtype", default="A", metavar="[TYPE]")
 @click.option("--twice", is_flag=True, help="Look up again at once (the browser's cache).")
@@ -172,15 +184,18 @@ def resolve(
     as_json: bool,
     pcap: Path | None,
     world_file: Path | None,
-    **faults: float,
+    faults: FaultOptions,
 ) -> None:
     """How the browser gets an address: browser cache, OS cache, hosts file, then the
-    ISP's resolver, which walks from the root (phase 1 of a page load)."""
+    ISP's resolver, which walks from the root (phase 1 of a page load).
+
+    Exit status 1 when the (last) lookup found no address.
+    """
     try:
         qtype = type_from_text(rtype)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    session = Session(world_file, seed, faults_from(**faults), pcap)
+    session = Session(world_file, seed, faults.faults, pcap)
     world = session.world
     log = EventLog()
     world.trace.subscribe(log)
@@ -214,11 +229,16 @@ def resolve(
             }
             for a, ev in results
         ]
+        last = results[-1][0]
+        if not last.ok:
+            out[-1]["failure"] = last.explanation
         click.echo(json.dumps(out if len(out) > 1 else out[0], indent=2, default=str))
-        return
-    for i, (a, ev) in enumerate(results):
-        if i:
-            click.echo("")
-        for line in render_timeline(ev):
-            click.echo(line)
-        click.echo(f"=> {a.explanation}")
+    else:
+        for i, (a, ev) in enumerate(results):
+            if i:
+                click.echo("")
+            for line in render_timeline(ev):
+                click.echo(line)
+            click.echo(f"=> {a.explanation}")
+    if not results[-1][0].ok:
+        raise OutcomeFailed(results[-1][0].explanation)

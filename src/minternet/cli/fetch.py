@@ -21,11 +21,12 @@ from ..apps.browser import Browser, FetchError, Page, Secure, parse_url
 from ..apps.streams import ByteStream, as_future
 from ..drivers import kernel
 from ..errors import ConfigError
-from ..loop import Future
+from ..loop import Future, LoopTimeout
 from ..node.api import StreamSocket
 from ..trace.bus import TraceBus
-from .app import app
+from .exits import OutcomeFailed, is_network_error
 from .fetch_story import simulated_fetch, story_options
+from .options import cafile_option, keylog_option
 
 DEFAULT_URL = "https://www.example.com/index.html"
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -47,16 +48,11 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
     return out
 
 
-@app.command()
+@click.command()
 @click.argument("url", required=False, default=DEFAULT_URL)
 @click.option("--real", is_flag=True, help="Use this machine's network (kernel TCP/IP).")
 @story_options
-@click.option(
-    "--cafile",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="Trust this CA certificate (PEM) for HTTPS.",
-)
+@cafile_option
 @click.option(
     "--resolve",
     "resolves",
@@ -74,16 +70,11 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
 @click.option("--raw", is_flag=True, help="Print the body as received, not rendered.")
 @click.option("-i", "--include", is_flag=True, help="Print the response head first.")
 @click.option("--timeout", type=click.FloatRange(0.1), default=15.0, show_default=True)
-@click.option(
-    "--keylog",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write TLS secrets (NSS key log format, for Wireshark) to this file.",
-)
+@keylog_option
 def fetch(
     url: str,
     real: bool,
-    cafile: Path | None,
+    cafile: tuple[Path, ...],
     resolves: tuple[str, ...],
     output: Path | None,
     raw: bool,
@@ -97,8 +88,9 @@ def fetch(
     this machine's network.
 
     \b
-    Exit status: 0 the page arrived; 1 the fetch failed (the story says where and why);
-    2 bad options or input.
+    Exit status: 0 the page arrived; 1 the fetch failed: refused, timeout, NXDOMAIN, TLS
+    alert, unreachable (the story, or the JSON's "failure", says where and why; with
+    --real, one line on stderr); 2 bad options or input.
     """
     if not real:
         code = simulated_fetch(
@@ -126,7 +118,14 @@ def fetch(
         browser = Browser(stack, resolve, secure, timeout=timeout)
         return await browser.fetch(target)
 
-    page = kernel.run(main, name="minternet-fetch", trace=trace, timeout=timeout * 4)
+    try:
+        page = kernel.run(main, name="minternet-fetch", trace=trace, timeout=timeout * 4)
+    except LoopTimeout:
+        raise OutcomeFailed(f"{url}: timed out") from None
+    except OSError as e:
+        if not is_network_error(e):
+            raise
+        raise OutcomeFailed(f"{url}: {(e.strerror or str(e)).lower()}") from None
     show(page, output, raw, include)
 
 
@@ -181,7 +180,10 @@ def real_resolver(stack: kernel.KernelStack) -> Callable[[str], Awaitable[str]]:
 
 
 def tls_connector(
-    stack: kernel.KernelStack, cafile: Path | None, timeout: float, keylog: Path | None = None
+    stack: kernel.KernelStack,
+    cafile: tuple[Path, ...],
+    timeout: float,
+    keylog: Path | None = None,
 ) -> Secure:
     """Our TLS client side: SNI and certificate check for the host, ALPN http/1.1, trusting
     ``cafile`` (else the system's CA bundle)."""
@@ -190,7 +192,7 @@ def tls_connector(
     from ..tls.stream import tls_connect
     from ..tls.verify import TrustStore
 
-    trust = TrustStore.from_pem_files(cafile if cafile is not None else SYSTEM_BUNDLE)
+    trust = TrustStore.from_pem_files(*(cafile or (SYSTEM_BUNDLE,)))
     log = KeyLogFile(keylog.open("a", encoding="ascii")) if keylog is not None else None
 
     async def secure(sock: StreamSocket, host: str) -> ByteStream:

@@ -21,7 +21,16 @@ from ..errors import ConfigError
 from ..report.story import build_story, story_lines
 from ..report.summary import fetch_summary
 from ..trace.pcapng import PcapngWriter
-from .options import fault_options, faults_from
+from .options import (
+    FaultOptions,
+    cipher_option,
+    fault_options,
+    json_option,
+    pcap_option,
+    seed_option,
+    site_option,
+    world_option,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,46 +38,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 def story_options(f: F) -> F:
     """The options of a simulated fetch (added to ``minternet fetch``)."""
     opts = [
-        click.option(
-            "--seed",
-            type=int,
-            default=1,
-            show_default=True,
-            help="Seed of every random choice (simulated run).",
-        ),
+        seed_option,
         click.option(
             "--kex",
             type=click.Choice(["ecdhe", "rsa"]),
             default=None,
             help="Key exchange the browser offers (default: all; the server picks ECDHE).",
         ),
-        click.option(
-            "--cipher",
-            default=None,
-            metavar="NAME",
-            help="Offer only this cipher suite (IANA or OpenSSL name).",
-        ),
-        click.option(
-            "--site",
-            "site_dir",
-            type=click.Path(file_okay=False, path_type=Path),
-            default=None,
-            help="Serve the files of this directory.",
-        ),
-        click.option(
-            "--world",
-            "world_file",
-            type=click.Path(exists=True, dir_okay=False, path_type=Path),
-            default=None,
-            help="A TOML world description instead of the built-in one.",
-        ),
-        click.option(
-            "--pcap",
-            type=click.Path(dir_okay=False, path_type=Path),
-            default=None,
-            help="Write every frame of every interface to this pcapng file, with the "
-            "TLS secrets inside (Wireshark decrypts on opening).",
-        ),
+        cipher_option,
+        site_option,
+        world_option,
+        pcap_option,
         click.option(
             "--pcap-at",
             "pcap_at",
@@ -81,9 +61,9 @@ def story_options(f: F) -> F:
             "--pcap-secrets/--no-pcap-secrets",
             default=True,
             show_default=True,
-            help="Put the Decryption Secrets Block into the pcapng.",
+            help="Put the TLS secrets into the pcapng (Wireshark decrypts on opening).",
         ),
-        click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead."),
+        json_option,
         click.option(
             "--secrets",
             is_flag=True,
@@ -125,7 +105,7 @@ def simulated_fetch(
     *,
     seed: int,
     kex: str | None,
-    cipher: str | None,
+    cipher: tuple[str, ...],
     site_dir: Path | None,
     world_file: Path | None,
     pcap: Path | None,
@@ -141,7 +121,7 @@ def simulated_fetch(
     raw: bool,
     include: bool,
     timeout: float,
-    **faults: float,
+    faults: FaultOptions,
 ) -> int:
     """Run and show a simulated fetch; the exit status."""
     if scenario == "list":
@@ -150,9 +130,9 @@ def simulated_fetch(
     opts = FetchOptions(
         url=url,
         seed=seed,
-        faults=faults_from(**faults),
+        faults=faults.faults,
         kex=kex,  # type: ignore[arg-type]
-        cipher=cipher,
+        cipher=":".join(cipher) or None,
         site_dir=site_dir,
         world_file=world_file,
         scenario=scenario,

@@ -9,10 +9,16 @@ import click
 
 from ..apps.ping import ping as run_ping
 from ..apps.traceroute import traceroute as run_traceroute
-from ..errors import ConfigError
 from ._sim import Session
-from .app import app
-from .options import fault_options, faults_from, json_option, pcap_option, seed_option, world_option
+from .exits import OutcomeFailed
+from .options import (
+    FaultOptions,
+    fault_options,
+    json_option,
+    pcap_option,
+    seed_option,
+    world_option,
+)
 from .world import console
 
 
@@ -20,7 +26,7 @@ def _fmt_ms(v: float | None) -> str:
     return "*" if v is None else f"{v * 1000:.3f} ms"
 
 
-@app.command()
+@click.command()
 @click.argument("target")
 @click.option("-c", "--count", type=click.IntRange(1, 100000), default=4, show_default=True)
 @click.option(
@@ -59,15 +65,13 @@ def ping(
     as_json: bool,
     pcap: Path | None,
     world_file: Path | None,
-    loss: float,
-    latency: float,
-    reorder: float,
-    duplicate: float,
-    corrupt: float,
+    faults: FaultOptions,
 ) -> None:
-    """Send ICMP echo requests to TARGET (an address, node name or hostname)."""
-    faults = faults_from(loss, latency, reorder, duplicate, corrupt)
-    s = Session(world_file, seed, faults, pcap)
+    """Send ICMP echo requests to TARGET (an address, node name or hostname).
+
+    Exit status 1 when not a single reply came back (like iputils ping).
+    """
+    s = Session(world_file, seed, faults.faults, pcap)
     host = s.source(source)
     dst = s.world.resolve(target)
     result = s.run(
@@ -81,20 +85,16 @@ def ping(
         out = result.as_dict()
         out["from"] = {"node": host.name, "address": host.source_address_for(dst)}
         out["seed"] = seed
-        out["faults"] = {
-            "loss": loss,
-            "latency_ms": latency,
-            "reorder": reorder,
-            "duplicate": duplicate,
-            "corrupt": corrupt,
-            "links": impaired,
-        }
+        out["faults"] = {**faults.as_dict(), "links": impaired}
+        loss = faults.loss
         if loss:
             out["expected_loss"] = 1 - (1 - loss) ** 2
             out["faults"]["frames_crossing"] = crossed
             out["faults"]["frames_lost"] = lost
+        if not result.received:
+            out["failure"] = _no_reply(dst, result.count)
         click.echo(json.dumps(out, indent=2))
-        _exit_like_ping(result.received)
+        _exit_like_ping(dst, result.count, result.received)
         return
     con = console()
     name = s.name_of(dst)
@@ -125,9 +125,9 @@ def ping(
             f"{max(rtts) * 1000:.3f} ms"
         )
     if faults.any:
-        summary = faults_summary(loss, latency, reorder, duplicate, corrupt)
-        line = f"faults on {', '.join(impaired)} (each direction): {summary}"
+        line = f"faults on {', '.join(impaired)} (each direction): {faults.summary()}"
         con.print(f"[dim]{line}[/]")
+        loss = faults.loss
         if loss and crossed:
             con.print(
                 f"lossy link: {lost} of {crossed} frames lost "
@@ -139,34 +139,20 @@ def ping(
             )
     if pcap is not None:
         con.print(f"[dim]capture written to {pcap}[/]")
-    _exit_like_ping(result.received)
+    _exit_like_ping(dst, result.count, result.received)
 
 
-def _exit_like_ping(received: int) -> None:
+def _no_reply(dst: str, count: int) -> str:
+    return f"no reply from {dst} to {count} echo request(s)"
+
+
+def _exit_like_ping(dst: str, count: int, received: int) -> None:
     """iputils ping's exit status: 1 when not a single reply came back."""
     if received == 0:
-        raise click.exceptions.Exit(1)
+        raise OutcomeFailed(_no_reply(dst, count))
 
 
-def faults_summary(
-    loss: float, latency: float, reorder: float, duplicate: float, corrupt: float
-) -> str:
-    parts = [
-        f"{k} {v:g}"
-        for k, v in (
-            ("loss", loss),
-            ("reorder", reorder),
-            ("duplicate", duplicate),
-            ("corrupt", corrupt),
-        )
-        if v
-    ]
-    if latency:
-        parts.append(f"+{latency:g} ms latency")
-    return ", ".join(parts)
-
-
-@app.command()
+@click.command()
 @click.argument("target")
 @click.option("-m", "--max-hops", type=click.IntRange(1, 255), default=30, show_default=True)
 @click.option("-q", "--queries", type=click.IntRange(1, 10), default=3, show_default=True)
@@ -194,24 +180,27 @@ def traceroute(
     as_json: bool,
     pcap: Path | None,
     world_file: Path | None,
-    loss: float,
-    latency: float,
-    reorder: float,
-    duplicate: float,
-    corrupt: float,
+    faults: FaultOptions,
 ) -> None:
-    """Show every router on the path to TARGET (ICMP echo probes with TTL 1, 2, 3 …)."""
-    faults = faults_from(loss, latency, reorder, duplicate, corrupt)
-    s = Session(world_file, seed, faults, pcap)
+    """Show every router on the path to TARGET (ICMP echo probes with TTL 1, 2, 3 …).
+
+    Exit status 1 when TARGET was not reached within --max-hops.
+    """
+    s = Session(world_file, seed, faults.faults, pcap)
     host = s.source(source)
     dst = s.world.resolve(target)
     result = s.run(run_traceroute(host, dst, max_hops=max_hops, probes=queries, timeout=wait))
     names = {a: n for h in result.hops if (a := h.address) and (n := s.name_of(a))}
+    failure = None if result.reached else f"{dst} not reached within {max_hops} hops"
     if as_json:
         out = result.as_dict(names)
         out["from"] = {"node": host.name, "address": host.source_address_for(dst)}
         out["seed"] = seed
+        if failure is not None:
+            out["failure"] = failure
         click.echo(json.dumps(out, indent=2))
+        if failure is not None:
+            raise OutcomeFailed(failure)
         return
     con = console()
     label = f"{dst} ({names.get(dst) or s.name_of(dst)})" if s.name_of(dst) else dst
@@ -221,7 +210,7 @@ def traceroute(
         who = "*" if addr is None else f"[cyan]{names.get(addr, addr)}[/] ({addr})"
         times = "  ".join(_fmt_ms(p.rtt) for p in hop.probes)
         con.print(f"{hop.ttl:2d}  {who}  {times}")
-    if not result.reached:
-        raise ConfigError(f"{dst} not reached within {max_hops} hops")
     if pcap is not None:
         con.print(f"[dim]capture written to {pcap}[/]")
+    if failure is not None:
+        raise OutcomeFailed(failure)

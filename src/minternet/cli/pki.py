@@ -22,8 +22,7 @@ from ..randomness import SeededRandom
 from ..tls.keygen import KeyType
 from ..tls.pki import Credentials, Pki
 from ..tls.verify import TrustStore, describe_name, verify_server_chain
-from .app import app
-from .options import json_option, seed_option
+from .options import cafile_option, json_option, seed_option
 
 
 def _when(text: str | None) -> datetime:
@@ -47,7 +46,7 @@ def _describe(c: x509.Certificate) -> dict[str, str]:
     }
 
 
-@app.group()
+@click.group()
 def pki() -> None:
     """A deterministic PKI: mint certificates, verify chains."""
 
@@ -149,13 +148,7 @@ def create(
 
 @pki.command(name="verify")
 @click.argument("chain_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--cafile",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    multiple=True,
-    help="PEM file of trusted root certificates (repeatable).",
-)
+@cafile_option
 @click.option("--host", default=None, help="The host name the client asked for.")
 @click.option("--at", "at_text", default=None, help="Check validity at this ISO date.")
 @json_option
@@ -166,10 +159,13 @@ def verify_command(
     at_text: str | None,
     as_json: bool,
 ) -> None:
-    """Check CHAIN_FILE (PEM, leaf first) as a TLS client would, step by step.
+    """Check CHAIN_FILE (PEM, leaf first) as a TLS client would, step by step, trusting
+    the --cafile certificates (at least one).
 
-    Exits 1 if the chain is refused, printing the TLS alert it would send.
+    Exit status 1 if the chain is refused, printing the TLS alert it would send.
     """
+    if not cafile:
+        raise click.UsageError("give the trusted roots with --cafile FILE")
     trust = TrustStore.from_pem_files(*cafile)
     try:
         certs = x509.load_pem_x509_certificates(chain_file.read_bytes())

@@ -36,7 +36,7 @@ from ..errors import ConfigError
 from ..loop import Future
 from ..node.api import Address, NetworkStack, StreamSocket
 from ..trace.bus import TraceBus, TraceEvent
-from .app import app
+from .options import keylog_option, site_option
 
 Service = Callable[
     [NetworkStack, Callable[[str, Address], object]], list[Coroutine[Any, Any, None]]
@@ -176,7 +176,7 @@ def _seconds_option(name: str, default: float, help: str) -> Callable[[Any], Any
     )  # fmt: skip
 
 
-@app.command()
+@click.command()
 @click.option(
     "--https",
     "https_port",
@@ -192,22 +192,13 @@ def _seconds_option(name: str, default: float, help: str) -> Callable[[Any], Any
     metavar="PORT",
     help="Serve plain HTTP/1.1 on PORT.",
 )
-@click.option(
-    "--site",
-    "site_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder the web server serves (default: the built-in page).",
-)
+@site_option
 @click.option(
     "--ca-out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the CA certificate (PEM) HTTPS clients must trust to this file.",
 )
-@click.option(
-    "--keylog",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Append TLS secrets (NSS key log format, for Wireshark) to this file.",
-)
+@keylog_option
 @click.option(
     "--dns",
     "dns_port",

@@ -24,8 +24,7 @@ from ..drivers.netns import DEFAULT_SUBNET, PREFIX, remove_leftovers, require_ro
 from ..drivers.realtime import RealtimeLoop
 from ..trace.bus import TraceBus, TraceEvent
 from ..trace.pcapng import PcapngWriter
-from .app import app
-from .options import json_option, pcap_option
+from .options import cafile_option, json_option, keylog_option, pcap_option, site_option
 from .serve import load_site
 
 STATE_DIR = Path("/run/minternet")
@@ -81,7 +80,7 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-@app.group()
+@click.group()
 def tap() -> None:
     """Our whole stack on a Linux TAP device, talking to the kernel's TCP/IP (needs root)."""
 
@@ -142,13 +141,7 @@ def down(prefix: str) -> None:
     help="Drop this share of frames in each direction in the namespace, by the kernel "
     "(nftables on a bridge between the TAP and the kernel's veth; needs nft).",
 )
-@click.option(
-    "--site",
-    "site_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder to serve over HTTPS (default: the built-in page).",
-)
+@site_option
 @click.option(
     "--ca-out",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -163,12 +156,7 @@ def down(prefix: str) -> None:
     help="Instead of serving: fetch URL with our browser from a server in the namespace "
     "(names resolve to the kernel side), show the page, and exit.",
 )
-@click.option(
-    "--cafile",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=None,
-    help="With --client: the CA certificate that issued the server's certificate.",
-)
+@cafile_option
 @click.option(
     "-o",
     "--output",
@@ -176,13 +164,7 @@ def down(prefix: str) -> None:
     default=None,
     help="With --client: write the body, byte for byte, to this file.",
 )
-@click.option(
-    "--keylog",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Append the TLS secrets (NSS key log) here; with --pcap they are also put in the "
-    "capture, so Wireshark shows the HTTPS decrypted.",
-)
+@keylog_option
 @click.option("--netns", "ns_name", default=None, hidden=True, help="Namespace name (tests).")
 @click.option(
     "--ready-file",
@@ -201,7 +183,7 @@ def up(
     site_dir: Path | None,
     ca_out: Path | None,
     client_url: str | None,
-    cafile: Path | None,
+    cafile: tuple[Path, ...],
     output: Path | None,
     keylog: Path | None,
     ns_name: str | None,
@@ -360,7 +342,7 @@ def up(
 
 
 async def _client(
-    th: Any, url: str, cafile: Path | None, ready: Path | None, fetch: Any, keylog: Any
+    th: Any, url: str, cafile: tuple[Path, ...], ready: Path | None, fetch: Any, keylog: Any
 ) -> Any:
     loop = th.host.loop
     while ready is not None and not ready.exists():

@@ -16,14 +16,21 @@ from typing import Any
 
 import click
 
-from ..errors import ConfigError
+from ..errors import ConfigError, MinternetError
 from ..node.host import Host
 from ..node.tcp import TcpSocket
 from ..tcp.connection import Connection
 from ..trace.bus import EventLog, TraceEvent
 from ._sim import Session
-from .app import app
-from .options import fault_options, faults_from, json_option, pcap_option, seed_option, world_option
+from .exits import OutcomeFailed
+from .options import (
+    FaultOptions,
+    fault_options,
+    json_option,
+    pcap_option,
+    seed_option,
+    world_option,
+)
 from .world import console
 
 PORT = 443
@@ -51,7 +58,7 @@ def _server_address(s: Session, target: str) -> tuple[Host, str]:
     return server, addr
 
 
-@app.command("tcp-transfer")
+@click.command("tcp-transfer")
 @click.option(
     "--size",
     type=click.IntRange(0, 1 << 30),
@@ -81,15 +88,13 @@ def tcp_transfer(
     as_json: bool,
     pcap: Path | None,
     world_file: Path | None,
-    loss: float,
-    latency: float,
-    reorder: float,
-    duplicate: float,
-    corrupt: float,
+    faults: FaultOptions,
 ) -> None:
-    """Send SIZE bytes from the laptop to www over TCP, and the same amount back."""
-    faults = faults_from(loss, latency, reorder, duplicate, corrupt)
-    s = Session(world_file, seed, faults, pcap)
+    """Send SIZE bytes from the laptop to www over TCP, and the same amount back.
+
+    Exit status 1 when the connection failed or the data did not arrive intact.
+    """
+    s = Session(world_file, seed, faults.faults, pcap)
     log = EventLog()
     if timeline:
         s.world.trace.subscribe(log)
@@ -128,11 +133,17 @@ def tcp_transfer(
         await sock.close()
 
     loop.create_task(server())
-    s.run(client(), timeout=24 * 3600.0)
+    try:
+        s.run(client(), timeout=24 * 3600.0)
+    except (OSError, MinternetError) as e:  # refused, unreachable, no answer to the SYN
+        failure = f"connection to {server_ip}:{PORT} failed: {e}"
+        if as_json:
+            click.echo(json.dumps({"seed": seed, "size": size, "failure": failure}, indent=2))
+        raise OutcomeFailed(failure) from None
     # Let both ends finish (LAST-ACK, TIME-WAIT = 2 MSL) so the state sequences are complete.
     s.world.run(until=loop.now() + 2 * (out.client.conn.config.msl if out.client else 30) + 1)
     if out.client is None or out.server is None:
-        raise ConfigError("the connection was not established")
+        raise OutcomeFailed("the connection was not established")
     report = _report(
         out,
         up,
@@ -142,16 +153,12 @@ def tcp_transfer(
         client_host,
         server_host,
         s,
-        faults_dict={
-            "loss": loss,
-            "latency_ms": latency,
-            "reorder": reorder,
-            "duplicate": duplicate,
-            "corrupt": corrupt,
-        },
+        faults_dict=faults.as_dict(),
     )
     if timeline:
         report["timeline"] = [e.as_dict() for e in log.of("tcp")]
+    if not report["intact"]:
+        report["failure"] = "the data did not arrive intact"
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
@@ -159,7 +166,7 @@ def tcp_transfer(
             _print_timeline(log.of("tcp"))
         _print(report)
     if not report["intact"]:
-        raise ConfigError("the data did not arrive intact")
+        raise OutcomeFailed(report["failure"])
 
 
 def _report(
@@ -171,7 +178,7 @@ def _report(
     client_host: Host,
     server_host: Host,
     s: Session,
-    faults_dict: dict[str, float],
+    faults_dict: dict[str, Any],
 ) -> dict[str, Any]:
     assert out.client is not None and out.server is not None
     c, sv = out.client.conn, out.server.conn

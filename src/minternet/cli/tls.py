@@ -38,8 +38,8 @@ from ..tls.stream import TlsHandshakeError, tls_accept, tls_connect
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
 from ..tls.verify import TrustStore
 from ..trace.bus import TraceBus, TraceEvent
-from .app import app
-from .options import json_option
+from .exits import OutcomeFailed
+from .options import cafile_option, cipher_option, json_option, keylog_option
 
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 SCHEME_NAMES = {
@@ -49,7 +49,7 @@ SCHEME_NAMES = {
 }  # fmt: skip
 
 
-@app.group()
+@click.group()
 def tls() -> None:
     """TLS 1.2 client and server over this machine's TCP (like openssl s_client/s_server)."""
 
@@ -204,19 +204,11 @@ def _trace_bus(enabled: bool) -> TraceBus | None:
 @click.argument("host")
 @click.argument("port", type=click.IntRange(1, 65535))
 @click.option("--sni", help="Server name to send and check (default: HOST unless an IP).")
-@click.option(
-    "--cafile",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help=f"Trusted CA certificates (PEM). Default: {SYSTEM_BUNDLE}.",
-)
+@cafile_option
 @click.option("--no-verify", is_flag=True, help="Do not verify the server's certificate.")
-@click.option("--cipher", multiple=True, help="Offer only this suite (IANA or OpenSSL name).")
+@cipher_option
 @click.option("--alpn", multiple=True, help="Offer this ALPN protocol (repeatable).")
-@click.option(
-    "--keylog",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Append the NSS key log line (CLIENT_RANDOM) here, for Wireshark.",
-)
+@keylog_option
 @click.option("--stdin", "send_stdin", is_flag=True, help="Send stdin, print the answer.")
 @click.option("--secrets", is_flag=True, help="Also show the pre-master/master secrets and keys.")
 @click.option("--trace", "show_trace", is_flag=True, help="Print every TLS step (to stderr).")
@@ -230,7 +222,7 @@ def tls_client(
     host: str,
     port: int,
     sni: str | None,
-    cafile: Path | None,
+    cafile: tuple[Path, ...],
     no_verify: bool,
     cipher: tuple[str, ...],
     alpn: tuple[str, ...],
@@ -242,13 +234,17 @@ def tls_client(
     wait: float,
     as_json: bool,
 ) -> None:
-    """Handshake with HOST:PORT and show what was negotiated and each certificate check."""
+    """Handshake with HOST:PORT and show what was negotiated and each certificate check
+    (default trust: the system's CA bundle).
+
+    Exit status 1 when the connection or the handshake failed (refused, alert, timeout).
+    """
     trust = None
     if not no_verify:
-        bundle = cafile or (SYSTEM_BUNDLE if SYSTEM_BUNDLE.exists() else None)
-        if bundle is None:
+        bundles = cafile or ((SYSTEM_BUNDLE,) if SYSTEM_BUNDLE.exists() else ())
+        if not bundles:
             raise ConfigError("no CA bundle: give --cafile or --no-verify")
-        trust = TrustStore.from_pem_files(bundle)
+        trust = TrustStore.from_pem_files(*bundles)
     cfg = ClientConfig(
         random=SystemRandom(),
         server_name=sni or host,
@@ -285,8 +281,17 @@ def tls_client(
         await st.close()
         return conn, bytes(received)
 
-    conn, received = run(session, name="tls-client", timeout=None)
+    try:
+        conn, received = run(session, name="tls-client", timeout=None)
+    except (OSError, LoopTimeout) as e:  # refused, unreachable, no answer to the SYN
+        reason = (e.strerror or str(e)) if isinstance(e, OSError) else "timed out"
+        failure = f"cannot connect to {ip}:{port}: {reason}"
+        if as_json:
+            click.echo(json.dumps({"server": f"{host}:{port}", "failure": failure}, indent=2))
+        raise OutcomeFailed(failure) from None
     rep = _report(conn, host, port)
+    if conn.info is None:
+        rep["failure"] = rep.get("error") or "the TLS handshake failed"
     if secrets and conn.info is not None:
         rep["secrets"] = conn.info.as_dict(secrets=True)
     if as_json:
@@ -308,7 +313,7 @@ def tls_client(
         if received:
             sys.stdout.write(received.decode("utf-8", "replace"))
     if conn.info is None:
-        sys.exit(1)
+        raise OutcomeFailed(rep["failure"])
 
 
 def _resolve(host: str) -> str:
@@ -316,7 +321,7 @@ def _resolve(host: str) -> str:
     try:
         return socket.gethostbyname(host)
     except OSError as e:
-        raise ConfigError(f"cannot resolve {host}: {e}") from None
+        raise OutcomeFailed(f"cannot resolve {host}: {e}") from None
 
 
 def _load_credentials(cert: Path, key: Path) -> KeyAndChain:
@@ -345,10 +350,10 @@ def _load_credentials(cert: Path, key: Path) -> KeyAndChain:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The private key (PEM) of each --cert.",
 )  # fmt: skip
-@click.option("--cipher", multiple=True, help="Accept only this suite (IANA or OpenSSL name).")
+@cipher_option
 @click.option("--alpn", multiple=True, help="Accept this ALPN protocol (repeatable).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--keylog", type=click.Path(dir_okay=False, path_type=Path), help="NSS key log.")
+@keylog_option
 @click.option("--max-connections", type=int, default=0, help="Exit after N connections.")
 @click.option("--trace", "show_trace", is_flag=True, help="Print every TLS step (to stderr).")
 @json_option

@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ..sim.world import load_world
-from .app import app
 from .options import json_option, seed_option, world_option
 
 
@@ -22,7 +21,7 @@ def console() -> Console:
     return con
 
 
-@app.command()
+@click.command()
 @seed_option
 @json_option
 @world_option

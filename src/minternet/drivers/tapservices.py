@@ -157,7 +157,7 @@ def _start_https(
 async def fetch_from_kernel_side(
     th: TapHost,
     url: str,
-    cafile: Path | None,
+    cafile: tuple[Path, ...],
     *,
     timeout: float = 30.0,
     keylog: KeyLog | None = None,
@@ -166,12 +166,12 @@ async def fetch_from_kernel_side(
 
     A name in the URL resolves to the kernel side's address (like ``curl --resolve``): the
     server runs in the namespace. HTTPS is our TLS 1.2 with SNI and ALPN ``http/1.1``,
-    verified against ``cafile``. The browser closes the connection itself, so our TCP is
-    the side that closes first and ends in TIME-WAIT.
+    verified against the certificates of the ``cafile`` PEM files. The browser closes the
+    connection itself, so our TCP is the side that closes first and ends in TIME-WAIT.
     """
     host = th.host
     target = parse_url(url)
-    trust = TrustStore.from_pem_files(cafile) if cafile is not None else None
+    trust = TrustStore.from_pem_files(*cafile) if cafile else None
     if target.scheme == "https" and trust is None:
         raise ConfigError("an https:// URL needs --cafile (the CA that issued the server's cert)")
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from ..errors import ConfigError
@@ -132,9 +134,16 @@ class TrustStore:
             self._certs.append(cert)
 
     def add_pem(self, data: bytes, source: str = "PEM data") -> int:
-        """Trust every certificate in ``data``; returns how many were found."""
+        """Trust every certificate in ``data``; returns how many were found.
+
+        Distribution CA bundles still hold a few roots with a non-positive serial number
+        (RFC 5280 §4.1.2.2 forbids it); as OpenSSL does, they are accepted as trust anchors,
+        without cryptography's deprecation warning for each.
+        """
         try:
-            certs = x509.load_pem_x509_certificates(data)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                certs = x509.load_pem_x509_certificates(data)
         except ValueError as exc:
             raise ConfigError(f"{source}: no readable PEM certificate ({exc})") from None
         for c in certs:
