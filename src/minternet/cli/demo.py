@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from ..apps.fetch_run import FetchOptions, run_fetch
 from ..report.story import build_story, story_lines
-from .fetch_story import show
+from .fetch_story import failed, show
 from .options import seed_option
 
 
@@ -25,4 +23,4 @@ def demo(seed: int, secrets: bool) -> None:
         "\nMore: minternet fetch --help · --pcap run.pcapng (opens decrypted in "
         "Wireshark) · --scenario list (failure stories) · minternet world"
     )
-    sys.exit(0 if run.ok else 1)
+    failed(run)

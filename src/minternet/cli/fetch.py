@@ -93,10 +93,10 @@ def fetch(
     --real, one line on stderr); 2 bad options or input.
     """
     if not real:
-        code = simulated_fetch(
+        simulated_fetch(
             url, keylog=keylog, output=output, raw=raw, include=include, timeout=timeout, **story
         )
-        sys.exit(code)
+        return
     if story.get("scenario") or story.get("pcap") or story.get("as_json"):
         raise ConfigError("--scenario, --pcap and --json describe a simulated run, not --real")
     target = parse_url(url)

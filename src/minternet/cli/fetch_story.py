@@ -21,6 +21,7 @@ from ..errors import ConfigError
 from ..report.story import build_story, story_lines
 from ..report.summary import fetch_summary
 from ..trace.pcapng import PcapngWriter
+from .exits import OutcomeFailed
 from .options import (
     FaultOptions,
     cipher_option,
@@ -122,11 +123,12 @@ def simulated_fetch(
     include: bool,
     timeout: float,
     faults: FaultOptions,
-) -> int:
-    """Run and show a simulated fetch; the exit status."""
+) -> None:
+    """Run and show a simulated fetch; :class:`OutcomeFailed` when the page did not arrive
+    (after the story or the JSON, which say why at length)."""
     if scenario == "list":
         list_scenarios()
-        return 0
+        return
     opts = FetchOptions(
         url=url,
         seed=seed,
@@ -143,16 +145,24 @@ def simulated_fetch(
     story = build_story(run, secrets=secrets)
     if as_json:
         click.echo(json.dumps(fetch_summary(story), indent=2, sort_keys=False))
-        return 0 if run.ok else 1
-    show(
-        run,
-        story_lines(story, verbose=verbose),
-        quiet=quiet,
-        output=output,
-        raw=raw,
-        include=include,
-    )
-    return 0 if run.ok else 1
+    else:
+        show(
+            run,
+            story_lines(story, verbose=verbose),
+            quiet=quiet,
+            output=output,
+            raw=raw,
+            include=include,
+        )
+    failed(run)
+
+
+def failed(run: FetchRun) -> None:
+    """Raise :class:`OutcomeFailed` (exit 1, one line) if the page did not arrive."""
+    if not run.ok:
+        f = run.failure
+        why = f"{f.summary} (phase {f.phase}, at {f.where})" if f is not None else "failed"
+        raise OutcomeFailed(f"{run.url}: {why}")
 
 
 def write_outputs(
@@ -272,4 +282,4 @@ def summary_line(run: FetchRun) -> str:
     return f"[red]✗[/] {run.url}: {escape(summary)}"
 
 
-__all__ = ["show", "simulated_fetch", "story_options", "summary_line", "write_outputs"]
+__all__ = ["failed", "show", "simulated_fetch", "story_options", "summary_line", "write_outputs"]

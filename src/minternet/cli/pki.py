@@ -22,6 +22,7 @@ from ..randomness import SeededRandom
 from ..tls.keygen import KeyType
 from ..tls.pki import Credentials, Pki
 from ..tls.verify import TrustStore, describe_name, verify_server_chain
+from .exits import OutcomeFailed
 from .options import cafile_option, json_option, seed_option
 
 
@@ -196,4 +197,4 @@ def verify_command(
         else:
             click.echo(f"refused (alert {result.alert}): {result.reason}")
     if not result.ok:
-        raise SystemExit(1)
+        raise OutcomeFailed(f"{chain_file}: refused (alert {result.alert}): {result.reason}")

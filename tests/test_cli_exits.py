@@ -1,0 +1,214 @@
+"""The exit-status policy of every command (``minternet.cli.exits``), as a user meets it:
+
+0 success; 1 the network or protocol outcome failed (with ``--json`` the JSON is still
+printed, carrying ``failure``); 2 usage or configuration error. Whatever is not 0 says why
+on exactly one stderr line, starting ``minternet``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from clitools import CliRunner, cli_env
+from minternet.cli.app import COMMANDS, app
+
+
+@dataclass(frozen=True)
+class Case:
+    args: tuple[str, ...]
+    status: int
+    says: str = ""  # a piece of the stderr line
+    json_failure: bool = False  # --json given: stdout is JSON whose "failure" is set
+
+
+OK, FAILED, USAGE = 0, 1, 2
+
+#: (command, what) → Case. Each command appears with a success, an outcome failure where
+#: it has outcomes, and a usage or configuration error.
+CASES: dict[str, Case] = {
+    "version ok": Case(("version",), OK),
+    "version usage": Case(("version", "--bogus"), USAGE, "No such option"),
+    "world ok": Case(("world", "--json"), OK),
+    "world usage": Case(("world", "--world", "/nonexistent.toml"), USAGE, "/nonexistent.toml"),
+    "demo ok": Case(("demo", "--seed", "2"), OK),
+    "demo usage": Case(("demo", "--seed", "x"), USAGE, "'x' is not a valid integer"),
+    "fetch ok": Case(("fetch", "-q", "--seed", "3"), OK),
+    "fetch nxdomain": Case(
+        ("fetch", "--scenario", "nxdomain", "--json"), FAILED, json_failure=True
+    ),
+    "fetch refused": Case(
+        ("fetch", "--real", "http://127.0.0.1:1/"), FAILED, "http://127.0.0.1:1/: connection"
+    ),
+    "fetch usage": Case(("fetch", "--scenario", "nope"), USAGE, "nope"),
+    "fetch unwritable pcap": Case(
+        ("fetch", "--pcap", "/nonexistent/dir/x.pcap"),
+        USAGE,
+        "/nonexistent/dir/x.pcap: No such file or directory",
+    ),
+    "ping ok": Case(("ping", "www.example.com", "-c", "1"), OK),
+    "ping no reply": Case(
+        ("ping", "10.99.99.99", "-c", "1", "--json"), FAILED, "no reply", json_failure=True
+    ),
+    "ping usage": Case(("ping",), USAGE, "Missing argument 'TARGET'"),
+    "traceroute ok": Case(("traceroute", "www.example.com", "-q", "1"), OK),
+    "traceroute not reached": Case(
+        ("traceroute", "www.example.com", "-m", "2", "--json"),
+        FAILED,
+        "not reached within 2 hops",
+        json_failure=True,
+    ),
+    "traceroute usage": Case(("traceroute", "www.example.com", "-m", "0"), USAGE, "--max-hops"),
+    "dig ok": Case(("dig", "www.example.com"), OK),
+    "dig nxdomain": Case(
+        ("dig", "nope.example.com", "--json"), FAILED, "NXDOMAIN", json_failure=True
+    ),
+    "dig no reply": Case(("dig", "www.example.com", "--stop", "resolver"), FAILED, "no reply"),
+    "dig usage": Case(("dig", "www.example.com", "NOTATYPE"), USAGE, "NOTATYPE"),
+    "resolve ok": Case(("resolve", "www.example.com"), OK),
+    "resolve nxdomain": Case(
+        ("resolve", "nope.example.com", "--json"), FAILED, "NXDOMAIN", json_failure=True
+    ),
+    "resolve usage": Case(("resolve", "www.example.com", "NOTATYPE"), USAGE, "NOTATYPE"),
+    "tcp-transfer ok": Case(("tcp-transfer", "--size", "2000"), OK),
+    "tcp-transfer no connection": Case(
+        ("tcp-transfer", "--size", "10", "--loss", "1", "--json"),
+        FAILED,
+        "connection to 93.184.216.34:443 failed",
+        json_failure=True,
+    ),
+    "tcp-transfer usage": Case(("tcp-transfer", "--loss", "2"), USAGE, "--loss"),
+    "tcp-transfer config": Case(("tcp-transfer", "--to", "nowhere"), USAGE, "nowhere"),
+    "serve ok": Case(("serve", "--http", "0", "--duration", "0.2", "--quiet"), OK),
+    "serve usage": Case(("serve", "--http", "0", "--host", "0.0.0.0"), USAGE, "loopback"),
+    "tls client refused": Case(
+        ("tls", "client", "127.0.0.1", "1", "--no-verify", "--json"),
+        FAILED,
+        "cannot connect to 127.0.0.1:1",
+        json_failure=True,
+    ),
+    "tls client usage": Case(("tls", "client", "127.0.0.1", "0"), USAGE, "PORT"),
+    "tls server usage": Case(
+        (
+            "tls",
+            "server",
+            "0",
+            "--cert",
+            "/etc/hostname",
+            "--key",
+            "/etc/hostname",
+            "--key",
+            "/etc/hostname",
+        ),
+        USAGE,
+        "one --key for each --cert",
+    ),
+    "pki usage": Case(("pki", "verify", "/etc/hostname"), USAGE, "--cafile"),
+    "tap usage": Case(("tap", "down", "--prefix", "other-"), USAGE, "--prefix"),
+}
+
+
+def check(proc: subprocess.CompletedProcess[str], case: Case) -> None:
+    assert proc.returncode == case.status, (proc.returncode, proc.stdout[-500:], proc.stderr)
+    assert "Traceback" not in proc.stderr and "Warning" not in proc.stderr, proc.stderr
+    if case.status != OK:
+        assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("minternet"), proc.stderr
+        assert case.says in proc.stderr
+    if case.json_failure:
+        assert json.loads(proc.stdout)["failure"], proc.stdout
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_exit_status(name: str, run_cli: CliRunner) -> None:
+    case = CASES[name]
+    check(run_cli(*case.args, check=False), case)
+
+
+def test_every_command_is_covered() -> None:
+    """A new command joins the table above (or this fails)."""
+    covered = {CASES[n].args[0] for n in CASES}
+    assert covered == set(app.commands) == {c.name for c in COMMANDS}
+
+
+def test_pki_create_and_verify(run_cli: CliRunner, tmp_path: Path) -> None:
+    check(run_cli("pki", "create", str(tmp_path), "--negatives", check=False), Case((), OK))
+    good = run_cli(
+        "pki",
+        "verify",
+        str(tmp_path / "server.pem"),
+        "--cafile",
+        str(tmp_path / "ca.pem"),
+        "--host",
+        "www.example.com",
+        check=False,
+    )
+    check(good, Case((), OK))
+    refused = run_cli(
+        "pki",
+        "verify",
+        str(tmp_path / "bad" / "wrong-host" / "server.pem"),
+        "--cafile",
+        str(tmp_path / "ca.pem"),
+        "--host",
+        "www.example.com",
+        check=False,
+    )
+    check(refused, Case((), FAILED, "refused"))
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    check(
+        run_cli("pki", "create", str(blocked / "sub"), check=False),
+        Case((), USAGE, f"{blocked / 'sub'}"),
+    )
+
+
+def test_tls_server_and_client(run_cli: CliRunner, tmp_path: Path) -> None:
+    """Our client against our server: 0 both; then an untrusted CA: the client exits 1."""
+    run_cli("pki", "create", str(tmp_path / "a"))
+    run_cli("pki", "create", str(tmp_path / "b"), "--seed", "2")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "minternet", "tls", "server", "0", "--max-connections", "2",
+         "--cert", str(tmp_path / "a" / "server.pem"), "--key", str(tmp_path / "a" / "server.key")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=cli_env(),
+    )  # fmt: skip
+    try:
+        assert server.stderr is not None
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+)", server.stderr.readline())
+        assert m, "the server did not start"
+        port = m.group(1)
+        ok = run_cli(
+            "tls",
+            "client",
+            "127.0.0.1",
+            port,
+            "--sni",
+            "www.example.com",
+            "--cafile",
+            str(tmp_path / "a" / "ca.pem"),
+            check=False,
+        )
+        check(ok, Case((), OK))
+        alert = run_cli(
+            "tls",
+            "client",
+            "127.0.0.1",
+            port,
+            "--sni",
+            "www.example.com",
+            "--cafile",
+            str(tmp_path / "b" / "ca.pem"),
+            "--json",
+            check=False,
+        )
+        check(alert, Case((), FAILED, "", json_failure=True))
+        assert server.wait(30) == 0
+    finally:
+        server.kill()
+        server.wait()
+        server.stderr.close()
