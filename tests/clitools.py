@@ -5,9 +5,15 @@ test folders' conftest files share)."""
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
-from collections.abc import Callable
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
@@ -22,3 +28,45 @@ def cli_env() -> dict[str, str]:
 
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@contextmanager
+def minternet_serve(
+    *args: str, stdout: int | IO[str] = subprocess.DEVNULL
+) -> Iterator[tuple[dict[str, int], subprocess.Popen[str]]]:
+    """Run ``minternet serve ARGS`` until the block ends, then stop it by its own pid.
+
+    Yields ``{service: port}`` (``https``, ``http``, ``udp``, ``tcp``) and the process;
+    ``stdout`` takes its access-log and query lines (discarded by default).
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "minternet", "serve", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    ports: dict[str, int] = {}
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                raise AssertionError(f"minternet serve exited {proc.wait()}")
+            m = re.match(r"listening on (https?|udp|tcp) [0-9.]+:([0-9]+)", line)
+            if m:
+                ports[m[1]] = int(m[2])
+            if line.startswith("ready"):
+                break
+        yield ports, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()

@@ -6,17 +6,16 @@ Both run as child processes on a free high port and are stopped by their own pid
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+
+from clitools import minternet_serve as minternet_serve  # one runner for every test folder
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
@@ -33,45 +32,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@contextmanager
-def minternet_serve(
-    *args: str, stdout: int | IO[str] = subprocess.DEVNULL
-) -> Iterator[tuple[dict[str, int], subprocess.Popen[str]]]:
-    """Run ``minternet serve ARGS`` until the block ends; yields {scheme: port}.
-    ``stdout``: where its access log goes (a file to read it back)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "minternet", "serve", *args],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env(),
-    )
-    ports: dict[str, int] = {}
-    try:
-        assert proc.stderr is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                raise AssertionError(f"minternet serve exited {proc.wait()}")
-            m = re.match(r"listening on (https?) [0-9.]+:([0-9]+)", line)
-            if m:
-                ports[m[1]] = int(m[2])
-            if line.startswith("ready"):
-                break
-        yield ports, proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 NGINX_CONF = """
