@@ -18,6 +18,7 @@ from minternet.tls.signing import (
     SignatureScheme,
     UnsupportedSchemeError,
     emsa_pss_encode,
+    legacy_scheme_for_key,
     rsa_pkcs1v15_encrypt,
     schemes_for_key,
     sign,
@@ -124,6 +125,22 @@ def test_schemes_for_key(rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePri
         sign(small, S.rsa_pss_rsae_sha512, DATA, SeededRandom(1))
 
 
+def test_sha1_pairs_sign_for_legacy_clients_only(
+    rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey
+) -> None:
+    """RFC 5246 §7.4.1.4.1: {sha1,rsa} / {sha1,ecdsa} for a client without
+    signature_algorithms; never in the lists we prefer. cryptography judges the result."""
+    assert legacy_scheme_for_key(rsa_key) == S.rsa_pkcs1_sha1
+    assert legacy_scheme_for_key(ec_key.public_key()) == S.ecdsa_sha1
+    assert legacy_scheme_for_key(ed25519.Ed25519PrivateKey.generate()) is None
+    assert S.rsa_pkcs1_sha1 not in schemes_for_key(rsa_key)
+    assert S.ecdsa_sha1 not in schemes_for_key(ec_key)
+    sig = sign(rsa_key, S.rsa_pkcs1_sha1, DATA, SeededRandom(1))
+    rsa_key.public_key().verify(sig, DATA, padding.PKCS1v15(), hashes.SHA1())
+    sig = sign(ec_key, S.ecdsa_sha1, DATA, SeededRandom(1))
+    ec_key.public_key().verify(sig, DATA, ec.ECDSA(hashes.SHA1()))
+
+
 def test_mismatched_or_unknown_schemes(
     rsa_key: rsa.RSAPrivateKey, ec_key: ec.EllipticCurvePrivateKey
 ) -> None:
@@ -132,7 +149,9 @@ def test_mismatched_or_unknown_schemes(
     with pytest.raises(UnsupportedSchemeError):
         sign(ec_key, S.rsa_pss_rsae_sha256, DATA, SeededRandom(1))
     with pytest.raises(UnsupportedSchemeError):
-        sign(rsa_key, 0x0201, DATA, SeededRandom(1))  # SHA-1: named, never used
+        sign(ec_key, S.rsa_pkcs1_sha1, DATA, SeededRandom(1))
+    with pytest.raises(UnsupportedSchemeError):
+        sign(rsa_key, S.ecdsa_sha1, DATA, SeededRandom(1))
     with pytest.raises(UnsupportedSchemeError):
         sign(rsa_key, 0xFEFE, DATA, SeededRandom(1))
     sig = sign(rsa_key, S.rsa_pkcs1_sha256, DATA, SeededRandom(1))

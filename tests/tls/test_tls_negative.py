@@ -402,3 +402,118 @@ def test_client_refuses_unoffered_suite_and_compression(pki: Certs) -> None:
         sh = ServerHello(**args).encode()
         events = c.receive_data(struct.pack(">BHH", 22, 0x0303, len(sh)) + sh)
         assert _closed(events).alert == alert, kw
+
+
+# -- issue 14: protocol edges peers expect ---------------------------------------------------
+def _server_messages(data: bytes) -> dict[int, bytes]:
+    hs = b"".join(r for ct, r in _records(data) if ct == ContentType.handshake)
+    out: dict[int, bytes] = {}
+    while hs:
+        n = 4 + int.from_bytes(hs[1:4], "big")
+        out[hs[0]] = hs[:n]
+        hs = hs[n:]
+    return out
+
+
+def test_no_signature_algorithms_ecdsa_signs_with_ecdsa_sha1(pki: Certs) -> None:
+    """RFC 5246 §7.4.1.4.1: {sha1, ecdsa} for an ECDHE_ECDSA suite; tlslite-ng parses the
+    ServerKeyExchange and cryptography verifies it with the certificate's key."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from tlslite.messages import ServerKeyExchange
+    from tlslite.utils.codec import Parser
+
+    s = _server(pki)
+    s.receive_data(_hello(cipher_suites=(0xC02B,), extensions=(
+        ext.u16_list(ExtensionType.supported_groups, [29]),
+    )))  # fmt: skip
+    msgs = _server_messages(s.data_to_send())
+    ske = ServerKeyExchange(0xC02B, (3, 3)).parse(Parser(bytearray(msgs[12][1:])))
+    assert (ske.hashAlg, ske.signAlg) == (2, 3)  # sha1, ecdsa
+    params = msgs[12][4 : 4 + 4 + msgs[12][7]]
+    key = pki.ecdsa.chain[0].public_key()
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    key.verify(bytes(ske.signature), bytes(32) + msgs[2][6:38] + params, ec.ECDSA(hashes.SHA1()))
+
+
+def test_no_signature_algorithms_and_only_ed25519_refused() -> None:
+    """An Ed25519 key has no {sha1, …} pair: without the extension nothing can sign."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from minternet.tls.signing import legacy_scheme_for_key
+
+    assert legacy_scheme_for_key(ed25519.Ed25519PrivateKey.generate()) is None
+
+
+def test_two_byte_change_cipher_spec_where_one_is_due(pki: Certs) -> None:
+    """At the point the client's ChangeCipherSpec is due, a record of 0x01 0x01 is one CCS
+    and a second, unexpected one (RFC 5246 §7.1, §6.2.1); a lone 0x02 is out of range."""
+    for payload, alert in ((b"\x01\x01", 10), (b"\x01\x00", 10), (b"\x02", 50)):
+
+        class DoubleCcsClient(TlsClient):
+            ccs_payload = payload
+
+            def _send_change_cipher_spec(self) -> None:
+                super()._send_change_cipher_spec()
+                ccs = self._out.rindex(b"\x14\x03\x03\x00\x01\x01")
+                p = self.ccs_payload
+                self._out[ccs:] = struct.pack(">BHH", 20, 0x0303, len(p)) + p
+
+        c = _client(pki, DoubleCcsClient)
+        s = _server(pki)
+        s.receive_data(c.data_to_send())
+        c.receive_data(s.data_to_send())
+        assert _closed(s.receive_data(c.data_to_send())).alert == alert
+        assert _alert_on_wire(s) == alert
+
+
+def test_warning_alert_before_client_hello_answered_by_fatal_alert(pki: Certs) -> None:
+    """RFC 5246 §7.2: not proceeding after a warning, we SHOULD send a fatal alert."""
+    s = _server(pki)
+    events = s.receive_data(struct.pack(">BHH", 21, 0x0301, 2) + b"\x01\x5a")
+    assert any(str(e) == "warning alert user_canceled (90)" for e in events)
+    closed = _closed(events)
+    assert closed.alert == 40 and closed.alert_sent
+    assert _alert_on_wire(s) == 40
+
+
+def test_nothing_after_our_close_notify_sans_io(pki: Certs) -> None:
+    c = _client(pki)
+    s = _server(pki)
+    shuttle(c, s)
+    assert s.established
+    s.close()
+    assert _records(s.data_to_send())[0][0] == ContentType.alert
+    events = s.receive_data(struct.pack(">BHH", 23, 0x0303, 40) + bytes(40))  # bad MAC
+    assert _closed(events).alert is None  # not "received": we withheld ours
+    assert s.data_to_send() == b""
+
+
+def test_handshake_message_cap_is_configurable(pki: Certs) -> None:
+    """The cap is checked at the header (memory stays bounded) and may go up to the 24-bit
+    maximum (RFC 5246 §7.4), not beyond."""
+    from minternet.errors import ConfigError
+
+    msg = ClientHello(0x0303, bytes(32), b"", (0xC02F,), b"\x00", (
+        ext.u16_list(ExtensionType.supported_groups, [29]), ext.Extension(21, bytes(60000)),
+    )).encode()  # fmt: skip
+    big = b"".join(
+        struct.pack(">BHH", 22, 0x0301, len(msg[i : i + 9000])) + msg[i : i + 9000]
+        for i in range(0, len(msg), 9000)
+    )
+    s = _server(pki, max_handshake_message=1000)
+    assert _closed(s.receive_data(big[:9005])).alert == 50  # its first record: refused
+    s = _server(pki, max_handshake_message=(1 << 24) - 1)
+    s.receive_data(big)
+    assert ServerHello.decode_body(_server_messages(s.data_to_send())[2][4:]).cipher_suite
+    with pytest.raises(ConfigError):
+        _server(pki, max_handshake_message=1 << 24)
+
+
+def test_x448_between_our_client_and_server(pki: Certs) -> None:
+    from minternet.tls.extensions import NamedGroup
+
+    c = _client(pki, groups=(NamedGroup.x448,))
+    ce, _ = shuttle(c, _server(pki))
+    done = [e for e in ce if isinstance(e, HandshakeComplete)]
+    assert done and done[0].info.key_exchange == "ECDHE x448"

@@ -36,7 +36,7 @@ from enum import Enum
 from typing import Any, ClassVar
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from ..errors import LocalProtocolError
@@ -190,7 +190,16 @@ _ORDERS: dict[int, int] = {
         16,
     ),
 }
-SUPPORTED_GROUPS = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
+# The server's preference. x448 (RFC 7748 §5, RFC 8422 §5.1.1) comes last: a client that
+# offers it alone (``openssl s_client -groups X448``) gets it, others keep their curve.
+SUPPORTED_GROUPS = (
+    NamedGroup.x25519,
+    NamedGroup.secp256r1,
+    NamedGroup.secp384r1,
+    NamedGroup.x448,
+)
+# Montgomery curves (RFC 7748): private key and public value are this many raw bytes.
+_MONTGOMERY: dict[int, int] = {NamedGroup.x25519: 32, NamedGroup.x448: 56}
 
 
 class EphemeralKey:
@@ -199,7 +208,12 @@ class EphemeralKey:
     def __init__(self, group: int, random: RandomSource) -> None:
         self.group = group
         if group == NamedGroup.x25519:
-            self._x = x25519.X25519PrivateKey.from_private_bytes(random.random_bytes(32))
+            self._x: x25519.X25519PrivateKey | x448.X448PrivateKey = (
+                x25519.X25519PrivateKey.from_private_bytes(random.random_bytes(32))
+            )
+            self.public = self._x.public_key().public_bytes_raw()
+        elif group == NamedGroup.x448:
+            self._x = x448.X448PrivateKey.from_private_bytes(random.random_bytes(56))
             self.public = self._x.public_key().public_bytes_raw()
         elif group in _CURVES:
             n = _ORDERS[group]
@@ -214,11 +228,15 @@ class EphemeralKey:
     def exchange(self, peer: bytes) -> bytes:
         """The shared secret with ``peer``'s public value; illegal_parameter if invalid."""
         try:
-            if self.group == NamedGroup.x25519:
-                if len(peer) != 32:
-                    raise ValueError("x25519 public value must be 32 bytes")
-                pub = x25519.X25519PublicKey.from_public_bytes(peer)
-                return self._x.exchange(pub)
+            size = _MONTGOMERY.get(self.group)
+            if size is not None:
+                # RFC 8422 §5.11 / RFC 7748 §6: raw little-endian u-coordinates; an all-zero
+                # shared secret (a low-order point) is refused by ``cryptography``.
+                if len(peer) != size:
+                    raise ValueError(f"{group_name(self.group)} public value must be {size} bytes")
+                if isinstance(self._x, x448.X448PrivateKey):
+                    return self._x.exchange(x448.X448PublicKey.from_public_bytes(peer))
+                return self._x.exchange(x25519.X25519PublicKey.from_public_bytes(peer))
             if not peer or peer[0] != 4:
                 raise ValueError("not an uncompressed point")
             epub = ec.EllipticCurvePublicKey.from_encoded_point(_CURVES[self.group], peer)
@@ -324,6 +342,7 @@ class TlsConnection:
         self._events: list[Event] = []
         self._pending_read: RecordProtection | None = None
         self._pending_write: RecordProtection | None = None
+        self._close_notify_sent = False
 
     # -- public API ---------------------------------------------------------------------
     def data_to_send(self) -> bytes:
@@ -366,6 +385,7 @@ class TlsConnection:
         if self.state in (State.CLOSED, State.CLOSING):
             return
         self._send_alert(AlertLevel.warning, AlertDescription.close_notify)
+        self._close_notify_sent = True
         self._trace("close_notify", {"direction": "sent"})
         if self.state is State.ESTABLISHED:
             self.state = State.CLOSING
@@ -403,6 +423,11 @@ class TlsConnection:
             self._trace("send", {"message": name, "length": len(raw), **(fields or {})})
 
     def _send_alert(self, level: int, description: int) -> None:
+        """One alert record — unless we already sent close_notify, after which nothing more
+        goes out (RFC 5246 §7.2.1: "the sender will not send any more messages on this
+        connection"), not even the fatal alert for what the peer sends meanwhile."""
+        if self._close_notify_sent:
+            return
         self._out += self.records.encode(ContentType.alert, Alert(level, description).encode())
 
     def _send_change_cipher_spec(self) -> None:
@@ -417,6 +442,10 @@ class TlsConnection:
         reason = exc.reason if isinstance(exc, TlsAlert) else str(exc)
         if desc is AlertDescription.internal_error:
             reason = f"{type(exc).__name__}: {exc}"
+        if self._close_notify_sent:  # RFC 5246 §7.2.1: nothing after our close_notify
+            self._trace("alert", {"direction": "withheld", "alert": alert_name(desc)}, why=reason)
+            self._close(reason)
+            return
         self._trace("alert", {"direction": "sent", "alert": alert_name(desc)}, why=reason)
         self._send_alert(AlertLevel.fatal, desc)
         self._close(reason, alert=int(desc), alert_sent=True)
@@ -434,7 +463,18 @@ class TlsConnection:
             while self.state is not State.CLOSED and (msg := self.hs.next_message()) is not None:
                 self._on_handshake(msg)
         elif ct == ContentType.change_cipher_spec:
+            if len(data) != 1:
+                # RFC 5246 §7.1: the protocol is one message of one byte, and records may
+                # coalesce messages of one type (§6.2.1) — so a longer record holds a second
+                # ChangeCipherSpec where none may come: unexpected_message. OpenSSL
+                # (SSL_R_BAD_CHANGE_CIPHER_SPEC) and RFC 8446 §5 answer the same.
+                raise TlsAlert(
+                    AlertDescription.unexpected_message,
+                    f"ChangeCipherSpec record of {len(data)} bytes",
+                )
             if data != b"\x01":
+                # One byte out of the enum's range: RFC 5246 §7.2.2 decode_error ("some field
+                # was out of the specified range"); OpenSSL says unexpected_message here too.
                 raise TlsAlert(AlertDescription.decode_error, "ChangeCipherSpec is not 0x01")
             if self.hs.pending:
                 raise TlsAlert(
@@ -468,8 +508,14 @@ class TlsConnection:
             self.state not in (State.ESTABLISHED, State.CLOSING)
             and alert.description != AlertDescription.no_renegotiation
         ):
-            # A warning in mid-handshake that we cannot act on (RFC 5246 §7.2.2): give up.
-            self._close(f"peer sent {ev} during the handshake", alert=alert.description)
+            # A warning in mid-handshake (before the ClientHello included) that we will not
+            # carry on after. RFC 5246 §7.2: a party that "decides not to proceed with the
+            # connection ... SHOULD send a fatal alert to terminate the connection" — so not a
+            # silent close. (OpenSSL ignores such warnings and waits, up to a count.)
+            raise TlsAlert(
+                AlertDescription.handshake_failure,
+                f"peer sent {ev} during the handshake",
+            )
 
     def _on_handshake(self, msg: RawHandshake) -> None:
         if self.tracing:

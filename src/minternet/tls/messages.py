@@ -18,7 +18,12 @@ from ..codec import Reader, Writer
 from ..errors import DecodeError
 from .extensions import Extension, decode_extensions, encode_extensions
 
-MAX_HANDSHAKE = 1 << 17  # a certificate chain of 128 KiB is already absurd
+# A handshake message's length field is 24 bits (RFC 5246 §7.4), so 2^24 - 1 is the largest
+# legal one; we buffer at most MAX_HANDSHAKE (configurable per server). 256 KiB holds the
+# largest well-formed ClientHello (131,396 body bytes: 2^16 - 2 of cipher suites plus
+# 2^16 - 1 of extensions, §7.4.1.2) with room to parse — not just refuse — a longer one.
+HANDSHAKE_LENGTH_LIMIT = (1 << 24) - 1
+MAX_HANDSHAKE = 256 * 1024
 
 
 class HandshakeType(IntEnum):
@@ -331,8 +336,13 @@ class RawHandshake:
 
 @dataclass
 class HandshakeBuffer:
-    """Reassembles handshake messages from the bytes of consecutive handshake records."""
+    """Reassembles handshake messages from the bytes of consecutive handshake records.
 
+    A message longer than ``limit`` is refused as soon as its header arrives, so at most
+    ``limit`` bytes plus one record are ever held.
+    """
+
+    limit: int = MAX_HANDSHAKE
     _buf: bytearray = field(default_factory=bytearray)
 
     def feed(self, data: bytes) -> None:
@@ -347,8 +357,10 @@ class HandshakeBuffer:
         if len(buf) < 4:
             return None
         length = int.from_bytes(buf[1:4], "big")
-        if length > MAX_HANDSHAKE:
-            raise DecodeError("TLS handshake", "length", 1, f"message of {length} bytes")
+        if length > self.limit:
+            raise DecodeError(
+                "TLS handshake", "length", 1, f"message of {length} bytes (limit {self.limit})"
+            )
         if len(buf) < 4 + length:
             return None
         raw = bytes(buf[: 4 + length])

@@ -40,6 +40,8 @@ from .connection import (
 )
 from .extensions import ExtensionType, NamedGroup
 from .messages import (
+    HANDSHAKE_LENGTH_LIMIT,
+    MAX_HANDSHAKE,
     Certificate,
     ClientEcdhPublic,
     ClientHello,
@@ -106,6 +108,8 @@ class ServerConfig:
     extended_master_secret: bool = True
     encrypt_then_mac: bool = True
     keylog: Callable[[str], None] | None = None
+    # the longest handshake message (so ClientHello) we buffer; at most 2^24 - 1 (§7.4)
+    max_handshake_message: int = MAX_HANDSHAKE
 
 
 def _names(cert: x509.Certificate) -> list[str]:
@@ -139,8 +143,14 @@ class TlsServer(TlsConnection):
     def __init__(self, config: ServerConfig, trace: TraceHook | None = None) -> None:
         if not config.credentials:
             raise ConfigError("a TLS server needs at least one certificate and key")
+        if not 1 <= config.max_handshake_message <= HANDSHAKE_LENGTH_LIMIT:
+            raise ConfigError(
+                f"max_handshake_message {config.max_handshake_message} is not in"
+                f" 1..{HANDSHAKE_LENGTH_LIMIT} (RFC 5246 §7.4: a 24-bit length)"
+            )
         super().__init__(config.random, config.keylog, trace)
         self.config = config
+        self.hs.limit = config.max_handshake_message
         self.state = State.WAIT_CLIENT_HELLO
         self._cred: ServerCredentials | None = None
         self._eph: EphemeralKey | None = None
@@ -254,7 +264,12 @@ class TlsServer(TlsConnection):
         self._cred = cred
         n.server_random = self._new_server_random()
         n.session_id = self.random.random_bytes(32) if cache is not None else b""
-        sh_exts = self._hello_extensions(by_type, secure_reneg, suite, sni is not None)
+        # RFC 6066 §3: the ServerHello carries an empty server_name only when the server
+        # used the name — here, when the certificate it chose covers it. For any other name
+        # we answer with our default certificate and say nothing (the client's check of the
+        # certificate's names then decides).
+        sni_used = sni is not None and _matches(_names(cred.chain[0]), sni)
+        sh_exts = self._hello_extensions(by_type, secure_reneg, suite, sni_used)
         self._send_handshake(
             ServerHello(0x0303, n.server_random, n.session_id, suite.code, 0, sh_exts),
             {
@@ -295,11 +310,11 @@ class TlsServer(TlsConnection):
         offered: dict[int, ext.Extension],
         secure_reneg: bool,
         suite: CipherSuite | None,
-        sni: bool,
+        sni_used: bool,
     ) -> tuple[ext.Extension, ...]:
         n = self.neg
         out: list[ext.Extension] = []
-        if sni and not n.resumed:
+        if sni_used and not n.resumed:
             out.append(ext.Extension(ExtensionType.server_name))  # RFC 6066 §3: empty
         if secure_reneg:
             out.append(ext.renegotiation_info())
@@ -336,10 +351,16 @@ class TlsServer(TlsConnection):
                     continue
                 if suite.kx == "RSA":
                     return suite, cred, None, None
-                ours = list(signing.schemes_for_key(key))
-                # RFC 5246 §7.4.1.4.1: the client lists its pairs "in descending order of
-                # preference"; we take the first we can sign with (as OpenSSL does).
-                usable = ours if schemes is None else [s for s in schemes if s in ours]
+                if schemes is None:
+                    # RFC 5246 §7.4.1.4.1: no signature_algorithms means {sha1, rsa} for an
+                    # RSA key, {sha1, ecdsa} for an EC key — what a legacy client verifies.
+                    legacy = signing.legacy_scheme_for_key(key)
+                    usable = [] if legacy is None else [legacy]
+                else:
+                    # The client lists its pairs "in descending order of preference"; we
+                    # take the first we can sign with (as OpenSSL does).
+                    ours = signing.schemes_for_key(key)
+                    usable = [s for s in schemes if s in ours]
                 if usable:
                     return suite, cred, group, usable[0]
         offered = ", ".join(f"0x{c:04x}" for c in ch.cipher_suites[:12])

@@ -40,6 +40,7 @@ __all__ = [
     "SignatureScheme",
     "UnsupportedSchemeError",
     "emsa_pss_encode",
+    "legacy_scheme_for_key",
     "rsa_pkcs1v15_encrypt",
     "schemes_for_key",
     "sign",
@@ -72,8 +73,12 @@ class UnsupportedSchemeError(LocalProtocolError):
 
 
 _HashName = str
-# scheme -> (family, hash name); SHA-1 schemes are listed for naming only, never used.
+# scheme -> (family, hash name). The SHA-1 pairs sign only for a client that sent no
+# signature_algorithms (RFC 5246 §7.4.1.4.1, see :func:`legacy_scheme_for_key`); no list we
+# offer or prefer holds them.
 _SCHEMES: dict[int, tuple[str, _HashName]] = {
+    SignatureScheme.rsa_pkcs1_sha1: ("pkcs1", "sha1"),
+    SignatureScheme.ecdsa_sha1: ("ecdsa", "sha1"),
     SignatureScheme.rsa_pkcs1_sha256: ("pkcs1", "sha256"),
     SignatureScheme.rsa_pkcs1_sha384: ("pkcs1", "sha384"),
     SignatureScheme.rsa_pkcs1_sha512: ("pkcs1", "sha512"),
@@ -87,11 +92,12 @@ _SCHEMES: dict[int, tuple[str, _HashName]] = {
 }
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
     "sha512": hashes.SHA512,
 }
-_DIGEST_SIZE = {"sha256": 32, "sha384": 48, "sha512": 64}
+_DIGEST_SIZE = {"sha1": 20, "sha256": 32, "sha384": 48, "sha512": 64}
 
 # Preference order offered for each key (strongest-first within a family).
 _RSA_ORDER = (
@@ -151,6 +157,21 @@ def schemes_for_key(key: PrivateKey | PublicKey) -> list[int]:
     return []
 
 
+def legacy_scheme_for_key(key: PrivateKey | PublicKey) -> int | None:
+    """The scheme a TLS 1.2 server signs with for a client that sent no signature_algorithms.
+
+    RFC 5246 §7.4.1.4.1: the server "MUST behave as if client had sent the value
+    {sha1,rsa}" for an RSA key exchange signature, {sha1,ecdsa} for ECDSA. An Ed25519 key
+    has no such pair (RFC 8422 §5.1.3 requires the extension), so None: refuse that key.
+    """
+    pub = _public(key)
+    if isinstance(pub, rsa.RSAPublicKey):
+        return int(SignatureScheme.rsa_pkcs1_sha1)
+    if isinstance(pub, ec.EllipticCurvePublicKey):
+        return int(SignatureScheme.ecdsa_sha1)
+    return None
+
+
 def _scheme(scheme: int) -> tuple[str, str]:
     try:
         return _SCHEMES[scheme]
@@ -165,7 +186,9 @@ def sign(private_key: PrivateKey, scheme: int, data: bytes, random: RandomSource
     """
     family, hname = _scheme(scheme)
     if isinstance(private_key, rsa.RSAPrivateKey) and family in ("pkcs1", "pss"):
-        if scheme not in schemes_for_key(private_key):
+        if scheme not in schemes_for_key(private_key) and scheme != legacy_scheme_for_key(
+            private_key
+        ):
             raise UnsupportedSchemeError(
                 f"{SignatureScheme(scheme).name} does not fit a {private_key.key_size}-bit key"
             )
