@@ -118,7 +118,9 @@ class ServerConfig:
     max_fields: int | None = None
     client_max_body_size: int = 1024 * 1024  # → 413
     index: str = "index.html"
-    handshake_timeout: float = 10.0  # a TLS handshake must finish within this
+    # a TLS handshake must finish within this from accept (nginx ssl_handshake_timeout: 60 s;
+    # under heavy loss TCP's backed-off retransmissions alone can take tens of seconds)
+    handshake_timeout: float = 60.0
     # Bytes of a file read and written at a time (nginx's output_buffers). None: a whole
     # response in one write — the simulator's choice, where memory is no one's to exhaust
     # and one write per response keeps a run's segments as they always were.
@@ -590,10 +592,17 @@ class WebServer:
         except (MinternetError, OSError, LoopTimeout):
             pass
         transport = getattr(stream, "sock", None)
-        if not linger and transport is not None:
+        tls_closed = getattr(stream, "closed", None)
+        if (
+            not linger
+            and transport is not None
+            and not (tls_closed is not None and tls_closed.alert_sent)
+        ):
             # A TLS stream whose peer sent close_notify: wait (briefly) for the peer's FIN
             # before closing, so that our FIN answers it — the four-way close of the seed
-            # (CLOSE-WAIT, then LAST-ACK) instead of two FINs crossing on the wire.
+            # (CLOSE-WAIT, then LAST-ACK) instead of two FINs crossing on the wire. After a
+            # fatal alert of ours there is nothing to wait for (RFC 5246 §7.2.2: the
+            # connection is over): close as soon as the alert is flushed.
             with suppress(MinternetError, OSError, LoopTimeout):
                 await self.loop.wait_for(transport.recv(65536), PEER_FIN_WAIT)
         try:

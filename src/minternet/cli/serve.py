@@ -43,7 +43,6 @@ Service = Callable[
 ]
 
 SERVER_NAMES = ["www.example.com", "localhost", "127.0.0.1"]
-HANDSHAKE_TIMEOUT = 10.0
 DEFAULT_HTTPS_PORT = 8443
 WEB_DEFAULTS = ServerConfig()
 
@@ -157,10 +156,10 @@ def https_acceptor(stack: NetworkStack, ca_out: Path | None, keylog: Path | None
     config = ServerConfig(credentials=[creds], random=stack.random, alpn=("http/1.1",), keylog=log)
 
     async def secure(sock: StreamSocket) -> ByteStream:
+        # no per-read timeout: the web server's handshake_timeout bounds the whole handshake
         return await tls_accept(
-            sock, config, loop=stack.loop, trace=stack.trace, node="minternet-serve",
-            timeout=HANDSHAKE_TIMEOUT,
-        )  # fmt: skip
+            sock, config, loop=stack.loop, trace=stack.trace, node="minternet-serve"
+        )
 
     return secure
 
@@ -226,6 +225,12 @@ def _seconds_option(name: str, default: float, help: str) -> Callable[[Any], Any
     "(nginx's send_timeout).",
 )
 @_seconds_option(
+    "--handshake-timeout",
+    WEB_DEFAULTS.handshake_timeout,
+    "A TLS handshake must be complete this long after accept, else the connection is "
+    "dropped (nginx's ssl_handshake_timeout).",
+)
+@_seconds_option(
     "--keepalive-timeout",
     WEB_DEFAULTS.keepalive_timeout,
     "Close a connection idle this long between requests (nginx's keepalive_timeout).",
@@ -248,6 +253,7 @@ def serve(
     zone_files: tuple[Path, ...],
     client_header_timeout: float,
     send_timeout: float,
+    handshake_timeout: float,
     keepalive_timeout: float,
     host: str,
     duration: float | None,
@@ -274,6 +280,7 @@ def serve(
             client_body_timeout=client_header_timeout,
             send_timeout=send_timeout,
             keepalive_timeout=keepalive_timeout,
+            handshake_timeout=handshake_timeout,
         )
         for scheme, port in (("https", https_port), ("http", http_port)):
             if port is not None:
