@@ -240,7 +240,7 @@ class NegotiatingServer:
             pos += 5 + length
             if len(hs) >= 4:
                 n = int.from_bytes(hs[1:4], "big")
-                if hs[0] != 1 or n > 1 << 17:
+                if hs[0] != 1 or n > self.config.max_handshake_message:
                     return False
                 if len(hs) >= 4 + n:
                     try:
@@ -260,6 +260,7 @@ class NegotiatingServer:
             return []
         if offers and "1.3" in self.versions:
             self.machine = TlsServer13(self.config13, self._trace)
+            self.machine.hs.limit = self.config.max_handshake_message  # one cap, either version
         else:
             m12 = TlsServer(self.config, self._trace)
             if "1.3" in self.versions:
