@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -18,6 +20,22 @@ settings.register_profile("dev", deadline=None, suppress_health_check=[HealthChe
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from clitools import CliRunner, cli_env  # noqa: E402  (plain module beside this file)
+
+if TYPE_CHECKING:
+    from minternet.drivers.kernel import KernelStack
+
+
+@pytest.fixture
+def kernel_stack() -> Iterator[KernelStack]:
+    """Our socket API on this machine's kernel, on a fresh wall-clock loop; closed after."""
+    from minternet.drivers.kernel import KernelStack
+    from minternet.drivers.realtime import RealtimeLoop
+
+    loop = RealtimeLoop()
+    s = KernelStack(loop, name="test")
+    yield s
+    s.close_all()
+    loop.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
 
 import dns.flags
 import dns.message
@@ -25,12 +24,8 @@ LO = "127.0.0.1"
 
 
 @pytest.fixture
-def stack() -> Iterator[KernelStack]:
-    loop = RealtimeLoop()
-    s = KernelStack(loop, name="test")
-    yield s
-    s.close_all()
-    loop.close()
+def stack(kernel_stack: KernelStack) -> KernelStack:
+    return kernel_stack
 
 
 def _bound_pair() -> tuple[socket.socket, socket.socket]:

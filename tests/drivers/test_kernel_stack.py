@@ -9,7 +9,7 @@ import socket
 import struct
 import subprocess
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import pytest
@@ -26,12 +26,8 @@ LO = "127.0.0.1"
 
 
 @pytest.fixture
-def stack() -> Iterator[KernelStack]:
-    loop = RealtimeLoop()
-    s = KernelStack(loop, name="test")
-    yield s
-    s.close_all()
-    loop.close()
+def stack(kernel_stack: KernelStack) -> KernelStack:
+    return kernel_stack
 
 
 def drive(stack: KernelStack, coro: Coroutine[Any, Any, T], timeout: float = 20.0) -> T:
