@@ -9,6 +9,12 @@ wraps the stream in TLS for ``https`` (SNI = the host, ALPN ``http/1.1``; throug
 ``Accept-Encoding: identity``, reads the response (Content-Length, chunked or until close)
 and then closes the connection itself — the client's FIN starts the four-way close, as in
 the seed. Redirects (301/302/303/307/308) are followed up to a limit.
+
+A body can go to a ``sink`` as it arrives (``fetch -o``: nothing held in memory, no size
+limit). A body that ends with the connection (no Content-Length, not chunked) is complete
+only if TLS said so with close_notify: a bare close is a truncation (RFC 9112 §9.8), and
+the fetch fails. A ``deadline`` bounds the whole fetch — resolving, connecting, the
+handshake, every read — as curl's ``--max-time`` does.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from ..http import (
     ConnectionClosed,
     Data,
     EndOfMessage,
+    Framing,
     Headers,
     HttpConnection,
     HttpRemoteError,
@@ -35,7 +42,7 @@ from ..http import (
 from ..http.render import render_html
 from ..loop import EventLoop, Future, LoopTimeout
 from ..node.api import NetworkStack, StreamSocket
-from .streams import ByteStream, as_future
+from .streams import ByteStream, as_future, ended_cleanly
 
 USER_AGENT = "minternet-browser/0.1"
 ACCEPT = "text/html,application/xhtml+xml,*/*;q=0.8"
@@ -45,6 +52,9 @@ Resolver = Callable[[str], Awaitable[str]]
 """``await resolve(host)`` gives the IPv4 address of ``host`` (raises if it has none)."""
 Secure = Callable[[StreamSocket, str], Awaitable[ByteStream]]
 """``await secure(sock, server_name)`` runs a TLS handshake on ``sock`` and gives the stream."""
+Sink = Callable[[bytes], object]
+"""``sink(data)`` takes the next piece of a page's body (instead of the Page keeping it)."""
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 class FetchError(MinternetError):
@@ -130,10 +140,16 @@ class Page:
     response: Response
     body: bytes
     redirects: tuple[str, ...] = field(default_factory=tuple)
+    streamed: int | None = None  # bytes given to a sink (``body`` is then empty)
 
     @property
     def status(self) -> int:
         return self.response.status
+
+    @property
+    def size(self) -> int:
+        """The body's length, kept or streamed."""
+        return len(self.body) if self.streamed is None else self.streamed
 
     @property
     def content_type(self) -> str:
@@ -182,63 +198,91 @@ class Browser:
         self.timeout = timeout
         self.max_redirects = max_redirects
         self.max_body = max_body
+        self._deadline: float | None = None
 
     def _emit(self, kind: str, why: str | None = None, **fields: object) -> None:
         trace = self.stack.trace
         if trace.active:
             trace.emit(self.stack.loop.now(), self.stack.name, "http", kind, fields, why=why)
 
-    async def fetch(self, url: str | Url) -> Page:
-        """GET ``url``, following redirects; :class:`FetchError` if it cannot."""
+    def _wait(self) -> float:
+        """How long the next step may take: ``timeout``, less if the deadline is nearer."""
+        if self._deadline is None:
+            return self.timeout
+        return max(0.0, min(self.timeout, self._deadline - self.stack.loop.now()))
+
+    def _timed_out(self, what: str) -> FetchError:
+        if self._deadline is not None:
+            return FetchError(f"{what} timed out: the fetch took more than {self.timeout:g} s")
+        return FetchError(f"{what} timed out after {self.timeout:g} s")
+
+    async def fetch(self, url: str | Url, *, sink: Sink | None = None,
+                    deadline: float | None = None) -> Page:  # fmt: skip
+        """GET ``url``, following redirects; :class:`FetchError` if it cannot.
+
+        ``sink``: the final page's body goes there as it arrives. ``deadline`` (loop time):
+        everything, redirects included, must be done by then."""
         target = parse_url(url) if isinstance(url, str) else url
+        self._deadline = deadline
         seen: list[str] = []
         while True:
-            page = await self.fetch_once(target)
+            page = await self.fetch_once(target, sink)
             location = page.response.headers.get("location")
-            if page.status not in (301, 302, 303, 307, 308) or location is None:
-                return Page(page.url, page.address, page.response, page.body, tuple(seen))
+            if page.status not in REDIRECTS or location is None:
+                return Page(page.url, page.address, page.response, page.body, tuple(seen),
+                            page.streamed)  # fmt: skip
             if len(seen) >= self.max_redirects:
                 raise FetchError(f"more than {self.max_redirects} redirects from {url}")
             seen.append(str(target))
             target = parse_url(urljoin(str(target), location))
             self._emit("redirect", to=str(target), status=page.status)
 
-    async def fetch_once(self, url: Url) -> Page:
+    async def fetch_once(self, url: Url, sink: Sink | None = None) -> Page:
         """One GET on one new connection, which the browser closes itself afterwards."""
         loop = self.stack.loop
         if url.scheme == "https" and self.secure is None:
             raise FetchError("https needs TLS, which this browser was not given")
         try:
-            address = url.host if is_ipv4(url.host) else await self.resolve(url.host)
+            if is_ipv4(url.host):
+                address = url.host
+            elif self._deadline is None:
+                address = await self.resolve(url.host)
+            else:
+                lookup = as_future(loop, self.resolve(url.host), "resolve")
+                address = await loop.wait_for(lookup, self._wait())
         except LoopTimeout:
-            raise FetchError(f"resolving {url.host} timed out") from None
+            raise self._timed_out(f"resolving {url.host}") from None
         self._emit("resolved", host=url.host, address=address)
         try:
-            sock = await self.stack.tcp_connect((address, url.port), self.timeout)
+            sock = await self.stack.tcp_connect((address, url.port), self._wait())
         except LoopTimeout:
-            raise FetchError(f"connecting to {address}:{url.port} timed out") from None
+            raise self._timed_out(f"connecting to {address}:{url.port}") from None
         sock.set_nodelay(True)  # as browsers do: no Nagle delay on a request's last segment
         stream: ByteStream = sock
         try:
             if url.scheme == "https":
                 assert self.secure is not None
                 handshake = as_future(loop, self.secure(sock, url.host), "tls-connect")
-                stream = await loop.wait_for(handshake, self.timeout)
-            response, body = await self._exchange(stream, url)
+                stream = await loop.wait_for(handshake, self._wait())
+            response, body, streamed = await self._exchange(stream, url, sink)
         except LoopTimeout:
             sock.abort()
-            raise FetchError(f"{url} timed out after {self.timeout:g} s") from None
+            raise self._timed_out(str(url)) from None
         except HttpRemoteError as e:
             sock.abort()
             raise FetchError(f"{url}: the server broke HTTP/1.1: {e}") from None
         except BaseException:
             sock.abort()
             raise
-        await _close(loop, stream, self.timeout)
+        await _close(loop, stream, self._wait())
         self._emit("closed", url=str(url))
-        return Page(url, (address, url.port), response, body)
+        return Page(url, (address, url.port), response, body, streamed=streamed)
 
-    async def _exchange(self, stream: ByteStream, url: Url) -> tuple[Response, bytes]:
+    async def _exchange(
+        self, stream: ByteStream, url: Url, sink: Sink | None
+    ) -> tuple[Response, bytes, int | None]:
+        """Request, then response: the head, and the body kept (``bytes``) or given to
+        ``sink`` (its length); a redirect's body is kept, to be dropped."""
         loop = self.stack.loop
         conn = HttpConnection(Role.CLIENT)
         request = Request(
@@ -257,22 +301,38 @@ class Browser:
         await stream.send(conn.send(request) + conn.send(EndOfMessage()))
         response: Response | None = None
         body = bytearray()
+        streamed: int | None = None
+        framing = Framing.NONE
         while True:
             event = conn.next_event()
             if event is NEED_DATA:
-                data = await loop.wait_for(stream.recv(65536), self.timeout)
+                data = await loop.wait_for(stream.recv(65536), self._wait())
                 conn.receive_data(data)
             elif isinstance(event, Response):
                 if event.status >= 200:
                     response = event
+                    framing = conn.their_framing
                     self._emit("response", status=event.status, reason=event.reason)
+                    redirect = event.status in REDIRECTS and "location" in event.headers
+                    if sink is not None and not redirect:
+                        streamed = 0
             elif isinstance(event, Data):
+                if streamed is not None and sink is not None:
+                    sink(event.data)
+                    streamed += len(event.data)
+                    continue
                 body += event.data
                 if len(body) > self.max_body:
                     raise FetchError(f"{url}: body larger than {self.max_body} bytes")
             elif isinstance(event, EndOfMessage):
                 assert response is not None
-                return response, bytes(body)
+                if framing is Framing.CLOSE and not ended_cleanly(stream):
+                    got = len(body) if streamed is None else streamed
+                    raise FetchError(
+                        f"{url}: body truncated after {got} bytes: the connection closed "
+                        "without TLS close_notify (RFC 9112 §9.8)"
+                    )
+                return response, bytes(body), streamed
             elif isinstance(event, ConnectionClosed):
                 raise FetchError(f"{url}: the server closed the connection without a response")
             else:

@@ -25,6 +25,14 @@ class ByteStream(Protocol):
         ...
 
 
+def ended_cleanly(stream: ByteStream) -> bool:
+    """False when the stream knows its end was not a proper close: a TLS stream whose
+    transport ended without close_notify (RFC 5246 §7.2.1). A plain TCP stream cannot tell
+    a FIN from a truncation: True."""
+    closed = getattr(stream, "closed", None)
+    return getattr(closed, "clean", True) is not False
+
+
 def as_future(loop: EventLoop, aw: Awaitable[T], name: str = "awaitable") -> Future[T]:
     """A Future for any awaitable (so ``loop.wait_for`` can bound it in time).
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 
@@ -69,7 +69,14 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
 )
 @click.option("--raw", is_flag=True, help="Print the body as received, not rendered.")
 @click.option("-i", "--include", is_flag=True, help="Print the response head first.")
-@click.option("--timeout", type=click.FloatRange(0.1), default=15.0, show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1),
+    default=15.0,
+    show_default=True,
+    help="Seconds the whole fetch may take (--real; like curl's --max-time); in the simulated "
+    "world, each step's limit.",
+)
 @keylog_option
 def fetch(
     url: str,
@@ -102,6 +109,7 @@ def fetch(
     target = parse_url(url)
     pinned = parse_resolve(resolves)
     trace = TraceBus()
+    sink = BodyFile(output) if output is not None else None
 
     async def main(stack: kernel.KernelStack) -> Page:
         lookup = real_resolver(stack)
@@ -116,17 +124,54 @@ def fetch(
 
         secure = tls_connector(stack, cafile, timeout, keylog) if target.scheme == "https" else None
         browser = Browser(stack, resolve, secure, timeout=timeout)
-        return await browser.fetch(target)
+        deadline = stack.loop.now() + timeout
+        return await browser.fetch(target, sink=sink, deadline=deadline)
 
     try:
-        page = kernel.run(main, name="minternet-fetch", trace=trace, timeout=timeout * 4)
+        page = kernel.run(main, name="minternet-fetch", trace=trace, timeout=timeout + 5)
     except LoopTimeout:
         raise OutcomeFailed(f"{url}: timed out") from None
     except OSError as e:
         if not is_network_error(e):
             raise
         raise OutcomeFailed(f"{url}: {(e.strerror or str(e)).lower()}") from None
-    show(page, output, raw, include)
+    finally:
+        if sink is not None:
+            sink.close()
+    show(page, None if sink is not None else output, raw, include)
+    if sink is not None:
+        sink.finish()
+        click.echo(f"{page.size} bytes written to {sink.path}", err=True)
+
+
+class BodyFile:
+    """``-o FILE``: the body written as it arrives (created at the first byte, as curl
+    does; an empty body still makes an empty file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: BinaryIO | None = None
+
+    def __call__(self, data: bytes) -> None:
+        if self._file is None:
+            self._file = self._open()
+        self._file.write(data)
+
+    def _open(self) -> BinaryIO:
+        try:
+            return self.path.open("wb")
+        except OSError as e:
+            raise ConfigError(f"-o {self.path}: {e.strerror}") from None
+
+    def finish(self) -> None:
+        """The fetch succeeded: the file exists, even for an empty body."""
+        if self._file is None:
+            self._file = self._open()
+        self.close()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
 
 
 def show(page: Page, output: Path | None, raw: bool, include: bool) -> None:
@@ -134,7 +179,7 @@ def show(page: Page, output: Path | None, raw: bool, include: bool) -> None:
     via = "".join(f"{u} → " for u in page.redirects)
     click.echo(
         f"{via}{page.url}: {r.status} {r.reason} from {page.address[0]}:{page.address[1]}, "
-        f"{len(page.body)} bytes of {page.content_type or 'unknown type'}",
+        f"{page.size} bytes of {page.content_type or 'unknown type'}",
         err=True,
     )
     if include:
@@ -143,6 +188,8 @@ def show(page: Page, output: Path | None, raw: bool, include: bool) -> None:
         for name, value in r.headers:
             click.echo(f"{name}: {value}")
         click.echo("")
+    if page.streamed is not None:
+        return  # the body went to -o as it arrived
     if output is not None:
         output.write_bytes(page.body)
         click.echo(f"{len(page.body)} bytes written to {output}", err=True)
