@@ -21,9 +21,9 @@ from typing import Any
 
 import dns.message
 
-from minternet.apps.dns_authoritative import AuthoritativeServer
 from minternet.apps.dns_world import install_dns
 from minternet.dns import Edns, Message, RType, make_query, zones_builtin
+from minternet.dns.authoritative import AuthoritativeServer
 from minternet.sim.world import World
 
 RUNS = 5

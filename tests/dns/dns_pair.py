@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from minternet.apps.dns_authoritative import AuthoritativeServer
 from minternet.dns import zones_builtin
+from minternet.dns.authoritative import AuthoritativeServer
 from minternet.dns.cache import DnsCache
 from minternet.dns.message import Message
 from minternet.dns.resolution import Query, Resolution, Resolved, ResolverConfig

@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 import dpkt
 
-from minternet.apps.dns_authoritative import AuthoritativeServer
 from minternet.apps.dns_recursive import RecursiveResolver
 from minternet.apps.dns_world import DnsDeployment, install_dns
 from minternet.dns import zones_builtin
+from minternet.dns.authoritative import AuthoritativeServer
 from minternet.dns.resolution import Resolved, ResolverConfig
 from minternet.node.host import Host
 from minternet.sim.world import World

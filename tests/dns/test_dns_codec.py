@@ -16,7 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minternet.apps.dns_authoritative import AuthoritativeServer
 from minternet.dns import (
     AAAA,
     CNAME,
@@ -41,6 +40,7 @@ from minternet.dns import (
     name,
     zones_builtin,
 )
+from minternet.dns.authoritative import AuthoritativeServer
 from minternet.errors import DecodeError
 
 # -- golden bytes --------------------------------------------------------------------------

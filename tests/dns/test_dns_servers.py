@@ -6,7 +6,6 @@ import dns.message
 import dns.query
 import pytest
 
-from minternet.apps.dns_authoritative import AuthoritativeServer
 from minternet.dns import (
     Edns,
     Message,
@@ -18,6 +17,7 @@ from minternet.dns import (
     name,
     zones_builtin,
 )
+from minternet.dns.authoritative import AuthoritativeServer
 from minternet.dns.rdata import SOA, A
 from minternet.dns.zone import parse_zone
 from minternet.errors import ConfigError

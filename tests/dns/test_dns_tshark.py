@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from scapy.all import IP, UDP, Ether, wrpcap  # type: ignore[attr-defined]
 
-from minternet.apps.dns_authoritative import AuthoritativeServer
 from minternet.dns import Edns, RType, make_query, zones_builtin
+from minternet.dns.authoritative import AuthoritativeServer
 
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
 

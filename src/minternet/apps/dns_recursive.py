@@ -20,16 +20,13 @@ transaction id and source port come from the injected random source, never from 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..dns.cache import DnsCache
 from ..dns.codes import Opcode, RClass, Rcode, RType, type_name
-from ..dns.message import Edns, Message
+from ..dns.message import Edns, Message, fit_udp
 from ..dns.name import Name
 from ..dns.resolution import Query, Resolution, Resolved, ResolverConfig
 from ..errors import DecodeError
 from ..node.api import Address, NetworkStack
-from .dns_authoritative import UDP_LIMIT
 from .dns_transport import DNS_PORT, ExchangeWatcher, exchange, serve, trace_hook
 
 
@@ -109,11 +106,7 @@ class RecursiveResolver:
         reply = query.reply(
             ra=True, rcode=res.rcode, answers=res.answers, authority=res.authority, edns=edns
         )
-        wire = reply.encode()
-        limit = max(UDP_LIMIT, query.edns.udp_size) if query.edns else UDP_LIMIT
-        if not over_tcp and len(wire) > limit:
-            wire = replace(reply, tc=True, answers=(), authority=()).encode()
-        return wire
+        return reply.encode() if over_tcp else fit_udp(reply, query)[0]
 
     async def _handle(self, data: bytes, peer: Address, transport: str) -> bytes | None:
         return await self.respond(data, over_tcp=transport == "tcp")

@@ -1,13 +1,14 @@
 """DNS: the codec (names, RDATA, messages), zones, cache, stub and recursive resolution.
 
 All sans-IO: nothing here imports the loop, a node or a socket. Public names are
-re-exported here; the servers, the exchange and the resolvers on a stack live in
+re-exported here; the exchange, the serve loop and the servers and resolvers on a stack live in
 :mod:`minternet.apps` (``dns_transport``, ``dns_authoritative``, ``dns_recursive``,
 ``dns_stub``).
 """
 
 from __future__ import annotations
 
+from .authoritative import AuthoritativeServer
 from .cache import DnsCache
 from .codes import Opcode, RClass, Rcode, RType, class_name, rcode_name, type_from_text, type_name
 from .hosts import HostsFile
@@ -28,6 +29,7 @@ __all__ = [
     "SOA",
     "TXT",
     "A",
+    "AuthoritativeServer",
     "BadName",
     "DnsCache",
     "Edns",

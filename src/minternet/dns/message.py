@@ -20,6 +20,9 @@ from .codes import Opcode, RClass, Rcode, RType, class_name, rcode_name, type_na
 from .name import ROOT, Compression, Name, decode_name, encode_name
 from .rdata import Rdata, decode_rdata
 
+UDP_LIMIT = 512  # RFC 1035 §2.3.4, without EDNS
+OUR_EDNS_SIZE = 1232  # the EDNS payload size we offer: the DNS flag day 2020 value
+
 WHAT = "dns"
 _HEADER = struct.Struct("!HHHHHH")
 _RR_FIXED = struct.Struct("!HHIH")
@@ -363,6 +366,20 @@ def peek_header(data: bytes) -> Header:
     return Header(*_HEADER.unpack_from(data, 0))
 
 
+def fit_udp(reply: Message, query: Message) -> tuple[bytes, bool]:
+    """``reply`` encoded for UDP, and whether it had to be cut.
+
+    Larger than 512 bytes, or than the EDNS payload size the query offered, it is cut to
+    the header and question with TC set (RFC 1035 §4.2.1, RFC 2181 §9, RFC 6891 §6.2.5), so
+    the client asks again over TCP.
+    """
+    wire = reply.encode()
+    limit = max(UDP_LIMIT, query.edns.udp_size) if query.edns else UDP_LIMIT
+    if len(wire) <= limit:
+        return wire, False
+    return replace(reply, tc=True, answers=(), authority=(), additional=()).encode(), True
+
+
 def make_query(
     qname: Name | str,
     qtype: int = RType.A,
@@ -376,16 +393,19 @@ def make_query(
 
 __all__ = [
     "AA",
+    "OUR_EDNS_SIZE",
     "QR",
     "RA",
     "RD",
     "ROOT",
     "TC",
+    "UDP_LIMIT",
     "Edns",
     "Header",
     "Message",
     "Question",
     "ResourceRecord",
+    "fit_udp",
     "make_query",
     "peek_header",
     "rr",

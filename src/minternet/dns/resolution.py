@@ -47,11 +47,10 @@ from typing import Generic, TypeVar
 from ..errors import LocalProtocolError
 from .cache import DnsCache, Rank
 from .codes import Opcode, RClass, Rcode, RType, rcode_name, type_name
-from .message import Edns, Message, Question, ResourceRecord, make_query
+from .message import OUR_EDNS_SIZE, Edns, Message, Question, ResourceRecord, make_query
 from .name import ROOT, Name
 from .rdata import CNAME, NS
 
-OUR_EDNS_SIZE = 1232  # the DNS flag day 2020 value
 META_TYPES = frozenset({RType.ANY, RType.AXFR, 251, RType.OPT})  # 251 = IXFR
 
 TraceHook = Callable[[float, str, dict[str, object], str | None], None]
@@ -650,7 +649,6 @@ class Resolution(QueryMachine[Query, Resolved]):
 
 
 __all__ = [
-    "OUR_EDNS_SIZE",
     "Failed",
     "Query",
     "QueryMachine",

@@ -32,11 +32,10 @@ from ..errors import ConfigError
 from .cache import DnsCache, Rank
 from .codes import Rcode, RType, rcode_name, type_name
 from .hosts import HostsFile
-from .message import Edns, Message, ResourceRecord, make_query
+from .message import OUR_EDNS_SIZE, Edns, Message, ResourceRecord, make_query
 from .name import Name
 from .rdata import CNAME
 from .resolution import (
-    OUR_EDNS_SIZE,
     QueryMachine,
     Reply,
     TraceHook,
