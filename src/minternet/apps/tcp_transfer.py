@@ -1,0 +1,194 @@
+"""N bytes from one host to another and the same back over our TCP, in a simulated world.
+
+What ``minternet tcp-transfer`` runs and what a sweep cell of ``--what tcp-transfer`` runs:
+:func:`run_transfer` connects, sends ``size`` seeded bytes up, half-closes (RFC 9293
+§3.6), receives ``size`` bytes down, closes, lets both ends finish (LAST-ACK, TIME-WAIT =
+2×MSL) and returns the report: the handshake with the real ISNs (X, Y, Ack = X + 1), both
+ends' state sequences with the cause of each change, retransmissions, goodput, and whether
+every byte arrived intact (sha256 compared on both sides).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ConfigError, MinternetError
+from ..loop import LoopTimeout
+from ..node.host import Host
+from ..node.tcp import TcpSocket
+from ..sim.faults import Faults
+from ..sim.world import World
+from ..tcp.connection import Connection
+
+PORT = 443
+
+
+class TransferFailed(MinternetError):
+    """The connection could not be made (refused, unreachable, no answer to the SYN)."""
+
+Runner = Callable[[Coroutine[Any, Any, None], float], None]
+
+
+@dataclass
+class _Outcome:
+    client: TcpSocket | None = None
+    server: TcpSocket | None = None
+    got_up: bytearray = field(default_factory=bytearray)
+    got_down: bytearray = field(default_factory=bytearray)
+    t_start: float = 0.0
+    t_connected: float = 0.0
+    t_up_done: float = 0.0
+    t_down_done: float = 0.0
+
+
+def _states(conn: Connection) -> list[dict[str, Any]]:
+    return [{"time": round(t, 6), "state": str(s), "why": why} for t, s, why in conn.history]
+
+
+def run_until_done(world: World) -> Runner:
+    """The plain runner: run the client to its end, then one more second of virtual time
+    for what is still in flight (what ``cli._sim.Session.run`` does, without a capture)."""
+
+    def run(coro: Coroutine[Any, Any, None], timeout: float) -> None:
+        task = world.loop.create_task(coro)
+        try:
+            world.loop.run_until_complete(task, timeout)
+        except LoopTimeout:
+            raise ConfigError(f"the simulation did not finish within {timeout:g} s") from None
+        world.run(until=world.loop.now() + 1.0)
+
+    return run
+
+
+def run_transfer(
+    world: World,
+    client_host: Host,
+    server_host: Host,
+    *,
+    size: int,
+    faults: Faults,
+    runner: Runner | None = None,
+    faults_shown: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Transfer ``size`` bytes each way; the report (``tcp-transfer --json``'s object).
+
+    ``faults_shown`` is the report's ``faults`` object as the user typed the values (the
+    command line's milliseconds); by default it is worked out from ``faults``."""
+    if client_host is server_host:
+        raise ConfigError("the client and the server must be different nodes")
+    server_ip = server_host.address
+    rnd = world.random.child("tcp-transfer")
+    up = rnd.child("up").random_bytes(size)
+    down = rnd.child("down").random_bytes(size)
+    loop = world.loop
+    out = _Outcome()
+    listener = server_host.tcp_listen(PORT)
+
+    async def server() -> None:
+        sock = await listener.accept()
+        assert isinstance(sock, TcpSocket)
+        out.server = sock
+        while chunk := await sock.recv(1 << 16):
+            out.got_up += chunk
+        out.t_up_done = loop.now()
+        await sock.send(down)
+        await sock.close()
+
+    async def client() -> None:
+        out.t_start = loop.now()
+        sock = await client_host.tcp_connect((server_ip, PORT), timeout=600)
+        assert isinstance(sock, TcpSocket)
+        out.client = sock
+        out.t_connected = loop.now()
+        await sock.send(up)
+        sock.shutdown()
+        while chunk := await sock.recv(1 << 16):
+            out.got_down += chunk
+        out.t_down_done = loop.now()
+        await sock.close()
+
+    loop.create_task(server())
+    try:
+        (runner or run_until_done(world))(client(), 24 * 3600.0)
+    except (OSError, MinternetError) as e:
+        raise TransferFailed(f"connection to {server_ip}:{PORT} failed: {e}") from None
+    # Let both ends finish (LAST-ACK, TIME-WAIT = 2 MSL) so the state sequences are complete.
+    world.run(until=loop.now() + 2 * (out.client.conn.config.msl if out.client else 30) + 1)
+    if out.client is None or out.server is None:
+        raise TransferFailed("the connection was not established")
+    shown = faults_shown if faults_shown is not None else _faults_shown(faults)
+    return _report(out, up, down, size, world, client_host, server_host, shown)
+
+
+def _faults_shown(faults: Faults) -> dict[str, float]:
+    return {
+        "loss": faults.loss,
+        "latency_ms": round(faults.latency * 1000.0, 9),
+        "reorder": faults.reorder,
+        "duplicate": faults.duplicate,
+        "corrupt": faults.corrupt,
+    }
+
+
+def _report(
+    out: _Outcome,
+    up: bytes,
+    down: bytes,
+    size: int,
+    world: World,
+    client_host: Host,
+    server_host: Host,
+    faults: dict[str, float],
+) -> dict[str, Any]:
+    assert out.client is not None and out.server is not None
+    c, sv = out.client.conn, out.server.conn
+    sha = {
+        "sent_up": hashlib.sha256(up).hexdigest(),
+        "received_up": hashlib.sha256(out.got_up).hexdigest(),
+        "sent_down": hashlib.sha256(down).hexdigest(),
+        "received_down": hashlib.sha256(out.got_down).hexdigest(),
+    }
+    intact = sha["sent_up"] == sha["received_up"] and sha["sent_down"] == sha["received_down"]
+    up_time = max(out.t_up_done - out.t_connected, 1e-9)
+    down_time = max(out.t_down_done - out.t_up_done, 1e-9)
+    total = max(out.t_down_done - out.t_start, 1e-9)
+    return {
+        "seed": world.seed,
+        "size": size,
+        "client": {"node": client_host.name, "address": f"{c.local[0]}:{c.local[1]}"},
+        "server": {"node": server_host.name, "address": f"{sv.local[0]}:{sv.local[1]}"},
+        "handshake": {
+            "client_isn": c.iss,
+            "server_isn": sv.iss,
+            "synack_ack": (c.iss + 1) % 2**32,
+            "final_ack": (sv.iss + 1) % 2**32,
+            "mss": {"client": c.config.mss, "server": sv.config.mss, "effective": c.smss},
+            "window_scale": {"client": c.rcv_wscale, "server": sv.rcv_wscale},
+            "sack": c.sack_ok,
+            "timestamps": c.ts_ok,
+        },
+        "intact": intact,
+        "sha256": sha,
+        "retransmissions": {"client": c.retransmissions, "server": sv.retransmissions},
+        "segments_sent": {"client": c.segments_sent, "server": sv.segments_sent},
+        "goodput_bytes_per_s": {
+            "up": round(size / up_time, 1),
+            "down": round(size / down_time, 1),
+        },
+        "virtual_seconds": {
+            "handshake": round(out.t_connected - out.t_start, 6),
+            "up": round(up_time, 6),
+            "down": round(down_time, 6),
+            "total": round(total, 6),
+        },
+        "srtt": {"client": c.rto.srtt, "server": sv.rto.srtt},
+        "states": {"client": _states(c), "server": _states(sv)},
+        "faults": faults,
+        "drops": {k: v for k, v in sorted(world.trace.counters.items()) if "drop" in k},
+    }
+
+
+__all__ = ["PORT", "TransferFailed", "run_transfer", "run_until_done"]
