@@ -10,7 +10,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "src" / "minternet"
 EDGES = {"loop.py", "randomness.py", "__main__.py"}
-EDGE_DIRS = {"cli", "drivers"}
+EDGE_DIRS = {"cli", "drivers", "sweep"}  # sweep: wall time, processes, files
 FORBIDDEN_MODULES = {"time", "random", "secrets", "socket", "select", "selectors", "asyncio"}
 FORBIDDEN_ATTRS = {("os", "urandom"), ("os", "getrandom"), ("datetime", "now")}
 

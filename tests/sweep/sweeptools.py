@@ -1,0 +1,114 @@
+"""Helpers for the sweep tests (a plain module): a Dask cluster started with Dask's own
+``dask scheduler`` / ``dask worker`` commands on loopback, the reference rows, row compare."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clitools import cli_env
+from minternet.sweep.dataset import Dataset
+
+DASK = str(Path(sys.executable).with_name("dask"))
+# 12 fetch cells over 3 seeds (each seed's PKI is minted once per process: keep them few).
+FETCH_GRID = ["--what", "fetch", "--seed", "1..3", "--loss", "0,0.2", "--kex", "rsa,ecdhe"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LoopbackCluster:
+    """``dask scheduler`` and ``dask worker`` processes on 127.0.0.1 (killed by PID)."""
+
+    address: str
+    scheduler: subprocess.Popen[bytes]
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    @property
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return [self.scheduler, *self.workers]
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"dask scheduler exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("dask scheduler did not listen in time")
+
+
+def _wait_for_workers(address: str, n: int) -> None:
+    code = (
+        "import sys; from distributed import Client\n"
+        f"with Client({address!r}, timeout=30) as c: c.wait_for_workers({n}, timeout=60)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=cli_env(), check=True, timeout=90)
+
+
+@contextmanager
+def loopback_cluster(tmp: Path, workers: int = 2) -> Iterator[LoopbackCluster]:
+    """The multi-machine setup on one machine: a scheduler and ``workers`` single-threaded
+    worker processes (no nanny, so each PID is the worker itself) as separate commands."""
+    port = free_port()
+    env = cli_env()
+    log = (tmp / "dask.log").open("ab")
+    sched = subprocess.Popen(
+        [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    cluster = LoopbackCluster(f"tcp://127.0.0.1:{port}", sched)
+    try:
+        _wait_for_port(port, sched, time.monotonic() + 60)
+        for i in range(workers):
+            cluster.workers.append(
+                subprocess.Popen(
+                    [
+                        DASK,
+                        "worker",
+                        cluster.address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                        "--name",
+                        f"w{i}",
+                        "--local-directory",
+                        str(tmp / f"w{i}"),
+                    ],
+                    env=env,
+                    stdout=log,
+                    stderr=log,
+                )
+            )
+        _wait_for_workers(cluster.address, workers)
+        yield cluster
+    finally:
+        for p in reversed(cluster.processes):
+            if p.poll() is None:
+                p.kill()
+            p.wait(timeout=30)
+        log.close()
+
+
+def rows_without_wall(path: Path) -> list[dict[str, Any]]:
+    """The dataset's rows (sorted), minus the only column that may differ between runs."""
+    return [{k: v for k, v in r.items() if k != "wall_s"} for r in Dataset(path).rows()]

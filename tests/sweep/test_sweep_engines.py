@@ -1,0 +1,170 @@
+"""The engines give the same rows: inline, a real LocalCluster of 2 worker processes, and
+``dask scheduler`` + two ``dask worker`` commands on loopback; a worker killed mid-sweep and
+a Ctrl-C followed by a rerun change nothing but who computed what."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from sweeptools import FETCH_GRID, loopback_cluster, rows_without_wall
+
+from clitools import cli_env
+from minternet.sweep.dataset import Dataset
+from minternet.sweep.engine import Engine
+from minternet.sweep.runner import run_sweep
+from minternet.sweep.spec import build_spec, parse_values
+
+DIG_GRID = ["--what", "dig", "--seed", "1..4", "--loss", "0,0.3"]
+TCP_GRID = ["--what", "tcp-transfer", "--seed", "1..2", "--loss", "0,0.1", "--size", "20000"]
+
+
+def sweep_cmd(out: Path, grid: list[str], *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "minternet",
+        "sweep",
+        *grid,
+        "--out",
+        str(out),
+        "--no-plot",
+        "-q",
+        *extra,
+    ]
+
+
+def spec_of(grid: list[str]):  # type: ignore[no-untyped-def]
+    args = dict(zip(grid[::2], grid[1::2], strict=True))
+    what = args.pop("--what")
+    return build_spec(what, {k[2:]: parse_values(k[2:], v) for k, v in args.items()})
+
+
+@pytest.fixture(scope="module")
+def inline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str, object]]]:
+    """Reference rows of each grid, computed with ``--engine inline`` (in this process)."""
+    out = {}
+    for name, grid in (("fetch", FETCH_GRID), ("dig", DIG_GRID), ("tcp", TCP_GRID)):
+        path = tmp_path_factory.mktemp(f"inline-{name}")
+        done = run_sweep(spec_of(grid), path, Engine("inline"), progress=False)
+        assert done.computed == len(spec_of(grid).cells) and not done.task_failures
+        out[name] = rows_without_wall(path)
+    return out
+
+
+def test_inline_rows_are_whole_and_varied(inline: dict[str, list[dict[str, object]]]) -> None:
+    rows = inline["fetch"]
+    assert len(rows) == 12 and len({r["key"] for r in rows}) == 12
+    assert {r["status"] for r in rows} <= {"ok", "failed"}
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert ok and all(r["http_status"] == 200 and r["body_bytes"] for r in ok)
+    assert {r["cipher_suite"].split("_")[1] for r in ok} == {"RSA", "ECDHE"}  # type: ignore[union-attr]
+    lossy = [r for r in rows if r["loss"] == 0.2]
+    assert sum(r["retransmissions"] for r in lossy) > 0  # type: ignore[misc]
+    assert {r["status"] for r in inline["dig"]} == {"ok", "failed"} or inline["dig"]
+    assert all(r["status"] == "ok" for r in inline["tcp"])
+
+
+def test_local_cluster_of_two_processes_gives_the_inline_rows(
+    inline: dict[str, list[dict[str, object]]], tmp_path: Path
+) -> None:
+    done = run_sweep(
+        spec_of(FETCH_GRID), tmp_path, Engine("local", workers=2, batch=2), progress=False
+    )
+    assert done.engine == "local Dask cluster, 2 worker processes"
+    assert done.computed == 12 and not done.task_failures
+    assert rows_without_wall(tmp_path) == inline["fetch"]
+
+
+def test_dask_scheduler_and_workers_on_loopback_give_the_inline_rows(
+    inline: dict[str, list[dict[str, object]]], tmp_path: Path
+) -> None:
+    with loopback_cluster(tmp_path) as cluster:
+        for name, grid in (("fetch", FETCH_GRID), ("dig", DIG_GRID), ("tcp", TCP_GRID)):
+            out = tmp_path / name
+            proc = subprocess.run(
+                sweep_cmd(out, grid, "--scheduler", cluster.address, "--batch", "3"),
+                capture_output=True,
+                text=True,
+                env=cli_env(),
+                timeout=180,
+            )
+            assert proc.returncode == 0, proc.stderr
+            assert f"on Dask cluster at {cluster.address}" in proc.stderr
+            assert rows_without_wall(out) == inline[name]
+    assert all(p.poll() is not None for p in cluster.processes)
+
+
+def _wait_for_rows(out: Path, proc: subprocess.Popen[str], minimum: int = 1) -> int:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the sweep ended before it could be interrupted"
+        if out.is_dir() and Dataset(out).exists() and len(Dataset(out).keys()) >= minimum:
+            return len(Dataset(out).keys())
+        time.sleep(0.05)
+    raise AssertionError("no rows appeared")
+
+
+def test_a_worker_killed_mid_sweep_changes_nothing(
+    inline: dict[str, list[dict[str, object]]], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    with loopback_cluster(tmp_path) as cluster:
+        proc = subprocess.Popen(
+            sweep_cmd(out, FETCH_GRID, "--scheduler", cluster.address, "--batch", "1"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(),
+        )
+        try:
+            have = _wait_for_rows(out, proc)
+            assert have < 12
+            cluster.workers[0].kill()  # SIGKILL: the worker dies with its task
+            cluster.workers[0].wait(timeout=30)
+            _, err = proc.communicate(timeout=180)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        assert proc.returncode == 0, err
+    assert rows_without_wall(out) == inline["fetch"]
+
+
+def test_ctrl_c_then_rerun_computes_only_the_missing_cells(
+    inline: dict[str, list[dict[str, object]]], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    cmd = sweep_cmd(out, FETCH_GRID, "--workers", "2", "--batch", "1")  # the local cluster
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env()
+    )
+    try:
+        _wait_for_rows(out, proc)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        assert children, "the local cluster runs worker processes"
+        os.kill(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    have = len(Dataset(out).keys())
+    assert 1 <= have < 12
+    assert f"interrupted: {have} of 12 cells are in {out}" in err
+    assert err.strip().splitlines()[-1].startswith("interrupted:"), err  # no traceback
+    gone = psutil.wait_procs(children, timeout=30)[1]
+    assert gone == [], "the sweep left worker processes behind"
+
+    again = subprocess.run(cmd, capture_output=True, text=True, env=cli_env(), timeout=180)
+    assert again.returncode == 0, again.stderr
+    assert f"{have} of 12 cells already there; computing the other {12 - have}" in again.stderr
+    assert f"computed {12 - have} cells" in again.stderr
+    assert rows_without_wall(out) == inline["fetch"]
