@@ -74,11 +74,17 @@ def test_inline_rows_are_whole_and_varied(inline: dict[str, list[dict[str, objec
 def test_local_cluster_of_two_processes_gives_the_inline_rows(
     inline: dict[str, list[dict[str, object]]], tmp_path: Path
 ) -> None:
-    done = run_sweep(
-        spec_of(FETCH_GRID), tmp_path, Engine("local", workers=2, batch=2), progress=False
+    # run as a user would (the default engine), so Dask lives in its own process tree
+    proc = subprocess.run(
+        sweep_cmd(tmp_path, FETCH_GRID, "--workers", "2", "--batch", "2"),
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+        timeout=300,
     )
-    assert done.engine == "local Dask cluster, 2 worker processes"
-    assert done.computed == 12 and not done.task_failures
+    assert proc.returncode == 0, proc.stderr
+    assert "12 fetch cells on local Dask cluster, 2 worker processes" in proc.stderr
+    assert "computed 12 cells" in proc.stderr
     assert rows_without_wall(tmp_path) == inline["fetch"]
 
 

@@ -9,6 +9,7 @@ the dataset at once, and shows a progress bar (cells done, failed, rate, time le
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,8 +53,10 @@ def run_sweep(
     *,
     console: Console | None = None,
     progress: bool = True,
+    on_progress: Callable[[int], None] | None = None,
 ) -> SweepOutcome:
-    """Run the cells of ``spec`` missing from the dataset in ``out``; see the module doc."""
+    """Run the cells of ``spec`` missing from the dataset in ``out``; see the module doc.
+    ``on_progress`` is told the number of cells computed so far after each task."""
     dataset = Dataset(out)
     done = dataset.keys() if dataset.exists() else set()
     todo = [c for c in spec.cells if c.key not in done]
