@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,6 +109,25 @@ CASES: dict[str, Case] = {
         ),
         USAGE,
         "one --key for each --cert",
+    ),
+    "sweep ok": Case(
+        (
+            "sweep",
+            "--what",
+            "dig",
+            "--seed",
+            "1..2",
+            "--engine",
+            "inline",
+            "--no-plot",
+            "-q",
+            "--out",
+            str(Path(tempfile.mkdtemp(prefix="minternet-exits-")) / "sweep"),
+        ),
+        OK,
+    ),
+    "sweep usage": Case(
+        ("sweep", "--seed", "5..1", "--out", "/nonexistent/sweep"), USAGE, "5..1 is empty"
     ),
     "pki usage": Case(("pki", "verify", "/etc/hostname"), USAGE, "--cafile"),
     "tap usage": Case(("tap", "down", "--prefix", "other-"), USAGE, "--prefix"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import demo, dns, fetch, ping, pki, serve, tap, tcp, tls, version, world
+from . import demo, dns, fetch, ping, pki, serve, sweep, tap, tcp, tls, version, world
 
 EXIT_STATUS_HELP = (
     "Exit status: 0 success; 1 the network or protocol outcome failed (refused, timeout, "
@@ -30,6 +30,7 @@ COMMANDS: tuple[click.Command, ...] = (
     pki.pki,
     dns.resolve,
     serve.serve,
+    sweep.sweep,
     tap.tap,
     tcp.tcp_transfer,
     tls.tls,

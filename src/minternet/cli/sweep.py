@@ -17,7 +17,6 @@ import click
 from rich.console import Console
 
 from ..sweep.spec import AXES, WHATS, SweepSpec, Value, build_spec, load_spec_file, parse_values
-from .app import app
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,7 +30,7 @@ class _DefaultRun(click.Group):
         return super().parse_args(ctx, ["run", *args])
 
 
-@app.group(name="sweep", cls=_DefaultRun)
+@click.group(name="sweep", cls=_DefaultRun)
 def sweep() -> None:
     """Many seeded runs over a grid of conditions (default command: run).
 

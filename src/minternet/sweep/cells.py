@@ -24,7 +24,7 @@ from .. import __version__
 from ..apps.dig import dig
 from ..apps.dns_world import install_dns
 from ..apps.fetch_run import CLIENT_NODE, SERVER_NODE, FetchOptions, run_fetch
-from ..apps.tcp_transfer import run_transfer
+from ..apps.tcp_transfer import TransferFailed, run_transfer
 from ..dns import zones_builtin
 from ..dns.codes import type_from_text
 from ..dns.name import Name
@@ -175,14 +175,27 @@ def _tcp_transfer(cell: Cell) -> dict[str, Any]:
     faults = _faults(cell)
     world = load_world(None, seed=int(cell.get("seed") or 0), faults=faults)
     counters = _Counters(world, (CLIENT_NODE, SERVER_NODE))
-    r = run_transfer(
-        world,
-        world.node(CLIENT_NODE),
-        world.node(SERVER_NODE),
-        size=int(cell.get("size") or 0),
-        faults=faults,
-        **_run_options(cell),
-    )
+    try:
+        r = run_transfer(
+            world,
+            world.node(CLIENT_NODE),
+            world.node(SERVER_NODE),
+            size=int(cell.get("size") or 0),
+            faults=faults,
+            **_run_options(cell),
+        )
+    except TransferFailed as e:  # a network outcome (no connection), not a broken run
+        return {
+            "status": "failed",
+            "failure_kind": "tcp-connect",
+            "failure_phase": 2,
+            "failure_where": CLIENT_NODE,
+            "failure_summary": str(e),
+            "rtos": counters.rtos,
+            "frames": counters.frames,
+            "wire_bytes": counters.wire_bytes,
+            "end_time_s": round(world.loop.now(), 6),
+        }
     v = r["virtual_seconds"]
     return {
         "status": "ok" if r["intact"] else "failed",
