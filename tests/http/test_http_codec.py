@@ -148,7 +148,43 @@ REFUSED: list[tuple[str, bytes, int]] = [
     ("body too large", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n\r\n", 413),
     ("closed mid-body", b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhello", 400),
     ("closed mid-head", b"GET / HTTP/1.1\r\nHost: a\r\n", 400),
+    ("long target", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: a\r\n\r\n", 414),
+    ("endless target", b"GET /" + b"a" * 20000, 414),
+    ("empty Host", b"GET / HTTP/1.1\r\nHost:\r\n\r\n", 400),
+    ("Host without host", b"GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400),
+    ("userinfo in target", b"GET http://u:p@a/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ("empty host in target", b"GET http://:80/ HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ("LF after chunk size", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", 400),  # noqa: E501
+    ("LF after chunk data", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n", 400),  # noqa: E501
+    ("LF in trailers", b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: y\n\r\n", 400),  # noqa: E501
 ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\n",
+        b"GET / HTTP/1.1\r\nHost: a\nX",
+        b"GET /" + b"a" * 8200,
+    ],
+)
+def test_refused_at_once_not_after_waiting_for_more(raw: bytes) -> None:
+    """A line that cannot end well is refused now, not at a timeout (no EOF given)."""
+    conn = HttpConnection(Role.SERVER)
+    conn.receive_data(raw)
+    with pytest.raises(HttpRemoteError):
+        for _ in range(10):
+            conn.next_event()
+
+
+def test_field_count_limit_can_be_off() -> None:
+    """nginx limits a head's bytes, not its fields (max_fields=None)."""
+    raw = b"GET / HTTP/1.1\r\nHost: a\r\n" + b"X-A: 1\r\n" * 1000 + b"\r\n"
+    conn = HttpConnection(Role.SERVER, max_fields=None)
+    conn.receive_data(raw)
+    req = conn.next_event()
+    assert isinstance(req, Request) and len(req.headers) == 1001
 
 
 @pytest.mark.parametrize(("raw", "status"), [(r, s) for _, r, s in REFUSED],
@@ -205,6 +241,7 @@ def test_client_refuses_bad_responses() -> None:
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n",
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nq\r\n",
         b"ICY 200 OK\r\n\r\n",
+        b"<html>HTTP/0.9 has no head</html>",
     ]:
         conn = HttpConnection(Role.CLIENT)
         conn.send(Request("GET", "/", Headers.of([("Host", "a")])))
@@ -212,6 +249,22 @@ def test_client_refuses_bad_responses() -> None:
         conn.receive_data(raw)
         with pytest.raises(HttpRemoteError):
             drain(conn)
+
+
+def test_client_names_an_http09_reply_and_takes_a_status_line_without_reason() -> None:
+    conn = HttpConnection(Role.CLIENT)
+    conn.send(Request("GET", "/", Headers.of([("Host", "a")])))
+    conn.send(EndOfMessage())
+    conn.receive_data(b"hello")  # no EOF needed: it cannot be a status line
+    with pytest.raises(HttpRemoteError, match=r"HTTP/0\.9"):
+        conn.next_event()
+    conn = HttpConnection(Role.CLIENT)
+    conn.send(Request("GET", "/", Headers.of([("Host", "a")])))
+    conn.send(EndOfMessage())
+    conn.receive_data(b"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok")
+    events = drain(conn)
+    assert isinstance(events[0], Response) and (events[0].status, events[0].reason) == (200, "")
+    assert events[1] == Data(b"ok")
 
 
 def test_local_misuse_is_a_local_error() -> None:
