@@ -391,6 +391,28 @@ def test_slowloris_is_cut_at_the_header_deadline_while_others_are_served(site: P
         wait_until(lambda: fds(proc.pid) == base_fds, 5)
 
 
+def test_idle_and_silent_connections_are_closed_at_their_deadlines(site: Path) -> None:
+    """keepalive_timeout after a response; client_header_timeout for a connection that
+    never sends a byte (closed without an answer, as nginx does)."""
+    with minternet_serve(
+        "--http", "0", "--quiet", "--site", str(site),
+        "--keepalive-timeout", "1", "--client-header-timeout", "2",
+    ) as (ports, _):  # fmt: skip
+        port = ports["http"]
+        idle = socket.create_connection(("127.0.0.1", port), 10)
+        silent = socket.create_connection(("127.0.0.1", port), 10)
+        t0 = time.monotonic()
+        idle.sendall(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert idle.recv(65536).endswith(b"0123456789")
+        assert idle.recv(65536) == b""  # the server's FIN
+        idle_closed = time.monotonic() - t0
+        assert silent.recv(65536) == b""
+        silent_closed = time.monotonic() - t0
+        idle.close()
+        silent.close()
+        assert 0.8 < idle_closed < silent_closed < 6
+
+
 # -- load -----------------------------------------------------------------------------------
 
 LOAD_SECONDS = 30.0
