@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-_TESTS = Path(__file__).resolve().parents[1] / "tests"
-sys.path[:0] = [str(_TESTS / "http"), str(_TESTS)]  # http_peers, and clitools it imports
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # clitools
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "http"))  # http_peers
 
 from http_peers import minternet_serve, nginx
 
