@@ -24,6 +24,7 @@ from pathlib import Path
 
 from minternet.apps.fetch_run import FetchOptions, _server_credentials, run_fetch
 from minternet.apps.site import packaged_site
+from minternet.drivers.pem import write_credentials
 
 
 def one_fetch(seed: int) -> None:
@@ -63,7 +64,7 @@ def openssl_peer(ctx_pair: tuple[ssl.SSLContext, ssl.SSLContext], body: bytes) -
 def openssl_contexts() -> tuple[ssl.SSLContext, ssl.SSLContext]:
     pki, creds = _server_credentials(1, "good")
     tmp = Path(tempfile.mkdtemp())
-    creds.write_pem(tmp / "cert.pem", tmp / "key.pem")
+    write_credentials(creds, tmp / "cert.pem", tmp / "key.pem")
     (tmp / "root.pem").write_bytes(pki.root.cert_pem())
     sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     sctx.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")

@@ -24,6 +24,7 @@ from http_peers import minternet_serve, nginx
 
 from minternet.apps.streams import ByteStream
 from minternet.drivers import kernel
+from minternet.drivers.pem import load_trust_store, write_credentials
 from minternet.http import (
     NEED_DATA,
     Data,
@@ -131,7 +132,7 @@ def live_bench(n: int = 1000, rounds: int = 7) -> list[str]:
                 )
             )
         try:
-            import minternet.tls.stream  # noqa: F401
+            import minternet.apps.tls_stream  # noqa: F401
         except ImportError:
             lines.append("  HTTPS: skipped (minternet.tls is not in this checkout)")
             return lines
@@ -171,16 +172,15 @@ def pki_files(tmp: Path) -> tuple[Path, Path, Path]:
     creds = pki.issue_server(["localhost", "127.0.0.1"])
     ca, cert, key = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
     ca.write_bytes(pki.root.cert_pem())
-    creds.write_pem(cert, key)
+    write_credentials(creds, cert, key)
     return ca, cert, key
 
 
 def tls_wrap(ca: Path) -> Callable[[kernel.KernelStack], Wrap]:
+    from minternet.apps.tls_stream import tls_connect
     from minternet.tls.client import ClientConfig
-    from minternet.tls.stream import tls_connect
-    from minternet.tls.verify import TrustStore
 
-    trust = TrustStore.from_pem_files(ca)
+    trust = load_trust_store(ca)
 
     def factory(stack: kernel.KernelStack) -> Wrap:
         async def wrap(sock: StreamSocket) -> ByteStream:

@@ -24,6 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from minternet.drivers.pem import write_credentials
 from minternet.drivers.realtime import RealtimeLoop
 from minternet.drivers.tap import TapNetwork
 from minternet.drivers.taphost import TapHost, host_on_tap
@@ -118,7 +119,7 @@ def download(loop: RealtimeLoop, th: TapHost, tmp: Path, size: int) -> tuple[flo
     (site / "index.html").write_text("<p>bench</p>\n")
     start_services(th, dns=True, https=True, site=DirectorySite(site), ca_out=tmp / "ours.pem")
     pki = Pki.create(SystemRandom(), datetime.now(UTC), name="bench-nginx")
-    pki.issue_server(["www.example.com"]).write_pem(tmp / "cert.pem", tmp / "key.pem")
+    write_credentials(pki.issue_server(["www.example.com"]), tmp / "cert.pem", tmp / "key.pem")
     (tmp / "nginx-ca.pem").write_bytes(pki.root.cert_pem())
     (tmp / "nginx.conf").write_text(NGINX_CONF.format(d=tmp, addr=th.kernel_address))
     nginx = th.net.ns.popen(["nginx", "-c", str(tmp / "nginx.conf")])

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from minternet.drivers.netns import list_namespaces, nft_available
+from minternet.drivers.pem import write_credentials
 
 ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None
 pytestmark = [
@@ -199,7 +200,7 @@ def test_our_browser_fetches_from_nginx_and_closes_cleanly(tmp_path: Path) -> No
     page = b"<!doctype html><title>nginx</title><p>" + os.urandom(30000).hex().encode() + b"\n"
     (d / "site" / "index.html").write_bytes(page)
     pki = Pki.create(SystemRandom(), datetime.now(UTC), name="tap-test")
-    pki.issue_server(["www.example.com"]).write_pem(d / "cert.pem", d / "key.pem")
+    write_credentials(pki.issue_server(["www.example.com"]), d / "cert.pem", d / "key.pem")
     (d / "ca.pem").write_bytes(pki.root.cert_pem())
     (d / "nginx.conf").write_text(NGINX_CONF.format(d=d, addr="10.77.0.1"))
     ns = f"minternet-client-{os.getpid()}"

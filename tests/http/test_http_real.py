@@ -107,18 +107,18 @@ def _pki_cert(tmp: Path) -> tuple[Path, Path, Path]:
     from datetime import UTC, datetime
 
     from minternet.drivers.entropy import SystemRandom
+    from minternet.drivers.pem import write_credentials
     from minternet.tls.pki import Pki
 
     pki = Pki.create(SystemRandom(), datetime.now(UTC))
     creds = pki.issue_server(["localhost", "www.example.com", "127.0.0.1"])
     ca, cert, key = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
     ca.write_bytes(pki.root.cert_pem())
-    creds.write_pem(cert, key)
+    write_credentials(creds, cert, key)
     return ca, cert, key
 
 
 def test_curl_and_urllib_get_the_page_over_https_byte_identical(tmp_path: Path) -> None:
-    pytest.importorskip("minternet.tls.stream")
     import ssl
 
     ca = tmp_path / "ca.pem"
@@ -153,7 +153,6 @@ def test_curl_and_urllib_get_the_page_over_https_byte_identical(tmp_path: Path) 
 
 
 def test_our_browser_fetches_from_nginx_over_https_byte_identical(tmp_path: Path) -> None:
-    pytest.importorskip("minternet.tls.stream")
     ca, cert, key = _pki_cert(tmp_path)
     root = tmp_path / "www"
     root.mkdir()
@@ -185,7 +184,6 @@ def test_our_browser_fetches_from_nginx_over_https_byte_identical(tmp_path: Path
 def test_wireshark_decrypts_and_parses_our_https_exchange(tmp_path: Path) -> None:
     """tshark, given our key log, decrypts the capture and finds our request and response,
     each in one TLS record, with nothing malformed."""
-    pytest.importorskip("minternet.tls.stream")
     ca, keylog, cap = tmp_path / "ca.pem", tmp_path / "keys.txt", tmp_path / "cap.pcapng"
     with minternet_serve("--https", "0", "--ca-out", str(ca)) as (ports, _):
         port = ports["https"]

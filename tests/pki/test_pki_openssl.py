@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from minternet.drivers.pem import write_credentials
 from minternet.randomness import SeededRandom
 from minternet.tls.pki import SIM_EPOCH, Credentials, Pki
 
@@ -81,7 +82,7 @@ def test_openssl_verify_refuses_each_bad_chain(tmp_path: Path, pki: Pki, key_typ
 def test_openssl_reads_every_certificate_and_key(tmp_path: Path, pki: Pki, ec_pki: Pki) -> None:
     for creds in (pki.root, pki.intermediate, pki.issue_server([HOST]),
                   ec_pki.issue_server([HOST], key_type="ecdsa")):  # fmt: skip
-        creds.write_pem(tmp_path / "c.pem", tmp_path / "k.pem")
+        write_credentials(creds, tmp_path / "c.pem", tmp_path / "k.pem")
         text = subprocess.run(
             ["openssl", "x509", "-noout", "-text", "-in", str(tmp_path / "c.pem")],
             capture_output=True, text=True, timeout=60, check=True,
@@ -124,7 +125,7 @@ def _pump(client: ssl.SSLObject, server: ssl.SSLObject, cin: ssl.MemoryBIO,
 
 
 def handshake(tmp: Path, root: Credentials, creds: Credentials, host: str) -> str:
-    creds.write_pem(tmp / "chain.pem", tmp / "key.pem")
+    write_credentials(creds, tmp / "chain.pem", tmp / "key.pem")
     sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     sctx.load_cert_chain(tmp / "chain.pem", tmp / "key.pem")
     cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
+from minternet.drivers.pem import load_trust_store, write_credentials
 from minternet.errors import ConfigError
 from minternet.tls.pki import SIM_EPOCH, Credentials, Pki
 from minternet.tls.verify import (
@@ -248,7 +249,7 @@ def test_pss_signed_certificate(pki: Pki) -> None:
 def test_sha1_signature_refused(tmp_path: Path, pki: Pki) -> None:
     # cryptography will not make a SHA-1 signature any more; OpenSSL still does.
     leaf = pki.issue_server([HOST])
-    pki.intermediate.write_pem(tmp_path / "ca.pem", tmp_path / "ca.key")
+    write_credentials(pki.intermediate, tmp_path / "ca.pem", tmp_path / "ca.key")
     (tmp_path / "leaf.key").write_bytes(leaf.key_pem())
     csr = subprocess.run(
         ["openssl", "req", "-new", "-key", str(tmp_path / "leaf.key"), "-subj", f"/CN={HOST}"],
@@ -299,7 +300,7 @@ def test_trust_store_from_pem_files(tmp_path: Path, pki: Pki, ec_pki: Pki) -> No
     a.write_bytes(pki.root.cert_pem())
     b = tmp_path / "b.pem"
     b.write_bytes(ec_pki.root.cert_pem() + pki.root.cert_pem())
-    store = TrustStore.from_pem_files(a, b)
+    store = load_trust_store(a, b)
     assert len(store) == 2
     assert pki.root.certificate in store and ec_pki.root.certificate in store
     assert pki.intermediate.certificate not in store
@@ -309,9 +310,9 @@ def test_trust_store_from_pem_files(tmp_path: Path, pki: Pki, ec_pki: Pki) -> No
     bad = tmp_path / "bad.pem"
     bad.write_bytes(b"hello")
     with pytest.raises(ConfigError):
-        TrustStore.from_pem_files(bad)
+        load_trust_store(bad)
     with pytest.raises(ConfigError):
-        TrustStore.from_pem_files(tmp_path / "missing.pem")
+        load_trust_store(tmp_path / "missing.pem")
     with pytest.raises(ConfigError):
         TrustStore().add(b"\x00")
 

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from tls_support import HOST, NOW, Certs, make_trust
 
+from minternet.apps.tls_stream import TlsHandshakeError, TlsStream, tls_accept, tls_connect
 from minternet.loop import EventLoop, Future, LoopTimeout, VirtualLoop
 from minternet.randomness import SeededRandom
 from minternet.tls import ClientConfig, ServerConfig
 from minternet.tls.server import KeyAndChain
-from minternet.tls.stream import TlsHandshakeError, TlsStream, tls_accept, tls_connect
 from minternet.trace.bus import EventLog, TraceBus
 
 

@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from minternet.apps.tls_stream import tls_accept, tls_connect
 from minternet.randomness import SeededRandom
 from minternet.sim.faults import Faults
 from minternet.sim.world import World
-from minternet.tls import ClientConfig, ServerConfig, TlsInfo, tls_accept, tls_connect
+from minternet.tls import ClientConfig, ServerConfig, TlsInfo
 from minternet.tls.pki import SIM_EPOCH, Pki, sim_datetime
 from minternet.trace.bus import EventLog
 from minternet.trace.pcapng import PcapngWriter

@@ -38,13 +38,13 @@ from ..node.router import Router
 from ..sim.faults import Faults
 from ..sim.world import World, load_world
 from ..tls.pki import Credentials, Pki, sim_datetime
-from ..tls.stream import TlsHandshakeError
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
 from ..trace.bus import EventLog, FrameRecord
 from .browser import FetchError, Page, Url, parse_url
 from .dns_world import install_dns
 from .site import DirectorySite, Site, packaged_site
 from .streams import ByteStream
+from .tls_stream import TlsHandshakeError
 from .web_world import install_web, laptop_browser
 
 DEFAULT_URL = "https://www.example.com/index.html"

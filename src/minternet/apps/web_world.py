@@ -27,13 +27,13 @@ from ..node.api import NetworkStack, StreamSocket
 from ..tls.client import DEFAULT_SIGNATURE_SCHEMES, ClientConfig
 from ..tls.pki import SIM_EPOCH, Credentials, Pki, sim_datetime
 from ..tls.server import ServerConfig
-from ..tls.stream import tls_accept, tls_connect
 from ..tls.suites import SUITES, CipherSuite
 from ..trace.bus import TraceBus
 from .browser import Browser, FetchError
 from .dns_stub import StubResolver
 from .site import Site, packaged_site
 from .streams import ByteStream, as_future
+from .tls_stream import tls_accept, tls_connect
 from .web_server import ServerConfig as WebConfig
 from .web_server import WebServer
 

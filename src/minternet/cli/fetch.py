@@ -20,6 +20,7 @@ import click
 from ..apps.browser import Browser, FetchError, Page, Secure, parse_url
 from ..apps.streams import ByteStream, as_future
 from ..drivers import kernel
+from ..drivers.pem import load_trust_store
 from ..errors import ConfigError
 from ..loop import Future, LoopTimeout
 from ..node.api import StreamSocket
@@ -234,12 +235,11 @@ def tls_connector(
 ) -> Secure:
     """Our TLS client side: SNI and certificate check for the host, ALPN http/1.1, trusting
     ``cafile`` (else the system's CA bundle)."""
+    from ..apps.tls_stream import tls_connect
     from ..tls.client import ClientConfig
     from ..tls.keylog import KeyLogFile
-    from ..tls.stream import tls_connect
-    from ..tls.verify import TrustStore
 
-    trust = TrustStore.from_pem_files(*(cafile or (SYSTEM_BUNDLE,)))
+    trust = load_trust_store(*(cafile or (SYSTEM_BUNDLE,)))
     log = KeyLogFile(keylog.open("a", encoding="ascii")) if keylog is not None else None
 
     async def secure(sock: StreamSocket, host: str) -> ByteStream:

@@ -17,11 +17,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from ..drivers.pem import load_trust_store
 from ..errors import ConfigError
 from ..randomness import SeededRandom
 from ..tls.keygen import KeyType
 from ..tls.pki import Credentials, Pki
-from ..tls.verify import TrustStore, describe_name, verify_server_chain
+from ..tls.verify import describe_name, verify_server_chain
 from .exits import OutcomeFailed
 from .options import cafile_option, json_option, seed_option
 
@@ -167,7 +168,7 @@ def verify_command(
     """
     if not cafile:
         raise click.UsageError("give the trusted roots with --cafile FILE")
-    trust = TrustStore.from_pem_files(*cafile)
+    trust = load_trust_store(*cafile)
     try:
         certs = x509.load_pem_x509_certificates(chain_file.read_bytes())
     except ValueError:

@@ -139,10 +139,10 @@ def web_service(
 def https_acceptor(stack: NetworkStack, ca_out: Path | None, keylog: Path | None) -> Accept:
     """Our TLS server side: a fresh PKI whose root goes to ``ca_out``, a certificate for
     www.example.com, localhost and 127.0.0.1, ALPN http/1.1."""
+    from ..apps.tls_stream import tls_accept
     from ..tls.keylog import KeyLogFile
     from ..tls.pki import Pki
     from ..tls.server import ServerConfig
-    from ..tls.stream import tls_accept
 
     pki = Pki.create(stack.random, datetime.now(UTC))
     creds = pki.issue_server(SERVER_NAMES)

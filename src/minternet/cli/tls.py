@@ -20,8 +20,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from ..apps.tls_stream import TlsHandshakeError, tls_accept, tls_connect
 from ..drivers.entropy import SystemRandom
 from ..drivers.kernel import KernelStack, run
+from ..drivers.pem import load_trust_store
 from ..errors import ConfigError, MinternetError
 from ..loop import Future, LoopTimeout
 from ..node.api import StreamSocket
@@ -34,9 +36,7 @@ from ..tls.alerts import alert_name
 from ..tls.connection import load_certificate
 from ..tls.keylog import KeyLogFile
 from ..tls.server import KeyAndChain
-from ..tls.stream import TlsHandshakeError, tls_accept, tls_connect
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
-from ..tls.verify import TrustStore
 from ..trace.bus import TraceBus, TraceEvent
 from .exits import OutcomeFailed
 from .options import cafile_option, cipher_option, json_option, keylog_option
@@ -244,7 +244,7 @@ def tls_client(
         bundles = cafile or ((SYSTEM_BUNDLE,) if SYSTEM_BUNDLE.exists() else ())
         if not bundles:
             raise ConfigError("no CA bundle: give --cafile or --no-verify")
-        trust = TrustStore.from_pem_files(*bundles)
+        trust = load_trust_store(*bundles)
     cfg = ClientConfig(
         random=SystemRandom(),
         server_name=sni or host,

@@ -28,6 +28,7 @@ from ..apps.browser import Browser, Page, is_ipv4, parse_url
 from ..apps.dns_authoritative import AuthoritativeServer, serve_tcp, serve_udp
 from ..apps.site import Site, packaged_site
 from ..apps.streams import ByteStream
+from ..apps.tls_stream import TlsStream, tls_accept, tls_connect
 from ..apps.web_server import WebServer
 from ..dns import zones_builtin
 from ..dns.zone import parse_zone
@@ -39,8 +40,7 @@ from ..tcp.connection import TcpConfig
 from ..tls.client import ClientConfig
 from ..tls.pki import Pki
 from ..tls.server import ServerConfig
-from ..tls.stream import TlsStream, tls_accept, tls_connect
-from ..tls.verify import TrustStore
+from .pem import load_trust_store
 from .taphost import TapHost
 
 WWW = "www.example.com"
@@ -171,7 +171,7 @@ async def fetch_from_kernel_side(
     """
     host = th.host
     target = parse_url(url)
-    trust = TrustStore.from_pem_files(*cafile) if cafile else None
+    trust = load_trust_store(*cafile) if cafile else None
     if target.scheme == "https" and trust is None:
         raise ConfigError("an https:// URL needs --cafile (the CA that issued the server's cert)")
 

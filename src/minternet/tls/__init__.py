@@ -1,24 +1,19 @@
 """TLS 1.2 (RFC 5246): record layer, handshake, certificates and the keys behind them — the
-sans-IO client and server machines, TLS over a stream socket, the key log and the PKI.
+sans-IO client and server machines, the key log and the PKI (a protocol core: bytes and
+objects in and out; no loop, socket or file).
 
-Use it like this::
-
-    cfg = ClientConfig(random=stack.random, server_name="www.example.com",
-                       trust=TrustStore.from_pem_files("ca.pem"),
-                       now=lambda: sim_datetime(stack.loop.now()))
-    stream = await tls_connect(sock, cfg, loop=stack.loop, trace=stack.trace, node=stack.name)
-    await stream.send(b"GET / HTTP/1.1\\r\\n...")
-    data = await stream.recv()          # b"" after close_notify
-    await stream.close()                # close_notify, then the socket
-
-or drive :class:`TlsClient` / :class:`TlsServer` directly: ``receive_data(bytes) -> events``,
+Drive :class:`TlsClient` / :class:`TlsServer` directly: ``receive_data(bytes) -> events``,
 ``receive_eof()``, ``data_to_send() -> bytes``, ``send_application_data``, ``close``.
 Events: :class:`HandshakeComplete` (``.info``: :class:`TlsInfo`, secrets included),
 :class:`ApplicationData`, :class:`AlertReceived`, :class:`Closed`.
 
+TLS over a stream socket on the event loop is an adapter of the application ring,
+:mod:`minternet.apps.tls_stream` (``tls_connect``, ``tls_accept``, ``TlsStream``); trust
+stores and PEM files are read and written at the edge, :mod:`minternet.drivers.pem`.
+
 Modules are named in the protocol's words: ``record``, ``cipher``, ``messages``,
-``extensions``, ``prf``, ``suites``, ``alerts``, ``client``, ``server``, ``keylog``,
-``stream``; the PKI side is ``signing``, ``verify`` and ``pki``.
+``extensions``, ``prf``, ``suites``, ``alerts``, ``client``, ``server``, ``keylog``; the PKI
+side is ``keygen``, ``signing``, ``verify`` and ``pki``.
 """
 
 from __future__ import annotations
@@ -36,7 +31,6 @@ from .connection import (
 )
 from .keylog import KeyLogFile, client_random_line
 from .server import KeyAndChain, ServerConfig, SessionCache, TlsServer
-from .stream import TlsHandshakeError, TlsStream, tls_accept, tls_connect
 from .suites import SUITES, CipherSuite, suite_by_name, suites_by_names
 
 __all__ = [
@@ -57,13 +51,9 @@ __all__ = [
     "SessionCache",
     "TlsAlert",
     "TlsClient",
-    "TlsHandshakeError",
     "TlsInfo",
     "TlsServer",
-    "TlsStream",
     "client_random_line",
     "suite_by_name",
     "suites_by_names",
-    "tls_accept",
-    "tls_connect",
 ]

@@ -11,7 +11,7 @@ unexpected_message.
 Signatures and RSA encryption come from :mod:`minternet.tls.signing`, certificate-chain
 checks from :mod:`minternet.tls.verify`.
 
-Trace (``trace(kind, fields, why)``; :mod:`minternet.tls.stream` puts it on the bus as layer
+Trace (``trace(kind, fields, why)``; :mod:`minternet.apps.tls_stream` puts it on the bus as layer
 ``"tls"``). Kinds and their main fields:
 
 - ``send`` / ``recv``: ``message`` (handshake type or ``ChangeCipherSpec``), ``length``, and

@@ -12,7 +12,7 @@
 
 Both expose the same surface as a single machine (``receive_data``, ``data_to_send``,
 ``send_application_data``, ``close``, ``established``, ``info``, ``closed``, ``neg``), so
-:class:`~minternet.tls.stream.TlsStream` runs on either. ``versions`` is a tuple of
+:class:`~minternet.apps.tls_stream.TlsStream` runs on either. ``versions`` is a tuple of
 ``"1.2"``/``"1.3"``; with one version the plain machine is used.
 """
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -84,11 +83,6 @@ class Credentials:
     def key_pem(self) -> bytes:
         """The private key, PKCS#8 PEM, unencrypted."""
         return self.key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-
-    def write_pem(self, cert_path: str | Path, key_path: str | Path) -> None:
-        Path(cert_path).write_bytes(self.cert_pem())
-        Path(key_path).write_bytes(self.key_pem())
-        Path(key_path).chmod(0o600)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,6 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -154,18 +153,6 @@ class TrustStore:
     def from_pem(cls, data: bytes) -> TrustStore:
         store = cls()
         store.add_pem(data)
-        return store
-
-    @classmethod
-    def from_pem_files(cls, *paths: str | Path) -> TrustStore:
-        """A store holding every certificate in these PEM files."""
-        store = cls()
-        for p in paths:
-            try:
-                data = Path(p).read_bytes()
-            except OSError as exc:
-                raise ConfigError(f"cannot read trust store {p}: {exc.strerror}") from None
-            store.add_pem(data, str(p))
         return store
 
     def __contains__(self, cert: object) -> bool:

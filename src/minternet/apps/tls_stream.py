@@ -16,10 +16,9 @@ from typing import Any
 from ..errors import MinternetError, RemoteProtocolError
 from ..loop import EventLoop, Future, LoopTimeout
 from ..node.api import StreamSocket
-from ..trace.bus import TraceBus
-from .alerts import alert_name
-from .client import ClientConfig
-from .connection import (
+from ..tls.alerts import alert_name
+from ..tls.client import ClientConfig
+from ..tls.connection import (
     AlertReceived,
     ApplicationData,
     Closed,
@@ -27,9 +26,10 @@ from .connection import (
     TlsInfo,
     TraceHook,
 )
-from .connection13 import Tls13Info
-from .negotiate import TlsMachine, client_machine, server_machine
-from .server import ServerConfig
+from ..tls.connection13 import Tls13Info
+from ..tls.negotiate import TlsMachine, client_machine, server_machine
+from ..tls.server import ServerConfig
+from ..trace.bus import TraceBus
 
 
 class TlsHandshakeError(RemoteProtocolError):
