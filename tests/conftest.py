@@ -20,6 +20,13 @@ settings.register_profile("dev", deadline=None, suppress_health_check=[HealthChe
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from clitools import CliRunner, cli_env  # noqa: E402  (plain module beside this file)
+from required_tools import require_tools  # noqa: E402
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``@pytest.mark.tools(...)``: skip without them, or fail under MINTERNET_REQUIRE_TOOLS=1."""
+    for mark in item.iter_markers("tools"):
+        require_tools(*mark.args)
 
 if TYPE_CHECKING:
     from minternet.drivers.kernel import KernelStack

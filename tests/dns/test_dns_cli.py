@@ -4,9 +4,7 @@ against the real ``dig`` and dnspython on loopback."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,21 +20,6 @@ import pytest
 from clitools import CliRunner, cli_env
 
 
-def _have(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except ModuleNotFoundError:  # its package is not there either
-        return False
-
-
-HAVE_WORLD = _have("minternet.sim.world")
-HAVE_KERNEL = _have("minternet.drivers.kernel")
-
-needs_world = pytest.mark.skipif(not HAVE_WORLD, reason="the simulated network is not merged")
-needs_kernel = pytest.mark.skipif(not HAVE_KERNEL, reason="the kernel driver is not merged")
-
-
-@needs_world
 def test_dig_walks_from_the_root_and_answers(run_cli: CliRunner) -> None:
     out = run_cli("dig", "www.example.com", "--trace").stdout
     assert "93.184.216.34" in out and "status: NOERROR" in out
@@ -47,7 +30,6 @@ def test_dig_walks_from_the_root_and_answers(run_cli: CliRunner) -> None:
     assert "dropped (outside the bailiwick of com.)" in out
 
 
-@needs_world
 def test_dig_json_and_failures_explained(run_cli: CliRunner) -> None:
     nx = run_cli("dig", "nope.example.com", "--json", check=False)
     data = json.loads(nx.stdout)  # an outcome failure: exit 1, the JSON still printed
@@ -112,8 +94,7 @@ def dns_server() -> Iterator[int]:
         yield port
 
 
-@needs_kernel
-@pytest.mark.skipif(shutil.which("dig") is None, reason="dig (dnsutils) is not installed")
+@pytest.mark.tools("dig")
 def test_real_dig_gets_the_address_over_udp_and_tcp(dns_server: int) -> None:
     for extra in ([], ["+tcp"]):
         out = subprocess.run(
@@ -131,7 +112,6 @@ def test_real_dig_gets_the_address_over_udp_and_tcp(dns_server: int) -> None:
     assert "Truncated, retrying in TCP mode" in out and "ANSWER: 1" in out
 
 
-@needs_kernel
 def test_dnspython_queries_over_udp_and_tcp(dns_server: int) -> None:
     q = dns.message.make_query("nope.example.com", "A")
     r = dns.query.udp(q, "127.0.0.1", port=dns_server, timeout=5)
@@ -142,7 +122,6 @@ def test_dnspython_queries_over_udp_and_tcp(dns_server: int) -> None:
     assert {dns.rdatatype.SOA, dns.rdatatype.NS, dns.rdatatype.A, dns.rdatatype.MX} <= types
 
 
-@needs_kernel
 def test_serve_a_zone_file_too(tmp_path: Path) -> None:
     zone = tmp_path / "test.zone"
     zone.write_text(
@@ -165,7 +144,6 @@ def test_serve_refuses_non_loopback_and_bad_zone_files(run_cli: CliRunner, tmp_p
     assert bad.returncode == 2 and "bad.zone:2" in bad.stderr and "Traceback" not in bad.stderr
 
 
-@needs_world
 def test_dig_is_deterministic_for_a_seed(run_cli: CliRunner) -> None:
     a = run_cli("dig", "www.example.com", "--trace", "--seed", "5").stdout
     b = run_cli("dig", "www.example.com", "--trace", "--seed", "5").stdout
@@ -173,8 +151,7 @@ def test_dig_is_deterministic_for_a_seed(run_cli: CliRunner) -> None:
     assert a == b and a != c  # ids differ with the seed
 
 
-@needs_world
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+@pytest.mark.tools("tshark")
 def test_dig_pcap_opens_in_tshark_with_every_dns_hop(run_cli: CliRunner, tmp_path: Path) -> None:
     pcap = tmp_path / "dig.pcapng"
     run_cli("dig", "www.example.com", "--pcap", str(pcap))
@@ -193,14 +170,13 @@ def test_dig_pcap_opens_in_tshark_with_every_dns_hop(run_cli: CliRunner, tmp_pat
     assert bad.strip() == ""
 
 
-@needs_world
 def test_dig_in_a_world_without_dns_says_so(run_cli: CliRunner) -> None:
     office = Path(__file__).resolve().parents[2] / "examples" / "office.toml"
     r = run_cli("dig", "www.example.com", "--world", str(office), check=False)
     assert r.returncode == 2 and "no node" in r.stderr and "Traceback" not in r.stderr
 
 
-@pytest.mark.skipif(shutil.which("dig") is None, reason="dig (dnsutils) is not installed")
+@pytest.mark.tools("dig")
 def test_a_real_dig_query_decodes_and_re_encodes_byte_for_byte() -> None:
     from minternet.dns import Message, RType
 
@@ -225,7 +201,6 @@ def test_a_real_dig_query_decodes_and_re_encodes_byte_for_byte() -> None:
     assert m.encode() == wire
 
 
-@needs_world
 def test_resolve_shows_each_layer_then_the_caches(run_cli: CliRunner, tmp_path: Path) -> None:
     out = run_cli("resolve", "www.example.com", "--twice", "--later", "120").stdout
     first, second, third = out.split("\n\n")
@@ -243,7 +218,6 @@ def test_resolve_shows_each_layer_then_the_caches(run_cli: CliRunner, tmp_path: 
     assert data["source"] == "hosts" and data["addresses"] == ["10.9.8.7"]
 
 
-@needs_kernel
 def test_serve_survives_garbage_over_udp_and_tcp(dns_server: int) -> None:
     import random as _random
 

@@ -3,7 +3,6 @@ malformed. The Ethernet/IP/UDP around them is built by scapy, so only DNS is our
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from scapy.all import IP, UDP, Ether, wrpcap  # type: ignore[attr-defined]
 from minternet.dns import Edns, RType, make_query, zones_builtin
 from minternet.dns.authoritative import AuthoritativeServer
 
-pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+pytestmark = pytest.mark.tools("tshark")
 
 CASES = [
     ("www.example.com", RType.A, "0", "93.184.216.34", "", "1"),

@@ -3,7 +3,6 @@ curl, and the kernel's own behaviour (RST on refusal, full backlogs, half-close)
 
 from __future__ import annotations
 
-import shutil
 import signal
 import socket
 import struct
@@ -20,6 +19,7 @@ from minternet.drivers.realtime import RealtimeLoop
 from minternet.loop import Cancelled
 from minternet.node.api import StreamSocket
 from minternet.trace.bus import TraceBus
+from required_tools import require_tools
 
 T = TypeVar("T")
 LO = "127.0.0.1"
@@ -470,9 +470,8 @@ def test_our_client_and_our_server_on_one_loop(stack: KernelStack) -> None:
 
 
 def test_curl_fetches_from_a_tiny_http_responder(stack: KernelStack) -> None:
-    curl = shutil.which("curl")
-    if curl is None:
-        pytest.skip("curl is not installed")
+    require_tools("curl")
+    curl = "curl"
     port = free_port()
     body = b"<html><body>minternet over the kernel's TCP</body></html>\n" * 2000
     lst = stack.tcp_listen(port, host=LO)

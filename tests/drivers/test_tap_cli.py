@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,16 +14,13 @@ import pytest
 
 from minternet.drivers import netns
 from minternet.drivers.netns import Namespace, list_namespaces
+from required_tools import NETNS
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 SRC = Path(__file__).resolve().parents[2] / "src"
 
-ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None
 
-
-@pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to drop to nobody"
-)
+@pytest.mark.tools("root", "setpriv")  # root, to drop to nobody
 @pytest.mark.parametrize("cmd", [["tap", "down"], ["tap", "up"]])
 def test_without_root_tap_says_so_in_one_line(cmd: list[str]) -> None:
     proc = subprocess.run(
@@ -59,7 +54,7 @@ def test_without_root_tap_says_so_in_one_line(cmd: list[str]) -> None:
 
 
 @pytest.mark.root
-@pytest.mark.skipif(not ROOT_OK, reason="needs root, /dev/net/tun and iproute2")
+@pytest.mark.tools(*NETNS)
 def test_tap_down_removes_a_killed_runs_namespace(run_cli: CliRunner) -> None:
     prefix = f"minternet-downtest-{os.getpid()}-"
     ns = Namespace(prefix + "a")
@@ -73,8 +68,7 @@ def test_tap_down_removes_a_killed_runs_namespace(run_cli: CliRunner) -> None:
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
 
 
-HAVE_HOST = importlib.util.find_spec("minternet.node.host") is not None
-needs_host = pytest.mark.skipif(not (ROOT_OK and HAVE_HOST), reason="needs root and our Host")
+needs_host = pytest.mark.tools(*NETNS)
 
 
 def start_tap_up(ns_name: str, *extra: str) -> tuple[subprocess.Popen[str], str]:
@@ -139,7 +133,7 @@ def test_tap_up_json_summary(run_cli: CliRunner) -> None:
 
 @pytest.mark.root
 @needs_host
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+@pytest.mark.tools("tshark")
 def test_tap_up_pcap_is_read_by_tshark_without_malformed_packets(tmp_path: Path) -> None:
     ns_name = f"minternet-pcapup-{os.getpid()}"
     pcap = tmp_path / "tap.pcapng"

@@ -6,16 +6,12 @@ host pings the kernel, and a kernel UDP socket talks to a UDP socket of ours. Ne
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
 
 import pytest
-
-pytest.importorskip("minternet.node.host")
 
 from minternet import TraceBus
 from minternet.apps.ping import ping
@@ -24,11 +20,11 @@ from minternet.drivers.netns import netem_available
 from minternet.drivers.realtime import RealtimeLoop
 from minternet.drivers.taphost import TapHost, host_on_tap, random_mac
 from minternet.trace.bus import FrameRecord
+from required_tools import NETNS
 
-ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None
 pytestmark = [
     pytest.mark.root,
-    pytest.mark.skipif(not ROOT_OK, reason="needs root, /dev/net/tun and iproute2"),
+    pytest.mark.tools(*NETNS),
 ]
 
 
@@ -133,7 +129,8 @@ def test_nothing_is_left_behind() -> None:
 
 def test_netem_delay_on_the_kernel_side_shows_in_ping_times() -> None:
     if not netem_available():
-        pytest.skip("this kernel has no sch_netem (tc qdisc netem)")
+        # A kernel feature, not a tool: stays a skip under MINTERNET_REQUIRE_TOOLS=1.
+        pytest.skip("kernel feature missing: sch_netem (tc qdisc netem)")
     loop = RealtimeLoop()
     with host_on_tap(loop, TraceBus()) as th:
         th.net.ns.netem(th.net.ifname, delay=0.05)

@@ -8,7 +8,6 @@ scapy frames (independent of our codecs) answers through :class:`TapPort`.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,11 +23,11 @@ from minternet.drivers.netns import Namespace, list_links, list_namespaces, remo
 from minternet.drivers.realtime import RealtimeLoop
 from minternet.drivers.tap import TapDevice, TapPort, tap_network
 from minternet.trace.bus import FrameRecord
+from required_tools import NETNS
 
-ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None
 pytestmark = [
     pytest.mark.root,
-    pytest.mark.skipif(not ROOT_OK, reason="needs root, /dev/net/tun and iproute2"),
+    pytest.mark.tools(*NETNS),
 ]
 SRC = Path(__file__).resolve().parents[2] / "src"
 
@@ -201,7 +200,7 @@ def test_use_resolver_points_programs_in_the_namespace_at_our_files() -> None:
     assert not etc.exists()
 
 
-@pytest.mark.skipif(shutil.which("nft") is None, reason="needs nftables (nft)")
+@pytest.mark.tools("nft")
 def test_kernel_side_loss_drops_frames_both_ways_and_only_the_veth_answers_arp() -> None:
     """``tap_network(kernel_loss=…)``: the kernel's address moves to a veth bridged to the
     TAP; nftables on the bridge drops frames in both directions (counted per direction).

@@ -24,11 +24,11 @@ import pytest
 
 from minternet.drivers.netns import list_namespaces, nft_available
 from minternet.drivers.pem import write_credentials
+from required_tools import NETNS
 
-ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None
 pytestmark = [
     pytest.mark.root,
-    pytest.mark.skipif(not ROOT_OK, reason="needs root, /dev/net/tun and iproute2"),
+    pytest.mark.tools(*NETNS),
 ]
 SRC = Path(__file__).resolve().parents[2] / "src"
 SITE_INDEX = SRC / "minternet" / "apps" / "site" / "index.html"
@@ -76,9 +76,7 @@ def in_ns(ns: str, *cmd: str, timeout: float = 60) -> subprocess.CompletedProces
     )
 
 
-@pytest.mark.skipif(
-    shutil.which("dig") is None or shutil.which("tshark") is None, reason="needs dig, tshark"
-)
+@pytest.mark.tools("dig", "tshark")
 def test_kernel_pings_resolves_and_fetches_from_our_host(tmp_path: Path) -> None:
     pcap = tmp_path / "tap.pcapng"
     with tap_up("--pcap", str(pcap), "--keylog", str(tmp_path / "keys.log")) as (ns, ca):
@@ -188,9 +186,7 @@ def _wait_for(cond: Callable[[], bool], what: str, timeout: float = 30) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.skipif(
-    shutil.which("nginx") is None or shutil.which("tshark") is None, reason="needs nginx, tshark"
-)
+@pytest.mark.tools("nginx", "tshark")
 def test_our_browser_fetches_from_nginx_and_closes_cleanly(tmp_path: Path) -> None:
     from minternet.drivers.entropy import SystemRandom
     from minternet.tls.pki import Pki

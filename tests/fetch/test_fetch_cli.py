@@ -15,7 +15,7 @@ from clitools import CliRunner
 from minternet.apps.fetch_run import SCENARIOS
 
 TSHARK = shutil.which("tshark")
-needs_tshark = pytest.mark.skipif(TSHARK is None, reason="tshark is not installed")
+needs_tshark = pytest.mark.tools("tshark")
 
 
 def tshark(*args: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from http_peers import cli_env, minternet_serve, nginx
 PIN = ["--resolve", "localhost:*:127.0.0.1"]
 SITE = Path(__file__).resolve().parents[2] / "src" / "minternet" / "apps" / "site"
 
-pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+pytestmark = pytest.mark.tools("curl")
 
 
 def curl(*args: str) -> subprocess.CompletedProcess[bytes]:
@@ -179,8 +178,7 @@ def test_our_browser_fetches_from_nginx_over_https_byte_identical(tmp_path: Path
         assert proc.stderr.count("\n") == 1  # no CryptographyDeprecationWarning either
 
 
-@pytest.mark.skipif(shutil.which("dumpcap") is None or shutil.which("tshark") is None,
-                    reason="needs dumpcap and tshark")  # fmt: skip
+@pytest.mark.tools("dumpcap", "tshark")  # fmt: skip
 def test_wireshark_decrypts_and_parses_our_https_exchange(tmp_path: Path) -> None:
     """tshark, given our key log, decrypts the capture and finds our request and response,
     each in one TLS record, with nothing malformed."""

@@ -11,7 +11,6 @@ import email.parser
 import email.policy
 import os
 import select
-import shutil
 import socket
 import ssl
 import subprocess
@@ -23,6 +22,8 @@ from pathlib import Path
 import h11
 import pytest
 from http_peers import minternet_serve
+
+from required_tools import require_tools
 
 MB = 1 << 20
 BIG = 100 * MB
@@ -117,10 +118,8 @@ def status_of(port: int, raw: bytes, method: str = "GET") -> int:
 
 
 def curl(*args: str) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("curl")
-    if exe is None:
-        pytest.skip("curl is not installed")
-    return subprocess.run([exe, "-sS", *args], capture_output=True, text=True, timeout=60)
+    require_tools("curl")
+    return subprocess.run(["curl", "-sS", *args], capture_output=True, text=True, timeout=60)
 
 
 # -- protocol edges -------------------------------------------------------------------------
@@ -255,14 +254,12 @@ def test_head_and_ranges_of_a_1_gib_file_read_nothing_they_do_not_send(site: Pat
 
 
 def test_20_full_speed_downloads_of_100_mb_add_under_100_mb(site: Path) -> None:
-    exe = shutil.which("curl")
-    if exe is None:
-        pytest.skip("curl is not installed")
+    require_tools("curl")
     with minternet_serve("--http", "0", "--quiet", "--site", str(site)) as (ports, proc):
         url = f"http://127.0.0.1:{ports['http']}/big.bin"
         assert status_of(ports["http"], b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") == 200
         base = rss(proc.pid)
-        argv = [exe, "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url]
+        argv = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url]
         clients = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(20)]
         peak = base
         while any(c.poll() is None for c in clients):

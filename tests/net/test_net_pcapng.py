@@ -18,7 +18,7 @@ from minternet.trace.bus import FrameRecord
 from minternet.trace.pcapng import PcapngWriter
 
 tshark = shutil.which("tshark")
-needs_tshark = pytest.mark.skipif(tshark is None, reason="tshark is not installed")
+needs_tshark = pytest.mark.tools("tshark")
 
 
 def capture(seed: int = 1, faults: Faults | None = None, count: int = 3) -> tuple[World, bytes]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -46,7 +45,7 @@ def test_bad_arguments_are_one_line(run_cli) -> None:  # type: ignore[no-untyped
     assert len(r.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+@pytest.mark.tools("tshark")
 def test_lossy_transfer_pcapng_is_clean_for_tshark(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     pcap = tmp_path / "tcp.pcapng"
     out = json.loads(

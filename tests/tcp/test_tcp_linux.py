@@ -13,7 +13,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -31,11 +30,11 @@ from minternet.node.tcp import TcpStack, ip_bytes
 from minternet.randomness import SeededRandom
 from minternet.tcp.connection import TcpConfig
 from minternet.trace.bus import TraceBus
+from required_tools import NETNS
 
-ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None
 pytestmark = [
     pytest.mark.root,
-    pytest.mark.skipif(not ROOT_OK, reason="needs root, /dev/net/tun, iproute2"),
+    pytest.mark.tools(*NETNS),
 ]
 
 TUNSETIFF = 0x400454CA

@@ -5,8 +5,6 @@ the kernel's, with the TAP port injecting loss both ways."""
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,11 +20,11 @@ from minternet.node.tcp_host import attach_tcp
 from minternet.randomness import SeededRandom
 from minternet.tcp.connection import TcpConfig
 from minternet.trace.bus import TraceBus
+from required_tools import NETNS
 
-ROOT_OK = os.geteuid() == 0 and os.path.exists("/dev/net/tun") and shutil.which("ip") is not None
 pytestmark = [
     pytest.mark.root,
-    pytest.mark.skipif(not ROOT_OK, reason="needs root, /dev/net/tun and iproute2"),
+    pytest.mark.tools(*NETNS),
 ]
 
 

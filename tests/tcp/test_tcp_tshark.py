@@ -4,7 +4,6 @@ relative sequence numbers match the ones our trace reports."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from tcp_transfer import start_transfer
 from minternet.sim.faults import Faults
 from minternet.trace.bus import EventLog
 
-pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+pytestmark = pytest.mark.tools("tshark")
 
 
 def _tshark(path: Path, *args: str) -> list[str]:

@@ -4,7 +4,6 @@ and Python's ssl; our key log lets tshark decrypt a session."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import ssl
 import subprocess
@@ -17,7 +16,9 @@ from pathlib import Path
 import pytest
 from tls_support import HOST, Certs, _env, _free_port, minternet
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+from required_tools import require_tools
+
+pytestmark = pytest.mark.tools("openssl")
 
 
 def _wait_port(port: int, proc: subprocess.Popen[str]) -> None:
@@ -186,8 +187,7 @@ def test_python_ssl_socket_echo_against_our_server(pki: Certs) -> None:
 
 
 def test_curl_against_our_server(pki: Certs) -> None:
-    if shutil.which("curl") is None:
-        pytest.skip("needs curl")
+    require_tools("curl")
     with our_server(pki, "--alpn", "http/1.1") as (port, _proc):
         res = subprocess.run(
             ["curl", "-sS", "--tlsv1.2", "--tls-max", "1.2", "--cacert", str(pki.root_path),

@@ -4,7 +4,6 @@ TLS 1.2 only, a real HTTP response through our records, and nginx's access log a
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from tls_support import HOST, Certs, _free_port, minternet
 
-pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
+pytestmark = pytest.mark.tools("nginx")
 
 CONF = """
 daemon off;

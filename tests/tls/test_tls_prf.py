@@ -3,7 +3,6 @@ OpenSSL's own TLS1-PRF (``openssl kdf``), an independent implementation."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -38,7 +37,7 @@ def _openssl_prf(digest: str, secret: bytes, label_seed: bytes, n: int) -> bytes
     return bytes.fromhex(res.stdout.strip().replace(":", ""))
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+@pytest.mark.tools("openssl")
 @pytest.mark.parametrize("digest", ["sha256", "sha384"])
 @pytest.mark.parametrize("n", [1, 12, 48, 104, 148])
 def test_prf_matches_openssl_kdf(digest: str, n: int) -> None:

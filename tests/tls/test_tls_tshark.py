@@ -7,7 +7,6 @@ find the HTTP request and response inside the encrypted records.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from minternet.randomness import SeededRandom
 from minternet.tls import ClientConfig, ServerConfig, TlsClient, TlsServer, suite_by_name
 from minternet.tls.server import KeyAndChain
 
-pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+pytestmark = pytest.mark.tools("tshark")
 
 
 class Flow:

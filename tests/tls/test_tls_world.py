@@ -5,7 +5,6 @@ Decryption Secrets Block our key log fills."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -91,7 +90,7 @@ def test_tls_survives_loss_on_the_access_line() -> None:
     assert info.master_secret
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+@pytest.mark.tools("tshark")
 def test_tshark_decrypts_the_simulated_capture(tmp_path: Path) -> None:
     pcap = https_once(2)[1]
     path = tmp_path / "https.pcapng"
