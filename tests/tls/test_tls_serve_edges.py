@@ -16,7 +16,6 @@ is judged by tlslite-ng's parsers, cryptography's verifiers and ``openssl s_clie
 
 from __future__ import annotations
 
-import shutil
 import socket
 import ssl
 import struct
@@ -305,7 +304,7 @@ def test_200_kib_client_hello_is_read_whole_and_judged_on_its_content(tmp_path: 
     assert "204800 trailing bytes" in line, line
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+@pytest.mark.tools("openssl")
 def test_x448_negotiates_with_openssl(port: int) -> None:
     res = subprocess.run(
         ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2", "-groups", "X448",
