@@ -28,6 +28,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     for mark in item.iter_markers("tools"):
         require_tools(*mark.args)
 
+
 if TYPE_CHECKING:
     from minternet.drivers.kernel import KernelStack
 

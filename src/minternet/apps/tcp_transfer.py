@@ -29,6 +29,7 @@ PORT = 443
 class TransferFailed(MinternetError):
     """The connection could not be made (refused, unreachable, no answer to the SYN)."""
 
+
 Runner = Callable[[Coroutine[Any, Any, None], float], None]
 
 

@@ -71,7 +71,7 @@ class ResolverConfig:
     max_cname: int = 8
     max_depth: int = 3  # nested lookups of name-server addresses
     edns_size: int = OUR_EDNS_SIZE
-    port_range: tuple[int, int] = (1024, 65535)
+    port_range: tuple[int, int] = (1024, 65535)  # the exchange's source ports (RFC 5452 §10)
 
 
 @dataclass(frozen=True, slots=True)
