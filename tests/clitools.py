@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -36,7 +37,8 @@ def minternet_serve(
 ) -> Iterator[tuple[dict[str, int], subprocess.Popen[str]]]:
     """Run ``minternet serve ARGS`` until the block ends, then stop it by its own pid.
 
-    Yields ``{service: port}`` (``https``, ``http``, ``udp``, ``tcp``) and the process;
+    Yields ``{scheme: port}`` (``https``, ``http``: bound before "ready"; the DNS sockets
+    may be bound just after, so wait for ``--dns PORT`` yourself) and the process;
     ``stdout`` takes its access-log and query lines (discarded by default).
     """
     proc = subprocess.Popen(
@@ -54,7 +56,7 @@ def minternet_serve(
             line = proc.stderr.readline()
             if not line:
                 raise AssertionError(f"minternet serve exited {proc.wait()}")
-            m = re.match(r"listening on (https?|udp|tcp) [0-9.]+:([0-9]+)", line)
+            m = re.match(r"listening on (https?) [0-9.]+:([0-9]+)", line)
             if m:
                 ports[m[1]] = int(m[2])
             if line.startswith("ready"):
@@ -70,3 +72,13 @@ def minternet_serve(
                 proc.wait()
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+def free_port() -> int:
+    """A loopback port free for both UDP and TCP (for ``serve --dns PORT``)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+        t.bind(("127.0.0.1", port))  # free for TCP too
+    return port

@@ -17,7 +17,7 @@ import dns.message
 import dns.query
 import pytest
 
-from clitools import CliRunner, cli_env
+from clitools import CliRunner, cli_env, free_port
 
 
 def test_dig_walks_from_the_root_and_answers(run_cli: CliRunner) -> None:
@@ -45,19 +45,10 @@ def test_dig_json_and_failures_explained(run_cli: CliRunner) -> None:
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-        t.bind(("127.0.0.1", port))  # free for TCP too
-    return port
-
-
 @contextlib.contextmanager
 def serving(*extra: str) -> Iterator[int]:
     """``minternet serve --dns PORT …`` in a subprocess, until the block ends (Ctrl-C)."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "minternet", "serve", "--dns", str(port), *extra],
         stdout=subprocess.PIPE,

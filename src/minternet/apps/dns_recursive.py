@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from ..dns.cache import DnsCache
 from ..dns.codes import Opcode, RClass, Rcode, RType, type_name
-from ..dns.message import Edns, Message, fit_udp
+from ..dns.message import Edns, Message
 from ..dns.name import Name
 from ..dns.resolution import Query, Resolution, Resolved, ResolverConfig
+from ..dns.response import fit_udp
 from ..errors import DecodeError
 from ..node.api import Address, NetworkStack
 from .dns_transport import DNS_PORT, ExchangeWatcher, exchange, serve, trace_hook

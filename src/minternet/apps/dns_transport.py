@@ -28,7 +28,7 @@ from ..node.api import Address, DatagramSocket, NetworkStack, StreamSocket
 from ..randomness import RandomSource
 
 DNS_PORT = 53
-TCP_IDLE = 10.0  # seconds a TCP client may stay silent (RFC 7766 §6.2.3)
+TCP_IDLE = 10.0  # seconds for a TCP client's next whole query (RFC 7766 §6.2.3)
 BIND_TRIES = 16  # random source ports tried before the stack picks one
 
 Handler = Callable[[bytes, Address, str], Awaitable[bytes | None]]
@@ -183,7 +183,7 @@ async def _over_tcp(
         wire = query.encode()
         watch.sent("tcp", query, conn.local[1], attempt, len(wire))
         await conn.send(frame(wire))
-        data = await read_framed(conn, bytearray(), timeout * 2)
+        data = await read_framed(conn, bytearray(), timeout * 2, clock=loop.now)
         await conn.close()
     except (LoopTimeout, ConnectionError, OSError, LocalProtocolError) as e:
         if conn is not None:
@@ -206,10 +206,26 @@ async def _over_tcp(
     return Exchange(resp, data, server, "tcp", rtt, attempt, ignored)
 
 
-async def read_framed(conn: StreamSocket, buf: bytearray, timeout: float | None) -> bytes | None:
-    """One length-prefixed message from ``conn`` (None at the end of the stream)."""
+async def read_framed(
+    conn: StreamSocket,
+    buf: bytearray,
+    timeout: float | None,
+    *,
+    clock: Callable[[], float] | None = None,
+) -> bytes | None:
+    """One length-prefixed message from ``conn`` (None at the end of the stream).
+
+    With ``clock`` (the loop's ``now``), ``timeout`` bounds the whole wait — idle time and
+    every byte of the message — so a peer trickling a byte now and then is cut off
+    (:class:`LoopTimeout`) instead of restarting the timer with each one; without it,
+    ``timeout`` applies to each read.
+    """
+    deadline = None if timeout is None or clock is None else clock() + timeout
     while (msg := take_framed(buf)) is None:
-        chunk = await conn.recv(65536, timeout=timeout)
+        left = timeout if deadline is None or clock is None else deadline - clock()
+        if left is not None and left <= 0:
+            raise LoopTimeout(f"no whole DNS message in {timeout:g} s")
+        chunk = await conn.recv(65536, timeout=left)
         if not chunk:
             return None
         buf += chunk
@@ -287,16 +303,22 @@ async def _serve_tcp(
     try:
         while True:
             conn = await listener.accept()
-            stack.loop.create_task(_tcp_client(handler, conn), name="dns-tcp-client")
+            stack.loop.create_task(
+                _tcp_client(handler, conn, stack.loop.now), name="dns-tcp-client"
+            )
     finally:
         listener.close()
 
 
-async def _tcp_client(handler: Handler, conn: StreamSocket) -> None:
+async def _tcp_client(handler: Handler, conn: StreamSocket, clock: Callable[[], float]) -> None:
+    """Queries from one TCP client, answered in turn. Each whole query must arrive within
+    :data:`TCP_IDLE` of the previous answer (or of accept): the idle timeout of RFC 7766
+    §6.2.3 and a whole-message deadline in one, so a client that sends a byte every few
+    seconds does not hold the connection for ever."""
     buf = bytearray()
     try:
         while True:
-            data = await read_framed(conn, buf, TCP_IDLE)
+            data = await read_framed(conn, buf, TCP_IDLE, clock=clock)
             if data is None:
                 break
             reply = await handler(data, conn.remote, "tcp")

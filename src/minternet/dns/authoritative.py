@@ -5,9 +5,11 @@ on authoritative data, referrals with glue (AA off), NXDOMAIN and NODATA with th
 the authority section (RFC 2308 §3), REFUSED for names outside its zones, NOTIMP for opcodes
 other than QUERY, FORMERR when the header is readable but the rest is not (nothing at all
 when even the header is not, or when the message is a response), BADVERS for EDNS versions
-above 0 (RFC 6891 §6.1.3). Over UDP an answer larger than 512 bytes — or the EDNS payload
-size the query offered — is cut to the header and question with TC set (RFC 1035 §4.2.1,
-RFC 2181 §9), so the client retries over TCP.
+above 0 (RFC 6891 §6.1.3). Each RRset appears once, with one TTL (RFC 2181 §5). Over UDP an
+answer larger than 512 bytes — or the EDNS payload size the query offered — first loses
+additional records; only if the answer itself (or a referral's in-domain glue) does not fit
+is it cut to the header and question with TC set (RFC 2181 §9, RFC 9471;
+:mod:`minternet.dns.response`), so the client retries over TCP.
 
 It runs on a stack in :mod:`minternet.apps.dns_authoritative`.
 """
@@ -18,9 +20,10 @@ from collections.abc import Iterable
 
 from ..errors import DecodeError
 from .codes import Opcode, RClass, Rcode, RType
-from .message import OUR_EDNS_SIZE, Edns, Message, ResourceRecord, fit_udp, peek_header
+from .message import OUR_EDNS_SIZE, Edns, Message, ResourceRecord, peek_header
 from .name import Name
 from .rdata import MX, NS
+from .response import fit_udp, with_unique_rrsets
 from .zone import Answer, NoData, NxDomain, Referral, Zone, find_zone
 
 
@@ -54,13 +57,19 @@ class AuthoritativeServer:
         reply = self.answer(query)
         if over_tcp:
             return reply.encode()
-        wire, cut = fit_udp(reply, query)
-        if cut:
+        wire, sent = fit_udp(reply, query)
+        if sent.tc:
             self._count("truncated")
+        elif sent.additional != reply.additional:
+            self._count("additional-trimmed")
         return wire
 
     def answer(self, query: Message) -> Message:
-        """The reply :class:`Message` to a decoded query."""
+        """The reply :class:`Message` to a decoded query, each RRset in it once (RFC 2181
+        §5)."""
+        return with_unique_rrsets(self._answer(query))
+
+    def _answer(self, query: Message) -> Message:
         edns = Edns(OUR_EDNS_SIZE) if query.edns is not None else None
         if query.opcode != Opcode.QUERY:
             self._count("notimp")
@@ -112,7 +121,13 @@ class AuthoritativeServer:
         return query.reply(aa=True, answers=result.chain, authority=(result.soa,), edns=edns)
 
     def _additional(self, records: Iterable[ResourceRecord]) -> list[ResourceRecord]:
-        """Addresses of NS and MX targets from any zone we hold (RFC 1035 §3.3.9, §4.3.2)."""
+        """Addresses of NS and MX targets (RFC 1035 §3.3.9, §4.3.2), each RRset once.
+
+        Of the zones we hold, the one closest to the target speaks for it: its
+        authoritative data outranks a parent zone's glue for the same name (RFC 2181 §5.4.1),
+        so ``a.iana-servers.net A`` comes once, from iana-servers.net, not also as the net
+        zone's glue with another TTL. A zone further up is asked only if that one has none.
+        """
         out: list[ResourceRecord] = []
         seen: set[Name] = set()
         for r in records:
@@ -121,9 +136,10 @@ class AuthoritativeServer:
             if host is None or host in seen or not host.labels:
                 continue
             seen.add(host)
-            for z in self.zones:
-                out += z.rrset(host, RType.A)
-                out += z.rrset(host, RType.AAAA)
+            closest = find_zone(self.zones, host)
+            sources = ([closest] if closest is not None else []) + self.zones
+            for rtype in (RType.A, RType.AAAA):
+                out += next((rs for z in sources if (rs := z.rrset(host, rtype))), [])
         return out
 
 

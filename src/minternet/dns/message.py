@@ -366,20 +366,6 @@ def peek_header(data: bytes) -> Header:
     return Header(*_HEADER.unpack_from(data, 0))
 
 
-def fit_udp(reply: Message, query: Message) -> tuple[bytes, bool]:
-    """``reply`` encoded for UDP, and whether it had to be cut.
-
-    Larger than 512 bytes, or than the EDNS payload size the query offered, it is cut to
-    the header and question with TC set (RFC 1035 §4.2.1, RFC 2181 §9, RFC 6891 §6.2.5), so
-    the client asks again over TCP.
-    """
-    wire = reply.encode()
-    limit = max(UDP_LIMIT, query.edns.udp_size) if query.edns else UDP_LIMIT
-    if len(wire) <= limit:
-        return wire, False
-    return replace(reply, tc=True, answers=(), authority=(), additional=()).encode(), True
-
-
 def make_query(
     qname: Name | str,
     qtype: int = RType.A,
@@ -405,7 +391,6 @@ __all__ = [
     "Message",
     "Question",
     "ResourceRecord",
-    "fit_udp",
     "make_query",
     "peek_header",
     "rr",

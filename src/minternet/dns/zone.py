@@ -3,7 +3,8 @@
 :meth:`Zone.lookup` is the algorithm of RFC 1034 §4.3.2 step 3 for one zone, with
 wildcards as RFC 4592 §3.3 clarifies them: walk down from the origin toward the query name;
 a delegation (NS below the apex) on the way gives a :class:`Referral` with glue; the name
-itself gives an :class:`Answer` (following a CNAME while the target stays in the zone), or
+itself gives an :class:`Answer` (following a CNAME while the target stays in the zone and
+is not one already followed), or
 :class:`NoData`; a name that does not exist is answered by the wildcard
 ``*.<closest encloser>`` if there is one, with the records' owner rewritten to the name
 asked, else gives :class:`NxDomain`. Negative answers carry the SOA whose TTL is the
@@ -97,6 +98,7 @@ class Zone:
 
     def lookup(self, qname: Name, qtype: int) -> Lookup:
         chain: list[ResourceRecord] = []
+        visited = {qname}
         for _ in range(MAX_CNAME_IN_ZONE):
             # Walk down from just below the origin: a delegation on the way wins.
             depth = len(qname.labels) - len(self.origin.labels)
@@ -122,9 +124,12 @@ class Zone:
                 chain.append(cname[0])
                 target = cname[0].rdata
                 assert isinstance(target, CNAME)
-                if not target.target.is_subdomain(self.origin):
+                if not target.target.is_subdomain(self.origin) or target.target in visited:
+                    # out of the zone, or a loop (RFC 1034 §3.6.2): the chain so far, each
+                    # CNAME once — not the loop walked round until the limit
                     return Answer(tuple(chain), self)
                 qname = target.target
+                visited.add(qname)
                 continue
             return NoData(self.negative_soa(), tuple(chain))
         return Answer(tuple(chain), self)
