@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import ConfigError
 from ..loop import LoopTimeout
 from ..node.host import Host
-from ..sim.faults import Faults
 from ..sim.world import load_world
 from ..trace.pcapng import PcapngWriter
+from .options import SimOptions
 
 T = TypeVar("T")
 
 
 class Session:
-    """A world plus its optional capture."""
+    """A world (built from a simulator command's options) plus its optional capture."""
 
-    def __init__(
-        self, world_file: Path | None, seed: int, faults: Faults, pcap: Path | None
-    ) -> None:
-        self.world = load_world(world_file, seed=seed, faults=faults)
-        self.pcap_path = pcap
+    def __init__(self, sim: SimOptions) -> None:
+        self.world = load_world(sim.world_file, seed=sim.seed, faults=sim.faults.faults)
+        self.pcap_path = pcap = sim.pcap
         self.capture: PcapngWriter | None = None
         if pcap is not None:
             self.capture = PcapngWriter(self.world.interfaces())

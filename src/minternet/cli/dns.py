@@ -16,14 +16,7 @@ from ..errors import ConfigError
 from ..trace.bus import EventLog
 from ._sim import Session
 from .exits import OutcomeFailed
-from .options import (
-    FaultOptions,
-    fault_options,
-    json_option,
-    pcap_option,
-    seed_option,
-    world_option,
-)
+from .options import SimOptions, simulation_options
 
 
 @click.command(name="dig")
@@ -38,11 +31,7 @@ from .options import (
     help="Do not run the DNS server of this node (e.g. a.iana-servers.net): see timeouts.",
 )
 @click.option("--twice", is_flag=True, help="Ask a second time (the resolver's cache answers).")
-@seed_option
-@json_option
-@pcap_option
-@world_option
-@fault_options
+@simulation_options
 def dig_command(
     args: tuple[str, ...],
     show_trace: bool,
@@ -50,11 +39,7 @@ def dig_command(
     norec: bool,
     stop: tuple[str, ...],
     twice: bool,
-    seed: int,
-    as_json: bool,
-    pcap: Path | None,
-    world_file: Path | None,
-    faults: FaultOptions,
+    sim: SimOptions,
 ) -> None:
     """Ask the world's DNS: the laptop asks the ISP resolver, which walks from the root.
 
@@ -84,7 +69,7 @@ def dig_command(
         raise click.UsageError(str(e)) from None
     addr = server_address(server)
 
-    session = Session(world_file, seed, faults.faults, pcap)
+    session = Session(sim)
     world = session.world
     log = EventLog()
     world.trace.subscribe(log)
@@ -111,7 +96,7 @@ def dig_command(
         failure = f"{qname.to_text()}: {last.response.rcode_name}"
     else:
         failure = None
-    if as_json:
+    if sim.as_json:
         out = []
         for result, events, why in runs:
             ex = result.exchange
@@ -169,22 +154,14 @@ def dig_command(
     default=None,
     help="The laptop's hosts file (default: localhost and the laptop).",
 )
-@seed_option
-@json_option
-@pcap_option
-@world_option
-@fault_options
+@simulation_options
 def resolve(
     host: str,
     rtype: str,
     twice: bool,
     later: float | None,
     hosts_file: Path | None,
-    seed: int,
-    as_json: bool,
-    pcap: Path | None,
-    world_file: Path | None,
-    faults: FaultOptions,
+    sim: SimOptions,
 ) -> None:
     """How the browser gets an address: browser cache, OS cache, hosts file, then the
     ISP's resolver, which walks from the root (phase 1 of a page load).
@@ -195,7 +172,7 @@ def resolve(
         qtype = type_from_text(rtype)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    session = Session(world_file, seed, faults.faults, pcap)
+    session = Session(sim)
     world = session.world
     log = EventLog()
     world.trace.subscribe(log)
@@ -215,7 +192,7 @@ def resolve(
         mark = len(log.events)
         answer = session.run(stub.lookup(host, qtype))
         results.append((answer, log.events[mark:]))
-    if as_json:
+    if sim.as_json:
         out = [
             {
                 "host": a.host.to_text(),

@@ -26,8 +26,8 @@ from ..loop import Future, LoopTimeout
 from ..node.api import StreamSocket
 from ..trace.bus import TraceBus
 from .exits import OutcomeFailed, is_network_error
-from .fetch_story import simulated_fetch, story_options
-from .options import cafile_option, keylog_option
+from .fetch_story import print_head, simulated_fetch, story_options
+from .options import cafile_option, keylog_option, output_option
 
 DEFAULT_URL = "https://www.example.com/index.html"
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -61,13 +61,7 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
     metavar="HOST:PORT:ADDR",
     help="Use ADDR for HOST:PORT instead of looking it up (like curl).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the body, byte for byte, to this file.",
-)
+@output_option
 @click.option("--raw", is_flag=True, help="Print the body as received, not rendered.")
 @click.option("-i", "--include", is_flag=True, help="Print the response head first.")
 @click.option(
@@ -184,11 +178,7 @@ def show(page: Page, output: Path | None, raw: bool, include: bool) -> None:
         err=True,
     )
     if include:
-        r = page.response
-        click.echo(f"HTTP/{r.version} {r.status} {r.reason}")
-        for name, value in r.headers:
-            click.echo(f"{name}: {value}")
-        click.echo("")
+        print_head(page)
     if page.streamed is not None:
         return  # the body went to -o as it arrived
     if output is not None:

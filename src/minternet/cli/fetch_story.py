@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from ..apps.browser import Page
 from ..apps.fetch_run import SCENARIOS, FetchOptions, FetchRun, run_fetch
 from ..errors import ConfigError
 from ..report.story import build_story, story_lines
@@ -213,11 +214,7 @@ def show(
     page = run.page
     if page is not None and run.failure is None:
         if include:
-            r = page.response
-            click.echo(f"HTTP/{r.version} {r.status} {r.reason}")
-            for name, value in r.headers:
-                click.echo(f"{name}: {value}")
-            click.echo("")
+            print_head(page)
         if output is not None:
             output.write_bytes(page.body)
         elif raw:
@@ -255,6 +252,15 @@ def show(
         )
 
 
+def print_head(page: Page) -> None:
+    """``-i``: the response's status line and header fields, then an empty line."""
+    r = page.response
+    click.echo(f"HTTP/{r.version} {r.status} {r.reason}")
+    for name, value in r.headers:
+        click.echo(f"{name}: {value}")
+    click.echo("")
+
+
 def _phase_total(run: FetchRun) -> float:
     ends = [e.time for e in run.log.of("tls", "close_notify") if e.node == "laptop"]
     return ends[0] if ends else run.end_time
@@ -282,4 +288,12 @@ def summary_line(run: FetchRun) -> str:
     return f"[red]✗[/] {run.url}: {escape(summary)}"
 
 
-__all__ = ["failed", "show", "simulated_fetch", "story_options", "summary_line", "write_outputs"]
+__all__ = [
+    "failed",
+    "print_head",
+    "show",
+    "simulated_fetch",
+    "story_options",
+    "summary_line",
+    "write_outputs",
+]

@@ -2,8 +2,10 @@
 
 Use them as decorators: ``@seed_option``, ``@world_option``, ``@pcap_option``,
 ``@json_option``, ``@keylog_option``, ``@cafile_option``, ``@site_option``,
-``@cipher_option`` and ``@fault_options`` (adds ``--loss --latency --reorder --duplicate
---corrupt`` and hands the command one ``faults:`` :class:`FaultOptions`).
+``@cipher_option``, ``@output_option``, ``@fault_options`` (adds ``--loss --latency
+--reorder --duplicate --corrupt`` and hands the command one ``faults:``
+:class:`FaultOptions`) and ``@simulation_options`` (``--seed --json --pcap --world`` and the
+faults, handed over as one ``sim:`` :class:`SimOptions`).
 """
 
 from __future__ import annotations
@@ -68,6 +70,13 @@ site_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Serve the files of this directory (default: the built-in page).",
+)
+output_option = click.option(
+    "-o",
+    "--output",
+    type=_FILE_OUT,
+    default=None,
+    help="Write the body, byte for byte, to this file.",
 )
 cipher_option = click.option(
     "--cipher",
@@ -153,5 +162,39 @@ def fault_options(f: F) -> F:
 
     decorated: Any = command
     for opt in reversed(_FAULT_OPTIONS):
+        decorated = opt(decorated)
+    return decorated  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class SimOptions:
+    """What every simulator command takes: the world (``--world``), its ``--seed`` and
+    faults, and the outputs (``--json``, ``--pcap``)."""
+
+    seed: int
+    world_file: Path | None
+    faults: FaultOptions
+    pcap: Path | None
+    as_json: bool
+
+
+def simulation_options(f: F) -> F:
+    """Add ``--seed --json --pcap --world`` and the fault options; the command receives
+    them as one ``sim: SimOptions`` argument."""
+
+    @functools.wraps(f)
+    def command(
+        *args: Any,
+        seed: int,
+        as_json: bool,
+        pcap: Path | None,
+        world_file: Path | None,
+        faults: FaultOptions,
+        **kwargs: Any,
+    ) -> Any:
+        return f(*args, sim=SimOptions(seed, world_file, faults, pcap, as_json), **kwargs)
+
+    decorated: Any = fault_options(command)
+    for opt in reversed((seed_option, json_option, pcap_option, world_option)):
         decorated = opt(decorated)
     return decorated  # type: ignore[no-any-return]

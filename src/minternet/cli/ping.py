@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
@@ -11,14 +10,7 @@ from ..apps.ping import ping as run_ping
 from ..apps.traceroute import traceroute as run_traceroute
 from ._sim import Session
 from .exits import OutcomeFailed
-from .options import (
-    FaultOptions,
-    fault_options,
-    json_option,
-    pcap_option,
-    seed_option,
-    world_option,
-)
+from .options import SimOptions, simulation_options
 from .world import console
 
 
@@ -48,11 +40,7 @@ def _fmt_ms(v: float | None) -> str:
 @click.option("-s", "--size", type=click.IntRange(0, 65507), default=56, show_default=True)
 @click.option("-t", "--ttl", type=click.IntRange(1, 255), default=None)
 @click.option("--from", "source", default=None, help="Node to ping from (default: laptop).")
-@seed_option
-@json_option
-@pcap_option
-@world_option
-@fault_options
+@simulation_options
 def ping(
     target: str,
     count: int,
@@ -61,17 +49,13 @@ def ping(
     size: int,
     ttl: int | None,
     source: str | None,
-    seed: int,
-    as_json: bool,
-    pcap: Path | None,
-    world_file: Path | None,
-    faults: FaultOptions,
+    sim: SimOptions,
 ) -> None:
     """Send ICMP echo requests to TARGET (an address, node name or hostname).
 
     Exit status 1 when not a single reply came back (like iputils ping).
     """
-    s = Session(world_file, seed, faults.faults, pcap)
+    s = Session(sim)
     host = s.source(source)
     dst = s.world.resolve(target)
     result = s.run(
@@ -81,12 +65,12 @@ def ping(
     # What --loss did, measured where it acts: frames onto the impaired links and lost there.
     crossed = sum(link.frames_sent for link in s.world.impaired_links)
     lost = s.world.trace.counters.get("drop.loss", 0)
-    if as_json:
+    if sim.as_json:
         out = result.as_dict()
         out["from"] = {"node": host.name, "address": host.source_address_for(dst)}
-        out["seed"] = seed
-        out["faults"] = {**faults.as_dict(), "links": impaired}
-        loss = faults.loss
+        out["seed"] = sim.seed
+        out["faults"] = {**sim.faults.as_dict(), "links": impaired}
+        loss = sim.faults.loss
         if loss:
             out["expected_loss"] = 1 - (1 - loss) ** 2
             out["faults"]["frames_crossing"] = crossed
@@ -124,10 +108,10 @@ def ping(
             f"rtt min/avg/max = {min(rtts) * 1000:.3f}/{sum(rtts) / len(rtts) * 1000:.3f}/"
             f"{max(rtts) * 1000:.3f} ms"
         )
-    if faults.any:
-        line = f"faults on {', '.join(impaired)} (each direction): {faults.summary()}"
+    if sim.faults.any:
+        line = f"faults on {', '.join(impaired)} (each direction): {sim.faults.summary()}"
         con.print(f"[dim]{line}[/]")
-        loss = faults.loss
+        loss = sim.faults.loss
         if loss and crossed:
             con.print(
                 f"lossy link: {lost} of {crossed} frames lost "
@@ -137,8 +121,8 @@ def ping(
                 f"[dim]a round trip crosses it twice: expected loss 1-(1-{loss:g})² = "
                 f"{(1 - (1 - loss) ** 2) * 100:.1f}%[/]"
             )
-    if pcap is not None:
-        con.print(f"[dim]capture written to {pcap}[/]")
+    if sim.pcap is not None:
+        con.print(f"[dim]capture written to {sim.pcap}[/]")
     _exit_like_ping(dst, result.count, result.received)
 
 
@@ -165,37 +149,29 @@ def _exit_like_ping(dst: str, count: int, received: int) -> None:
     help="Seconds to wait for each answer.",
 )
 @click.option("--from", "source", default=None, help="Node to trace from (default: laptop).")
-@seed_option
-@json_option
-@pcap_option
-@world_option
-@fault_options
+@simulation_options
 def traceroute(
     target: str,
     max_hops: int,
     queries: int,
     wait: float,
     source: str | None,
-    seed: int,
-    as_json: bool,
-    pcap: Path | None,
-    world_file: Path | None,
-    faults: FaultOptions,
+    sim: SimOptions,
 ) -> None:
     """Show every router on the path to TARGET (ICMP echo probes with TTL 1, 2, 3 …).
 
     Exit status 1 when TARGET was not reached within --max-hops.
     """
-    s = Session(world_file, seed, faults.faults, pcap)
+    s = Session(sim)
     host = s.source(source)
     dst = s.world.resolve(target)
     result = s.run(run_traceroute(host, dst, max_hops=max_hops, probes=queries, timeout=wait))
     names = {a: n for h in result.hops if (a := h.address) and (n := s.name_of(a))}
     failure = None if result.reached else f"{dst} not reached within {max_hops} hops"
-    if as_json:
+    if sim.as_json:
         out = result.as_dict(names)
         out["from"] = {"node": host.name, "address": host.source_address_for(dst)}
-        out["seed"] = seed
+        out["seed"] = sim.seed
         if failure is not None:
             out["failure"] = failure
         click.echo(json.dumps(out, indent=2))
@@ -210,7 +186,7 @@ def traceroute(
         who = "*" if addr is None else f"[cyan]{names.get(addr, addr)}[/] ({addr})"
         times = "  ".join(_fmt_ms(p.rtt) for p in hop.probes)
         con.print(f"{hop.ttl:2d}  {who}  {times}")
-    if pcap is not None:
-        con.print(f"[dim]capture written to {pcap}[/]")
+    if sim.pcap is not None:
+        con.print(f"[dim]capture written to {sim.pcap}[/]")
     if failure is not None:
         raise OutcomeFailed(failure)

@@ -24,7 +24,14 @@ from ..drivers.netns import DEFAULT_SUBNET, PREFIX, remove_leftovers, require_ro
 from ..drivers.realtime import RealtimeLoop
 from ..trace.bus import TraceBus, TraceEvent
 from ..trace.pcapng import PcapngWriter
-from .options import cafile_option, json_option, keylog_option, pcap_option, site_option
+from .options import (
+    cafile_option,
+    json_option,
+    keylog_option,
+    output_option,
+    pcap_option,
+    site_option,
+)
 from .serve import load_site
 
 STATE_DIR = Path("/run/minternet")
@@ -157,13 +164,7 @@ def down(prefix: str) -> None:
     "(names resolve to the kernel side), show the page, and exit.",
 )
 @cafile_option
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="With --client: write the body, byte for byte, to this file.",
-)
+@output_option  # with --client
 @keylog_option
 @click.option("--netns", "ns_name", default=None, hidden=True, help="Namespace name (tests).")
 @click.option(

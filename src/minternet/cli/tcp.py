@@ -9,7 +9,6 @@ retransmissions under the chosen faults, the goodput, and whether every byte arr
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
@@ -18,14 +17,7 @@ from ..apps.tcp_transfer import TransferFailed, run_transfer
 from ..trace.bus import EventLog, TraceEvent
 from ._sim import Session
 from .exits import OutcomeFailed
-from .options import (
-    FaultOptions,
-    fault_options,
-    json_option,
-    pcap_option,
-    seed_option,
-    world_option,
-)
+from .options import SimOptions, simulation_options
 from .world import console
 
 
@@ -45,27 +37,19 @@ from .world import console
     help="Also print every TCP event of both ends: segments with relative and absolute "
     "numbers, state changes, retransmissions, duplicate ACKs, cwnd and RTO.",
 )
-@seed_option
-@json_option
-@pcap_option
-@world_option
-@fault_options
+@simulation_options
 def tcp_transfer(
     size: int,
     target: str,
     source: str | None,
     timeline: bool,
-    seed: int,
-    as_json: bool,
-    pcap: Path | None,
-    world_file: Path | None,
-    faults: FaultOptions,
+    sim: SimOptions,
 ) -> None:
     """Send SIZE bytes from the laptop to www over TCP, and the same amount back.
 
     Exit status 1 when the connection failed or the data did not arrive intact.
     """
-    s = Session(world_file, seed, faults.faults, pcap)
+    s = Session(sim)
     log = EventLog()
     if timeline:
         s.world.trace.subscribe(log)
@@ -75,19 +59,19 @@ def tcp_transfer(
             s.source(source),
             s.world.node(target),
             size=size,
-            faults=faults.faults,
+            faults=sim.faults.faults,
             runner=s.run,
-            faults_shown=faults.as_dict(),
+            faults_shown=sim.faults.as_dict(),
         )
     except TransferFailed as e:  # refused, unreachable, no answer to the SYN
-        if as_json:
-            click.echo(json.dumps({"seed": seed, "size": size, "failure": str(e)}, indent=2))
+        if sim.as_json:
+            click.echo(json.dumps({"seed": sim.seed, "size": size, "failure": str(e)}, indent=2))
         raise OutcomeFailed(str(e)) from None
     if timeline:
         report["timeline"] = [e.as_dict() for e in log.of("tcp")]
     if not report["intact"]:
         report["failure"] = "the data did not arrive intact"
-    if as_json:
+    if sim.as_json:
         click.echo(json.dumps(report, indent=2))
     else:
         if timeline:
