@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -158,28 +159,14 @@ def test_every_command_is_covered() -> None:
 
 def test_pki_create_and_verify(run_cli: CliRunner, tmp_path: Path) -> None:
     check(run_cli("pki", "create", str(tmp_path), "--negatives", check=False), Case((), OK))
-    good = run_cli(
-        "pki",
-        "verify",
-        str(tmp_path / "server.pem"),
-        "--cafile",
-        str(tmp_path / "ca.pem"),
-        "--host",
-        "www.example.com",
-        check=False,
-    )
-    check(good, Case((), OK))
-    refused = run_cli(
-        "pki",
-        "verify",
-        str(tmp_path / "bad" / "wrong-host" / "server.pem"),
-        "--cafile",
-        str(tmp_path / "ca.pem"),
-        "--host",
-        "www.example.com",
-        check=False,
-    )
-    check(refused, Case((), FAILED, "refused"))
+    ca = ("--cafile", str(tmp_path / "ca.pem"), "--host", "www.example.com")
+    wrong_host = str(tmp_path / "bad" / "wrong-host" / "server.pem")
+    for chain, extra, case in (
+        (str(tmp_path / "server.pem"), (), Case((), OK)),
+        (wrong_host, (), Case((), FAILED, "refused")),
+        (wrong_host, ("--json",), Case((), FAILED, "refused", json_failure=True)),
+    ):
+        check(run_cli("pki", "verify", chain, *ca, *extra, check=False), case)
     blocked = tmp_path / "file"
     blocked.write_text("")
     check(
@@ -212,3 +199,16 @@ def test_tls_server_and_client(run_cli: CliRunner, tmp_path: Path) -> None:
         server.wait()
         if server.stderr is not None:
             server.stderr.close()
+
+
+def test_an_unknown_command_is_a_one_line_usage_error(run_cli: CliRunner) -> None:
+    check(run_cli("nosuch", check=False), Case((), USAGE, "No such command 'nosuch'"))
+
+
+def test_a_port_in_use_names_the_address(run_cli: CliRunner) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = run_cli("serve", "--http", str(port), "--duration", "1", check=False)
+    check(proc, Case((), USAGE, f"127.0.0.1:{port}: Address already in use"))

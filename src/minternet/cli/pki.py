@@ -186,6 +186,7 @@ def verify_command(
                     "checks": [
                         {"name": c.name, "ok": c.ok, "detail": c.detail} for c in result.checks
                     ],
+                    **({} if result.ok else {"failure": f"refused: {result.reason}"}),
                 },
                 indent=2,
             )

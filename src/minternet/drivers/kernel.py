@@ -479,6 +479,12 @@ class KernelListener:
 _Closable = KernelDatagramSocket | KernelStream | KernelListener
 
 
+def _naming(e: OSError, addr: Address) -> OSError:
+    """``e`` (same errno, same subclass) with the address it is about as its "filename", so
+    the user's one line says which: ``127.0.0.1:8443: Address already in use``."""
+    return OSError(e.errno, e.strerror, f"{addr[0]}:{addr[1]}")
+
+
 class KernelStack:
     """:class:`~minternet.node.api.NetworkStack` on the kernel's sockets (IPv4 only)."""
 
@@ -506,9 +512,9 @@ class KernelStack:
         try:
             sock.setblocking(False)
             sock.bind(bind)
-        except OSError:
+        except OSError as e:
             sock.close()
-            raise
+            raise _naming(e, bind) from None
         s = KernelDatagramSocket(self, sock)
         self._event("udp", "bind", s.local, None)
         return s
@@ -589,9 +595,9 @@ class KernelStack:
             sock.setblocking(False)
             sock.bind((host, port))
             sock.listen(backlog)
-        except OSError:
+        except OSError as e:
             sock.close()
-            raise
+            raise _naming(e, (host, port)) from None
         lst = KernelListener(self, sock)
         self._event("tcp", "listen", lst.local, None)
         return lst
