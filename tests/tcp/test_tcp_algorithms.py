@@ -1,4 +1,4 @@
-"""The small pure modules: sequence arithmetic, RTO (RFC 6298), NewReno, the SACK scoreboard."""
+"""The small pure modules: sequence arithmetic, RTO (RFC 6298), NewReno."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 
 from minternet.tcp.congestion import NewReno, initial_window
 from minternet.tcp.rto import RtoEstimator
-from minternet.tcp.sack import Scoreboard
 from minternet.tcp.seq import (
     seq_add,
     seq_between,
@@ -73,15 +72,14 @@ def test_newreno_phases() -> None:
     assert cc.cwnd == 5000
     cc.on_ack(5000)  # at most SMSS per ACK in slow start
     assert cc.cwnd == 6000
-    cc.enter_recovery(flight_size=10000, highest_sent=20000, sack=False)
-    assert cc.ssthresh == 5000 and cc.cwnd == 8000 and cc.phase == "fast-recovery"
-    cc.on_dup_ack_in_recovery()
-    assert cc.cwnd == 9000
-    cc.on_partial_ack(3000)
-    assert cc.cwnd == 7000
-    cc.exit_recovery(flight_size=2000)
-    assert cc.cwnd == 3000 and cc.phase == "slow-start"
-    cc.ssthresh = 3000
+    before = (cc.cwnd, cc.ssthresh)
+    cc.on_congestion_event(flight_size=10000)
+    assert cc.ssthresh == 5000 and cc.cwnd == 5000  # eq. 4, cwnd = ssthresh (RFC 6675)
+    cc.undo(*before)  # the retransmission was spurious (RFC 4015)
+    assert (cc.cwnd, cc.ssthresh) == before
+    cc.on_congestion_event(flight_size=6000)
+    cc.on_recovery_end()
+    assert cc.cwnd == 3000 and cc.phase == "congestion-avoidance"
     for _ in range(3):
         cc.on_ack(1000)
     assert cc.cwnd == 4000  # one SMSS per cwnd of data in congestion avoidance
@@ -89,34 +87,3 @@ def test_newreno_phases() -> None:
     assert cc.cwnd == 1000 and cc.ssthresh == 4000
     cc.on_timeout(flight_size=1000)
     assert cc.ssthresh == 2000  # never below 2 SMSS
-
-
-def test_scoreboard_merges_and_advances() -> None:
-    sb = Scoreboard()
-    assert sb.add([(300, 400), (100, 200)], una=0, snd_max=1000) == 200
-    assert sb.add([(150, 350)], una=0, snd_max=1000) == 100
-    assert sb.ranges() == [(100, 400)]
-    assert sb.add([(500, 2000)], una=0, snd_max=1000) == 500  # clipped at snd_max
-    sb.advance(150)
-    assert sb.ranges() == [(150, 400), (500, 1000)] and sb.sacked_bytes == 750
-    assert sb.add([(0, 120)], una=150, snd_max=1000) == 0  # below una: ignored (D-SACK)
-    sb.advance(1000)
-    assert not sb and sb.sacked_bytes == 0
-
-
-def test_scoreboard_is_lost_and_pipe() -> None:
-    smss = 100
-    sb = Scoreboard()
-    # una=0; segment [0,100) lost; [100,400) SACKed: more than 2*SMSS above the hole.
-    sb.add([(100, 400)], 0, 1000)
-    assert sb.lost_below(smss) == 100
-    assert sb.next_lost(0, 0, smss) == (0, 100)
-    # outstanding 1000, sacked 300, lost 100 -> pipe 600; after retransmitting it, 700
-    assert sb.pipe(0, 1000, 0, smss) == 600
-    assert sb.pipe(0, 1000, 100, smss) == 700
-    assert sb.next_lost(0, 100, smss) is None
-    # three discontiguous SACKed ranges also mark the holes below them lost
-    sb2 = Scoreboard()
-    sb2.add([(100, 110), (200, 210), (300, 310)], 0, 1000)
-    assert sb2.lost_below(smss) == 100
-    assert list(sb2.holes(0, 300)) == [(0, 100), (110, 200), (210, 300)]

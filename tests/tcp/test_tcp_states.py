@@ -232,7 +232,7 @@ def test_closed_connection_inputs_are_in_the_table() -> None:
 
 def test_karn_no_rtt_sample_from_a_retransmission_without_timestamps() -> None:
     # the RTO path itself: no tail loss probe to repair the loss first
-    p = Pair(config=TcpConfig(timestamps=False, delayed_ack=0, tail_loss_probe=False))
+    p = Pair(config=TcpConfig(timestamps=False, delayed_ack=0, tail_loss_probe=False, rto_min=1.0))
     a, _b = handshake(p)
     srtt = a.rto.srtt
     assert srtt == pytest.approx(0.02)  # the SYN was timed: two 10 ms hops

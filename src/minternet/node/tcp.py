@@ -371,7 +371,7 @@ class TcpSocket:
 
     def _try_read(self, max_bytes: int, fut: Future[bytes]) -> bool:
         conn = self.conn
-        if len(conn._rbuf) > conn._rbuf_head:
+        if conn.readable:
             fut.set_result(conn.read(max_bytes, self.loop.now()))
             return True
         if conn.fin_received:

@@ -11,9 +11,12 @@ The eleven states and every move between them are in :data:`TRANSITIONS`, one ta
 reader can check against RFC 9293 §3.3.2 (Figure 5); :meth:`Connection._move` is the only
 place the state changes, and it reports each change with its cause. Segment processing
 follows the order of RFC 9293 §3.10.7.4 (sequence check, RST, SYN, ACK, text, FIN) with the
-RFC 5961 defences (exact-match RST, challenge ACKs, the ACK range check). The algorithms
-live in small pure modules: :mod:`.rto` (RFC 6298), :mod:`.congestion` (RFC 5681/6582)
-and :mod:`.sack` (RFC 6675).
+RFC 5961 defences (exact-match RST, challenge ACKs, the ACK range check) and PAWS (RFC 7323
+§5.3). The connection is the state machine and the send path; its parts keep their own
+state: :class:`~.reassembly.Reassembler` (received data, out-of-order pieces, the SACK and
+D-SACK blocks to report), :class:`~.recovery.LossRecovery` (segments in flight, RACK-TLP,
+the RTO, undo) with a congestion controller from :mod:`.congestion` plugged in.
+:meth:`Connection.next_deadline` is the earliest of the parts' timers.
 
 Sequence numbers are kept as unwrapped offsets from the ISNs (:mod:`.seq`): the SYN is
 offset 0, the first data byte offset 1. They are the "relative" numbers Wireshark shows;
@@ -22,16 +25,16 @@ the trace gives both those and the absolute 32-bit values.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any
 
 from ..errors import LocalProtocolError
 from ..randomness import RandomSource
-from .congestion import NewReno
+from .congestion import CongestionControl, make_congestion_control
+from .reassembly import Reassembler
+from .recovery import LossRecovery, SentSegment
 from .rto import RtoEstimator
-from .sack import Scoreboard
 from .segment import (
     ACK,
     FIN,
@@ -50,48 +53,10 @@ from .segment import (
     WindowScale,
     flag_names,
 )
-from .seq import MASK, unwrap, wrap
+from .seq import MASK, seq_lt, unwrap, wrap
+from .tracer import Tracer, Untraced
 
 Address = tuple[str, int]
-
-
-class Tracer(Protocol):
-    """Where a connection reports, injected by whoever drives it (the node passes its
-    trace bus, which has this shape); the connection never imports the bus itself.
-
-    ``active`` says whether anyone listens — read on every report, since a listener may
-    subscribe while a connection is open, and checked before building fields on hot paths;
-    ``emit`` reports one event; ``count`` counts one whether or not anyone listens.
-    """
-
-    @property
-    def active(self) -> bool: ...
-
-    def emit(
-        self,
-        time: float,
-        node: str,
-        layer: str,
-        kind: str,
-        fields: dict[str, Any] | None = None,
-        *,
-        why: str | None = None,
-    ) -> None: ...
-
-    def count(self, name: str, n: int = 1) -> None: ...
-
-
-class _Untraced:
-    """The tracer of a connection nobody watches."""
-
-    active = False
-
-    def emit(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def count(self, name: str, n: int = 1) -> None:
-        pass
-
 
 DEFAULT_MSS = 536  # RFC 9293 §3.7.1: assumed when the peer sends no MSS option
 MAX_WINDOW_SHIFT = 14  # RFC 7323 §2.3
@@ -171,9 +136,7 @@ TRANSITIONS: dict[tuple[State, Input], State] = {
     **{(s, Input.GIVE_UP): S.CLOSED for s in _SYNCHRONIZED_OR_OPENING},
 }
 
-TLP_INITIAL_PTO = 1.0  # RFC 8985 §7.2: the PTO before any RTT sample
-WC_DEL_ACK_T = 0.200  # RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK timer
-TLP_MIN_PTO = 0.010  # a floor under 2*SRTT, as Linux keeps, so timer jitter is not a loss
+PAWS_IDLE = 24 * 24 * 3600.0  # RFC 7323 §5.5: TS.Recent is invalid after 24 days idle
 SENDING_STATES = frozenset({S.ESTABLISHED, S.CLOSE_WAIT, S.FIN_WAIT_1, S.CLOSING, S.LAST_ACK})
 RECEIVING_STATES = frozenset({S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2})
 
@@ -197,11 +160,13 @@ class TcpConfig:
     syn_retries: int = 6
     max_retries: int = 15
     rto_initial: float = 1.0
-    rto_min: float = 1.0
+    rto_min: float = 0.2  # Linux; RFC 6298 §2.4 says SHOULD 1 s (see rto.py)
     rto_max: float = 60.0
     tail_loss_probe: bool = True  # RFC 8985 §7 (TLP), with SACK only
     challenge_ack_limit: int = 100  # RFC 5961 §7: challenge ACKs per second
     fin_wait_2_timeout: float = 60.0  # a closed socket's wait for the peer's FIN (Linux: 60 s)
+    rfc1337: bool = True  # TIME-WAIT ignores RST (RFC 1337 §3, Linux's net.ipv4.tcp_rfc1337)
+    congestion_control: str = "newreno"  # or "cubic" (RFC 9438)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,40 +209,22 @@ class Connection:
         "_delack_at",
         "_events",
         "_fin_queued",
-        "_high_rxt",
         "_last_ack_sent",
-        "_last_ooo",
-        "_limited_transmit",
-        "_lost_rxt",
         "_now",
-        "_ooo",
-        "_ooo_fin",
-        "_ooo_starts",
         "_out",
         "_persist_at",
         "_persist_backoff",
-        "_rbuf",
-        "_rbuf_head",
-        "_reo_at",
-        "_rescue_rxt",
-        "_rto_at",
-        "_rtt_seq",
-        "_rtt_time",
-        "_rxt_marks",
         "_sbuf",
         "_sbuf_head",
         "_sbuf_seq",
+        "_syn_sent_at",
         "_timewait_at",
-        "_tlp_at",
-        "_tlp_high",
-        "_tlp_rxt",
         "_ts_offset",
+        "_ts_recent_at",
         "_unacked_segs",
         "bytes_received",
         "bytes_sent",
-        "cc",
         "config",
-        "dupacks",
         "fin_received",
         "history",
         "irs",
@@ -290,12 +237,13 @@ class Connection:
         "rcv_adv",
         "rcv_nxt",
         "rcv_wscale",
+        "reassembler",
+        "recovery",
         "remote",
         "retransmissions",
         "retries",
         "rto",
         "sack_ok",
-        "scoreboard",
         "segments_received",
         "segments_sent",
         "smss",
@@ -327,7 +275,7 @@ class Connection:
         self.local = local
         self.remote = remote
         self.config = config
-        self.trace: Tracer = trace if trace is not None else _Untraced()
+        self.trace: Tracer = trace if trace is not None else Untraced()
         self.node = node
         self.state = S.CLOSED
         self.history: list[tuple[float, State, str]] = [(now, S.CLOSED, "created")]
@@ -356,12 +304,7 @@ class Connection:
         self.irs = 0
         self.rcv_nxt = 0
         self.rcv_adv = 0  # right edge of the window we advertised
-        self._rbuf = bytearray()
-        self._rbuf_head = 0
-        self._ooo_starts: list[int] = []
-        self._ooo: dict[int, bytes] = {}
-        self._ooo_fin: int | None = None
-        self._last_ooo: int | None = None
+        self.reassembler = Reassembler()
         self.fin_received = False
 
         # Options negotiated on the SYNs.
@@ -371,37 +314,20 @@ class Connection:
         self.sack_ok = False
         self.ts_ok = False
         self.ts_recent = 0
+        self._ts_recent_at = now
         self._last_ack_sent = 0
         self._ts_offset = random.randint(0, MASK)
         self.smss = min(config.mss, DEFAULT_MSS)
 
         # Reliability and congestion control.
         self.rto = RtoEstimator(config.rto_initial, config.rto_min, config.rto_max)
-        self.cc = NewReno(self.smss)
-        self.scoreboard = Scoreboard()
-        self._high_rxt = 0
-        self._rescue_rxt: int | None = None  # RFC 6675 RescueRxt
-        # Lost retransmissions (a RACK-like extension of RFC 6675, which has no way to see
-        # them): each retransmission in recovery remembers SND.MAX at the time; a SACK for
-        # data sent after it, while it is still missing, means it was lost too.
-        self._rxt_marks: list[tuple[int, int, int]] = []
-        self._lost_rxt: list[tuple[int, int]] = []
-        self.dupacks = 0
-        self._limited_transmit = 0
+        self.recovery = self._new_recovery()
         self.retries = 0
-        self._rtt_seq: int | None = None
-        self._rtt_time = 0.0
-        self._rto_at: float | None = None
+        self._syn_sent_at: float | None = None  # times the SYN unless it is resent (Karn)
         self._persist_at: float | None = None
         self._persist_backoff = 0
         self._delack_at: float | None = None
         self._timewait_at: float | None = None
-        # Tail loss probe (RFC 8985 §7): when the probe timer fires, the end of SND.MAX at
-        # the probe (TLP.end_seq), and the range resent if the probe was a retransmission.
-        self._tlp_at: float | None = None
-        self._tlp_high: int | None = None
-        self._tlp_rxt: tuple[int, int] | None = None
-        self._reo_at: float | None = None  # the RACK-style reordering window's end
         self._unacked_segs = 0
         self._ack_now = False
         self._challenge_window = 0.0
@@ -414,6 +340,23 @@ class Connection:
         self.bytes_received = 0
         self.segments_sent = 0
         self.segments_received = 0
+
+    def _new_recovery(self) -> LossRecovery:
+        cfg = self.config
+        return LossRecovery(
+            make_congestion_control(cfg.congestion_control, self.smss),
+            self.rto,
+            smss=self.smss,
+            sack=self.sack_ok,
+            tail_loss_probe=cfg.tail_loss_probe,
+            trace=self.trace,
+            emit=self._emit_recovery,
+        )
+
+    @property
+    def cc(self) -> CongestionControl:
+        """The congestion controller (owned by loss recovery)."""
+        return self.recovery.cc
 
     # -- construction ------------------------------------------------------------------
 
@@ -449,9 +392,11 @@ class Connection:
             self._emit("state", {"old": old.value, "new": new.value}, why=why)
         if new is S.TIME_WAIT:
             self._timewait_at = self._now + 2 * self.config.msl
-            self._rto_at = self._persist_at = None
+            self.recovery.clear_timers()
+            self._persist_at = None
         elif new is S.CLOSED:
-            self._rto_at = self._persist_at = self._delack_at = self._timewait_at = None
+            self.recovery.clear_timers()
+            self._persist_at = self._delack_at = self._timewait_at = None
 
     # -- application calls -------------------------------------------------------------
 
@@ -463,7 +408,7 @@ class Connection:
     @property
     def readable(self) -> int:
         """Bytes received in order and not yet read."""
-        return len(self._rbuf) - self._rbuf_head
+        return self.reassembler.readable
 
     def write(self, data: bytes | memoryview, now: float) -> int:
         """Queue as much of ``data`` as the send buffer takes; returns the count taken."""
@@ -485,20 +430,9 @@ class Connection:
 
     def read(self, max_bytes: int, now: float) -> bytes:
         """Up to ``max_bytes`` of received data (``b""`` if none is ready)."""
-        head = self._rbuf_head
-        avail = len(self._rbuf) - head
-        if avail <= 0:
-            return b""
-        n = min(avail, max_bytes)
-        data = bytes(self._rbuf[head : head + n])
-        head += n
-        if head == len(self._rbuf):
-            self._rbuf.clear()
-            head = 0
-        elif head > 65536 and head * 2 > len(self._rbuf):
-            del self._rbuf[:head]
-            head = 0
-        self._rbuf_head = head
+        data = self.reassembler.read(max_bytes)
+        if not data:
+            return data
         # RFC 9293 §3.8.6.2.2: tell the peer when a small window opened by a useful amount.
         if self.state in RECEIVING_STATES:
             buf = self.config.recv_buffer
@@ -543,7 +477,8 @@ class Connection:
             if 0 < smss < self.smss:
                 self.smss = smss
                 self.cc.smss = smss
-                self.snd_nxt = self.snd_una  # resend what was too big, in smaller segments
+                self.recovery.smss = smss
+                self.recovery.mark_all_lost()  # resend what was too big, in smaller segments
                 if self.trace.active:
                     self._emit("pmtu", {"mtu": next_hop_mtu, "smss": smss}, why=detail)
         elif kind == "unreachable" and self.state is S.SYN_SENT:
@@ -583,15 +518,9 @@ class Connection:
         return ev
 
     def next_deadline(self) -> float | None:
-        best: float | None = None
-        for t in (
-            self._delack_at,
-            self._rto_at,
-            self._tlp_at,
-            self._reo_at,
-            self._persist_at,
-            self._timewait_at,
-        ):
+        """The earliest timer of the connection and its parts."""
+        best = self.recovery.next_deadline()
+        for t in (self._delack_at, self._persist_at, self._timewait_at):
             if t is not None and (best is None or t < best):
                 best = t
         return best
@@ -601,6 +530,7 @@ class Connection:
     def on_timer(self, now: float) -> None:
         """Run whatever timers are due at ``now``."""
         self._now = now
+        rec = self.recovery
         if self._timewait_at is not None and now >= self._timewait_at:
             self._timewait_at = None
             self._move(Input.TIME_WAIT_EXPIRED, f"{2 * self.config.msl:g} s in TIME-WAIT")
@@ -608,18 +538,19 @@ class Connection:
         if self._delack_at is not None and now >= self._delack_at:
             self._delack_at = None
             self._ack_now = True
-        if self._rto_at is not None and now >= self._rto_at:
-            self._rto_at = None
-            self._tlp_at = None
+        if rec.rto_at is not None and now >= rec.rto_at:
+            rec.rto_at = rec.tlp_at = None
             self._on_retransmission_timeout(now)
             if self.state is S.CLOSED:
                 return
-        elif self._tlp_at is not None and now >= self._tlp_at:
-            self._tlp_at = None
+        elif rec.tlp_at is not None and now >= rec.tlp_at:
+            rec.tlp_at = None
             self._on_probe_timeout(now)
-        if self._reo_at is not None and now >= self._reo_at:
-            self._reo_at = None
-            self._on_reorder_timeout()
+        if rec.reo_at is not None and now >= rec.reo_at:
+            if self.state in SENDING_STATES:
+                rec.on_reorder_timeout(self.snd_max, now)
+            else:
+                rec.reo_at = None
         if self._persist_at is not None and now >= self._persist_at:
             self._persist_at = None
             self._on_persist_timeout(now)
@@ -638,30 +569,25 @@ class Connection:
             if self.soft_error:
                 detail += f" ({self.soft_error})"
             self._fail("timeout", detail)
+            if st is not S.SYN_SENT:
+                # As BSD's tcp_drop: tell the peer, so it does not wait for us forever.
+                self._emit_segment(self._seq_wire(self.snd_max), 0, RST, b"")
+                if self.trace.active:
+                    self._emit("rst", {}, why="giving up: retransmissions exhausted")
             self._move(Input.GIVE_UP, f"{self.retries - 1} retransmissions unanswered")
             return
         self.rto.back_off()
-        self._rtt_seq = None  # Karn: never time a retransmitted segment
+        self._syn_sent_at = None  # Karn: never time a retransmitted segment
         if self.trace.active:
-            self._emit("rto", self._rto_fields(), why="retransmission timer expired; backing off")
+            self._emit(
+                "rto", self.recovery.rto_fields(), why="retransmission timer expired; backing off"
+            )
         if st in (S.SYN_SENT, S.SYN_RECEIVED):
             self._send_syn(now, retransmit=True)
             return
         if self.snd_una >= self.snd_max:
             return
-        flight = self.snd_max - self.snd_una
-        self.cc.on_timeout(flight)
-        self.cc.recover = self.snd_max
-        self.scoreboard.clear()  # RFC 2018 §8: forget SACKed bits after a timeout
-        self._tlp_high = self._tlp_rxt = None
-        self._reo_at = None
-        self._rxt_marks.clear()
-        self._lost_rxt.clear()
-        self.dupacks = 0
-        self._high_rxt = self.snd_una
-        self.snd_nxt = self.snd_una  # go back and resend from the first unacknowledged byte
-        if self.trace.active:
-            self._emit_cwnd("retransmission timeout: ssthresh = FlightSize/2, cwnd = 1 SMSS")
+        self.recovery.on_timeout(self.snd_max, now)
 
     def _on_persist_timeout(self, now: float) -> None:
         """RFC 9293 §3.8.6.1: probe a zero window (a segment one below SND.UNA, as Linux does)."""
@@ -734,11 +660,11 @@ class Connection:
         self.rcv_nxt = 1
         self._take_syn_options(seg)
         if flags & ACK:
-            self._rtt_sample(ack, now)
+            self._syn_acked(now)
             self.snd_una = ack
             self.snd_nxt = max(self.snd_nxt, ack)
             self.snd_wnd, self.snd_wl1, self.snd_wl2 = seg.window, 0, ack  # unscaled in a SYN
-            self._rto_at = None
+            self.recovery.rto_at = None
             self.retries = 0
             self._move(Input.RCV_SYN_ACK, f"SYN,ACK acknowledges ISN+1 = {seg.ack}")
             self._ack_now = True
@@ -748,6 +674,42 @@ class Connection:
             self._move(Input.RCV_SYN, "the peer's SYN crossed ours (simultaneous open)")
             self.snd_wnd = seg.window
             self._send_syn(now, retransmit=False)
+
+    def _paws_rejects(self, seg: Segment, now: float) -> bool:
+        """RFC 7323 §5.3 R1: a segment whose TSval is older than TS.Recent is a duplicate
+        from an earlier wrap of the sequence space — drop it (with an ACK; never a RST)."""
+        if not self.ts_ok or seg.flags & RST:
+            return False
+        for o in seg.options:
+            if type(o) is Timestamps:
+                if (
+                    seq_lt(o.tsval, self.ts_recent)
+                    and now - self._ts_recent_at <= PAWS_IDLE
+                    and not self._disordered_ack(seg, o.tsval)
+                ):
+                    self.trace.count("tcp.paws-drop")
+                    if self.trace.active:
+                        self._emit(
+                            "paws-drop",
+                            {"tsval": o.tsval, "ts_recent": self.ts_recent},
+                            why="TSval older than TS.Recent (RFC 7323 §5.3 R1): dropped, ACKed",
+                        )
+                    self._ack_now = True
+                    return True
+                return False
+        return False
+
+    def _disordered_ack(self, seg: Segment, tsval: int) -> bool:
+        """A pure duplicate ACK overtaken by a newer segment (Linux's tcp_disordered_ack):
+        its SACK blocks still count, so PAWS lets it through when it is at RCV.NXT, does not
+        move SND.UNA and is younger than one RTO."""
+        if seg.payload or seg.flags & (SYN | FIN) or not seg.flags & ACK:
+            return False
+        if unwrap(self.irs, seg.seq, self.rcv_nxt) != self.rcv_nxt:
+            return False
+        if unwrap(self.iss, seg.ack, self.snd_una) > self.snd_una:
+            return False
+        return (self.ts_recent - tsval) & MASK <= self.rto.rto * 1000
 
     def _rcv_synchronized(self, seg: Segment, now: float) -> None:
         flags = seg.flags
@@ -763,6 +725,10 @@ class Connection:
             flags &= ~SYN
             seq = 1
 
+        # RFC 7323 §5.3 R1: PAWS, before the sequence number check.
+        if self.ts_ok and self._paws_rejects(seg, now):
+            return
+
         # First: the sequence number check.
         rcv_nxt = self.rcv_nxt
         wnd = max(0, self.rcv_adv - rcv_nxt)
@@ -775,7 +741,18 @@ class Connection:
         else:
             ok = (rcv_nxt <= seq < rcv_nxt + wnd) or (rcv_nxt <= seq + seg_len - 1 < rcv_nxt + wnd)
         if not ok and wnd == 0 and seq == rcv_nxt and flags & (ACK | RST):
-            ok = True  # §3.10.7.4: accept valid ACKs and RSTs at a zero window, drop the text
+            # §3.10.7.4: at a zero window accept valid ACKs and RSTs but drop the text —
+            # and acknowledge it, for the segment was not acceptable: a probe that carries
+            # data (BSD, macOS, Windows probe so) must learn the window from our answer.
+            ok = True
+            if seg_len:
+                self._ack_now = True
+                if self.trace.active:
+                    self._emit(
+                        "zero-window-probe-ack",
+                        {"seq": seg.seq, "len": plen},
+                        why="zero receive window: text dropped, ACK sent (RFC 9293 §3.10.7.4)",
+                    )
             payload, plen, flags = b"", 0, flags & ~FIN
         if not ok:
             if flags & RST:
@@ -789,20 +766,28 @@ class Connection:
                         {"seq": seg.seq},
                         why="TIME-WAIT: the peer retransmitted its FIN (our ACK was lost)",
                     )
-            elif self.trace.active and seg_len:
-                self._emit(
-                    "old-segment",
-                    {"seq": seg.seq, "len": seg_len},
-                    why="outside the receive window: a duplicate; re-ACK",
-                )
+            elif seg_len:
+                if plen and seq < rcv_nxt:
+                    self.reassembler.duplicate(seq, min(seq + plen, rcv_nxt))  # RFC 2883
+                if self.trace.active:
+                    self._emit(
+                        "old-segment",
+                        {"seq": seg.seq, "len": seg_len},
+                        why="outside the receive window: a duplicate; re-ACK",
+                    )
             self._ack_now = True
             return
+        # RFC 7323 §4.3 (and §5.3 R3): TS.Recent from the segment that the next ACK covers.
+        if self.ts_ok and seq <= self._last_ack_sent:
+            self._take_ts_recent(seg, now)
         # Trim to the window (§3.10.7.4 "first", the trimming rule).
         if seq < rcv_nxt:
             cut = rcv_nxt - seq
             if flags & SYN:
                 flags &= ~SYN
                 cut -= 1
+            if cut > 0 and payload:
+                self.reassembler.duplicate(seq, min(seq + cut, seq + len(payload)))
             payload = payload[cut:]
             seq = rcv_nxt
         if wnd and seq + len(payload) > rcv_nxt + wnd:
@@ -819,6 +804,14 @@ class Connection:
                 elif st is S.SYN_RECEIVED:
                     self._fail("refused", "RST in SYN-RECEIVED after a simultaneous open")
                     self._move(Input.RCV_RST, "connection refused")
+                elif st is S.TIME_WAIT and self.config.rfc1337:
+                    self.trace.count("tcp.rfc1337-ignored-rst")
+                    if self.trace.active:
+                        self._emit(
+                            "drop",
+                            {},
+                            why="RST in TIME-WAIT ignored (RFC 1337 §3, TIME-WAIT assassination)",
+                        )
                 elif st in (S.CLOSING, S.LAST_ACK, S.TIME_WAIT):
                     self._move(Input.RCV_RST, "RST while closing")
                 else:
@@ -843,8 +836,8 @@ class Connection:
                 return
             self.snd_una = ack
             self.snd_nxt = max(self.snd_nxt, ack)
-            self._rtt_sample(ack, now)
-            self._rto_at = None
+            self._syn_acked(now)
+            self.recovery.rto_at = None
             self.retries = 0
             self._update_window(seg, seq, ack)
             self._move(Input.RCV_ACK_OF_SYN, f"ACK acknowledges our ISN+1 = {seg.ack}")
@@ -869,11 +862,11 @@ class Connection:
         # Seventh: segment text.
         if plen and st in RECEIVING_STATES:
             if seq == self.rcv_nxt:
-                self._rbuf += payload
+                reasm = self.reassembler
+                reasm.append(payload)
                 self.rcv_nxt = seq + plen
-                self.bytes_received += plen
-                if self._ooo_starts:
-                    self._drain_ooo()
+                if reasm.has_holes:
+                    self.rcv_nxt = reasm.drain(self.rcv_nxt)
                     self._ack_now = True  # filled (part of) a hole: ACK at once (RFC 5681 §4.2)
                 else:
                     self._unacked_segs += 1
@@ -881,8 +874,12 @@ class Connection:
                         self._ack_now = True
                     elif self._delack_at is None:
                         self._delack_at = now + self.config.delayed_ack
+                self.bytes_received += self.rcv_nxt - seq
+                fin_at = reasm.fin_at
+                if fin_at is not None and fin_at == self.rcv_nxt:
+                    self._fin_arrived(now)
             else:
-                self._store_ooo(seq, payload)
+                self.reassembler.store(seq, payload)
                 self._ack_now = True  # out of order: duplicate ACK at once (RFC 5681 §4.2)
                 if self.trace.active:
                     self._emit(
@@ -890,6 +887,8 @@ class Connection:
                         {"rel_seq": seq, "len": plen},
                         why=f"expected relative seq {self.rcv_nxt}; kept for reassembly",
                     )
+        elif plen and seq < self.rcv_nxt + plen:
+            self._ack_now = True
 
         # Eighth: FIN.
         if flags & FIN and not self.fin_received and st not in (S.CLOSED, S.LISTEN, S.SYN_SENT):
@@ -897,12 +896,21 @@ class Connection:
             if fin_at == self.rcv_nxt:
                 self._fin_arrived(now)
             elif fin_at > self.rcv_nxt and st in RECEIVING_STATES:
-                self._ooo_fin = fin_at
+                self.reassembler.fin_at = fin_at
+
+    def _take_ts_recent(self, seg: Segment, now: float) -> None:
+        """RFC 7323 §4.3: TS.Recent = SEG.TSval if it is not older (modulo 2**32)."""
+        for o in seg.options:
+            if type(o) is Timestamps:
+                if not seq_lt(o.tsval, self.ts_recent):
+                    self.ts_recent = o.tsval
+                    self._ts_recent_at = now
+                return
 
     def _fin_arrived(self, now: float) -> None:
         self.rcv_nxt += 1
         self.fin_received = True
-        self._ooo_fin = None
+        self.reassembler.fin_at = None
         self._ack_now = True
         st = self.state
         if st in (S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2, S.SYN_RECEIVED):
@@ -912,78 +920,32 @@ class Connection:
         self, seg: Segment, seq: int, ack: int, plen: int, flags: int, now: float
     ) -> None:
         una = self.snd_una
-        newly_sacked = 0
-        ts_rtt: float | None = None
         sack: Sack | None = None
-        ts: Timestamps | None = None
-        first_block: tuple[int, int] | None = None
+        tsecr_ms: int | None = None
         for o in seg.options:
             if type(o) is Timestamps:
-                ts = o
+                if self.ts_ok and o.tsecr:
+                    tsecr_ms = (o.tsecr - self._ts_offset) & MASK
             elif type(o) is Sack:
                 sack = o
+        blocks: list[tuple[int, int]] = []
         if sack is not None and self.sack_ok:
             iss = self.iss
-            blocks = [
-                (unwrap(iss, left, una), unwrap(iss, right, una)) for left, right in sack.blocks
-            ]
-            first_block = blocks[0] if blocks else None
-            newly_sacked = self.scoreboard.add(blocks, una, self.snd_max)
-            if newly_sacked and self._rxt_marks:
-                self._detect_lost_retransmissions(ack)
-        if ts is not None and self.ts_ok:
-            if seq <= self._last_ack_sent:
-                self.ts_recent = ts.tsval  # RFC 7323 §4.3
-            if ack > una and ts.tsecr:
-                # RFC 7323 §4.1 (RTTM): the echoed TSval times every ACK, retransmitted
-                # segments included, so Karn's ambiguity does not arise.
-                sent_ms = (ts.tsecr - self._ts_offset) & MASK
-                ts_rtt = max(now * 1000 - sent_ms, 1.0) / 1000
+            blocks = [(unwrap(iss, a, una), unwrap(iss, b, una)) for a, b in sack.blocks]
         old_wnd = self.snd_wnd
         self._update_window(seg, seq, ack)
-        if self._tlp_high is not None and ack >= self._tlp_high:
-            self._probe_acked(ack, una, newly_sacked, first_block)
-        if ack > una:
-            if ts_rtt is not None and ts_rtt < 3600:
-                self._rtt_seq = None
-                self.rto.sample(ts_rtt)
-                if self.trace.active:
-                    self._emit("rtt", self._rto_fields(), why="RTT sample from TSecr (RFC 7323)")
-            self._on_new_ack(ack, now)
-        elif (
+        rec = self.recovery
+        duplicate = (
             ack == una
             and una < self.snd_max
             and plen == 0
             and not flags & (SYN | FIN)
-            and (self.snd_wnd == old_wnd or newly_sacked)
-        ):
-            self._on_dup_ack(newly_sacked, now)
-        if newly_sacked:
-            self._arm_reorder_timer(now)
-
-    def _detect_lost_retransmissions(self, ack: int) -> None:
-        # A retransmission is lost when data first sent after it was SACKed, or when a
-        # later retransmission (rules 3 and 4 resend below SND.MAX) has arrived: RACK's
-        # "delivered after it was sent" (RFC 8985 §6.2), in the order of _rxt_marks.
-        highest = self.scoreboard.highest or 0
-        marks = self._rxt_marks
-        arrived = [end <= ack or self.scoreboard.covers(start) for start, end, _ in marks]
-        last_arrived = max((i for i, a in enumerate(arrived) if a), default=-1)
-        keep: list[tuple[int, int, int]] = []
-        for i, (start, end, sent_before) in enumerate(marks):
-            if arrived[i]:
-                continue
-            if highest > sent_before or i < last_arrived:
-                self._lost_rxt.append((start, end))
-                if self.trace.active:
-                    self._emit(
-                        "lost-retransmission",
-                        {"rel_seq": start, "len": end - start},
-                        why="data sent after this retransmission was SACKed; it is missing",
-                    )
-            else:
-                keep.append((start, end, sent_before))
-        self._rxt_marks = keep
+            and self.snd_wnd == old_wnd
+        )
+        if ack > una or duplicate or blocks or rec.tlp_high is not None:
+            rec.on_ack(una, ack, self.snd_max, blocks, tsecr_ms, duplicate, now)
+        if ack > una:
+            self._on_new_ack(ack, now)
 
     def _update_window(self, seg: Segment, seq: int, ack: int) -> None:
         # RFC 9293 §3.10.7.4: update the send window only from newer segments.
@@ -1000,7 +962,6 @@ class Connection:
 
     def _on_new_ack(self, ack: int, now: float) -> None:
         una = self.snd_una
-        acked = ack - una
         self.snd_una = ack
         if self.snd_nxt < ack:
             self.snd_nxt = ack
@@ -1015,337 +976,59 @@ class Connection:
             elif self._sbuf_head > 65536 and self._sbuf_head * 2 > len(self._sbuf):
                 del self._sbuf[: self._sbuf_head]
                 self._sbuf_head = 0
-        self._rtt_sample(ack, now)
         self.retries = 0
-        self.dupacks = 0
-        self._limited_transmit = 0
-        if self.scoreboard:
-            self.scoreboard.advance(ack)
-        cc = self.cc
-        if cc.in_recovery:
-            # RFC 6582 §3.2 step 5: a full ACK covers "recover", the highest sequence
-            # number sent when recovery began (cc.recover is one past it).
-            if ack >= cc.recover:
-                self._rxt_marks.clear()
-                self._lost_rxt.clear()
-                if self.sack_ok:
-                    cc.in_recovery = False
-                    cc.cwnd = cc.ssthresh
-                else:
-                    cc.exit_recovery(self.snd_max - ack)
-                if self.trace.active:
-                    self._emit_cwnd("full ACK: fast recovery ends")
-            elif not self.sack_ok:
-                # RFC 6582 §3.2 step 5: a partial ACK — the next hole was lost too.
-                cc.on_partial_ack(acked)
-                self._retransmit(ack, min(ack + self.smss, self._data_end), "partial ACK (NewReno)")
-            elif self._high_rxt <= ack and (
-                self.scoreboard or any(e <= ack < sent for _, e, sent in self._rxt_marks)
-            ):
-                # The same inference with SACK: the hole now at SND.UNA was sent before data
-                # that has arrived — SACKed data above it, or the retransmission this ACK
-                # covers (sent when SND.MAX was beyond the hole): RACK's rule with reo_wnd 0
-                # in recovery (RFC 8985 §6.2). RFC 6675 IsLost may not say so yet (too few
-                # SACKed bytes above it); without this only the RTO would resend it.
-                end = min(ack + self.smss, self._data_end)
-                self._retransmit(ack, end, "partial ACK: the hole at SND.UNA is lost (RFC 6582)")
-                self._high_rxt = end
-        else:
-            cc.on_ack(acked)
-        if self.trace.active and not cc.in_recovery:
-            self._emit_cwnd("new data acknowledged")
-        # RFC 6298 §5.2/5.3: stop the timer when all is acked, else restart it.
-        self._rto_at = now + self.rto.rto if self.snd_una < self.snd_max else None
-        self._arm_probe(now)  # RFC 8985 §7.2: and restart the probe timer
-
-    def _on_dup_ack(self, newly_sacked: int, now: float) -> None:
-        self.dupacks += 1
-        if self.trace.active:
-            self._emit(
-                "dup-ack",
-                {
-                    "count": self.dupacks,
-                    "ack": self._seq_wire(self.snd_una),
-                    "rel_ack": self.snd_una,
-                },
-            )
-        cc = self.cc
-        if cc.in_recovery:
-            if not self.sack_ok:
-                cc.on_dup_ack_in_recovery()
-            elif newly_sacked and self._high_rxt <= self.snd_una:
-                # RACK in recovery (RFC 8985 §6.2, reo_wnd = 0): the hole at SND.UNA was
-                # sent before the data just SACKed and has not been resent: it is lost.
-                end = min(self.snd_una + self.smss, self._data_end)
-                self._retransmit(self.snd_una, end, "SACK above the unsent-again hole at SND.UNA")
-                self._high_rxt = end
-            return
-        smss = self.smss
-        flight = self.snd_max - self.snd_una
-        threshold = 3
-        if self.snd_nxt >= self._data_end and flight < 4 * smss:
-            # Early retransmit (RFC 5827 §3.1): with fewer than four segments outstanding and
-            # nothing new to send, three duplicate ACKs can never arrive.
-            threshold = max(1, -(-flight // smss) - 1)
-        lost = self.sack_ok and self.scoreboard.lost_below(smss) > self.snd_una
-        # RFC 6582 §3.2 step 2: a new recovery only once the ACK covers "recover".
-        if (self.dupacks >= threshold or lost) and self.snd_una >= cc.recover:
-            self._fast_retransmit(f"{self.dupacks} duplicate ACKs: fast retransmit, fast recovery")
-        elif self.dupacks <= 2:
-            # Limited transmit (RFC 3042): each of the first two duplicate ACKs lets one new
-            # segment out beyond cwnd, so a small window can still reach three.
-            self._limited_transmit = self.dupacks * smss
-
-    def _retransmit_tail(self) -> bool:
-        """RFC 6675 §4 NextSeg rules 3 and 4, for when no new data may be sent: resend the
-        first unSACKed segment above HighRxt (rule 3), else once per recovery the segment
-        holding the highest unSACKed byte (rule 4, the rescue retransmission; HighRxt is
-        not moved). Returns whether a segment was sent."""
-        una, snd_max = self.snd_una, min(self.snd_max, self._data_end)
-        for s, e in self.scoreboard.holes(max(una, self._high_rxt), snd_max):
-            end = min(e, s + self.smss)
-            self._retransmit(s, end, "SACK recovery: unSACKed data above HighRxt (rule 3)")
-            self._high_rxt = end
-            return True
-        if self._rescue_rxt is None or una > self._rescue_rxt:
-            last = None
-            for hole in self.scoreboard.holes(una, snd_max):
-                last = hole
-            if last is not None:
-                s, e = last
-                self._retransmit(max(s, e - self.smss), e, "rescue retransmission (rule 4)")
-                self._rescue_rxt = self.cc.recover
-                return True
-        return False
-
-    def _fast_retransmit(self, why: str) -> None:
-        """Enter fast recovery and resend the segment at SND.UNA (RFC 5681 §3.2, 6675 §5)."""
-        cc = self.cc
-        self._limited_transmit = 0
-        cc.enter_recovery(self.snd_max - self.snd_una, self.snd_max, self.sack_ok)
-        self._tlp_at = None  # no probes in recovery (RFC 8985 §7.2)
-        self._reo_at = None
-        if self.trace.active:
-            self._emit_cwnd(why)
-        self._rescue_rxt = None
-        end = min(self.snd_una + self.smss, self._data_end)
-        self._retransmit(self.snd_una, end, "fast retransmit")
-        self._high_rxt = end
-
-    # -- time-based loss detection (after RFC 8985 §6.2, RACK) ---------------------------
-    # Duplicate ACKs cannot reach DupThresh when the flight is small (a tail loss probe's
-    # single segment, a window of two or three): a hole stays un-repaired until the RTO.
-    # RACK's rule instead: a segment is lost once a segment sent after it was delivered
-    # and a reordering window has passed. Outside recovery the holes below SACKed data were
-    # sent (first transmissions, in order) before that data; the SACK arrived about one
-    # RACK.rtt after it was sent, so "SACK arrival + reo_wnd" bounds RACK's deadline for
-    # every hole. reo_wnd = SRTT/4 (RFC 8985 §6.2 step 4 uses min_RTT/4).
-
-    def _arm_reorder_timer(self, now: float) -> None:
-        if (
-            self._reo_at is None
-            and self.config.tail_loss_probe
-            and self.scoreboard
-            and not self.cc.in_recovery
-            and self.snd_una >= self.cc.recover
-        ):
-            srtt = self.rto.srtt
-            self._reo_at = now + max((srtt if srtt is not None else 0.0) / 4, 0.001)
-
-    def _on_reorder_timeout(self) -> None:
-        if (
-            self.scoreboard
-            and not self.cc.in_recovery
-            and self.snd_una >= self.cc.recover
-            and self.snd_una < self.snd_max
-            and self.state in SENDING_STATES
-        ):
-            self._fast_retransmit(
-                "SACKed data sent after the hole at SND.UNA, no ACK for it within the "
-                "reordering window: lost (RFC 8985 §6.2); fast recovery"
-            )
-
-    # -- tail loss probe (RFC 8985 §7) ---------------------------------------------------
-    # A loss at the tail of a flight (or of every ACK for it) leaves the sender nothing to
-    # count duplicate ACKs with; without a probe only the RTO repairs it. After about two
-    # round trips of silence the sender sends one segment — new data if it may, else the
-    # last segment again — so that the receiver's SACK starts ordinary fast recovery.
+        self._arm_probe(now)  # RFC 8985 §7.2: restart the probe timer
 
     def _arm_probe(self, now: float) -> None:
-        """§7.2: schedule the probe timeout (PTO) while data is outstanding outside recovery."""
-        if (
-            not self.config.tail_loss_probe
-            or not self.sack_ok
-            or self.cc.in_recovery
-            or self._tlp_high is not None  # one probe per episode (TLP.end_seq is set)
-            or self.snd_una >= self.snd_max
-            or self.snd_una < self.cc.recover  # still resending after an RTO
-            or self.state not in SENDING_STATES
-        ):
-            self._tlp_at = None
-            return
-        srtt = self.rto.srtt
-        if srtt is None:
-            pto = TLP_INITIAL_PTO
-        else:
-            pto = 2 * srtt
-            if self.snd_max - self.snd_una <= self.smss:
-                pto += WC_DEL_ACK_T  # one segment out: the receiver may delay its ACK
-            pto = max(pto, TLP_MIN_PTO)
-        at = now + pto
-        # "if RTO is earlier than PTO, use RTO": then there is no probe to schedule.
-        self._tlp_at = at if self._rto_at is None or at < self._rto_at else None
+        self.recovery.arm_probe(
+            self.snd_una, self.snd_max, now, allowed=self.state in SENDING_STATES
+        )
 
     def _on_probe_timeout(self, now: float) -> None:
-        """§7.3: send the probe — a new segment if the receive window allows, else the last
-        segment again — and restart the RTO after it. Not limited by cwnd."""
+        """RFC 8985 §7.3: send the probe — a new segment if the receive window allows, else
+        the last segment again — and restart the RTO after it. Not limited by cwnd."""
+        rec = self.recovery
         if (
-            self._tlp_high is not None
-            or self.cc.in_recovery
+            rec.tlp_high is not None
+            or rec.in_recovery
+            or rec.in_loss
             or self.snd_una >= self.snd_max
             or self.state not in SENDING_STATES
         ):
             return
         una, nxt, data_end = self.snd_una, self.snd_nxt, self._data_end
         n = min(data_end - nxt, self.smss, una + self.snd_wnd - nxt)
+        rxt: tuple[int, int] | None = None
         if nxt == self.snd_max and n > 0:
             end = nxt + n
             flags = ACK
             if end == data_end:
                 flags |= PSH | (FIN if self._fin_queued else 0)
-            self._send_segment(nxt, end, flags)
-            self._tlp_rxt = None
+            self._send_new(nxt, end, flags)
             what = "new data"
         else:
-            end = min(self.snd_max, data_end)
-            start = max(una, end - self.smss)
-            self._retransmit(start, end, "tail loss probe (RFC 8985 §7.3)")
-            self._tlp_rxt = (start, end)
+            last = rec.last()
+            if last is None or last.sacked:
+                return
+            if last.end - last.start > self.smss:
+                rec.split(last, last.end - self.smss)
+                last = rec.last()
+                assert last is not None
+            self._retransmit(last, "tail loss probe (RFC 8985 §7.3)")
+            rxt = (last.start, last.end)
             what = "the last segment again"
-        self._tlp_high = self.snd_max
-        self._rto_at = now + self.rto.rto
+        rec.probe_sent(self.snd_max, rxt, now)
         if self.trace.active:
             self._emit(
                 "tail-loss-probe",
-                {"rel_seq": una if self._tlp_rxt is None else self._tlp_rxt[0], "sent": what},
+                {"rel_seq": una if rxt is None else rxt[0], "sent": what},
                 why="no ACK within the probe timeout (about 2 SRTT): tail loss probe",
             )
 
-    def _probe_acked(
-        self, ack: int, una: int, newly_sacked: int, dsack: tuple[int, int] | None
-    ) -> None:
-        """§7.4: an ACK at or past TLP.end_seq ends the episode. A probe that resent data
-        and was followed by neither a D-SACK (RFC 2883) for it nor a plain duplicate ACK
-        repaired a real loss: respond as fast recovery would, once (§7.4.2)."""
-        high = self._tlp_high
-        rxt = self._tlp_rxt
-        assert high is not None
-        if rxt is None:
-            pass  # a probe with new data: losses it reveals go through SACK recovery
-        elif dsack is not None and dsack[1] <= ack and dsack[0] <= rxt[0] < dsack[1]:
-            if self.trace.active:
-                self._emit("tlp-spurious", {"rel_seq": rxt[0]}, why="D-SACK: both copies arrived")
-        elif ack > high:
-            flight = self.snd_max - una
-            self.cc.on_loss_repaired(flight)
-            if self.trace.active:
-                self._emit_cwnd("the tail loss probe repaired a loss (RFC 8985 §7.4.2)")
-        elif ack == una and not newly_sacked:
-            pass  # a duplicate ACK for the probe: the original had arrived (no loss)
-        else:
-            return  # ACK == TLP.end_seq for the original: wait for the next one
-        self._tlp_high = self._tlp_rxt = None
-
-    def _rtt_sample(self, ack: int, now: float) -> None:
-        if self._rtt_seq is not None and ack >= self._rtt_seq:
-            self.rto.sample(now - self._rtt_time)
-            self._rtt_seq = None
-            if self.trace.active:
-                self._emit("rtt", self._rto_fields(), why="RTT sample (RFC 6298)")
-
-    # -- receive buffer and reassembly ---------------------------------------------------
-
-    def _store_ooo(self, seq: int, payload: bytes) -> None:
-        end = seq + len(payload)
-        self._last_ooo = seq
-        starts, pieces = self._ooo_starts, self._ooo
-        i = bisect_left(starts, seq)
-        # Trim against the piece before and skip what later pieces already hold.
-        if i > 0:
-            prev = starts[i - 1]
-            prev_end = prev + len(pieces[prev])
-            if prev_end >= end:
-                return
-            if prev_end > seq:
-                payload = payload[prev_end - seq :]
-                seq = prev_end
-        while i < len(starts) and starts[i] < end:
-            s = starts[i]
-            s_end = s + len(pieces[s])
-            if s > seq:
-                self._put_piece(seq, payload[: s - seq])
-                i += 1
-            if s_end >= end:
-                return
-            payload = payload[s_end - seq :]
-            seq = s_end
-            i = bisect_left(starts, seq)
-        if payload:
-            self._put_piece(seq, payload)
-
-    def _put_piece(self, seq: int, data: bytes) -> None:
-        if seq in self._ooo:
-            return
-        insort(self._ooo_starts, seq)
-        self._ooo[seq] = data
-
-    def _drain_ooo(self) -> None:
-        starts, pieces = self._ooo_starts, self._ooo
-        k = 0
-        while k < len(starts) and starts[k] <= self.rcv_nxt:
-            s = starts[k]
-            data = pieces.pop(s)
-            end = s + len(data)
-            if end > self.rcv_nxt:
-                self._rbuf += data[self.rcv_nxt - s :]
-                self.bytes_received += end - self.rcv_nxt
-                self.rcv_nxt = end
-            k += 1
-        del starts[:k]
-        if self._ooo_fin is not None and self._ooo_fin == self.rcv_nxt:
-            self._fin_arrived(self._now)
-
-    def _sack_blocks(self) -> tuple[tuple[int, int], ...]:
-        """RFC 2018 §4: merged out-of-order ranges, the most recently changed one first."""
-        blocks: list[tuple[int, int]] = []
-        pieces = self._ooo
-        for s in self._ooo_starts:
-            e = s + len(pieces[s])
-            if blocks and blocks[-1][1] >= s:
-                blocks[-1] = (blocks[-1][0], max(blocks[-1][1], e))
-            else:
-                blocks.append((s, e))
-        last = self._last_ooo
-        if last is not None:
-            for i, (s, e) in enumerate(blocks):
-                if s <= last < e:
-                    blocks.insert(0, blocks.pop(i))
-                    break
-        limit = 3 if self.ts_ok else 4
-        irs = self.irs
-        return tuple((wrap(irs, s), wrap(irs, e)) for s, e in blocks[:limit])
-
-    def _receive_window(self) -> int:
-        """The window to advertise: free space, never shrinking the right edge (§3.8.6.2.2)."""
-        free = self.config.recv_buffer - self.readable
-        right = self.rcv_nxt + max(free, 0)
-        # Receiver SWS avoidance: move the edge only by a useful amount.
-        if right > self.rcv_adv and (
-            right - self.rcv_adv >= min(self.config.recv_buffer // 2, self.smss)
-            or (self.rcv_adv <= self.rcv_nxt and free > 0)
-        ):
-            self.rcv_adv = right
-        return max(0, self.rcv_adv - self.rcv_nxt)
+    def _syn_acked(self, now: float) -> None:
+        if self._syn_sent_at is not None:
+            self.recovery.take_rtt_sample(now - self._syn_sent_at, "RTT of the SYN (RFC 6298)")
+            self._syn_sent_at = None
 
     # -- sending -------------------------------------------------------------------------
 
@@ -1382,6 +1065,7 @@ class Connection:
             elif isinstance(opt, Timestamps):
                 peer_ts = True
                 self.ts_recent = opt.tsval
+                self._ts_recent_at = self._now
         if peer_ws is not None and cfg.window_scaling:
             self.snd_wscale = peer_ws
         else:
@@ -1390,7 +1074,7 @@ class Connection:
         self.sack_ok = peer_sack and cfg.sack
         self.ts_ok = peer_ts and cfg.timestamps
         self.smss = min(self.peer_mss, cfg.mss) - (12 if self.ts_ok else 0)
-        self.cc = NewReno(self.smss)
+        self.recovery = self._new_recovery()
         self.snd_wnd = seg.window  # never scaled in a SYN (RFC 7323 §2.2)
         self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
 
@@ -1429,21 +1113,25 @@ class Connection:
             b"",
             self._syn_options(),
         )
+        if synack:
+            # RFC 7323 §4.3: the SYN,ACK acknowledges RCV.NXT too — Last.ACK.sent, so the
+            # peer's first ACK updates TS.Recent and our first segment echoes its TSval.
+            self._last_ack_sent = self.rcv_nxt
         self._push(seg)
         self.snd_nxt = max(self.snd_nxt, 1)
         self.snd_max = max(self.snd_max, 1)
         if retransmit:
             self.retransmissions += 1
-            self._rtt_seq = None
+            self._syn_sent_at = None
             if self.trace.active:
                 self._emit(
                     "retransmit",
                     {"flags": flag_names(flags), "seq": self.iss},
                     why=why or f"no answer; RTO now {self.rto.rto:g} s",
                 )
-        elif self._rtt_seq is None:
-            self._rtt_seq, self._rtt_time = 1, now
-        self._rto_at = now + self.rto.rto
+        elif self._syn_sent_at is None and not self.retransmissions:
+            self._syn_sent_at = now
+        self.recovery.rto_at = now + self.rto.rto
 
     def _challenge_ack(self, why: str) -> None:
         """RFC 5961 §3.2/§4.2/§5.2: answer with an ACK, at most N per second (§7)."""
@@ -1478,7 +1166,7 @@ class Connection:
         """Send what is due: data and FIN as the windows allow, then a pure ACK if owed."""
         st = self.state
         if st in SENDING_STATES and (
-            self.snd_nxt < self._data_end or self._fin_queued or self.cc.in_recovery
+            self.snd_nxt < self._data_end or self._fin_queued or self.recovery.lost_bytes
         ):
             sent_before = self.snd_max
             self._send_data(now)
@@ -1491,48 +1179,35 @@ class Connection:
             self._emit_segment(self._seq_wire(self.snd_nxt), self._ack_wire(), ACK, b"")
 
     def _send_data(self, now: float, force: bool = False) -> None:
-        cc = self.cc
+        """RFC 6675 §5 with RACK's marks: lost segments first, then new data, while
+        cwnd - pipe allows; the peer's window, sender SWS avoidance and Nagle for new data."""
+        rec = self.recovery
+        cc = rec.cc
         smss = self.smss
-        sack_recovery = cc.in_recovery and self.sack_ok
         while True:
             una, nxt = self.snd_una, self.snd_nxt
-            if sack_recovery:
-                pipe = self.scoreboard.pipe(una, self.snd_max, self._high_rxt, smss)
-                if cc.cwnd - pipe < smss:
-                    return
-                if self._lost_rxt:
-                    s, e = self._lost_rxt.pop(0)
-                    if e > una and not self.scoreboard.covers(s):
-                        s = max(s, una)
-                        self._retransmit(s, min(e, self._data_end), "the retransmission was lost")
+            room = cc.cwnd - rec.pipe(self.snd_max - una)
+            if rec.lost_bytes:
+                lost = rec.next_lost()
+                if lost is not None:
+                    if room < smss and not rec.fast_rxt_due:
+                        return
+                    rec.fast_rxt_due = False
+                    if lost.end - lost.start > smss:
+                        rec.split(lost, lost.start + smss)  # a smaller path MTU
+                    self._retransmit(lost, rec.loss_reason())
                     continue
-                hole = self.scoreboard.next_lost(una, self._high_rxt, smss)
-                if hole is not None:
-                    s, e = hole
-                    e = min(e, self._data_end)
-                    if e > s:
-                        self._retransmit(s, e, "SACK recovery: lost hole (RFC 6675 NextSeg)")
-                        self._high_rxt = e
-                        continue
-                    self._high_rxt = max(self._high_rxt, s + 1)
-                    continue
-                if self.snd_nxt >= self._data_end or una + self.snd_wnd <= self.snd_nxt:
-                    # NextSeg rule 2 (new data) cannot apply: rules 3 and 4.
-                    if self._retransmit_tail():
-                        continue
-                    return
-                allowed = smss
-            else:
-                allowed = una + cc.cwnd + self._limited_transmit - nxt
             data_end = self._data_end
             avail = data_end - nxt
             if avail <= 0:
                 if self._fin_queued and nxt == data_end:
                     # All data is out: the FIN (it needs no window of its own).
-                    self._send_segment(nxt, nxt, FIN | ACK)
+                    self._send_new(nxt, nxt, FIN | ACK)
+                return
+            if rec.in_recovery and room < smss:
                 return
             peer_room = una + self.snd_wnd - nxt
-            n = min(avail, smss, allowed, peer_room)
+            n = min(avail, smss, room, peer_room)
             if n <= 0:
                 if peer_room <= 0 and una == nxt and self._persist_at is None:
                     self._persist_at = now + self.rto.rto  # zero window: start probing
@@ -1555,60 +1230,39 @@ class Connection:
                 flags |= PSH
                 if self._fin_queued:
                     flags |= FIN  # piggyback the FIN on the last data segment
-            self._send_segment(nxt, end, flags)
+            self._send_new(nxt, end, flags)
 
-    def _send_segment(self, start: int, end: int, flags: int) -> None:
-        """Send offsets [start, end) (+FIN) from the send buffer; advance SND.NXT."""
+    def _send_new(self, start: int, end: int, flags: int) -> None:
+        """Send offsets [start, end) (+FIN) for the first time; advance SND.NXT."""
         i = self._sbuf_head + (start - self._sbuf_seq)
         payload = bytes(self._sbuf[i : i + (end - start)]) if end > start else b""
-        is_retx = start < self.snd_max
         self._emit_segment(self._seq_wire(start), self._ack_wire(), flags, payload)
         nxt = end + (1 if flags & FIN else 0)
-        self.snd_nxt = nxt
-        if nxt > self.snd_max:
-            self.snd_max = nxt
-        if is_retx:
-            self.retransmissions += 1
-            if self._rtt_seq is not None and self._rtt_seq > start:
-                self._rtt_seq = None
-            if self.trace.active:
-                self._emit(
-                    "retransmit",
-                    {"rel_seq": start, "len": end - start},
-                    why="resending after a retransmission timeout",
-                )
-        else:
-            self.bytes_sent += end - start
-            if self._rtt_seq is None:
-                self._rtt_seq, self._rtt_time = nxt, self._now
-        if self._rto_at is None:
-            self._rto_at = self._now + self.rto.rto
+        self.snd_nxt = self.snd_max = nxt
+        self.bytes_sent += end - start
+        rec = self.recovery
+        rec.on_sent(start, nxt, self._now)
+        if rec.rto_at is None:
+            rec.rto_at = self._now + self.rto.rto
 
-    def _retransmit(self, start: int, end: int, why: str) -> None:
-        """Resend [start, end) without moving SND.NXT (fast retransmit, recovery)."""
+    def _retransmit(self, seg: SentSegment, why: str) -> None:
+        """Resend one segment in flight (its range, and the FIN if it carries it)."""
+        start, end = seg.start, seg.end
+        data_end = self._data_end
         flags = ACK
-        # Past the data only the FIN can be resent, and only while it is outstanding.
-        if start >= self._data_end and not (
-            self._fin_queued and start == self._data_end < self.snd_max
-        ):
-            return
-        if end >= self._data_end:
-            end = self._data_end
+        if end > data_end:  # the segment carries our FIN
+            flags |= FIN
+        if end >= data_end:
+            end = data_end
             flags |= PSH
-            if self._fin_queued and self.snd_max > self._data_end:
-                flags |= FIN
         i = self._sbuf_head + (start - self._sbuf_seq)
         payload = bytes(self._sbuf[i : i + (end - start)]) if end > start else b""
-        if not payload and not flags & FIN:
-            return
         self._emit_segment(self._seq_wire(start), self._ack_wire(), flags, payload)
-        if self.sack_ok and self.cc.in_recovery:
-            self._rxt_marks.append((start, end, self.snd_max))
+        rec = self.recovery
+        rec.on_retransmitted(seg, self._now)
         self.retransmissions += 1
-        if self._rtt_seq is not None and self._rtt_seq > start:
-            self._rtt_seq = None  # Karn's rule
-        if self._rto_at is None:
-            self._rto_at = self._now + self.rto.rto
+        if rec.rto_at is None:
+            rec.rto_at = self._now + self.rto.rto
         if self.trace.active:
             self._emit("retransmit", {"rel_seq": start, "len": end - start}, why=why)
 
@@ -1622,8 +1276,11 @@ class Connection:
                 self.rcv_adv = self.rcv_nxt + (window << self.rcv_wscale)
             if self.ts_ok:
                 opts = (NOP, NOP, Timestamps(self._tsval(), self.ts_recent))
-            if self.sack_ok and self._ooo_starts:
-                opts += (NOP, NOP, Sack(self._sack_blocks()))
+            reasm = self.reassembler
+            if self.sack_ok and (reasm.has_holes or reasm.dsack is not None):
+                irs = self.irs
+                blocks = reasm.sack_blocks(3 if self.ts_ok else 4)
+                opts += (NOP, NOP, Sack(tuple((wrap(irs, s), wrap(irs, e)) for s, e in blocks)))
             self._ack_now = False
             self._last_ack_sent = self.rcv_nxt
             self._unacked_segs = 0
@@ -1638,32 +1295,30 @@ class Connection:
         if self.trace.active:
             self._trace_segment("send", seg)
 
+    def _receive_window(self) -> int:
+        """The window to advertise: free space, never shrinking the right edge (§3.8.6.2.2)."""
+        free = self.config.recv_buffer - self.readable
+        right = self.rcv_nxt + max(free, 0)
+        # Receiver SWS avoidance: move the edge only by a useful amount.
+        if right > self.rcv_adv and (
+            right - self.rcv_adv >= min(self.config.recv_buffer // 2, self.smss)
+            or (self.rcv_adv <= self.rcv_nxt and free > 0)
+        ):
+            self.rcv_adv = right
+        return max(0, self.rcv_adv - self.rcv_nxt)
+
     # -- trace -------------------------------------------------------------------------
 
     def _emit(self, kind: str, fields: dict[str, Any], why: str | None = None) -> None:
         fields = {"conn": self.name, **fields}
         self.trace.emit(self._now, self.node, "tcp", kind, fields, why=why)
 
+    def _emit_recovery(self, kind: str, fields: dict[str, Any], why: str) -> None:
+        self._emit(kind, fields, why=why or None)
+
     @property
     def name(self) -> str:
         return f"{self.local[0]}:{self.local[1]}->{self.remote[0]}:{self.remote[1]}"
-
-    def _rto_fields(self) -> dict[str, Any]:
-        r = self.rto
-        return {
-            "rto": round(r.rto, 6),
-            "srtt": None if r.srtt is None else round(r.srtt, 6),
-            "rttvar": round(r.rttvar, 6),
-            "backoff": r.backoff,
-        }
-
-    def _emit_cwnd(self, why: str) -> None:
-        cc = self.cc
-        self._emit(
-            "cwnd",
-            {"cwnd": cc.cwnd, "ssthresh": min(cc.ssthresh, 1 << 30), "phase": cc.phase},
-            why=why,
-        )
 
     def _trace_segment(self, direction: str, seg: Segment) -> None:
         flags = seg.flags

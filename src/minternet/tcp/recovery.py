@@ -1,0 +1,661 @@
+"""Loss recovery of one TCP sender: RACK-TLP (RFC 8985), the RTO (RFC 6298), undo.
+
+:class:`LossRecovery` keeps one record per segment sent and not yet cumulatively
+acknowledged (:class:`SentSegment`: its range, when it was last sent, whether it was
+retransmitted, SACKed or is believed lost). From those records come
+
+- **RTT samples** from the send times of newly ACKed or SACKed segments that were never
+  retransmitted (Karn's rule, RFC 6298 §3), taking the most recently sent one (RACK.rtt,
+  RFC 8985 §6.2 step 1), as Linux does from its write queue. Samples are not taken from
+  echoed timestamps: after lost ACKs or a hole, RFC 7323 §4.3 makes the peer echo an older
+  TSval, which inflates SRTT (RFC 7323 Appendix G); the send time of the newest delivered
+  segment has no such bias.
+- **Loss detection** by time (RACK, RFC 8985 §6.2): a segment is lost when a segment sent
+  after it was delivered and a reordering window has passed since then. The window starts
+  at min_RTT/4, grows by that much per round trip in which a D-SACK (RFC 2883) shows that a
+  retransmission was spurious, and falls back after 16 recoveries without one (§6.2 step
+  3). Without SACK, NewReno's three duplicate ACKs and partial ACKs (RFC 6582) mark losses.
+- **Tail loss probes** (RFC 8985 §7) and the **retransmission timer** (RFC 6298 §5).
+- **Undo** of a congestion response that was not needed: when the peer's timestamps show
+  that the first retransmission's original arrived (Eifel detection, RFC 3522), or D-SACKs
+  account for every retransmission of the episode (RFC 3708), cwnd and ssthresh return to
+  their values before the episode (the RFC 4015 response) and marks of loss are cleared.
+- ``pipe`` (RFC 6675 §4): bytes outstanding, minus SACKed and lost, plus retransmitted.
+
+Congestion control is a plug-in (:mod:`.congestion`); nothing here reads a clock or sends:
+the connection asks :meth:`LossRecovery.next_lost` what to resend and calls back
+:meth:`~LossRecovery.on_sent` / :meth:`~LossRecovery.on_retransmitted`.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable
+from typing import Any
+
+from .congestion import CongestionControl
+from .rto import RtoEstimator
+from .tracer import Tracer
+
+DUP_THRESH = 3
+TLP_INITIAL_PTO = 1.0  # RFC 8985 §7.2: the PTO before any RTT sample
+WC_DEL_ACK_T = 0.200  # RFC 8985 §7.2 WCDelAckT: the worst-case delayed-ACK timer
+TLP_MIN_PTO = 0.010  # a floor under 2*SRTT, as Linux keeps, so timer jitter is not a loss
+REO_WND_PERSIST = 16  # RFC 8985 §6.2 step 3: recoveries a grown window lasts
+
+Emit = Callable[[str, dict[str, Any], str], None]
+
+
+class SentSegment:
+    """One segment in flight: offsets ``[start, end)`` (a FIN counts as the last byte)."""
+
+    __slots__ = ("end", "in_rtx", "lost", "retransmitted", "sacked", "start", "xmit_at")
+
+    def __init__(self, start: int, end: int, xmit_at: float) -> None:
+        self.start = start
+        self.end = end
+        self.xmit_at = xmit_at
+        self.retransmitted = False
+        self.sacked = False
+        self.lost = False
+        self.in_rtx = False  # a retransmission of it is in flight (counted in pipe)
+
+    def __repr__(self) -> str:
+        marks = "".join(
+            c for c, on in (("R", self.retransmitted), ("S", self.sacked), ("L", self.lost)) if on
+        )
+        return f"<{self.start}-{self.end} @{self.xmit_at:g} {marks}>"
+
+
+class LossRecovery:
+    """The sender's records of segments in flight and everything decided from them."""
+
+    __slots__ = (
+        "bus",
+        "cc",
+        "dsack_round",
+        "dupacks",
+        "emit",
+        "fack",
+        "fast_rxt_due",
+        "in_loss",
+        "in_recovery",
+        "lost_bytes",
+        "min_rtt",
+        "rack_end",
+        "rack_rtt",
+        "rack_xmit",
+        "recover",
+        "reo_at",
+        "reo_wnd_mult",
+        "reo_wnd_persist",
+        "reord",
+        "retrans_bytes",
+        "rto",
+        "rto_at",
+        "sack",
+        "sacked_bytes",
+        "segs",
+        "smss",
+        "spurious",
+        "tail_loss_probe",
+        "tlp_at",
+        "tlp_high",
+        "tlp_rxt",
+        "undo_cwnd",
+        "undo_retrans",
+        "undo_rxt_at",
+        "undo_rxt_ms",
+        "undo_ssthresh",
+    )
+
+    def __init__(
+        self,
+        cc: CongestionControl,
+        rto: RtoEstimator,
+        *,
+        smss: int,
+        sack: bool,
+        tail_loss_probe: bool,
+        trace: Tracer | None = None,
+        emit: Emit | None = None,
+    ) -> None:
+        self.cc = cc
+        self.rto = rto
+        self.smss = smss
+        self.sack = sack
+        self.tail_loss_probe = tail_loss_probe
+        self.emit = emit
+        self.bus = trace
+        self.segs: list[SentSegment] = []
+        self.sacked_bytes = 0
+        self.lost_bytes = 0
+        self.retrans_bytes = 0
+        self.dupacks = 0
+        self.in_recovery = False  # fast recovery: cwnd held at ssthresh
+        self.in_loss = False  # resending after a timeout: slow start (RFC 5681 §3.1)
+        self.recover = 0  # one past the highest offset sent when the episode began
+        self.fast_rxt_due = False  # RFC 6675 §5 (4.3): the first resend ignores pipe
+        # RACK (RFC 8985 §6.1)
+        self.rack_xmit = -1.0
+        self.rack_end = 0
+        self.rack_rtt = 0.0
+        self.min_rtt: float | None = None
+        self.fack = 0
+        self.reord = False
+        self.reo_wnd_mult = 1
+        self.reo_wnd_persist = 0
+        self.dsack_round: int | None = None
+        # timers
+        self.rto_at: float | None = None
+        self.tlp_at: float | None = None
+        self.reo_at: float | None = None
+        self.tlp_high: int | None = None  # TLP.end_seq
+        self.tlp_rxt: tuple[int, int] | None = None
+        # undo (RFC 3522 / RFC 3708 detection, RFC 4015 response)
+        self.undo_cwnd: int | None = None
+        self.undo_ssthresh = 0
+        self.undo_retrans = 0
+        self.undo_rxt_ms: int | None = None
+        self.undo_rxt_at = 0  # the offset of the first retransmission of the episode
+        self.spurious = 0  # retransmissions a D-SACK showed were not needed
+
+    @property
+    def trace(self) -> bool:
+        """Whether trace events are wanted (the bus has a subscriber)."""
+        return self.emit is not None and self.bus is not None and self.bus.active
+
+    def loss_reason(self) -> str:
+        if self.in_loss:
+            return "resending after a retransmission timeout"
+        if self.sack:
+            return "marked lost by RACK (RFC 8985 §6.2): a later segment was delivered"
+        return "fast retransmit (RFC 5681 §3.2 / RFC 6582 partial ACK)"
+
+    # -- the records ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.segs)
+
+    def pipe(self, flight: int) -> int:
+        """RFC 6675 §4 SetPipe: outstanding - SACKed - lost + retransmitted (bytes)."""
+        sacked = self.sacked_bytes
+        if not self.sack and self.dupacks:
+            # Without SACK every duplicate ACK stands for one segment that left the
+            # network (the NewReno inflation of RFC 6582 §3.2, as Linux emulates SACK).
+            sacked = min(self.dupacks * self.smss, max(flight - self.smss, 0))
+        return flight - sacked - self.lost_bytes + self.retrans_bytes
+
+    def on_sent(self, start: int, end: int, now: float) -> None:
+        """New data (or the FIN) ``[start, end)`` left for the first time."""
+        self.segs.append(SentSegment(start, end, now))
+
+    def on_retransmitted(self, seg: SentSegment, now: float) -> None:
+        if self.undo_cwnd is not None and (self.in_recovery or self.in_loss):
+            self.undo_retrans += 1
+            if self.undo_rxt_ms is None:
+                self.undo_rxt_ms = int(now * 1000)
+                self.undo_rxt_at = seg.start
+        seg.retransmitted = True
+        seg.xmit_at = now
+        if not seg.in_rtx:
+            seg.in_rtx = True
+            self.retrans_bytes += seg.end - seg.start
+
+    def next_lost(self) -> SentSegment | None:
+        """The first segment marked lost whose retransmission is not in flight."""
+        if not self.lost_bytes:
+            return None
+        for s in self.segs:
+            if s.lost and not s.in_rtx and not s.sacked:
+                return s
+        return None
+
+    def split(self, seg: SentSegment, at: int) -> None:
+        """Cut ``seg`` at offset ``at`` (a smaller SMSS after Path MTU Discovery)."""
+        i = self.segs.index(seg)
+        tail = SentSegment(at, seg.end, seg.xmit_at)
+        tail.retransmitted, tail.sacked, tail.lost = seg.retransmitted, seg.sacked, seg.lost
+        if seg.in_rtx:  # only lost, not-in-flight segments are split
+            raise ValueError("cannot split a segment whose retransmission is in flight")
+        seg.end = at
+        self.segs.insert(i + 1, tail)
+
+    def last(self) -> SentSegment | None:
+        return self.segs[-1] if self.segs else None
+
+    def _mark_lost(self, s: SentSegment, why: str, now: float) -> None:
+        n = s.end - s.start
+        if s.in_rtx:
+            s.in_rtx = False
+            self.retrans_bytes -= n
+            if self.trace:
+                self._emit(
+                    "lost-retransmission",
+                    {"rel_seq": s.start, "len": n},
+                    "a segment sent after this retransmission was delivered; it is missing",
+                )
+        if not s.lost:
+            s.lost = True
+            self.lost_bytes += n
+
+    def mark_all_lost(self) -> None:
+        """Every un-SACKed segment in flight is lost (a timeout, or a smaller path MTU)."""
+        for s in self.segs:
+            if s.sacked:
+                continue
+            n = s.end - s.start
+            if s.in_rtx:
+                s.in_rtx = False
+                self.retrans_bytes -= n
+            if not s.lost:
+                s.lost = True
+                self.lost_bytes += n
+
+    # -- ACK processing ------------------------------------------------------------------
+
+    def on_ack(
+        self,
+        una: int,
+        ack: int,
+        snd_max: int,
+        blocks: list[tuple[int, int]],
+        tsecr_ms: int | None,
+        duplicate: bool,
+        now: float,
+    ) -> int:
+        """Process an acceptable ACK (``una`` is SND.UNA before it); returns the number of
+        newly SACKed bytes. Updates RACK, RTT, undo state, marks losses and the cwnd."""
+        segs = self.segs
+        delivered: list[SentSegment] = []
+        # Cumulatively acknowledged records leave the list.
+        k = 0
+        n = len(segs)
+        while k < n and segs[k].end <= ack:
+            s = segs[k]
+            size = s.end - s.start
+            if s.sacked:
+                self.sacked_bytes -= size
+            else:
+                delivered.append(s)
+                if s.lost:
+                    self.lost_bytes -= size
+                if s.in_rtx:
+                    self.retrans_bytes -= size
+            k += 1
+        if k:
+            del segs[:k]
+        # D-SACK (RFC 2883 §4): the first block lies below the ACK or inside the second.
+        dsack: tuple[int, int] | None = None
+        if blocks:
+            s0, e0 = blocks[0]
+            if e0 <= ack or (len(blocks) > 1 and blocks[1][0] <= s0 and e0 <= blocks[1][1]):
+                dsack = (s0, e0)
+                blocks = blocks[1:]
+        newly_sacked = 0
+        if blocks and self.sack:
+            newly_sacked = self._sack(blocks, ack, snd_max, delivered)
+        # RACK step 1 and 2 (RFC 8985 §6.2): the most recently sent delivered segment.
+        if delivered:
+            self._rack_update(delivered, tsecr_ms, now)
+        if dsack is not None:
+            self._on_dsack(dsack, ack, snd_max)
+        if self.dsack_round is not None and ack >= self.dsack_round:
+            self.dsack_round = None
+        # Eifel detection (RFC 3522): the ACK of the first retransmission echoes a TSval
+        # older than that retransmission, so the original had arrived.
+        if (
+            self.undo_cwnd is not None
+            and (self.in_recovery or self.in_loss)
+            and ack > una
+            and tsecr_ms is not None
+            and self.undo_rxt_ms is not None
+            and tsecr_ms < self.undo_rxt_ms
+            and ack > self.undo_rxt_at
+        ):
+            self._undo("the ACK echoes a timestamp older than the retransmission (RFC 3522)")
+        if self.tlp_high is not None and ack >= self.tlp_high:
+            self._probe_acked(ack, una, snd_max, newly_sacked, dsack, now)
+        cc = self.cc
+        if ack > una:
+            self.dupacks = 0
+            if (self.in_recovery or self.in_loss) and ack >= self.recover:
+                self._exit_recovery()
+            elif self.in_recovery and not self.sack and segs:
+                # RFC 6582 §3.2 step 5: a partial ACK — the next hole was lost too.
+                self._mark_lost(segs[0], "partial ACK", now)
+            if not self.in_recovery:
+                cc.on_ack(ack - una, now, self.rto.srtt)
+                if self.trace:
+                    self._emit_cwnd("new data acknowledged")
+        elif duplicate and segs:
+            self.dupacks += 1
+            if self.trace:
+                self._emit("dup-ack", {"count": self.dupacks, "rel_ack": una}, "")
+            if (
+                not self.sack
+                and not self.in_recovery
+                and self.dupacks >= DUP_THRESH
+                and una >= self.recover  # RFC 6582 §3.2 step 2
+            ):
+                self._mark_lost(segs[0], "three duplicate ACKs", now)
+        if self.sack:
+            self._detect_loss(now)
+        if self.lost_bytes and not self.in_recovery and not self.in_loss:
+            self._enter_recovery(snd_max, now, "RACK: lost segments (RFC 8985 §6.2); recovery")
+        # RFC 6298 §5.2/5.3: stop the timer when all is acked, else restart it on new data.
+        if ack > una:
+            self.rto_at = now + self.rto.rto if segs else None
+        return newly_sacked
+
+    def _sack(
+        self,
+        blocks: list[tuple[int, int]],
+        ack: int,
+        snd_max: int,
+        delivered: list[SentSegment],
+    ) -> int:
+        segs = self.segs
+        newly = 0
+        starts = [s.start for s in segs]
+        for left, right in blocks:
+            left, right = max(left, ack), min(right, snd_max)
+            if right <= left:
+                continue
+            i = max(bisect_right(starts, left) - 1, 0)
+            while i < len(segs) and segs[i].start < right:
+                s = segs[i]
+                i += 1
+                if s.sacked or s.start < left or s.end > right:
+                    continue  # only whole segments count as delivered
+                size = s.end - s.start
+                s.sacked = True
+                self.sacked_bytes += size
+                newly += size
+                if s.lost:
+                    s.lost = False
+                    self.lost_bytes -= size
+                if s.in_rtx:
+                    s.in_rtx = False
+                    self.retrans_bytes -= size
+                delivered.append(s)
+        return newly
+
+    def _rack_update(self, delivered: list[SentSegment], tsecr_ms: int | None, now: float) -> None:
+        best: SentSegment | None = None
+        sample: float | None = None
+        sample_at = -1.0
+        fack = self.fack
+        for s in delivered:
+            if s.end > fack:
+                fack = s.end
+        # Karn (RFC 6298 §3), as Linux applies it: an ACK that covers any retransmitted
+        # segment times nothing — the segments around it may have waited for it.
+        karn = any(s.retransmitted for s in delivered)
+        for s in delivered:
+            rtt = now - s.xmit_at
+            if s.retransmitted:
+                # §6.2 step 1: an ACK that may be for the original does not time the copy.
+                if tsecr_ms is not None:
+                    if tsecr_ms < int(s.xmit_at * 1000):
+                        continue
+                elif self.min_rtt is not None and rtt < self.min_rtt - 0.001:
+                    continue
+            elif s.xmit_at > sample_at and not karn:
+                sample, sample_at = rtt, s.xmit_at
+            if s.end < self.fack and not s.retransmitted and not self.reord:
+                self.reord = True  # step 2: delivered below a higher delivered segment
+                if self.trace:
+                    self._emit(
+                        "reordering",
+                        {"rel_seq": s.start},
+                        "delivered after data sent later (RFC 8985 §6.2 step 2)",
+                    )
+            if best is None or (s.xmit_at, s.end) > (best.xmit_at, best.end):
+                best = s
+        self.fack = fack
+        if best is not None:
+            self.rack_rtt = now - best.xmit_at
+            if (best.xmit_at, best.end) > (self.rack_xmit, self.rack_end):
+                self.rack_xmit, self.rack_end = best.xmit_at, best.end
+        if sample is not None:
+            self.take_rtt_sample(sample, "RTT of the newest segment acknowledged (RFC 6298)")
+
+    def take_rtt_sample(self, rtt: float, why: str) -> None:
+        rtt = max(rtt, 0.000001)
+        if self.min_rtt is None or rtt < self.min_rtt:
+            self.min_rtt = rtt
+        self.rto.sample(rtt)
+        if self.trace:
+            self._emit("rtt", self.rto_fields(), why)
+
+    def _on_dsack(self, block: tuple[int, int], ack: int, snd_max: int) -> None:
+        """RFC 8985 §6.2 step 3 and RFC 3708: a duplicate arrived."""
+        self.spurious += 1
+        if self.trace:
+            self._emit(
+                "spurious-retransmission",
+                {"rel_seq": block[0], "len": block[1] - block[0]},
+                "D-SACK: the peer got this range twice (RFC 2883)",
+            )
+        if self.dsack_round is None:
+            self.dsack_round = snd_max
+            self.reo_wnd_mult += 1
+            self.reo_wnd_persist = REO_WND_PERSIST
+        if self.undo_cwnd is not None:
+            self.undo_retrans -= 1
+            if self.undo_retrans <= 0:
+                self._undo("D-SACKs for every retransmission of the episode (RFC 3708)")
+
+    def reo_wnd(self) -> float:
+        """RFC 8985 §6.2 step 4."""
+        if not self.reord and (
+            self.in_recovery or self.in_loss or self.sacked_bytes >= DUP_THRESH * self.smss
+        ):
+            return 0.0
+        min_rtt = self.min_rtt or 0.0
+        srtt = self.rto.srtt if self.rto.srtt is not None else min_rtt
+        return min(self.reo_wnd_mult * min_rtt / 4, srtt)
+
+    def _detect_loss(self, now: float) -> None:
+        """RFC 8985 §6.2 step 5; arms the reordering timer for segments not yet due."""
+        if self.rack_xmit < 0:
+            return
+        rack_xmit, rack_end = self.rack_xmit, self.rack_end
+        reo_wnd = self.reo_wnd()
+        wait = self.rack_rtt + reo_wnd
+        earliest: float | None = None
+        for s in self.segs:
+            if s.sacked or (s.lost and not s.in_rtx):
+                continue
+            if s.xmit_at > rack_xmit or (s.xmit_at == rack_xmit and s.end >= rack_end):
+                continue  # sent after the most recently delivered segment
+            remaining = s.xmit_at + wait - now
+            if remaining <= 0:
+                self._mark_lost(s, "RACK", now)
+            elif earliest is None or remaining < earliest:
+                earliest = remaining
+        self.reo_at = None if earliest is None else now + earliest
+
+    def on_reorder_timeout(self, snd_max: int, now: float) -> None:
+        self.reo_at = None
+        self._detect_loss(now)
+        if self.lost_bytes and not self.in_recovery and not self.in_loss:
+            self._enter_recovery(
+                snd_max,
+                now,
+                "SACKed data sent after the hole, no ACK for it within the reordering "
+                "window: lost (RFC 8985 §6.2); recovery",
+            )
+
+    # -- episodes ------------------------------------------------------------------------
+
+    def _start_undo(self) -> None:
+        cc = self.cc
+        self.undo_cwnd = cc.cwnd
+        self.undo_ssthresh = cc.ssthresh
+        self.undo_retrans = 0
+        self.undo_rxt_ms = None
+
+    def _enter_recovery(self, snd_max: int, now: float, why: str) -> None:
+        flight = self._flight(snd_max)
+        self._start_undo()
+        self.in_recovery = True
+        self.fast_rxt_due = True
+        self.recover = snd_max
+        self.cc.on_congestion_event(flight, now)
+        self.tlp_at = None  # no probes in recovery (RFC 8985 §7.2)
+        self.tlp_high = self.tlp_rxt = None
+        if self.trace:
+            self._emit_cwnd(why)
+
+    def _exit_recovery(self) -> None:
+        if self.undo_cwnd is not None and self.undo_retrans <= 0:
+            # Nothing was resent, or D-SACKs covered every resend: the segments marked
+            # lost were only late (RFC 3708's test at the end of the episode).
+            self._undo("every segment marked lost arrived without a retransmission")
+            return
+        if self.in_recovery:
+            self.cc.on_recovery_end()
+        self.in_recovery = self.in_loss = False
+        self.reo_wnd_persist -= 1
+        if self.reo_wnd_persist <= 0:
+            self.reo_wnd_mult = 1
+        if self.trace:
+            self._emit_cwnd("full ACK: recovery ends")
+
+    def _flight(self, snd_max: int) -> int:
+        return snd_max - self.segs[0].start if self.segs else 0
+
+    def _undo(self, why: str) -> None:
+        cc = self.cc
+        assert self.undo_cwnd is not None
+        cc.undo(self.undo_cwnd, self.undo_ssthresh)
+        self.undo_cwnd = None
+        if self.dsack_round is None:
+            # The reordering window was too small: widen it as a D-SACK would (§6.2 step 3).
+            self.reo_wnd_mult += 1
+            self.reo_wnd_persist = REO_WND_PERSIST
+        self.undo_rxt_ms = None
+        # The marks of loss were wrong too: what is not yet resent is not resent.
+        for s in self.segs:
+            if s.lost and not s.in_rtx and not s.sacked:
+                s.lost = False
+                self.lost_bytes -= s.end - s.start
+        self.in_recovery = self.in_loss = False
+        if self.trace:
+            self._emit_cwnd("spurious retransmission: undo the reduction; " + why)
+
+    def on_timeout(self, snd_max: int, now: float) -> None:
+        """RFC 6298 §5.4-5.6 and RFC 5681 §3.1: every un-SACKed segment is lost."""
+        flight = self._flight(snd_max)
+        if not (self.in_recovery or self.in_loss):
+            self._start_undo()
+        self.cc.on_timeout(flight)
+        self.in_recovery = False
+        self.in_loss = True
+        self.recover = snd_max
+        self.dupacks = 0
+        self.mark_all_lost()
+        self.tlp_at = self.reo_at = None
+        self.tlp_high = self.tlp_rxt = None
+        if self.trace:
+            self._emit_cwnd("retransmission timeout: ssthresh = FlightSize/2, cwnd = 1 SMSS")
+
+    # -- tail loss probe (RFC 8985 §7) ---------------------------------------------------
+
+    def arm_probe(self, una: int, snd_max: int, now: float, allowed: bool) -> None:
+        """§7.2: schedule the probe timeout while data is outstanding outside recovery."""
+        if (
+            not allowed
+            or not self.tail_loss_probe
+            or not self.sack
+            or self.in_recovery
+            or self.in_loss
+            or self.tlp_high is not None  # one probe per episode (TLP.end_seq is set)
+            or una >= snd_max
+        ):
+            self.tlp_at = None
+            return
+        srtt = self.rto.srtt
+        if srtt is None:
+            pto = TLP_INITIAL_PTO
+        else:
+            pto = 2 * srtt
+            if snd_max - una <= self.smss:
+                pto += WC_DEL_ACK_T  # one segment out: the receiver may delay its ACK
+            pto = max(pto, TLP_MIN_PTO)
+        at = now + pto
+        # "if RTO is earlier than PTO, use RTO": then there is no probe to schedule.
+        self.tlp_at = at if self.rto_at is None or at < self.rto_at else None
+
+    def probe_sent(self, snd_max: int, rxt: tuple[int, int] | None, now: float) -> None:
+        self.tlp_high = snd_max
+        self.tlp_rxt = rxt
+        self.rto_at = now + self.rto.rto
+
+    def _probe_acked(
+        self,
+        ack: int,
+        una: int,
+        snd_max: int,
+        newly_sacked: int,
+        dsack: tuple[int, int] | None,
+        now: float,
+    ) -> None:
+        """§7.4: an ACK at or past TLP.end_seq ends the episode. A probe that resent data
+        and was followed by neither a D-SACK for it nor a plain duplicate ACK repaired a
+        real loss: respond as fast recovery would, once (§7.4.2)."""
+        high = self.tlp_high
+        rxt = self.tlp_rxt
+        if high is None or ack < high:
+            return
+        if rxt is None:
+            pass  # a probe with new data: losses it reveals go through RACK
+        elif dsack is not None and dsack[1] <= ack and dsack[0] <= rxt[0] < dsack[1]:
+            if self.trace:
+                self._emit("tlp-spurious", {"rel_seq": rxt[0]}, "D-SACK: both copies arrived")
+        elif ack > high:
+            self.cc.on_congestion_event(snd_max - una, now)
+            self.cc.on_recovery_end()
+            if self.trace:
+                self._emit_cwnd("the tail loss probe repaired a loss (RFC 8985 §7.4.2)")
+        elif ack == una and not newly_sacked:
+            pass  # a duplicate ACK for the probe: the original had arrived (no loss)
+        else:
+            return  # ACK == TLP.end_seq for the original: wait for the next one
+        self.tlp_high = self.tlp_rxt = None
+
+    def next_deadline(self) -> float | None:
+        best: float | None = None
+        for t in (self.rto_at, self.tlp_at, self.reo_at):
+            if t is not None and (best is None or t < best):
+                best = t
+        return best
+
+    def clear_timers(self) -> None:
+        self.rto_at = self.tlp_at = self.reo_at = None
+
+    # -- trace ---------------------------------------------------------------------------
+
+    def _emit(self, kind: str, fields: dict[str, Any], why: str) -> None:
+        if self.emit is not None:
+            self.emit(kind, fields, why)
+
+    def rto_fields(self) -> dict[str, Any]:
+        r = self.rto
+        return {
+            "rto": round(r.rto, 6),
+            "srtt": None if r.srtt is None else round(r.srtt, 6),
+            "rttvar": round(r.rttvar, 6),
+            "backoff": r.backoff,
+        }
+
+    def _emit_cwnd(self, why: str) -> None:
+        cc = self.cc
+        phase = "fast-recovery" if self.in_recovery else cc.phase
+        self._emit(
+            "cwnd",
+            {"cwnd": cc.cwnd, "ssthresh": min(cc.ssthresh, 1 << 30), "phase": phase},
+            why,
+        )
