@@ -10,6 +10,7 @@ every byte arrived intact (sha256 compared on both sides).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from ..sim.world import World
 from ..tcp.connection import Connection
 
 PORT = 443
+IDLE_TIMEOUT = 600.0  # the applications' wait for progress, as a server's idle timeout
 
 
 class TransferFailed(MinternetError):
@@ -43,6 +45,36 @@ class _Outcome:
     t_connected: float = 0.0
     t_up_done: float = 0.0
     t_down_done: float = 0.0
+    stopped: dict[str, dict[str, Any]] = field(default_factory=dict)  # side -> why, when
+
+
+def _stopped(out: _Outcome, side: str, sock: TcpSocket | None, e: Exception, now: float) -> None:
+    """Record why one side's application stopped early, and reset its connection."""
+    if isinstance(e, LoopTimeout):
+        why = f"no progress either way for {IDLE_TIMEOUT:g} s: the application gave up"
+    else:
+        why = str(e)
+    out.stopped[side] = {"why": why, "at": round(now, 6)}
+    if sock is not None:
+        sock.abort()
+
+
+async def _recv_or_idle(sock: TcpSocket) -> bytes:
+    """The next bytes; :class:`LoopTimeout` only after IDLE_TIMEOUT without progress either
+    way (nothing received in order and nothing of ours acknowledged)."""
+    while True:
+        mark = (sock.conn.snd_una, sock.conn.rcv_nxt)
+        try:
+            return await sock.recv(1 << 16, timeout=IDLE_TIMEOUT)
+        except LoopTimeout:
+            if (sock.conn.snd_una, sock.conn.rcv_nxt) == mark:
+                raise
+
+
+def _final(conn: Connection) -> dict[str, Any]:
+    """Where an endpoint ended: its state and its next timer (None: it waits for nothing)."""
+    t = conn.next_deadline()
+    return {"state": str(conn.state), "next_timer": None if t is None else round(t, 6)}
 
 
 def _states(conn: Connection) -> list[dict[str, Any]]:
@@ -89,33 +121,42 @@ def run_transfer(
     listener = server_host.tcp_listen(PORT)
 
     async def server() -> None:
-        sock = await listener.accept()
-        assert isinstance(sock, TcpSocket)
-        out.server = sock
-        while chunk := await sock.recv(1 << 16):
-            out.got_up += chunk
-        out.t_up_done = loop.now()
-        await sock.send(down)
-        await sock.close()
+        try:
+            sock = await listener.accept()
+            assert isinstance(sock, TcpSocket)
+            out.server = sock
+            while chunk := await _recv_or_idle(sock):
+                out.got_up += chunk
+            out.t_up_done = loop.now()
+            await sock.send(down)
+            await sock.close()
+        except (OSError, LoopTimeout) as e:
+            _stopped(out, "server", out.server, e, loop.now())
 
     async def client() -> None:
         out.t_start = loop.now()
-        sock = await client_host.tcp_connect((server_ip, PORT), timeout=600)
+        sock = await client_host.tcp_connect((server_ip, PORT), timeout=IDLE_TIMEOUT)
         assert isinstance(sock, TcpSocket)
         out.client = sock
         out.t_connected = loop.now()
-        await sock.send(up)
-        sock.shutdown()
-        while chunk := await sock.recv(1 << 16):
-            out.got_down += chunk
-        out.t_down_done = loop.now()
-        await sock.close()
+        try:
+            await sock.send(up)
+            sock.shutdown()
+            while chunk := await _recv_or_idle(sock):
+                out.got_down += chunk
+            out.t_down_done = loop.now()
+            await sock.close()
+        except (OSError, LoopTimeout) as e:
+            _stopped(out, "client", sock, e, loop.now())
 
-    loop.create_task(server())
+    server_task = loop.create_task(server())
     try:
         (runner or run_until_done(world))(client(), 24 * 3600.0)
     except (OSError, MinternetError) as e:
         raise TransferFailed(f"connection to {server_ip}:{PORT} failed: {e}") from None
+    if not server_task.done():
+        with contextlib.suppress(LoopTimeout):  # reported with the server's final state
+            loop.run_until_complete(server_task, IDLE_TIMEOUT + 1)
     # Let both ends finish (LAST-ACK, TIME-WAIT = 2 MSL) so the state sequences are complete.
     world.run(until=loop.now() + 2 * (out.client.conn.config.msl if out.client else 30) + 1)
     if out.client is None or out.server is None:
@@ -187,6 +228,9 @@ def _report(
         },
         "srtt": {"client": c.rto.srtt, "server": sv.rto.srtt},
         "states": {"client": _states(c), "server": _states(sv)},
+        "stopped": out.stopped,
+        "received": {"up": len(out.got_up), "down": len(out.got_down)},
+        "final": {"client": _final(c), "server": _final(sv)},
         "faults": faults,
         "drops": {k: v for k, v in sorted(world.trace.counters.items()) if "drop" in k},
     }

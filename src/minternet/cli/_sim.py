@@ -42,6 +42,12 @@ class Session:
         try:
             result = self.world.loop.run_until_complete(task, timeout)
         except LoopTimeout:
+            loop = self.world.loop
+            if loop.next_timer() is None and not task.done():
+                raise ConfigError(
+                    f"nothing left to happen at {loop.now():.3f} s of simulated time: every "
+                    "endpoint is waiting with no timer"
+                ) from None
             raise ConfigError(f"the simulation did not finish within {timeout:g} s") from None
         # Let what is still in flight land (it is part of the capture), then write it.
         self.world.run(until=self.world.loop.now() + 1.0)

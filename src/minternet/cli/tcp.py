@@ -69,7 +69,10 @@ def tcp_transfer(
         raise OutcomeFailed(str(e)) from None
     if timeline:
         report["timeline"] = [e.as_dict() for e in log.of("tcp")]
-    if not report["intact"]:
+    if report["stopped"]:
+        side, st = min(report["stopped"].items(), key=lambda kv: kv[1]["at"])
+        report["failure"] = f"the {side} stopped: {st['why']}"
+    elif not report["intact"]:
         report["failure"] = "the data did not arrive intact"
     if sim.as_json:
         click.echo(json.dumps(report, indent=2))
@@ -77,7 +80,7 @@ def tcp_transfer(
         if timeline:
             _print_timeline(log.of("tcp"))
         _print(report)
-    if not report["intact"]:
+    if "failure" in report:
         raise OutcomeFailed(report["failure"])
 
 
@@ -124,19 +127,33 @@ def _print(r: dict[str, Any]) -> None:
         f"{h['window_scale']['client']}/{h['window_scale']['server']}, "
         f"SACK {'on' if h['sack'] else 'off'}, timestamps {'on' if h['timestamps'] else 'off'}"
     )
-    ok = "[green]intact (sha256 equal both ways)[/]" if r["intact"] else "[red]CORRUPTED[/]"
-    con.print(f"  data: {ok}")
-    g, v = r["goodput_bytes_per_s"], r["virtual_seconds"]
-    con.print(
-        f"  goodput: up {_fmt_rate(g['up'])}, down {_fmt_rate(g['down'])}; "
-        f"{v['total']:.3f} s of simulated time"
-    )
+    if r["intact"]:
+        con.print("  data: [green]intact (sha256 equal both ways)[/]")
+        g, v = r["goodput_bytes_per_s"], r["virtual_seconds"]
+        con.print(
+            f"  goodput: up {_fmt_rate(g['up'])}, down {_fmt_rate(g['down'])}; "
+            f"{v['total']:.3f} s of simulated time"
+        )
+    elif r["stopped"]:
+        got = r["received"]
+        con.print(
+            f"  data: [red]incomplete[/]: {got['up']:,} of {r['size']:,} bytes up, "
+            f"{got['down']:,} down"
+        )
+    else:
+        con.print("  data: [red]CORRUPTED[/]")
     rx = r["retransmissions"]
     con.print(
         f"  retransmissions: client {rx['client']}, server {rx['server']}; "
         f"segments sent: client {r['segments_sent']['client']}, "
         f"server {r['segments_sent']['server']}"
     )
+    for side, st in r["stopped"].items():
+        con.print(f"  [red]{side} stopped[/] at {st['at']:.3f} s: {st['why']}")
+    for side, fin in r["final"].items():
+        if fin["state"] not in ("CLOSED", "TIME-WAIT"):
+            timer = "no timer" if fin["next_timer"] is None else f"next timer {fin['next_timer']} s"
+            con.print(f"  [red]{side} left in {fin['state']}[/] ({timer})")
     for side in ("client", "server"):
         con.print(f"  [bold]{side}[/] states:")
         for st in r["states"][side]:
