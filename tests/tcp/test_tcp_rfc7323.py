@@ -15,7 +15,7 @@ from minternet.sim.faults import Faults
 from minternet.tcp.connection import State, TcpConfig
 from minternet.tcp.segment import ACK, PSH, RST, Sack, Segment, Timestamps
 from minternet.tcp.seq import MASK
-from minternet.trace.bus import EventLog
+from minternet.trace.bus import EventLog, TraceBus
 
 
 def _ts(seg: Segment) -> Timestamps:
@@ -151,7 +151,9 @@ def test_one_duplicate_ack_is_not_a_fast_retransmit() -> None:
     p = Pair(config=TcpConfig(delayed_ack=0))
     a, _b = handshake(p)
     log = EventLog()
-    a.trace.subscribe(log)
+    bus = TraceBus()
+    bus.subscribe(log)
+    a.trace = bus
     first = [True]
 
     def drop(c: object, seg: Segment) -> bool:

@@ -349,7 +349,7 @@ class Connection:
             smss=self.smss,
             sack=self.sack_ok,
             tail_loss_probe=cfg.tail_loss_probe,
-            trace=self.trace,
+            traced=self._traced,
             emit=self._emit_recovery,
         )
 
@@ -1312,6 +1312,9 @@ class Connection:
     def _emit(self, kind: str, fields: dict[str, Any], why: str | None = None) -> None:
         fields = {"conn": self.name, **fields}
         self.trace.emit(self._now, self.node, "tcp", kind, fields, why=why)
+
+    def _traced(self) -> bool:
+        return self.trace.active
 
     def _emit_recovery(self, kind: str, fields: dict[str, Any], why: str) -> None:
         self._emit(kind, fields, why=why or None)

@@ -35,7 +35,6 @@ from typing import Any
 
 from .congestion import CongestionControl
 from .rto import RtoEstimator
-from .tracer import Tracer
 
 DUP_THRESH = 3
 TLP_INITIAL_PTO = 1.0  # RFC 8985 §7.2: the PTO before any RTT sample
@@ -71,7 +70,6 @@ class LossRecovery:
     """The sender's records of segments in flight and everything decided from them."""
 
     __slots__ = (
-        "bus",
         "cc",
         "dsack_round",
         "dupacks",
@@ -102,6 +100,7 @@ class LossRecovery:
         "tlp_at",
         "tlp_high",
         "tlp_rxt",
+        "traced",
         "undo_cwnd",
         "undo_retrans",
         "undo_rxt_at",
@@ -117,7 +116,7 @@ class LossRecovery:
         smss: int,
         sack: bool,
         tail_loss_probe: bool,
-        trace: Tracer | None = None,
+        traced: Callable[[], bool] | None = None,
         emit: Emit | None = None,
     ) -> None:
         self.cc = cc
@@ -126,7 +125,7 @@ class LossRecovery:
         self.sack = sack
         self.tail_loss_probe = tail_loss_probe
         self.emit = emit
-        self.bus = trace
+        self.traced = traced
         self.segs: list[SentSegment] = []
         self.sacked_bytes = 0
         self.lost_bytes = 0
@@ -163,7 +162,7 @@ class LossRecovery:
     @property
     def trace(self) -> bool:
         """Whether trace events are wanted (the bus has a subscriber)."""
-        return self.emit is not None and self.bus is not None and self.bus.active
+        return self.emit is not None and self.traced is not None and self.traced()
 
     def loss_reason(self) -> str:
         if self.in_loss:
