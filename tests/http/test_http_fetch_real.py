@@ -60,13 +60,14 @@ def one_shot_server(answer: Callable[[socket.socket], None], read_head: bool = T
 def tls_files(tmp: Path) -> tuple[Path, ssl.SSLContext]:
     """A CA file for our client and an OpenSSL server context with a localhost leaf."""
     from minternet.drivers.entropy import SystemRandom
+    from minternet.drivers.pem import write_credentials
     from minternet.tls.pki import Pki
 
     pki = Pki.create(SystemRandom(), datetime.now(UTC))
     creds = pki.issue_server(["localhost", "127.0.0.1"])
     ca, cert, key = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
     ca.write_bytes(pki.root.cert_pem())
-    creds.write_pem(cert, key)
+    write_credentials(creds, cert, key)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(cert, key)
