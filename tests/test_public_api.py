@@ -28,3 +28,13 @@ def test_importing_the_package_loads_no_protocol_layer() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_importing_the_package_loads_nothing_else_of_ours() -> None:
+    # PEP 562: every public name is imported on first use, so a core that imports the
+    # package first (every ``minternet.x`` does) gets no loop, simulator or trace with it.
+    code = "import sys, minternet; print(sorted(m for m in sys.modules if m.startswith('minter')))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=cli_env(), check=True
+    ).stdout
+    assert out.strip() == "['minternet']"
