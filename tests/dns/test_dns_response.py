@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import dns.flags
 import dns.message
 
@@ -64,3 +66,11 @@ def test_fit_leaves_a_small_reply_alone() -> None:
     reply = Message(qr=True, questions=(Question(EX),), answers=(rr(EX, 60, A("192.0.2.7")),))
     wire, sent = fit(reply, 512)
     assert sent is reply and wire == reply.encode()
+
+
+def test_an_answer_is_not_a_referral() -> None:
+    """Addresses under an NS in an answer's authority section are not required glue."""
+    referral = _referral(20)
+    answered = replace(referral, answers=(rr("www.sub.example.com.", 60, A("192.0.2.99")),))
+    wire, sent = fit(answered, 512)
+    assert not sent.tc and sent.answers == answered.answers and len(wire) <= 512

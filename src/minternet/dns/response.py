@@ -69,10 +69,10 @@ def with_unique_rrsets(reply: Message) -> Message:
 
 
 def _required_glue(reply: Message) -> set[RRsetKey]:
-    """In a referral (NS in authority, not authoritative), the address RRsets of name
-    servers inside the delegated zone: without them the delegation cannot be followed
-    (RFC 9471 §2.1 in-domain glue)."""
-    if reply.aa:
+    """In a referral (not authoritative, no answer but a CNAME chain, NS in authority), the
+    address RRsets of name servers inside the delegated zone: without them the delegation
+    cannot be followed (RFC 9471 §2.1 in-domain glue)."""
+    if reply.aa or any(r.rtype != RType.CNAME for r in reply.answers):
         return set()
     cuts = [r.name for r in reply.authority if r.rtype == RType.NS]
     return {
