@@ -31,3 +31,17 @@ def internet_checksum(data: bytes, start: int = 0) -> int:
 def pseudo_header_sum(src: bytes, dst: bytes, protocol: int, length: int) -> int:
     """Partial sum of the IPv4 pseudo-header (RFC 768, RFC 9293 §3.1) for UDP and TCP."""
     return ones_complement_sum(src + dst + bytes((0, protocol)) + length.to_bytes(2, "big"))
+
+
+def checksum_adjust(checksum: int, old_sum: int, new_sum: int) -> int:
+    """A checksum field after words summing to ``old_sum`` became words summing to
+    ``new_sum``: HC' = ~(~HC + ~m + m') (RFC 1624 §3, eqn. 3).
+
+    ``old_sum``/``new_sum`` are one's-complement sums (a single 16-bit word is its own sum;
+    :func:`ones_complement_sum` of the bytes otherwise). Used by a router's TTL decrement and
+    by NAT's address and port rewrites, which must not recompute over the whole packet.
+    """
+    total = (~checksum & 0xFFFF) + (~old_sum & 0xFFFF) + new_sum
+    total = (total & 0xFFFF) + (total >> 16)
+    total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF

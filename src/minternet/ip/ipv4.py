@@ -23,7 +23,7 @@ import struct
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Self
 
-from ..checksum import internet_checksum
+from ..checksum import checksum_adjust, internet_checksum, ones_complement_sum
 from ..errors import DecodeError
 from .address import ip_from_bytes, ip_to_bytes
 
@@ -91,14 +91,29 @@ class IPv4Packet:
             proto = header[9]
             old_word = (header[8] << 8) | proto
             new_word = (ttl << 8) | proto
-            hc = (header[10] << 8) | header[11]
-            total = (~hc & 0xFFFF) + (~old_word & 0xFFFF) + new_word
-            total = (total & 0xFFFF) + (total >> 16)
-            total = (total & 0xFFFF) + (total >> 16)
-            hc = ~total & 0xFFFF
+            hc = checksum_adjust((header[10] << 8) | header[11], old_word, new_word)
             patched = header[:8] + bytes((ttl, proto, hc >> 8, hc & 0xFF)) + header[12:]
         return _build(
             self.src, self.dst, self.protocol, self.payload, ttl, self.identification,
+            self.dont_fragment, self.more_fragments, self.fragment_offset, self.tos,
+            self.options, self.reserved_flag, 0, patched,
+        )  # fmt: skip
+
+    def with_addresses(self, src: str, dst: str, payload: bytes) -> IPv4Packet:
+        """This packet with other addresses and payload (what a NAT sends on, RFC 3022 §4.1).
+
+        A known header gets its address words replaced and its checksum adjusted
+        incrementally (RFC 1624 eqn. 3) rather than recomputed.
+        """
+        header = self._header
+        patched = None
+        if header is not None and len(payload) == len(self.payload):
+            new = ip_to_bytes(src) + ip_to_bytes(dst)
+            old_sum = ones_complement_sum(header[12:20])
+            hc = checksum_adjust((header[10] << 8) | header[11], old_sum, ones_complement_sum(new))
+            patched = header[:10] + bytes((hc >> 8, hc & 0xFF)) + new + header[20:]
+        return _build(
+            src, dst, self.protocol, payload, self.ttl, self.identification,
             self.dont_fragment, self.more_fragments, self.fragment_offset, self.tos,
             self.options, self.reserved_flag, 0, patched,
         )  # fmt: skip
