@@ -24,6 +24,7 @@ from ..drivers.pem import load_trust_store
 from ..errors import ConfigError
 from ..loop import Future, LoopTimeout
 from ..node.api import StreamSocket
+from ..tls.negotiate import parse_versions
 from ..trace.bus import TraceBus
 from .exits import OutcomeFailed, is_network_error
 from .fetch_story import print_head, simulated_fetch, story_options
@@ -73,6 +74,14 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
     "world, each step's limit.",
 )
 @keylog_option
+@click.option(
+    "--tls",
+    "tls_version",
+    type=click.Choice(["1.2", "1.3", "both"]),
+    default=None,
+    help="TLS version(s) to offer (default: both with --real, 1.3 preferred; the simulated "
+    "run tells the seed's TLS 1.2 unless 1.3 is asked for).",
+)
 def fetch(
     url: str,
     real: bool,
@@ -83,6 +92,7 @@ def fetch(
     include: bool,
     timeout: float,
     keylog: Path | None,
+    tls_version: str | None,
     **story: Any,
 ) -> None:
     """Fetch URL with our browser: in the simulated world, told as the seed's four phases
@@ -117,7 +127,11 @@ def fetch(
                 return fut
             return as_future(stack.loop, lookup(host), "resolve")
 
-        secure = tls_connector(stack, cafile, timeout, keylog) if target.scheme == "https" else None
+        secure = (
+            tls_connector(stack, cafile, timeout, keylog, parse_versions(tls_version))
+            if target.scheme == "https"
+            else None
+        )
         browser = Browser(stack, resolve, secure, timeout=timeout)
         deadline = stack.loop.now() + timeout
         return await browser.fetch(target, sink=sink, deadline=deadline)
@@ -222,9 +236,10 @@ def tls_connector(
     cafile: tuple[Path, ...],
     timeout: float,
     keylog: Path | None = None,
+    versions: tuple[str, ...] = ("1.3", "1.2"),
 ) -> Secure:
     """Our TLS client side: SNI and certificate check for the host, ALPN http/1.1, trusting
-    ``cafile`` (else the system's CA bundle)."""
+    ``cafile`` (else the system's CA bundle); one ClientHello offering ``versions``."""
     from ..apps.tls_stream import tls_connect
     from ..tls.client import ClientConfig
     from ..tls.keylog import KeyLogFile
@@ -242,7 +257,8 @@ def tls_connector(
             keylog=log,
         )
         return await tls_connect(
-            sock, config, loop=stack.loop, trace=stack.trace, node=stack.name, timeout=timeout
-        )
+            sock, config, loop=stack.loop, trace=stack.trace, node=stack.name, timeout=timeout,
+            versions=versions,
+        )  # fmt: skip
 
     return secure

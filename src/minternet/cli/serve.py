@@ -123,11 +123,12 @@ def web_service(
     ca_out: Path | None,
     keylog: Path | None,
     config: ServerConfig | None = None,
+    versions: tuple[str, ...] = ("1.3", "1.2"),
 ) -> Service:
     def start(
         stack: NetworkStack, ready: Callable[[str, Address], object]
     ) -> list[Coroutine[Any, Any, None]]:
-        secure = https_acceptor(stack, ca_out, keylog) if scheme == "https" else None
+        secure = https_acceptor(stack, ca_out, keylog, versions) if scheme == "https" else None
         server = WebServer(site, stack.loop, time.time, stack.trace, "minternet-serve", config)
         listener = stack.tcp_listen(port, host=host)
         ready(scheme, listener.local)
@@ -136,9 +137,15 @@ def web_service(
     return start
 
 
-def https_acceptor(stack: NetworkStack, ca_out: Path | None, keylog: Path | None) -> Accept:
+def https_acceptor(
+    stack: NetworkStack,
+    ca_out: Path | None,
+    keylog: Path | None,
+    versions: tuple[str, ...] = ("1.3", "1.2"),
+) -> Accept:
     """Our TLS server side: a fresh PKI whose root goes to ``ca_out``, a certificate for
-    www.example.com, localhost and 127.0.0.1, ALPN http/1.1."""
+    www.example.com, localhost and 127.0.0.1, ALPN http/1.1; TLS ``versions`` (the client's
+    hello picks among them, 1.3 first)."""
     from ..apps.tls_stream import tls_accept
     from ..tls.keylog import KeyLogFile
     from ..tls.pki import Pki
@@ -158,7 +165,12 @@ def https_acceptor(stack: NetworkStack, ca_out: Path | None, keylog: Path | None
     async def secure(sock: StreamSocket) -> ByteStream:
         # no per-read timeout: the web server's handshake_timeout bounds the whole handshake
         return await tls_accept(
-            sock, config, loop=stack.loop, trace=stack.trace, node="minternet-serve"
+            sock,
+            config,
+            loop=stack.loop,
+            trace=stack.trace,
+            node="minternet-serve",
+            versions=versions,
         )
 
     return secure
@@ -181,7 +193,7 @@ def _seconds_option(name: str, default: float, help: str) -> Callable[[Any], Any
     "https_port",
     type=click.IntRange(0, 65535),
     metavar="PORT",
-    help=f"Serve HTTPS (our TLS 1.2 + HTTP/1.1) on PORT (default "
+    help=f"Serve HTTPS (our TLS 1.3/1.2 + HTTP/1.1) on PORT (default "
     f"{DEFAULT_HTTPS_PORT} when no service is chosen).",
 )
 @click.option(
@@ -243,6 +255,14 @@ def _seconds_option(name: str, default: float, help: str) -> Callable[[Any], Any
     help="Stop after this many seconds (default: until Ctrl-C).",
 )
 @click.option("--quiet", is_flag=True, help="No access-log or query lines.")
+@click.option(
+    "--tls",
+    "tls_version",
+    type=click.Choice(["1.2", "1.3", "both"]),
+    default="both",
+    show_default=True,
+    help="HTTPS: TLS version(s); with both the client's hello decides, 1.3 first.",
+)
 def serve(
     https_port: int | None,
     http_port: int | None,
@@ -258,8 +278,12 @@ def serve(
     host: str,
     duration: float | None,
     quiet: bool,
+    tls_version: str,
 ) -> None:
     """Serve the world's services (web, DNS) on this machine's loopback until Ctrl-C."""
+    from ..tls.negotiate import parse_versions
+
+    versions = parse_versions(tls_version)
     host = _loopback(host)
     services: list[Service] = []
     if dns_port is not None:
@@ -284,7 +308,9 @@ def serve(
         )
         for scheme, port in (("https", https_port), ("http", http_port)):
             if port is not None:
-                services.append(web_service(site, scheme, port, host, ca_out, keylog, config))
+                services.append(
+                    web_service(site, scheme, port, host, ca_out, keylog, config, versions)
+                )
     trace = TraceBus()
     if not quiet:
 

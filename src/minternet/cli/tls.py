@@ -1,5 +1,6 @@
-"""``minternet tls client`` and ``minternet tls server``: our TLS 1.2 over the kernel's TCP,
-to talk to ``openssl s_server`` / ``s_client``, curl or a browser on this machine.
+"""``minternet tls client`` and ``minternet tls server``: our TLS 1.3 and 1.2 over the
+kernel's TCP, to talk to ``openssl s_server`` / ``s_client``, curl or a browser on this
+machine. ``--tls 1.2|1.3|both`` (default both, 1.3 preferred, as browsers do).
 
 This is an edge module: it uses blocking sockets, the wall clock and the OS's randomness,
 and drives the sans-IO machines of :mod:`minternet.tls`.
@@ -33,9 +34,13 @@ from ..tls import (
     TlsClient,
 )
 from ..tls.alerts import alert_name
+from ..tls.client13 import TlsClient13
 from ..tls.connection import load_certificate
+from ..tls.connection13 import Tls13Connection, Tls13Info
 from ..tls.keylog import KeyLogFile
+from ..tls.negotiate import NegotiatingClient, parse_versions
 from ..tls.server import KeyAndChain
+from ..tls.signing import SignatureScheme
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
 from ..trace.bus import TraceBus, TraceEvent
 from .exits import OutcomeFailed
@@ -49,9 +54,29 @@ SCHEME_NAMES = {
 }  # fmt: skip
 
 
+TLS_OPTION = click.option(
+    "--tls",
+    "tls_version",
+    type=click.Choice(["1.2", "1.3", "both"]),
+    default="both",
+    show_default=True,
+    help="TLS version(s) to speak; with both, 1.3 is preferred and 1.2 is the fallback.",
+)
+
+
 @click.group()
 def tls() -> None:
-    """TLS 1.2 client and server over this machine's TCP (like openssl s_client/s_server)."""
+    """TLS 1.3 and 1.2 client and server over this machine's TCP (like openssl s_client /
+    s_server)."""
+
+
+def _scheme_name(code: int | None) -> str | int | None:
+    if code is None:
+        return None
+    try:
+        return SignatureScheme(code).name
+    except ValueError:
+        return SCHEME_NAMES.get(code, code)
 
 
 def _suites(cipher: tuple[str, ...]) -> tuple[CipherSuite, ...]:
@@ -91,7 +116,49 @@ def _chain_info(chain: tuple[bytes, ...]) -> list[dict[str, str]]:
     return out
 
 
-def _report(conn: TlsClient, host: str, port: int) -> dict[str, Any]:
+def _report13(conn: TlsClient13, host: str, port: int) -> dict[str, Any]:
+    n = conn.neg
+    suite = n.suite
+    v = n.verification
+    failed = next((c for c in v.checks if not c.ok), None) if v is not None else None
+    closed = conn.closed
+    info = conn.info
+    rep: dict[str, Any] = {
+        "server": f"{host}:{port}",
+        "handshake": "complete" if info is not None else "failed",
+        "version": "TLSv1.3" if n.server_random else None,
+        "cipher_suite": suite.name if suite and n.server_random else None,
+        "cipher_suite_openssl": suite.openssl_name if suite and n.server_random else None,
+        "key_exchange": info.key_exchange if info is not None else None,
+        "signature_scheme": _scheme_name(n.signature_scheme),
+        "hello_retry": n.hello_retry,
+        "resumed": n.resumed,
+        "alpn": n.alpn,
+        "certificate_subject": _subject(n.peer_chain[0]) if n.peer_chain else None,
+        "certificate_chain": _chain_info(n.peer_chain),
+        "verified": bool(v is not None and v.ok),
+        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in v.checks]
+        if v is not None
+        else [],
+        "failed_check": None if failed is None else {"name": failed.name, "detail": failed.detail},
+        "client_random": n.client_random.hex(),
+        "server_random": n.server_random.hex() or None,
+    }
+    if v is None and not n.resumed:
+        rep["failed_check"] = {"name": "trust", "detail": "not verified (--no-verify)"}
+    if closed is not None and info is None:
+        rep["error"] = closed.reason
+        if closed.alert is not None:
+            rep["alert"] = {
+                "description": alert_name(closed.alert),
+                "direction": "sent" if closed.alert_sent else "received",
+            }
+    return rep
+
+
+def _report(conn: TlsClient | TlsClient13, host: str, port: int) -> dict[str, Any]:
+    if isinstance(conn, TlsClient13):
+        return _report13(conn, host, port)
     n = conn.neg
     suite = n.suite
     v = n.verification
@@ -104,7 +171,7 @@ def _report(conn: TlsClient, host: str, port: int) -> dict[str, Any]:
         "cipher_suite": suite.name if suite else None,
         "cipher_suite_openssl": suite.openssl_name if suite else None,
         "key_exchange": n.kx_name or (suite.kx if suite else None),
-        "signature_scheme": SCHEME_NAMES.get(n.signature_scheme or 0, n.signature_scheme),
+        "signature_scheme": _scheme_name(n.signature_scheme),
         "extended_master_secret": n.ems,
         "encrypt_then_mac": n.etm,
         "alpn": n.alpn,
@@ -142,7 +209,10 @@ def _print_report(rep: dict[str, Any], out: TextIO) -> None:
         if rep["signature_scheme"]:
             kx = f"{kx}, signed with {rep['signature_scheme']}"
         p(f"key exchange      {kx}")
-        p(f"extended master   {'yes' if rep['extended_master_secret'] else 'no'}")
+        if "extended_master_secret" in rep:
+            p(f"extended master   {'yes' if rep['extended_master_secret'] else 'no'}")
+        if rep.get("hello_retry"):
+            p("hello retry       yes (the server asked for another key share)")
         if rep["alpn"]:
             p(f"ALPN              {rep['alpn']}")
     if rep["certificate_chain"]:
@@ -217,6 +287,10 @@ def _trace_bus(enabled: bool) -> TraceBus | None:
     "--wait", type=float, default=1.0, show_default=True,
     help="With --stdin: stop reading after this many quiet seconds.",
 )  # fmt: skip
+@click.option(
+    "--key-update", is_flag=True, help="TLS 1.3: update our keys (and ask the server to) once."
+)
+@TLS_OPTION
 @json_option
 def tls_client(
     host: str,
@@ -232,6 +306,8 @@ def tls_client(
     show_trace: bool,
     timeout: float,
     wait: float,
+    key_update: bool,
+    tls_version: str,
     as_json: bool,
 ) -> None:
     """Handshake with HOST:PORT and show what was negotiated and each certificate check
@@ -239,6 +315,7 @@ def tls_client(
 
     Exit status 1 when the connection or the handshake failed (refused, alert, timeout).
     """
+    versions = parse_versions(tls_version)
     trust = None
     if not no_verify:
         bundles = cafile or ((SYSTEM_BUNDLE,) if SYSTEM_BUNDLE.exists() else ())
@@ -257,18 +334,19 @@ def tls_client(
     ip = _resolve(host)
     bus = _trace_bus(show_trace)
 
-    async def session(stack: KernelStack) -> tuple[TlsClient, bytes]:
+    async def session(stack: KernelStack) -> tuple[TlsClient | TlsClient13, bytes]:
         sock = await stack.tcp_connect((ip, port), timeout)
         try:
             st = await tls_connect(
-                sock, cfg, loop=stack.loop, trace=bus, node="client", timeout=timeout
-            )
+                sock, cfg, loop=stack.loop, trace=bus, node="client", timeout=timeout,
+                versions=versions,
+            )  # fmt: skip
         except TlsHandshakeError as e:
-            assert isinstance(e.connection, TlsClient)
-            return e.connection, b""
-        conn = st.conn
-        assert isinstance(conn, TlsClient)
+            return _client_machine(e.connection), b""
+        conn = _client_machine(st.conn)
         received = bytearray()
+        if key_update and isinstance(conn, TlsClient13):
+            conn.update_keys(request_peer=True)
         if send_stdin:
             data = sys.stdin.buffer.read()
             if data:
@@ -300,7 +378,16 @@ def tls_client(
         click.echo(json.dumps(rep, indent=2))
     else:
         _print_report(rep, sys.stdout)
-        if secrets and "secrets" in rep:
+        if secrets and "secrets" in rep and isinstance(conn.info, Tls13Info):
+            sec = rep["secrets"]
+            click.echo(
+                "secrets (TLS 1.3 key schedule, RFC 8446 §7.1; key log labels for Wireshark)"
+            )
+            click.echo(f"  client_random        {sec['client_random']}")
+            click.echo(f"  (EC)DHE secret       {sec['shared_secret']}")
+            for k, v in sec["secrets"].items():
+                click.echo(f"  {k:<36} {v}")
+        elif secrets and "secrets" in rep:
             sec = rep["secrets"]
             click.echo("secrets (Wireshark: CLIENT_RANDOM client_random master_secret)")
             click.echo(f"  client_random        {sec['client_random']}")
@@ -314,6 +401,14 @@ def tls_client(
             sys.stdout.write(received.decode("utf-8", "replace"))
     if conn.info is None:
         raise OutcomeFailed(rep["failure"])
+
+
+def _client_machine(conn: object) -> TlsClient | TlsClient13:
+    """The 1.2 or 1.3 machine under a (possibly negotiating) client."""
+    if isinstance(conn, NegotiatingClient):
+        conn = conn.machine
+    assert isinstance(conn, TlsClient | TlsClient13)
+    return conn
 
 
 def _resolve(host: str) -> str:
@@ -356,6 +451,10 @@ def _load_credentials(cert: Path, key: Path) -> KeyAndChain:
 @keylog_option
 @click.option("--max-connections", type=int, default=0, help="Exit after N connections.")
 @click.option("--trace", "show_trace", is_flag=True, help="Print every TLS step (to stderr).")
+@click.option(
+    "--key-update", is_flag=True, help="TLS 1.3: update our keys (asking the client too) once."
+)
+@TLS_OPTION
 @json_option
 def tls_server(
     port: int,
@@ -367,9 +466,12 @@ def tls_server(
     keylog: Path | None,
     max_connections: int,
     show_trace: bool,
+    key_update: bool,
+    tls_version: str,
     as_json: bool,
 ) -> None:
     """Serve TLS on PORT: handshake, echo what arrives, print what was negotiated."""
+    versions = parse_versions(tls_version)
     if len(certs) != len(keys):
         raise ConfigError("give one --key for each --cert")
     creds = [_load_credentials(c, k) for c, k in zip(certs, keys, strict=True)]
@@ -392,7 +494,11 @@ def tls_server(
             while not max_connections or served < max_connections:
                 sock = await listener.accept()
                 served += 1
-                tasks.append(stack.loop.create_task(_serve_one(stack, sock, cfg, as_json, bus)))
+                tasks.append(
+                    stack.loop.create_task(
+                        _serve_one(stack, sock, cfg, as_json, bus, versions, key_update)
+                    )
+                )
             for t in tasks:
                 await t
         finally:
@@ -407,10 +513,14 @@ async def _serve_one(
     cfg: ServerConfig,
     as_json: bool,
     bus: TraceBus | None,
+    versions: tuple[str, ...] = ("1.3", "1.2"),
+    key_update: bool = False,
 ) -> None:
     peer = f"{sock.remote[0]}:{sock.remote[1]}"
     try:
-        st = await tls_accept(sock, cfg, loop=stack.loop, trace=bus, node=peer, timeout=30)
+        st = await tls_accept(
+            sock, cfg, loop=stack.loop, trace=bus, node=peer, timeout=30, versions=versions
+        )
     except TlsHandshakeError as e:
         click.echo(f"{peer}: {e}", err=True)
         return
@@ -423,11 +533,14 @@ async def _serve_one(
         click.echo(json.dumps({"peer": peer, **info.as_dict()}))
     else:
         click.echo(
-            f"{peer}: TLSv1.2 {info.suite.name} ({info.key_exchange}"
+            f"{peer}: {info.version} {info.suite.name} ({info.key_exchange}"
             f"{', resumed' if info.resumed else ''}"
             f"{', SNI ' + info.server_name if info.server_name else ''}"
             f"{', ALPN ' + info.alpn if info.alpn else ''})"
         )
+    machine = getattr(st.conn, "machine", st.conn)
+    if key_update and isinstance(machine, Tls13Connection):
+        machine.update_keys(request_peer=True)
     try:
         while (data := await st.recv(65536, 30)) and st.closed is None:
             await st.send(data)  # echo (unless the client closed in the same breath)

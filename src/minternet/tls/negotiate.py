@@ -24,10 +24,10 @@ from typing import Any, Protocol
 from ..errors import ConfigError
 from . import extensions as ext
 from .client import ClientConfig, TlsClient
-from .client13 import ClientConfig13, TlsClient13
+from .client13 import DEFAULT_GROUPS13, ClientConfig13, TlsClient13
 from .connection import Closed, State, TraceHook
 from .connection13 import TLS13, Tls13Info
-from .extensions import ExtensionType, NamedGroup
+from .extensions import ExtensionType
 from .extensions13 import parse_supported_versions_offer
 from .messages import ClientHello
 from .messages13 import DOWNGRADE_TLS12
@@ -74,7 +74,9 @@ def client_config_13(
     cfg: ClientConfig, suites13: tuple[Tls13Suite, ...] = TLS13_SUITES
 ) -> ClientConfig13:
     """The 1.3 side of a 1.2 client configuration."""
-    groups = tuple(g for g in cfg.groups if g in KEY_SHARE_GROUPS) or (NamedGroup.x25519,)
+    # The 1.2 list first (x25519 shared), then what else we can share, as browsers offer.
+    groups = tuple(g for g in cfg.groups if g in KEY_SHARE_GROUPS)
+    groups += tuple(g for g in DEFAULT_GROUPS13 if g not in groups)
     return ClientConfig13(
         random=cfg.random,
         server_name=cfg.server_name,

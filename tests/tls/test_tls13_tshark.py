@@ -1,0 +1,120 @@
+"""tshark decrypts a TLS 1.3 session with our key log (the five TLS 1.3 labels:
+CLIENT/SERVER_HANDSHAKE_TRAFFIC_SECRET, CLIENT/SERVER_TRAFFIC_SECRET_0, EXPORTER_SECRET),
+given as a file or carried in the pcapng's Decryption Secrets Block we write.
+
+The session is ours (client and server in memory, HTTP inside, a HelloRetryRequest and a
+KeyUpdate on the way); its bytes go into TCP segments built with scapy."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from scapy.utils import wrpcap
+from test_tls_tshark import Flow
+from tls_support import HOST, NOW, Certs, make_trust
+
+from minternet.randomness import SeededRandom
+from minternet.tls.client13 import ClientConfig13, TlsClient13
+from minternet.tls.extensions import NamedGroup
+from minternet.tls.server import KeyAndChain
+from minternet.tls.server13 import ServerConfig13, TlsServer13
+from minternet.tls.suites13 import TLS13_SUITES, Tls13Suite
+from minternet.trace.bus import FrameRecord
+from minternet.trace.pcapng import PcapngWriter
+
+pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+
+
+def session(pki: Certs, suite: Tls13Suite) -> tuple[Flow, list[str]]:
+    lines: list[str] = []
+    c = TlsClient13(
+        ClientConfig13(
+            random=SeededRandom(1), server_name=HOST, trust=make_trust([pki.root]), now=NOW,
+            suites=(suite,), keylog=lines.append,
+        )
+    )  # fmt: skip
+    s = TlsServer13(
+        ServerConfig13(
+            [KeyAndChain(pki.rsa.chain, pki.rsa.key)],
+            SeededRandom(2),
+            groups=(NamedGroup.secp256r1, NamedGroup.x25519),  # a HelloRetryRequest first
+        )
+    )
+    flow = Flow()
+    c.start()
+    for _ in range(6):
+        a = c.data_to_send()
+        if a:
+            flow.send("c", a)
+            s.receive_data(a)
+        b = s.data_to_send()
+        if b:
+            flow.send("s", b)
+            c.receive_data(b)
+    assert c.established and c.info is not None and c.info.hello_retry
+    c.send_application_data(b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
+    a = c.data_to_send()
+    flow.send("c", a)
+    s.receive_data(a)
+    s.send_application_data(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+    flow.send("s", s.data_to_send())
+    return flow, lines
+
+
+def _http_rows(capture: Path, *opts: str) -> list[list[str]]:
+    res = subprocess.run(
+        ["tshark", "-r", str(capture), *opts, "-Y", "http", "-T", "fields",
+         "-e", "http.request.uri", "-e", "http.response.code"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert "Traceback" not in res.stderr
+    return [r.split("\t") for r in res.stdout.strip().splitlines() if r.strip()]
+
+
+@pytest.mark.parametrize("suite", TLS13_SUITES, ids=lambda s: s.name)
+def test_tshark_decrypts_tls13_with_our_keylog(
+    pki: Certs, tmp_path: Path, suite: Tls13Suite
+) -> None:
+    flow, lines = session(pki, suite)
+    labels = {line.split()[0] for line in lines}
+    assert labels == {
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0", "EXPORTER_SECRET",
+    }  # fmt: skip
+    pcap, keylog = tmp_path / "s.pcap", tmp_path / "keys.log"
+    wrpcap(str(pcap), flow.pkts)
+    keylog.write_text("\n".join(lines) + "\n")
+    rows = _http_rows(pcap, "-o", f"tls.keylog_file:{keylog}")
+    assert any(r[0] == "/index.html" for r in rows), rows
+    assert any(len(r) > 1 and r[1] == "200" for r in rows), rows
+    assert _http_rows(pcap) == []  # without the keys nothing is readable
+    # the encrypted handshake opens too: tshark sees our Certificate and both Finished
+    res = subprocess.run(
+        ["tshark", "-r", str(pcap), "-o", f"tls.keylog_file:{keylog}", "-Y",
+         "tls.handshake.type == 11 || tls.handshake.type == 20 || tls.handshake.type == 8",
+         "-T", "fields", "-e", "tls.handshake.type"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    types = {t for r in res.stdout.split() for t in r.split(",")}
+    assert {"8", "11", "20"} <= types, res.stdout
+    res = subprocess.run(
+        ["tshark", "-r", str(pcap), "-o", f"tls.keylog_file:{keylog}", "-Y", "_ws.malformed"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert res.stdout.strip() == ""
+
+
+def test_tshark_decrypts_tls13_from_the_dsb(pki: Certs, tmp_path: Path) -> None:
+    flow, lines = session(pki, TLS13_SUITES[0])
+    writer = PcapngWriter()
+    for p in flow.pkts:
+        writer(FrameRecord(float(p.time), "client", "eth0", "out", bytes(p)))
+    writer.add_decryption_secrets("".join(line + "\n" for line in lines))
+    capture = tmp_path / "s.pcapng"
+    writer.write(capture)
+    rows = _http_rows(capture)
+    assert any(r[0] == "/index.html" for r in rows), rows
+    assert any(len(r) > 1 and r[1] == "200" for r in rows), rows
