@@ -156,6 +156,7 @@ class FetchOptions:
     browsers: int = 1  # concurrent identical fetches from the laptop (bench); run.page is #1
     stagger: float = 0.0  # browser i starts i × stagger seconds after the first
     wait_time_wait: bool = True  # run on until the laptop's TIME-WAIT has expired
+    tls: tuple[str, ...] = ("1.2",)  # TLS versions both ends speak: the seed's story is 1.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,6 +385,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
             plain_port=80,
             tap_socket=server_socket,
             tap_stream=server_stream,
+            tls_versions=opts.tls,
         )
     browser = laptop_browser(
         world,
@@ -396,6 +398,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
         keylog=keylog.append,
         tap_socket=client_socket,
         tap_stream=client_stream,
+        tls_versions=opts.tls,
     )
     task = loop.create_task(browser.fetch(url), "browser@laptop")
 

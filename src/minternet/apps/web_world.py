@@ -87,6 +87,7 @@ def install_web(
     plain_port: int | None = None,
     tap_socket: SocketTap | None = None,
     tap_stream: StreamTap | None = None,
+    tls_versions: tuple[str, ...] = ("1.2",),
 ) -> WebDeployment:
     """Start the HTTPS server on ``node`` (and plain HTTP on ``plain_port`` if given); the
     PKI is made from the node's randomness unless given; ``credentials`` replace the
@@ -110,7 +111,9 @@ def install_web(
     async def secure(sock: StreamSocket) -> ByteStream:
         if tap_socket is not None:
             sock = tap_socket(sock)
-        stream: ByteStream = await tls_accept(sock, config, loop=loop, trace=world.trace, node=node)
+        stream: ByteStream = await tls_accept(
+            sock, config, loop=loop, trace=world.trace, node=node, versions=tls_versions
+        )
         return tap_stream(stream) if tap_stream is not None else stream
 
     task = loop.create_task(server.serve(stack.tcp_listen(port), secure), f"web@{node}")
@@ -131,6 +134,7 @@ def laptop_browser(
     keylog: Callable[[str], None] | None = None,
     tap_socket: SocketTap | None = None,
     tap_stream: StreamTap | None = None,
+    tls_versions: tuple[str, ...] = ("1.2",),
 ) -> Browser:
     """The laptop's browser: names through ``stub``, TLS trusting ``pki``'s root.
 
@@ -172,7 +176,7 @@ def laptop_browser(
         if tap_socket is not None:
             sock = tap_socket(sock)
         stream: ByteStream = await tls_connect(
-            sock, config, loop=loop, trace=world.trace, node=node
+            sock, config, loop=loop, trace=world.trace, node=node, versions=tls_versions
         )
         return tap_stream(stream) if tap_stream is not None else stream
 

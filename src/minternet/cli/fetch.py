@@ -82,6 +82,12 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
     help="TLS version(s) to offer (default: both with --real, 1.3 preferred; the simulated "
     "run tells the seed's TLS 1.2 unless 1.3 is asked for).",
 )
+@click.option(
+    "--compare-tls",
+    is_flag=True,
+    help="Simulated: fetch over TLS 1.2 and over TLS 1.3 on the same seed, side by side "
+    "(round trips, bytes in the clear, time to first byte).",
+)
 def fetch(
     url: str,
     real: bool,
@@ -93,6 +99,7 @@ def fetch(
     timeout: float,
     keylog: Path | None,
     tls_version: str | None,
+    compare_tls: bool,
     **story: Any,
 ) -> None:
     """Fetch URL with our browser: in the simulated world, told as the seed's four phases
@@ -106,9 +113,12 @@ def fetch(
     """
     if not real:
         simulated_fetch(
-            url, keylog=keylog, output=output, raw=raw, include=include, timeout=timeout, **story
-        )
+            url, keylog=keylog, output=output, raw=raw, include=include, timeout=timeout,
+            tls=tls_version, compare_tls=compare_tls, **story,
+        )  # fmt: skip
         return
+    if compare_tls:
+        raise ConfigError("--compare-tls compares two simulated runs, not --real")
     if story.get("scenario") or story.get("pcap") or story.get("as_json"):
         raise ConfigError("--scenario, --pcap and --json describe a simulated run, not --real")
     target = parse_url(url)

@@ -17,10 +17,12 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from ..apps.browser import Page
-from ..apps.fetch_run import SCENARIOS, FetchOptions, FetchRun, run_fetch
+from ..apps.fetch_run import SCENARIOS, FetchOptions, FetchRun, run_fetch, with_overrides
 from ..errors import ConfigError
+from ..report.compare_tls import comparison_lines, figures
 from ..report.story import build_story, story_lines
 from ..report.summary import fetch_summary
+from ..tls.negotiate import parse_versions
 from ..trace.pcapng import PcapngWriter
 from .exits import OutcomeFailed
 from .options import (
@@ -124,12 +126,19 @@ def simulated_fetch(
     include: bool,
     timeout: float,
     faults: FaultOptions,
+    tls: str | None = None,
+    compare_tls: bool = False,
 ) -> None:
     """Run and show a simulated fetch; :class:`OutcomeFailed` when the page did not arrive
-    (after the story or the JSON, which say why at length)."""
+    (after the story or the JSON, which say why at length). ``tls``: None or ``"1.2"`` tell
+    the seed's TLS 1.2 story, ``"1.3"`` (or ``"both"``: both ends offer both) the TLS 1.3
+    one; ``compare_tls`` runs 1.2 and 1.3 on the same seed and shows them side by side."""
     if scenario == "list":
         list_scenarios()
         return
+    versions = parse_versions(tls) if tls is not None else ("1.2",)
+    if versions != ("1.2",) and (kex == "rsa" or cipher):
+        raise ConfigError("--kex rsa and --cipher choose TLS 1.2 suites; TLS 1.3 has neither")
     opts = FetchOptions(
         url=url,
         seed=seed,
@@ -140,7 +149,11 @@ def simulated_fetch(
         world_file=world_file,
         scenario=scenario,
         timeout=timeout,
+        tls=versions,
     )
+    if compare_tls:
+        compare(opts, as_json=as_json)
+        return
     run = run_fetch(opts)
     write_outputs(run, pcap, pcap_secrets, keylog, pcap_at)
     story = build_story(run, secrets=secrets)
@@ -164,6 +177,22 @@ def failed(run: FetchRun) -> None:
         f = run.failure
         why = f"{f.summary} (phase {f.phase}, at {f.where})" if f is not None else "failed"
         raise OutcomeFailed(f"{run.url}: {why}")
+
+
+def compare(opts: FetchOptions, *, as_json: bool) -> None:
+    """``--compare-tls``: the same fetch over TLS 1.2 and TLS 1.3, side by side."""
+    runs = [run_fetch(with_overrides(opts, tls=(v,))) for v in ("1.2", "1.3")]
+    a, b = (figures(r) for r in runs)
+    if as_json:
+        click.echo(json.dumps({"tls12": a.as_dict(), "tls13": b.as_dict()}, indent=2))
+    else:
+        con = console()
+        for line in comparison_lines(a, b):
+            con.print(line)
+        for r in runs:
+            con.print(summary_line(r))
+    for r in runs:
+        failed(r)
 
 
 def write_outputs(

@@ -24,6 +24,7 @@ from ..tls.record import ContentType
 from ..tls.suites import BY_CODE
 from ..trace.bus import FrameRecord, TraceEvent
 from ..trace.narrate import describe_frame
+from .story13 import tls13_steps
 
 PHASE_TITLES = (
     ("Phase 1 · Finding the server: DNS", "第一阶段:准备阶段 - DNS 解析"),
@@ -329,8 +330,12 @@ def _phase_connect(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
     if tls_start is None:
         p.end = p.steps[-1].time if p.steps else p.start
         return
-    p.heading(tls_start.time, "Step 2 · TLS 1.2 handshake (步骤 2: TLS 握手)")
-    _tls_steps(story, ev, p, secrets)
+    if tls_start.fields.get("key_shares") is not None:  # our 1.3 client (RFC 8446)
+        p.heading(tls_start.time, "Step 2 · TLS 1.3 handshake (步骤 2: TLS 1.3 握手)")
+        tls13_steps(ev.events, (CLIENT_NODE, SERVER_NODE), p, secrets)
+    else:
+        p.heading(tls_start.time, "Step 2 · TLS 1.2 handshake (步骤 2: TLS 握手)")
+        _tls_steps(story, ev, p, secrets)
     p.end = handshake_done.time if handshake_done is not None else p.steps[-1].time
 
 
@@ -546,7 +551,11 @@ def _phase_http(story: Story, ev: _Events, p: Phase) -> None:
     wire = run.wire
     head = _head(bytes(wire.client_sent))
     p.add(req, "laptop", f"browser: [bold]{head[0] if head else req.fields}[/]", *head[1:])
-    sent_cipher = [(t, b) for t, b in wire.client_cipher if t >= req.time]
+    sent_cipher = [
+        (t, b)
+        for t, b in wire.client_cipher
+        if t >= req.time and all(ct != ContentType.change_cipher_spec for ct, _ in tls_records(b))
+    ]  # (TLS 1.3: the client's Finished goes out at the same instant, after its CCS)
     if sent_cipher:
         recs = tls_records(sent_cipher[0][1])
         p.add(

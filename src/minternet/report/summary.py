@@ -38,9 +38,10 @@ def fetch_summary(story: Story) -> dict[str, Any]:
         server_conn = f"{remote}->{local}"
     established = [e for e in run.log.of("tls", "established") if e.node == CLIENT_NODE]
     suite_name = str(established[0].fields.get("suite")) if established else None
+    tls13 = bool(established) and established[0].fields.get("version") == "TLSv1.3"
     kex = None
     if suite_name is not None:
-        kex = suite_by_name(suite_name).kx
+        kex = "ECDHE" if tls13 else suite_by_name(suite_name).kx  # 1.3 is always (EC)DHE
     resolved = [e for e in run.log.of("http", "resolved") if e.node == CLIENT_NODE]
     body = page.body if page is not None else None
     expected = run.expected_body()
@@ -60,7 +61,7 @@ def fetch_summary(story: Story) -> dict[str, Any]:
             "matches_site_file": (body == expected) if body is not None else None,
         },
         "tls": {
-            "version": "TLS 1.2" if established else None,
+            "version": ("TLS 1.3" if tls13 else "TLS 1.2") if established else None,
             "cipher_suite": suite_name,
             "kex": kex,
             "key_exchange": established[0].fields.get("key_exchange") if established else None,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from ..codec import Reader, Writer
+from .alerts import AlertDescription, TlsAlert
 from .extensions import Extension, decode_extensions, encode_extensions
 from .messages import HandshakeType
 
@@ -228,8 +229,8 @@ class KeyUpdate:
         r = Reader(body, "KeyUpdate")
         v = r.u8("request_update")
         r.expect_end("KeyUpdate")
-        if v > 1:
-            raise r.error("request_update", f"{v} is neither 0 nor 1")
+        if v > 1:  # §4.6.3: illegal_parameter, not decode_error
+            raise TlsAlert(AlertDescription.illegal_parameter, f"KeyUpdate request_update {v}")
         return cls(v == 1)
 
 

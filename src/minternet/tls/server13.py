@@ -242,6 +242,8 @@ class TlsServer13(Tls13Connection):
             raise TlsAlert(AlertDescription.protocol_version, "the client does not offer TLS 1.3")
         sni_ext = by_type.get(ExtensionType.server_name)
         sni = ext.parse_server_name(sni_ext.data) if sni_ext is not None else None
+        if ExtensionType.psk_key_exchange_modes in by_type:  # malformed is decode_error
+            ext13.parse_psk_modes(by_type[ExtensionType.psk_key_exchange_modes].data)
         if retry:
             first = self._first_hello
             assert first is not None
