@@ -19,7 +19,7 @@ from typing import Any
 
 from cryptography import x509
 
-from bench.tls_bench import HOST, NOW, make_pki, paired, show
+from bench.tls_bench import HOST, NOW, make_pki, openssl_pair, paired, show
 from minternet.drivers.entropy import SystemRandom
 from minternet.tls.client13 import ClientConfig13, TlsClient13
 from minternet.tls.connection13 import NewTicket, Ticket13
@@ -88,25 +88,8 @@ def _openssl_contexts(d: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
 def _openssl_connect(
     sctx: ssl.SSLContext, cctx: ssl.SSLContext, session: ssl.SSLSession | None
 ) -> ssl.SSLObject:
-    ci, co, si, so = (ssl.MemoryBIO() for _ in range(4))
-    c = cctx.wrap_bio(ci, co, server_hostname=HOST, session=session)
-    s = sctx.wrap_bio(si, so, server_side=True)
-    cdone = sdone = False
-    while not (cdone and sdone):
-        if not cdone:
-            try:
-                c.do_handshake()
-                cdone = True
-            except ssl.SSLWantReadError:
-                pass
-        si.write(co.read())
-        if not sdone:
-            try:
-                s.do_handshake()
-                sdone = True
-            except ssl.SSLWantReadError:
-                pass
-        ci.write(so.read())
+    c, _, ci, so = openssl_pair(cctx, sctx, session)
+    ci.write(so.read())
     with contextlib.suppress(ssl.SSLWantReadError):  # take the ticket in, as ours does
         c.read(1)
     return c

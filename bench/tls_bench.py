@@ -116,27 +116,36 @@ def openssl_handshake(d: Path) -> Callable[[], None]:
     sctx.options |= ssl.OP_NO_TICKET
 
     def once() -> None:
-        ci, co, si, so = (ssl.MemoryBIO() for _ in range(4))
-        c = cctx.wrap_bio(ci, co, server_hostname=HOST)
-        s = sctx.wrap_bio(si, so, server_side=True)
-        cdone = sdone = False
-        while not (cdone and sdone):
-            if not cdone:
-                try:
-                    c.do_handshake()
-                    cdone = True
-                except ssl.SSLWantReadError:
-                    pass
-            si.write(co.read())
-            if not sdone:
-                try:
-                    s.do_handshake()
-                    sdone = True
-                except ssl.SSLWantReadError:
-                    pass
-            ci.write(so.read())
+        openssl_pair(cctx, sctx)
 
     return once
+
+
+def openssl_pair(
+    cctx: ssl.SSLContext, sctx: ssl.SSLContext, session: ssl.SSLSession | None = None
+) -> tuple[ssl.SSLObject, ssl.SSLObject, ssl.MemoryBIO, ssl.MemoryBIO]:
+    """An OpenSSL client and server handshaken in memory: (client, server, the client's
+    incoming BIO, the server's outgoing BIO)."""
+    ci, co, si, so = (ssl.MemoryBIO() for _ in range(4))
+    c = cctx.wrap_bio(ci, co, server_hostname=HOST, session=session)
+    s = sctx.wrap_bio(si, so, server_side=True)
+    cdone = sdone = False
+    while not (cdone and sdone):
+        if not cdone:
+            try:
+                c.do_handshake()
+                cdone = True
+            except ssl.SSLWantReadError:
+                pass
+        si.write(co.read())
+        if not sdone:
+            try:
+                s.do_handshake()
+                sdone = True
+            except ssl.SSLWantReadError:
+                pass
+        ci.write(so.read())
+    return c, s, ci, so
 
 
 def tlslite_handshake(d: Path) -> Callable[[], None]:

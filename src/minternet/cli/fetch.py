@@ -28,7 +28,7 @@ from ..tls.negotiate import parse_versions
 from ..trace.bus import TraceBus
 from .exits import OutcomeFailed, is_network_error
 from .fetch_story import print_head, simulated_fetch, story_options
-from .options import cafile_option, keylog_option, output_option
+from .options import cafile_option, keylog_option, output_option, tls_option
 
 DEFAULT_URL = "https://www.example.com/index.html"
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -74,10 +74,7 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
     "world, each step's limit.",
 )
 @keylog_option
-@click.option(
-    "--tls",
-    "tls_version",
-    type=click.Choice(["1.2", "1.3", "both"]),
+@tls_option(
     default=None,
     help="TLS version(s) to offer (default: both with --real, 1.3 preferred; the simulated "
     "run tells the seed's TLS 1.2 unless 1.3 is asked for).",

@@ -144,6 +144,19 @@ class FaultOptions:
         return ", ".join(parts)
 
 
+def tls_option(default: str | None = "both", help: str = "") -> Callable[[F], F]:
+    """``--tls 1.2|1.3|both`` (as ``tls_version``): the TLS versions to speak; with both,
+    1.3 is preferred and 1.2 the fallback (what browsers do)."""
+    return click.option(
+        "--tls",
+        "tls_version",
+        type=click.Choice(["1.2", "1.3", "both"]),
+        default=default,
+        show_default=default is not None,
+        help=help or "TLS version(s) to speak; with both, 1.3 is preferred, 1.2 the fallback.",
+    )
+
+
 def fault_options(f: F) -> F:
     """Add ``--loss --latency --reorder --duplicate --corrupt`` (applied to every link); the
     command receives them as one ``faults: FaultOptions`` argument."""

@@ -36,7 +36,7 @@ from ..errors import ConfigError
 from ..loop import Future
 from ..node.api import Address, NetworkStack, StreamSocket
 from ..trace.bus import TraceBus, TraceEvent
-from .options import keylog_option, site_option
+from .options import keylog_option, site_option, tls_option
 
 Service = Callable[
     [NetworkStack, Callable[[str, Address], object]], list[Coroutine[Any, Any, None]]
@@ -255,14 +255,7 @@ def _seconds_option(name: str, default: float, help: str) -> Callable[[Any], Any
     help="Stop after this many seconds (default: until Ctrl-C).",
 )
 @click.option("--quiet", is_flag=True, help="No access-log or query lines.")
-@click.option(
-    "--tls",
-    "tls_version",
-    type=click.Choice(["1.2", "1.3", "both"]),
-    default="both",
-    show_default=True,
-    help="HTTPS: TLS version(s); with both the client's hello decides, 1.3 first.",
-)
+@tls_option(help="HTTPS: TLS version(s); with both the client's hello decides, 1.3 first.")
 def serve(
     https_port: int | None,
     http_port: int | None,

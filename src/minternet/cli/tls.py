@@ -44,7 +44,7 @@ from ..tls.signing import SignatureScheme
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
 from ..trace.bus import TraceBus, TraceEvent
 from .exits import OutcomeFailed
-from .options import cafile_option, cipher_option, json_option, keylog_option
+from .options import cafile_option, cipher_option, json_option, keylog_option, tls_option
 
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 SCHEME_NAMES = {
@@ -54,14 +54,7 @@ SCHEME_NAMES = {
 }  # fmt: skip
 
 
-TLS_OPTION = click.option(
-    "--tls",
-    "tls_version",
-    type=click.Choice(["1.2", "1.3", "both"]),
-    default="both",
-    show_default=True,
-    help="TLS version(s) to speak; with both, 1.3 is preferred and 1.2 is the fallback.",
-)
+TLS_OPTION = tls_option()
 
 
 @click.group()
@@ -116,23 +109,42 @@ def _chain_info(chain: tuple[bytes, ...]) -> list[dict[str, str]]:
     return out
 
 
-def _report13(conn: TlsClient13, host: str, port: int) -> dict[str, Any]:
+def _report(conn: TlsClient | TlsClient13, host: str, port: int) -> dict[str, Any]:
+    """What the client learned, 1.2 or 1.3: the negotiated values, the chain and each check,
+    and the alert that ended a failed handshake."""
     n = conn.neg
-    suite = n.suite
     v = n.verification
-    failed = next((c for c in v.checks if not c.ok), None) if v is not None else None
-    closed = conn.closed
-    info = conn.info
+    done = conn.info is not None
     rep: dict[str, Any] = {
         "server": f"{host}:{port}",
-        "handshake": "complete" if info is not None else "failed",
-        "version": "TLSv1.3" if n.server_random else None,
-        "cipher_suite": suite.name if suite and n.server_random else None,
-        "cipher_suite_openssl": suite.openssl_name if suite and n.server_random else None,
-        "key_exchange": info.key_exchange if info is not None else None,
-        "signature_scheme": _scheme_name(n.signature_scheme),
-        "hello_retry": n.hello_retry,
-        "resumed": n.resumed,
+        "handshake": "complete" if done else "failed",
+    }
+    if isinstance(conn, TlsClient13):
+        n13 = conn.neg
+        shown = n13.suite if n13.server_random else None  # known from the ServerHello on
+        rep |= {
+            "version": "TLSv1.3" if shown else None,
+            "cipher_suite": shown.name if shown else None,
+            "cipher_suite_openssl": shown.openssl_name if shown else None,
+            "key_exchange": conn.info.key_exchange if conn.info is not None else None,
+            "signature_scheme": _scheme_name(n.signature_scheme),
+            "hello_retry": n13.hello_retry,
+            "resumed": n13.resumed,
+        }
+    else:
+        n12 = conn.neg
+        suite12 = n12.suite
+        rep |= {
+            "version": "TLSv1.2" if suite12 is not None else None,
+            "cipher_suite": suite12.name if suite12 else None,
+            "cipher_suite_openssl": suite12.openssl_name if suite12 else None,
+            "key_exchange": n12.kx_name or (suite12.kx if suite12 else None),
+            "signature_scheme": _scheme_name(n12.signature_scheme),
+            "extended_master_secret": n12.ems,
+            "encrypt_then_mac": n12.etm,
+        }
+    failed = next((c for c in v.checks if not c.ok), None) if v is not None else None
+    rep |= {
         "alpn": n.alpn,
         "certificate_subject": _subject(n.peer_chain[0]) if n.peer_chain else None,
         "certificate_chain": _chain_info(n.peer_chain),
@@ -146,48 +158,8 @@ def _report13(conn: TlsClient13, host: str, port: int) -> dict[str, Any]:
     }
     if v is None and not n.resumed:
         rep["failed_check"] = {"name": "trust", "detail": "not verified (--no-verify)"}
-    if closed is not None and info is None:
-        rep["error"] = closed.reason
-        if closed.alert is not None:
-            rep["alert"] = {
-                "description": alert_name(closed.alert),
-                "direction": "sent" if closed.alert_sent else "received",
-            }
-    return rep
-
-
-def _report(conn: TlsClient | TlsClient13, host: str, port: int) -> dict[str, Any]:
-    if isinstance(conn, TlsClient13):
-        return _report13(conn, host, port)
-    n = conn.neg
-    suite = n.suite
-    v = n.verification
-    failed = next((c for c in v.checks if not c.ok), None) if v is not None else None
     closed = conn.closed
-    rep: dict[str, Any] = {
-        "server": f"{host}:{port}",
-        "handshake": "complete" if conn.info is not None else "failed",
-        "version": "TLSv1.2" if suite is not None else None,
-        "cipher_suite": suite.name if suite else None,
-        "cipher_suite_openssl": suite.openssl_name if suite else None,
-        "key_exchange": n.kx_name or (suite.kx if suite else None),
-        "signature_scheme": _scheme_name(n.signature_scheme),
-        "extended_master_secret": n.ems,
-        "encrypt_then_mac": n.etm,
-        "alpn": n.alpn,
-        "certificate_subject": _subject(n.peer_chain[0]) if n.peer_chain else None,
-        "certificate_chain": _chain_info(n.peer_chain),
-        "verified": bool(v is not None and v.ok),
-        "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in v.checks]
-        if v is not None
-        else [],
-        "failed_check": None if failed is None else {"name": failed.name, "detail": failed.detail},
-        "client_random": n.client_random.hex(),
-        "server_random": n.server_random.hex() or None,
-    }
-    if v is None:
-        rep["failed_check"] = {"name": "trust", "detail": "not verified (--no-verify)"}
-    if closed is not None and conn.info is None:
+    if closed is not None and not done:
         rep["error"] = closed.reason
         if closed.alert is not None:
             rep["alert"] = {
