@@ -130,8 +130,7 @@ def test_openssl_s_client_key_update_to_our_server(pki: Certs) -> None:
         proc.stdin.write("after the update\n")
         proc.stdin.flush()
         time.sleep(1.0)
-        proc.stdin.close()
-        out, err = proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=20)  # closes stdin: s_client then ends
     assert "KEYUPDATE" in err or "KEYUPDATE" in out, err
     assert "after the update" in out, out + err
 
