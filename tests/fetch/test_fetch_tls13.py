@@ -6,7 +6,6 @@ TLS 1.2 story (the behaviour hashes guard its bytes)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -70,7 +69,7 @@ def test_tls13_refuses_tls12_only_options(run_cli: CliRunner) -> None:
     assert bad.returncode == 2
 
 
-@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+@pytest.mark.tools("tshark")
 def test_tls13_capture_decrypts_from_the_dsb(tmp_path: Path, run_cli: CliRunner) -> None:
     pcap = tmp_path / "run.pcapng"
     run_cli("fetch", "-q", "--tls", "1.3", "--pcap", str(pcap), "--pcap-at", "laptop")

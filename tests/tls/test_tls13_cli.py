@@ -5,7 +5,6 @@ curl against ``serve --https``, and tshark decrypting a 1.3 session from our key
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import pytest
 from test_tls_cli import _wait_port, our_server
 from tls_support import HOST, Certs, _env, _free_port, minternet
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+pytestmark = pytest.mark.tools("openssl", "ss")
 
 SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"]
 GROUPS = {"X25519": "x25519", "P-256": "secp256r1", "P-384": "secp384r1"}
@@ -176,7 +175,7 @@ def serve_https(tmp_path: Path, *extra: str) -> Iterator[int]:
         proc.communicate()
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.tools("curl")
 @pytest.mark.parametrize("version", ["1.3", "1.2"])
 def test_curl_against_serve_https(tmp_path: Path, version: str) -> None:
     with serve_https(tmp_path) as port:

@@ -7,7 +7,6 @@ KeyUpdate on the way); its bytes go into TCP segments built with scapy."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from minternet.tls.suites13 import TLS13_SUITES, Tls13Suite
 from minternet.trace.bus import FrameRecord
 from minternet.trace.pcapng import PcapngWriter
 
-pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark")
+pytestmark = pytest.mark.tools("tshark")
 
 
 def session(pki: Certs, suite: Tls13Suite) -> tuple[Flow, list[str]]:
