@@ -135,13 +135,21 @@ def test_openssl_s_client_key_update_to_our_server(pki: Certs) -> None:
 
 
 def test_our_server_key_update_to_openssl(pki: Certs) -> None:
+    """Our server updates its keys (asking s_client to update too) right after the
+    handshake; what s_client sends afterwards still comes back."""
     with our_server(pki, "--key-update") as (port, _proc):
-        res = subprocess.run(
+        proc = subprocess.Popen(
             ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_3",
              "-servername", HOST, "-CAfile", str(pki.root_path), "-quiet", "-no_ign_eof"],
-            input="echo me\n", capture_output=True, text=True, timeout=30,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-    assert "echo me" in res.stdout, res.stdout + res.stderr
+        assert proc.stdin is not None
+        time.sleep(1.0)
+        proc.stdin.write("echo me\n")
+        proc.stdin.flush()
+        time.sleep(1.5)  # the echo comes back before stdin ends
+        out, err = proc.communicate(timeout=20)
+    assert "echo me" in out, out + err
 
 
 def test_our_server_answers_tls12_clients_with_the_sentinel(pki: Certs) -> None:
