@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from test_tls_cli import _wait_port, our_server
+from test_tls_cli import _wait_port, openssl_www, our_server
 from tls_support import HOST, Certs, _env, _free_port, minternet
 
 pytestmark = pytest.mark.tools("openssl", "ss")
@@ -24,22 +24,8 @@ GROUPS = {"X25519": "x25519", "P-256": "secp256r1", "P-384": "secp384r1"}
 
 @contextmanager
 def s_server(pki: Certs, *extra: str) -> Iterator[int]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        ["openssl", "s_server", "-accept", str(port), "-tls1_3", "-cert",
-         str(pki.rsa.cert_path), "-key", str(pki.rsa.key_path), "-www", "-naccept", "1", *extra],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            out = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
-            if f":{port} " in out:
-                break
-            time.sleep(0.05)
+    with openssl_www(pki.rsa, "-tls1_3", *extra) as port:
         yield port
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def _client(port: int, pki: Certs, *extra: str) -> dict[str, object]:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from tls_support import HOST, Certs, _env, _free_port, minternet
+from tls_support import HOST, Certs, Creds, _env, _free_port, minternet
 
 from required_tools import require_tools
 
@@ -35,10 +35,17 @@ def _wait_port(port: int, proc: subprocess.Popen[str]) -> None:
 
 @contextmanager
 def s_server(pki: Certs, cipher: str) -> Iterator[int]:
-    port = _free_port()
     creds = pki.ecdsa if "ECDSA" in cipher else pki.rsa
+    with openssl_www(creds, "-tls1_2", "-cipher", cipher) as port:
+        yield port
+
+
+@contextmanager
+def openssl_www(creds: Creds, *args: str) -> Iterator[int]:
+    """``openssl s_server -www`` with ``creds`` and ``args``, for one connection."""
+    port = _free_port()
     proc = subprocess.Popen(
-        ["openssl", "s_server", "-accept", str(port), "-tls1_2", "-cipher", cipher,
+        ["openssl", "s_server", "-accept", str(port), *args,
          "-cert", str(creds.cert_path), "-key", str(creds.key_path), "-www", "-naccept", "1"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
