@@ -42,7 +42,7 @@ def test_chromium_renders_our_page_over_tls13(tmp_path: Path) -> None:
     nssdb = home / ".pki" / "nssdb"
     nssdb.mkdir(parents=True)
     try:
-        _wait_port(port, server)
+        _wait_port(port, server, 120)  # a fresh PKI: slow on a loaded machine
         # Chromium on Linux trusts what the user's NSS database trusts: our CA, and only it.
         subprocess.run(
             ["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True, timeout=30

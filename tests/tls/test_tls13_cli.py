@@ -162,7 +162,7 @@ def serve_https(tmp_path: Path, *extra: str) -> Iterator[int]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
     )  # fmt: skip
     try:
-        _wait_port(port, proc)
+        _wait_port(port, proc, 120)  # serve makes a fresh PKI first
         yield port
     finally:
         proc.kill()

@@ -21,8 +21,9 @@ from required_tools import require_tools
 pytestmark = pytest.mark.tools("openssl")
 
 
-def _wait_port(port: int, proc: subprocess.Popen[str]) -> None:
-    for _ in range(200):
+def _wait_port(port: int, proc: subprocess.Popen[str], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"server exited: {proc.communicate()}")
         try:
