@@ -19,7 +19,7 @@ from tls_support import HOST, Certs, _env, _free_port, minternet
 pytestmark = pytest.mark.tools("openssl", "ss")
 
 SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"]
-GROUPS = {"X25519": "x25519", "P-256": "secp256r1", "P-384": "secp384r1"}
+GROUPS = {"X25519": "x25519", "P-256": "secp256r1", "P-384": "secp384r1", "X448": "x448"}
 
 
 @contextmanager
@@ -71,7 +71,12 @@ def test_openssl_s_client_against_our_server(pki: Certs, suite: str, group: str)
     out = res.stdout
     assert f"New, TLSv1.3, Cipher is {suite}" in out, out + res.stderr
     assert "Verify return code: 0 (ok)" in out
-    temp = {"X25519": "X25519", "P-256": "ECDH, prime256v1", "P-384": "ECDH, secp384r1"}
+    temp = {
+        "X25519": "X25519",
+        "P-256": "ECDH, prime256v1",
+        "P-384": "ECDH, secp384r1",
+        "X448": "X448",
+    }
     assert f"Server Temp Key: {temp[group]}" in out
 
 

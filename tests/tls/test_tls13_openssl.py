@@ -9,6 +9,7 @@ import ssl
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from tls_pair import openssl_read_all as read_all
 from tls_pair import pump_openssl as pump
 from tls_support import HOST, NOW, Certs, make_trust
@@ -239,3 +240,68 @@ def test_key_update_with_openssl(pki: Certs) -> None:
         events = client.receive_data(out.read())
         assert b"".join(e.data for e in events if isinstance(e, ApplicationData)) == b"reply %d" % i
         assert client._read_secret != old_read
+
+
+@pytest.fixture(scope="module")
+def ed25519_creds(pki: Certs, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """An Ed25519 server certificate from a CA of its own (RFC 8410 keys, RFC 8446 §4.2.3)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+    from tls_support import _name, _write
+
+    def issue(subject: str, key: Any, issuer: Any, issuer_key: Any, ca: bool) -> Any:
+        b = (
+            x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(issuer)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - dt.timedelta(days=1))
+            .not_valid_after(dt.datetime.now(dt.UTC) + dt.timedelta(days=30))  # and for OpenSSL
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )  # fmt: skip
+        if not ca:
+            b = b.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False
+            ).add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+            )
+        return b.sign(issuer_key, None)  # Ed25519 signs without a separate hash
+
+    ca_key = ed25519.Ed25519PrivateKey.generate()
+    ca = issue("Ed25519 Root CA", ca_key, _name("Ed25519 Root CA"), ca_key, True)
+    key = ed25519.Ed25519PrivateKey.generate()
+    leaf = issue(HOST, key, ca.subject, ca_key, False)
+    d = tmp_path_factory.mktemp("ed25519")
+    (d / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    return ca, _write(d, "ed25519", (leaf,), key), d / "ca.pem"
+
+
+def test_ed25519_certificate_verify_both_ways(ed25519_creds: Any) -> None:
+    ca, creds, ca_path = ed25519_creds
+    # our client, OpenSSL's server
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    sctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    sctx.load_cert_chain(creds.cert_path, creds.key_path)
+    srv = sctx.wrap_bio(inc, out, server_side=True)
+    client = TlsClient13(
+        ClientConfig13(random=SeededRandom(1), server_name=HOST, trust=make_trust([ca]), now=NOW)
+    )
+    client.start()
+    events, done = pump(client, srv, inc, out)
+    assert done
+    info = info_of(events)
+    assert info.signature_scheme == 0x0807 and info.verification is not None
+    assert info.verification.ok
+    # OpenSSL's client, our server
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    cctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    cctx.load_verify_locations(ca_path)
+    cli = cctx.wrap_bio(inc, out, server_hostname=HOST)
+    server = TlsServer13(
+        ServerConfig13(credentials=[KeyAndChain(creds.chain, creds.key)], random=SeededRandom(2))
+    )
+    events, done = _pump_client(cli, server, inc, out)
+    assert done and cli.version() == "TLSv1.3"
+    assert info_of(events).signature_scheme == 0x0807

@@ -17,7 +17,7 @@ from minternet.tls.server import KeyAndChain
 from minternet.tls.server13 import ServerConfig13, TlsServer13
 from minternet.tls.suites13 import TLS13_SUITES, Tls13Suite
 
-GROUPS = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
+GROUPS = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.x448)
 
 
 def move(

@@ -68,8 +68,15 @@ from .schedule import KeySchedule, resumption_psk
 from .suites13 import TLS13_BY_CODE, TLS13_SUITES, Tls13Suite
 
 TLS12 = 0x0303
+# The 1.2 list plus ed25519 (RFC 8446 §4.2.3), which 1.3 clients offer as browsers do.
+DEFAULT_SIGNATURE_SCHEMES_13 = (*DEFAULT_SIGNATURE_SCHEMES, 0x0807)
 # Groups whose key shares we can make (RFC 8446 §4.2.7), in our order of preference.
-DEFAULT_GROUPS13 = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
+DEFAULT_GROUPS13 = (
+    NamedGroup.x25519,
+    NamedGroup.secp256r1,
+    NamedGroup.secp384r1,
+    NamedGroup.x448,
+)
 # The order our ClientHello lists its extensions in (the order browsers use; it only has
 # to put pre_shared_key last, §4.2.11). Types not listed go just before padding.
 EXTENSION_ORDER = (
@@ -119,7 +126,7 @@ class ClientConfig13:
     suites: tuple[Tls13Suite, ...] = TLS13_SUITES
     groups: tuple[int, ...] = DEFAULT_GROUPS13  # supported_groups, our preference first
     key_share_groups: tuple[int, ...] | None = None  # shares in the first hello: groups[:1]
-    signature_schemes: tuple[int, ...] = DEFAULT_SIGNATURE_SCHEMES
+    signature_schemes: tuple[int, ...] = DEFAULT_SIGNATURE_SCHEMES_13
     alpn: tuple[str, ...] = ()
     session: Ticket13 | None = None
     compatibility_mode: bool = True  # a legacy_session_id and the dummy CCS (§D.4)

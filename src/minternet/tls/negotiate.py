@@ -84,7 +84,11 @@ def client_config_13(
         now=cfg.now,
         suites=suites13,
         groups=groups,
-        signature_schemes=cfg.signature_schemes,
+        # ed25519 too (RFC 8446 §4.2.3), if the 1.2 list did not name it
+        signature_schemes=(
+            *cfg.signature_schemes,
+            *(s for s in (0x0807,) if s not in cfg.signature_schemes),
+        ),
         alpn=cfg.alpn,
         keylog=cfg.keylog,
     )

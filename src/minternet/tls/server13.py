@@ -65,8 +65,10 @@ KEY_SHARE_GROUPS = (
     NamedGroup.x25519,
     NamedGroup.secp256r1,
     NamedGroup.secp384r1,
+    NamedGroup.x448,
 )  # the groups EphemeralKey implements
-DEFAULT_SERVER_GROUPS13 = (NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1)
+# x448 last: a client that offers it alone gets it, others keep their first choice.
+DEFAULT_SERVER_GROUPS13 = KEY_SHARE_GROUPS
 _EE_ORDER = (
     ExtensionType.supported_groups,
     ExtensionType.record_size_limit,
