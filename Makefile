@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEBS   := tshark dnsutils nginx-light curl openssl iputils-ping iproute2 nftables chromium chromium-driver libnss3-tools
 TOOLS  := tshark dig nginx curl openssl ping ip nft chromium chromedriver certutil
 
-.PHONY: install debs demo test lint typecheck pytest bench clean
+.PHONY: install debs demo test lint typecheck pytest bench figures clean
 
 install: $(VENV)/.installed debs
 
@@ -46,6 +46,17 @@ test: install
 
 bench: install
 	$(PY) -m bench
+
+# The README's sweep figures: 200 page loads (seeds 1-20, five loss rates, RSA and ECDHE)
+# on the local Dask cluster, plotted into docs/figures/sweep/; and 200 more over the extra
+# latency (docs/figures/sweep-rtt/, for handshake time against RTT). Reruns only replot.
+figures: install
+	$(BIN)/minternet sweep --what fetch --seed 1..20 --loss 0,0.05,0.1,0.2,0.3 \
+	  --kex rsa,ecdhe --out build/sweep-readme --no-plot
+	$(BIN)/minternet sweep plot build/sweep-readme --out docs/figures/sweep
+	$(BIN)/minternet sweep --what fetch --seed 1..10 --latency 0,25,50,100,200 \
+	  --loss 0,0.1 --kex rsa,ecdhe --out build/sweep-rtt --no-plot
+	$(BIN)/minternet sweep plot build/sweep-rtt --out docs/figures/sweep-rtt
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

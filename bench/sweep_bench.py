@@ -10,7 +10,11 @@ engines run in this one process's run, one after the other, each into a fresh da
   cluster would be (``Engine("scheduler")``), so the cluster's start-up is timed apart from
   the sweep and the workers' PIDs are known for sampling their memory.
 
-Figures: cells per second of each and their ratio; the engine's overhead per cell,
+Figures: cells per second of each and their ratio; the CPU time each engine used (this
+process and the workers) — on a machine shared with other sessions, Linux's autogroup
+scheduler gives a session a fair share whatever its number of processes, so the wall-clock
+ratio only shows the workers' parallelism when the cores are free, while CPU per cell shows
+what the engine itself costs; the engine's overhead per cell,
 ``(workers × wall − Σ cell wall) / cells`` — the worker time not spent inside a cell
 (scheduling, moving cells and rows, the client writing Parquet, and the tail when one worker
 has finished and the other has not); each worker's resident memory at 10 %, 50 % and 100 %
@@ -91,6 +95,11 @@ def timed_sweep(
     return wall, out
 
 
+def cpu_seconds(procs: list[psutil.Process]) -> float:
+    """User + system CPU time of these processes so far."""
+    return sum(sum(p.cpu_times()[:2]) for p in procs)
+
+
 def overhead_ms(workers: int, wall: float, rows: list[dict[str, object]]) -> float:
     busy = sum(float(r["wall_s"]) for r in rows)  # type: ignore[arg-type]
     return (workers * wall - busy) / len(rows) * 1000
@@ -119,9 +128,14 @@ def main() -> None:
         pids = sorted(client.run(os.getpid).values())
         start = time.perf_counter() - t0
         engine = Engine("scheduler", address=cluster.scheduler_address)
+        tree = [psutil.Process(), *(psutil.Process(p) for p in pids)]
+        cpu0 = cpu_seconds(tree)
         with MemorySampler(pids) as sampler:
             dask_wall, dask_out = timed_sweep(spec, engine, sampler)
+        dask_cpu = cpu_seconds(tree) - cpu0
+    cpu0 = cpu_seconds([psutil.Process()])
     inline_wall, inline_out = timed_sweep(spec, Engine("inline"), None)
+    inline_cpu = cpu_seconds([psutil.Process()]) - cpu0
 
     dask_rows, inline_rows = Dataset(dask_out).rows(), Dataset(inline_out).rows()
 
@@ -141,6 +155,12 @@ def main() -> None:
     print(
         f"engine overhead per cell: cluster {overhead_ms(workers, dask_wall, dask_rows):.2f} ms, "
         f"inline {overhead_ms(1, inline_wall, inline_rows):.2f} ms"
+    )
+    print(
+        f"CPU seconds: cluster {dask_cpu:.1f} (this process + workers), inline {inline_cpu:.1f};"
+        f" per cell {dask_cpu / n * 1000:.1f} vs {inline_cpu / n * 1000:.1f} ms: the engine costs"
+        f" {(dask_cpu - inline_cpu) / n * 1000:.2f} ms of CPU per cell; CPU share the sweep got:"
+        f" cluster {dask_cpu / dask_wall:.2f} cores, inline {inline_cpu / inline_wall:.2f}"
     )
     for i, pid in enumerate(pids):
         mib = [sampler.at(f, n)[i] / 2**20 for f in (0.1, 0.5, 1.0)]

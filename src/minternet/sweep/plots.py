@@ -66,11 +66,20 @@ def _variant_of(axes: list[str]) -> Callable[[Row], str]:
     return label
 
 
-def _groups(rows: list[Row], key: Callable[[Row], Any]) -> dict[Any, list[Row]]:
+def _groups(
+    rows: list[Row], key: Callable[[Row], Any], order: Callable[[Row], Any] | None = None
+) -> dict[Any, list[Row]]:
+    """Rows by ``key``, the groups sorted by ``order`` of their first row (default: key)."""
     out: dict[Any, list[Row]] = {}
     for r in rows:
         out.setdefault(key(r), []).append(r)
-    return dict(sorted(out.items(), key=lambda kv: str(kv[0])))
+    sort = order or key
+    return dict(sorted(out.items(), key=lambda kv: sort(kv[1][0])))
+
+
+def _axis_order(axes: list[str]) -> Callable[[Row], tuple[Any, ...]]:
+    """Rows ordered by the values of ``axes`` (numbers as numbers; the default first)."""
+    return lambda r: tuple((r[a] is not None, r[a] if r[a] is not None else 0) for a in axes)
 
 
 def _what(rows: list[Row]) -> str:
@@ -88,8 +97,8 @@ def draw(dataset_dir: Path, out: Path) -> Path:
     rows = Dataset(dataset_dir).rows()
     out.mkdir(parents=True, exist_ok=True)
     what = _what(rows)
-    label = _variant_of(_varied(rows, VARIANT_AXES))
-    variants = _groups(rows, label)
+    varied = _varied(rows, VARIANT_AXES)
+    variants = _groups(rows, _variant_of(varied), _axis_order(varied))
     result = RESULT_LABEL.get(what, "time")
     figures: list[tuple[str, str]] = []
 
@@ -99,18 +108,28 @@ def draw(dataset_dir: Path, out: Path) -> Path:
         plt.close(fig)
         figures.append((name, caption))
 
-    def band(ax: Any, column: str, only_ok: bool, scale: float = 1.0) -> None:
-        for i, (name, vrows) in enumerate(variants.items()):
-            by_loss = _groups(vrows, lambda r: r["loss"])
+    def band(
+        ax: Any,
+        groups: dict[str, list[Row]],
+        column: str,
+        only_ok: bool,
+        x_of: Callable[[list[Row]], dict[float, list[Row]]] = lambda rs: _groups(
+            rs, lambda r: r["loss"] * 100
+        ),
+        scale: float = 1.0,
+    ) -> None:
+        """Per group: the median of ``column`` against x, and the p10–p90 band."""
+        for i, (name, vrows) in enumerate(groups.items()):
+            by_x = x_of(vrows)
             xs, med, p10, p90 = [], [], [], []
-            for loss in sorted(by_loss):
+            for x in sorted(by_x):
                 vals = [
                     r[column] * scale
-                    for r in by_loss[loss]
+                    for r in by_x[x]
                     if r[column] is not None and (r["status"] == "ok" or not only_ok)
                 ]
                 if vals:
-                    xs.append(loss * 100)
+                    xs.append(x)
                     med.append(_percentile(vals, 50))
                     p10.append(_percentile(vals, 10))
                     p90.append(_percentile(vals, 90))
@@ -122,7 +141,7 @@ def draw(dataset_dir: Path, out: Path) -> Path:
         ax.legend(fontsize="small")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    band(ax, "duration_s", only_ok=True)
+    band(ax, variants, "duration_s", only_ok=True)
     ax.set_ylabel(f"{result} (s, virtual)")
     ax.set_title(f"{result.capitalize()} vs loss (successful runs)")
     save(fig, "time_vs_loss.png", f"{result.capitalize()} against loss: median, p10–p90 band.")
@@ -161,7 +180,7 @@ def draw(dataset_dir: Path, out: Path) -> Path:
     save(fig, "success_vs_loss.png", "Share of runs that succeeded, and where the others failed.")
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    band(ax, "retransmissions", only_ok=False)
+    band(ax, variants, "retransmissions", only_ok=False)
     ax.set_ylabel("retransmissions per run (segments, both ends)")
     ax.set_title("Retransmissions vs loss")
     save(fig, "retransmissions_vs_loss.png", "TCP retransmissions per run against loss.")
@@ -169,21 +188,11 @@ def draw(dataset_dir: Path, out: Path) -> Path:
     with_hs = [r for r in rows if r["handshake_s"] is not None and r["rtt_s"] is not None]
     if with_hs:
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        for i, (name, vrows) in enumerate(
-            _groups(with_hs, _variant_of(_varied(with_hs, VARIANT_AXES[:5]))).items()
-        ):
-            color = f"C{i % 10}"
-            ax.scatter(
-                [r["rtt_s"] * 1000 for r in vrows],
-                [r["handshake_s"] * 1000 for r in vrows],
-                s=12,
-                alpha=0.5,
-                color=color,
-                label=name,
-            )
-        ax.set_xlabel("RTT, the connection's first sample (ms, virtual)")
+        kinds = _varied(with_hs, VARIANT_AXES[:5])
+        by_variant = _groups(with_hs, _variant_of(kinds), _axis_order(kinds))
+        band(ax, by_variant, "handshake_s", only_ok=True, x_of=_by_path_rtt, scale=1000.0)
+        ax.set_xlabel("RTT of the path: the smallest first RTT sample at that latency (ms)")
         ax.set_ylabel("handshake time, TCP + TLS (ms, virtual)")
-        ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
         ax.set_title("Handshake time vs RTT")
@@ -191,6 +200,13 @@ def draw(dataset_dir: Path, out: Path) -> Path:
     page = out / "index.html"
     page.write_text(_html(rows, what, figures, out), encoding="utf-8")
     return page
+
+
+def _by_path_rtt(rows: list[Row]) -> dict[float, list[Row]]:
+    """Rows grouped by the path's RTT: per extra latency, the smallest RTT sample measured
+    there (a sample not inflated by a lost segment), in milliseconds."""
+    by_latency = _groups(rows, lambda r: r["latency"])
+    return {1000.0 * min(r["rtt_s"] for r in group): group for group in by_latency.values()}
 
 
 def _failed_in(phase: int) -> Callable[[Row], bool]:
@@ -202,10 +218,12 @@ def _failed_elsewhere(r: Row) -> bool:
 
 
 def _summary(rows: list[Row]) -> tuple[list[str], list[list[str]]]:
-    label = _variant_of(_varied(rows, VARIANT_AXES))
+    varied = _varied(rows, VARIANT_AXES)
+    label, order = _variant_of(varied), _axis_order(varied)
     head = ["variant", "loss", "cells", "ok", "median s", "p10 s", "p90 s", "retrans.", "RTOs"]
     body = []
-    for (name, loss), group in _groups(rows, lambda r: (label(r), r["loss"])).items():
+    by_cell = _groups(rows, lambda r: (label(r), r["loss"]), lambda r: (order(r), r["loss"]))
+    for (name, loss), group in by_cell.items():
         ok = [r for r in group if r["status"] == "ok"]
         times = [r["duration_s"] for r in ok if r["duration_s"] is not None]
         retrans = [r["retransmissions"] for r in group if r["retransmissions"] is not None]
