@@ -46,15 +46,21 @@ def test_kernel_and_our_host_exchange_a_mebibyte_each_way(loss: float) -> None:
                 sys.executable,
                 "-c",
                 textwrap.dedent(f"""
-                import hashlib, socket
+                import hashlib, socket, threading
                 srv = socket.socket(); srv.bind(("{net.kernel_ip}", 9090)); srv.listen(1)
                 print("ready", flush=True)
                 c = socket.create_connection(("{net.host_ip}", 8080), timeout=30)
                 data = bytes(range(256)) * 4096
-                c.sendall(data); c.shutdown(socket.SHUT_WR)
                 echoed = bytearray()
-                while chunk := c.recv(65536):
-                    echoed.extend(chunk)
+
+                def read_echo():  # concurrently: our echo server waits for each send
+                    while chunk := c.recv(65536):
+                        echoed.extend(chunk)
+
+                reader = threading.Thread(target=read_echo)
+                reader.start()
+                c.sendall(data); c.shutdown(socket.SHUT_WR)
+                reader.join()
                 ok = hashlib.sha256(echoed).digest() == hashlib.sha256(data).digest()
                 print("echo-ok" if ok else "echo-bad", flush=True)
                 s, _ = srv.accept()

@@ -37,12 +37,20 @@ from .world import console
     help="Also print every TCP event of both ends: segments with relative and absolute "
     "numbers, state changes, retransmissions, duplicate ACKs, cwnd and RTO.",
 )
+@click.option(
+    "--cc",
+    type=click.Choice(["newreno", "cubic"]),
+    default=None,
+    help="Congestion control of every host (default: each host's, NewReno unless the "
+    'world file says congestion_control = "cubic").',
+)
 @simulation_options
 def tcp_transfer(
     size: int,
     target: str,
     source: str | None,
     timeline: bool,
+    cc: str | None,
     sim: SimOptions,
 ) -> None:
     """Send SIZE bytes from the laptop to www over TCP, and the same amount back.
@@ -50,6 +58,8 @@ def tcp_transfer(
     Exit status 1 when the connection failed or the data did not arrive intact.
     """
     s = Session(sim)
+    if cc is not None:
+        s.world.set_congestion_control(cc)
     log = EventLog()
     if timeline:
         s.world.trace.subscribe(log)

@@ -5,6 +5,7 @@ The description is a dict (or the same thing in a TOML file, :meth:`World.from_t
     [nodes.laptop]
     kind = "host"                      # host | router | switch
     hostname = "laptop.home.arpa"      # optional; gateway = "…" optional for hosts
+    congestion_control = "cubic"       # optional: newreno (default) | cubic (RFC 9438)
     [[links]]
     a = "laptop"
     a_ip = "192.168.1.10/24"           # an address for a host/router end
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import tomllib
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +45,17 @@ from ..node.host import Host
 from ..node.interface import Interface
 from ..node.router import Router
 from ..node.switch import LearningSwitch, SwitchPort
+from ..node.tcp import TcpStack
 from ..node.tcp_host import attach_tcp
 from ..randomness import SeededRandom
+from ..tcp.connection import TcpConfig
 from ..trace.bus import TraceBus
 from .default_world import DEFAULT_WORLD
 from .faults import Faults
 from .link import Link
 
-_NODE_KEYS = {"kind", "hostname", "gateway", "routes"}
+_NODE_KEYS = {"kind", "hostname", "gateway", "routes", "congestion_control"}
+CONGESTION_CONTROLS = ("newreno", "cubic")
 _LINK_KEYS = {
     "a",
     "b",
@@ -169,10 +174,13 @@ class World:
             hostname = spec.get("hostname")
             if hostname is not None and not isinstance(hostname, str):
                 raise ConfigError(f"node {name!r}: hostname must be a string")
+            cc = spec.get("congestion_control", "newreno")
+            if cc not in CONGESTION_CONTROLS:
+                raise ConfigError(f"node {name!r}: congestion_control must be newreno or cubic")
             node = cls_(
                 name, self.loop, rnd, self.trace, hostname=hostname, packet_ids=self.next_packet_id
             )
-            attach_tcp(node)
+            attach_tcp(node, TcpConfig(congestion_control=cc))
         elif kind == "switch":
             if set(spec) - {"kind"}:
                 raise ConfigError(f"switch {name!r}: takes no hostname, gateway or routes")
@@ -396,6 +404,15 @@ class World:
             raise ConfigError(f"node {node.name!r}: gateway {via} is not on a connected network")
         node.routes.remove(prefix, plen)
         node.routes.add(Route(prefix, plen, r.iface, str(via), origin="static"))
+
+    def set_congestion_control(self, name: str) -> None:
+        """Every host and router's TCP uses ``name`` (``newreno`` or ``cubic``) from now on."""
+        if name not in CONGESTION_CONTROLS:
+            raise ConfigError(f"congestion control must be newreno or cubic, not {name!r}")
+        for node in self.hosts_and_routers:
+            stack = node.tcp
+            if isinstance(stack, TcpStack):
+                stack.config = replace(stack.config, congestion_control=name)
 
     # -- queries ----------------------------------------------------------------------
     @property

@@ -25,11 +25,20 @@ class CongestionControl(Protocol):
     smss: int
     cwnd: int
     ssthresh: int
+    note: str | None  # a phase change worth a trace event (read and cleared by recovery)
 
     @property
     def phase(self) -> str: ...
 
-    def on_ack(self, acked: int, now: float, srtt: float | None) -> None: ...
+    def on_ack(
+        self,
+        acked: int,
+        now: float,
+        srtt: float | None,
+        rtt: float | None,
+        ack: int,
+        snd_max: int,
+    ) -> None: ...
 
     def on_congestion_event(self, flight_size: int, now: float) -> None: ...
 
@@ -48,6 +57,7 @@ class NewReno:
     cwnd: int = 0
     ssthresh: int = 1 << 30  # §3.1: arbitrarily high before the first loss
     bytes_acked: int = 0  # appropriate byte counting in congestion avoidance (RFC 3465)
+    note: str | None = None
 
     def __post_init__(self) -> None:
         if self.cwnd == 0:
@@ -57,7 +67,15 @@ class NewReno:
     def phase(self) -> str:
         return "slow-start" if self.cwnd < self.ssthresh else "congestion-avoidance"
 
-    def on_ack(self, acked: int, now: float = 0.0, srtt: float | None = None) -> None:
+    def on_ack(
+        self,
+        acked: int,
+        now: float = 0.0,
+        srtt: float | None = None,
+        rtt: float | None = None,
+        ack: int = 0,
+        snd_max: int = 0,
+    ) -> None:
         """New data acknowledged outside recovery (RFC 5681 §3.1)."""
         smss = self.smss
         if self.cwnd < self.ssthresh:
@@ -103,4 +121,8 @@ def make_congestion_control(name: str, smss: int) -> CongestionControl:
     """The controller called ``name`` (``"newreno"`` or ``"cubic"``) for a segment size."""
     if name == "newreno":
         return NewReno(smss)
+    if name == "cubic":
+        from .cubic import Cubic
+
+        return Cubic(smss)
     raise ValueError(f"unknown congestion control {name!r} (newreno or cubic)")

@@ -78,6 +78,7 @@ class LossRecovery:
         "fast_rxt_due",
         "in_loss",
         "in_recovery",
+        "last_rtt",
         "lost_bytes",
         "min_rtt",
         "rack_end",
@@ -140,6 +141,7 @@ class LossRecovery:
         self.rack_end = 0
         self.rack_rtt = 0.0
         self.min_rtt: float | None = None
+        self.last_rtt: float | None = None  # this ACK's RTT sample, for HyStart++
         self.fack = 0
         self.reord = False
         self.reo_wnd_mult = 1
@@ -267,6 +269,7 @@ class LossRecovery:
         newly SACKed bytes. Updates RACK, RTT, undo state, marks losses and the cwnd."""
         segs = self.segs
         delivered: list[SentSegment] = []
+        self.last_rtt = None
         # Cumulatively acknowledged records leave the list.
         k = 0
         n = len(segs)
@@ -324,9 +327,10 @@ class LossRecovery:
                 # RFC 6582 §3.2 step 5: a partial ACK — the next hole was lost too.
                 self._mark_lost(segs[0], "partial ACK", now)
             if not self.in_recovery:
-                cc.on_ack(ack - una, now, self.rto.srtt)
+                cc.on_ack(ack - una, now, self.rto.srtt, self.last_rtt, ack, snd_max)
                 if self.trace:
-                    self._emit_cwnd("new data acknowledged")
+                    self._emit_cwnd(cc.note or "new data acknowledged")
+                cc.note = None
         elif duplicate and segs:
             self.dupacks += 1
             if self.trace:
@@ -418,6 +422,7 @@ class LossRecovery:
             if (best.xmit_at, best.end) > (self.rack_xmit, self.rack_end):
                 self.rack_xmit, self.rack_end = best.xmit_at, best.end
         if sample is not None:
+            self.last_rtt = sample
             self.take_rtt_sample(sample, "RTT of the newest segment acknowledged (RFC 6298)")
 
     def take_rtt_sample(self, rtt: float, why: str) -> None:
