@@ -343,7 +343,10 @@ class LossRecovery:
             ):
                 self._mark_lost(segs[0], "three duplicate ACKs", now)
         if self.sack:
-            self._detect_loss(now)
+            if self.sacked_bytes or self.retrans_bytes or self._first_sent_before_rack():
+                self._detect_loss(now)
+            else:
+                self.reo_at = None
         if self.lost_bytes and not self.in_recovery and not self.in_loss:
             self._enter_recovery(snd_max, now, "RACK: lost segments (RFC 8985 §6.2); recovery")
         # RFC 6298 §5.2/5.3: stop the timer when all is acked, else restart it on new data.
@@ -460,6 +463,15 @@ class LossRecovery:
         min_rtt = self.min_rtt or 0.0
         srtt = self.rto.srtt if self.rto.srtt is not None else min_rtt
         return min(self.reo_wnd_mult * min_rtt / 4, srtt)
+
+    def _first_sent_before_rack(self) -> bool:
+        """Whether RACK has anything to look at when no segment is SACKed and no resend is
+        in flight: the candidates are then first transmissions (send order is sequence
+        order), so the first one not already lost decides for all."""
+        for s in self.segs:
+            if not s.lost:
+                return (s.xmit_at, s.end) < (self.rack_xmit, self.rack_end)
+        return False
 
     def _detect_loss(self, now: float) -> None:
         """RFC 8985 §6.2 step 5; arms the reordering timer for segments not yet due."""
