@@ -117,9 +117,12 @@ def _faults(cell: Cell) -> Faults:
 
 def _run_options(cell: Cell) -> dict[str, Any]:
     """The axes the run takes by name (``kex``, ``cc``, ``tls``), when the sweep sets them."""
-    return {
-        name: value for name, value in cell.params if AXES[name].run_option and value is not None
-    }
+    out: dict[str, Any] = {}
+    for name, value in cell.params:
+        axis = AXES[name]
+        if axis.run_option and value is not None:
+            out[name] = axis.to_run(value) if axis.to_run is not None else value
+    return out
 
 
 def _fetch(cell: Cell) -> dict[str, Any]:

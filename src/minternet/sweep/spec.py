@@ -134,6 +134,28 @@ def _choice(option: str) -> Callable[[str, Value], Value]:
     return check
 
 
+def _tls_versions(v: Value) -> tuple[str, ...]:
+    """``1.2``, ``1.3`` or ``both`` → the versions tuple the runs take (``fetch --tls``)."""
+    from ..tls.negotiate import parse_versions
+
+    return parse_versions(None if v is None else str(v))
+
+
+def _converted(option: str, convert: Callable[[Value], Any]) -> Callable[[str, Value], Value]:
+    """A run option whose sweep value is converted (by the function the command uses) before
+    the run gets it: the run must take the option, and the conversion must accept it."""
+
+    def check(axis: str, v: Value) -> Value:
+        _run_option_choices(AXES[axis].whats, option)  # refused if a run does not take it
+        try:
+            convert(v)
+        except ConfigError as e:
+            raise SpecError(f"{axis}: {e}") from None
+        return v
+
+    return check
+
+
 def _cipher(axis: str, v: Value) -> Value:
     from ..apps.fetch_run import offered_suites
 
@@ -184,6 +206,7 @@ class Axis:
     kind: Literal["int", "float", "str"]
     help: str
     run_option: bool = False  # passed to the run by name (FetchOptions field / run parameter)
+    to_run: Callable[[Value], Any] | None = None  # the run's value for a sweep value
 
 
 _PROB = _float_in(0.0, 1.0)
@@ -215,7 +238,16 @@ AXES: dict[str, Axis] = {
             "congestion controllers",
             run_option=True,
         ),
-        Axis("tls", ("fetch",), None, _choice("tls"), "str", "TLS versions", run_option=True),
+        Axis(
+            "tls",
+            ("fetch",),
+            None,
+            _converted("tls", _tls_versions),
+            "str",
+            "TLS versions: 1.2, 1.3 or both",
+            run_option=True,
+            to_run=_tls_versions,
+        ),
         Axis(
             "size",
             ("tcp-transfer",),
