@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..errors import ConfigError, LocalProtocolError
@@ -37,8 +36,10 @@ from .connection import (
     State,
     TlsConnection,
     TraceHook,
+    check_server_chain,
     group_name,
-    load_certificate,
+    leaf_public_key,
+    refuse_failed_chain,
 )
 from .extensions import ExtensionType, NamedGroup
 from .messages import (
@@ -242,19 +243,8 @@ class TlsClient(TlsConnection):
         cert = Certificate.decode_body(msg.body)
         n = self.neg
         assert n.suite is not None
-        if not cert.chain:
-            raise TlsAlert(AlertDescription.decode_error, "server sent an empty certificate chain")
         n.peer_chain = cert.chain
-        leaf = load_certificate(cert.chain[0])
-        if self.tracing:
-            subjects = [load_certificate(c).subject.rfc4514_string() for c in cert.chain]
-            self._trace("certificate", {"chain": subjects})
-        try:
-            key = leaf.public_key()
-        except (ValueError, TypeError, UnsupportedAlgorithm) as e:
-            raise TlsAlert(
-                AlertDescription.unsupported_certificate, f"certificate key: {e}"
-            ) from None
+        key = leaf_public_key(cert.chain, self.trace_hook)
         if n.suite.auth == "RSA" and not isinstance(key, rsa.RSAPublicKey):
             raise TlsAlert(
                 AlertDescription.unsupported_certificate, "suite needs an RSA certificate"
@@ -265,32 +255,16 @@ class TlsClient(TlsConnection):
             )
         assert isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey)
         self._server_key = key
-        if self.config.trust is not None:
-            try:
-                v = verify.verify_server_chain(
-                    list(cert.chain),
-                    self.config.server_name,
-                    self.config.clock(),
-                    self.config.trust,
-                    # RFC 5246 §7.4.2: the leaf's key signs (ECDHE) or decrypts (RSA)
-                    required_key_usage="digital_signature"
-                    if n.suite.kx == "ECDHE"
-                    else "key_encipherment",
-                )
-            except (ValueError, TypeError, UnsupportedAlgorithm) as e:
-                raise TlsAlert(AlertDescription.bad_certificate, f"certificate: {e}") from None
-            n.verification = v
-            for check in v.checks:
-                self._trace("check", {"name": check.name, "ok": check.ok, "detail": check.detail})
-            if not v.ok:
-                raise TlsAlert(
-                    AlertDescription(v.alert or AlertDescription.bad_certificate),
-                    v.reason or "certificate rejected",
-                )
-        else:
-            self._trace(
-                "check", {"name": "chain", "ok": False, "detail": "not verified (no trust store)"}
-            )
+        n.verification = check_server_chain(
+            cert.chain,
+            self.config.server_name,
+            self.config.trust,
+            self.config.clock,
+            # RFC 5246 §7.4.2: the leaf's key signs (ECDHE) or decrypts (RSA)
+            "digital_signature" if n.suite.kx == "ECDHE" else "key_encipherment",
+            self.trace_hook,
+        )
+        refuse_failed_chain(n.verification)
         return (
             State.WAIT_SERVER_KEY_EXCHANGE
             if n.suite.kx == "ECDHE"

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import ClassVar
 
-from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from ..errors import ConfigError, LocalProtocolError
@@ -37,7 +36,14 @@ from . import extensions13 as ext13
 from . import signing, verify
 from .alerts import AlertDescription, TlsAlert
 from .client import DEFAULT_SIGNATURE_SCHEMES, _is_ip
-from .connection import EphemeralKey, Transcript, group_name, load_certificate
+from .connection import (
+    EphemeralKey,
+    Transcript,
+    check_server_chain,
+    group_name,
+    leaf_public_key,
+    refuse_failed_chain,
+)
 from .connection13 import (
     CCS13,
     TLS13,
@@ -509,19 +515,8 @@ class TlsClient13(Tls13Connection):
             raise TlsAlert(
                 AlertDescription.illegal_parameter, "server Certificate with a request context"
             )
-        if not cert.entries:
-            raise TlsAlert(AlertDescription.decode_error, "server sent an empty certificate chain")
         n.peer_chain = cert.chain
-        leaf = load_certificate(cert.chain[0])
-        if self.tracing:
-            subjects = [load_certificate(c).subject.rfc4514_string() for c in cert.chain]
-            self._trace("certificate", {"chain": subjects})
-        try:
-            key = leaf.public_key()
-        except (ValueError, TypeError, UnsupportedAlgorithm) as e:
-            raise TlsAlert(
-                AlertDescription.unsupported_certificate, f"certificate key: {e}"
-            ) from None
+        key = leaf_public_key(cert.chain, self.trace_hook)
         if not isinstance(
             key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
         ):
@@ -529,29 +524,15 @@ class TlsClient13(Tls13Connection):
                 AlertDescription.unsupported_certificate, f"{type(key).__name__} certificate key"
             )
         self._server_key = key
-        if self.config.trust is not None:
-            try:
-                v = verify.verify_server_chain(
-                    list(cert.chain),
-                    self.config.server_name,
-                    self.config.clock(),
-                    self.config.trust,
-                    required_key_usage="digital_signature",
-                )
-            except (ValueError, TypeError, UnsupportedAlgorithm) as e:
-                raise TlsAlert(AlertDescription.bad_certificate, f"certificate: {e}") from None
-            n.verification = v
-            for check in v.checks:
-                self._trace("check", {"name": check.name, "ok": check.ok, "detail": check.detail})
-            if not v.ok:
-                raise TlsAlert(
-                    AlertDescription(v.alert or AlertDescription.bad_certificate),
-                    v.reason or "certificate rejected",
-                )
-        else:
-            self._trace(
-                "check", {"name": "chain", "ok": False, "detail": "not verified (no trust store)"}
-            )
+        n.verification = check_server_chain(
+            cert.chain,
+            self.config.server_name,
+            self.config.trust,
+            self.config.clock,
+            "digital_signature",  # RFC 8446 §4.4.2.2: the key signs CertificateVerify
+            self.trace_hook,
+        )
+        refuse_failed_chain(n.verification)
         return State13.WAIT_CV
 
     def _on_certificate_verify(self, msg: RawHandshake) -> State13:

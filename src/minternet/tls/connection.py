@@ -32,10 +32,12 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any, ClassVar
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, x448, x25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -55,7 +57,7 @@ from .prf import (
 )
 from .record import INITIAL_CLIENT_HELLO_VERSION, ContentType, RecordLayer
 from .suites import CipherSuite
-from .verify import Verification
+from .verify import TrustStore, Verification, verify_server_chain
 
 TLS12 = 0x0303
 CCS = -1  # the ChangeCipherSpec "message" in the transition tables
@@ -264,6 +266,63 @@ def load_certificate(der: bytes) -> x509.Certificate:
         raise TlsAlert(
             AlertDescription.bad_certificate, f"certificate does not parse: {e}"
         ) from None
+
+
+def leaf_public_key(chain: tuple[bytes, ...], trace: TraceHook | None) -> object:
+    """The server leaf's public key, the chain's subjects traced (``certificate``); a chain
+    that is empty or does not parse gets its alert (RFC 5246 §7.4.2, RFC 8446 §4.4.2.4)."""
+    if not chain:
+        raise TlsAlert(AlertDescription.decode_error, "server sent an empty certificate chain")
+    leaf = load_certificate(chain[0])
+    if trace is not None:
+        trace(
+            "certificate",
+            {"chain": [load_certificate(c).subject.rfc4514_string() for c in chain]},
+            None,
+        )
+    try:
+        return leaf.public_key()
+    except (ValueError, TypeError, UnsupportedAlgorithm) as e:
+        raise TlsAlert(AlertDescription.unsupported_certificate, f"certificate key: {e}") from None
+
+
+def check_server_chain(
+    chain: tuple[bytes, ...],
+    host: str | None,
+    trust: TrustStore | None,
+    clock: Callable[[], datetime],
+    key_usage: str,
+    trace: TraceHook | None,
+) -> Verification | None:
+    """The server's chain against ``trust`` (:func:`~minternet.tls.verify.verify_server_chain`),
+    each check traced (:func:`refuse_failed_chain` then answers a failure). Without a trust
+    store the chain is not verified (and the trace says so)."""
+    if trust is None:
+        if trace is not None:
+            trace(
+                "check",
+                {"name": "chain", "ok": False, "detail": "not verified (no trust store)"},
+                None,
+            )
+        return None
+    try:
+        v = verify_server_chain(list(chain), host, clock(), trust, required_key_usage=key_usage)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as e:
+        raise TlsAlert(AlertDescription.bad_certificate, f"certificate: {e}") from None
+    if trace is not None:
+        for check in v.checks:
+            trace("check", {"name": check.name, "ok": check.ok, "detail": check.detail}, None)
+    return v
+
+
+def refuse_failed_chain(v: Verification | None) -> None:
+    """The alert the first failed check of ``v`` names (nothing if it passed or was not
+    verified); called after the verification is kept for the caller's report."""
+    if v is not None and not v.ok:
+        raise TlsAlert(
+            AlertDescription(v.alert or AlertDescription.bad_certificate),
+            v.reason or "certificate rejected",
+        )
 
 
 # -- the machine ----------------------------------------------------------------------------
