@@ -374,12 +374,84 @@ class _Negotiation:
     transcript: Transcript = field(default_factory=lambda: Transcript())
 
 
-class TlsConnection:
+class MachineBase:
+    """What every TLS machine (1.2 and 1.3) does the same way: the bytes to send, the events
+    taken, the trace hook, state changes traced, closing on the transport's EOF. Each
+    version names its own CLOSED and CLOSING states."""
+
+    CLOSED: ClassVar[Enum]
+    CLOSING: ClassVar[Enum]
+    state: Any
+    closed: Closed | None
+    trace_hook: TraceHook | None
+    tracing: bool
+    _out: bytearray
+    _events: list[Any]
+
+    def __init__(
+        self,
+        random: RandomSource,
+        keylog: Callable[[str], None] | None,
+        trace: TraceHook | None,
+        start: Enum,
+    ) -> None:
+        self.random = random
+        self.keylog = keylog
+        self.trace_hook = trace
+        self.tracing = trace is not None
+        self.state = start
+        self.hs = HandshakeBuffer()
+        self.closed = None
+        self._out = bytearray()
+        self._events = []
+
+    def data_to_send(self) -> bytes:
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def receive_eof(self) -> list[Any]:
+        """The transport ended (TCP FIN). Without close_notify first, that is a truncation."""
+        if self.state is self.CLOSED:
+            return []
+        if self.state is self.CLOSING:
+            self._close("peer closed the transport after our close_notify", clean=True)
+        else:
+            self._close("transport closed without close_notify", clean=False)
+        return self._take_events()
+
+    def _take_events(self) -> list[Any]:
+        ev = self._events
+        self._events = []
+        return ev
+
+    def _trace(self, kind: str, fields: dict[str, Any], why: str | None = None) -> None:
+        if self.trace_hook is not None:
+            self.trace_hook(kind, fields, why)
+
+    def _set_state(self, new: Any) -> None:
+        if new is not self.state:
+            if self.tracing:
+                self._trace("state", {"from": self.state.name, "to": new.name})
+            self.state = new
+
+    def _close(
+        self, reason: str, alert: int | None = None, alert_sent: bool = False, clean: bool = False
+    ) -> None:
+        self.closed = Closed(reason, alert, alert_sent, clean)
+        self._events.append(self.closed)
+        self._set_state(self.CLOSED)
+
+
+class TlsConnection(MachineBase):
     """Shared machinery; :class:`~minternet.tls.client.TlsClient` and
     :class:`~minternet.tls.server.TlsServer` add their transition tables."""
 
     role: ClassVar[str] = "?"
     TRANSITIONS: ClassVar[dict[State, dict[int, Handler]]] = {}
+    CLOSED = State.CLOSED
+    CLOSING = State.CLOSING
+    state: State
 
     def __init__(
         self,
@@ -387,28 +459,15 @@ class TlsConnection:
         keylog: Callable[[str], None] | None = None,
         trace: TraceHook | None = None,
     ) -> None:
-        self.random = random
-        self.keylog = keylog
-        self.trace_hook = trace
-        self.tracing = trace is not None
-        self.state = State.START
+        super().__init__(random, keylog, trace, State.START)
         self.records = RecordLayer()
-        self.hs = HandshakeBuffer()
         self.neg = _Negotiation()
         self.info: TlsInfo | None = None
-        self.closed: Closed | None = None
-        self._out = bytearray()
-        self._events: list[Event] = []
         self._pending_read: RecordProtection | None = None
         self._pending_write: RecordProtection | None = None
         self._close_notify_sent = False
 
     # -- public API ---------------------------------------------------------------------
-    def data_to_send(self) -> bytes:
-        out = bytes(self._out)
-        self._out.clear()
-        return out
-
     def receive_data(self, data: bytes) -> list[Event]:
         """Bytes from the peer → events (``b""`` is nothing; EOF is :meth:`receive_eof`)."""
         if self.state is State.CLOSED or not data:
@@ -422,16 +481,6 @@ class TlsConnection:
                 self._on_record(*rec)
         except Exception as e:
             self._fail(e)
-        return self._take_events()
-
-    def receive_eof(self) -> list[Event]:
-        """The transport ended (TCP FIN). Without close_notify first, that is a truncation."""
-        if self.state is State.CLOSED:
-            return []
-        if self.state is State.CLOSING:
-            self._close("peer closed the transport after our close_notify", clean=True)
-        else:
-            self._close("transport closed without close_notify", clean=False)
         return self._take_events()
 
     def send_application_data(self, data: bytes) -> None:
@@ -456,21 +505,6 @@ class TlsConnection:
         return self.state is State.ESTABLISHED
 
     # -- plumbing -----------------------------------------------------------------------
-    def _take_events(self) -> list[Event]:
-        ev = self._events
-        self._events = []
-        return ev
-
-    def _trace(self, kind: str, fields: dict[str, Any], why: str | None = None) -> None:
-        if self.trace_hook is not None:
-            self.trace_hook(kind, fields, why)
-
-    def _set_state(self, new: State) -> None:
-        if new is not self.state:
-            if self.tracing:
-                self._trace("state", {"from": self.state.name, "to": new.name})
-            self.state = new
-
     def _send_handshake(self, msg: Any, fields: dict[str, Any] | None = None) -> None:
         raw: bytes = msg.encode()
         self.neg.transcript.add(raw)
@@ -508,13 +542,6 @@ class TlsConnection:
         self._trace("alert", {"direction": "sent", "alert": alert_name(desc)}, why=reason)
         self._send_alert(AlertLevel.fatal, desc)
         self._close(reason, alert=int(desc), alert_sent=True)
-
-    def _close(
-        self, reason: str, alert: int | None = None, alert_sent: bool = False, clean: bool = False
-    ) -> None:
-        self.closed = Closed(reason, alert, alert_sent, clean)
-        self._events.append(self.closed)
-        self._set_state(State.CLOSED)
 
     def _on_record(self, ct: int, data: bytes) -> None:
         if ct == ContentType.handshake:

@@ -42,10 +42,11 @@ from .connection import (
     ApplicationData,
     Closed,
     HandshakeComplete,
+    MachineBase,
     Transcript,
     group_name,
 )
-from .messages import HandshakeBuffer, HandshakeType, RawHandshake
+from .messages import HandshakeType, RawHandshake
 from .messages13 import Finished13, KeyUpdate
 from .record import ContentType
 from .record13 import Aead13, RecordLayer13
@@ -187,12 +188,15 @@ class _Negotiation13:
     transcript: Transcript = field(default_factory=lambda: Transcript())
 
 
-class Tls13Connection:
+class Tls13Connection(MachineBase):
     """Shared machinery of :class:`~minternet.tls.client13.TlsClient13` and
     :class:`~minternet.tls.server13.TlsServer13`."""
 
     role: ClassVar[str] = "?"
     TRANSITIONS: ClassVar[dict[State13, dict[int, Handler13]]] = {}
+    CLOSED = State13.CLOSED
+    CLOSING = State13.CLOSING
+    state: State13
 
     def __init__(
         self,
@@ -200,19 +204,11 @@ class Tls13Connection:
         keylog: Callable[[str], None] | None = None,
         trace: TraceHook | None = None,
     ) -> None:
-        self.random = random
-        self.keylog = keylog
-        self.trace_hook = trace
-        self.tracing = trace is not None
-        self.state = State13.START
+        super().__init__(random, keylog, trace, State13.START)
         self.records = RecordLayer13()
-        self.hs = HandshakeBuffer()
         self.neg = _Negotiation13()
         self.info: Tls13Info | None = None
-        self.closed: Closed | None = None
-        self._out = bytearray()
         self._hs_out = bytearray()  # handshake messages of the flight being built
-        self._events: list[Event13] = []
         self._read_secret = b""
         self._write_secret = b""
         self._peer_finished = False  # after it, a CCS is unexpected
@@ -221,11 +217,6 @@ class Tls13Connection:
         self._handoff = False  # stop reading: the caller takes over (a TLS 1.2 answer)
 
     # -- public API ---------------------------------------------------------------------
-    def data_to_send(self) -> bytes:
-        out = bytes(self._out)
-        self._out.clear()
-        return out
-
     def receive_data(self, data: bytes) -> list[Event13]:
         """Bytes from the peer → events (``b""`` is nothing; EOF is :meth:`receive_eof`)."""
         if self.state is State13.CLOSED or not data:
@@ -239,15 +230,6 @@ class Tls13Connection:
                 self._on_record(*rec)
         except Exception as e:
             self._fail(e)
-        return self._take_events()
-
-    def receive_eof(self) -> list[Event13]:
-        if self.state is State13.CLOSED:
-            return []
-        if self.state is State13.CLOSING:
-            self._close("peer closed the transport after our close_notify", clean=True)
-        else:
-            self._close("transport closed without close_notify", clean=False)
         return self._take_events()
 
     def send_application_data(self, data: bytes) -> None:
@@ -294,21 +276,6 @@ class Tls13Connection:
         return hs, rec
 
     # -- plumbing -----------------------------------------------------------------------
-    def _take_events(self) -> list[Event13]:
-        ev = self._events
-        self._events = []
-        return ev
-
-    def _trace(self, kind: str, fields: dict[str, Any], why: str | None = None) -> None:
-        if self.trace_hook is not None:
-            self.trace_hook(kind, fields, why)
-
-    def _set_state(self, new: State13) -> None:
-        if new is not self.state:
-            if self.tracing:
-                self._trace("state", {"from": self.state.name, "to": new.name})
-            self.state = new
-
     def _queue(self, msg: Any, fields: dict[str, Any] | None = None) -> bytes:
         """Add a handshake message to the flight (and to the transcript)."""
         raw: bytes = msg.encode()
@@ -356,13 +323,6 @@ class Tls13Connection:
         self._trace("alert", {"direction": "sent", "alert": alert_name(desc)}, why=reason)
         self._send_alert(AlertLevel.fatal, desc)
         self._close(reason, alert=int(desc), alert_sent=True)
-
-    def _close(
-        self, reason: str, alert: int | None = None, alert_sent: bool = False, clean: bool = False
-    ) -> None:
-        self.closed = Closed(reason, alert, alert_sent, clean)
-        self._events.append(self.closed)
-        self._set_state(State13.CLOSED)
 
     def _on_record(self, ct: int, data: bytes) -> None:
         if ct == ContentType.handshake:
