@@ -29,7 +29,7 @@ def test_traceroute_lists_every_router_and_ends_at_the_server(run_cli: CliRunner
     for n, (name, addr) in enumerate(
         [
             ("home-router", "192.168.1.1"),
-            ("isp-router", "100.64.0.1"),
+            ("isp-router", "203.0.113.1"),
             ("transit", "192.0.2.2"),
             ("dc-router", "192.0.2.6"),
             ("www.example.com", "93.184.216.34"),

@@ -11,7 +11,7 @@ from minternet.apps.traceroute import traceroute
 from minternet.errors import ConfigError
 from minternet.sim.world import World
 
-PATH = ["192.168.1.1", "100.64.0.1", "192.0.2.2", "192.0.2.6", "93.184.216.34"]
+PATH = ["192.168.1.1", "203.0.113.1", "192.0.2.2", "192.0.2.6", "93.184.216.34"]
 
 
 def test_default_world_matches_the_design() -> None:

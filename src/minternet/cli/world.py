@@ -1,4 +1,9 @@
-"""``minternet world``: the nodes, interfaces, MACs, addresses, routes and links."""
+"""``minternet world``: the nodes, interfaces, MACs, addresses, routes, links and NAT tables.
+
+``--after fetch`` first runs the default page load in the world (same seed, same bytes as
+``minternet fetch``) and shows the world as it is at the end: the home router's NAT table
+with the mappings the fetch made, each with its state and when it will expire.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from ..apps.fetch_run import FetchOptions, run_fetch
 from ..sim.world import load_world
 from .options import json_option, seed_option, world_option
 
@@ -25,9 +31,19 @@ def console() -> Console:
 @seed_option
 @json_option
 @world_option
-def world(seed: int, as_json: bool, world_file: Path | None) -> None:
+@click.option(
+    "--after",
+    type=click.Choice(["fetch"]),
+    default=None,
+    help="Run the default fetch first and show the world after it (NAT mappings, …).",
+)
+def world(seed: int, as_json: bool, world_file: Path | None, after: str | None) -> None:
     """Show the simulated world (the built-in one, or --world FILE)."""
-    w = load_world(world_file, seed=seed)
+    if after == "fetch":
+        opts = FetchOptions(seed=seed, world_file=world_file, record_frames=False)
+        w = run_fetch(opts).world
+    else:
+        w = load_world(world_file, seed=seed)
     desc = w.describe()
     if as_json:
         click.echo(json.dumps(desc, indent=2))
@@ -86,3 +102,19 @@ def show_world(con: Console, desc: dict[str, object]) -> None:
             faults,
         )
     con.print(lt)
+    nat_rows = [n for n in nodes if n.get("nat")]
+    if not nat_rows:
+        return
+    nt = Table(title="NAT (RFC 3022 NAPT): interfaces and mappings", title_justify="left")
+    for col in ("node", "outside", "protocol", "inside", "public", "remote", "state", "expires"):
+        nt.add_column(col)
+    for n in nat_rows:
+        for cfg in n["nat"]:
+            nt.add_row(n["name"], cfg["iface"], "", cfg["inside"], cfg["public"], "", "", "")
+        for m in n["nat_table"]:
+            for s in m["sessions"]:
+                nt.add_row(
+                    "", "", m["protocol"], m["inside"], m["public"], s["remote"], s["state"],
+                    f"{s['expires']:.3f} s",
+                )  # fmt: skip
+    con.print(nt)

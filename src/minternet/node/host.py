@@ -89,7 +89,10 @@ class IcmpSocket:
         self.inbox.close()
 
 
-_DROP_LAYERS = {"udp": "udp", "arp": "arp", "ethernet": "link", "unknown": "link", "icmp": "icmp"}
+_DROP_LAYERS = {
+    "udp": "udp", "arp": "arp", "ethernet": "link", "unknown": "link", "icmp": "icmp",
+    "nat": "nat",
+}  # fmt: skip
 
 
 def _counter() -> Callable[[], int]:
@@ -482,11 +485,16 @@ class Host:
             return
         dst = packet.dst
         if dst in self._local or dst == BROADCAST or dst == iface.broadcast:
-            self._local_input(packet, iface)
+            self.for_us(packet, iface, pid)
         elif self.forwarding:
             self.forward(packet, iface, pid)
         else:
             self.drop("not-for-us", f"{dst} is not an address of {self.name}", iface=iface.name)
+
+    def for_us(self, packet: IPv4Packet, iface: Interface, pid: int | None) -> None:
+        """A packet addressed to us arrived on ``iface``; a NAT router overrides this (the
+        public address is the NAT's as much as the router's)."""
+        self._local_input(packet, iface)
 
     def forward(self, packet: IPv4Packet, iface: Interface, pid: int | None) -> None:
         """Routers override this (RFC 1812 §5.2); a host does not forward."""

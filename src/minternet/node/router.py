@@ -6,12 +6,24 @@ ICMP net unreachable), send it on with TTL − 1 and a recomputed header checksu
 Ethernet frame (our MAC as source, the next hop's as destination), fragmenting it or
 answering "fragmentation needed" with the next-hop MTU if it does not fit. The frame keeps
 the ingress packet id, so pcapng shows one packet id on both sides of the router.
+
+NAT (RFC 3022): an interface may be a NAT's outside interface (:meth:`Router.enable_nat`).
+Packets from the inside prefix leaving through it are translated by its
+:class:`~minternet.ip.nat.Napt` after the TTL check and before the TTL decrement; packets
+arriving on it for its address are translated back and forwarded inside, or — unsolicited,
+filtered — dropped silently (RFC 5382 REQ-4), except ICMP and UDP for the router's own
+sockets, which the router itself answers. A packet from outside addressed straight to an
+inside (private) address is dropped. Each translation, new mapping and expiry is a ``nat``
+trace event; the table expires lazily (no timers), when the NAT sees a packet or is read.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..ip import icmp
-from ..ip.ipv4 import IPv4Packet
+from ..ip.ipv4 import PROTO_ICMP, PROTO_UDP, IPv4Packet
+from ..ip.nat import Mapping, Napt, Translation
 from .host import Host
 from .interface import Interface
 
@@ -20,26 +32,131 @@ class Router(Host):
     kind = "router"
     forwarding = True
 
-    def forward(self, packet: IPv4Packet, iface: Interface, pid: int | None) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.nats: dict[str, Napt] = {}  # outside interface → its translator
+
+    def enable_nat(self, iface_name: str, inside: str) -> Napt:
+        """Make ``iface_name`` a NAT's outside interface for the hosts of ``inside``
+        (a prefix), sharing the interface's address (RFC 3022 §2.2, NAPT)."""
+        iface = self.interfaces[iface_name]
+        if iface.address is None:
+            raise ValueError(f"{self.name}/{iface_name}: a NAT interface needs an address")
+        nat = Napt(inside, iface.address, self.random.child(f"nat:{iface_name}"))
+        self.nats[iface_name] = nat
+        return nat
+
+    def nat_table(self, now: float | None = None) -> list[tuple[str, Mapping]]:
+        """Every NAT's live mappings (expired ones reported and removed first)."""
+        out: list[tuple[str, Mapping]] = []
+        for name, nat in sorted(self.nats.items()):
+            self._nat_expire(name, nat, self.loop.now() if now is None else now)
+            out += [(name, m) for m in nat.mappings()]
+        return out
+
+    def _nat_expire(self, iface: str, nat: Napt, now: float) -> None:
+        for m in nat.expire(now):
+            if self.trace.active:
+                self.trace.emit(
+                    now, self.name, "nat", "expire",
+                    {"protocol": m.protocol_name, "inside": f"{m.inside}:{m.inside_port}",
+                     "public": f"{m.public}:{m.public_port}", "expired": round(m.expires, 6)},
+                    iface=iface,
+                )  # fmt: skip
+
+    def _nat_event(self, iface: str, direction: str, packet: IPv4Packet, t: Translation) -> str:
+        """Trace one translation; the frame comment's words for it."""
+        m = t.mapping
+        assert m is not None and t.packet is not None
+        inside, public = f"{m.inside}:{m.inside_port}", f"{m.public}:{m.public_port}"
+        what = f"{inside} → {public}" if direction == "out" else f"{public} → {inside}"
+        if t.event == "new-mapping":
+            what += ", new mapping"
+        if t.detail:
+            what += f" ({t.detail})"
+        if self.trace.active:
+            remote = packet.dst if direction == "out" else packet.src
+            fields: dict[str, Any] = {
+                "direction": direction, "protocol": m.protocol_name, "inside": inside,
+                "public": public, "remote": remote, "new": t.event == "new-mapping",
+                "src": [packet.src, t.packet.src], "dst": [packet.dst, t.packet.dst],
+                "id": packet.identification,
+            }  # fmt: skip
+            if t.detail:
+                fields["icmp"] = t.detail
+            self.trace.emit(self.loop.now(), self.name, "nat", "translate", fields, iface=iface)
+        return f"NAT {what}"
+
+    def for_us(self, packet: IPv4Packet, iface: Interface, pid: int | None) -> None:
+        nat = self.nats.get(iface.name)
+        if nat is None or packet.dst != nat.public:
+            self._local_input(packet, iface)
+            return
+        now = self.loop.now()
+        self._nat_expire(iface.name, nat, now)
+        t = nat.inbound(packet, now)
+        if t.packet is not None:
+            comment = self._nat_event(iface.name, "in", packet, t)
+            self.forward(t.packet, iface, pid, nat_comment=comment, received=packet)
+            return
+        proto = packet.protocol
+        if proto == PROTO_ICMP or (
+            proto == PROTO_UDP and len(packet.payload) >= 4
+            and self.udp.is_bound(packet.dst, int.from_bytes(packet.payload[2:4], "big"))
+        ):  # fmt: skip
+            self._local_input(packet, iface)  # the router's own: ping, its ICMP errors, DHCP
+            return
+        reason = "nat-filtered" if t.event == "filtered" else "nat-unsolicited"
+        self.drop(reason, f"NAT drops it: {t.detail}", iface=iface.name, src=packet.src)
+
+    def forward(
+        self,
+        packet: IPv4Packet,
+        iface: Interface,
+        pid: int | None,
+        *,
+        nat_comment: str | None = None,
+        received: IPv4Packet | None = None,
+    ) -> None:
         if packet.ttl <= 1:
             self.drop(
                 "ttl-expired",
                 f"TTL {packet.ttl} from {packet.src} to {packet.dst} expired",
                 iface=iface.name,
             )
-            self.send_icmp_error(packet, icmp.TIME_EXCEEDED, icmp.TTL_EXCEEDED)
+            self.send_icmp_error(received or packet, icmp.TIME_EXCEEDED, icmp.TTL_EXCEEDED)
             return
         route = self.routes.lookup(packet.dst)
         if route is None:
             self.drop("no-route", f"no route to {packet.dst}", iface=iface.name, dst=packet.dst)
-            self.send_icmp_error(packet, icmp.DEST_UNREACHABLE, icmp.NET_UNREACHABLE)
+            self.send_icmp_error(received or packet, icmp.DEST_UNREACHABLE, icmp.NET_UNREACHABLE)
             return
         if route.kind != "unicast":
             self.discard_by_route(route, packet, iface)
             return
+        nats = self.nats
+        if nats:
+            nat = nats.get(route.iface)
+            if nat is not None and nat.is_inside(packet.src) and route.iface != iface.name:
+                now = self.loop.now()
+                self._nat_expire(route.iface, nat, now)
+                t = nat.outbound(packet, now)
+                if t.packet is None:
+                    self.drop(f"nat-{t.event}", f"NAT cannot translate it: {t.detail}",
+                              iface=iface.name, src=packet.src)  # fmt: skip
+                    return
+                nat_comment = self._nat_event(route.iface, "out", packet, t)
+                received = packet
+                packet = t.packet
+            elif received is None and iface.name in nats and nats[iface.name].is_inside(packet.dst):
+                self.drop("nat-private-destination",
+                          f"{packet.dst} is inside the NAT; not reachable from outside",
+                          iface=iface.name, src=packet.src)  # fmt: skip
+                return
         out = packet.with_ttl(packet.ttl - 1)
         comment = None
         trace = self.trace
+        seen = received or packet  # as it arrived here, before any translation
         if trace.active:  # the fields cost more than the rest of forwarding
             trace.emit(
                 self.loop.now(),
@@ -47,8 +164,8 @@ class Router(Host):
                 "ip",
                 "forward",
                 {
-                    "src": packet.src,
-                    "dst": packet.dst,
+                    "src": seen.src,
+                    "dst": seen.dst,
                     "ttl": [packet.ttl, out.ttl],
                     "in": iface.name,
                     "out": route.iface,
@@ -58,8 +175,10 @@ class Router(Host):
             )
         if trace.frames_active:
             comment = (
-                f"{self.name} forwards {packet.src} → {packet.dst}: TTL {packet.ttl}→"
+                f"{self.name} forwards {seen.src} → {seen.dst}: TTL {packet.ttl}→"
                 f"{out.ttl}, in {iface.name}, out {route.iface} to "
                 f"{route.gateway or packet.dst}"
             )
-        self._output(out, pid, iface, comment, original=packet)
+            if nat_comment:
+                comment += f"; {nat_comment}"
+        self._output(out, pid, iface, comment, original=seen)

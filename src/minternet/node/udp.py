@@ -125,6 +125,10 @@ class UdpLayer:
         self._bound[(ip, port)] = sock
         return sock
 
+    def is_bound(self, ip: str, port: int) -> bool:
+        """A socket would receive a datagram for ``ip``:``port``."""
+        return (ip, port) in self._bound or (ANY, port) in self._bound
+
     def _in_use(self, ip: str, port: int) -> bool:
         if ip == ANY:
             return any(p == port for _, p in self._bound)

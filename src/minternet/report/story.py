@@ -24,6 +24,7 @@ from ..tls.record import ContentType
 from ..tls.suites import BY_CODE
 from ..trace.bus import FrameRecord, TraceEvent
 from ..trace.narrate import describe_frame
+from .nat import far_side_conn, nat_steps, public_address
 from .story13 import tls13_steps
 
 PHASE_TITLES = (
@@ -126,11 +127,13 @@ def build_story(run: FetchRun, *, secrets: bool = False) -> Story:
         e for e in ev.find(None, "tcp", "retransmit") if e.node in (CLIENT_NODE, SERVER_NODE)
     ]
     story.retransmissions = len(retrans)
+    for e, node, text, details in nat_steps(ev.events):
+        # in time order among the phase's steps, without re-sorting them
+        p = _phase_at(phases, e.time)
+        at = next((i for i, st in enumerate(p.steps) if st.time > e.time), len(p.steps))
+        p.steps.insert(at, Step(e.time, node, text, details))
     for e in retrans:
-        home = next(
-            (ph for ph in reversed(phases) if ph.start is not None and ph.start <= e.time),
-            phases[0],
-        )
+        home = _phase_at(phases, e.time)
         home.add(
             e,
             e.node,
@@ -139,6 +142,13 @@ def build_story(run: FetchRun, *, secrets: bool = False) -> Story:
         )
         home.steps.sort(key=lambda s: s.time)
     return story
+
+
+def _phase_at(phases: list[Phase], t: float) -> Phase:
+    """The last phase begun by time ``t``."""
+    return next(
+        (ph for ph in reversed(phases) if ph.start is not None and ph.start <= t), phases[0]
+    )
 
 
 # -- phase 1 ---------------------------------------------------------------------------------
@@ -266,8 +276,8 @@ def _phase_connect(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
         return
     conn = str(syn_sent.fields.get("conn"))
     story.conn = conn
-    local, _, remote = conn.partition("->")
-    server_conn = f"{remote}->{local}"
+    server_conn = far_side_conn(ev.events, conn)
+    remote, _, local = server_conn.partition("->")  # local: the client as the server sees it
     p.start = syn_sent.time
     p.heading(syn_sent.time, "Step 1 · TCP three-way handshake (步骤 1: TCP 三次握手)")
     syns = [
@@ -608,8 +618,8 @@ def _phase_http(story: Story, ev: _Events, p: Phase) -> None:
 def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
     run = story.run
     wire = run.wire
-    local, _, remote = str(story.conn).partition("->")
-    server_conn = f"{remote}->{local}"
+    server_conn = far_side_conn(ev.events, str(story.conn))
+    remote, _, local = server_conn.partition("->")  # local: the client as the server sees it
     first_in = [
         e
         for e in ev.find(SERVER_NODE, "tcp", "recv", conn=server_conn)
@@ -693,6 +703,7 @@ def _packet_path(story: Story, ev: _Events, p: Phase, seg: TraceEvent) -> None:
     if ip_id is None:
         return
     src, dst = sends[-1].fields.get("src"), sends[-1].fields.get("dst")
+    public = public_address(ev.events, str(src))  # what it carries beyond a NAT
     lines = []
     hops: list[dict[str, Any]] = []
     for fr in run.frames:
@@ -705,13 +716,14 @@ def _packet_path(story: Story, ev: _Events, p: Phase, seg: TraceEvent) -> None:
             pkt = IPv4Packet.decode(eth.payload, verify_checksum=False, allow_truncated=True)
         except DecodeError:
             continue
-        if pkt.identification != ip_id or pkt.src != src or pkt.dst != dst:
+        if pkt.identification != ip_id or pkt.src not in (src, public) or pkt.dst != dst:
             continue
         hops.append(
             {
                 "node": fr.node,
                 "iface": fr.iface,
                 "ttl": pkt.ttl,
+                "src": pkt.src,
                 "src_mac": eth.src,
                 "dst_mac": eth.dst,
                 "time": fr.time,
@@ -720,9 +732,10 @@ def _packet_path(story: Story, ev: _Events, p: Phase, seg: TraceEvent) -> None:
         route = ""
         if fr.node == CLIENT_NODE:
             route = "routing table: 0.0.0.0/0 via the gateway → "
+        nat = f", source {pkt.src} (NAT)" if pkt.src != src else ""
         lines.append(
             f"{fr.node}/{fr.iface} sends it: {route}Ethernet {eth.src} → {eth.dst}, "
-            f"IP TTL {pkt.ttl}"
+            f"IP TTL {pkt.ttl}{nat}"
         )
         if fr.node == SERVER_NODE or pkt.ttl <= 1:
             break
@@ -740,7 +753,7 @@ def _packet_path(story: Story, ev: _Events, p: Phase, seg: TraceEvent) -> None:
     recv = [
         e
         for e in ev.find(SERVER_NODE, "ip", "recv")
-        if e.time >= seg.time and e.fields.get("src") == src
+        if e.time >= seg.time and e.fields.get("src") == public
     ]
     if recv:
         lines.append(
@@ -762,8 +775,7 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
     conn = story.conn
     if conn is None:
         return
-    local, _, remote = conn.partition("->")
-    server_conn = f"{remote}->{local}"
+    server_conn = far_side_conn(ev.events, conn)
     fw1 = ev.first(CLIENT_NODE, "tcp", "state", conn=conn, new="FIN-WAIT-1")
     if fw1 is None:
         return

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..apps.fetch_run import CLIENT_NODE, SERVER_NODE, FetchRun
 from ..tls.suites import suite_by_name
+from .nat import far_side_conn
 from .story import Story
 
 
@@ -34,8 +35,7 @@ def fetch_summary(story: Story) -> dict[str, Any]:
     conn = story.conn
     server_conn = None
     if conn is not None:
-        local, _, remote = conn.partition("->")
-        server_conn = f"{remote}->{local}"
+        server_conn = far_side_conn(run.log.events, conn)
     established = [e for e in run.log.of("tls", "established") if e.node == CLIENT_NODE]
     suite_name = str(established[0].fields.get("suite")) if established else None
     tls13 = bool(established) and established[0].fields.get("version") == "TLSv1.3"
@@ -86,6 +86,7 @@ def fetch_summary(story: Story) -> dict[str, Any]:
                 "node": h["node"],
                 "iface": h["iface"],
                 "ttl": h["ttl"],
+                "src": h["src"],
                 "src_mac": h["src_mac"],
                 "dst_mac": h["dst_mac"],
             }

@@ -7,8 +7,11 @@
                           isp-switch ─ resolver   root  gtld    iana
 
 Latencies are realistic orders of magnitude: tens of microseconds on a LAN, a few
-milliseconds on the access line and across the backbone. No NAT on the home router (yet):
-the laptop's 192.168.1.10 is routed as if it were public. World-wide faults (``--loss`` …)
+milliseconds on the access line and across the backbone. The home router does NAPT (RFC
+3022): the LAN 192.168.1.0/24 leaves the house as its WAN address 203.0.113.2, a static
+address (from the documentation block 203.0.113.0/24, RFC 5737) on the access line
+203.0.113.0/30 to the ISP; private addresses are not routed beyond it. World-wide faults
+(``--loss`` …)
 apply to the access line between home-router and isp-router, in both directions.
 """
 
@@ -50,9 +53,10 @@ DEFAULT_WORLD: dict[str, Any] = {
         # The access line to the ISP: where the command line's --loss etc. apply.
         {
             "a": "home-router",
-            "a_ip": "100.64.0.2/30",
+            "a_ip": "203.0.113.2/30",
+            "a_nat": "192.168.1.0/24",
             "b": "isp-router",
-            "b_ip": "100.64.0.1/30",
+            "b_ip": "203.0.113.1/30",
             "latency_ms": 4,
             "bandwidth_mbps": 100,
             "impaired": True,

@@ -12,14 +12,16 @@ The description is a dict (or the same thing in a TOML file, :meth:`World.from_t
     b = "home-switch"                  # b_ip likewise; switch ends have none
     latency_ms = 0.05                  # optional: bandwidth_mbps, mtu, queue, loss,
                                        # reorder, duplicate, corrupt, a_iface, b_iface,
-                                       # impaired
+                                       # impaired; a_nat = "192.168.1.0/24" makes
+                                       # a router's end the outside of a NAT for it
 
 Interfaces are named ``eth0, eth1 …`` in link order, MACs are locally administered and
 numbered in order. Routes are computed from the topology: every host gets its connected
 networks and a default route via a router on its network (or its ``gateway``); every router
 gets a route to every network of the world along a shortest path in router hops (ties
-broken by name, so it is deterministic); ``routes = [{to = "…/n", via = "…"}]`` adds static
-routes.
+broken by name, so it is deterministic) — except the networks inside a NAT's prefix, which
+(private, RFC 1918) only the NAT router and routers on its inside get routes to;
+``routes = [{to = "…/n", via = "…"}]`` adds static routes.
 
 World-wide faults (the command line's ``--loss`` and friends) apply to the links marked
 ``impaired = true`` — in the built-in world the home access line, in both directions, like
@@ -37,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..ip.address import is_ip, parse_interface, parse_prefix
+from ..ip.address import is_ip, network_of, parse_interface, parse_prefix
 from ..ip.routing import ROUTE_KINDS, Route
 from ..link.ethernet import local_mac
 from ..loop import VirtualLoop
@@ -72,6 +74,8 @@ _LINK_KEYS = {
     "duplicate",
     "corrupt",
     "impaired",
+    "a_nat",
+    "b_nat",
 }
 
 
@@ -88,6 +92,7 @@ class World:
         self.faults = Faults()
         self._packet_id = 0
         self._mac_index = 0
+        self.nat_prefixes: list[tuple[Router, str]] = []  # (NAT router, inside prefix)
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -241,6 +246,9 @@ class World:
         b = self._end(spec, "b", label)
         if a is b:
             raise ConfigError(f"{label}: a link needs two different ends")
+        for side, end in (("a", a), ("b", b)):
+            if spec.get(f"{side}_nat") is not None:
+                self._enable_nat(label, side, end, spec[f"{side}_nat"])
         w = self.faults if impaired else Faults()
         faults = Faults(
             w.loss or own.loss,
@@ -267,6 +275,38 @@ class World:
         a.link = link
         b.link = link
         self.links.append(link)
+
+    def _enable_nat(self, label: str, side: str, end: Interface | SwitchPort, inside: Any) -> None:
+        node = getattr(end, "node", None)
+        if not isinstance(node, Router) or not isinstance(end, Interface):
+            raise ConfigError(f"{label}: {side}_nat: only a router's interface can do NAT")
+        if not isinstance(inside, str):
+            raise ConfigError(f"{label}: {side}_nat: the inside prefix, like '192.168.1.0/24'")
+        try:
+            parse_prefix(inside)
+            node.enable_nat(end.name, inside)
+        except ValueError as e:
+            raise ConfigError(f"{label}: {side}_nat: {e}") from None
+        self.nat_prefixes.append((node, inside))
+
+    def _behind_nat(self, router: Host, net: str) -> bool:
+        """``net`` is inside a NAT of another router than ``router``, which is not on the
+        NAT's inside: private addresses are not routed beyond their NAT."""
+        addr, plen = net.split("/")
+        for nat_router, inside in self.nat_prefixes:
+            if nat_router is router:
+                continue
+            prefix, ilen = parse_prefix(inside)
+            if (
+                int(plen) >= ilen
+                and network_of(addr, ilen) == prefix
+                and not any(
+                    i.address is not None and network_of(i.address, ilen) == prefix
+                    for i in router.interfaces.values()
+                )
+            ):
+                return True
+        return False
 
     # -- routes -----------------------------------------------------------------------
     def _l2_domains(self) -> dict[str, str]:
@@ -332,7 +372,7 @@ class World:
                     queue.append(nb)
             connected = {i.network for i in r.interfaces.values()}
             for net in sorted(on_net):
-                if net in connected:
+                if net in connected or self._behind_nat(r, net):
                     continue
                 best = sorted(
                     (dist[n.name], n.name)
@@ -498,6 +538,14 @@ class World:
                     ],
                 }
             )
+            if isinstance(n, Router) and n.nats:
+                out["nodes"][-1]["nat"] = [
+                    {"iface": name, "inside": nat.inside, "public": nat.public}
+                    for name, nat in sorted(n.nats.items())
+                ]
+                out["nodes"][-1]["nat_table"] = [
+                    {"iface": name, **m.to_json()} for name, m in n.nat_table()
+                ]
         for link in self.links:
             out["links"].append(
                 {
