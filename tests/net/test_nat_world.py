@@ -26,9 +26,10 @@ LAN = "192.168.1."
 
 def _frames(pcap: Path) -> list[tuple[str, IP]]:
     out = []
-    for pkt in PcapNgReader(str(pcap)):
-        if IP in pkt:
-            out.append((str(pkt.sniffed_on), pkt[IP]))
+    with PcapNgReader(str(pcap)) as reader:
+        for pkt in reader:
+            if IP in pkt:
+                out.append((str(pkt.sniffed_on), pkt[IP]))
     return out
 
 
@@ -211,3 +212,14 @@ def test_nat_declared_in_a_world_file_and_errors_are_one_line(tmp_path: Path) ->
             "links": [{"a": "r", "a_ip": "10.0.0.2/24", "a_nat": "10.0.0.1/24",
                        "b": "s", "b_ip": "10.0.0.3/24"}],
         })  # fmt: skip
+
+
+def test_the_web_servers_access_log_sees_the_public_address() -> None:
+    from minternet.apps.fetch_run import FetchOptions, run_fetch
+
+    r = run_fetch(FetchOptions(seed=3, record_frames=False))
+    assert r.failure is None
+    peers = {
+        str(e.fields.get("peer")) for e in r.log.events if e.node == "www" and e.layer == "http"
+    }
+    assert peers and all(p.startswith(PUBLIC + ":") for p in peers), peers
