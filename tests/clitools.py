@@ -31,16 +31,15 @@ def cli_env() -> dict[str, str]:
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 
 
-@contextmanager
-def minternet_serve(
-    *args: str, stdout: int | IO[str] = subprocess.DEVNULL
-) -> Iterator[tuple[dict[str, int], subprocess.Popen[str]]]:
-    """Run ``minternet serve ARGS`` until the block ends, then stop it by its own pid.
+class PortTaken(AssertionError):
+    """``minternet serve`` exited because another process holds its port (EADDRINUSE)."""
 
-    Yields ``{scheme: port}`` (``https``, ``http``: bound before "ready"; the DNS sockets
-    may be bound just after, so wait for ``--dns PORT`` yourself) and the process;
-    ``stdout`` takes its access-log and query lines (discarded by default).
-    """
+
+def _start_serve(
+    args: tuple[str, ...], stdout: int | IO[str], wait_for: tuple[str, ...]
+) -> tuple[dict[str, int], subprocess.Popen[str]]:
+    """Start ``minternet serve ARGS``; read its stderr until "ready" and a "listening on
+    PROTO" line for each of ``wait_for``. Returns ``{proto: port}`` and the process."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "minternet", "serve", *args],
         stdout=stdout,
@@ -49,29 +48,85 @@ def minternet_serve(
         env=cli_env(),
     )
     ports: dict[str, int] = {}
+    seen: list[str] = []
+    ready = False
     try:
         assert proc.stderr is not None
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        while not (ready and all(p in ports for p in wait_for)):
+            assert time.monotonic() < deadline, "minternet serve: " + "".join(seen)
             line = proc.stderr.readline()
             if not line:
-                raise AssertionError(f"minternet serve exited {proc.wait()}")
-            m = re.match(r"listening on (https?) [0-9.]+:([0-9]+)", line)
+                err = "".join(seen) + proc.stderr.read()
+                kind = PortTaken if "Address already in use" in err else AssertionError
+                raise kind(f"minternet serve exited {proc.wait()}: {err}")
+            seen.append(line)
+            m = re.match(r"listening on (https?|udp|tcp) [0-9.]+:([0-9]+)", line)
             if m:
                 ports[m[1]] = int(m[2])
-            if line.startswith("ready"):
-                break
+            ready = ready or line.startswith("ready")
+    except BaseException:
+        _stop(proc)
+        raise
+    return ports, proc
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """Stop a ``minternet serve`` we started, by its own pid."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc.stderr is not None:
+        proc.stderr.close()
+
+
+@contextmanager
+def minternet_serve(
+    *args: str, stdout: int | IO[str] = subprocess.DEVNULL
+) -> Iterator[tuple[dict[str, int], subprocess.Popen[str]]]:
+    """Run ``minternet serve ARGS`` until the block ends, then stop it by its own pid.
+
+    Yields ``{scheme: port}`` (``https``, ``http``: bound before "ready"; port 0 lets the
+    server choose, race-free) and the process; ``stdout`` takes its access-log and query
+    lines (discarded by default). For ``--dns`` use :func:`minternet_serve_dns`.
+    """
+    ports, proc = _start_serve(args, stdout, ())
+    try:
         yield ports, proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
+        _stop(proc)
+
+
+@contextmanager
+def minternet_serve_dns(
+    *args: str, stdout: int | IO[str] = subprocess.DEVNULL, attempts: int = 8
+) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """Run ``minternet serve --dns PORT ARGS`` until the block ends; yields PORT (both its
+    UDP and TCP sockets bound) and the process.
+
+    ``--dns`` needs one port number free for UDP and TCP alike, so the server cannot take
+    port 0: :func:`free_port` finds one, and between its check and the server's bind any
+    other process (a parallel test's client taking an ephemeral port) may take it. Then the
+    server exits with EADDRINUSE and we try again with a fresh port.
+    """
+    for attempt in range(attempts):
+        port = free_port()
+        try:
+            ports, proc = _start_serve(("--dns", str(port), *args), stdout, ("udp", "tcp"))
+        except PortTaken:
+            if attempt == attempts - 1:
+                raise
+            continue
+        assert ports == {"udp": port, "tcp": port}, ports
+        try:
+            yield port, proc
+        finally:
+            _stop(proc)
+        return
 
 
 def free_port() -> int:

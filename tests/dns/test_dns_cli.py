@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +14,7 @@ import dns.message
 import dns.query
 import pytest
 
-from clitools import CliRunner, cli_env, free_port
+from clitools import CliRunner, minternet_serve_dns
 
 
 def test_dig_walks_from_the_root_and_answers(run_cli: CliRunner) -> None:
@@ -47,36 +44,9 @@ def test_dig_json_and_failures_explained(run_cli: CliRunner) -> None:
 
 @contextlib.contextmanager
 def serving(*extra: str) -> Iterator[int]:
-    """``minternet serve --dns PORT …`` in a subprocess, until the block ends (Ctrl-C)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "minternet", "serve", "--dns", str(port), *extra],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=cli_env(),
-    )
-    try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 20
-        seen = []
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            seen.append(line)
-            if line.startswith("listening on tcp"):
-                break
-            if not line and proc.poll() is not None:
-                raise AssertionError("serve exited: " + "".join(seen))
+    """``minternet serve --dns PORT …`` in a subprocess, until the block ends."""
+    with minternet_serve_dns(*extra) as (port, _):
         yield port
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import dns.query
 import dns.rdatatype
 import pytest
 
-from clitools import free_port, minternet_serve
+from clitools import minternet_serve_dns
 
 LOOP_ZONE = """$ORIGIN loop.test.
 $TTL 300
@@ -52,17 +52,8 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     d = tmp_path_factory.mktemp("zones")
     (d / "loop.zone").write_text(LOOP_ZONE)
     (d / "many.zone").write_text(many_zone())
-    port = free_port()
-    args = ["--dns", str(port), "--zone", str(d / "loop.zone"), "--zone", str(d / "many.zone")]
-    with minternet_serve(*args):
-        deadline = time.monotonic() + 20  # "ready" may come before the DNS sockets are bound
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "serve --dns did not listen"
-                time.sleep(0.05)
+    args = ["--zone", str(d / "loop.zone"), "--zone", str(d / "many.zone")]
+    with minternet_serve_dns(*args) as (port, _):
         yield port
 
 
