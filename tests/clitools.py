@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SRC = ROOT / "src"
@@ -66,15 +66,15 @@ def _start_serve(
                 ports[m[1]] = int(m[2])
             ready = ready or line.startswith("ready")
     except BaseException:
-        _stop(proc)
+        stop_process(proc)
         raise
     return ports, proc
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
-    """Stop a ``minternet serve`` we started, by its own pid."""
+def stop_process(proc: subprocess.Popen[Any], sig: int = signal.SIGTERM) -> None:
+    """Stop a server we started, by its own pid: ``sig``, then SIGKILL after 10 s."""
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
@@ -98,7 +98,7 @@ def minternet_serve(
     try:
         yield ports, proc
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
 @contextmanager
@@ -125,7 +125,7 @@ def minternet_serve_dns(
         try:
             yield port, proc
         finally:
-            _stop(proc)
+            stop_process(proc)
         return
 
 

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from clitools import minternet_serve as minternet_serve  # one runner for every test folder
+# one runner for every test folder
+from clitools import minternet_serve as minternet_serve
+from clitools import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
@@ -92,9 +94,4 @@ def nginx(root: Path, tmp: Path, cert: Path | None = None, key: Path | None = No
                 time.sleep(0.05)
         yield port
     finally:
-        proc.send_signal(signal.SIGQUIT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, signal.SIGQUIT)
