@@ -223,3 +223,28 @@ def test_the_web_servers_access_log_sees_the_public_address() -> None:
         str(e.fields.get("peer")) for e in r.log.events if e.node == "www" and e.layer == "http"
     }
     assert peers and all(p.startswith(PUBLIC + ":") for p in peers), peers
+
+
+@pytest.mark.tools("tshark")
+def test_scenario_inbound_blocked(run_cli: CliRunner, tmp_path: Path) -> None:
+    pcap = tmp_path / "in.pcapng"
+    proc = run_cli("fetch", "--scenario", "inbound-blocked", "--pcap", str(pcap))
+    assert proc.returncode == 0
+    out = proc.stdout
+    assert "What happened: the NAT blocked it" in out
+    assert "NAT drops TCP from 198.51.100.53:" in out and "to 203.0.113.2:22" in out
+    assert "no RST and no ICMP" in out
+    # tshark: the SYN reached the home router's WAN side; nothing went back to its sender
+    rows = subprocess.run(
+        ["tshark", "-r", str(pcap), "-T", "fields", "-e", "frame.interface_name", "-e",
+         "ip.src", "-e", "ip.dst", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.flags",
+         "-Y", "tcp.port == 22 || icmp"],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    syns = [r.split("\t") for r in rows if r.startswith("home-router/eth1\t198.51.100.53")]
+    assert syns and syns[0][4] == "22" and syns[0][5] == "0x0002"
+    sport = syns[0][3]
+    answers = [r for r in rows if "\t198.51.100.53\t22\t" + sport in r or "\ticmp" in r]
+    assert not [r for r in rows if r.split("\t")[1] == PUBLIC], rows
+    assert not answers
+    assert not [r for r in rows if r.startswith("home-router/eth0")]  # never let in

@@ -32,11 +32,14 @@ from pathlib import Path
 from typing import Any, Literal, cast
 
 from ..errors import ConfigError, MinternetError
+from ..ip.address import ip_to_bytes
+from ..ip.ipv4 import PROTO_TCP
 from ..loop import Future, LoopTimeout
 from ..node.api import StreamSocket
 from ..node.router import Router
 from ..sim.faults import Faults
 from ..sim.world import World, load_world
+from ..tcp.segment import SYN, MaximumSegmentSize, Segment
 from ..tls.pki import Credentials, Pki, sim_datetime
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
 from ..trace.bus import EventLog, FrameRecord
@@ -74,6 +77,7 @@ class Scenario:
     blackhole: str | None = None  # "router:prefix/len" silently discarded
     faults: Faults | None = None
     may_succeed: bool = False  # heavy loss: the page can still arrive, slowly
+    inbound: str | None = None  # "node:port": it sends a SYN to the home's public address
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -116,6 +120,13 @@ SCENARIOS: dict[str, Scenario] = {
             "The transit router silently discards everything for 93.184.216.0/24 (a null "
             "route left behind after maintenance); DNS still works.",
             blackhole="transit:93.184.216.0/24",
+        ),
+        Scenario(
+            "inbound-blocked",
+            "A connection from the internet to the home (NAT)",
+            "While the laptop fetches, the ISP's resolver host (198.51.100.53) tries to open "
+            "an SSH connection (TCP port 22) to the home's public address.",
+            inbound="resolver:22",
         ),
         Scenario(
             "heavy-loss",
@@ -355,6 +366,9 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
     if scenario is not None and scenario.blackhole is not None:
         router, _, prefix = scenario.blackhole.partition(":")
         install_blackhole(world, router, prefix)
+    if scenario is not None and scenario.inbound is not None:
+        node, _, port = scenario.inbound.partition(":")
+        send_inbound_syn(world, node, int(port))
     keylog: list[str] = []
     run = FetchRun(opts, url, world, log, frames, keylog, site, scenario=scenario)
     run.suites_offered = suites
@@ -449,6 +463,22 @@ def finish(run: FetchRun) -> None:
     last = [e.time for e in run.log.events]
     if last:
         run.end_time = last[-1]
+
+
+def send_inbound_syn(world: World, node_name: str, port: int) -> None:
+    """``node_name`` sends one TCP SYN (RFC 9293 §3.5) to the public address of the first
+    NAT of the world, at the start of the run: unsolicited, so the NAT drops it without an
+    answer (RFC 5382 REQ-4). One SYN, no connection: nothing retransmits it."""
+    publics = [nat.public for r in world.routers for _, nat in sorted(r.nats.items())]
+    if not publics:
+        raise ConfigError("scenario inbound-blocked needs a world with a NAT")
+    node = world.node(node_name)
+    rnd = node.random.child("inbound-syn")
+    src, dst = node.source_address_for(publics[0]), publics[0]
+    syn = Segment(rnd.randint(32768, 60999), port, rnd.randint(0, 2**32 - 1), 0, SYN, 64240,
+                  options=(MaximumSegmentSize(1460),))  # fmt: skip
+    data = syn.encode(ip_to_bytes(src), ip_to_bytes(dst))
+    world.loop.call_soon(node.ip_send, dst, PROTO_TCP, data)
 
 
 def install_blackhole(world: World, router_name: str, prefix: str) -> None:

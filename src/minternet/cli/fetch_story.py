@@ -20,6 +20,7 @@ from ..apps.browser import Page
 from ..apps.fetch_run import SCENARIOS, FetchOptions, FetchRun, run_fetch, with_overrides
 from ..errors import ConfigError
 from ..report.compare_tls import comparison_lines, figures
+from ..report.nat import blocked_paragraph
 from ..report.story import build_story, story_lines
 from ..report.summary import fetch_summary
 from ..tls.negotiate import parse_versions
@@ -266,6 +267,10 @@ def show(
                 expand=False,
             )
         )
+    elif run.scenario is not None and run.scenario.inbound is not None:
+        why = blocked_paragraph(run.log.events) or "Nothing reached the NAT."
+        con.print(Panel(escape(why), title="[yellow]What happened: the NAT blocked it[/]",
+                        expand=False))  # fmt: skip
     elif run.scenario is not None and run.scenario.may_succeed:
         n = len([e for e in run.log.of("tcp", "retransmit")])
         con.print(

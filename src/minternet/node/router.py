@@ -107,7 +107,7 @@ class Router(Host):
             self._local_input(packet, iface)  # the router's own: ping, its ICMP errors, DHCP
             return
         reason = "nat-filtered" if t.event == "filtered" else "nat-unsolicited"
-        self.drop(reason, f"NAT drops it: {t.detail}", iface=iface.name, src=packet.src)
+        self.drop(reason, t.detail, iface=iface.name, src=packet.src, dst=packet.dst)
 
     def forward(
         self,

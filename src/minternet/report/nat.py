@@ -12,6 +12,29 @@ from collections.abc import Iterable
 
 from ..trace.bus import TraceEvent
 
+_UNSOLICITED = ("nat-unsolicited", "nat-filtered")
+_UNSOLICITED_WHY = (
+    "a NAT lets in only answers to what went out through it; nothing inside opened this "
+    "port to that sender, so there is no inside address to send it to — it is discarded "
+    "silently, no RST and no ICMP (RFC 4787 §5, RFC 5382 REQ-4)"
+)
+
+
+def blocked_paragraph(events: Iterable[TraceEvent]) -> str | None:
+    """What happened to unsolicited packets at a NAT, in words; None if there were none."""
+    drops = [e for e in events if e.layer == "nat" and e.kind == "drop"
+             and e.fields.get("reason") in _UNSOLICITED]  # fmt: skip
+    if not drops:
+        return None
+    e = drops[0]
+    return (
+        f"{e.fields.get('src')} sent {len(drops)} packet(s) to {e.fields.get('dst')}, the home's "
+        f"public address, unasked: {e.why}. {e.node} dropped {'it' if len(drops) == 1 else 'them'}"
+        " without an answer — the sender sees only silence and times out. Only a port "
+        "forward (a static mapping) would let such a connection in. The laptop's own fetch, "
+        "whose answers match its mappings, went through: exit status 0."
+    )
+
 
 def _translations(events: Iterable[TraceEvent]) -> list[TraceEvent]:
     return [e for e in events if e.layer == "nat" and e.kind == "translate"]
@@ -51,6 +74,9 @@ def nat_steps(events: Iterable[TraceEvent]) -> list[tuple[TraceEvent, str, str, 
         if e.layer != "nat":
             continue
         f = e.fields
+        if e.kind == "drop" and f.get("reason") in _UNSOLICITED:
+            out.append((e, e.node, f"NAT drops {e.why}", [_UNSOLICITED_WHY]))
+            continue
         if e.kind == "expire":
             out.append((e, e.node, f"NAT mapping {f.get('protocol')} {f.get('inside')} ↔ "
                         f"{f.get('public')} expired (idle past its timeout); its port is free",
