@@ -16,7 +16,8 @@ Everything that happened is kept — the trace events (an :class:`EventLog`), ev
 A :class:`Scenario` changes one thing to tell a failure story: an expired certificate, a
 certificate for another name, a CA nobody trusts, a name that does not exist, a closed port,
 a blackholed route, heavy loss. The failure is classified from what the run recorded
-(:class:`Failure`: what happened, where, why), never from guessing.
+(:class:`Failure`: what happened, where, why) by :mod:`minternet.report.failure` from the
+run's facts, never from guessing; the run itself keeps only the raw outcome (``error``).
 
 The PKI's RSA keys are a pure function of the seed, but minting a 2048-bit key from a
 seeded stream takes about half a second, so they are memoised per process (keyed by the
@@ -193,7 +194,8 @@ class FetchRun:
     keylog: list[str]
     site: Site
     page: Page | None = None
-    failure: Failure | None = None
+    failure: Failure | None = None  # set by the run (HTTP status, body) or report.failure
+    error: BaseException | None = None  # what the browser raised, as it raised it
     scenario: Scenario | None = None
     end_time: float = 0.0
     suites_offered: tuple[CipherSuite, ...] = ()
@@ -201,7 +203,7 @@ class FetchRun:
 
     @property
     def ok(self) -> bool:
-        return self.page is not None and self.failure is None
+        return self.page is not None and self.failure is None and self.error is None
 
     @property
     def keylog_text(self) -> str:
@@ -428,7 +430,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
             if page.body != run.page.body:
                 raise FetchError("concurrent fetches brought back different bodies")
     except (FetchError, TlsHandshakeError, MinternetError, OSError, LoopTimeout) as e:
-        run.failure = classify_failure(run, e)
+        run.error = e
     if run.page is not None:
         expected = run.expected_body()
         if run.page.status != 200:
@@ -488,138 +490,6 @@ def install_blackhole(world: World, router_name: str, prefix: str) -> None:
     if not isinstance(router, Router):
         raise ConfigError(f"{router_name} is not a router")
     world.add_static_route(router, {"to": prefix, "kind": "blackhole"})
-
-
-# -- failures --------------------------------------------------------------------------------
-def classify_failure(run: FetchRun, error: BaseException) -> Failure:
-    """What went wrong, from the recorded events (the exception only gives the words)."""
-    log = run.log
-    text = str(error) or type(error).__name__
-    if not log.events:  # run without the event log (the bench): only the words are known
-        return Failure("unknown", 0, "?", text, f"The fetch failed: {text}.")
-    host = run.url.host
-    resolved = [e for e in log.of("http", "resolved") if e.node == CLIENT_NODE]
-    if not resolved and not run.url.host[0].isdigit():
-        lookups = [e for e in log.of("dns", "lookup") if e.node == CLIENT_NODE]
-        rcode = next(
-            (e.fields.get("rcode") for e in reversed(lookups) if e.fields.get("rcode")), None
-        )
-        final = [e for e in log.of("dns", "resolved") if e.node == "resolver"]
-        who = final[-1].why if final and final[-1].why else "the resolver"
-        if rcode == "NXDOMAIN":
-            authority = _nxdomain_authority(log)
-            return Failure(
-                "dns",
-                1,
-                authority or "DNS",
-                f"{host} does not exist (NXDOMAIN)",
-                f"The browser cache, the OS cache and the hosts file had no entry for {host}, so "
-                f"the laptop asked the ISP's resolver, which walked from the root. "
-                f"{authority or 'The authoritative server'} answered NXDOMAIN: there is no such "
-                "name, so there is no address to connect to and no packet was ever sent to a "
-                "web server. (The resolver caches this negative answer for the zone's SOA "
-                f"minimum.) {who}.",
-            )
-        return Failure(
-            "dns",
-            1,
-            "DNS",
-            f"cannot resolve {host}",
-            f"The name {host} could not be resolved: {text}.",
-        )
-    addr = resolved[-1].fields.get("address") if resolved else host
-    states = [e for e in log.of("tcp", "state") if e.node == CLIENT_NODE]
-    established = any(e.fields.get("new") == "ESTABLISHED" for e in states)
-    if not established:
-        syns = [
-            e
-            for e in log.of("tcp", "send")
-            if e.node == CLIENT_NODE and e.fields.get("flags") == "SYN"
-        ]
-        rsts = [
-            e
-            for e in log.of("tcp", "recv")
-            if e.node == CLIENT_NODE and "RST" in str(e.fields.get("flags"))
-        ]
-        if rsts or isinstance(error, ConnectionRefusedError):
-            return Failure(
-                "tcp-refused",
-                2,
-                f"{SERVER_NODE} ({addr}) port {run.url.port}",
-                f"connection refused: {addr}:{run.url.port} answered the SYN with RST",
-                f"The name resolved to {addr} and the SYN reached that host, but nothing "
-                f"listens on port {run.url.port}: its TCP answered with RST,ACK (RFC 9293 "
-                "§3.10.7.1: a segment for a CLOSED port is answered with a reset). The "
-                "laptop's connection went SYN-SENT → CLOSED at once; there was no handshake, "
-                "no TLS and no HTTP.",
-            )
-        drops = [e for e in log.events if e.kind == "drop" and e.layer in ("ip", "sim", "link")]
-        blackholes = [e for e in drops if e.fields.get("reason") == "blackhole"]
-        where = blackholes[0].node if blackholes else "somewhere on the path"
-        return Failure(
-            "tcp-timeout",
-            2,
-            where,
-            f"no answer to {len(syns)} SYNs: connecting to {addr}:{run.url.port} timed out",
-            f"The name resolved to {addr}, but no SYN-ACK ever came back. The laptop sent "
-            f"the SYN {len(syns)} times, doubling the retransmission timeout each time "
-            "(RFC 6298 §5.5), and gave up after "
-            f"{run.options.timeout:g} s. "
-            + (
-                f"The packets died at {where}: it discarded {len(blackholes)} of them "
-                "silently (a blackhole route), so no ICMP error told the laptop why — "
-                "from its side, the server simply never answered."
-                if blackholes
-                else "Something on the path is dropping the packets without an ICMP error."
-            ),
-        )
-    if isinstance(error, TlsHandshakeError) or any(
-        e.layer == "tls" and e.node == CLIENT_NODE and e.kind == "check" and not e.fields.get("ok")
-        for e in log.events
-    ):
-        failed = [
-            e for e in log.of("tls", "check") if e.node == CLIENT_NODE and not e.fields.get("ok")
-        ]
-        check = failed[0] if failed else None
-        alerts = [e for e in log.of("tls", "alert") if e.node == CLIENT_NODE]
-        alert = alerts[0].fields.get("alert") if alerts else None
-        detail = (
-            f"The certificate check '{check.fields.get('name')}' failed: "
-            f"{check.fields.get('detail')}. "
-            if check is not None
-            else ""
-        )
-        return Failure(
-            "tls",
-            2,
-            f"{CLIENT_NODE} (certificate validation)" if check else f"TLS with {addr}",
-            text,
-            f"DNS and the TCP handshake worked (both ends ESTABLISHED), and the server sent "
-            f"its certificate. {detail}The browser refused to go on: it sent "
-            f"{alert or 'a fatal alert'} and closed the connection, so no HTTP request was "
-            "ever encrypted or sent — the user would see a certificate warning instead of "
-            "the page.",
-        )
-    return Failure(
-        "timeout" if isinstance(error, LoopTimeout) or "timed out" in text else "http",
-        3,
-        f"{CLIENT_NODE} ↔ {SERVER_NODE}",
-        text,
-        f"The connection to {addr} was established but the page did not arrive: {text}. "
-        f"TCP retransmitted {run.world.trace.counters.get('tcp.retransmit', 0) or _count(log)} "
-        "segments before the browser gave up.",
-    )
-
-
-def _count(log: EventLog) -> int:
-    return len(log.of("tcp", "retransmit"))
-
-
-def _nxdomain_authority(log: EventLog) -> str | None:
-    for e in reversed(log.of("dns", "response")):
-        if e.node == "resolver" and e.fields.get("rcode") == "NXDOMAIN":
-            return str(e.fields.get("server"))
-    return None
 
 
 def with_overrides(opts: FetchOptions, **changes: Any) -> FetchOptions:

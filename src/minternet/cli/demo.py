@@ -18,7 +18,8 @@ def demo(seed: int, secrets: bool) -> None:
     """The seed's story: the laptop fetches https://www.example.com/index.html — DNS, the
     TCP and TLS handshakes, encrypted HTTP routed hop by hop, the four-way close."""
     run = run_fetch(FetchOptions(seed=seed))
-    show(run, story_lines(build_story(run, secrets=secrets)), quiet=False)
+    story = build_story(run, secrets=secrets)
+    show(story, story_lines(story), quiet=False)
     click.echo(
         "\nMore: minternet fetch --help · --pcap run.pcapng (opens decrypted in "
         "Wireshark) · --scenario list (failure stories) · minternet world"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,8 +22,9 @@ from ..apps.fetch_run import SCENARIOS, FetchOptions, FetchRun, run_fetch, with_
 from ..errors import ConfigError
 from ..report.compare_tls import comparison_lines, figures
 from ..report.nat import blocked_paragraph
-from ..report.story import build_story, story_lines
+from ..report.story import Story, build_story, story_lines
 from ..report.summary import fetch_summary
+from ..sim.faults import Faults
 from ..tls.negotiate import parse_versions
 from ..trace.pcapng import PcapngWriter
 from .exits import OutcomeFailed
@@ -161,9 +163,15 @@ def simulated_fetch(
     if as_json:
         click.echo(json.dumps(fetch_summary(story), indent=2, sort_keys=False))
     else:
+        baseline = None
+        if run.scenario is not None and run.scenario.may_succeed and run.ok:
+            # measured, not quoted: the same seed and world without the scenario's change
+            clean = run_fetch(replace(opts, scenario=None, faults=Faults()))
+            baseline = page_time(build_story(clean))
         show(
-            run,
+            story,
             story_lines(story, verbose=verbose),
+            baseline=baseline,
             quiet=quiet,
             output=output,
             raw=raw,
@@ -183,6 +191,7 @@ def failed(run: FetchRun) -> None:
 def compare(opts: FetchOptions, *, as_json: bool) -> None:
     """``--compare-tls``: the same fetch over TLS 1.2 and TLS 1.3, side by side."""
     runs = [run_fetch(with_overrides(opts, tls=(v,))) for v in ("1.2", "1.3")]
+    stories = [build_story(r) for r in runs]  # each failure explained from its facts
     a, b = (figures(r) for r in runs)
     if as_json:
         click.echo(json.dumps({"tls12": a.as_dict(), "tls13": b.as_dict()}, indent=2))
@@ -190,8 +199,8 @@ def compare(opts: FetchOptions, *, as_json: bool) -> None:
         con = console()
         for line in comparison_lines(a, b):
             con.print(line)
-        for r in runs:
-            con.print(summary_line(r))
+        for st in stories:
+            con.print(summary_line(st))
     for r in runs:
         failed(r)
 
@@ -228,14 +237,16 @@ def _at(name: str, points: tuple[str, ...]) -> bool:
 
 
 def show(
-    run: FetchRun,
+    story: Story,
     lines: list[str],
     *,
     quiet: bool,
+    baseline: float | None = None,
     output: Path | None = None,
     raw: bool = False,
     include: bool = False,
 ) -> None:
+    run = story.run
     con = console()
     if not quiet:
         for line in lines:
@@ -256,9 +267,9 @@ def show(
                     escape(page.render().rstrip("\n")), title=f"{page.url} — rendered", expand=False
                 )
             )
-    con.print(summary_line(run))
-    if run.failure is not None:
-        f = run.failure
+    con.print(summary_line(story))
+    if story.failure is not None:
+        f = story.failure
         con.print(
             Panel(
                 escape(f.explanation),
@@ -272,14 +283,23 @@ def show(
         con.print(Panel(escape(why), title="[yellow]What happened: the NAT blocked it[/]",
                         expand=False))  # fmt: skip
     elif run.scenario is not None and run.scenario.may_succeed:
-        n = len([e for e in run.log.of("tcp", "retransmit")])
+        n = len(story.facts.retransmissions)
+        loss = run.options.faults.loss or (run.scenario.faults.loss if run.scenario.faults else 0)
+        took = page_time(story)
+        compare = (
+            f"; the same seed without the loss takes {baseline:.3f} s"
+            + (f", so the loss cost {took - baseline:.3f} s" if took > baseline else "")
+            if baseline is not None
+            else ""
+        )
         con.print(
             Panel(
-                f"With {run.scenario.change[4:].rstrip('.')}, the page still arrived intact: TCP "
-                f"retransmitted {n} segment(s) (timeouts with exponential backoff, fast "
-                "retransmits on duplicate ACKs and SACK), so every lost byte was sent again. "
-                f"It took {_phase_total(run):.3f} s of virtual time instead of about 0.7 s. "
-                "Exit status 0: the fetch succeeded, slowly.",
+                f"With {loss * 100:g} % of the frames lost in each direction on the laptop's "
+                f"access line, the page still arrived intact: TCP retransmitted {n} "
+                "segment(s) (timeouts with exponential backoff, fast retransmits on duplicate "
+                "ACKs and SACK), so every lost byte was sent again. The page was complete "
+                f"after {took:.3f} s of virtual time{compare}. "
+                "Exit status 0: the fetch succeeded.",
                 title="[yellow]What happened: heavy loss, recovered by TCP[/]",
                 expand=False,
             )
@@ -295,30 +315,25 @@ def print_head(page: Page) -> None:
     click.echo("")
 
 
-def _phase_total(run: FetchRun) -> float:
-    ends = [e.time for e in run.log.of("tls", "close_notify") if e.node == "laptop"]
-    return ends[0] if ends else run.end_time
+def page_time(story: Story) -> float:
+    """When the whole page was in: the end of phase 3 (the browser's close_notify)."""
+    end = story.phases[2].end
+    return end if end is not None else story.run.end_time
 
 
-def summary_line(run: FetchRun) -> str:
+def summary_line(story: Story) -> str:
+    run = story.run
     page = run.page
-    retrans = len([e for e in run.log.of("tcp", "retransmit")])
-    if page is not None and run.failure is None:
-        suite = next(
-            (
-                str(e.fields.get("suite"))
-                for e in run.log.of("tls", "established")
-                if e.node == "laptop"
-            ),
-            "plain HTTP",
-        )
+    retrans = len(story.facts.retransmissions)
+    if page is not None and story.failure is None:
+        suite = story.facts.suite or "plain HTTP"
         return (
             f"[green]✓[/] {page.url}: {page.status} {escape(page.response.reason)}, "
             f"{len(page.body)} bytes from {page.address[0]}:{page.address[1]} over {suite}; "
             f"{len(run.frames)} frames, {retrans} TCP retransmission(s), "
             f"TIME-WAIT over at {run.end_time:.3f} s (virtual)"
         )
-    summary = run.failure.summary if run.failure is not None else "failed"
+    summary = story.failure.summary if story.failure is not None else "failed"
     return f"[red]✗[/] {run.url}: {escape(summary)}"
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..apps.fetch_run import CLIENT_NODE, SERVER_NODE, FetchRun
+from ..apps.fetch_run import CLIENT_NODE, SERVER_NODE, Failure, FetchRun
 from ..errors import DecodeError
 from ..ip.ipv4 import IPv4Packet
 from ..link.ethernet import ETHERTYPE_IPV4, EthernetFrame
@@ -24,6 +24,15 @@ from ..tls.record import ContentType
 from ..tls.suites import BY_CODE
 from ..trace.bus import FrameRecord, TraceEvent
 from ..trace.narrate import describe_frame
+from .facts import (
+    COMPRESSION_METHODS,
+    RunFacts,
+    record_types,
+    run_facts,
+    signature_scheme_name,
+    tls_version_name,
+)
+from .failure import explain_failure
 from .nat import far_side_conn, nat_steps, public_address
 from .story13 import tls13_steps
 
@@ -36,17 +45,6 @@ PHASE_TITLES = (
     ("Phase 3 · Encrypted HTTP", "第三阶段:数据传输 - 加密的 HTTP 通信"),
     ("Phase 4 · Closing: the four-way close and TIME-WAIT", "第四阶段:连接终止 - 四次挥手"),
 )
-
-SIGNATURE_SCHEMES = {
-    "0x0401": "rsa_pkcs1_sha256",
-    "0x0501": "rsa_pkcs1_sha384",
-    "0x0601": "rsa_pkcs1_sha512",
-    "0x0804": "rsa_pss_rsae_sha256",
-    "0x0805": "rsa_pss_rsae_sha384",
-    "0x0806": "rsa_pss_rsae_sha512",
-    "0x0403": "ecdsa_secp256r1_sha256",
-    "0x0503": "ecdsa_secp384r1_sha384",
-}
 
 
 @dataclass
@@ -81,11 +79,16 @@ class Phase:
 class Story:
     run: FetchRun
     phases: list[Phase]
+    facts: RunFacts
+    failure: Failure | None = None
     conn: str | None = None  # the laptop's connection, "a:p->b:q"
     client_isn: int | None = None
     server_isn: int | None = None
     retransmissions: int = 0
     hops: list[dict[str, Any]] = field(default_factory=list)
+
+
+SIDE_NODES = {"client": CLIENT_NODE, "server": SERVER_NODE}
 
 
 def _hex(v: object, secrets: bool, n: int = 16) -> str:
@@ -118,28 +121,26 @@ class _Events:
 def build_story(run: FetchRun, *, secrets: bool = False) -> Story:
     ev = _Events(run)
     phases = [Phase(i + 1, t, c) for i, (t, c) in enumerate(PHASE_TITLES)]
-    story = Story(run, phases)
+    facts = run_facts(run)
+    story = Story(run, phases, facts, explain_failure(run, facts))
+    run.failure = story.failure  # the CLI's exit line and the sweep read it there
     _phase_dns(story, ev, phases[0])
     _phase_connect(story, ev, phases[1], secrets)
     _phase_http(story, ev, phases[2])
     _phase_close(story, ev, phases[3])
-    retrans = [
-        e for e in ev.find(None, "tcp", "retransmit") if e.node in (CLIENT_NODE, SERVER_NODE)
-    ]
-    story.retransmissions = len(retrans)
+    story.retransmissions = len(facts.retransmissions)
     for e, node, text, details in nat_steps(ev.events):
         # in time order among the phase's steps, without re-sorting them
         p = _phase_at(phases, e.time)
         at = next((i for i, st in enumerate(p.steps) if st.time > e.time), len(p.steps))
         p.steps.insert(at, Step(e.time, node, text, details))
-    for e in retrans:
-        home = _phase_at(phases, e.time)
-        home.add(
-            e,
-            e.node,
-            f"[yellow]TCP retransmits[/] {e.fields.get('len')} bytes at "
-            f"relative seq {e.fields.get('rel_seq')}: {e.why}",
-        )
+    for r in facts.retransmissions:
+        home = _phase_at(phases, r.time)
+        if r.length is None:
+            what = f"its {','.join(r.flags)} (Seq = {'X' if r.side == 'client' else 'Y'})"
+        else:
+            what = f"{r.length} bytes at relative seq {r.rel_seq}"
+        home.add(r.time, SIDE_NODES[r.side], f"[yellow]TCP retransmits[/] {what}: {r.reason}")
         home.steps.sort(key=lambda s: s.time)
     return story
 
@@ -325,7 +326,20 @@ def _phase_connect(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
                     str(e.why or ""),
                 )
         elif e.node == SERVER_NODE and f.get("conn") == server_conn:
-            if e.kind == "state":
+            if e.kind == "state" and f.get("new") == "LISTEN":
+                since = story.facts.listen_since
+                p.add(
+                    e,
+                    "www",
+                    f"LISTEN on port {remote.rpartition(':')[2]}"
+                    + (
+                        f" since {since:.3f} s (the server's passive OPEN)"
+                        if since is not None
+                        else ""
+                    )
+                    + ": the SYN gets its own connection, forked from the listening socket",
+                )
+            elif e.kind == "state":
                 p.add(e, "www", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or ""))
             elif e.kind == "send" and "SYN" in str(f.get("flags")):
                 p.add(
@@ -350,7 +364,6 @@ def _phase_connect(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
 
 
 def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
-    run = story.run
     for e in ev.events:
         if e.layer != "tls" or e.node not in (CLIENT_NODE, SERVER_NODE):
             continue
@@ -359,7 +372,11 @@ def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
         msg = f.get("message")
         if e.kind == "send" and msg == "client_hello":
             suites = f.get("cipher_suites") or []
-            version, methods = _client_hello_wire(run)
+            hello = story.facts.hello
+            version = tls_version_name(hello.client_version)
+            methods = ", ".join(
+                f"{COMPRESSION_METHODS.get(m, 'unknown')} ({m})" for m in hello.compression_methods
+            ) + (" — no TLS compression (CRIME)" if hello.compression_methods == (0,) else "")
             p.add(
                 e,
                 me,
@@ -376,7 +393,7 @@ def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
                 e,
                 me,
                 f"→ [bold]ServerHello[/] ({f.get('length')} bytes)",
-                f"version: {_server_hello_version(run)}",
+                f"version: {tls_version_name(story.facts.hello.server_version)}",
                 f"server random: {f.get('server_random')}",
                 f"chosen cipher suite: [bold]{f.get('suite')}[/]",
                 "compression: null",
@@ -400,8 +417,7 @@ def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
                 me,
                 f"→ [bold]ServerKeyExchange[/] ({f.get('length')} bytes): ECDHE parameters",
                 f"curve: {f.get('group')}; server's ephemeral public key: {f.get('server_public')}",
-                f"signed with the certificate's private key: "
-                f"{SIGNATURE_SCHEMES.get(scheme, scheme)}",
+                f"signed with the certificate's private key: {signature_scheme_name(scheme)}",
             )
         elif e.kind == "send" and msg == "server_hello_done":
             p.add(e, me, "→ [bold]ServerHelloDone[/]: the server's flight is complete")
@@ -442,11 +458,18 @@ def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
                 else f"{len(str(f.get('value'))) // 2} bytes (value with --secrets)",
             )
         elif e.kind == "master_secret":
+            ems = bool(f.get("extended"))
             p.add(
                 e,
                 me,
-                "[bold]Master Secret[/] (48 bytes) from Client Random, Server Random "
-                "and the Pre-Master Secret",
+                "[bold]Master Secret[/] (48 bytes) from the Pre-Master Secret and "
+                + (
+                    "the hash of the handshake so far (extended master secret, RFC 7627 §4): "
+                    "the randoms are in that hash, and the hash ties the secret to this "
+                    "handshake's certificate and key exchange"
+                    if ems
+                    else "Client Random + Server Random (RFC 5246 §8.1)"
+                ),
                 str(e.why or ""),
                 f"value: {f.get('value')}" if secrets else "(value with --secrets)",
             )
@@ -469,6 +492,8 @@ def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
                         "server_write_key",
                         "client_write_iv",
                         "server_write_iv",
+                        "client_write_mac_key",
+                        "server_write_mac_key",
                     )
                     if f.get(k)
                 ]
@@ -503,53 +528,12 @@ def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
             p.add(e, me, f"→ [red]alert {f.get('alert')}[/]", str(e.why or ""))
 
 
-_VERSIONS = {0x0301: "TLS 1.0", 0x0302: "TLS 1.1", 0x0303: "TLS 1.2", 0x0304: "TLS 1.3"}
-
-
-def _version(v: int) -> str:
-    return f"{_VERSIONS.get(v, 'unknown')} (0x{v:04x})"
-
-
-def _client_hello_wire(run: FetchRun) -> tuple[str, str]:
-    """client_version and compression_methods, read from the bytes the browser sent."""
-    if not run.wire.client_cipher:
-        return "?", "?"
-    b = run.wire.client_cipher[0][1]
-    try:
-        version = int.from_bytes(b[9:11], "big")
-        i = 43 + 1 + b[43]  # after random: session_id
-        i += 2 + int.from_bytes(b[i : i + 2], "big")  # cipher_suites
-        methods = list(b[i + 1 : i + 1 + b[i]])
-    except IndexError:
-        return "?", "?"
-    names = {0: "null"}
-    shown = ", ".join(f"{names.get(m, 'unknown')} ({m})" for m in methods)
-    return _version(version), shown + (" — no TLS compression (CRIME)" if methods == [0] else "")
-
-
-def _server_hello_version(run: FetchRun) -> str:
-    if not run.wire.server_cipher or len(run.wire.server_cipher[0][1]) < 11:
-        return "?"
-    return _version(int.from_bytes(run.wire.server_cipher[0][1][9:11], "big"))
-
-
 # -- phase 3 ---------------------------------------------------------------------------------
 def _head(data: bytes) -> list[str]:
     end = data.find(b"\r\n\r\n")
     if end < 0:
         return []
     return data[:end].decode("latin-1").split("\r\n")
-
-
-def tls_records(data: bytes) -> list[tuple[int, int]]:
-    """(content type, length) of each TLS record in a byte stream (as far as complete)."""
-    out = []
-    i = 0
-    while i + 5 <= len(data):
-        length = int.from_bytes(data[i + 3 : i + 5], "big")
-        out.append((data[i], length))
-        i += 5 + length
-    return out
 
 
 def _phase_http(story: Story, ev: _Events, p: Phase) -> None:
@@ -564,10 +548,10 @@ def _phase_http(story: Story, ev: _Events, p: Phase) -> None:
     sent_cipher = [
         (t, b)
         for t, b in wire.client_cipher
-        if t >= req.time and all(ct != ContentType.change_cipher_spec for ct, _ in tls_records(b))
+        if t >= req.time and all(ct != ContentType.change_cipher_spec for ct, _ in record_types(b))
     ]  # (TLS 1.3: the client's Finished goes out at the same instant, after its CCS)
     if sent_cipher:
-        recs = tls_records(sent_cipher[0][1])
+        recs = record_types(sent_cipher[0][1])
         p.add(
             req,
             "laptop",
@@ -657,7 +641,7 @@ def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
         )
         t = e.time
         stream = b"".join(b for tt, b in wire.server_cipher if tt >= t)
-        recs = [r for r in tls_records(stream) if r[0] == ContentType.application_data]
+        recs = [r for r in record_types(stream) if r[0] == ContentType.application_data]
         if recs:
             sizes = [n for _, n in recs]
             shown = ", ".join(map(str, sizes[:6])) + (" …" if len(sizes) > 6 else "")
@@ -790,8 +774,15 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
             + ", then the socket",
         )
     xi, yi = story.client_isn, story.server_isn
-    closed = None
-    fin_ack_server: TraceEvent | None = None
+    close = story.facts.close
+    client_fins = [
+        s
+        for s in story.facts.segments
+        if s.side == "client" and s.direction == "send" and s.has("FIN")
+    ]
+    fin_acked = {(s.seq or 0) + s.length + 1 for s in client_fins}
+    ack_of_fin: TraceEvent | None = None
+    fin_server: TraceEvent | None = None
     for e in ev.events:
         if e.time < fw1.time or e.layer != "tcp":
             continue
@@ -802,20 +793,30 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
                 p.add(
                     e, "laptop", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or "")
                 )
-                if f.get("new") == "CLOSED":
-                    closed = e
+            elif e.kind == "send" and "RST" in flags:
+                p.add(e, "laptop", f"→ RST: the browser aborts: {_tcp_line(e, xi, yi, True)}")
             elif e.kind == "send" and ("FIN" in flags or (f.get("len") == 0 and "ACK" in flags)):
                 what = "FIN: I have nothing more to send" if "FIN" in flags else "ACK"
                 p.add(e, "laptop", f"→ {what}: {_tcp_line(e, xi, yi, True)}")
         elif e.node == SERVER_NODE and f.get("conn") == server_conn:
             if e.kind == "state":
                 p.add(e, "www", f"state {f.get('old')} → [bold]{f.get('new')}[/]", str(e.why or ""))
-            elif e.kind == "send" and ("FIN" in flags or f.get("len") == 0):
+            elif e.kind == "send" and "RST" in flags:
+                p.add(e, "www", f"→ RST: the server aborts: {_tcp_line(e, xi, yi, False)}")
+            elif e.kind == "send" and "FIN" in flags:
                 what = (
-                    "FIN: the server is done too" if "FIN" in flags else "ACK of the client's FIN"
+                    "FIN: the server is done too"
+                    if close.kind == "four-way"
+                    else "FIN: the server closes its sending side"
                 )
-                if "FIN" in flags:
-                    fin_ack_server = e
+                fin_server = fin_server or e
+                p.add(e, "www", f"→ {what}: {_tcp_line(e, xi, yi, False)}")
+            elif e.kind == "send" and f.get("len") == 0:
+                if f.get("ack") in fin_acked and ack_of_fin is None:
+                    ack_of_fin = e
+                    what = "ACK of the client's FIN"
+                else:
+                    what = "ACK"
                 p.add(e, "www", f"→ {what}: {_tcp_line(e, xi, yi, False)}")
             elif e.kind == "send" and f.get("len"):
                 p.add(
@@ -824,27 +825,50 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
                     f"→ {f.get('len')} bytes server → client: "
                     + _what_records(story.run.wire.server_cipher, e.time),
                 )
-    acks = [s for s in p.steps if s.node == "www" and "ACK of the client's FIN" in s.text]
-    if acks and fin_ack_server is not None:
-        gap = (fin_ack_server.time - acks[0].time) * 1000
+    if (
+        close.kind == "four-way"
+        and ack_of_fin is not None
+        and fin_server is not None
+        and fin_server.time >= ack_of_fin.time
+    ):
+        gap = (fin_server.time - ack_of_fin.time) * 1000
         p.add(
-            acks[0].time,
+            ack_of_fin.time,
             "www",
             f"half-close window: {gap:.3f} ms between the ACK and the "
             "server's own FIN — the client → server direction is closed, server → client "
             "could still carry data",
         )
-    if closed is not None:
-        tw = ev.first(CLIENT_NODE, "tcp", "state", conn=conn, new="TIME-WAIT")
-        if tw is not None:
+    if close.kind == "abort":
+        who = " and ".join(
+            "the browser" if s == "client" else "the server" for s in close.aborted_by
+        )
+        p.add(
+            p.steps[-1].time if p.steps else fw1.time,
+            "laptop",
+            f"no four-way close: {who} aborted the connection (RFC 9293 §3.10.5: an abort "
+            "sends RST and forgets the connection at once; no TIME-WAIT)",
+        )
+    tw = close.time_wait
+    if tw is not None and tw.end is not None:
+        if tw.ended_by == "timer":
             p.add(
-                closed,
+                tw.end,
                 "laptop",
-                f"TIME-WAIT lasted {closed.time - tw.time:.3f} s (2×MSL) in "
+                f"TIME-WAIT lasted {tw.end - tw.start:.3f} s (2×MSL) in "
                 "case the last ACK was lost and the server's FIN comes again; the connection "
                 "is gone",
             )
-        p.end = closed.time
+        else:
+            p.add(
+                tw.end,
+                "laptop",
+                f"TIME-WAIT was cut short after {tw.end - tw.start:.3f} s by an RST from the "
+                "server (not the 2×MSL timer)",
+            )
+    closed = [s for s in story.facts.states_of("client") if s.new == "CLOSED"]
+    if closed:
+        p.end = closed[-1].time
     elif p.steps:
         p.end = p.steps[-1].time
     p.steps.sort(key=lambda s: s.time)
@@ -853,7 +877,7 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
 def _what_records(writes: list[tuple[float, bytes]], t: float) -> str:
     for tt, data in writes:
         if abs(tt - t) < 1e-9 or tt >= t:
-            recs = tls_records(data)
+            recs = record_types(data)
             if recs and all(ct == ContentType.alert for ct, _ in recs):
                 return "close_notify alert record (encrypted)"
             return (
@@ -917,4 +941,4 @@ def suite_name(code: int) -> str:
     return s.name if s is not None else f"0x{code:04x}"
 
 
-__all__ = ["PHASE_TITLES", "Phase", "Step", "Story", "build_story", "story_lines", "tls_records"]
+__all__ = ["PHASE_TITLES", "Phase", "Step", "Story", "build_story", "story_lines"]

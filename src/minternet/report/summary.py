@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..apps.fetch_run import CLIENT_NODE, SERVER_NODE, FetchRun
+from ..apps.fetch_run import CLIENT_NODE, FetchRun
 from ..tls.suites import suite_by_name
-from .nat import far_side_conn
 from .story import Story
 
 
@@ -18,40 +17,25 @@ def _r(t: float | None) -> float | None:
     return None if t is None else round(t, 6)
 
 
-def _states(run: FetchRun, node: str, conn: str | None) -> list[str]:
-    out: list[str] = []
-    for e in run.log.of("tcp", "state"):
-        if e.node != node or e.fields.get("conn") != conn:
-            continue
-        if not out:
-            out.append(str(e.fields.get("old")))
-        out.append(str(e.fields.get("new")))
-    return out
-
-
 def fetch_summary(story: Story) -> dict[str, Any]:
     run = story.run
     page = run.page
     conn = story.conn
-    server_conn = None
-    if conn is not None:
-        server_conn = far_side_conn(run.log.events, conn)
-    established = [e for e in run.log.of("tls", "established") if e.node == CLIENT_NODE]
-    suite_name = str(established[0].fields.get("suite")) if established else None
-    tls13 = bool(established) and established[0].fields.get("version") == "TLSv1.3"
+    facts = story.facts
+    suite_name = facts.suite
+    tls13 = facts.tls_version == "TLSv1.3"
     kex = None
     if suite_name is not None:
         kex = "ECDHE" if tls13 else suite_by_name(suite_name).kx  # 1.3 is always (EC)DHE
-    resolved = [e for e in run.log.of("http", "resolved") if e.node == CLIENT_NODE]
     body = page.body if page is not None else None
     expected = run.expected_body()
-    retrans = [e for e in run.log.of("tcp", "retransmit") if e.node in (CLIENT_NODE, SERVER_NODE)]
+    facts = story.facts
     out: dict[str, Any] = {
         "url": str(run.url),
         "seed": run.options.seed,
         "scenario": run.scenario.name if run.scenario else None,
         "ok": run.ok,
-        "ip": resolved[0].fields.get("address") if resolved else None,
+        "ip": facts.address,
         "http": {
             "status": page.status if page is not None else None,
             "reason": page.response.reason if page is not None else None,
@@ -61,25 +45,25 @@ def fetch_summary(story: Story) -> dict[str, Any]:
             "matches_site_file": (body == expected) if body is not None else None,
         },
         "tls": {
-            "version": ("TLS 1.3" if tls13 else "TLS 1.2") if established else None,
+            "version": ("TLS 1.3" if tls13 else "TLS 1.2") if suite_name is not None else None,
             "cipher_suite": suite_name,
             "kex": kex,
-            "key_exchange": established[0].fields.get("key_exchange") if established else None,
+            "key_exchange": facts.key_exchange,
             "client_random": _first(run, CLIENT_NODE, "send", "client_random"),
             "server_random": _first(run, CLIENT_NODE, "server_hello", "server_random"),
             "certificate_checks": [
-                {"check": e.fields.get("name"), "ok": e.fields.get("ok")}
-                for e in run.log.of("tls", "check")
-                if e.node == CLIENT_NODE
+                {"check": c.name, "ok": c.ok, "subject": c.subject, "detail": c.detail}
+                for c in facts.cert_checks
             ],
         },
         "tcp": {
             "connection": conn,
             "client_isn": story.client_isn,
             "server_isn": story.server_isn,
-            "client_states": _states(run, CLIENT_NODE, conn),
-            "server_states": _states(run, SERVER_NODE, server_conn),
-            "retransmissions": len(retrans),
+            "client_states": facts.state_names("client"),
+            "server_states": facts.state_names("server"),
+            "retransmissions": len(facts.retransmissions),
+            "close": facts.close.kind,
         },
         "hops": [
             {
@@ -100,8 +84,8 @@ def fetch_summary(story: Story) -> dict[str, Any]:
         "end_time": _r(run.end_time),
         "failure": None,
     }
-    if run.failure is not None:
-        f = run.failure
+    if story.failure is not None:
+        f = story.failure
         out["failure"] = {
             "kind": f.kind,
             "phase": f.phase,

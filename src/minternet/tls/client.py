@@ -40,6 +40,7 @@ from .connection import (
     group_name,
     leaf_public_key,
     refuse_failed_chain,
+    shared_secret_origin,
 )
 from .extensions import ExtensionType, NamedGroup
 from .messages import (
@@ -328,7 +329,7 @@ class TlsClient(TlsConnection):
             eph = EphemeralKey(self._ske.named_curve, self.random.child("ecdhe"))
             pms = eph.exchange(self._ske.public)
             n.kx_name = f"ECDHE {group_name(eph.group)}"
-            origin = "ECDHE shared secret (x-coordinate)"
+            origin = shared_secret_origin(eph.group)
             self._send_handshake(ClientEcdhPublic(eph.public), {"client_public": eph.public.hex()})
         else:
             pms = (0x0303).to_bytes(2, "big") + self.random.random_bytes(46)

@@ -249,6 +249,15 @@ class EphemeralKey:
             ) from None
 
 
+def shared_secret_origin(group: int) -> str:
+    """Where an ECDHE pre-master secret comes from: X25519/X448 give the shared point's
+    u-coordinate (RFC 7748 §6, RFC 8422 §5.11), the NIST curves its x-coordinate (RFC 8422
+    §5.10)."""
+    if group in _MONTGOMERY:
+        return f"ECDHE shared secret ({group_name(group)} u-coordinate, RFC 7748 §6)"
+    return f"ECDHE shared secret ({group_name(group)} x-coordinate, RFC 8422 §5.10)"
+
+
 def group_name(group: int) -> str:
     try:
         return NamedGroup(group).name
@@ -667,7 +676,7 @@ class TlsConnection(MachineBase):
             n.master = master_secret(n.suite.prf_hash, pms, n.client_random, n.server_random)
             how = 'PRF(pre_master, "master secret", client_random + server_random)'
         self._trace("pre_master_secret", {"origin": origin, "value": pms.hex()})
-        self._trace("master_secret", {"value": n.master.hex()}, why=how)
+        self._trace("master_secret", {"value": n.master.hex(), "extended": n.ems}, why=how)
         self._derive_keys()
 
     def _derive_keys(self) -> None:

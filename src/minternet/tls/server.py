@@ -37,6 +37,7 @@ from .connection import (
     TlsConnection,
     TraceHook,
     group_name,
+    shared_secret_origin,
 )
 from .extensions import ExtensionType, NamedGroup
 from .messages import (
@@ -409,7 +410,7 @@ class TlsServer(TlsConnection):
             assert self._eph is not None
             cke = ClientEcdhPublic.decode_body(msg.body)
             pms = self._eph.exchange(cke.public)
-            origin = "ECDHE shared secret (x-coordinate)"
+            origin = shared_secret_origin(self._eph.group)
         else:
             enc = EncryptedPreMasterSecret.decode_body(msg.body)
             pms, good = self._decrypt_pre_master(enc.encrypted)
