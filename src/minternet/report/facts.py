@@ -214,7 +214,9 @@ def _hello(run: FetchRun) -> Hello:
     """The hellos' version and compression fields, decoded from each side's first flight
     with the record layer and the handshake codecs (RFC 5246 §6.2.1, §7.4.1.2–3)."""
 
-    def first(writes: list[tuple[float, bytes]], kind: type[ClientHello] | type[ServerHello]):  # type: ignore[no-untyped-def]
+    def first(
+        writes: list[tuple[float, bytes]], kind: type[ClientHello] | type[ServerHello]
+    ) -> ClientHello | ServerHello | None:
         if not writes:
             return None
         try:

@@ -1,0 +1,102 @@
+"""The story's sentences that were false (issue 12), each checked on the run that produced
+it against what scapy reads independently from that run's own pcapng."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scapy.layers.inet import IP, TCP
+from scapy.utils import rdpcap
+
+from minternet.apps.fetch_run import FetchOptions, FetchRun, run_fetch
+from minternet.cli.fetch_story import write_outputs
+from minternet.report.story import Story, build_story, story_lines
+
+SERVER_IP = "93.184.216.34"
+
+
+def _run(tmp_path: Path, **kw: object) -> tuple[FetchRun, Story, str, list[TCP]]:
+    run = run_fetch(FetchOptions(**kw))  # type: ignore[arg-type]
+    pcap = tmp_path / "run.pcapng"
+    write_outputs(run, pcap, True, None, ("laptop",))
+    story = build_story(run, secrets=True)
+    text = "\n".join(story_lines(story))
+    segs = [p[TCP] for p in rdpcap(str(pcap)) if p.haslayer(TCP)]
+    return run, story, text, segs
+
+
+def _ip_tcp(tmp_path: Path, run: FetchRun) -> list[tuple[str, TCP]]:
+    pcap = tmp_path / "run.pcapng"
+    return [(p[IP].src, p[TCP]) for p in rdpcap(str(pcap)) if p.haslayer(TCP)]
+
+
+def test_certificate_failure_closes_by_abort_not_half_close(tmp_path: Path) -> None:
+    run, story, text, _ = _run(tmp_path, scenario="expired-cert")
+    wire = _ip_tcp(tmp_path, run)
+    # scapy: both ends sent RST (the laptop's capture point sees both)
+    rst_from = {src for src, t in wire if t.flags.R}
+    assert SERVER_IP in rst_from and len(rst_from) == 2
+    phase4 = text.split("Phase 4")[1]
+    assert "ACK of the client's FIN" not in phase4
+    assert "half-close window" not in phase4
+    assert "the server is done too" not in phase4
+    assert "the browser and the server aborted the connection" in phase4
+    assert story.facts.close.kind == "abort"
+    assert story.failure is not None and "certificate warning" in story.failure.explanation
+
+
+def test_blackhole_retransmits_its_syn_not_none_bytes(tmp_path: Path) -> None:
+    run, story, text, _ = _run(tmp_path, scenario="blackhole")
+    wire = _ip_tcp(tmp_path, run)
+    syns = [t for src, t in wire if t.flags.S and not t.flags.A]
+    assert len({t.seq for t in syns}) == 1  # the same ISN, sent again
+    assert "None" not in text
+    assert text.count("TCP retransmits[/] its SYN (Seq = X)") == len(syns) - 1
+    assert story.failure is not None
+    assert f"no answer to {len(syns)} SYNs" in story.failure.summary
+
+
+def test_clean_close_is_four_way_and_time_wait_ended_by_its_timer(tmp_path: Path) -> None:
+    run, story, text, _ = _run(tmp_path, seed=3, faults=_loss(0.1))
+    wire = _ip_tcp(tmp_path, run)
+    fins = [src for src, t in wire if t.flags.F]
+    assert SERVER_IP in fins and any(s != SERVER_IP for s in fins)
+    rsts_after_fin = [t for _, t in wire if t.flags.R]
+    tw = story.facts.close.time_wait
+    assert tw is not None
+    if "TIME-WAIT lasted" in text:
+        assert tw.ended_by == "timer" and not rsts_after_fin
+    else:
+        assert tw.ended_by != "timer"
+
+
+def test_rsa_cbc_secrets_show_mac_keys_and_the_page_does_not_claim_ecdhe(tmp_path: Path) -> None:
+    run, _story, text, segs = _run(tmp_path, kex="rsa", cipher="TLS_RSA_WITH_AES_128_CBC_SHA")
+    assert run.ok and run.page is not None
+    assert b"from an ECDHE\nexchange" not in run.page.body
+    assert "client_write_mac_key: " in text and "server_write_mac_key: " in text
+    mac = text.split("client_write_mac_key: ")[1].split()[0]
+    assert len(bytes.fromhex(mac)) == 20  # HMAC-SHA1 (RFC 5246 §6.2.3.1)
+    assert "Client Random + Server Random" not in text  # EMS was agreed
+    assert "extended master secret, RFC 7627" in text
+    # the capture carries the CBC records the keys protect
+    assert any(bytes(t.payload)[:1] == b"\x17" for t in segs)
+
+
+def test_x25519_is_the_u_coordinate(tmp_path: Path) -> None:
+    _, _story, text, _ = _run(tmp_path)
+    assert "x25519 u-coordinate" in text and "x-coordinate" not in text
+
+
+def test_listen_is_the_servers_passive_open_from_the_start(tmp_path: Path) -> None:
+    run, _story, text, _ = _run(tmp_path)
+    wire = _ip_tcp(tmp_path, run)
+    assert any(t.flags.S and t.flags.A for src, t in wire if src == SERVER_IP)
+    assert "LISTEN on port 443 since 0.000 s (the server's passive OPEN)" in text
+    assert "CLOSED → [bold]LISTEN" not in text
+
+
+def _loss(p: float):  # type: ignore[no-untyped-def]
+    from minternet.sim.faults import Faults
+
+    return Faults(loss=p)
