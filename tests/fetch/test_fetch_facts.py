@@ -100,3 +100,43 @@ def _loss(p: float):  # type: ignore[no-untyped-def]
     from minternet.sim.faults import Faults
 
     return Faults(loss=p)
+
+
+def test_server_timeout_is_the_servers_deadline_not_a_certificate_warning(tmp_path: Path) -> None:
+    run, story, text, _ = _run(tmp_path, scenario="server-timeout")
+    wire = _ip_tcp(tmp_path, run)
+    rst_from = [src for src, t in wire if t.flags.R]
+    assert rst_from and set(rst_from) == {SERVER_IP}  # scapy: only the server sent RST
+    assert not any(t.flags.F for _, t in wire)  # and nobody closed it with a FIN
+    f = story.failure
+    assert f is not None and f.kind == "tls-timeout" and f.where.startswith("www")
+    assert "certificate warning" not in f.explanation
+    assert "the browser sent no alert" in f.explanation
+    assert all(c.ok for c in story.facts.cert_checks)
+    assert "TLS handshake deadline fired" in text and "← RST received" in text
+
+
+def test_heavy_loss_dns_failure_says_the_resolver_answered(tmp_path: Path) -> None:
+    from scapy.layers.dns import DNS
+
+    run = run_fetch(FetchOptions(seed=7, scenario="heavy-loss"))
+    story = build_story(run)
+    at_resolver, at_laptop = tmp_path / "resolver.pcapng", tmp_path / "laptop.pcapng"
+    write_outputs(run, at_resolver, False, None, ("resolver",))
+    write_outputs(run, at_laptop, False, None, ("laptop",))
+
+    def answers(path: Path) -> list[DNS]:  # the resolver's (198.51.100.53) answers
+        return [
+            p[DNS]
+            for p in rdpcap(str(path))
+            if p.haslayer(DNS) and p[DNS].qr == 1 and p[IP].src == "198.51.100.53"
+        ]
+
+    sent = [d for d in answers(at_resolver) if d.ancount and d.rcode == 0]
+    got = answers(at_laptop)
+    f = story.failure
+    assert f is not None and f.kind == "dns"
+    # scapy: the resolver did send an answer with records, and none reached the laptop
+    assert sent and not got
+    assert "The resolver did find the answer" in f.explanation
+    assert "no answer reached the laptop" in f.explanation

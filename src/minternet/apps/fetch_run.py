@@ -76,6 +76,7 @@ class Scenario:
     server_cert: Literal["good", "expired", "wrong-host", "unknown-ca"] = "good"
     listen: bool = True  # the web server listens on 443
     blackhole: str | None = None  # "router:prefix/len" silently discarded
+    handshake_timeout: float | None = None  # the web server's TLS handshake deadline
     faults: Faults | None = None
     may_succeed: bool = False  # heavy loss: the page can still arrive, slowly
     inbound: str | None = None  # "node:port": it sends a SYN to the home's public address
@@ -128,6 +129,13 @@ SCENARIOS: dict[str, Scenario] = {
             "While the laptop fetches, the ISP's resolver host (198.51.100.53) tries to open "
             "an SSH connection (TCP port 22) to the home's public address.",
             inbound="resolver:22",
+        ),
+        Scenario(
+            "server-timeout",
+            "The server's TLS handshake deadline fires",
+            "The web server gives a TLS handshake only 30 ms from accept (its "
+            "ssl_handshake_timeout, set below the 48 ms round trip to the laptop).",
+            handshake_timeout=0.03,
         ),
         Scenario(
             "heavy-loss",
@@ -402,6 +410,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
             tap_socket=server_socket,
             tap_stream=server_stream,
             tls_versions=opts.tls,
+            handshake_timeout=scenario.handshake_timeout if scenario is not None else None,
         )
     browser = laptop_browser(
         world,

@@ -18,7 +18,7 @@ caller can keep a copy of the ciphertext and plaintext each side wrote and read.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ..errors import ConfigError
@@ -88,6 +88,7 @@ def install_web(
     tap_socket: SocketTap | None = None,
     tap_stream: StreamTap | None = None,
     tls_versions: tuple[str, ...] = ("1.2",),
+    handshake_timeout: float | None = None,
 ) -> WebDeployment:
     """Start the HTTPS server on ``node`` (and plain HTTP on ``plain_port`` if given); the
     PKI is made from the node's randomness unless given; ``credentials`` replace the
@@ -104,6 +105,8 @@ def install_web(
     # One write per response (no output_buffer): the simulated server holds its small site
     # in memory anyway, and a run's segments stay what they have always been.
     web_config = WebConfig(output_buffer=None)
+    if handshake_timeout is not None:  # a scenario's shorter deadline
+        web_config = replace(web_config, handshake_timeout=handshake_timeout)
     server = WebServer(
         site or packaged_site(), loop, sim_clock(loop), world.trace, node, web_config
     )

@@ -51,7 +51,10 @@ def _dns(run: FetchRun, facts: RunFacts, text: str) -> Failure:
             "web server. (The resolver caches this negative answer for the zone's SOA "
             f"minimum.) {dns.resolver_explanation or 'the resolver'}.",
         )
-    lost = [d for d in facts.drops if d.where.startswith(CLIENT_NODE) or CLIENT_NODE in d.sender]
+    lost = [d for d in facts.drops if d.reason == "loss"]
+    links = list(dict.fromkeys(d.where for d in lost))
+    senders = list(dict.fromkeys(d.sender for d in lost))
+    by_sender = ", ".join(f"{sum(d.sender == x for d in lost)} sent by {x}" for x in senders)
     answered = sum(1 for r in dns.resolver_rcodes if r == "NOERROR")
     parts = [f"The name {host} could not be resolved: {text}."]
     if dns.laptop_queries:
@@ -62,10 +65,10 @@ def _dns(run: FetchRun, facts: RunFacts, text: str) -> Failure:
     if answered:
         parts.append(
             f"The resolver did find the answer ({answered} time(s) NOERROR, after "
-            f"{len(dns.resolver_servers)} queries to name servers), so the answers were "
-            "lost on the way back"
+            f"{len(dns.resolver_servers)} queries to name servers), but no answer reached "
+            "the laptop"
             + (
-                f": {len(lost)} frame(s) to or from the laptop were dropped on its line."
+                f": {len(lost)} frame(s) were lost on {', '.join(links)} ({by_sender})."
                 if lost
                 else "."
             )
@@ -150,9 +153,15 @@ def _after_connect(
             f"the server gave up on the TLS handshake after its deadline ({deadline.detail})",
             f"DNS and the TCP handshake worked, but the TLS handshake did not finish before "
             f"the web server's handshake deadline fired at {deadline.time:.3f} s: "
-            f"{deadline.detail}. TCP was still recovering lost segments ({retrans} "
-            "retransmission(s) so far), so the server aborted the connection and its TCP "
-            "sent RST (RFC 9293 §3.10.5). No certificate check failed and the browser sent "
+            f"{deadline.detail}. "
+            + (
+                f"TCP was still recovering lost segments ({retrans} retransmission(s) so far). "
+                if retrans
+                else "No segment was lost: the deadline was shorter than the handshake's "
+                "round trips. "
+            )
+            + "The server aborted the connection and its TCP sent RST (RFC 9293 §3.10.5). "
+            "No certificate check failed and the browser sent "
             f"no alert{'' if client_alert is None else ' before that'}; it saw the reset: "
             f"{text}.",
         )

@@ -360,7 +360,40 @@ def _phase_connect(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
     else:
         p.heading(tls_start.time, "Step 2 · TLS 1.2 handshake (步骤 2: TLS 握手)")
         _tls_steps(story, ev, p, secrets)
+    if handshake_done is None:
+        _handshake_ended(story, p)
     p.end = handshake_done.time if handshake_done is not None else p.steps[-1].time
+
+
+def _handshake_ended(story: Story, p: Phase) -> None:
+    """A handshake that did not finish: the deadline that fired, the RSTs, the states —
+    all from facts (the close phase never starts: no FIN was sent)."""
+    facts = story.facts
+    if facts.reached("client", "FIN-WAIT-1"):
+        return  # the browser closed normally: phase 4 tells it
+    deadline = facts.handshake_deadline
+    if deadline is not None:
+        p.add(
+            deadline.time,
+            SERVER_NODE,
+            f"[red]TLS handshake deadline fired[/] ({deadline.detail} from accept): the "
+            "server gives up on this connection and aborts it",
+        )
+    t0 = deadline.time if deadline is not None else p.steps[-1].time if p.steps else 0.0
+    for seg in facts.segments:
+        if seg.time >= t0 and seg.has("RST"):
+            node = SIDE_NODES[seg.side]
+            arrow = "→ RST sent" if seg.direction == "send" else "← RST received"
+            p.add(seg.time, node, f"{arrow}: Seq = {seg.seq}")
+    for st in facts.states:
+        if st.time >= t0 and st.new == "CLOSED":
+            p.add(
+                st.time,
+                SIDE_NODES[st.side],
+                f"state {st.old} → [bold]CLOSED[/]",
+                f"{st.event}: {st.cause}" if st.cause else st.event,
+            )
+    p.steps.sort(key=lambda s: (s.time, s.heading is False))
 
 
 def _tls_steps(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
