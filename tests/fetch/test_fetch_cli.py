@@ -95,6 +95,7 @@ def test_each_scenario_explains_and_fails(name: str, run_cli: CliRunner) -> None
         "nxdomain": "NXDOMAIN",
         "port-closed": "RST",
         "blackhole": "blackhole",
+        "server-timeout": "handshake deadline",
     }[name]
     assert expect in proc.stdout
 

@@ -204,6 +204,7 @@ class FetchRun:
     page: Page | None = None
     failure: Failure | None = None  # set by the run (HTTP status, body) or report.failure
     error: BaseException | None = None  # what the browser raised, as it raised it
+    timed_out: bool = False  # the error was a deadline (LoopTimeout)
     scenario: Scenario | None = None
     end_time: float = 0.0
     suites_offered: tuple[CipherSuite, ...] = ()
@@ -440,6 +441,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
                 raise FetchError("concurrent fetches brought back different bodies")
     except (FetchError, TlsHandshakeError, MinternetError, OSError, LoopTimeout) as e:
         run.error = e
+        run.timed_out = isinstance(e, LoopTimeout)
     if run.page is not None:
         expected = run.expected_body()
         if run.page.status != 200:

@@ -11,7 +11,6 @@ paragraph cannot say what did not happen.
 from __future__ import annotations
 
 from ..apps.fetch_run import CLIENT_NODE, SERVER_NODE, Failure, FetchRun
-from ..loop import LoopTimeout
 from .facts import RunFacts
 
 
@@ -182,7 +181,7 @@ def _after_connect(
             f"DNS and the TCP handshake worked, but the TLS handshake did not complete: "
             f"{text}; {who}.",
         )
-    kind = "timeout" if isinstance(error, LoopTimeout) or "timed out" in text else "http"
+    kind = "timeout" if run.timed_out or "timed out" in text else "http"
     return Failure(
         kind,
         3,
