@@ -119,3 +119,19 @@ def test_scenario_list_and_bad_options(run_cli: CliRunner) -> None:
 def test_demo_tells_the_default_fetch(run_cli: CliRunner) -> None:
     out = run_cli("demo").stdout
     assert "Phase 1" in out and "TIME-WAIT" in out and "IT WORKS" in out
+
+
+@needs_tshark
+def test_capture_is_dated_like_the_world(tmp_path: Path, run_cli: CliRunner) -> None:
+    """The pcapng's timestamps are on the world's calendar (2026-06-01, SIM_EPOCH): the
+    server's HTTP Date, decrypted by tshark, falls within the capture's first and last frame."""
+    from email.utils import parsedate_to_datetime
+
+    pcap = tmp_path / "run.pcapng"
+    run_cli("fetch", "-q", "--pcap", str(pcap), "--pcap-at", "laptop")
+    epochs = tshark("-r", str(pcap), "-T", "fields", "-e", "frame.time_epoch").split()
+    first, last = float(epochs[0]), float(epochs[-1])
+    dates = tshark("-r", str(pcap), "-Y", "http.date", "-T", "fields", "-e", "http.date")
+    served = parsedate_to_datetime(dates.split("\n")[0].strip()).timestamp()
+    assert int(first) // 86400 == int(served) // 86400  # the same day: 2026-06-01
+    assert first - 1 <= served <= last + 1

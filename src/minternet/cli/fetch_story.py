@@ -26,6 +26,7 @@ from ..report.story import Story, build_story, story_lines
 from ..report.summary import fetch_summary
 from ..sim.faults import Faults
 from ..tls.negotiate import parse_versions
+from ..tls.pki import SIM_EPOCH
 from ..trace.pcapng import PcapngWriter
 from .exits import OutcomeFailed
 from .options import (
@@ -220,7 +221,11 @@ def write_outputs(
             if not ifaces:
                 known = ", ".join(n for n, _ in run.world.interfaces())
                 raise ConfigError(f"--pcap-at {', '.join(points)}: no such interface ({known})")
-        writer = PcapngWriter(ifaces, application="minternet fetch")
+        # dated like the world: virtual time 0 is SIM_EPOCH (2026-06-01), as in HTTP Date
+        # and the certificates' validity
+        writer = PcapngWriter(
+            ifaces, application="minternet fetch", epoch=int(SIM_EPOCH.timestamp())
+        )
         if with_secrets and run.keylog:
             writer.add_decryption_secrets(run.keylog_text)
         for fr in run.frames:

@@ -82,8 +82,10 @@ def interface_description(name: str, description: str | None = None) -> bytes:
     return _block(IDB_TYPE, body)
 
 
-def enhanced_packet(interface_id: int, rec: FrameRecord) -> bytes:
-    ts = round(rec.time * 1_000_000_000)
+def enhanced_packet(interface_id: int, rec: FrameRecord, epoch_ns: int = 0) -> bytes:
+    """An EPB (§4.3); the timestamp is ``epoch_ns`` + the frame's virtual time, in ns since
+    1970 (``if_tsresol`` 9)."""
+    ts = epoch_ns + round(rec.time * 1_000_000_000)
     opts: list[tuple[int, bytes]] = []
     if rec.comment:
         opts.append((OPT_COMMENT, rec.comment.encode()))
@@ -115,9 +117,15 @@ class PcapngWriter:
     them as one pcapng section."""
 
     def __init__(
-        self, interfaces: Iterable[str | tuple[str, str]] = (), application: str = "minternet"
+        self,
+        interfaces: Iterable[str | tuple[str, str]] = (),
+        application: str = "minternet",
+        epoch: int = 0,
     ) -> None:
+        """``epoch``: the Unix time (whole seconds) of virtual time 0, so a capture's dates
+        agree with the world's calendar (HTTP ``Date``, certificate validity)."""
         self.application = application
+        self._epoch_ns = epoch * 1_000_000_000
         self._ifaces: dict[str, int] = {}
         self._descriptions: dict[str, str | None] = {}
         self._packets: list[bytes] = []
@@ -136,7 +144,7 @@ class PcapngWriter:
 
     def __call__(self, rec: FrameRecord) -> None:
         idx = self.add_interface(f"{rec.node}/{rec.iface}")
-        self._packets.append(enhanced_packet(idx, rec))
+        self._packets.append(enhanced_packet(idx, rec, self._epoch_ns))
 
     def add_decryption_secrets(self, keylog: str | bytes) -> None:
         """Add a DSB; it is written before the packets, so Wireshark can decrypt them."""
