@@ -201,6 +201,22 @@ def test_tampered_record_is_bad_record_mac(pki: Certs) -> None:
     assert alert_sent(s) == A.bad_record_mac
 
 
+def test_nothing_after_our_close_notify(pki: Certs) -> None:
+    """RFC 8446 §6.1: after close_notify we send nothing more, not even the fatal alert a
+    bad record from the peer would otherwise get."""
+    c = client(pki)
+    s = server(pki)
+    run(c, s)
+    c.send_application_data(b"hello")
+    rec = bytearray(c.data_to_send())
+    rec[-1] ^= 1
+    s.close()
+    assert s.data_to_send()[0] == ContentType.application_data  # the sealed close_notify
+    s.receive_data(bytes(rec))
+    assert s.closed is not None and s.closed.alert is None  # withheld, not sent
+    assert s.data_to_send() == b""
+
+
 # -- a corpus of malformed 1.3 messages -----------------------------------------------------
 SV = ExtensionType.supported_versions
 KS = ExtensionType.key_share

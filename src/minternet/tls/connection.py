@@ -413,6 +413,7 @@ class MachineBase:
         self.closed = None
         self._out = bytearray()
         self._events = []
+        self._close_notify_sent = False
 
     def data_to_send(self) -> bytes:
         out = bytes(self._out)
@@ -428,6 +429,38 @@ class MachineBase:
         else:
             self._close("transport closed without close_notify", clean=False)
         return self._take_events()
+
+    def _send_alert(self, level: int, description: int) -> None:
+        """One alert record — unless we already sent close_notify, after which nothing more
+        goes out (RFC 5246 §7.2.1, RFC 8446 §6.1: "the sender will not send any more messages
+        on this connection"), not even the fatal alert for what the peer sends meanwhile."""
+        if self._close_notify_sent:
+            return
+        self._write_alert(level, description)
+        if description == AlertDescription.close_notify:
+            self._close_notify_sent = True
+
+    def _write_alert(self, level: int, description: int) -> None:
+        """The alert into a record under the current write protection (per version)."""
+        raise NotImplementedError
+
+    def _discard_pending(self) -> None:
+        """Before a fatal alert: drop output queued but not yet put into records."""
+
+    def _fail(self, exc: BaseException) -> None:
+        """A local or peer error ends the connection with the alert it maps to."""
+        desc = alert_for(exc)
+        reason = exc.reason if isinstance(exc, TlsAlert) else str(exc)
+        if desc is AlertDescription.internal_error:
+            reason = f"{type(exc).__name__}: {exc}"
+        self._discard_pending()
+        if self._close_notify_sent:  # nothing after our close_notify (see _send_alert)
+            self._trace("alert", {"direction": "withheld", "alert": alert_name(desc)}, why=reason)
+            self._close(reason)
+            return
+        self._trace("alert", {"direction": "sent", "alert": alert_name(desc)}, why=reason)
+        self._send_alert(AlertLevel.fatal, desc)
+        self._close(reason, alert=int(desc), alert_sent=True)
 
     def _take_events(self) -> list[Any]:
         ev = self._events
@@ -474,7 +507,6 @@ class TlsConnection(MachineBase):
         self.info: TlsInfo | None = None
         self._pending_read: RecordProtection | None = None
         self._pending_write: RecordProtection | None = None
-        self._close_notify_sent = False
 
     # -- public API ---------------------------------------------------------------------
     def receive_data(self, data: bytes) -> list[Event]:
@@ -502,7 +534,6 @@ class TlsConnection(MachineBase):
         if self.state in (State.CLOSED, State.CLOSING):
             return
         self._send_alert(AlertLevel.warning, AlertDescription.close_notify)
-        self._close_notify_sent = True
         self._trace("close_notify", {"direction": "sent"})
         if self.state is State.ESTABLISHED:
             self.state = State.CLOSING
@@ -524,12 +555,7 @@ class TlsConnection(MachineBase):
             name = HandshakeType(raw[0]).name
             self._trace("send", {"message": name, "length": len(raw), **(fields or {})})
 
-    def _send_alert(self, level: int, description: int) -> None:
-        """One alert record — unless we already sent close_notify, after which nothing more
-        goes out (RFC 5246 §7.2.1: "the sender will not send any more messages on this
-        connection"), not even the fatal alert for what the peer sends meanwhile."""
-        if self._close_notify_sent:
-            return
+    def _write_alert(self, level: int, description: int) -> None:
         self._out += self.records.encode(ContentType.alert, Alert(level, description).encode())
 
     def _send_change_cipher_spec(self) -> None:
@@ -538,19 +564,6 @@ class TlsConnection(MachineBase):
         self.records.change_write(self._pending_write)
         self._trace("send", {"message": "ChangeCipherSpec", "protection": self._pending_write.name})
         self._pending_write = None
-
-    def _fail(self, exc: BaseException) -> None:
-        desc = alert_for(exc)
-        reason = exc.reason if isinstance(exc, TlsAlert) else str(exc)
-        if desc is AlertDescription.internal_error:
-            reason = f"{type(exc).__name__}: {exc}"
-        if self._close_notify_sent:  # RFC 5246 §7.2.1: nothing after our close_notify
-            self._trace("alert", {"direction": "withheld", "alert": alert_name(desc)}, why=reason)
-            self._close(reason)
-            return
-        self._trace("alert", {"direction": "sent", "alert": alert_name(desc)}, why=reason)
-        self._send_alert(AlertLevel.fatal, desc)
-        self._close(reason, alert=int(desc), alert_sent=True)
 
     def _on_record(self, ct: int, data: bytes) -> None:
         if ct == ContentType.handshake:

@@ -36,7 +36,7 @@ from typing import Any, ClassVar
 
 from ..errors import LocalProtocolError
 from ..randomness import RandomSource
-from .alerts import Alert, AlertDescription, AlertLevel, TlsAlert, alert_for, alert_name
+from .alerts import Alert, AlertDescription, AlertLevel, TlsAlert
 from .connection import (
     AlertReceived,
     ApplicationData,
@@ -310,19 +310,12 @@ class Tls13Connection(MachineBase):
         self._out += self.records.encode(ContentType.change_cipher_spec, b"\x01")
         self._trace("send", {"message": "ChangeCipherSpec"}, why="middlebox compatibility")
 
-    def _send_alert(self, level: int, description: int) -> None:
+    def _write_alert(self, level: int, description: int) -> None:
         self._flush()
         self._out += self.records.encode(ContentType.alert, Alert(level, description).encode())
 
-    def _fail(self, exc: BaseException) -> None:
-        desc = alert_for(exc)
-        reason = exc.reason if isinstance(exc, TlsAlert) else str(exc)
-        if desc is AlertDescription.internal_error:
-            reason = f"{type(exc).__name__}: {exc}"
+    def _discard_pending(self) -> None:
         self._hs_out.clear()
-        self._trace("alert", {"direction": "sent", "alert": alert_name(desc)}, why=reason)
-        self._send_alert(AlertLevel.fatal, desc)
-        self._close(reason, alert=int(desc), alert_sent=True)
 
     def _on_record(self, ct: int, data: bytes) -> None:
         if ct == ContentType.handshake:
