@@ -203,13 +203,15 @@ def test_sni_acknowledged_only_for_a_name_the_certificate_covers(
     assert (sh.getExtension(SNI) is not None) is acknowledged
 
 
-def openssl_handshake(peer: Peer) -> tuple[ssl.SSLObject, ssl.MemoryBIO, ssl.MemoryBIO]:
-    """A TLS 1.2 handshake by OpenSSL (Python's ssl on memory BIOs) over ``peer``, so the
-    test still sees every record the server sends."""
+def openssl_handshake(
+    peer: Peer, version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
+) -> tuple[ssl.SSLObject, ssl.MemoryBIO, ssl.MemoryBIO]:
+    """A handshake by OpenSSL (Python's ssl on memory BIOs) over ``peer`` (TLS 1.2 unless
+    ``version`` says otherwise), so the test still sees every record the server sends."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.maximum_version = version
     incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
     tls = ctx.wrap_bio(incoming, outgoing, server_hostname="localhost")
     while True:
@@ -223,11 +225,15 @@ def openssl_handshake(peer: Peer) -> tuple[ssl.SSLObject, ssl.MemoryBIO, ssl.Mem
             incoming.write(records(rec[0], rec[1], version=0x0303))
 
 
-def test_nothing_after_our_close_notify(port: int) -> None:
-    """RFC 5246 §7.2.1: after close_notify the sender sends nothing — no fatal alert for
-    the garbage record the client sends once it has seen ours (OpenSSL is the client)."""
+@pytest.mark.parametrize(
+    "version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3], ids=["1.2", "1.3"]
+)
+def test_nothing_after_our_close_notify(port: int, version: ssl.TLSVersion) -> None:
+    """RFC 5246 §7.2.1, RFC 8446 §6.1: after close_notify the sender sends nothing — no
+    fatal alert for the garbage record the client sends once it has seen ours (OpenSSL is
+    the client)."""
     peer = Peer(port)
-    tls, incoming, outgoing = openssl_handshake(peer)
+    tls, incoming, outgoing = openssl_handshake(peer, version)
     tls.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     peer.send(outgoing.read())
     while True:  # until OpenSSL reads the server's close_notify (read() gives b"")
