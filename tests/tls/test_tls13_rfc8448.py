@@ -7,9 +7,12 @@ and every record it writes is compared with the trace's "complete record":
 
 - §3 simple 1-RTT: ClientHello, the server's ServerHello and encrypted flight (one record),
   the client's Finished, NewSessionTicket, application data both ways, close_notify both ways;
-- §4 resumption: the ClientHello with its PSK binder, the server's ServerHello choosing the
-  PSK, the handshake secrets, the server skipping the 0-RTT record it does not accept
-  (we do not do 0-RTT: the rest of §4 follows from accepting it);
+- §4 resumption with 0-RTT: the ClientHello with early_data and its PSK binder, the 0-RTT
+  application data record, the server's ServerHello choosing the PSK, its
+  EncryptedExtensions (with early_data) and Finished, EndOfEarlyData, the client's Finished,
+  application data both ways, close_notify both ways, every secret of the schedule (client
+  early traffic and early exporter secrets included); and the same hello replayed to a
+  server sharing the anti-replay store resumes without 0-RTT;
 - §5 HelloRetryRequest: ClientHello 1, the HelloRetryRequest with its cookie, ClientHello 2
   (P-256 share, cookie, padding), the server's flight, the client's Finished, close_notify.
 """
@@ -25,10 +28,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from rfc8448_vectors import RSA_KEY, TRACE
 
 from minternet.tls import extensions as ext
+from minternet.tls.antireplay import ClientHelloRecorder
 from minternet.tls.client13 import ClientConfig13, TlsClient13
 from minternet.tls.connection import ApplicationData, Closed, HandshakeComplete
-from minternet.tls.connection13 import NewTicket, Ticket13, Tls13Info
+from minternet.tls.connection13 import EarlyData, NewTicket, Ticket13, Tls13Info
 from minternet.tls.extensions import Extension, ExtensionType, NamedGroup
+from minternet.tls.schedule import KeySchedule
 from minternet.tls.server import KeyAndChain
 from minternet.tls.server13 import ServerConfig13, TlsServer13
 from minternet.tls.suites13 import (
@@ -286,42 +291,90 @@ def section3_ticket(received_at: datetime) -> Ticket13:
     )
 
 
-def test_section4_client_hello_with_psk_binder() -> None:
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)  # when the §3 ticket was issued and received
+TICKET_AGE = timedelta(milliseconds=6)  # the trace's ticket age (its obfuscated_ticket_age)
+
+
+def section4_secrets(s: KeySchedule) -> None:
+    """Every secret of the §4 schedule, 0-RTT ones included, as the trace derives them."""
+    assert s.early_secret == get(4, '{client}  extract secret "early"', "secret")
+    assert s.binder_key == get(4, "{client}  calculate PSK binder", "PRK")
+    assert s.client_early_traffic_secret == get(
+        4, '{client}  derive secret "tls13 c e traffic"', "expanded"
+    )
+    assert s.early_exporter_master_secret == get(
+        4, '{client}  derive secret "tls13 e exp master"', "expanded"
+    )
+    for label, value in (
+        ("c hs traffic", s.client_handshake_traffic_secret),
+        ("s hs traffic", s.server_handshake_traffic_secret),
+        ("c ap traffic", s.client_application_traffic_secret),
+        ("s ap traffic", s.server_application_traffic_secret),
+        ("exp master", s.exporter_master_secret),
+    ):
+        assert value == get(4, f'{{server}}  derive secret "tls13 {label}"', "expanded"), label
+    assert s.handshake_secret == get(4, '{server}  extract secret "handshake"', "secret")
+    assert s.master_secret == get(4, '{server}  extract secret "master"', "secret")
+    assert s.resumption_master_secret == get(
+        4, '{client}  derive secret "tls13 res master"', "expanded"
+    )
+
+
+def test_section4_client_zero_rtt() -> None:
+    """§4 end to end from the client: ClientHello (early_data, PSK binder) and the 0-RTT
+    record at once; the server accepts (early_data in its EncryptedExtensions); then
+    EndOfEarlyData under the early keys, Finished, application data, close_notify."""
     random = ScriptedRandom(
         {
             "": [hello_random(4, "{client}  send handshake record", "payload")],
             "keyshare-x25519": [x25519_private(4, "client")],
         }
     )
+    lines: list[str] = []
     client = TlsClient13(
         client_config(
             4,
             random=random,
             groups=(NamedGroup.x25519,),
-            extra=(groups_ext(NSS_GROUPS), Extension(ExtensionType.early_data)),
-            session=section3_ticket(t0),
-            now=t0 + timedelta(milliseconds=6),  # the trace's ticket age
+            extra=(groups_ext(NSS_GROUPS),),
+            session=section3_ticket(T0),
+            now=T0 + TICKET_AGE,
+            early_data=payload(4, "client", "application_data", 0),
+            keylog=lines.append,
         )
     )
     client.start()
-    assert client.data_to_send() == record(4, "client", "handshake", 0)
-    # The server's ServerHello selects the PSK; its encrypted flight then decrypts and its
-    # Finished verifies under the keys we derived from the PSK and the ECDHE secret.
+    assert client.data_to_send() == record(4, "client", "handshake", 0) + record(
+        4, "client", "application_data", 0
+    )
     events = client.receive_data(
         record(4, "server", "handshake", 0) + record(4, "server", "handshake", 1)
     )
     assert any(isinstance(e, HandshakeComplete) for e in events), events
-    assert client.info is not None and client.info.resumed
-    s = client.info.schedule
-    assert s.early_secret == get(4, '{client}  extract secret "early"', "secret")
-    assert s.server_handshake_traffic_secret == get(
-        4, '{server}  derive secret "tls13 s hs traffic"', "expanded"
+    # EndOfEarlyData (its own record, under the early keys), then Finished.
+    assert client.data_to_send() == record(4, "client", "handshake", 1) + record(
+        4, "client", "handshake", 2
     )
+    info = client.info
+    assert info is not None and info.resumed and info.early_data == "accepted"
+    assert info.early_data_bytes == 6
+    section4_secrets(info.schedule)
+    cr = hello_random(4, "{client}  send handshake record", "payload").hex()
+    cets = get(4, '{client}  derive secret "tls13 c e traffic"', "expanded").hex()
+    assert f"CLIENT_EARLY_TRAFFIC_SECRET {cr} {cets}" in lines
+    client.send_application_data(payload(4, "client", "application_data", 1))
+    assert client.data_to_send() == record(4, "client", "application_data", 1)
+    events = client.receive_data(record(4, "server", "application_data"))
+    assert data(events) == payload(4, "server", "application_data")
+    client.close()
+    assert client.data_to_send() == record(4, "client", "alert")
+    events = client.receive_data(record(4, "server", "alert"))
+    assert any(isinstance(e, Closed) and e.clean for e in events)
 
 
-def test_section4_server_accepts_the_ticket() -> None:
-    # The ticket state our server sealed in §3, read back from the trace's opaque ticket.
+def section3_sealed_ticket() -> tuple[bytes, bytes]:
+    """The §3 ticket's identity as the trace has it, and the state our §3 server sealed in
+    it (issued at T0, max_early_data_size 0x400)."""
     nst = get(3, "{server}  construct a NewSessionTicket", "NewSessionTicket")
     first = ScriptedSealer([nst[17 : 17 + 178]])
     s3 = server_for(
@@ -333,31 +386,82 @@ def test_section4_server_accepts_the_ticket() -> None:
             "ticket": [bytes.fromhex("fad6aac5")],
         },
         ticket_lifetime=30,
+        max_early_data=0x400,
+        now=lambda: T0,
     )
     s3.receive_data(record(3, "client", "handshake"))
     s3.receive_data(record(3, "client", "handshake", 1))
-    sealer = ScriptedSealer([], known={nst[17 : 17 + 178]: first.sealed[0]})
-    server = server_for(
+    assert s3.data_to_send().endswith(record(3, "server", "handshake", 2))  # the same ticket
+    return nst[17 : 17 + 178], first.sealed[0]
+
+
+def section4_server(recorder: ClientHelloRecorder, lines: list[str] | None = None) -> TlsServer13:
+    identity, state = section3_sealed_ticket()
+    return server_for(
         4,
         NSS_GROUPS,
-        sealer,
+        ScriptedSealer([], known={identity: state}),
         streams={"keyshare-x25519": [x25519_private(4, "server")]},
         tickets=0,
+        max_early_data=0x400,
+        anti_replay=recorder,
+        now=lambda: T0 + TICKET_AGE,
+        keylog=None if lines is None else lines.append,
     )
-    server.receive_data(record(4, "client", "handshake", 0))
-    out = server.data_to_send()
-    sh = record(4, "server", "handshake", 0)
-    assert out[: len(sh)] == sh  # ServerHello with pre_shared_key, byte for byte
-    assert server.neg.resumed
-    s = server.neg.schedule
-    assert s is not None
-    assert s.client_handshake_traffic_secret == get(
-        4, '{server}  derive secret "tls13 c hs traffic"', "expanded"
+
+
+def test_section4_server_zero_rtt() -> None:
+    """§4 end to end from the server: it resumes from its own §3 ticket, accepts the 0-RTT
+    data (anti-replay: fresh age, hello not seen), sends ServerHello and EncryptedExtensions
+    (with early_data) + Finished byte for byte, reads EndOfEarlyData, the client's Finished,
+    application data and close_notify."""
+    lines: list[str] = []
+    server = section4_server(ClientHelloRecorder(), lines)
+    events = server.receive_data(
+        record(4, "client", "handshake", 0) + record(4, "client", "application_data", 0)
     )
-    # We decline 0-RTT (no early_data in our EncryptedExtensions): the client's early record
-    # does not decrypt and is skipped, not answered with an alert.
-    assert server.receive_data(record(4, "client", "application_data", 0)) == []
-    assert server.closed is None
+    assert [e for e in events if isinstance(e, EarlyData)] == [
+        EarlyData(payload(4, "client", "application_data", 0))
+    ]
+    assert server.data_to_send() == record(4, "server", "handshake", 0) + record(
+        4, "server", "handshake", 1
+    )
+    assert server.neg.resumed and server.neg.early_data == "accepted"
+    events = server.receive_data(
+        record(4, "client", "handshake", 1) + record(4, "client", "handshake", 2)
+    )
+    assert any(isinstance(e, HandshakeComplete) for e in events), events
+    info = server.info
+    assert info is not None and info.early_data == "accepted" and info.early_data_bytes == 6
+    section4_secrets(info.schedule)
+    assert any(ln.startswith("CLIENT_EARLY_TRAFFIC_SECRET ") for ln in lines)
+    events = server.receive_data(record(4, "client", "application_data", 1))
+    got = [e for e in events if isinstance(e, ApplicationData)]
+    assert got and not any(isinstance(e, EarlyData) for e in got)
+    assert data(events) == payload(4, "client", "application_data", 1)
+    server.send_application_data(payload(4, "server", "application_data"))
+    assert server.data_to_send() == record(4, "server", "application_data")
+    events = server.receive_data(record(4, "client", "alert"))
+    assert any(isinstance(e, Closed) and e.clean for e in events)
+    assert server.data_to_send() == record(4, "server", "alert")
+
+
+def test_section4_replayed_hello_gets_no_zero_rtt() -> None:
+    """The same §4 ClientHello and 0-RTT record replayed to a server sharing the anti-replay
+    store (§8.2): it still resumes, but declines early data — no early_data in its
+    EncryptedExtensions, the early record skipped, not delivered."""
+    recorder = ClientHelloRecorder()
+    first = section4_server(recorder)
+    hello = record(4, "client", "handshake", 0) + record(4, "client", "application_data")
+    first.receive_data(hello)
+    assert first.neg.early_data == "accepted"
+    replay = section4_server(recorder)
+    events = replay.receive_data(hello)
+    assert events == [] and replay.closed is None
+    assert replay.neg.resumed and replay.neg.early_data == "rejected"
+    out = replay.data_to_send()
+    assert out.startswith(record(4, "server", "handshake", 0))  # the same ServerHello
+    assert out != record(4, "server", "handshake", 0) + record(4, "server", "handshake", 1)
 
 
 # -- §5 HelloRetryRequest ---------------------------------------------------------------

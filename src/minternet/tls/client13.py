@@ -14,6 +14,16 @@ ClientHello is replaced in the transcript by its hash. With a ticket (§4.6.1) w
 (psk_dhe_ke: still a fresh ECDHE, §4.2.9) bound to this ClientHello by its binder
 (§4.2.11.2); a server that takes it sends no Certificate or CertificateVerify.
 
+0-RTT (§2.3, §4.2.10): ``early_data`` is application data to send as early as possible.
+With a ticket that allows early data (max_early_data_size > 0, the ALPN we offer includes
+the ticket's), the first hello says ``early_data`` and up to max_early_data_size bytes of it
+follow at once under the client early traffic secret (after the compatibility CCS, §D.4).
+If the server's EncryptedExtensions says ``early_data`` it took them: we end them with
+EndOfEarlyData (§4.5) before our Finished. If not (or after a HelloRetryRequest) they were
+dropped, and we send them again under the application keys after our Finished, as we do
+with what did not fit — so the bytes arrive once, in order, either way (but 0-RTT bytes can
+be replayed by an attacker: send early only what may be, RFC 8446 §8, RFC 8470).
+
 A ServerHello without supported_versions chooses TLS 1.2 or older: if we offered 1.2 the
 caller (:mod:`minternet.tls.negotiate`) carries on with the 1.2 machine, after checking the
 downgrade sentinel (§4.1.3) here: a 1.3-capable server that answers 1.2 ends its random with
@@ -65,11 +75,13 @@ from .messages13 import (
     CertificateRequest13,
     CertificateVerify,
     EncryptedExtensions,
+    EndOfEarlyData,
     Finished13,
     NewSessionTicket13,
     certificate_verify_input,
     message_hash,
 )
+from .record import ContentType
 from .schedule import KeySchedule, resumption_psk
 from .suites13 import TLS13_BY_CODE, TLS13_SUITES, Tls13Suite
 
@@ -144,6 +156,9 @@ class ClientConfig13:
     extra_extensions: tuple[Extension, ...] = field(default_factory=tuple)
     offer_tls12: bool = False  # supported_versions lists 1.2 too (negotiate does the rest)
     extra_cipher_suites: tuple[int, ...] = ()  # after ours: the 1.2 suites when 1.2 is offered
+    # Application data to send first: as 0-RTT data if ``session`` allows it (§4.2.10),
+    # else (and whatever the server declined) right after our Finished.
+    early_data: bytes = b""
 
     def clock(self) -> datetime:
         if self.now is None:
@@ -175,6 +190,7 @@ class TlsClient13(Tls13Connection):
         self._cert_requested: CertificateRequest13 | None = None
         self._offered: set[int] = set()
         self.tickets: list[Ticket13] = []
+        self._early_sent = b""  # sent as 0-RTT data, waiting for the server's verdict
         # Set when the server chose TLS 1.2: the ServerHello, for the 1.2 machine.
         self.fallback_server_hello: RawHandshake | None = None
 
@@ -228,6 +244,19 @@ class TlsClient13(Tls13Connection):
         rank: dict[int, int] = {t: i for i, t in enumerate(EXTENSION_ORDER)}
         return sorted(exts.values(), key=lambda e: rank.get(e.type, len(rank)))
 
+    def _offers_early_data(self, ticket: Ticket13 | None) -> bool:
+        """Whether this first hello offers 0-RTT (RFC 8446 §4.2.10): the ticket allows it,
+        we have data, and our ALPN offer includes the ticket's protocol (the server accepts
+        early data only for the same one)."""
+        cfg = self.config
+        return (
+            ticket is not None
+            and not self.neg.hello_retry
+            and bool(cfg.early_data)
+            and ticket.max_early_data > 0
+            and (ticket.alpn is None or ticket.alpn in cfg.alpn)
+        )
+
     def _usable_ticket(self) -> Ticket13 | None:
         t = self.config.session
         if t is None:
@@ -251,6 +280,11 @@ class TlsClient13(Tls13Connection):
                 (bytes(ticket.suite.hash_len),),
             )
             psk_ext = ext13.pre_shared_key_offer(placeholder)
+        early = initial and self._offers_early_data(ticket)
+        if early and all(e.type != ExtensionType.early_data for e in exts):
+            exts.append(Extension(ExtensionType.early_data))
+            rank: dict[int, int] = {t: i for i, t in enumerate(EXTENSION_ORDER)}
+            exts.sort(key=lambda e: rank.get(e.type, len(rank)))
         if cfg.pad_hello:
             probe = self._encode_hello(exts + ([psk_ext] if psk_ext else []))
             pad = ext13.hello_padding_length(len(probe))
@@ -299,6 +333,27 @@ class TlsClient13(Tls13Connection):
             },
         )
         self._flush(initial_hello=initial)
+        if early and ticket is not None:
+            self._send_early_data(ticket)
+
+    def _send_early_data(self, ticket: Ticket13) -> None:
+        """Up to max_early_data_size bytes of application data under the client early
+        traffic secret (the ticket's suite), right after the first ClientHello (§2.3)."""
+        n = self.neg
+        schedule = self._psk_schedules[ticket.suite.hash_len]
+        secret = self._early_keys(schedule, n.transcript.digest(ticket.suite.hash_name))
+        if self.config.compatibility_mode:
+            self._send_ccs()  # §D.4: with early data, right after the first ClientHello
+        self._set_write(secret, "early data (0-RTT)", ticket.suite)
+        self._early_sent = self.config.early_data[: ticket.max_early_data]
+        n.early_data = "offered"
+        n.early_data_bytes = len(self._early_sent)
+        self._out += self.records.encode(ContentType.application_data, self._early_sent)
+        self._trace(
+            "early_data",
+            {"bytes": len(self._early_sent), "max_early_data_size": ticket.max_early_data},
+            why="0-RTT: sent before the server answered, under client_early_traffic_secret",
+        )
 
     def _suite_codes(self) -> tuple[int, ...]:
         return tuple(s.code for s in self.config.suites) + self.config.extra_cipher_suites
@@ -470,6 +525,10 @@ class TlsClient13(Tls13Connection):
         )
         if self.config.compatibility_mode:
             self._send_ccs()
+        if self.records.write_aead is not None:
+            # §4.2.10: a HelloRetryRequest declines early data; the next hello is in clear.
+            self.records.set_write(None)
+            n.early_data = "rejected"
         if self._psk_offered is not None and self._psk_offered.suite.hash_name != suite.hash_name:
             self._psk_offered = None
             self.config = replace(self.config, session=None)
@@ -500,6 +559,22 @@ class TlsClient13(Tls13Connection):
         rsl = by_type.get(ExtensionType.record_size_limit)
         if rsl is not None:
             ext13.parse_record_size_limit(rsl.data)
+        if n.early_data == "offered":
+            n.early_data = "rejected"
+        if ExtensionType.early_data in by_type:
+            if by_type[ExtensionType.early_data].data:
+                raise TlsAlert(AlertDescription.decode_error, "early_data in EE is not empty")
+            ticket = self._psk_offered
+            if not n.resumed or n.hello_retry or ticket is None or not self._early_sent:
+                raise TlsAlert(
+                    AlertDescription.illegal_parameter, "early_data accepted that we did not send"
+                )
+            if n.alpn != ticket.alpn:
+                raise TlsAlert(
+                    AlertDescription.illegal_parameter,
+                    f"early data accepted with ALPN {n.alpn}, not the ticket's {ticket.alpn}",
+                )
+            n.early_data = "accepted"
         self._trace("encrypted_extensions", {"extensions": [e.name for e in ee.extensions]})
         return State13.WAIT_FINISHED if n.resumed else State13.WAIT_CERT_CR
 
@@ -566,6 +641,8 @@ class TlsClient13(Tls13Connection):
         self._set_read(s.server_application_traffic_secret, "application")
         if n.session_id:
             self._send_ccs()
+        if n.early_data == "accepted":
+            self._queue(EndOfEarlyData())  # §4.5: the last message under the early keys
         self._set_write(s.client_handshake_traffic_secret, "handshake")
         if self._cert_requested is not None:
             self._queue(Certificate13(self._cert_requested.context, ()))
@@ -574,6 +651,10 @@ class TlsClient13(Tls13Connection):
         s.resumption(self.transcript_hash())
         self._set_write(s.client_application_traffic_secret, "application")
         self._complete()
+        # What was not sent as 0-RTT, or was sent but declined, goes now (§4.2.10).
+        rest = self.config.early_data[len(self._early_sent) if n.early_data == "accepted" else 0 :]
+        if rest:
+            self._out += self.records.encode(ContentType.application_data, rest)
         return State13.CONNECTED
 
     # -- after the handshake ---------------------------------------------------------------

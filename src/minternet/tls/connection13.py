@@ -6,7 +6,8 @@ Same shape as the 1.2 machines (:mod:`minternet.tls.connection`): sans-IO,
 ``state → {message type → handler}``, a missing entry being unexpected_message. The events
 are the 1.2 ones (:class:`HandshakeComplete` with a :class:`Tls13Info`,
 :class:`ApplicationData`, :class:`AlertReceived`, :class:`Closed`) plus
-:class:`NewTicket` when the server sends a ticket to resume with.
+:class:`NewTicket` when the server sends a ticket to resume with, and :class:`EarlyData`
+(an :class:`ApplicationData`) for 0-RTT data a server accepted.
 
 Rules of RFC 8446 kept here:
 
@@ -18,11 +19,14 @@ Rules of RFC 8446 kept here:
 - §4.6.3: KeyUpdate moves the receiving secret on; with ``update_requested`` we answer
   with our own KeyUpdate (and move ours on) before sending more data.
 - Handshake messages of one flight go out together, in as few records as fit.
+- §4.2.10: accepted 0-RTT data is read (state WAIT_EOED) under the client early traffic
+  secret until EndOfEarlyData, at most max_early_data_size bytes of content
+  (unexpected_message beyond).
 
 Trace kinds as in 1.2 (``send``/``recv``/``state``/``alert``/``close_notify``/
 ``established``) plus ``key_share``, ``secret`` (``name``, ``value``; the key log label in
 ``why``), ``keys`` (which direction now uses which traffic secret), ``hello_retry``,
-``psk``, ``key_update``, ``downgrade``.
+``psk``, ``early_data``, ``key_update``, ``downgrade``.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ class State13(Enum):
     WAIT_CV = "WAIT_CV"
     WAIT_FINISHED = "WAIT_FINISHED"
     WAIT_CH = "WAIT_CH"
+    WAIT_EOED = "WAIT_EOED"  # server: reading accepted 0-RTT data until EndOfEarlyData
     WAIT_CLIENT_FINISHED = "WAIT_CLIENT_FINISHED"
     CONNECTED = "CONNECTED"
     CLOSING = "CLOSING"  # we sent close_notify, waiting for the peer's
@@ -97,6 +102,13 @@ class Ticket13:
     server_name: str | None = None
     alpn: str | None = None
     max_early_data: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyData(ApplicationData):
+    """Application data that came as 0-RTT data (RFC 8446 §2.3, §4.2.10), before the
+    client's Finished: it carries no guarantee against replay (§8) — an application acts
+    on it only where a replay does no harm (RFC 8470)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +139,10 @@ class Tls13Info:
     session_id: bytes
     shared_secret: bytes = field(repr=False)
     schedule: KeySchedule = field(repr=False)
+    # 0-RTT (§4.2.10): "not offered", "accepted" or "rejected", and how many bytes came
+    # (server) or went (client) as early data.
+    early_data: str = "not offered"
+    early_data_bytes: int = 0
 
     def as_dict(self, secrets: bool = False) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -144,6 +160,9 @@ class Tls13Info:
             "client_random": self.client_random.hex(),
             "server_random": self.server_random.hex(),
         }
+        if self.early_data != "not offered":
+            d["early_data"] = self.early_data
+            d["early_data_bytes"] = self.early_data_bytes
         if secrets:
             s = self.schedule
             d["shared_secret"] = self.shared_secret.hex()
@@ -158,10 +177,13 @@ class Tls13Info:
                 "exporter_master_secret": s.exporter_master_secret.hex(),
                 "resumption_master_secret": s.resumption_master_secret.hex(),
             }
+            if s.client_early_traffic_secret:
+                d["secrets"]["client_early_traffic_secret"] = s.client_early_traffic_secret.hex()
+                d["secrets"]["early_exporter_master_secret"] = s.early_exporter_master_secret.hex()
         return d
 
 
-Event13 = HandshakeComplete | ApplicationData | AlertReceived | Closed | NewTicket
+Event13 = HandshakeComplete | ApplicationData | EarlyData | AlertReceived | Closed | NewTicket
 
 
 def keylog_line(label: str, client_random: bytes, secret: bytes) -> str:
@@ -186,6 +208,9 @@ class _Negotiation13:
     verification: Verification | None = None
     schedule: KeySchedule | None = None
     transcript: Transcript = field(default_factory=lambda: Transcript())
+    early_data: str = "not offered"  # → "offered" (client) → "accepted" / "rejected"
+    early_data_bytes: int = 0
+    max_early_data: int = 0  # what the ticket allows (§4.6.1 max_early_data_size)
 
 
 class Tls13Connection(MachineBase):
@@ -344,16 +369,34 @@ class Tls13Connection(MachineBase):
         elif ct == ContentType.alert:
             self._on_alert(Alert.decode(data))
         else:
-            if self.state not in (State13.CONNECTED, State13.CLOSING):
-                raise TlsAlert(
-                    AlertDescription.unexpected_message, f"application data in {self.state.name}"
-                )
             if self.hs.pending:
                 raise TlsAlert(
                     AlertDescription.unexpected_message, "application data inside a message"
                 )
+            if self.state is State13.WAIT_EOED:
+                self._on_early_data(data)
+                return
+            if self.state not in (State13.CONNECTED, State13.CLOSING):
+                raise TlsAlert(
+                    AlertDescription.unexpected_message, f"application data in {self.state.name}"
+                )
             if data:
                 self._events.append(ApplicationData(data))
+
+    def _on_early_data(self, data: bytes) -> None:
+        """0-RTT data the server accepted (§4.2.10): at most the ticket's
+        max_early_data_size bytes of it, counting only the content (no type, no padding);
+        more is unexpected_message."""
+        n = self.neg
+        n.early_data_bytes += len(data)
+        if n.early_data_bytes > n.max_early_data:
+            raise TlsAlert(
+                AlertDescription.unexpected_message,
+                f"{n.early_data_bytes} bytes of early data, over max_early_data_size "
+                f"{n.max_early_data}",
+            )
+        if data:
+            self._events.append(EarlyData(data))
 
     def _on_alert(self, alert: Alert) -> None:
         ev = AlertReceived(alert.level, alert.description)
@@ -399,8 +442,8 @@ class Tls13Connection(MachineBase):
         assert self.neg.suite is not None
         return self.neg.transcript.digest(self.neg.suite.hash_name)
 
-    def _aead(self, secret: bytes) -> Aead13:
-        suite = self.neg.suite
+    def _aead(self, secret: bytes, suite: Tls13Suite | None = None) -> Aead13:
+        suite = suite or self.neg.suite
         assert suite is not None
         return Aead13(suite, traffic_keys(suite.hash_name, secret, suite.key_len))
 
@@ -414,16 +457,20 @@ class Tls13Connection(MachineBase):
         self.records.set_read(self._aead(secret))
         self._trace_keys("read", what, secret)
 
-    def _set_write(self, secret: bytes, what: str) -> None:
+    def _set_write(self, secret: bytes, what: str, suite: Tls13Suite | None = None) -> None:
+        """Flush what is queued under the old keys, then write under ``secret`` (of
+        ``suite``: the PSK's for 0-RTT data, before the ServerHello chose one)."""
         self._flush()
         self._write_secret = secret
-        self.records.set_write(self._aead(secret))
-        self._trace_keys("write", what, secret)
+        self.records.set_write(self._aead(secret, suite))
+        self._trace_keys("write", what, secret, suite)
 
-    def _trace_keys(self, direction: str, what: str, secret: bytes) -> None:
+    def _trace_keys(
+        self, direction: str, what: str, secret: bytes, suite: Tls13Suite | None = None
+    ) -> None:
         if not self.tracing:
             return
-        suite = self.neg.suite
+        suite = suite or self.neg.suite
         assert suite is not None
         k = traffic_keys(suite.hash_name, secret, suite.key_len)
         self._trace(
@@ -444,6 +491,24 @@ class Tls13Connection(MachineBase):
             self._trace("secret", {"name": name, "value": secret.hex(), "keylog": label}, why=why)
         if self.keylog is not None:
             self.keylog(keylog_line(label, self.neg.client_random, secret))
+
+    def _early_keys(self, schedule: KeySchedule, client_hello_hash: bytes) -> bytes:
+        """The 0-RTT secrets from the hash of the ClientHello (RFC 8446 §7.1), logged
+        for Wireshark; the client early traffic secret."""
+        schedule.early(client_hello_hash)
+        self._log_secret(
+            "CLIENT_EARLY_TRAFFIC_SECRET",
+            "client_early_traffic_secret",
+            schedule.client_early_traffic_secret,
+            'Derive-Secret(early_secret, "c e traffic", ClientHello)',
+        )
+        self._log_secret(
+            "EARLY_EXPORTER_SECRET",
+            "early_exporter_master_secret",
+            schedule.early_exporter_master_secret,
+            'Derive-Secret(early_secret, "e exp master", ClientHello)',
+        )
+        return schedule.client_early_traffic_secret
 
     def _handshake_keys(self, shared: bytes) -> KeySchedule:
         """Handshake Secret and both handshake traffic secrets from the hash up to
@@ -555,6 +620,8 @@ class Tls13Connection(MachineBase):
             session_id=n.session_id,
             shared_secret=n.shared_secret,
             schedule=n.schedule,
+            early_data=n.early_data,
+            early_data_bytes=n.early_data_bytes,
         )
         self._trace(
             "established",
@@ -565,6 +632,7 @@ class Tls13Connection(MachineBase):
                 "resumed": n.resumed,
                 "hello_retry": n.hello_retry,
                 "alpn": n.alpn,
+                **({"early_data": n.early_data} if n.early_data != "not offered" else {}),
             },
         )
         self._events.append(HandshakeComplete(self.info))  # type: ignore[arg-type]

@@ -5,8 +5,8 @@ HelloRetryRequest is a ServerHello whose random is :data:`HELLO_RETRY_REQUEST_RA
 (§4.1.3). New here: EncryptedExtensions (§4.3.1), CertificateRequest (§4.3.2), the 1.3
 Certificate with a request context and per-certificate extensions (§4.4.2),
 CertificateVerify (§4.4.3), a Finished as long as the hash (§4.4.4), NewSessionTicket
-(§4.6.1), KeyUpdate (§4.6.3), and the synthetic ``message_hash`` that replaces the first
-ClientHello in the transcript after a HelloRetryRequest (§4.4.1).
+(§4.6.1), EndOfEarlyData (§4.5), KeyUpdate (§4.6.3), and the synthetic ``message_hash``
+that replaces the first ClientHello in the transcript after a HelloRetryRequest (§4.4.1).
 """
 
 from __future__ import annotations
@@ -217,6 +217,21 @@ class NewSessionTicket13:
 
 
 @dataclass(frozen=True, slots=True)
+class EndOfEarlyData:
+    """The client's last message under the early traffic keys (§4.5): empty body."""
+
+    msg_type: ClassVar[int] = HandshakeType.end_of_early_data
+
+    def encode(self) -> bytes:
+        return _frame(self.msg_type, b"")
+
+    @classmethod
+    def decode_body(cls, body: bytes) -> Self:
+        Reader(body, "EndOfEarlyData").expect_end("EndOfEarlyData")
+        return cls()
+
+
+@dataclass(frozen=True, slots=True)
 class KeyUpdate:
     msg_type: ClassVar[int] = HandshakeType.key_update
     request_update: bool
@@ -245,6 +260,7 @@ __all__ = [
     "CertificateRequest13",
     "CertificateVerify",
     "EncryptedExtensions",
+    "EndOfEarlyData",
     "Finished13",
     "KeyUpdate",
     "NewSessionTicket13",

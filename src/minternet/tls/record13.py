@@ -12,8 +12,9 @@ Limits (§5.1, §5.2): a plaintext record carries at most 2^14 bytes, a protecte
 A record that does not authenticate is bad_record_mac; an inner plaintext of only zeros
 (no content type) is unexpected_message. ``change_cipher_spec`` records are never
 protected: the middlebox-compatibility CCS (§D.4) is one byte 0x01 and is dropped by the
-caller. Records protected with keys we do not have (0-RTT data a server declined, §4.2.10)
-can be skipped up to a byte budget.
+caller. Records protected with keys we do not have (0-RTT data a server declined, §4.2.10:
+records that fail to decrypt, or any application_data record before the second ClientHello
+after a HelloRetryRequest) can be skipped up to a byte budget.
 """
 
 from __future__ import annotations
@@ -126,6 +127,10 @@ class RecordLayer13:
                         AlertDescription.unexpected_message, "empty non-application record"
                     )
                 if ct == ContentType.application_data:
+                    if self.skip_budget >= length:
+                        # 0-RTT data after our HelloRetryRequest (RFC 8446 §4.2.10)
+                        self.skip_budget -= length
+                        continue
                     raise TlsAlert(
                         AlertDescription.unexpected_message, "application data before any keys"
                     )

@@ -6,7 +6,8 @@
                  |
        PSK ->  HKDF-Extract = Early Secret
                  |  +--> Derive-Secret(., "ext binder" | "res binder", "")  = binder_key
-                 |  +--> Derive-Secret(., "c e traffic", ClientHello)      (0-RTT, unused)
+                 |  +--> Derive-Secret(., "c e traffic", ClientHello)      (0-RTT data)
+                 |  +--> Derive-Secret(., "e exp master", ClientHello)     (early exporter)
            Derive-Secret(., "derived", "")
                  |
     (EC)DHE -> HKDF-Extract = Handshake Secret
@@ -130,6 +131,8 @@ class KeySchedule:
     psk: bytes | None = None
     early_secret: bytes = field(init=False, repr=False)
     binder_key: bytes = field(init=False, repr=False, default=b"")
+    client_early_traffic_secret: bytes = field(init=False, repr=False, default=b"")
+    early_exporter_master_secret: bytes = field(init=False, repr=False, default=b"")
     handshake_secret: bytes = field(init=False, repr=False, default=b"")
     client_handshake_traffic_secret: bytes = field(init=False, repr=False, default=b"")
     server_handshake_traffic_secret: bytes = field(init=False, repr=False, default=b"")
@@ -157,6 +160,17 @@ class KeySchedule:
     def binder(self, truncated_hello_hash: bytes) -> bytes:
         """RFC 8446 §4.2.11.2: the PSK binder over the ClientHello up to the binders."""
         return finished_verify_data(self.hash_name, self.binder_key, truncated_hello_hash)
+
+    def early(self, client_hello_hash: bytes) -> None:
+        """The 0-RTT secrets (§7.1) from the hash of the ClientHello that offered the PSK:
+        ``client_early_traffic_secret`` protects early data and EndOfEarlyData (§4.5)."""
+        h = self.hash_name
+        self.client_early_traffic_secret = derive_secret(
+            h, self.early_secret, b"c e traffic", client_hello_hash
+        )
+        self.early_exporter_master_secret = derive_secret(
+            h, self.early_secret, b"e exp master", client_hello_hash
+        )
 
     def handshake(self, shared_secret: bytes, hello_hash: bytes) -> None:
         h = self.hash_name

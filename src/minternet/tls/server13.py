@@ -9,8 +9,18 @@ authenticates with a certificate chosen by SNI and by what the client can verify
 (EncryptedExtensions … Finished) goes out in one record when it fits. After the client's
 Finished it sends ``tickets`` NewSessionTickets; their content is sealed by a
 :class:`TicketSealer` (AES-256-GCM under a key drawn from the server's random source by
-default), so the server keeps no per-ticket state. 0-RTT is never accepted: when a ticket
-allowed it and the client sent early data anyway, those records are skipped (§4.2.10).
+default), so the server keeps no per-ticket state.
+
+0-RTT (§2.3, §4.2.10): tickets say ``max_early_data_size`` when ``max_early_data`` is set.
+Early data is accepted only if the server has an anti-replay store
+(:class:`~minternet.tls.antireplay.ClientHelloRecorder`, §8.2 + §8.3) and a clock, the ticket
+allows early data, its PSK is the client's first identity, the suite and the ALPN are the
+ticket's, there was no HelloRetryRequest, and the store admits the hello (fresh ticket age,
+not seen before). Then EncryptedExtensions carries ``early_data`` and the client's early
+records are read (as :class:`~minternet.tls.connection13.EarlyData` events, at most
+max_early_data_size bytes) under the client early traffic secret until EndOfEarlyData.
+Otherwise the early records, which do not decrypt under the handshake keys, are skipped up
+to that size (§4.2.10) and the handshake goes on in 1-RTT.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from . import extensions as ext
 from . import extensions13 as ext13
 from . import signing
 from .alerts import AlertDescription, TlsAlert
+from .antireplay import ClientHelloRecorder
 from .connection import EphemeralKey, Transcript, group_name
 from .connection13 import (
     CCS13,
@@ -51,6 +62,7 @@ from .messages13 import (
     CertificateEntry,
     CertificateVerify,
     EncryptedExtensions,
+    EndOfEarlyData,
     Finished13,
     NewSessionTicket13,
     certificate_verify_input,
@@ -133,7 +145,10 @@ class ServerConfig13:
     tickets: int = 1  # NewSessionTickets after each full handshake
     ticket_lifetime: int = 7200  # seconds (§4.6.1: at most 7 days)
     ticket_sealer: TicketSealer | None = None  # default: AeadSealer with a random key
-    max_early_data: int = 0  # advertised in tickets; such 0-RTT data is skipped, not read
+    max_early_data: int = 0  # max_early_data_size in our tickets (0: no early_data extension)
+    # 0-RTT is accepted only with this store (RFC 8446 §8.2) and a clock (``now``); without
+    # them early data a ticket allowed is skipped (§4.2.10).
+    anti_replay: ClientHelloRecorder | None = None
     advertise_groups: bool = False  # list our groups in EncryptedExtensions (§4.2.7)
     hrr_cookie: bool = False  # send a cookie with a HelloRetryRequest (§4.2.2)
     extra_encrypted_extensions: tuple[Extension, ...] = field(default_factory=tuple)
@@ -155,10 +170,11 @@ class _TicketState:
     lifetime: int
     server_name: str
     alpn: str
+    max_early_data: int = 0
 
     def encode(self) -> bytes:
         w = Writer()
-        w.u8(1)
+        w.u8(2)
         w.u16(self.suite)
         w.vector(1, self.psk)
         w.u32(self.age_add)
@@ -166,13 +182,14 @@ class _TicketState:
         w.u32(self.lifetime)
         w.vector(1, self.server_name.encode())
         w.vector(1, self.alpn.encode())
+        w.u32(self.max_early_data)
         return w.getvalue()
 
     @classmethod
     def decode(cls, data: bytes) -> _TicketState | None:
         try:
             r = Reader(data, "ticket")
-            if r.u8("version") != 1:
+            if r.u8("version") != 2:
                 return None
             st = cls(
                 r.u16("suite"),
@@ -182,6 +199,7 @@ class _TicketState:
                 r.u32("lifetime"),
                 r.vector(1, "server_name").decode("ascii", "replace"),
                 r.vector(1, "alpn").decode("latin-1"),
+                r.u32("max_early_data"),
             )
             r.expect_end("ticket")
             return st
@@ -214,6 +232,8 @@ class TlsServer13(Tls13Connection):
         self._cred: Credentials13 | None = None
         self._tickets_sent = 0
         self._early_data_offered = False
+        # The resumed ticket, and the identity and binder it came with (for 0-RTT).
+        self._resumed: tuple[_TicketState, ext13.PskIdentity, bytes] | None = None
 
     # -- ClientHello → ServerHello … Finished --------------------------------------------------
     def _on_client_hello(self, msg: RawHandshake) -> State13:
@@ -338,6 +358,7 @@ class TlsServer13(Tls13Connection):
                     AlertDescription.no_application_protocol, f"no common ALPN in {offered}"
                 )
             n.alpn = common[0]
+        early = self._accept_early_data(suite, psk) if self._early_data_offered else None
         # ServerHello
         n.group = group
         eph = EphemeralKey(group, self.random.child(f"keyshare-{group_name(group)}"))
@@ -366,10 +387,13 @@ class TlsServer13(Tls13Connection):
             self._send_ccs()
         s = self._handshake_keys(shared)
         self._set_write(s.server_handshake_traffic_secret, "handshake")
-        self._set_read(s.client_handshake_traffic_secret, "handshake")
-        if self._early_data_offered and not retry:
-            # §4.2.10: we decline 0-RTT, so the client's early records will not decrypt.
-            self.records.skip_budget = max(self.config.max_early_data, 0) + 256 * 16
+        if early is not None:
+            self._set_read(early, "early data (0-RTT)")
+        else:
+            self._set_read(s.client_handshake_traffic_secret, "handshake")
+            if self._early_data_offered and not retry:
+                # §4.2.10: we decline 0-RTT, so the client's early records will not decrypt.
+                self.records.skip_budget = max(self.config.max_early_data, 0) + 256 * 16
         # EncryptedExtensions
         ee: dict[int, Extension] = {}
         if cfg.advertise_groups:
@@ -379,10 +403,12 @@ class TlsServer13(Tls13Connection):
         if ExtensionType.record_size_limit in by_type:
             ext13.parse_record_size_limit(by_type[ExtensionType.record_size_limit].data)
             ee[ExtensionType.record_size_limit] = ext13.record_size_limit(ext13_limit())
-        if sni is not None and psk is None:
+        if sni is not None:  # resumed too: RFC 6066's rule against it is TLS 1.2's (as NSS)
             ee[ExtensionType.server_name] = Extension(ExtensionType.server_name)
         if n.alpn is not None:
             ee[ExtensionType.application_layer_protocol_negotiation] = ext.alpn([n.alpn])
+        if early is not None:
+            ee[ExtensionType.early_data] = Extension(ExtensionType.early_data)
         for e in cfg.extra_encrypted_extensions:
             ee[e.type] = e
         rank: dict[int, int] = {t: i for i, t in enumerate(_EE_ORDER)}
@@ -406,6 +432,56 @@ class TlsServer13(Tls13Connection):
         self._flush()
         self._application_keys()
         self._set_write(s.server_application_traffic_secret, "application")
+        return State13.WAIT_EOED if early is not None else State13.WAIT_CLIENT_FINISHED
+
+    def _accept_early_data(self, suite: Tls13Suite, psk: tuple[int, bytes] | None) -> bytes | None:
+        """Whether to read the client's 0-RTT data (RFC 8446 §4.2.10, §8): the client
+        early traffic secret if so (logged, the transcript holding just this ClientHello),
+        None to decline. Every refusal is traced with its reason."""
+        n = self.neg
+        cfg = self.config
+        st, ident, binder = self._resumed if self._resumed is not None else (None, None, b"")
+        reason: str | None = None
+        if psk is None or st is None or ident is None:
+            reason = "no PSK accepted"
+        elif n.hello_retry:
+            reason = "after a HelloRetryRequest"  # §4.1.2: the second hello has none
+        elif psk[0] != 0:
+            reason = "the PSK is not the client's first identity"
+        elif not st.max_early_data or not cfg.max_early_data:
+            reason = "the ticket does not allow early data"
+        elif st.suite != suite.code:
+            reason = "the cipher suite is not the ticket's"
+        elif (n.alpn or "") != st.alpn:
+            reason = "the ALPN protocol is not the ticket's"
+        elif cfg.anti_replay is None or cfg.now is None:
+            reason = "no anti-replay store (RFC 8446 §8)"
+        elif not st.issued_ms:
+            reason = "the ticket has no issue time to check its age against"
+        else:
+            client_age = (ident.obfuscated_ticket_age - st.age_add) % (1 << 32)
+            reason = cfg.anti_replay.admit(binder, st.issued_ms, client_age, _ms(cfg.now()))
+        if reason is not None:
+            n.early_data = "rejected"
+            self._trace("early_data", {"accepted": False}, why=f"0-RTT declined: {reason}")
+            return None
+        assert st is not None and n.schedule is not None
+        n.early_data = "accepted"
+        n.max_early_data = st.max_early_data
+        self._trace(
+            "early_data",
+            {"accepted": True, "max_early_data_size": st.max_early_data},
+            why="0-RTT accepted: fresh ticket age, a ClientHello not seen before (§8.2, §8.3)",
+        )
+        return self._early_keys(n.schedule, self.transcript_hash())
+
+    def _on_end_of_early_data(self, msg: RawHandshake) -> State13:
+        """§4.5: the end of the 0-RTT data; the client's handshake keys from here on."""
+        EndOfEarlyData.decode_body(msg.body)
+        s = self.neg.schedule
+        assert s is not None
+        self._trace("end_of_early_data", {"early_data_bytes": self.neg.early_data_bytes})
+        self._set_read(s.client_handshake_traffic_secret, "handshake")
         return State13.WAIT_CLIENT_FINISHED
 
     def _hello_retry(
@@ -416,6 +492,12 @@ class TlsServer13(Tls13Connection):
         self._first_hello = ch
         self._retry_group = group
         self._early_data_offered = False
+        if any(e.type == ExtensionType.early_data for e in ch.extensions):
+            # §4.2.10: the client's 0-RTT records (application_data records before its
+            # second hello) are skipped, up to max_early_data_size.
+            self.records.skip_budget = max(self.config.max_early_data, 0) + 256 * 16
+            n.early_data = "rejected"
+            self._trace("early_data", {"accepted": False}, why="0-RTT declined: HelloRetryRequest")
         t = Transcript()
         t.add(message_hash(suite.hash_name, msg.raw))
         n.transcript = t
@@ -487,6 +569,7 @@ class TlsServer13(Tls13Connection):
             expected = schedule.binder(t.digest(suite.hash_name))
             if not hmac.compare_digest(expected, offer.binders[i]):
                 raise TlsAlert(AlertDescription.decrypt_error, "PSK binder does not verify")
+            self._resumed = (st, ident, offer.binders[i])
             self.neg.schedule = schedule
             self.neg.resumed = True
             self._early_data_offered = ed
@@ -552,6 +635,7 @@ class TlsServer13(Tls13Connection):
             cfg.ticket_lifetime,
             n.server_name or "",
             n.alpn or "",
+            cfg.max_early_data,
         )
         assert cfg.ticket_sealer is not None
         ticket = cfg.ticket_sealer.seal(state.encode())
@@ -564,6 +648,7 @@ class TlsServer13(Tls13Connection):
 
     TRANSITIONS: ClassVar[dict[State13, dict[int, Handler13]]] = {
         State13.WAIT_CH: {HandshakeType.client_hello: _on_client_hello},
+        State13.WAIT_EOED: {HandshakeType.end_of_early_data: _on_end_of_early_data},
         State13.WAIT_CLIENT_FINISHED: {HandshakeType.finished: _on_finished},
         State13.CONNECTED: {HandshakeType.key_update: Tls13Connection._on_key_update},
         State13.CLOSING: {HandshakeType.key_update: Tls13Connection._on_key_update},
