@@ -27,6 +27,7 @@ from ..report.summary import fetch_summary
 from ..sim.faults import Faults
 from ..tls.negotiate import parse_versions
 from ..tls.pki import SIM_EPOCH
+from ..trace.bus import FrameRecord
 from ..trace.pcapng import PcapngWriter
 from .exits import OutcomeFailed
 from .options import (
@@ -213,11 +214,13 @@ def write_outputs(
     keylog: Path | None,
     points: tuple[str, ...] = (),
 ) -> None:
-    """Write the pcapng (every interface, or only ``points``) and the key log."""
+    """Write the pcapng and the key log: by default one capture point per link-layer
+    segment (:meth:`World.capture_points`: each frame once per hop, so tshark's TCP
+    analysis of the laptop's connection sees every segment once), or only ``points``."""
     if pcap is not None:
-        ifaces = run.world.interfaces()
+        ifaces = run.world.capture_points()
         if points:
-            ifaces = [(n, d) for n, d in ifaces if _at(n, points)]
+            ifaces = [(n, d) for n, d in run.world.interfaces() if _at(n, points)]
             if not ifaces:
                 known = ", ".join(n for n, _ in run.world.interfaces())
                 raise ConfigError(f"--pcap-at {', '.join(points)}: no such interface ({known})")
@@ -228,12 +231,32 @@ def write_outputs(
         )
         if with_secrets and run.keylog:
             writer.add_decryption_secrets(run.keylog_text)
-        for fr in run.frames:
-            if not points or _at(f"{fr.node}/{fr.iface}", points):
-                writer(fr)
+        for fr in captured(run, {n for n, _ in ifaces}):
+            writer(fr)
         writer.write(pcap)
     if keylog is not None:
         keylog.write_text(run.keylog_text, encoding="ascii")
+
+
+def captured(run: FetchRun, points: set[str]) -> list[FrameRecord]:
+    """The frames seen at ``points``. A frame's narration (``comment``) is written where it
+    was sent; when only the other end of its segment is a capture point, the comment moves
+    to that end's copy of the same bytes, so the narration of every hop survives."""
+    segment = run.world.segments()
+    pending: dict[tuple[str, bytes], list[str]] = {}
+    out: list[FrameRecord] = []
+    for fr in run.frames:
+        name = f"{fr.node}/{fr.iface}"
+        key = (segment.get(name, name), fr.data)
+        if name not in points:
+            if fr.comment and fr.direction == "out":
+                pending.setdefault(key, []).append(fr.comment)
+            continue
+        waiting = pending.get(key)
+        if fr.direction == "in" and waiting and not fr.comment:
+            fr = replace(fr, comment=waiting.pop(0))
+        out.append(fr)
+    return out
 
 
 def _at(name: str, points: tuple[str, ...]) -> bool:

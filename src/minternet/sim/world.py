@@ -502,6 +502,33 @@ class World:
             for i in n.interfaces.values()
         ]
 
+    def segments(self) -> dict[str, str]:
+        """``node/iface`` → a name of its link-layer segment (the same for every interface
+        on one cable or switched LAN)."""
+        return self._l2_domains()
+
+    def capture_points(self) -> list[tuple[str, str]]:
+        """One capture point per link-layer segment (a cable, or a switched LAN with its
+        cables), in world order: the interfaces of the hosts on it, or, where only routers
+        meet, the first router interface in world order.
+
+        Like a tcpdump on one interface of each segment, merged by time: every frame is
+        kept once per segment it crosses (not once per interface end), so a packet routed
+        through the world appears once per hop with that hop's TTL and MACs.
+        """
+        dom = self._l2_domains()
+        members: dict[str, list[tuple[str, bool]]] = {}
+        for n in self.hosts_and_routers:
+            for i in n.interfaces.values():
+                members.setdefault(dom.get(i.full_name, i.full_name), []).append(
+                    (i.full_name, not n.forwarding)
+                )
+        keep: set[str] = set()
+        for ifaces in members.values():
+            hosts = [name for name, is_host in ifaces if is_host]
+            keep.update(hosts or [ifaces[0][0]])
+        return [(name, d) for name, d in self.interfaces() if name in keep]
+
     @property
     def impaired_links(self) -> list[Link]:
         return [link for link in self.links if link.faults.any]
