@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 PKG = SRC / "minternet"
 
 # Packages whose every module is a core, and single core modules.
-CORE_PACKAGES = ("link", "ip", "udp", "tcp", "tls", "dns", "http")
+CORE_PACKAGES = ("link", "ip", "udp", "tcp", "tls", "dns", "http", "dhcp")
 CORE_MODULES = ("codec", "errors", "checksum", "randomness")
 
 # Ours that no core may load, directly or through another module.
@@ -88,6 +88,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "tls": BASE,
     "dns": BASE,
     "http": BASE,
+    "dhcp": BASE | {"ip", "link"},
     "loop": set(),
     "trace": CORES,
     "node": CORES | {"loop", "trace"},

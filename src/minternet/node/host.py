@@ -138,6 +138,10 @@ class Host:
         self.udp = UdpLayer(self)
         self.register_protocol(PROTO_UDP, self.udp)
         self.tcp: TcpProvider | None = None
+        # Per interface: who sees its IPv4 packets before routing (DHCP, like a packet
+        # socket: True = consumed) and its ARP packets (RFC 5227 conflict detection).
+        self.ip_taps: dict[str, Callable[[Interface, IPv4Packet], bool]] = {}
+        self.arp_watchers: dict[str, Callable[[Interface, ArpPacket], None]] = {}
 
     # -- configuration ----------------------------------------------------------------
     def add_interface(
@@ -157,6 +161,26 @@ class Host:
             net, plen = iface.network.split("/")  # type: ignore[union-attr]
             self.routes.add(Route(net, int(plen), name, None, origin="connected"))
         return iface
+
+    def configure_address(self, iface_name: str, address: str, prefix_len: int) -> None:
+        """Give ``iface_name`` an address at run time (DHCP), with its connected route."""
+        self.deconfigure_address(iface_name)
+        iface = self.interfaces[iface_name]
+        iface.set_address(address, prefix_len)
+        self._local[address] = iface
+        net, plen = iface.network.split("/")  # type: ignore[union-attr]
+        self.routes.add(Route(net, int(plen), iface_name, None, origin="connected"))
+
+    def deconfigure_address(self, iface_name: str) -> None:
+        """Take ``iface_name``'s address off, with every route through the interface."""
+        iface = self.interfaces[iface_name]
+        if iface.address is None:
+            return
+        self._local.pop(iface.address, None)
+        for r in self.routes:
+            if r.iface == iface_name:
+                self.routes.remove(r.prefix, r.prefix_len)
+        iface.set_address(None, iface.prefix_len)
 
     def set_default_gateway(self, gateway: str) -> None:
         route = self.routes.lookup(gateway)
@@ -382,6 +406,35 @@ class Host:
         )
         return pieces
 
+    def link_send(
+        self, iface: Interface, mac: str, packet: IPv4Packet, comment: str | None = None
+    ) -> None:
+        """Send ``packet`` in one frame to ``mac`` on ``iface``, without routing or ARP: the
+        DHCP exchanges before a client has an address (RFC 2131 §4.1)."""
+        if self.trace.active:
+            self.trace.emit(
+                self.loop.now(), self.name, "ip", "send",
+                {"src": packet.src, "dst": packet.dst,
+                 "protocol": PROTOCOL_NAMES.get(packet.protocol, packet.protocol),
+                 "ttl": packet.ttl, "id": packet.identification, "bytes": packet.total_length},
+                iface=iface.name,
+            )  # fmt: skip
+        self._frame_out(iface, mac, packet.encode(), self.next_packet_id(), comment)
+
+    def new_packet(
+        self, src: str, dst: str, protocol: int, payload: bytes, ttl: int | None = None
+    ) -> IPv4Packet:
+        """An IPv4 packet of ours with the next identification (for :meth:`link_send`)."""
+        return IPv4Packet(
+            src, dst, protocol, payload, ttl=self.default_ttl if ttl is None else ttl,
+            identification=self._next_ip_id(), dont_fragment=False,
+        )  # fmt: skip
+
+    def arp_send(self, iface: Interface, arp: ArpPacket, comment: str | None = None) -> None:
+        """Broadcast an ARP packet we built (RFC 5227 probes and announcements)."""
+        frame = EthernetFrame(BROADCAST_MAC, iface.mac, ETHERTYPE_ARP, arp.encode()).encode()
+        iface.transmit(frame, self.next_packet_id(), comment)
+
     def _frame_out(
         self, iface: Interface, mac: str, data: bytes, pid: int | None, comment: str | None
     ) -> None:
@@ -424,6 +477,10 @@ class Host:
         except DecodeError as e:
             self.drop("arp-malformed", str(e), iface=iface.name)
             return
+        if self.arp_watchers:
+            watcher = self.arp_watchers.get(iface.name)
+            if watcher is not None:
+                watcher(iface, arp)
         # RFC 826 "Packet Reception": update an existing entry; add one if it is for us.
         for_us = iface.address is not None and arp.target_ip == iface.address
         waiting: list[Pending] = []
@@ -483,6 +540,10 @@ class Host:
             )
             self.drop(reason, str(e), iface=iface.name)
             return
+        if self.ip_taps:
+            tap = self.ip_taps.get(iface.name)
+            if tap is not None and tap(iface, packet):
+                return
         dst = packet.dst
         if dst in self._local or dst == BROADCAST or dst == iface.broadcast:
             self.for_us(packet, iface, pid)

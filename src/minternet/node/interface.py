@@ -52,6 +52,12 @@ class Interface:
         self.frames_in = 0
         self.frames_out = 0
 
+    def set_address(self, address: str | None, prefix_len: int) -> None:
+        """Change the address (DHCP configures and deconfigures it at run time)."""
+        self.address = address
+        self.prefix_len = prefix_len
+        self.broadcast = None if address is None else directed_broadcast(address, prefix_len)
+
     @property
     def full_name(self) -> str:
         return f"{self.node.name}/{self.name}"

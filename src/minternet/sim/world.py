@@ -42,7 +42,8 @@ from ..errors import ConfigError
 from ..ip.address import is_ip, network_of, parse_interface, parse_prefix
 from ..ip.routing import ROUTE_KINDS, Route
 from ..link.ethernet import local_mac
-from ..loop import VirtualLoop
+from ..loop import LoopTimeout, VirtualLoop
+from ..node.dhcp import DhcpClientService, DhcpServerService, serve_dhcp, start_dhcp_client
 from ..node.host import Host
 from ..node.interface import Interface
 from ..node.router import Router
@@ -76,7 +77,12 @@ _LINK_KEYS = {
     "impaired",
     "a_nat",
     "b_nat",
+    "a_dhcp",
+    "b_dhcp",
 }
+# A DHCP server on a link end: a_dhcp = {pool = "192.168.1.10-192.168.1.100", dns = […],
+# domain = "home.arpa", lease_time = 86400, routers = […]}.
+_DHCP_KEYS = {"pool", "dns", "domain", "lease_time", "routers"}
 
 
 class World:
@@ -93,14 +99,21 @@ class World:
         self._packet_id = 0
         self._mac_index = 0
         self.nat_prefixes: list[tuple[Router, str]] = []  # (NAT router, inside prefix)
+        self.dhcp_servers: list[DhcpServerService] = []
+        self.dhcp_clients: list[DhcpClientService] = []
 
     # -- construction -----------------------------------------------------------------
     @classmethod
     def default(
-        cls, *, seed: int = 1, faults: Faults | None = None, trace: TraceBus | None = None
+        cls,
+        *,
+        seed: int = 1,
+        faults: Faults | None = None,
+        trace: TraceBus | None = None,
+        join: bool = True,
     ) -> World:
-        """The built-in world of design.md."""
-        return cls.from_dict(DEFAULT_WORLD, seed=seed, faults=faults, trace=trace)
+        """The built-in world of design.md (``join``: see :meth:`from_dict`)."""
+        return cls.from_dict(DEFAULT_WORLD, seed=seed, faults=faults, trace=trace, join=join)
 
     @classmethod
     def from_toml(
@@ -110,6 +123,7 @@ class World:
         seed: int = 1,
         faults: Faults | None = None,
         trace: TraceBus | None = None,
+        join: bool = True,
     ) -> World:
         try:
             with open(path, "rb") as f:
@@ -119,7 +133,7 @@ class World:
         except OSError as e:
             raise ConfigError(f"{path}: {e.strerror}") from None
         try:
-            return cls.from_dict(desc, seed=seed, faults=faults, trace=trace)
+            return cls.from_dict(desc, seed=seed, faults=faults, trace=trace, join=join)
         except ConfigError as e:
             raise ConfigError(f"{path}: {e}") from None
 
@@ -131,10 +145,16 @@ class World:
         seed: int = 1,
         faults: Faults | None = None,
         trace: TraceBus | None = None,
+        join: bool = True,
     ) -> World:
+        """Build the world; with ``join`` (the default) its DHCP clients get their leases
+        before it is returned (:meth:`join`), so every host has its address. A caller that
+        wants to see them join (``fetch``) passes ``join=False`` and calls :meth:`join`."""
         world = cls(seed=seed, trace=trace)
         world.faults = faults or Faults()
         world._build(desc)
+        if join:
+            world.join()
         return world
 
     def next_packet_id(self) -> int:
@@ -204,8 +224,21 @@ class World:
             if ip is not None:
                 raise ConfigError(f"{link_name}: switch {name!r} takes no address ({side}_ip)")
             return node.add_port()
+        if ip == "dhcp":
+            if node.forwarding:
+                raise ConfigError(f"{link_name}: {side}_ip = 'dhcp' is for hosts, not routers")
+            iface_name = spec.get(f"{side}_iface") or f"eth{len(node.interfaces)}"
+            if iface_name in node.interfaces:
+                raise ConfigError(f"{link_name}: {name} already has an interface {iface_name}")
+            self._mac_index += 1
+            iface = node.add_interface(str(iface_name), local_mac(self._mac_index), None, 24,
+                                       spec.get("mtu", 1500))  # fmt: skip
+            self.dhcp_clients.append(start_dhcp_client(node, iface.name, start=False))
+            return iface
         if not isinstance(ip, str):
-            raise ConfigError(f"{link_name}: {side}_ip (ADDRESS/LEN) is needed for {name!r}")
+            raise ConfigError(
+                f"{link_name}: {side}_ip (ADDRESS/LEN or 'dhcp') is needed for {name!r}"
+            )
         try:
             addr, plen = parse_interface(ip)
         except ValueError as e:
@@ -249,6 +282,8 @@ class World:
         for side, end in (("a", a), ("b", b)):
             if spec.get(f"{side}_nat") is not None:
                 self._enable_nat(label, side, end, spec[f"{side}_nat"])
+            if spec.get(f"{side}_dhcp") is not None:
+                self._serve_dhcp(label, side, end, spec[f"{side}_dhcp"])
         w = self.faults if impaired else Faults()
         faults = Faults(
             w.loss or own.loss,
@@ -288,6 +323,52 @@ class World:
         except ValueError as e:
             raise ConfigError(f"{label}: {side}_nat: {e}") from None
         self.nat_prefixes.append((node, inside))
+
+    def _serve_dhcp(self, label: str, side: str, end: Interface | SwitchPort, spec: Any) -> None:
+        node = getattr(end, "node", None)
+        where = f"{label}: {side}_dhcp"
+        if not isinstance(node, Host) or not isinstance(end, Interface):
+            raise ConfigError(f"{where}: only a host's or router's interface can serve DHCP")
+        if not isinstance(spec, dict) or set(spec) - _DHCP_KEYS:
+            raise ConfigError(f"{where}: a table of {', '.join(sorted(_DHCP_KEYS))}")
+        try:
+            pool = None
+            if "pool" in spec:
+                lo, sep, hi = str(spec["pool"]).partition("-")
+                if not sep or not is_ip(lo.strip()) or not is_ip(hi.strip()):
+                    raise ValueError(f"pool {spec['pool']!r}: FIRST-LAST addresses")
+                pool = (lo.strip(), hi.strip())
+            dns = tuple(str(a) for a in spec.get("dns", ()))
+            routers = spec.get("routers")
+            for a in (*dns, *(routers or ())):
+                if not is_ip(str(a)):
+                    raise ValueError(f"{a!r} is not an IPv4 address")
+            self.dhcp_servers.append(
+                serve_dhcp(
+                    node, end.name, pool=pool, dns_servers=dns,
+                    domain_name=str(spec["domain"]) if "domain" in spec else None,
+                    lease_time=int(spec.get("lease_time", 86400)),
+                    routers=None if routers is None else tuple(str(r) for r in routers),
+                )  # fmt: skip
+            )
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{where}: {e}") from None
+
+    def join(self, timeout: float = 120.0) -> None:
+        """Start every DHCP client and run until each is configured, or ``timeout``
+        virtual seconds have passed (a client without a lease then stays unconfigured)."""
+        clients = [c for c in self.dhcp_clients if c.client.state.value == "INIT"]
+        if not clients:
+            return
+        for c in clients:
+            c.start()
+        deadline = self.loop.now() + timeout
+        for c in clients:
+            fut = c.wait_bound()
+            try:
+                self.loop.run_until_complete(fut, max(deadline - self.loop.now(), 0.0))
+            except LoopTimeout:
+                pass
 
     def _behind_nat(self, router: Host, net: str) -> bool:
         """``net`` is inside a NAT of another router than ``router``, which is not on the
@@ -554,7 +635,8 @@ class World:
                         {
                             "name": i.name,
                             "mac": i.mac,
-                            "address": f"{i.address}/{i.prefix_len}",
+                            "address": f"{i.address}/{i.prefix_len}" if i.address else None,
+                            "dhcp": any(c.iface is i for c in self.dhcp_clients),
                             "mtu": i.mtu,
                         }
                         for i in n.interfaces.values()
@@ -603,11 +685,12 @@ def load_world(
     seed: int = 1,
     faults: Faults | None = None,
     trace: TraceBus | None = None,
+    join: bool = True,
 ) -> World:
     """The world of a TOML file, or the built-in one if ``path`` is None."""
     if path is None:
-        return World.default(seed=seed, faults=faults, trace=trace)
-    return World.from_toml(path, seed=seed, faults=faults, trace=trace)
+        return World.default(seed=seed, faults=faults, trace=trace, join=join)
+    return World.from_toml(path, seed=seed, faults=faults, trace=trace, join=join)
 
 
 __all__ = ["World", "load_world"]
