@@ -69,7 +69,8 @@ def show_world(con: Console, desc: dict[str, object]) -> None:
                 n["kind"] if i == 0 else "",
                 iface["name"],
                 iface["mac"],
-                iface["address"],
+                (iface["address"] or "(none)")
+                + (f" (DHCP {iface['dhcp']})" if iface.get("dhcp") else ""),
                 str(iface["mtu"]),
             )
     con.print(t)

@@ -104,9 +104,14 @@ class ClientConfig:
     probe: bool = True
     max_request_tries: int = 4
     parameters: tuple[int, ...] = (
-        OPT_SUBNET_MASK, OPT_ROUTER, OPT_DNS_SERVER, OPT_DOMAIN_NAME, OPT_LEASE_TIME,
-        OPT_RENEWAL_TIME, OPT_REBINDING_TIME,
-    )  # fmt: skip
+        OPT_SUBNET_MASK,
+        OPT_ROUTER,
+        OPT_DNS_SERVER,
+        OPT_DOMAIN_NAME,
+        OPT_LEASE_TIME,
+        OPT_RENEWAL_TIME,
+        OPT_REBINDING_TIME,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +195,9 @@ class Ignored:
     why: str
 
 
-Action = Transmit | ArpProbe | ArpAnnounce | Configure | Deconfigure | Conflict | StateChange | Ignored
+Action = (
+    Transmit | ArpProbe | ArpAnnounce | Configure | Deconfigure | Conflict | StateChange | Ignored
+)
 
 
 class DhcpClient:
@@ -350,10 +357,12 @@ class DhcpClient:
         assert offer.server_id is not None
         return self._message(
             DHCPREQUEST,
-            [address_option(OPT_REQUESTED_IP, offer.yiaddr),
-             address_option(OPT_SERVER_ID, offer.server_id)],
+            [
+                address_option(OPT_REQUESTED_IP, offer.yiaddr),
+                address_option(OPT_SERVER_ID, offer.server_id),
+            ],
             secs=self._secs,  # §4.4.1: the same 'secs' as the DHCPDISCOVER
-        )  # fmt: skip
+        )
 
     def _select(self, offer: DhcpMessage, now: float) -> None:
         if offer.server_id is None or offer.yiaddr in (ANY, BROADCAST):
@@ -379,9 +388,19 @@ class DhcpClient:
         if not t1 < t2 <= lease_time:  # §4.4.5 allows nonsense to be replaced by defaults
             t1, t2 = lease_time // 2, lease_time * 7 // 8
         return Lease(
-            ack.yiaddr, plen, server, ack.routers, ack.dns_servers, ack.domain_name,
-            lease_time, start, start + t1, start + t2, start + lease_time, ack,
-        )  # fmt: skip
+            ack.yiaddr,
+            plen,
+            server,
+            ack.routers,
+            ack.dns_servers,
+            ack.domain_name,
+            lease_time,
+            start,
+            start + t1,
+            start + t2,
+            start + lease_time,
+            ack,
+        )
 
     def _acked(self, ack: DhcpMessage, now: float) -> None:
         lease = self._make_lease(ack, self._sent_at)
@@ -497,10 +516,12 @@ class DhcpClient:
         self.xid = self._new_xid()
         decline = self._message(
             DHCPDECLINE,
-            [address_option(OPT_REQUESTED_IP, conflict.address),
-             address_option(OPT_SERVER_ID, lease.server_id)],
+            [
+                address_option(OPT_REQUESTED_IP, conflict.address),
+                address_option(OPT_SERVER_ID, lease.server_id),
+            ],
             broadcast=False,
-        )  # fmt: skip
+        )
         self._out.append(Transmit(decline, ANY, BROADCAST))  # §4.4.4: broadcast
         self.lease = None
         wait = RATE_LIMIT_INTERVAL if self.conflicts >= MAX_CONFLICTS else DECLINE_WAIT
@@ -525,9 +546,14 @@ class DhcpClient:
             options.append((OPT_PARAMETER_LIST, bytes(c.parameters)))
         flag = c.broadcast_flag if broadcast is None else broadcast
         return DhcpMessage(
-            BOOTREQUEST, self.xid, c.chaddr, tuple(options), secs=secs,
-            flags=FLAG_BROADCAST if flag else 0, ciaddr=ciaddr,
-        )  # fmt: skip
+            BOOTREQUEST,
+            self.xid,
+            c.chaddr,
+            tuple(options),
+            secs=secs,
+            flags=FLAG_BROADCAST if flag else 0,
+            ciaddr=ciaddr,
+        )
 
 
 def _classful(address: str) -> int:

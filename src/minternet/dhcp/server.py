@@ -34,6 +34,7 @@ from ..link.ethernet import BROADCAST_MAC
 from .message import (
     BOOTREPLY,
     BOOTREQUEST,
+    CLIENT_PORT,
     DHCPACK,
     DHCPDECLINE,
     DHCPDISCOVER,
@@ -43,7 +44,6 @@ from .message import (
     DHCPRELEASE,
     DHCPREQUEST,
     FLAG_BROADCAST,
-    OPT_CLIENT_ID,
     OPT_DNS_SERVER,
     OPT_DOMAIN_NAME,
     OPT_LEASE_TIME,
@@ -54,7 +54,6 @@ from .message import (
     OPT_SERVER_ID,
     OPT_SUBNET_MASK,
     SERVER_PORT,
-    CLIENT_PORT,
     DhcpMessage,
     Option,
     address_option,
@@ -256,8 +255,11 @@ class DhcpServer:
             if server_id != self.config.server_id:
                 if mine is not None and mine.state == "offered":
                     del self._bindings[mine.address]
-                    return ServerResult(event="withdrawn", address=mine.address,
-                                        note=f"the client chose {server_id}")  # fmt: skip
+                    return ServerResult(
+                        event="withdrawn",
+                        address=mine.address,
+                        note=f"the client chose {server_id}",
+                    )
                 return ServerResult(note=f"for another server ({server_id})")
             wanted = msg.requested_ip
             if mine is None or wanted != mine.address or msg.ciaddr != ANY:
@@ -275,9 +277,12 @@ class DhcpServer:
                 return self._nak(msg, f"{wanted} is not this client's address")
             return ServerResult(note=f"no record of this client for {wanted}: silent")
         # RENEWING (unicast) or REBINDING (broadcast): ciaddr is the client's address.
-        if mine is not None and mine.address == msg.ciaddr and mine.state in ("bound", "free"):
-            if mine.state == "bound" or self._available(mine.address, key):
-                return self._ack(msg, mine, now)
+        if (
+            mine is not None
+            and mine.address == msg.ciaddr
+            and (mine.state == "bound" or self._available(mine.address, key))
+        ):
+            return self._ack(msg, mine, now)
         if self.config.in_network(msg.ciaddr):
             return self._nak(msg, f"{msg.ciaddr} is not leased to this client")
         return ServerResult(note=f"{msg.ciaddr} is not on this network: silent")
@@ -291,11 +296,17 @@ class DhcpServer:
 
     def _nak(self, msg: DhcpMessage, why: str) -> ServerResult:
         nak = DhcpMessage(
-            BOOTREPLY, msg.xid, msg.chaddr,
-            (type_option(DHCPNAK), address_option(OPT_SERVER_ID, self.config.server_id),
-             (OPT_MESSAGE, why.encode("ascii", "replace")[:255])),
-            flags=msg.flags, giaddr=msg.giaddr,
-        )  # fmt: skip
+            BOOTREPLY,
+            msg.xid,
+            msg.chaddr,
+            (
+                type_option(DHCPNAK),
+                address_option(OPT_SERVER_ID, self.config.server_id),
+                (OPT_MESSAGE, why.encode("ascii", "replace")[:255]),
+            ),
+            flags=msg.flags,
+            giaddr=msg.giaddr,
+        )
         if msg.giaddr != ANY:  # §4.3.2: via the relay, which broadcasts it
             reply = Reply(nak.with_broadcast(), msg.giaddr, SERVER_PORT, None)
         else:
@@ -312,8 +323,11 @@ class DhcpServer:
         self._bindings[address] = Binding(
             address, b"", "", "declined", now + self.config.decline_hold
         )
-        return ServerResult(event="decline", address=address,
-                            note=f"{address} is in use by another device: marked unusable")  # fmt: skip
+        return ServerResult(
+            event="decline",
+            address=address,
+            note=f"{address} is in use by another device: marked unusable",
+        )
 
     def _release(self, msg: DhcpMessage, now: float) -> ServerResult:
         b = self._bindings.get(msg.ciaddr)
@@ -327,9 +341,15 @@ class DhcpServer:
         if msg.ciaddr == ANY or not self.config.in_network(msg.ciaddr):
             return ServerResult(note="a DHCPINFORM without an address on this network")
         options = [o for o in self._lease_options() if o[0] not in _LEASE_CODES]
-        ack = DhcpMessage(BOOTREPLY, msg.xid, msg.chaddr,
-                          (type_option(DHCPACK), *options), flags=msg.flags,
-                          ciaddr=msg.ciaddr, giaddr=msg.giaddr)  # fmt: skip
+        ack = DhcpMessage(
+            BOOTREPLY,
+            msg.xid,
+            msg.chaddr,
+            (type_option(DHCPACK), *options),
+            flags=msg.flags,
+            ciaddr=msg.ciaddr,
+            giaddr=msg.giaddr,
+        )
         return ServerResult([Reply(ack, msg.ciaddr, CLIENT_PORT, None)], "inform", msg.ciaddr)
 
     # -- output -----------------------------------------------------------------------
@@ -352,9 +372,15 @@ class DhcpServer:
 
     def _reply(self, msg: DhcpMessage, kind: int, address: str, options: list[Option]) -> Reply:
         out = DhcpMessage(
-            BOOTREPLY, msg.xid, msg.chaddr, (type_option(kind), *options),
-            flags=msg.flags, yiaddr=address, giaddr=msg.giaddr, ciaddr=msg.ciaddr,
-        )  # fmt: skip
+            BOOTREPLY,
+            msg.xid,
+            msg.chaddr,
+            (type_option(kind), *options),
+            flags=msg.flags,
+            yiaddr=address,
+            giaddr=msg.giaddr,
+            ciaddr=msg.ciaddr,
+        )
         # RFC 2131 §4.1, the four cases, in the RFC's order.
         if msg.giaddr != ANY:
             return Reply(out, msg.giaddr, SERVER_PORT, None)

@@ -17,6 +17,7 @@ Entry points: :func:`serve_dhcp` (a router interface and its pool) and
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -51,13 +52,29 @@ from .interface import Interface
 def message_fields(msg: DhcpMessage) -> dict[str, Any]:
     """The fields of a message for a trace event (what ``fetch -v`` and the JSON show)."""
     fields: dict[str, Any] = {
-        "type": msg.type_name, "op": msg.op, "xid": msg.xid, "secs": msg.secs,
-        "flags": msg.flags, "ciaddr": msg.ciaddr, "yiaddr": msg.yiaddr,
-        "siaddr": msg.siaddr, "giaddr": msg.giaddr, "chaddr": msg.chaddr,
-        "options": [code for code, _ in msg.options], "describe": msg.describe(),
-    }  # fmt: skip
-    for name in ("requested_ip", "server_id", "subnet_mask", "lease_time", "renewal_time",
-                 "rebinding_time", "domain_name", "host_name"):  # fmt: skip
+        "type": msg.type_name,
+        "op": msg.op,
+        "xid": msg.xid,
+        "secs": msg.secs,
+        "flags": msg.flags,
+        "ciaddr": msg.ciaddr,
+        "yiaddr": msg.yiaddr,
+        "siaddr": msg.siaddr,
+        "giaddr": msg.giaddr,
+        "chaddr": msg.chaddr,
+        "options": [code for code, _ in msg.options],
+        "describe": msg.describe(),
+    }
+    for name in (
+        "requested_ip",
+        "server_id",
+        "subnet_mask",
+        "lease_time",
+        "renewal_time",
+        "rebinding_time",
+        "domain_name",
+        "host_name",
+    ):
         value = getattr(msg, name)
         if value is not None:
             fields[name] = value
@@ -109,10 +126,14 @@ class DhcpServerService:
                 fields = {"malformed": str(e)}
             fields.update(src=packet.src, dst=packet.dst, role="server")
             trace.emit(now, node.name, "dhcp", "recv", fields, iface=iface.name)
-            lease: dict[str, Any] = {"event": result.event, "address": result.address,
-                                     "note": result.note}  # fmt: skip
-            trace.emit(now, node.name, "dhcp", "lease", lease, iface=iface.name,
-                       why=result.note or None)  # fmt: skip
+            lease: dict[str, Any] = {
+                "event": result.event,
+                "address": result.address,
+                "note": result.note,
+            }
+            trace.emit(
+                now, node.name, "dhcp", "lease", lease, iface=iface.name, why=result.note or None
+            )
         for reply in result.replies:
             self._send(reply)
         return True
@@ -134,8 +155,9 @@ class DhcpServerService:
         if reply.link_mac is None:  # routed: a relay, or a client with an address
             node.ip_send(reply.dst, PROTO_UDP, udp, src=src, df=False)
             return
-        node.link_send(iface, reply.link_mac, node.new_packet(src, reply.dst, PROTO_UDP, udp),
-                       comment)  # fmt: skip
+        node.link_send(
+            iface, reply.link_mac, node.new_packet(src, reply.dst, PROTO_UDP, udp), comment
+        )
 
 
 def serve_dhcp(
@@ -159,10 +181,15 @@ def serve_dhcp(
         size = 1 << (32 - i.prefix_len)
         pool = (ip_from_int(base + min(10, size - 2)), ip_from_int(base + min(100, size - 2)))
     config = ServerConfig(
-        i.address, pool[0], pool[1], i.prefix_len,
+        i.address,
+        pool[0],
+        pool[1],
+        i.prefix_len,
         routers=(i.address,) if routers is None else routers,
-        dns_servers=dns_servers, domain_name=domain_name, lease_time=lease_time,
-    )  # fmt: skip
+        dns_servers=dns_servers,
+        domain_name=domain_name,
+        lease_time=lease_time,
+    )
     return DhcpServerService(node, iface, config)
 
 
@@ -184,6 +211,7 @@ class DhcpClientService:
         self.on_deconfigure: list[Callable[[Lease, str], None]] = []
         self._timer: Timer | None = None
         self._bound: list[Future[Lease]] = []
+        self._releasing: tuple[Lease, str] | None = None
         node.ip_taps[iface] = self._tap
         node.arp_watchers[iface] = self._arp
 
@@ -239,6 +267,8 @@ class DhcpClientService:
 
     def _arp(self, iface: Interface, arp: ArpPacket) -> None:
         now = self.node.loop.now()
+        if self._releasing is not None and arp.sender_ip == self._releasing[0].server_id:
+            self.node.loop.call_soon(self._released)  # after the DHCPRELEASE has gone out
         self._apply(self.client.on_arp(arp.op, arp.sender_mac, arp.sender_ip, arp.target_ip, now))
 
     def _on_timer(self) -> None:
@@ -255,28 +285,59 @@ class DhcpClientService:
                 self._transmit(a)
             elif isinstance(a, ArpProbe):
                 arp = ArpPacket(OP_REQUEST, iface.mac, ANY, "00:00:00:00:00:00", a.target)
-                trace.emit(now, node.name, "dhcp", "probe",
-                           {"target": a.target, "number": a.number}, iface=iface.name)  # fmt: skip
+                trace.emit(
+                    now,
+                    node.name,
+                    "dhcp",
+                    "probe",
+                    {"target": a.target, "number": a.number},
+                    iface=iface.name,
+                )
                 comment = f"{node.name} probes: is {a.target} in use? (RFC 5227)"
                 node.arp_send(iface, arp, comment if trace.frames_active else None)
             elif isinstance(a, ArpAnnounce):
                 arp = ArpPacket(OP_REQUEST, iface.mac, a.address, "00:00:00:00:00:00", a.address)
-                trace.emit(now, node.name, "dhcp", "announce",
-                           {"address": a.address, "number": a.number}, iface=iface.name)  # fmt: skip
+                trace.emit(
+                    now,
+                    node.name,
+                    "dhcp",
+                    "announce",
+                    {"address": a.address, "number": a.number},
+                    iface=iface.name,
+                )
                 comment = f"{node.name} announces {a.address} is at {iface.mac} (RFC 5227)"
                 node.arp_send(iface, arp, comment if trace.frames_active else None)
             elif isinstance(a, Configure):
                 self._configure(a.lease)
+            elif (
+                isinstance(a, Deconfigure)
+                and a.reason == "released"
+                and (node.arp.lookup(iface.name, a.lease.server_id) is None)
+            ):
+                # The DHCPRELEASE waits for ARP: keep the address until it has gone out.
+                self._releasing = (a.lease, a.reason)
+                node.loop.call_later(node.arp.retries * node.arp.retry_interval, self._released)
             elif isinstance(a, Deconfigure):
                 self._deconfigure(a.lease, a.reason)
             elif isinstance(a, Conflict):
-                trace.emit(now, node.name, "dhcp", "conflict",
-                           {"address": a.address, "mac": a.mac, "how": a.how},
-                           iface=iface.name)  # fmt: skip
+                trace.emit(
+                    now,
+                    node.name,
+                    "dhcp",
+                    "conflict",
+                    {"address": a.address, "mac": a.mac, "how": a.how},
+                    iface=iface.name,
+                )
             elif isinstance(a, StateChange):
-                trace.emit(now, node.name, "dhcp", "state",
-                           {"old": a.old.value, "new": a.new.value}, iface=iface.name,
-                           why=a.why)  # fmt: skip
+                trace.emit(
+                    now,
+                    node.name,
+                    "dhcp",
+                    "state",
+                    {"old": a.old.value, "new": a.new.value},
+                    iface=iface.name,
+                    why=a.why,
+                )
             elif isinstance(a, Ignored):
                 trace.emit(now, node.name, "dhcp", "ignored", {}, iface=iface.name, why=a.why)
         if self._timer is not None:
@@ -297,8 +358,9 @@ class DhcpClientService:
         if node.trace.frames_active:
             comment = f"{node.name} sends {t.message.type_name} to {t.dst}"
         if t.dst == BROADCAST:
-            node.link_send(iface, BROADCAST_MAC, node.new_packet(t.src, t.dst, PROTO_UDP, udp),
-                           comment)  # fmt: skip
+            node.link_send(
+                iface, BROADCAST_MAC, node.new_packet(t.src, t.dst, PROTO_UDP, udp), comment
+            )
         else:  # RENEWING, RELEASE: an ordinary unicast datagram from our address
             node.ip_send(t.dst, PROTO_UDP, udp, src=t.src, df=False)
 
@@ -306,21 +368,30 @@ class DhcpClientService:
         node = self.node
         node.configure_address(self.iface.name, lease.address, lease.prefix_len)
         if lease.routers:
-            try:
+            # a router not on the lease's network is not usable (RFC 2132 §3.5)
+            with contextlib.suppress(ValueError):
                 node.set_default_gateway(lease.routers[0])
-            except ValueError:
-                pass  # a router not on the lease's network is not usable (RFC 2132 §3.5)
         self.dns_servers = lease.dns_servers
         self.domain_name = lease.domain_name
         node.trace.emit(
-            node.loop.now(), node.name, "dhcp", "configure",
-            {"address": lease.address, "prefix_len": lease.prefix_len,
-             "routers": list(lease.routers), "dns_servers": list(lease.dns_servers),
-             "domain_name": lease.domain_name, "lease_time": lease.lease_time,
-             "server_id": lease.server_id, "t1": lease.t1, "t2": lease.t2,
-             "expires": lease.expires},
+            node.loop.now(),
+            node.name,
+            "dhcp",
+            "configure",
+            {
+                "address": lease.address,
+                "prefix_len": lease.prefix_len,
+                "routers": list(lease.routers),
+                "dns_servers": list(lease.dns_servers),
+                "domain_name": lease.domain_name,
+                "lease_time": lease.lease_time,
+                "server_id": lease.server_id,
+                "t1": lease.t1,
+                "t2": lease.t2,
+                "expires": lease.expires,
+            },
             iface=self.iface.name,
-        )  # fmt: skip
+        )
         for f in list(self.on_configure):
             f(lease)
         waiting, self._bound = self._bound, []
@@ -328,13 +399,26 @@ class DhcpClientService:
             if not fut.done():
                 fut.set_result(lease)
 
+    def _released(self) -> None:
+        if self._releasing is not None:
+            lease, reason = self._releasing
+            self._releasing = None
+            self._deconfigure(lease, reason)
+
     def _deconfigure(self, lease: Lease, reason: str) -> None:
         node = self.node
         node.deconfigure_address(self.iface.name)
         self.dns_servers = ()
         self.domain_name = None
-        node.trace.emit(node.loop.now(), node.name, "dhcp", "deconfigure",
-                        {"address": lease.address}, iface=self.iface.name, why=reason)  # fmt: skip
+        node.trace.emit(
+            node.loop.now(),
+            node.name,
+            "dhcp",
+            "deconfigure",
+            {"address": lease.address},
+            iface=self.iface.name,
+            why=reason,
+        )
         for f in list(self.on_deconfigure):
             f(lease, reason)
 

@@ -413,12 +413,20 @@ class Host:
         DHCP exchanges before a client has an address (RFC 2131 §4.1)."""
         if self.trace.active:
             self.trace.emit(
-                self.loop.now(), self.name, "ip", "send",
-                {"src": packet.src, "dst": packet.dst,
-                 "protocol": PROTOCOL_NAMES.get(packet.protocol, packet.protocol),
-                 "ttl": packet.ttl, "id": packet.identification, "bytes": packet.total_length},
+                self.loop.now(),
+                self.name,
+                "ip",
+                "send",
+                {
+                    "src": packet.src,
+                    "dst": packet.dst,
+                    "protocol": PROTOCOL_NAMES.get(packet.protocol, packet.protocol),
+                    "ttl": packet.ttl,
+                    "id": packet.identification,
+                    "bytes": packet.total_length,
+                },
                 iface=iface.name,
-            )  # fmt: skip
+            )
         self._frame_out(iface, mac, packet.encode(), self.next_packet_id(), comment)
 
     def new_packet(
@@ -426,9 +434,14 @@ class Host:
     ) -> IPv4Packet:
         """An IPv4 packet of ours with the next identification (for :meth:`link_send`)."""
         return IPv4Packet(
-            src, dst, protocol, payload, ttl=self.default_ttl if ttl is None else ttl,
-            identification=self._next_ip_id(), dont_fragment=False,
-        )  # fmt: skip
+            src,
+            dst,
+            protocol,
+            payload,
+            ttl=self.default_ttl if ttl is None else ttl,
+            identification=self._next_ip_id(),
+            dont_fragment=False,
+        )
 
     def arp_send(self, iface: Interface, arp: ArpPacket, comment: str | None = None) -> None:
         """Broadcast an ARP packet we built (RFC 5227 probes and announcements)."""

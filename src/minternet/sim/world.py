@@ -32,6 +32,7 @@ node ``N`` draws from ``random.child(N)``, link ``L`` from ``random.child("link:
 
 from __future__ import annotations
 
+import contextlib
 import tomllib
 from collections import deque
 from dataclasses import replace
@@ -231,8 +232,9 @@ class World:
             if iface_name in node.interfaces:
                 raise ConfigError(f"{link_name}: {name} already has an interface {iface_name}")
             self._mac_index += 1
-            iface = node.add_interface(str(iface_name), local_mac(self._mac_index), None, 24,
-                                       spec.get("mtu", 1500))  # fmt: skip
+            iface = node.add_interface(
+                str(iface_name), local_mac(self._mac_index), None, 24, spec.get("mtu", 1500)
+            )
             self.dhcp_clients.append(start_dhcp_client(node, iface.name, start=False))
             return iface
         if not isinstance(ip, str):
@@ -345,11 +347,14 @@ class World:
                     raise ValueError(f"{a!r} is not an IPv4 address")
             self.dhcp_servers.append(
                 serve_dhcp(
-                    node, end.name, pool=pool, dns_servers=dns,
+                    node,
+                    end.name,
+                    pool=pool,
+                    dns_servers=dns,
                     domain_name=str(spec["domain"]) if "domain" in spec else None,
                     lease_time=int(spec.get("lease_time", 86400)),
                     routers=None if routers is None else tuple(str(r) for r in routers),
-                )  # fmt: skip
+                )
             )
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{where}: {e}") from None
@@ -365,10 +370,8 @@ class World:
         deadline = self.loop.now() + timeout
         for c in clients:
             fut = c.wait_bound()
-            try:
+            with contextlib.suppress(LoopTimeout):
                 self.loop.run_until_complete(fut, max(deadline - self.loop.now(), 0.0))
-            except LoopTimeout:
-                pass
 
     def _behind_nat(self, router: Host, net: str) -> bool:
         """``net`` is inside a NAT of another router than ``router``, which is not on the
@@ -617,6 +620,19 @@ class World:
     def run(self, until: float | None = None) -> None:
         self.loop.run(until=until)
 
+    def _describe_iface(self, i: Interface) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "name": i.name,
+            "mac": i.mac,
+            "address": f"{i.address}/{i.prefix_len}" if i.address else None,
+            "mtu": i.mtu,
+        }
+        if any(c.iface is i for c in self.dhcp_clients):
+            d["dhcp"] = "client"
+        elif any(sv.iface is i for sv in self.dhcp_servers):
+            d["dhcp"] = "server"
+        return d
+
     def describe(self) -> dict[str, Any]:
         """A plain-data picture of the world (``minternet world --json``)."""
         out: dict[str, Any] = {"seed": self.seed, "nodes": [], "links": []}
@@ -631,16 +647,7 @@ class World:
                     "name": n.name,
                     "kind": n.kind,
                     "hostname": n.hostname,
-                    "interfaces": [
-                        {
-                            "name": i.name,
-                            "mac": i.mac,
-                            "address": f"{i.address}/{i.prefix_len}" if i.address else None,
-                            "dhcp": any(c.iface is i for c in self.dhcp_clients),
-                            "mtu": i.mtu,
-                        }
-                        for i in n.interfaces.values()
-                    ],
+                    "interfaces": [self._describe_iface(i) for i in n.interfaces.values()],
                     "routes": [
                         {"to": r.destination, "via": r.gateway, "dev": r.iface, "origin": r.origin}
                         for r in n.routes
