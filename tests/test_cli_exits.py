@@ -54,6 +54,11 @@ CASES: dict[str, Case] = {
         USAGE,
         "/nonexistent/dir/x.pcap: No such file or directory",
     ),
+    "fetch unwritable html": Case(
+        ("fetch", "-q", "--html", "/nonexistent/dir/x.html"),
+        USAGE,
+        "/nonexistent/dir/x.html: No such file or directory",
+    ),
     "ping ok": Case(("ping", "www.example.com", "-c", "1"), OK),
     "ping no reply": Case(
         ("ping", "10.99.99.99", "-c", "1", "--json"), FAILED, "no reply", json_failure=True
@@ -72,6 +77,14 @@ CASES: dict[str, Case] = {
         ("dig", "nope.example.com", "--json"), FAILED, "NXDOMAIN", json_failure=True
     ),
     "dig no reply": Case(("dig", "www.example.com", "--stop", "resolver"), FAILED, "no reply"),
+    "dig unwritable html": Case(
+        ("dig", "www.example.com", "--trace", "--html", "/nonexistent/dir/d.html"),
+        USAGE,
+        "/nonexistent/dir/d.html: No such file or directory",
+    ),
+    "dig html without trace": Case(
+        ("dig", "www.example.com", "--html", "/tmp/d.html"), USAGE, "--trace"
+    ),
     "dig usage": Case(("dig", "www.example.com", "NOTATYPE"), USAGE, "NOTATYPE"),
     "resolve ok": Case(("resolve", "www.example.com"), OK),
     "resolve nxdomain": Case(
@@ -84,6 +97,11 @@ CASES: dict[str, Case] = {
         FAILED,
         "connection to 93.184.216.34:443 failed",
         json_failure=True,
+    ),
+    "tcp-transfer unwritable html": Case(
+        ("tcp-transfer", "--size", "1000", "--html", "/nonexistent/dir/t.html"),
+        USAGE,
+        "/nonexistent/dir/t.html: No such file or directory",
     ),
     "tcp-transfer usage": Case(("tcp-transfer", "--loss", "2"), USAGE, "--loss"),
     "tcp-transfer config": Case(("tcp-transfer", "--to", "nowhere"), USAGE, "nowhere"),

@@ -9,6 +9,7 @@ from ..errors import ConfigError
 from ..loop import LoopTimeout
 from ..node.host import Host
 from ..sim.world import load_world
+from ..trace.bus import EventLog, FrameRecord
 from ..trace.pcapng import PcapngWriter
 from .options import SimOptions
 
@@ -25,6 +26,14 @@ class Session:
         if pcap is not None:
             self.capture = PcapngWriter(self.world.interfaces())
             self.world.trace.subscribe_frames(self.capture)
+
+    def record(self) -> tuple[list[FrameRecord], EventLog]:
+        """Keep every frame and event from now on (for ``--html``)."""
+        frames: list[FrameRecord] = []
+        log = EventLog()
+        self.world.trace.subscribe_frames(frames.append)
+        self.world.trace.subscribe(log)
+        return frames, log
 
     def source(self, name: str | None) -> Host:
         if name is not None:

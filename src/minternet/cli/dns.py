@@ -13,10 +13,12 @@ from ..apps.dns_world import install_dns
 from ..dns.codes import RType, rcode_name, type_from_text, type_name
 from ..dns.name import Name
 from ..errors import ConfigError
-from ..trace.bus import EventLog
+from ..report.html import write_report
+from ..report.html.runs import dig_report
+from ..trace.bus import EventLog, FrameRecord
 from ._sim import Session
 from .exits import OutcomeFailed
-from .options import SimOptions, simulation_options
+from .options import SimOptions, html_option, simulation_options
 
 
 @click.command(name="dig")
@@ -31,6 +33,7 @@ from .options import SimOptions, simulation_options
     help="Do not run the DNS server of this node (e.g. a.iana-servers.net): see timeouts.",
 )
 @click.option("--twice", is_flag=True, help="Ask a second time (the resolver's cache answers).")
+@html_option
 @simulation_options
 def dig_command(
     args: tuple[str, ...],
@@ -39,6 +42,7 @@ def dig_command(
     norec: bool,
     stop: tuple[str, ...],
     twice: bool,
+    html: Path | None,
     sim: SimOptions,
 ) -> None:
     """Ask the world's DNS: the laptop asks the ISP resolver, which walks from the root.
@@ -69,10 +73,15 @@ def dig_command(
         raise click.UsageError(str(e)) from None
     addr = server_address(server)
 
+    if html is not None and not show_trace:
+        raise click.UsageError("--html draws the resolver's walk: give --trace too")
     session = Session(sim)
     world = session.world
     log = EventLog()
     world.trace.subscribe(log)
+    frames: list[FrameRecord] = []
+    if html is not None:
+        world.trace.subscribe_frames(frames.append)
     dep = install_dns(world)
     for name in stop:
         hit = [t for t in dep.tasks if t.name.endswith("@" + name)]
@@ -96,6 +105,16 @@ def dig_command(
         failure = f"{qname.to_text()}: {last.response.rcode_name}"
     else:
         failure = None
+    if html is not None:
+        rep = dig_report(
+            seed=sim.seed,
+            question=f"{qname.to_text()} {type_name(qtype)}",
+            topology=world.describe(),
+            frames=frames,
+            events=log.events,
+            failure=failure,
+        )
+        write_report(html, rep)
     if sim.as_json:
         out = []
         for result, events, why in runs:

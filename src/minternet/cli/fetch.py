@@ -116,8 +116,10 @@ def fetch(
         return
     if compare_tls:
         raise ConfigError("--compare-tls compares two simulated runs, not --real")
-    if story.get("scenario") or story.get("pcap") or story.get("as_json"):
-        raise ConfigError("--scenario, --pcap and --json describe a simulated run, not --real")
+    if story.get("scenario") or story.get("pcap") or story.get("as_json") or story.get("html"):
+        raise ConfigError(
+            "--scenario, --pcap, --html and --json describe a simulated run, not --real"
+        )
     target = parse_url(url)
     pinned = parse_resolve(resolves)
     trace = TraceBus()

@@ -21,6 +21,8 @@ from ..apps.browser import Page
 from ..apps.fetch_run import SCENARIOS, FetchOptions, FetchRun, run_fetch, with_overrides
 from ..errors import ConfigError
 from ..report.compare_tls import comparison_lines, figures
+from ..report.html import write_report
+from ..report.html.runs import fetch_report
 from ..report.nat import blocked_paragraph
 from ..report.story import Story, build_story, story_lines
 from ..report.summary import fetch_summary
@@ -34,6 +36,7 @@ from .options import (
     FaultOptions,
     cipher_option,
     fault_options,
+    html_option,
     json_option,
     pcap_option,
     seed_option,
@@ -73,6 +76,7 @@ def story_options(f: F) -> F:
             help="Put the TLS secrets into the pcapng (Wireshark decrypts on opening).",
         ),
         json_option,
+        html_option,
         click.option(
             "--secrets",
             is_flag=True,
@@ -133,6 +137,7 @@ def simulated_fetch(
     faults: FaultOptions,
     tls: str | None = None,
     compare_tls: bool = False,
+    html: Path | None = None,
 ) -> None:
     """Run and show a simulated fetch; :class:`OutcomeFailed` when the page did not arrive
     (after the story or the JSON, which say why at length). ``tls``: None or ``"1.2"`` tell
@@ -157,11 +162,15 @@ def simulated_fetch(
         tls=versions,
     )
     if compare_tls:
+        if html is not None:
+            raise ConfigError("--html writes the page of one run, not of --compare-tls")
         compare(opts, as_json=as_json)
         return
     run = run_fetch(opts)
     write_outputs(run, pcap, pcap_secrets, keylog, pcap_at)
     story = build_story(run, secrets=secrets)
+    if html is not None:
+        write_report(html, fetch_report(story, secrets=secrets))
     if as_json:
         click.echo(json.dumps(fetch_summary(story), indent=2, sort_keys=False))
     else:

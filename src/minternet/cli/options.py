@@ -1,7 +1,7 @@
 """The options commands share, each declared once, and the five faults as one typed value.
 
 Use them as decorators: ``@seed_option``, ``@world_option``, ``@pcap_option``,
-``@json_option``, ``@keylog_option``, ``@cafile_option``, ``@site_option``,
+``@json_option``, ``@html_option``, ``@keylog_option``, ``@cafile_option``, ``@site_option``,
 ``@cipher_option``, ``@output_option``, ``@fault_options`` (adds ``--loss --latency
 --reorder --duplicate --corrupt`` and hands the command one ``faults:``
 :class:`FaultOptions`) and ``@simulation_options`` (``--seed --json --pcap --world`` and the
@@ -45,6 +45,14 @@ pcap_option = click.option(
     type=_FILE_OUT,
     default=None,
     help="Write every frame to this pcapng file (opens in Wireshark).",
+)
+html_option = click.option(
+    "--html",
+    "html",
+    type=_FILE_OUT,
+    default=None,
+    help="Write the run as one self-contained HTML page (topology, ladder, bytes, story, "
+    "play; opens from file:// with no network).",
 )
 json_option = click.option(
     "--json",

@@ -9,15 +9,18 @@ retransmissions under the chosen faults, the goodput, and whether every byte arr
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
 
 from ..apps.tcp_transfer import TransferFailed, run_transfer
-from ..trace.bus import EventLog, TraceEvent
+from ..report.html import write_report
+from ..report.html.runs import transfer_report
+from ..trace.bus import EventLog, FrameRecord, TraceEvent
 from ._sim import Session
 from .exits import OutcomeFailed
-from .options import SimOptions, simulation_options
+from .options import SimOptions, html_option, simulation_options
 from .world import console
 
 
@@ -44,6 +47,7 @@ from .world import console
     help="Congestion control of every host (default: each host's, NewReno unless the "
     'world file says congestion_control = "cubic").',
 )
+@html_option
 @simulation_options
 def tcp_transfer(
     size: int,
@@ -51,6 +55,7 @@ def tcp_transfer(
     source: str | None,
     timeline: bool,
     cc: str | None,
+    html: Path | None,
     sim: SimOptions,
 ) -> None:
     """Send SIZE bytes from the laptop to www over TCP, and the same amount back.
@@ -63,6 +68,7 @@ def tcp_transfer(
     log = EventLog()
     if timeline:
         s.world.trace.subscribe(log)
+    recorded = s.record() if html is not None else None
     try:
         report = run_transfer(
             s.world,
@@ -74,6 +80,9 @@ def tcp_transfer(
             faults_shown=sim.faults.as_dict(),
         )
     except TransferFailed as e:  # refused, unreachable, no answer to the SYN
+        if html is not None and recorded is not None:
+            result = {"size": size, "failure": str(e)}
+            _write_html(html, recorded, s, sim.seed, result)
         if sim.as_json:
             click.echo(json.dumps({"seed": sim.seed, "size": size, "failure": str(e)}, indent=2))
         raise OutcomeFailed(str(e)) from None
@@ -84,6 +93,8 @@ def tcp_transfer(
         report["failure"] = f"the {side} stopped: {st['why']}"
     elif not report["intact"]:
         report["failure"] = "the data did not arrive intact"
+    if html is not None and recorded is not None:
+        _write_html(html, recorded, s, sim.seed, report)
     if sim.as_json:
         click.echo(json.dumps(report, indent=2))
     else:
@@ -92,6 +103,24 @@ def tcp_transfer(
         _print(report)
     if "failure" in report:
         raise OutcomeFailed(report["failure"])
+
+
+def _write_html(
+    path: Path,
+    recorded: tuple[list[FrameRecord], EventLog],
+    s: Session,
+    seed: int,
+    result: dict[str, Any],
+) -> None:
+    frames, events = recorded
+    rep = transfer_report(
+        seed=seed,
+        topology=s.world.describe(),
+        frames=frames,
+        events=events.events,
+        result=result,
+    )
+    write_report(path, rep)
 
 
 def _print_timeline(events: list[TraceEvent]) -> None:

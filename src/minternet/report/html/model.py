@@ -1,0 +1,356 @@
+"""The data of one report page: a run's frames, topology, states and story as one JSON value.
+
+:func:`build_model` turns what a run recorded — every captured frame (a
+:class:`~minternet.trace.bus.FrameRecord` per interface it crossed), the trace events, the
+world's plain description and the story's phases — into the compact, deterministic JSON
+the page's script renders: columnar arrays per frame (time, capture point, direction, the
+link it crossed, its pair at the other end of the link, its phase, flags), one string table,
+the layouts of the decoded layers shared between frames (:mod:`.dissect`), and each frame's
+bytes once: a copy of a packet at the next hop is stored as the few bytes that changed (MACs,
+TTL, checksum, NAT), the two ends of a link as a reference.
+
+A frame sent on a link and never received at its other end was lost there; the page draws
+it ending at that link.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...trace.bus import FrameRecord, TraceEvent
+from .dissect import Dissection, Dissector
+
+PHASES = ("DNS", "TCP", "TLS", "HTTP", "data", "close", "ARP", "ICMP", "other")
+_P = {name: i for i, name in enumerate(PHASES)}
+RETRANSMISSION, LOST, DROPPED_HERE = 1, 2, 4
+BROADCAST = b"\xff" * 6
+
+
+@dataclass(frozen=True, slots=True)
+class StoryStep:
+    time: float
+    node: str
+    text: str
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoryPhase:
+    title: str
+    start: float | None
+    end: float | None
+    steps: tuple[StoryStep, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FailureMark:
+    summary: str
+    explanation: str
+    where: str
+    time: float | None  # where the ladder marks it (None: the end of the run)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInput:
+    """Everything a report page shows; each command builds one from its run."""
+
+    title: str
+    command: str
+    topology: dict[str, Any]  # World.describe()
+    frames: Sequence[FrameRecord]
+    events: Sequence[TraceEvent]
+    summary: str = ""
+    story: tuple[StoryPhase, ...] = ()
+    failure: FailureMark | None = None
+    panels: dict[str, str] = field(default_factory=dict)  # title → HTML fragment
+
+
+class _Strings:
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.items: list[str] = []
+
+    def __call__(self, s: str) -> int:
+        i = self.index.get(s)
+        if i is None:
+            i = self.index[s] = len(self.items)
+            self.items.append(s)
+        return i
+
+
+def _domains(topology: dict[str, Any]) -> dict[str, list[str]]:
+    """Each capturable interface (``node/iface``) → the interfaces on its link or LAN."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a: str, b: str) -> None:
+        parent[find(a)] = find(b)
+
+    switches = {n["name"] for n in topology["nodes"] if n["kind"] == "switch"}
+    for link in topology["links"]:
+        ends = [link["a"], link["b"]]
+        for end in ends:
+            node = end.split("/")[0]
+            find(node + "/*" if node in switches else end)
+        union(*(e.split("/")[0] + "/*" if e.split("/")[0] in switches else e for e in ends))
+    members: dict[str, list[str]] = {}
+    for x in list(parent):
+        if not x.endswith("/*"):
+            members.setdefault(find(x), []).append(x)
+    return {x: [y for y in group if y != x] for group in members.values() for x in group}
+
+
+def _phase(d: Dissection, conn_phase: dict[str, int]) -> int:
+    if d.protocol == "ARP":
+        return _P["ARP"]
+    if d.protocol == "DNS":
+        return _P["DNS"]
+    if d.protocol == "ICMP":
+        return _P["ICMP"]
+    if d.flow is None:
+        return _P["other"]
+    point, ends = d.flow.split("|")
+    a, b = ends.split(">")
+    conn = point + "|" + "|".join(sorted((a, b)))
+    last = conn_phase.get(conn)
+    flags = d.tcp_flags
+    if "SYN" in flags:
+        ph = _P["TCP"]
+    elif "FIN" in flags or "RST" in flags or "Encrypted Alert" in d.tls or "Alert" in d.tls:
+        ph = _P["close"]
+    elif last == _P["close"]:
+        ph = last
+    elif "Application Data" in d.tls:
+        ph = _P["HTTP"]
+    elif d.tls:
+        ph = _P["TLS"]
+    elif d.payload_len and last in (None, _P["TCP"], _P["data"]):
+        ph = _P["data"]
+    else:
+        ph = last if last is not None else _P["TCP"]
+    conn_phase[conn] = ph
+    return ph
+
+
+def build_model(rep: ReportInput) -> dict[str, Any]:
+    """The page's JSON value (see the module docstring); same input ⇒ same value."""
+    strings = _Strings()
+    topo = rep.topology
+    nodes = [n for n in topo["nodes"] if n["kind"] != "switch"]
+    node_index = {n["name"]: i for i, n in enumerate(nodes)}
+    domains = _domains(topo)
+    mac_owner = {
+        bytes.fromhex(i["mac"].replace(":", "")): n["name"] for n in nodes for i in n["interfaces"]
+    }
+    frames = rep.frames
+    n = len(frames)
+    t_us = [round(f.time * 1e6) for f in frames]
+    col_node = [node_index.get(f.node, -1) for f in frames]
+    col_iface = [strings(f.iface) for f in frames]
+    col_dir = [0 if f.direction == "out" else 1 for f in frames]
+    col_pair = [-1] * n
+    col_peer = [-1] * n
+    col_flags = [0] * n
+    col_info = [0] * n
+    col_phase = [0] * n
+    col_tree = [0] * n
+    col_bytes: list[Any] = [None] * n
+    col_note = [-1] * n
+    col_packet = [-1 if f.packet_id is None else f.packet_id for f in frames]
+    trees: list[Any] = []
+    tree_index: dict[str, int] = {}
+    dissector = Dissector()
+    conn_phase: dict[str, int] = {}
+    seen_end: dict[str, int] = {}  # per flow: the highest sequence number sent + 1
+    waiting: dict[bytes, deque[int]] = {}
+    first_copy: dict[int, int] = {}  # packet id → the frame holding its full bytes
+    by_bytes: dict[bytes, int] = {}
+    for k, fr in enumerate(frames):
+        point = f"{fr.node}/{fr.iface}"
+        d = dissector.dissect(fr.data, point)
+        col_info[k] = strings(d.info)
+        col_phase[k] = _phase(d, conn_phase)
+        layout = repr([lay.as_row() for lay in d.layers])
+        t = tree_index.get(layout)
+        if t is None:
+            t = tree_index[layout] = len(trees)
+            trees.append(
+                [[strings(lay.title), lay.start, lay.length,
+                  [[strings(f[0]), f[1], f[2], f[3], strings(f[4]) if f[3] == "t" else 0]
+                   for f in lay.fields]] for lay in d.layers]
+            )  # fmt: skip
+        col_tree[k] = t
+        if fr.comment:
+            col_note[k] = strings(fr.comment)
+        if d.flow is not None and d.seq is not None and fr.direction == "out":
+            span = d.payload_len + (1 if {"SYN", "FIN"} & set(d.tcp_flags) else 0)
+            if span:
+                end = (d.seq + span) % 2**32
+                prev = seen_end.get(d.flow)
+                delta = None if prev is None else (end - prev) % 2**32
+                if delta is not None and (delta == 0 or delta >= 2**31):
+                    col_flags[k] |= RETRANSMISSION
+                else:
+                    seen_end[d.flow] = end
+        # the bytes: a reference, a diff against the packet's first copy, or base64
+        same = by_bytes.get(fr.data)
+        base = first_copy.get(col_packet[k]) if col_packet[k] >= 0 else None
+        if same is not None:
+            col_bytes[k] = same
+        elif base is not None and len(frames[base].data) == len(fr.data):
+            col_bytes[k] = [base, _diff(frames[base].data, fr.data)]
+        else:
+            col_bytes[k] = base64.b64encode(fr.data).decode("ascii")
+            if col_packet[k] >= 0:
+                first_copy.setdefault(col_packet[k], k)
+        by_bytes.setdefault(fr.data, k)
+        # the link: an out frame waits for its copy at the other end
+        if fr.direction == "out":
+            waiting.setdefault(fr.data, deque()).append(k)
+        else:
+            q = waiting.get(fr.data)
+            if q:
+                j = q[0]
+                col_pair[k] = j
+                if col_pair[j] < 0:
+                    col_pair[j] = k
+                if fr.data[:6] != BROADCAST:
+                    q.popleft()
+    for k, fr in enumerate(frames):
+        point = f"{fr.node}/{fr.iface}"
+        peers = domains.get(point, [])
+        j = col_pair[k]
+        if j >= 0:
+            col_peer[k] = node_index.get(frames[j].node, -1)
+            continue
+        mac = fr.data[0:6] if fr.direction == "out" else fr.data[6:12]
+        owner = mac_owner.get(mac)
+        names = [p.split("/")[0] for p in peers]
+        peer = owner if owner in names else (names[0] if names else None)
+        col_peer[k] = node_index.get(peer, -1) if peer is not None else -1
+        if fr.direction == "out" and peers:
+            col_flags[k] |= LOST
+    # a retransmitted packet is one at every hop
+    retrans_ids = {col_packet[k] for k in range(n) if col_flags[k] & RETRANSMISSION}
+    for k in range(n):
+        if col_packet[k] in retrans_ids and col_packet[k] >= 0:
+            col_flags[k] |= RETRANSMISSION
+    drops = []
+    states = []
+    for e in rep.events:
+        if e.kind == "drop" and e.layer in ("ip", "sim", "link"):
+            drops.append(
+                [round(e.time * 1e6), strings(e.node), strings(str(e.fields.get("reason", "")))]
+            )
+        elif e.layer == "tcp" and e.kind == "state":
+            f = e.fields
+            states.append(
+                [round(e.time * 1e6), node_index.get(e.node, -1), strings(str(f.get("conn", ""))),
+                 strings(str(f.get("old"))), strings(str(f.get("new"))), strings(e.why or "")]
+            )  # fmt: skip
+    # a frame a node received and dropped (no route, blackhole, NAT filter): marked there
+    drop_at = {(d[0], strings.items[d[1]]) for d in drops}
+    for k, fr in enumerate(frames):
+        if fr.direction == "in" and (t_us[k], fr.node) in drop_at:
+            col_flags[k] |= DROPPED_HERE
+    lanes = sorted({i for i in col_node if i >= 0} | {i for i in col_peer if i >= 0})
+    end_t = max([t_us[-1] if n else 0] + [s[0] for s in states])
+    model: dict[str, Any] = {
+        "v": 1,
+        "title": rep.title,
+        "command": rep.command,
+        "summary": rep.summary,
+        "phases": list(PHASES),
+        "nodes": [
+            {
+                "name": nd["name"],
+                "kind": nd["kind"],
+                "hostname": nd.get("hostname", nd["name"]),
+                "ifaces": [[i["name"], i["mac"], i["address"]] for i in nd["interfaces"]],
+            }
+            for nd in nodes
+        ],
+        "switches": [nd["name"] for nd in topo["nodes"] if nd["kind"] == "switch"],
+        "links": [
+            [lk["a"], lk["b"], lk["latency_ms"], lk["bandwidth_mbps"], sorted(lk["faults"])]
+            for lk in topo["links"]
+        ],
+        "lanes": lanes,
+        "end": end_t,
+        "f": {
+            "t": t_us,
+            "n": col_node,
+            "i": col_iface,
+            "d": col_dir,
+            "pair": col_pair,
+            "peer": col_peer,
+            "fl": col_flags,
+            "info": col_info,
+            "ph": col_phase,
+            "tree": col_tree,
+            "note": col_note,
+            "pk": col_packet,
+            "b": col_bytes,
+        },
+        "trees": trees,
+        "states": states,
+        "drops": drops,
+        "story": [
+            {
+                "title": ph.title,
+                "start": None if ph.start is None else round(ph.start * 1e6),
+                "end": None if ph.end is None else round(ph.end * 1e6),
+                "steps": [
+                    [round(st.time * 1e6), node_index.get(st.node, -1), st.text, list(st.details)]
+                    for st in ph.steps
+                ],
+            }
+            for ph in rep.story
+        ],
+        "failure": None
+        if rep.failure is None
+        else {
+            "summary": rep.failure.summary,
+            "explanation": rep.failure.explanation,
+            "where": rep.failure.where,
+            "t": end_t if rep.failure.time is None else round(rep.failure.time * 1e6),
+        },
+        "strings": strings.items,
+    }
+    return model
+
+
+def _diff(base: bytes, data: bytes) -> str:
+    """The runs where ``data`` differs from ``base`` (same length): ``"off:hex,off:hex"``."""
+    out: list[str] = []
+    i, n = 0, len(data)
+    while i < n:
+        if base[i] == data[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and (base[j] != data[j] or (j + 1 < n and base[j + 1] != data[j + 1])):
+            j += 1
+        out.append(f"{i}:{data[i:j].hex()}")
+        i = j
+    return ",".join(out)
+
+
+__all__ = [
+    "PHASES",
+    "FailureMark",
+    "ReportInput",
+    "StoryPhase",
+    "StoryStep",
+    "build_model",
+]

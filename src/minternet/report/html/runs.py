@@ -1,0 +1,211 @@
+"""What each command puts in its report: a fetch's story, a transfer's states, a DNS walk.
+
+Each function turns one command's run into a :class:`~.model.ReportInput`: the frames and
+events it recorded, the world's description, the story as phases of steps (plain text: the
+terminal's markup is taken off), where the failure is marked, and the panels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.errors import MarkupError
+from rich.text import Text
+
+from ...apps.fetch_run import CLIENT_NODE, FetchRun
+from ...trace.bus import FrameRecord, TraceEvent
+from ..story import Story
+from .model import FailureMark, ReportInput, StoryPhase, StoryStep
+
+PANELS_PENDING = (
+    '<p class="placeholder">The {what} panel comes with <code>minternet.report.panels</code> '
+    "(not in this build yet).</p>"
+)
+
+
+def plain(markup: str) -> str:
+    """The text of a line of rich markup, as the terminal shows it."""
+    try:
+        return Text.from_markup(markup).plain
+    except MarkupError:
+        return markup
+
+
+def _panels(run: FetchRun | None, events: Sequence[TraceEvent], secrets: bool) -> dict[str, str]:
+    """The TLS and TCP panels when :mod:`minternet.report.panels` is present."""
+    try:
+        from .. import panels  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return {
+            "TLS": PANELS_PENDING.format(what="TLS"),
+            "TCP": PANELS_PENDING.format(what="TCP"),
+        }
+    out: dict[str, str] = {}
+    if run is not None:
+        from ..facts import run_facts
+
+        out["TLS"] = panels.tls_panel_html(run_facts(run), run.keylog if secrets else None)
+    out["TCP"] = panels.tcp_panel_html(list(events))
+    return out
+
+
+def failure_time(events: Sequence[TraceEvent]) -> float | None:
+    """Where a failed run is marked: the first alert, RST, NXDOMAIN or handshake failure;
+    else the last frame the network dropped; else None (the end of the run)."""
+    for e in events:
+        f = e.fields
+        if e.layer == "tls" and e.kind == "alert" and f.get("direction") == "sent":
+            return e.time
+        if e.layer == "tcp" and e.kind == "send" and "RST" in str(f.get("flags", "")):
+            return e.time
+        if e.layer == "dns" and e.node == CLIENT_NODE and f.get("rcode") == "NXDOMAIN":
+            return e.time
+        if e.layer == "http" and e.kind == "handshake-failed":
+            return e.time
+    drops = [e.time for e in events if e.kind == "drop" and e.layer in ("ip", "sim", "link")]
+    return drops[-1] if drops else None
+
+
+def fetch_report(story: Story, *, secrets: bool = False) -> ReportInput:
+    """The report of a simulated ``minternet fetch`` (any scenario)."""
+    run = story.run
+    phases = tuple(
+        StoryPhase(
+            ph.title,
+            ph.start,
+            ph.end,
+            tuple(
+                StoryStep(
+                    s.time,
+                    "" if s.heading else s.node,
+                    plain(s.text),
+                    tuple(plain(d) for d in s.details),
+                )
+                for s in ph.steps
+            ),
+        )
+        for ph in story.phases
+    )
+    failure = None
+    if story.failure is not None:
+        f = story.failure
+        failure = FailureMark(f.summary, f.explanation, f.where, failure_time(run.log.events))
+    scen = f" · scenario {run.scenario.name}" if run.scenario is not None else ""
+    summary = (
+        f"{run.page.status} {run.page.response.reason}, {len(run.page.body)} bytes"
+        if run.page is not None
+        else "no page"
+    ) + f" · {len(run.frames)} frames · ended at {run.end_time:.3f} s (virtual)"
+    return ReportInput(
+        title=f"minternet fetch {run.url} · seed {run.options.seed}{scen}",
+        command="fetch",
+        topology=run.world.describe(),
+        frames=run.frames,
+        events=run.log.events,
+        summary=summary,
+        story=phases,
+        failure=failure,
+        panels=_panels(run, run.log.events, secrets),
+    )
+
+
+def _state_steps(
+    events: Sequence[TraceEvent], t0: float, t1: float | None
+) -> tuple[StoryStep, ...]:
+    out = []
+    for e in events:
+        if e.layer != "tcp" or e.time < t0 or (t1 is not None and e.time >= t1):
+            continue
+        if e.kind == "state":
+            text = f"{e.fields.get('old')} → {e.fields.get('new')}" + (
+                f": {e.why}" if e.why else ""
+            )
+            out.append(StoryStep(e.time, e.node, text))
+        elif e.kind == "retransmit":
+            f = e.fields
+            what = f"{f.get('len')} bytes at relative seq {f.get('rel_seq')}"
+            out.append(StoryStep(e.time, e.node, f"retransmits {what}: {e.why or ''}"))
+    return tuple(out)
+
+
+def transfer_report(
+    *,
+    seed: int,
+    topology: dict[str, Any],
+    frames: Sequence[FrameRecord],
+    events: Sequence[TraceEvent],
+    result: dict[str, Any],
+) -> ReportInput:
+    """The report of ``minternet tcp-transfer``: handshake, transfer and close as phases,
+    each made of the two ends' state changes and retransmissions."""
+    client = str(result.get("client", {}).get("node", CLIENT_NODE))
+    changes = [e for e in events if e.layer == "tcp" and e.kind == "state" and e.node == client]
+    est = next((e.time for e in changes if e.fields.get("new") == "ESTABLISHED"), None)
+    leave = next((e.time for e in changes if e.fields.get("old") == "ESTABLISHED"), None)
+    start = changes[0].time if changes else 0.0
+    phases = (
+        StoryPhase("Handshake", start, est, _state_steps(events, start, est)),
+        StoryPhase("Transfer", est, leave, _state_steps(events, est, leave) if est else ()),
+        StoryPhase("Close", leave, None, _state_steps(events, leave, None) if leave else ()),
+    )
+    failure = None
+    if result.get("failure"):
+        failure = FailureMark(
+            str(result["failure"]), str(result["failure"]), client, failure_time(events)
+        )
+    size = result.get("size", 0)
+    summary = (
+        f"{size:,} bytes each way · intact: {result.get('intact')} · "
+        f"retransmissions {result.get('retransmissions')} · {len(frames)} frames"
+    )
+    return ReportInput(
+        title=f"minternet tcp-transfer --size {size} · seed {seed}",
+        command="tcp-transfer",
+        topology=topology,
+        frames=frames,
+        events=events,
+        summary=summary,
+        story=phases,
+        failure=failure,
+        panels=_panels(None, events, False),
+    )
+
+
+def dig_report(
+    *,
+    seed: int,
+    question: str,
+    topology: dict[str, Any],
+    frames: Sequence[FrameRecord],
+    events: Sequence[TraceEvent],
+    failure: str | None,
+) -> ReportInput:
+    """The report of ``minternet dig --trace``: the resolver's walk as one phase."""
+    steps = []
+    for e in events:
+        if e.layer != "dns" or e.kind not in ("query", "response", "referral", "resolved",
+                                              "timeout", "lookup", "scrub"):  # fmt: skip
+            continue
+        f = e.fields
+        bits = [f"{k}={f[k]}" for k in ("server", "name", "qtype", "rcode", "address") if k in f]
+        text = f"{e.kind} " + " ".join(bits) + (f" — {e.why}" if e.why else "")
+        steps.append(StoryStep(e.time, e.node, text))
+    start = steps[0].time if steps else 0.0
+    end = steps[-1].time if steps else None
+    mark = None
+    if failure is not None:
+        mark = FailureMark(failure, failure, "DNS", failure_time(events))
+    return ReportInput(
+        title=f"minternet dig {question} --trace · seed {seed}",
+        command="dig",
+        topology=topology,
+        frames=frames,
+        events=events,
+        summary=f"{len(frames)} frames" + (f" · {failure}" if failure else ""),
+        story=(StoryPhase("The resolver's walk from the root", start, end, tuple(steps)),),
+        failure=mark,
+    )
+
+
+__all__ = ["dig_report", "failure_time", "fetch_report", "plain", "transfer_report"]

@@ -1,0 +1,265 @@
+"""The HTML report in a real headless Chromium, judged by tshark on the same run's capture.
+
+One browser for the module. The page is what ``minternet fetch --html`` wrote; every
+number the test compares comes from the page's DOM on one side and from tshark reading
+the pcapng of the same run on the other.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clitools import cli_env
+from minternet.apps.fetch_run import SCENARIOS, FetchOptions, run_fetch
+from minternet.report.html import render_report
+from minternet.report.html.runs import fetch_report
+from minternet.report.story import build_story
+
+pytestmark = pytest.mark.tools("chromium", "chromedriver", "tshark")
+
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+         "--window-size=1280,800", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync")  # fmt: skip
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "minternet", *args],
+        capture_output=True, text=True, env=cli_env(), timeout=600,
+    )  # fmt: skip
+
+
+def tshark(pcap: Path, *args: str) -> list[list[str]]:
+    out = subprocess.run(
+        ["tshark", "-r", str(pcap), "-T", "fields", *args],
+        capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    return [line.split("\t") for line in out.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("report")
+    paths = {"html": d / "run.html", "pcap": d / "run.pcapng", "keylog": d / "keys.txt"}
+    proc = cli("fetch", "-q", "--secrets", "--html", str(paths["html"]),
+               "--pcap", str(paths["pcap"]), "--keylog", str(paths["keylog"]))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return paths
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    # selenium is in the test extras `make install` installs: missing, it is a failure
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for flag in FLAGS:
+        opts.add_argument(flag)
+    opts.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('profile')}")
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=opts, service=Service("/usr/bin/chromedriver"))
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def open_page(driver: Any, path: Path) -> None:
+    driver.get(path.as_uri())
+    deadline = time.monotonic() + 30
+    while driver.execute_script("return document.body.dataset.ready") != "1":
+        assert time.monotonic() < deadline, "the page never became interactive"
+        time.sleep(0.05)
+
+
+def console_errors(driver: Any) -> list[dict[str, Any]]:
+    return [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+
+
+def ladder_frames(driver: Any) -> set[int]:
+    """Every arrow the ladder draws, scrolling it from top to bottom (it draws only the
+    rows in view)."""
+    seen: set[int] = set()
+    height = driver.execute_script("return document.getElementById('ladder').scrollHeight")
+    view = driver.execute_script("return document.getElementById('ladder').clientHeight")
+    y = 0
+    while y < height:
+        driver.execute_script(f"document.getElementById('ladder').scrollTop = {y};")
+        driver.execute_script("return new Promise(r => requestAnimationFrame(() => r(1)))")
+        seen |= {
+            int(v)
+            for v in driver.execute_script(
+                "return [...document.querySelectorAll('#ladsvg [data-frame]')]"
+                ".map(e => e.dataset.frame)"
+            )
+        }
+        y += max(view // 2, 50)
+    return seen
+
+
+def settle(driver: Any) -> None:
+    """Wait for the ladder to redraw what a scroll brought into view (two frames)."""
+    driver.execute_script(
+        "return new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(1))))"
+    )
+
+
+def click_frame(driver: Any, k: int) -> None:
+    """Scroll the ladder to frame ``k``'s arrow and click it, as a user would."""
+    from selenium.webdriver.common.by import By
+
+    driver.execute_script("document.getElementById('ladder').scrollTop = 0;")
+    driver.execute_script("return new Promise(r => requestAnimationFrame(() => r(1)))")
+    for _ in range(200):
+        found = driver.find_elements(By.CSS_SELECTOR, f'#ladsvg g.row[data-frame="{k}"]')
+        if found:
+            driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", found[0])
+            settle(driver)
+            found = driver.find_elements(By.CSS_SELECTOR, f'#ladsvg g.row[data-frame="{k}"]')
+            found[0].find_element(By.CSS_SELECTOR, "text.t").click()
+            return
+        driver.execute_script("document.getElementById('ladder').scrollTop += 300;")
+        settle(driver)
+    raise AssertionError(f"frame {k} is not on the ladder")
+
+
+def field(driver: Any, name: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    el = driver.find_element(By.CSS_SELECTOR, f'#detailbody .fld[data-name="{name}"] .v')
+    return str(el.text)
+
+
+def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    pcap = default_run["pcap"]
+    open_page(browser, default_run["html"])
+    assert console_errors(browser) == []
+    resources = browser.execute_script("return performance.getEntriesByType('resource').length")
+    assert resources == 0  # nothing fetched: everything is inline
+
+    # one arrow per frame tshark counts on the captured interfaces
+    frames = tshark(pcap, "-e", "frame.number")
+    assert ladder_frames(browser) == set(range(len(frames)))
+    assert browser.execute_script("return document.getElementById('ladder').dataset.arrows") == (
+        str(len(frames))
+    )
+
+    # the SYN-ACK as the laptop received it: Seq and Ack as tshark reads them
+    (number, seq, ack), *_ = tshark(
+        pcap, "-Y", 'tcp.flags.syn == 1 && tcp.flags.ack == 1 && frame.interface_name == '
+        '"laptop/eth0"', "-e", "frame.number", "-e", "tcp.seq_raw", "-e", "tcp.ack_raw",
+    )  # fmt: skip
+    click_frame(browser, int(number) - 1)
+    assert field(browser, "Sequence number (raw)") == seq
+    assert field(browser, "Acknowledgment number (raw)") == ack
+
+    # the ClientHello as the laptop sent it: client random and SNI as tshark reads them
+    (number, random, sni), *_ = tshark(
+        pcap, "-Y", 'tls.handshake.type == 1 && frame.interface_name == "laptop/eth0"',
+        "-e", "frame.number", "-e", "tls.handshake.random",
+        "-e", "tls.handshake.extensions_server_name",
+    )  # fmt: skip
+    click_frame(browser, int(number) - 1)
+    assert field(browser, "Random") == random.replace(":", "")
+    assert field(browser, "Server Name") == sni == "www.example.com"
+
+    # hovering the TTL field lights exactly its one byte, at offset 22 of the frame
+    ttl = browser.find_element(By.CSS_SELECTOR, '#detailbody .fld[data-name="Time to live"]')
+    ActionChains(browser).move_to_element(ttl).perform()
+    lit = browser.execute_script(
+        "return [...document.querySelectorAll('#hex .b.hl')].map(e => e.dataset.o)"
+    )
+    assert lit == ["22"]
+    # and hovering that byte lights the TTL field
+    byte = browser.find_element(By.CSS_SELECTOR, '#hex .b[data-o="22"]')
+    ActionChains(browser).move_to_element(byte).perform()
+    lit_fields = browser.find_elements(By.CSS_SELECTOR, "#detailbody div.fld.hl")
+    assert [f.get_attribute("data-name") for f in lit_fields] == ["Time to live"]
+    # the same packet at every hop: TTL falling by one per router
+    ttls = [
+        int(t) for t in browser.execute_script(
+            "return [...document.querySelectorAll('#copies tr.copy')]"
+            ".filter(r => r.cells[1].textContent === 'out').map(r => r.cells[3].textContent)"
+        )
+    ]  # fmt: skip
+    assert ttls == list(range(64, 64 - len(ttls), -1)) and len(ttls) >= 5
+
+    # a story step lights its frames on the ladder
+    step = browser.find_elements(By.CSS_SELECTOR, "#story .step")[0]
+    step.click()
+    assert browser.find_elements(By.CSS_SELECTOR, "#ladsvg g.row.hl, #ladsvg g.row.sel")
+
+    # play to the end: the laptop's TIME-WAIT expires into CLOSED
+    Select(browser.find_element(By.ID, "speed")).select_by_value("50")
+    browser.find_element(By.ID, "first").click()
+    browser.find_element(By.ID, "play").click()
+    WebDriverWait(browser, 60).until(
+        lambda d: "TIME-WAIT → CLOSED" in d.find_element(By.ID, "lastchange").text
+    )
+    assert "laptop" in browser.find_element(By.ID, "lastchange").text
+    assert browser.find_element(By.ID, "play").get_attribute("aria-label") == "play"  # stopped
+    assert console_errors(browser) == []
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_scenario_renders_and_marks_its_failure(
+    browser: Any, scenario: str, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+
+    run = run_fetch(FetchOptions(scenario=scenario))
+    story = build_story(run)
+    page = tmp_path / f"{scenario}.html"
+    page.write_text(render_report(fetch_report(story)), encoding="utf-8")
+    open_page(browser, page)
+    assert console_errors(browser) == []
+    banner = browser.find_element(By.ID, "failure")
+    if story.failure is None:
+        assert not banner.is_displayed()
+        return
+    assert banner.is_displayed() and story.failure.summary in banner.text
+    row = browser.execute_script("return +document.getElementById('ladder').dataset.failrow")
+    rowh = browser.execute_script("return +document.getElementById('ladder').dataset.rowh")
+    browser.execute_script(
+        f"document.getElementById('ladder').scrollTop = {max(0, row * rowh - 200)}"
+    )
+    browser.execute_script("return new Promise(r => requestAnimationFrame(() => r(1)))")
+    mark = browser.find_element(By.ID, "failmark")
+    assert story.failure.summary in mark.text
+
+
+def test_transfer_and_dig_reports(browser: Any, tmp_path: Path) -> None:
+    for name, args in (
+        ("transfer", ("tcp-transfer", "--size", "30000", "--loss", "0.05", "--seed", "4")),
+        ("dig", ("dig", "www.example.com", "--trace")),
+    ):
+        page, pcap = tmp_path / f"{name}.html", tmp_path / f"{name}.pcapng"
+        proc = cli(*args, "--html", str(page), "--pcap", str(pcap))
+        assert proc.returncode == 0, proc.stderr
+        open_page(browser, page)
+        assert console_errors(browser) == []
+        assert ladder_frames(browser) == set(range(len(tshark(pcap, "-e", "frame.number"))))
+
+
+def test_same_seed_same_html(default_run: dict[str, Path], tmp_path: Path) -> None:
+    again = tmp_path / "again.html"
+    proc = cli("fetch", "-q", "--secrets", "--html", str(again))
+    assert proc.returncode == 0, proc.stderr
+    assert again.read_bytes() == default_run["html"].read_bytes()
+    other = tmp_path / "other.html"
+    assert cli("fetch", "-q", "--seed", "2", "--html", str(other)).returncode == 0
+    assert other.read_bytes() != again.read_bytes()
