@@ -110,6 +110,7 @@ def dig_command(
             seed=sim.seed,
             question=f"{qname.to_text()} {type_name(qtype)}",
             topology=world.describe(),
+            neighbours=world.neighbours(),
             frames=frames,
             events=log.events,
             failure=failure,

@@ -116,6 +116,7 @@ def _write_html(
     rep = transfer_report(
         seed=seed,
         topology=s.world.describe(),
+        neighbours=s.world.neighbours(),
         frames=frames,
         events=events.events,
         result=result,

@@ -57,20 +57,24 @@ def describe_transport(packet: IPv4Packet) -> str:
     return PROTOCOL_NAMES.get(packet.protocol, f"protocol {packet.protocol}")
 
 
+def describe_option(o: object) -> str | None:
+    """A TCP option in a few words (``MSS 1460``, ``TS 123/0``); None for NOP and EOL."""
+    if isinstance(o, MaximumSegmentSize):
+        return f"MSS {o.mss}"
+    if isinstance(o, WindowScale):
+        return f"WS {o.shift}"
+    if isinstance(o, SackPermitted):
+        return "SACK_PERM"
+    if isinstance(o, Sack):
+        return "SACK " + " ".join(f"{a}-{b}" for a, b in o.blocks)
+    if isinstance(o, Timestamps):
+        return f"TS {o.tsval}/{o.tsecr}"
+    return None
+
+
 def describe_segment(seg: Segment) -> str:
     """``TCP 50096 → 443 [SYN] seq=… ack=… len=0 win=65535 <MSS 1460,SACK_PERM,TS,WS 3>``."""
-    opts = []
-    for o in seg.options:
-        if isinstance(o, MaximumSegmentSize):
-            opts.append(f"MSS {o.mss}")
-        elif isinstance(o, WindowScale):
-            opts.append(f"WS {o.shift}")
-        elif isinstance(o, SackPermitted):
-            opts.append("SACK_PERM")
-        elif isinstance(o, Sack):
-            opts.append("SACK " + " ".join(f"{a}-{b}" for a, b in o.blocks))
-        elif isinstance(o, Timestamps):
-            opts.append(f"TS {o.tsval}/{o.tsecr}")
+    opts = [text for o in seg.options if (text := describe_option(o)) is not None]
     ack = f" ack={seg.ack}" if seg.flags & Flags.ACK else ""
     tail = f" <{','.join(opts)}>" if opts else ""
     return (

@@ -41,6 +41,7 @@ from ...tls.extensions import ExtensionType, parse_server_name
 from ...tls.messages import ClientHello, HandshakeType, ServerHello
 from ...tls.record import ContentType
 from ...tls.suites import BY_CODE
+from ...trace.narrate import describe_option
 from ...udp.datagram import UdpDatagram
 
 # (name, offset, length, kind, text): kind "t" shows text; u/x/m/i format the bytes
@@ -301,9 +302,9 @@ class Dissector:
         q = p + 20
         for opt in seg.options:
             size = len(opt.encode())
-            text, short = _option_text(opt)
+            text = describe_option(opt) or _OPTION_KINDS.get(opt.encode()[0], "unknown")
             lay.add(f"Option: {text.split(' ')[0]}", q, size, "t", text)
-            if short:
+            if short := _option_info(opt):
                 opts.append(short)
             q += size
         if q < p + hlen:
@@ -482,20 +483,22 @@ def _server_hello(sh: ServerHello, b: int, lay: Layer) -> None:
             q += 4 + len(ext.data)
 
 
-def _option_text(opt: object) -> tuple[str, str]:
-    """(the option as the detail pane says it, the Info column's short form or "")."""
+_OPTION_KINDS = {0: "EOL", 1: "NOP"}  # RFC 9293 §3.1; the others say more (describe_option)
+
+
+def _option_info(opt: object) -> str:
+    """The option as Wireshark's Info column shortens it, or "" (RFC 9293 §3.2, RFC 7323)."""
     if isinstance(opt, MaximumSegmentSize):
-        return f"MSS {opt.mss}", f"MSS={opt.mss}"
+        return f"MSS={opt.mss}"
     if isinstance(opt, WindowScale):
-        return f"WS shift {opt.shift} (×{1 << opt.shift})", f"WS={1 << opt.shift}"
+        return f"WS={1 << opt.shift}"
     if isinstance(opt, SackPermitted):
-        return "SACK_PERM", "SACK_PERM"
+        return "SACK_PERM"
     if isinstance(opt, Sack):
-        blocks = " ".join(f"{a}-{b}" for a, b in opt.blocks)
-        return f"SACK {blocks}", f"SLE={opt.blocks[0][0]} SRE={opt.blocks[0][1]}"
+        return f"SLE={opt.blocks[0][0]} SRE={opt.blocks[0][1]}"
     if isinstance(opt, Timestamps):
-        return f"TS val {opt.tsval} ecr {opt.tsecr}", f"TSval={opt.tsval} TSecr={opt.tsecr}"
-    return type(opt).__name__.replace("NoOperation", "NOP").replace("EndOfOptions", "EOL"), ""
+        return f"TSval={opt.tsval} TSecr={opt.tsecr}"
+    return ""
 
 
 __all__ = ["Dissection", "Dissector", "FieldRow", "Layer"]

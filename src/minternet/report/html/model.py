@@ -61,6 +61,7 @@ class ReportInput:
     title: str
     command: str
     topology: dict[str, Any]  # World.describe()
+    neighbours: dict[str, list[str]]  # World.neighbours(): who is on each interface's link
     frames: Sequence[FrameRecord]
     events: Sequence[TraceEvent]
     summary: str = ""
@@ -80,34 +81,6 @@ class _Strings:
             i = self.index[s] = len(self.items)
             self.items.append(s)
         return i
-
-
-def _domains(topology: dict[str, Any]) -> dict[str, list[str]]:
-    """Each capturable interface (``node/iface``) → the interfaces on its link or LAN."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def union(a: str, b: str) -> None:
-        parent[find(a)] = find(b)
-
-    switches = {n["name"] for n in topology["nodes"] if n["kind"] == "switch"}
-    for link in topology["links"]:
-        ends = [link["a"], link["b"]]
-        for end in ends:
-            node = end.split("/")[0]
-            find(node + "/*" if node in switches else end)
-        union(*(e.split("/")[0] + "/*" if e.split("/")[0] in switches else e for e in ends))
-    members: dict[str, list[str]] = {}
-    for x in list(parent):
-        if not x.endswith("/*"):
-            members.setdefault(find(x), []).append(x)
-    return {x: [y for y in group if y != x] for group in members.values() for x in group}
 
 
 def _phase(d: Dissection, conn_phase: dict[str, int]) -> int:
@@ -148,7 +121,7 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
     topo = rep.topology
     nodes = [n for n in topo["nodes"] if n["kind"] != "switch"]
     node_index = {n["name"]: i for i, n in enumerate(nodes)}
-    domains = _domains(topo)
+    domains = rep.neighbours
     mac_owner = {
         bytes.fromhex(i["mac"].replace(":", "")): n["name"] for n in nodes for i in n["interfaces"]
     }
