@@ -116,7 +116,8 @@ def _write_html(
     rep = transfer_report(
         seed=seed,
         topology=s.world.describe(),
-        neighbours=s.world.neighbours(),
+        segments=s.world.segments(),
+        points=tuple(name for name, _ in s.world.capture_points()),
         frames=frames,
         events=events.events,
         result=result,

@@ -413,13 +413,6 @@ class World:
             union(ea, eb)
         return {k: find(k) for k in list(parent)}
 
-    def neighbours(self) -> dict[str, list[str]]:
-        """Each capturable interface (``node/iface``) → the other interfaces on its link or
-        LAN (through switches), in world order: where a frame it sends can arrive."""
-        dom = self._l2_domains()
-        names = [name for name, _ in self.interfaces()]
-        return {a: [b for b in names if b != a and dom.get(b, b) == dom.get(a, a)] for a in names}
-
     def _check_subnets(self) -> None:
         dom = self._l2_domains()
         seen: dict[str, str] = {}

@@ -26,7 +26,7 @@ from .dissect import Dissection, Dissector
 
 PHASES = ("DNS", "TCP", "TLS", "HTTP", "data", "close", "ARP", "ICMP", "other")
 _P = {name: i for i, name in enumerate(PHASES)}
-RETRANSMISSION, LOST, DROPPED_HERE = 1, 2, 4
+RETRANSMISSION, LOST, DROPPED_HERE, UNCAPTURED = 1, 2, 4, 8
 BROADCAST = b"\xff" * 6
 
 
@@ -61,7 +61,8 @@ class ReportInput:
     title: str
     command: str
     topology: dict[str, Any]  # World.describe()
-    neighbours: dict[str, list[str]]  # World.neighbours(): who is on each interface's link
+    segments: dict[str, str]  # World.segments(): node/iface → its link-layer segment
+    points: tuple[str, ...] | None  # the capture points shown (None: every interface)
     frames: Sequence[FrameRecord]
     events: Sequence[TraceEvent]
     summary: str = ""
@@ -115,24 +116,67 @@ def _phase(d: Dissection, conn_phase: dict[str, int]) -> int:
     return ph
 
 
+def _pairs(frames: Sequence[FrameRecord], segments: dict[str, str]) -> list[int]:
+    """For each frame, the other end of its trip over one link: an ``out`` frame → the
+    first ``in`` copy of the same bytes on its segment, an ``in`` frame → the ``out`` one;
+    -1 when there is none (a lost frame, or one whose sender is outside the record)."""
+    pair = [-1] * len(frames)
+    waiting: dict[tuple[str, bytes], deque[int]] = {}
+    for k, fr in enumerate(frames):
+        name = f"{fr.node}/{fr.iface}"
+        key = (segments.get(name, name), fr.data)
+        if fr.direction == "out":
+            waiting.setdefault(key, deque()).append(k)
+            continue
+        q = waiting.get(key)
+        if q:
+            j = q[0]
+            pair[k] = j
+            if pair[j] < 0:
+                pair[j] = k
+            if fr.data[:6] != BROADCAST:
+                q.popleft()
+    return pair
+
+
 def build_model(rep: ReportInput) -> dict[str, Any]:
     """The page's JSON value (see the module docstring); same input ⇒ same value."""
     strings = _Strings()
     topo = rep.topology
     nodes = [n for n in topo["nodes"] if n["kind"] != "switch"]
     node_index = {n["name"]: i for i, n in enumerate(nodes)}
-    domains = rep.neighbours
+    capturable = [f"{n['name']}/{i['name']}" for n in nodes for i in n["interfaces"]]
+    members: dict[str, list[str]] = {}
+    for name in capturable:
+        members.setdefault(rep.segments.get(name, name), []).append(name)
     mac_owner = {
         bytes.fromhex(i["mac"].replace(":", "")): n["name"] for n in nodes for i in n["interfaces"]
     }
-    frames = rep.frames
+    everything = rep.frames
+    pair = _pairs(everything, rep.segments)
+    points = set(rep.points) if rep.points is not None else set(capturable)
+
+    def others(fr: FrameRecord) -> list[str]:
+        name = f"{fr.node}/{fr.iface}"
+        return [m.split("/")[0] for m in members.get(rep.segments.get(name, name), []) if m != name]
+
+    # what the page shows: the frames at the capture points (what the pcapng holds), and
+    # the frames lost on a link whose sender is not a capture point
+    shown = [
+        k
+        for k, fr in enumerate(everything)
+        if f"{fr.node}/{fr.iface}" in points
+        or (fr.direction == "out" and pair[k] < 0 and others(fr))
+    ]
+    frames = [everything[k] for k in shown]
     n = len(frames)
     t_us = [round(f.time * 1e6) for f in frames]
     col_node = [node_index.get(f.node, -1) for f in frames]
     col_iface = [strings(f.iface) for f in frames]
     col_dir = [0 if f.direction == "out" else 1 for f in frames]
-    col_pair = [-1] * n
-    col_peer = [-1] * n
+    col_from = [-1] * n
+    col_to = [-1] * n
+    col_t2 = [-1] * n
     col_flags = [0] * n
     col_info = [0] * n
     col_phase = [0] * n
@@ -145,7 +189,6 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
     dissector = Dissector()
     conn_phase: dict[str, int] = {}
     seen_end: dict[str, int] = {}  # per flow: the highest sequence number sent + 1
-    waiting: dict[bytes, deque[int]] = {}
     first_copy: dict[int, int] = {}  # packet id → the frame holding its full bytes
     by_bytes: dict[bytes, int] = {}
     for k, fr in enumerate(frames):
@@ -163,9 +206,26 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
                    for f in lay.fields]] for lay in d.layers]
             )  # fmt: skip
         col_tree[k] = t
-        if fr.comment:
-            col_note[k] = strings(fr.comment)
-        if d.flow is not None and d.seq is not None and fr.direction == "out":
+        # the two ends of the trip over the link, and the narration of the sending end
+        other = pair[shown[k]]
+        sender = everything[other] if fr.direction == "in" and other >= 0 else fr
+        if sender.comment:
+            col_note[k] = strings(sender.comment)
+        if other >= 0:
+            col_t2[k] = round(everything[other].time * 1e6)
+            far = node_index.get(everything[other].node, -1)
+        else:
+            mac = fr.data[0:6] if fr.direction == "out" else fr.data[6:12]
+            owner = mac_owner.get(mac)
+            names = others(fr)
+            peer = owner if owner in names else (names[0] if names else None)
+            far = node_index.get(peer, -1) if peer is not None else -1
+            if fr.direction == "out" and names:
+                col_flags[k] |= LOST
+        if point not in points:
+            col_flags[k] |= UNCAPTURED
+        col_from[k], col_to[k] = (col_node[k], far) if fr.direction == "out" else (far, col_node[k])
+        if d.flow is not None and d.seq is not None:
             span = d.payload_len + (1 if {"SYN", "FIN"} & set(d.tcp_flags) else 0)
             if span:
                 end = (d.seq + span) % 2**32
@@ -187,32 +247,6 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
             if col_packet[k] >= 0:
                 first_copy.setdefault(col_packet[k], k)
         by_bytes.setdefault(fr.data, k)
-        # the link: an out frame waits for its copy at the other end
-        if fr.direction == "out":
-            waiting.setdefault(fr.data, deque()).append(k)
-        else:
-            q = waiting.get(fr.data)
-            if q:
-                j = q[0]
-                col_pair[k] = j
-                if col_pair[j] < 0:
-                    col_pair[j] = k
-                if fr.data[:6] != BROADCAST:
-                    q.popleft()
-    for k, fr in enumerate(frames):
-        point = f"{fr.node}/{fr.iface}"
-        peers = domains.get(point, [])
-        j = col_pair[k]
-        if j >= 0:
-            col_peer[k] = node_index.get(frames[j].node, -1)
-            continue
-        mac = fr.data[0:6] if fr.direction == "out" else fr.data[6:12]
-        owner = mac_owner.get(mac)
-        names = [p.split("/")[0] for p in peers]
-        peer = owner if owner in names else (names[0] if names else None)
-        col_peer[k] = node_index.get(peer, -1) if peer is not None else -1
-        if fr.direction == "out" and peers:
-            col_flags[k] |= LOST
     # a retransmitted packet is one at every hop
     retrans_ids = {col_packet[k] for k in range(n) if col_flags[k] & RETRANSMISSION}
     for k in range(n):
@@ -236,7 +270,7 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
     for k, fr in enumerate(frames):
         if fr.direction == "in" and (t_us[k], fr.node) in drop_at:
             col_flags[k] |= DROPPED_HERE
-    lanes = sorted({i for i in col_node if i >= 0} | {i for i in col_peer if i >= 0})
+    lanes = sorted({i for i in col_from + col_to if i >= 0})
     end_t = max([t_us[-1] if n else 0] + [s[0] for s in states])
     model: dict[str, Any] = {
         "v": 1,
@@ -265,8 +299,9 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
             "n": col_node,
             "i": col_iface,
             "d": col_dir,
-            "pair": col_pair,
-            "peer": col_peer,
+            "from": col_from,
+            "to": col_to,
+            "t2": col_t2,
             "fl": col_flags,
             "info": col_info,
             "ph": col_phase,

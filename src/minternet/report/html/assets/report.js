@@ -8,7 +8,7 @@
   var M = JSON.parse(document.getElementById('model').textContent);
   var S = M.strings, F = M.f, N = F.t.length, NODES = M.nodes;
   var PH = M.phases;
-  var RETRANS = 1, LOST = 2, DROPPED = 4;
+  var RETRANS = 1, LOST = 2, DROPPED = 4, UNCAPTURED = 8;
   var $ = function (id) { return document.getElementById(id); };
   function esc(s) {
     return String(s).replace(/[&<>"]/g, function (c) {
@@ -128,11 +128,6 @@
     draw();
   }
   function rowY(r) { return r * ROWH + ROWH / 2; }
-  function midY(k, r) {
-    var j = F.pair[k];
-    if (j >= 0 && rowOf[j] >= 0) return (rowY(r) + rowY(rowOf[j])) / 2;
-    return rowY(r) + (F.d[k] === 0 ? ROWH / 2 : -ROWH / 2);
-  }
   function bandsSvg(top, bottom) {
     var out = '';
     M.story.forEach(function (ph, i) {
@@ -164,22 +159,23 @@
     parts.push(bandsSvg(y0, y1));
     var labels = ROWH >= 12, infoX = w - INFOW;
     for (var r = r0; r < r1; r++) {
-      var k = rows[r], y = rowY(r), a = laneX[F.n[k]], peer = F.peer[k];
-      var b = peer >= 0 ? laneX[peer] : a + 30, mx = (a + b) / 2, my = midY(k, r);
+      var k = rows[r], y = rowY(r), a = F.from[k] >= 0 ? laneX[F.from[k]] : laneX[F.n[k]] - 30;
+      var b = F.to[k] >= 0 ? laneX[F.to[k]] : a + 30;
       var fl = F.fl[k], color = 'var(--' + PH[F.ph[k]] + ')';
-      var cls = 'row' + (fl & RETRANS ? ' retrans' : '') + (k === selected ? ' sel' : '') + (highlighted.has(k) ? ' hl' : '');
+      if (fl & LOST) b = (a + b) / 2;
+      var cls = 'row' + (fl & RETRANS ? ' retrans' : '') + (fl & LOST ? ' lost' : '') + (fl & UNCAPTURED ? ' uncaptured' : '') +
+        (k === selected ? ' sel' : '') + (highlighted.has(k) ? ' hl' : '');
       var g = '<g class="' + cls + '" data-frame="' + k + '" tabindex="-1"><rect class="bg" x="0" y="' + (y - ROWH / 2) +
         '" width="' + w + '" height="' + ROWH + '"></rect>';
-      if (F.d[k] === 0) g += '<line x1="' + a + '" y1="' + y + '" x2="' + mx + '" y2="' + my + '" stroke="' + color + '"' +
+      g += '<line x1="' + a + '" y1="' + y + '" x2="' + b + '" y2="' + y + '" stroke="' + color + '"' +
         (fl & LOST ? '' : ' marker-end="url(#head)"') + '></line>';
-      else g += '<line x1="' + mx + '" y1="' + my + '" x2="' + a + '" y2="' + y + '" stroke="' + color + '" marker-end="url(#head)"></line>';
-      if (fl & LOST) g += cross(mx, my, 'lost on the link');
-      if (fl & DROPPED) g += cross(a, y, 'dropped here');
+      if (fl & LOST) g += cross(b, y, 'lost on the link');
+      if (fl & DROPPED) g += cross(b, y, 'dropped here');
       if (labels) {
         g += '<text class="t" x="9" y="' + y + '">' + secs(F.t[k]).slice(0, 9) + '</text>';
         var label = (fl & RETRANS ? '↻ ' : '') + (fl & LOST ? '✕ ' : '') + S[F.info[k]];
         g += '<text class="info" x="' + infoX + '" y="' + y + '" fill="' + color + '">' +
-          esc(NODES[F.n[k]].name + (F.d[k] ? ' ⇠ ' : ' ⇢ ') + label).slice(0, 160) + '</text>';
+          esc(label).slice(0, 160) + '</text>';
       }
       parts.push(g + '</g>');
     }
@@ -241,8 +237,12 @@
   }
   function showDetail(k) {
     var bytes = bytesOf(k), tree = M.trees[F.tree[k]], node = NODES[F.n[k]];
-    var html = '<h2>Frame ' + (k + 1) + ': ' + bytes.length + ' bytes ' + (F.d[k] ? 'received' : 'sent') + ' on ' +
-      esc(node.name + '/' + S[F.i[k]]) + ' at ' + secs(F.t[k]) + ' s</h2>';
+    var src = F.from[k] >= 0 ? NODES[F.from[k]].name : '?', dst = F.to[k] >= 0 ? NODES[F.to[k]].name : '?';
+    var sent = F.d[k] ? F.t2[k] : F.t[k], got = F.d[k] ? F.t[k] : F.t2[k];
+    var html = '<h2>Frame ' + (k + 1) + ': ' + bytes.length + ' bytes, ' + esc(src) + ' → ' + esc(dst) + '</h2>' +
+      '<div class="note">captured ' + (F.d[k] ? 'arriving' : 'leaving') + ' on ' + esc(node.name + '/' + S[F.i[k]]) +
+      (F.fl[k] & UNCAPTURED ? ' (not a capture point: shown because it was lost)' : '') + '; sent at ' +
+      (sent >= 0 ? secs(sent) + ' s' : '?') + ', received at ' + (got >= 0 ? secs(got) + ' s' : '— never') + '</div>';
     var fl = F.fl[k];
     if (fl & RETRANS) html += '<div class="note">↻ a retransmission (this data was sent before)</div>';
     if (fl & LOST) html += '<div class="note" style="color:var(--bad)">✕ lost on the link: never received at the other end</div>';
@@ -278,13 +278,14 @@
       if (F.pk[j] !== pk) continue;
       var b = bytesOf(j), ip = b[12] === 8 && b[13] === 0;
       count++;
-      rowsHtml += '<tr class="copy' + (j === k ? ' cur' : '') + '" data-frame="' + j + '"><td>' + esc(NODES[F.n[j]].name + '/' + S[F.i[j]]) +
-        '</td><td>' + (F.d[j] ? 'in' : 'out') + '</td><td>' + secs(F.t[j]) + '</td><td>' + (ip ? b[22] : '') + '</td><td>' +
+      rowsHtml += '<tr class="copy' + (j === k ? ' cur' : '') + '" data-frame="' + j + '"><td>' +
+        esc((F.from[j] >= 0 ? NODES[F.from[j]].name : '?') + ' → ' + (F.to[j] >= 0 ? NODES[F.to[j]].name : '?')) +
+        '</td><td>' + esc(NODES[F.n[j]].name + '/' + S[F.i[j]]) + '</td><td>' + secs(F.t[j]) + '</td><td>' + (ip ? b[22] : '') + '</td><td>' +
         fieldValue(b, [0, 6, 6, 'm']) + '</td><td>' + fieldValue(b, [0, 0, 6, 'm']) + '</td><td>' +
         (ip ? fieldValue(b, [0, 26, 4, 'i']) + ' → ' + fieldValue(b, [0, 30, 4, 'i']) : '') + '</td></tr>';
     }
     if (count < 2) return '';
-    return '<h2>The same packet at every hop</h2><table id="copies"><tr><th>where</th><th></th><th>time</th><th>TTL</th>' +
+    return '<h2>The same packet at every hop</h2><table id="copies"><tr><th>hop</th><th>captured on</th><th>time</th><th>TTL</th>' +
       '<th>source MAC</th><th>destination MAC</th><th>addresses</th></tr>' + rowsHtml + '</table>';
   }
   var detail = $('detailbody');
@@ -442,8 +443,9 @@
   var anim = null;
   function markTopology(k) {
     topo.querySelectorAll('.tnode.active').forEach(function (e) { e.classList.remove('active'); });
-    var me = NODES[F.n[k]].name, peer = F.peer[k] >= 0 ? NODES[F.peer[k]].name : me;
-    var from = F.d[k] ? pos[peer] : pos[me], to = F.d[k] ? pos[me] : pos[peer];
+    var me = NODES[F.n[k]].name;
+    var from = pos[F.from[k] >= 0 ? NODES[F.from[k]].name : me], to = pos[F.to[k] >= 0 ? NODES[F.to[k]].name : me];
+    if (F.fl[k] & LOST) to = [(from[0] + to[0]) / 2, (from[1] + to[1]) / 2];
     var g = topo.querySelector('.tnode[data-node="' + me + '"]');
     if (g) g.classList.add('active');
     var dot = $('packet'), t0 = performance.now(), dur = 250;
