@@ -30,6 +30,7 @@ from ...link.arp import ArpPacket
 from ...link.ethernet import ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_NAMES, EthernetFrame
 from ...tcp.segment import (
     MaximumSegmentSize,
+    Option,
     Sack,
     SackPermitted,
     Segment,
@@ -175,7 +176,7 @@ class Dissector:
         lay.add("Header length", o, 1, "t", f"{hlen} bytes ({hlen // 4})")
         lay.add("Type of service", o + 1, 1, "x")
         lay.add("Total length", o + 2, 2)
-        lay.add("Identification", o + 4, 2, "t", f"0x{ip.identification:04x} ({ip.identification})")
+        lay.add("Identification", o + 4, 2, "h")
         flags = [n for n, on in (("DF", ip.dont_fragment), ("MF", ip.more_fragments)) if on]
         lay.add("Flags", o + 6, 1, "t", ", ".join(flags) or "none")
         lay.add("Fragment offset", o + 6, 2, "t", str(ip.fragment_offset))
@@ -294,7 +295,7 @@ class Dissector:
         lay.add("Sequence number (raw)", p + 4, 4)
         lay.add("Acknowledgment number (raw)", p + 8, 4)
         lay.add("Header length", p + 12, 1, "t", f"{hlen} bytes ({hlen // 4})")
-        lay.add("Flags", p + 12, 2, "t", ", ".join(names) or "none")
+        lay.add("Flags", p + 12, 2, "f")
         lay.add("Window", p + 14, 2)
         lay.add("Checksum", p + 16, 2, "x")
         lay.add("Urgent pointer", p + 18, 2)
@@ -302,8 +303,7 @@ class Dissector:
         q = p + 20
         for opt in seg.options:
             size = len(opt.encode())
-            text = describe_option(opt) or _OPTION_KINDS.get(opt.encode()[0], "unknown")
-            lay.add(f"Option: {text.split(' ')[0]}", q, size, "t", text)
+            _option_fields(lay, opt, q, size)
             if short := _option_info(opt):
                 opts.append(short)
             q += size
@@ -483,7 +483,23 @@ def _server_hello(sh: ServerHello, b: int, lay: Layer) -> None:
             q += 4 + len(ext.data)
 
 
-_OPTION_KINDS = {0: "EOL", 1: "NOP"}  # RFC 9293 §3.1; the others say more (describe_option)
+def _option_fields(lay: Layer, opt: Option, q: int, size: int) -> None:
+    """An option's kind and values at their offsets (RFC 9293 §3.2, RFC 7323 §3.2, RFC 2018
+    §3): numbers the page reads from the bytes, so segments share one layout."""
+    if isinstance(opt, MaximumSegmentSize):
+        lay.add("Option: MSS", q + 2, 2)
+    elif isinstance(opt, WindowScale):
+        lay.add("Option: window scale shift", q + 2, 1)
+    elif isinstance(opt, Timestamps):
+        lay.add("Option: TS value", q + 2, 4)
+        lay.add("Option: TS echo reply", q + 6, 4)
+    elif isinstance(opt, Sack):
+        for i in range(len(opt.blocks)):
+            lay.add("Option: SACK left edge", q + 2 + 8 * i, 4)
+            lay.add("Option: SACK right edge", q + 6 + 8 * i, 4)
+    else:
+        text = describe_option(opt) or {0: "EOL", 1: "NOP"}.get(opt.encode()[0], "unknown")
+        lay.add("Option", q, size, "t", text)
 
 
 def _option_info(opt: object) -> str:

@@ -47,6 +47,13 @@
     var part = bytes.subarray(at, at + n);
     if (kind === 'm') return Array.prototype.map.call(part, hex2).join(':');
     if (kind === 'i') return Array.prototype.join.call(part, '.');
+    if (kind === 'h' || kind === 'f') {
+      var w = 0;
+      for (var q = 0; q < part.length; q++) w = w * 256 + part[q];
+      if (kind === 'h') return '0x' + ('0000' + w.toString(16)).slice(-2 * part.length) + ' (' + w + ')';
+      var names = ['FIN', 'SYN', 'RST', 'PSH', 'ACK', 'URG', 'ECE', 'CWR'].filter(function (_, i) { return w & (1 << i); });
+      return names.join(', ') || 'none';
+    }
     if (kind === 'u') {
       var v = 0;
       for (var i = 0; i < part.length; i++) v = v * 256 + part[i];
