@@ -173,9 +173,20 @@ def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
         "-e", "frame.number", "-e", "tls.handshake.random",
         "-e", "tls.handshake.extensions_server_name",
     )  # fmt: skip
+    random_frame = number
     click_frame(browser, int(number) - 1)
     assert field(browser, "Random") == random.replace(":", "")
     assert field(browser, "Server Name") == sni == "www.example.com"
+
+    # the GET, decrypted with the run's key log, where tshark decrypts it (the pcapng's DSB)
+    (number, method, uri), *_ = tshark(
+        pcap, "-Y", 'http.request && frame.interface_name == "laptop/eth0"',
+        "-e", "frame.number", "-e", "http.request.method", "-e", "http.request.uri",
+    )  # fmt: skip
+    click_frame(browser, int(number) - 1)
+    http = browser.find_elements(By.CSS_SELECTOR, '#detailbody .fld[data-name="Decrypted HTTP"]')
+    assert http[0].text.endswith(f"{method} {uri} HTTP/1.1")
+    click_frame(browser, int(random_frame) - 1)
 
     # hovering the TTL field lights exactly its one byte, at offset 22 of the frame
     ttl = browser.find_element(By.CSS_SELECTOR, '#detailbody .fld[data-name="Time to live"]')

@@ -18,6 +18,7 @@ one ended (from ISN + 1), so one spread over several segments is named in each o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...dns.codes import class_name, rcode_name, type_name
@@ -28,6 +29,7 @@ from ...ip.icmp import ECHO_REPLY, ECHO_REQUEST, IcmpMessage
 from ...ip.ipv4 import PROTO_ICMP, PROTO_TCP, PROTO_UDP, PROTOCOL_NAMES, IPv4Packet
 from ...link.arp import ArpPacket
 from ...link.ethernet import ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_NAMES, EthernetFrame
+from ...randomness import SeededRandom
 from ...tcp.segment import (
     MaximumSegmentSize,
     Option,
@@ -38,10 +40,12 @@ from ...tcp.segment import (
     WindowScale,
     flag_names,
 )
+from ...tls.cipher import RecordProtection, protection_for
 from ...tls.extensions import ExtensionType, parse_server_name
 from ...tls.messages import ClientHello, HandshakeType, ServerHello
+from ...tls.prf import key_block
 from ...tls.record import ContentType
-from ...tls.suites import BY_CODE
+from ...tls.suites import BY_CODE, CipherSuite
 from ...trace.narrate import describe_option
 from ...udp.datagram import UdpDatagram
 
@@ -89,6 +93,12 @@ _HS_NAMES: dict[int, str] = {
     HandshakeType.client_key_exchange: "Client Key Exchange",
     HandshakeType.finished: "Finished",
 }
+_ETM = 22  # encrypt_then_mac (RFC 7366)
+_SEALED: dict[int, str] = {
+    ContentType.handshake: "Encrypted Handshake Message",
+    ContentType.alert: "Encrypted Alert",
+    ContentType.application_data: "Application Data",
+}
 _CT_NAMES: dict[int, str] = {
     ContentType.change_cipher_spec: "Change Cipher Spec",
     ContentType.alert: "Alert",
@@ -110,20 +120,51 @@ def _suite(code: int) -> str:
 
 
 @dataclass
-class _Flow:
-    """One direction of a TCP connection at one capture point: where TLS records start."""
+class _Session:
+    """A TLS 1.2 connection as seen at one capture point: what opening its records needs."""
 
+    client_flow: str | None = None  # the flow that sent the ClientHello
+    client_random: bytes = b""
+    server_random: bytes = b""
+    suite: CipherSuite | None = None
+    etm_offered: bool = False
+    etm: bool = False  # encrypt_then_mac agreed (RFC 7366)
+
+
+@dataclass
+class _Flow:
+    """One direction of a TCP connection at one capture point: where TLS records start,
+    the stream's bytes (to reassemble a record over segments) and its record protection."""
+
+    key: str = ""
+    session: _Session = field(default_factory=_Session)
     isn: int | None = None
     tls: bool | None = None  # None: not known yet; False: the stream is not TLS
     starts: set[int] = field(default_factory=set)
     encrypted: bool = False  # a ChangeCipherSpec went by: handshake records are sealed
+    protection: RecordProtection | None = None  # from the key log, once encrypted
+    record_no: dict[int, int] = field(default_factory=dict)  # record start → its seq_num
+    stream: dict[int, bytes] = field(default_factory=dict)  # segment seq → payload
+    pending: dict[int, int] = field(default_factory=dict)  # record start → its length
 
 
 class Dissector:
-    """Takes frames apart in capture order (TCP flows keep state across frames)."""
+    """Takes frames apart in capture order (TCP flows keep state across frames). With the
+    run's NSS key log (``CLIENT_RANDOM`` lines), TLS 1.2 records are opened too: the keys
+    come from the master secret by RFC 5246 §6.3, the records from :mod:`minternet.tls.cipher`.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, keylog: Sequence[str] = ()) -> None:
         self._flows: dict[str, _Flow] = {}
+        self._sessions: dict[str, _Session] = {}
+        self._masters: dict[bytes, bytes] = {}
+        for line in keylog:
+            parts = line.split()
+            if len(parts) == 3 and parts[0] == "CLIENT_RANDOM":
+                try:
+                    self._masters[bytes.fromhex(parts[1])] = bytes.fromhex(parts[2])
+                except ValueError:
+                    continue
 
     def dissect(self, data: bytes, point: str = "") -> Dissection:
         try:
@@ -310,8 +351,12 @@ class Dissector:
         if q < p + hlen:
             lay.add("Option padding", q, p + hlen - q, "x")
         layers.append(lay)
-        key = f"{point}|{ip.src}:{seg.src_port}>{ip.dst}:{seg.dst_port}"
-        flow = self._flows.setdefault(key, _Flow())
+        a, b = f"{ip.src}:{seg.src_port}", f"{ip.dst}:{seg.dst_port}"
+        key = f"{point}|{a}>{b}"
+        flow = self._flows.get(key)
+        if flow is None:
+            conn = f"{point}|" + "|".join(sorted((a, b)))
+            flow = self._flows[key] = _Flow(key, self._sessions.setdefault(conn, _Session()))
         if "SYN" in names:
             flow.isn = seg.seq
             flow.starts.add((seg.seq + 1) % 2**32)
@@ -349,7 +394,18 @@ class Dissector:
         if not flow.tls:
             diss.layers.append(Layer(f"TCP payload ({len(payload)} bytes)", p, len(payload)))
             return
+        flow.stream.setdefault(seg.seq, payload)
         names: list[str] = []
+        labels: list[str] = []
+        # records that this segment completes, reassembled from the stream
+        for start, size in sorted(flow.pending.items()):
+            whole_record = _stream_bytes(flow.stream, start, size)
+            if whole_record is None:
+                continue
+            del flow.pending[start]
+            lay = self._record(whole_record, p, flow, start, names, labels, True, reassembled=True)
+            lay.length = len(payload)
+            diss.layers.append(lay)
         ahead = [(st - seg.seq) % 2**32 for st in sorted(flow.starts)]
         ahead = [a for a in ahead if a < len(payload)]
         off = min(ahead) if ahead else len(payload)
@@ -360,51 +416,131 @@ class Dissector:
                 rest = len(payload) - off
                 diss.layers.append(Layer("TLS record header (continues)", p + off, rest))
                 break
-            ct = payload[off]
             length = int.from_bytes(payload[off + 3 : off + 5], "big")
-            flow.starts.add((seg.seq + off + 5 + length) % 2**32)
-            next_off = off + 5 + length
+            start = (seg.seq + off) % 2**32
+            flow.starts.add((start + 5 + length) % 2**32)
             whole = off + 5 + length <= len(payload)
-            frag = payload[off + 5 : off + 5 + length]
-            ct_name = _CT_NAMES.get(ct, f"type {ct}")
-            lay = Layer(
-                f"TLS record: {ct_name}" + ("" if whole else " (continues in later segments)"),
-                p + off,
-                min(5 + length, len(payload) - off),
-            )
-            lay.add("Content type", p + off, 1, "t", f"{ct_name} ({ct})")
-            v = int.from_bytes(payload[off + 1 : off + 3], "big")
-            lay.add("Version", p + off + 1, 2, "t", f"0x{v:04x}")
-            lay.add("Length", p + off + 3, 2)
-            body = p + off + 5
-            if ct == ContentType.handshake and not flow.encrypted:
-                names += self._handshake(frag, body, lay, whole)
-            elif ct == ContentType.handshake:
-                lay.add("Encrypted handshake message", body, len(frag), "x")
-                names.append("Encrypted Handshake Message")
-            elif ct == ContentType.change_cipher_spec:
-                lay.add("Change cipher spec message", body, len(frag), "x")
-                flow.encrypted = True
-                names.append("Change Cipher Spec")
-            elif ct == ContentType.alert:
-                if flow.encrypted:
-                    lay.add("Encrypted alert", body, len(frag), "x")
-                    names.append("Encrypted Alert")
-                else:
-                    lay.add("Level", body, 1)
-                    lay.add("Description", body + 1, 1)
-                    names.append("Alert")
-            elif ct == ContentType.application_data:
-                lay.add("Encrypted application data", body, len(frag), "x")
-                names.append("Application Data")
+            record = payload[off : off + 5 + length]
+            lay = self._record(record, p + off, flow, start, names, labels, whole)
+            if not whole:
+                flow.pending[start] = 5 + length
+                lay.title += " (continues in later segments)"
             diss.layers.append(lay)
-            off = next_off
+            off += 5 + length
         if names:
             diss.tls = tuple(names)
             diss.protocol = "TLS"
-            diss.info = ", ".join(names)
+            diss.info = ", ".join(labels)
 
-    def _handshake(self, frag: bytes, at: int, lay: Layer, whole: bool) -> list[str]:
+    def _record(
+        self,
+        record: bytes,
+        at: int,
+        flow: _Flow,
+        start: int,
+        names: list[str],
+        labels: list[str],
+        whole: bool,
+        reassembled: bool = False,
+    ) -> Layer:
+        """One TLS record (``record`` begins with its header, at ``at`` in the frame unless
+        ``reassembled``: then its fields are not in this frame's bytes and are told as text)."""
+        ct = record[0]
+        frag = record[5:]
+        ct_name = _CT_NAMES.get(ct, f"type {ct}")
+        title = f"TLS record: {ct_name}"
+        if reassembled:
+            title = f"Reassembled TLS record: {ct_name}, {len(frag)} bytes"
+        lay = Layer(title, at, len(record))
+        if not reassembled:
+            lay.add("Content type", at, 1, "t", f"{ct_name} ({ct})")
+            v = int.from_bytes(record[1:3], "big")
+            lay.add("Version", at + 1, 2, "t", f"0x{v:04x}")
+            lay.add("Length", at + 3, 2)
+        body = at + 5
+        if not whole:
+            names.append(ct_name)
+            labels.append(ct_name)
+            return lay
+        if ct == ContentType.handshake and not flow.encrypted:
+            if reassembled:
+                hs = self._handshake(frag, body, Layer("", 0, 0), flow)
+                lay.add("Handshake messages", at, 0, "t", ", ".join(hs))
+            else:
+                hs = self._handshake(frag, body, lay, flow)
+            names += hs
+            labels += hs
+        elif ct == ContentType.change_cipher_spec:
+            if not reassembled:
+                lay.add("Change cipher spec message", body, len(frag), "x")
+            flow.encrypted = True
+            flow.protection = self._protection(flow)
+            names.append("Change Cipher Spec")
+            labels.append("Change Cipher Spec")
+        elif flow.encrypted:
+            what = _SEALED.get(ct, ct_name)
+            if not reassembled:
+                lay.add(f"{what} (ciphertext)", body, len(frag), "x")
+            names.append(what)
+            labels.append(self._open(flow, start, ct, frag, lay, at, len(record)) or what)
+        elif ct == ContentType.alert and not reassembled:
+            lay.add("Level", body, 1)
+            lay.add("Description", body + 1, 1)
+            names.append("Alert")
+            labels.append("Alert")
+        else:
+            names.append(ct_name)
+            labels.append(ct_name)
+        return lay
+
+    def _protection(self, flow: _Flow) -> RecordProtection | None:
+        """The record protection of ``flow``'s direction from the key log (RFC 5246 §6.3)."""
+        sess = flow.session
+        master = self._masters.get(sess.client_random)
+        suite = sess.suite
+        if master is None or suite is None or not sess.server_random:
+            return None
+        kb = key_block(suite.prf_hash, master, sess.client_random, sess.server_random,
+                       suite.mac_len, suite.key_len, suite.fixed_iv_len)  # fmt: skip
+        if flow.key == sess.client_flow:
+            key, iv, mac = kb.client_write_key, kb.client_write_iv, kb.client_write_mac_key
+        else:
+            key, iv, mac = kb.server_write_key, kb.server_write_iv, kb.server_write_mac_key
+        # opening never draws randomness (only sealing a CBC record picks an IV)
+        return protection_for(suite, key, iv, mac, SeededRandom(0), sess.etm)
+
+    def _open(
+        self, flow: _Flow, start: int, ct: int, frag: bytes, lay: Layer, at: int, n: int
+    ) -> str | None:
+        """Decrypt one protected record; its plaintext told in ``lay``; the Info label."""
+        if flow.protection is None:
+            return None
+        seq_num = flow.record_no.setdefault(start, len(flow.record_no))
+        try:
+            plain = flow.protection.open(seq_num, ct, frag)
+        except (MinternetError, ValueError):
+            lay.add("Decryption", at, n, "t", "failed (the key log does not open it)")
+            return None
+        if ct == ContentType.handshake and plain[:1] == bytes([HandshakeType.finished]):
+            lay.add("Decrypted: Finished, verify_data", at, n, "t", plain[4:].hex())
+            return "Finished (decrypted)"
+        if ct == ContentType.alert and len(plain) == 2:
+            what = "close_notify" if plain == b"\x01\x00" else f"alert {plain[0]}/{plain[1]}"
+            lay.add("Decrypted: Alert", at, n, "t", what)
+            return f"Alert: {what}"
+        if ct == ContentType.application_data:
+            head, _, body = plain.partition(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            if lines and (lines[0].startswith("HTTP/") or " HTTP/" in lines[0]):
+                for line in lines[:24]:
+                    lay.add("Decrypted HTTP", at, n, "t", line)
+                lay.add("Decrypted HTTP body", at, n, "t", f"{len(body)} bytes")
+                return lines[0]
+            lay.add("Decrypted data", at, n, "t", f"{len(plain)} bytes")
+            return f"Application Data ({len(plain)} bytes decrypted)"
+        return None
+
+    def _handshake(self, frag: bytes, at: int, lay: Layer, flow: _Flow) -> list[str]:
         names: list[str] = []
         i = 0
         while i + 4 <= len(frag):
@@ -420,11 +556,18 @@ class Dissector:
                 break
             b = at + i + 4
             try:
+                sess = flow.session
                 if t == HandshakeType.client_hello:
-                    sni = _client_hello(ClientHello.decode_body(body), body, b, lay)
+                    ch = ClientHello.decode_body(body)
+                    sni = _client_hello(ch, body, b, lay)
                     name += f" (SNI={sni})" if sni else ""
+                    sess.client_flow, sess.client_random = flow.key, ch.random
+                    sess.etm_offered = any(e.type == _ETM for e in ch.extensions)
                 elif t == HandshakeType.server_hello:
-                    _server_hello(ServerHello.decode_body(body), b, lay)
+                    sh = ServerHello.decode_body(body)
+                    _server_hello(sh, b, lay)
+                    sess.server_random, sess.suite = sh.random, BY_CODE.get(sh.cipher_suite)
+                    sess.etm = sess.etm_offered and any(e.type == _ETM for e in sh.extensions)
                 else:
                     lay.add(f"{name} body", b, n, "x")
             except (DecodeError, MinternetError) as e:
@@ -432,6 +575,22 @@ class Dissector:
             names.append(name)
             i += 4 + n
         return names
+
+
+def _stream_bytes(stream: dict[int, bytes], start: int, size: int) -> bytes | None:
+    """``size`` bytes of a TCP stream from sequence number ``start``, if every one of them
+    has been seen (``stream``: each segment's payload by its sequence number)."""
+    out = bytearray()
+    pos = start
+    while len(out) < size:
+        for seq, data in stream.items():
+            if seq <= pos < seq + len(data):
+                out += data[pos - seq : pos - seq + size - len(out)]
+                pos = start + len(out)
+                break
+        else:
+            return None
+    return bytes(out)
 
 
 def _client_hello(ch: ClientHello, body: bytes, b: int, lay: Layer) -> str | None:

@@ -69,6 +69,7 @@ class ReportInput:
     story: tuple[StoryPhase, ...] = ()
     failure: FailureMark | None = None
     panels: dict[str, str] = field(default_factory=dict)  # title → HTML fragment
+    keylog: tuple[str, ...] = ()  # NSS key log lines: TLS 1.2 records are shown decrypted
 
 
 class _Strings:
@@ -186,7 +187,7 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
     col_packet = [-1 if f.packet_id is None else f.packet_id for f in frames]
     trees: list[Any] = []
     tree_index: dict[str, int] = {}
-    dissector = Dissector()
+    dissector = Dissector(rep.keylog)
     conn_phase: dict[str, int] = {}
     seen_end: dict[str, int] = {}  # per flow: the highest sequence number sent + 1
     first_copy: dict[int, int] = {}  # packet id → the frame holding its full bytes

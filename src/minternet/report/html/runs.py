@@ -109,6 +109,7 @@ def fetch_report(story: Story, *, secrets: bool = False) -> ReportInput:
         story=phases,
         failure=failure,
         panels=_panels(run, run.log.events, secrets),
+        keylog=tuple(run.keylog),
     )
 
 
