@@ -150,6 +150,7 @@ CASES: dict[str, Case] = {
     ),
     "pki usage": Case(("pki", "verify", "/etc/hostname"), USAGE, "--cafile"),
     "tap usage": Case(("tap", "down", "--prefix", "other-"), USAGE, "--prefix"),
+    "tap world usage": Case(("tap", "world", "--loss", "2"), USAGE, "--loss"),
 }
 
 

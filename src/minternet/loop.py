@@ -396,6 +396,11 @@ class EventLoop:
             self.on_task_failed(task.name, exc)
 
     # -- running ----------------------------------------------------------------------
+    def run_until_complete(self, aw: Future[T], timeout: float | None = None) -> T:
+        """Run until ``aw`` is done (its result), or :class:`LoopTimeout` after ``timeout``
+        seconds of this loop's time."""
+        raise NotImplementedError
+
     def _run_ready(self) -> None:
         ready = self._ready
         while ready:

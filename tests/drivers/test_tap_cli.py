@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.mark.tools("root", "setpriv")  # root, to drop to nobody
-@pytest.mark.parametrize("cmd", [["tap", "down"], ["tap", "up"]])
+@pytest.mark.parametrize("cmd", [["tap", "down"], ["tap", "up"], ["tap", "world"]])
 def test_without_root_tap_says_so_in_one_line(cmd: list[str]) -> None:
     proc = subprocess.run(
         [

@@ -89,10 +89,17 @@ def install_web(
     tap_stream: StreamTap | None = None,
     tls_versions: tuple[str, ...] = ("1.2",),
     handshake_timeout: float | None = None,
+    clock: Callable[[], float] | None = None,
+    keylog: Callable[[str], None] | None = None,
+    web_config: WebConfig | None = None,
 ) -> WebDeployment:
     """Start the HTTPS server on ``node`` (and plain HTTP on ``plain_port`` if given); the
     PKI is made from the node's randomness unless given; ``credentials`` replace the
-    certificate it would issue for ``names``."""
+    certificate it would issue for ``names``.
+
+    A world in real time passes its own ``clock`` (POSIX seconds; default: the virtual
+    clock's calendar), a ``keylog`` for the server's TLS secrets and a ``web_config`` that
+    streams files (default: one write per response, the simulator's choice)."""
     try:
         stack = world.node(node)
     except (KeyError, ConfigError) as e:
@@ -101,14 +108,17 @@ def install_web(
     if pki is None:
         pki = Pki.create(stack.random.child("pki"), sim_datetime(0))
     creds = credentials if credentials is not None else pki.issue_server(list(names))
-    config = ServerConfig(credentials=[creds], random=stack.random.child("tls"), alpn=ALPN)
+    config = ServerConfig(
+        credentials=[creds], random=stack.random.child("tls"), alpn=ALPN, keylog=keylog
+    )
     # One write per response (no output_buffer): the simulated server holds its small site
     # in memory anyway, and a run's segments stay what they have always been.
-    web_config = WebConfig(output_buffer=None)
+    if web_config is None:
+        web_config = WebConfig(output_buffer=None)
     if handshake_timeout is not None:  # a scenario's shorter deadline
         web_config = replace(web_config, handshake_timeout=handshake_timeout)
     server = WebServer(
-        site or packaged_site(), loop, sim_clock(loop), world.trace, node, web_config
+        site or packaged_site(), loop, clock or sim_clock(loop), world.trace, node, web_config
     )
 
     async def secure(sock: StreamSocket) -> ByteStream:

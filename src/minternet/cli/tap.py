@@ -22,19 +22,23 @@ import click
 from ..drivers.interrupt import signals_as_interrupt
 from ..drivers.netns import DEFAULT_SUBNET, PREFIX, remove_leftovers, require_root
 from ..drivers.realtime import RealtimeLoop
+from ..drivers.tapworld import RUN_DIR
 from ..trace.bus import TraceBus, TraceEvent
 from ..trace.pcapng import PcapngWriter
 from .options import (
+    FaultOptions,
     cafile_option,
+    fault_options,
     json_option,
     keylog_option,
     output_option,
     pcap_option,
     site_option,
+    world_option,
 )
-from .serve import load_site
+from .serve import access_line, load_site
 
-STATE_DIR = Path("/run/minternet")
+STATE_DIR = RUN_DIR
 
 
 def ca_file(given: Path | None, ns: str) -> Path:
@@ -63,7 +67,9 @@ def _is_our_tap_up(pid: int) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return any(b"minternet" in part for part in cmdline) and b"up" in cmdline
+    return any(b"minternet" in part for part in cmdline) and (
+        b"up" in cmdline or b"world" in cmdline
+    )
 
 
 def _stop(pid: int, timeout: float = 10.0) -> bool:
@@ -363,3 +369,179 @@ def _client_summary(page: Any, states: list[str]) -> dict[str, Any]:
         "rendered": page.render(),
         "tcp_states": states,
     }
+
+
+CHROMIUM_FLAGS = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run"
+
+
+@tap.command("world")
+@world_option
+@click.option(
+    "--as",
+    "as_node",
+    metavar="NODE",
+    default=None,
+    help="The kernel takes this host's place (its cable, MAC, address and gateway); "
+    "default: a new host 'kernel' on the laptop's LAN.",
+)
+@fault_options
+@site_option
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Stop after this many seconds (default: run until Ctrl-C or `tap down`).",
+)
+@keylog_option
+@pcap_option
+@json_option
+@click.option("--netns", "ns_name", default=None, hidden=True, help="Namespace name (tests).")
+def world_cmd(
+    world_file: Path | None,
+    as_node: str | None,
+    faults: FaultOptions,
+    site_dir: Path | None,
+    duration: float | None,
+    keylog: Path | None,
+    pcap: Path | None,
+    as_json: bool,
+    ns_name: str | None,
+) -> None:
+    """The whole world in real time, with the Linux kernel in it as one of its hosts.
+
+    The world (built-in, or --world FILE) runs on the wall clock: its routers, NAT,
+    resolver, name servers and web server, its links' latencies and bandwidths, and the
+    fault options on the home access line. A TAP device in a fresh network namespace takes
+    the place of a host's network card, so programs run in the namespace (ping,
+    traceroute, dig, curl, Chromium) are that host. The namespace trusts the web server's
+    CA (a CA file for curl, an NSS database for Chromium). Prints ready-to-paste commands
+    and the web server's access log; everything is removed on Ctrl-C, SIGTERM or `tap down`.
+    """
+    require_root("minternet tap world")
+    if ns_name is not None and not ns_name.startswith(PREFIX):
+        raise click.BadParameter(f"must start with {PREFIX!r}", param_hint="--netns")
+    from ..drivers.tapworld import world_on_tap
+
+    trace = TraceBus()
+    key_lines: list[str] = []
+
+    def log_key(line: str) -> None:
+        key_lines.append(line)
+        if keylog is not None:
+            with keylog.open("a", encoding="ascii") as f:
+                f.write(line + "\n")
+
+    def on_event(ev: TraceEvent) -> None:
+        line = access_line(ev) if ev.layer == "http" else None
+        if line is not None and not as_json:
+            click.echo(f"{ev.node}: {line}")
+            sys.stdout.flush()
+
+    trace.subscribe(on_event)
+    capture: PcapngWriter | None = None
+    state: Path | None = None
+    summary: dict[str, Any] = {}
+    try:
+        with (
+            signals_as_interrupt(),
+            world_on_tap(
+                world_file=world_file,
+                as_node=as_node,
+                faults=faults.faults,
+                trace=trace,
+                site=load_site(site_dir),
+                ns_name=ns_name,
+                keylog=log_key,
+            ) as tw,
+        ):
+            loop = tw.loop
+            if pcap is not None:
+                capture = PcapngWriter(
+                    tw.interfaces(),
+                    application="minternet tap world",
+                    epoch=time.time() - loop.now(),
+                )
+                trace.subscribe_frames(capture)
+            summary = _world_summary(tw, faults)
+            state = write_state({"pid": os.getpid(), "netns": tw.ns.name, "tap": tw.tap.name})
+            if not as_json:
+                _print_ready(tw, summary)
+            stop_at = None if duration is None else loop.now() + duration
+            try:
+                loop.run_forever(lambda: stop_at is not None and loop.now() >= stop_at)
+            except KeyboardInterrupt:
+                summary["interrupted"] = True
+            summary.update(
+                frames_from_kernel=tw.port.frames_in,
+                frames_to_kernel=tw.port.frames_out,
+                tap_dropped=tw.port.dropped,
+                link_drops={k.name: k.frames_dropped for k in tw.world.links if k.frames_dropped},
+            )
+    finally:
+        if state is not None:
+            state.unlink(missing_ok=True)
+        if capture is not None and pcap is not None:
+            if key_lines:
+                capture.add_decryption_secrets("".join(line + "\n" for line in key_lines))
+            capture.write(pcap)
+            summary["pcap"] = str(pcap)
+    if as_json:
+        click.echo(json.dumps(summary))
+        return
+    drops = sum(summary["link_drops"].values())
+    click.echo(
+        f"removed namespace {summary['netns']} and {summary['tap']}; frames from the kernel "
+        f"{summary['frames_from_kernel']}, to the kernel {summary['frames_to_kernel']}; "
+        f"dropped on the world's links {drops}"
+    )
+
+
+def _world_summary(tw: Any, faults: FaultOptions) -> dict[str, Any]:
+    k = tw.kernel
+    ns = tw.ns.name
+    run = f"sudo ip netns exec {ns}"
+    commands = [f"{run} ping -c 3 93.184.216.34", f"{run} traceroute -n -I 93.184.216.34"]
+    if tw.dns is not None:
+        commands.append(f"{run} dig www.example.com")
+    if tw.ca_file is not None:
+        url = "https://www.example.com/index.html"
+        commands.append(f"{run} curl --cacert {tw.ca_file} {url}")
+        if tw.home is not None:
+            commands.append(
+                f"{run} env HOME={tw.home} chromium {CHROMIUM_FLAGS} "
+                f"--screenshot=/tmp/minternet.png --window-size=1024,768 {url}"
+            )
+    return {
+        "netns": ns,
+        "tap": tw.tap.name,
+        "node": k.node,
+        "replaces": k.replaces,
+        "mac": k.mac,
+        "address": k.cidr,
+        "gateway": k.gateway,
+        "nameserver": k.nameserver,
+        "public_address": tw.access_address(),
+        "ca_file": None if tw.ca_file is None else str(tw.ca_file),
+        "nss_home": None if tw.home is None else str(tw.home),
+        "faults": faults.summary(),
+        "impaired_links": [link.name for link in tw.world.impaired_links],
+        "notes": tw.notes,
+        "commands": commands,
+    }
+
+
+def _print_ready(tw: Any, s: dict[str, Any]) -> None:
+    who = f"host {s['replaces']}" if s["replaces"] else f"a new host {s['node']!r} on the LAN"
+    click.echo(
+        f"the world runs in real time; the Linux kernel in namespace {s['netns']} is {who}: "
+        f"{s['address']} ({s['mac']}), gateway {s['gateway']}, DNS {s['nameserver']}"
+    )
+    click.echo(f"  its traffic leaves the NAT as {s['public_address']}")
+    if s["faults"]:
+        click.echo(f"  faults: {s['faults']} on {', '.join(s['impaired_links'])}")
+    for note in s["notes"]:
+        click.echo(f"  note: {note}")
+    for i, cmd in enumerate(s["commands"]):
+        click.echo(f"  {'try: ' if i == 0 else '     '}{cmd}")
+    click.echo("  stop: Ctrl-C or `minternet tap down`")
+    sys.stdout.flush()

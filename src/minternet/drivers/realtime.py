@@ -9,6 +9,7 @@ touches file descriptors; the simulator's :class:`~minternet.loop.VirtualLoop` d
 from __future__ import annotations
 
 import heapq
+import math
 import selectors
 import time
 from collections.abc import Callable
@@ -78,6 +79,10 @@ class RealtimeLoop(EventLoop):
         wait = max_wait if nxt is None else max(0.0, min(max_wait, nxt - self.now()))
         if self._ready:
             wait = 0.0
+        # epoll waits whole milliseconds, rounded up: a timer due in 0.3 ms would fire 0.7 ms
+        # late, and a frame crossing six simulated links would gather those delays. Wait
+        # whole milliseconds, rounded down, and poll for the rest.
+        wait = math.floor(wait * 1000.0) / 1000.0
         if self._readers or self._writers:
             for key, mask in self._selector.select(wait):
                 fd = key.fd

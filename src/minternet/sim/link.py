@@ -88,6 +88,17 @@ class Link:
     def other(self, end: LinkEnd) -> LinkEnd:
         return self.b if end is self.a else self.a
 
+    def replace_end(self, old: LinkEnd, new: LinkEnd) -> None:
+        """Plug ``new`` into the socket ``old`` used (before any frame is sent): how a real
+        interface takes a simulated host's cable (``minternet tap world --as NODE``)."""
+        if old is self.a:
+            self.a = new
+        elif old is self.b:
+            self.b = new
+        else:
+            raise ValueError(f"{old.full_name} is not an end of link {self.name}")
+        self._dirs = {id(self.a): _Direction(self.b), id(self.b): _Direction(self.a)}
+
     def _drop(self, sender: LinkEnd, reason: str, why: str, size: int) -> None:
         self.frames_dropped += 1
         self.trace.count(f"drop.{reason}")

@@ -43,7 +43,7 @@ from ..errors import ConfigError
 from ..ip.address import is_ip, network_of, parse_interface, parse_prefix
 from ..ip.routing import ROUTE_KINDS, Route
 from ..link.ethernet import local_mac
-from ..loop import LoopTimeout, VirtualLoop
+from ..loop import EventLoop, LoopTimeout, VirtualLoop
 from ..node.dhcp import DhcpClientService, DhcpServerService, serve_dhcp, start_dhcp_client
 from ..node.host import Host
 from ..node.interface import Interface
@@ -51,7 +51,7 @@ from ..node.router import Router
 from ..node.switch import LearningSwitch, SwitchPort
 from ..node.tcp import TcpStack
 from ..node.tcp_host import attach_tcp
-from ..randomness import SeededRandom
+from ..randomness import RandomSource, SeededRandom
 from ..tcp.connection import TcpConfig
 from ..trace.bus import TraceBus
 from .default_world import DEFAULT_WORLD
@@ -89,10 +89,20 @@ _DHCP_KEYS = {"pool", "dns", "domain", "lease_time", "routers"}
 class World:
     """Everything of one simulation: the loop, the random source, the trace bus, the nodes."""
 
-    def __init__(self, *, seed: int = 1, trace: TraceBus | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        trace: TraceBus | None = None,
+        loop: EventLoop | None = None,
+        random: RandomSource | None = None,
+    ) -> None:
+        """The simulator's world: a :class:`VirtualLoop` and a :class:`SeededRandom` of
+        ``seed``. A real driver passes its own ``loop`` (the wall clock) and ``random`` (the
+        OS's), and the same nodes and links run in real time (``minternet tap world``)."""
         self.seed = seed
-        self.loop = VirtualLoop()
-        self.random = SeededRandom(seed)
+        self.loop: EventLoop = loop if loop is not None else VirtualLoop()
+        self.random: RandomSource = random if random is not None else SeededRandom(seed)
         self.trace = trace or TraceBus()
         self.nodes: dict[str, Host | LearningSwitch] = {}
         self.links: list[Link] = []
@@ -112,9 +122,19 @@ class World:
         faults: Faults | None = None,
         trace: TraceBus | None = None,
         join: bool = True,
+        loop: EventLoop | None = None,
+        random: RandomSource | None = None,
     ) -> World:
         """The built-in world of design.md (``join``: see :meth:`from_dict`)."""
-        return cls.from_dict(DEFAULT_WORLD, seed=seed, faults=faults, trace=trace, join=join)
+        return cls.from_dict(
+            DEFAULT_WORLD,
+            seed=seed,
+            faults=faults,
+            trace=trace,
+            join=join,
+            loop=loop,
+            random=random,
+        )
 
     @classmethod
     def from_toml(
@@ -125,6 +145,8 @@ class World:
         faults: Faults | None = None,
         trace: TraceBus | None = None,
         join: bool = True,
+        loop: EventLoop | None = None,
+        random: RandomSource | None = None,
     ) -> World:
         try:
             with open(path, "rb") as f:
@@ -134,7 +156,9 @@ class World:
         except OSError as e:
             raise ConfigError(f"{path}: {e.strerror}") from None
         try:
-            return cls.from_dict(desc, seed=seed, faults=faults, trace=trace, join=join)
+            return cls.from_dict(
+                desc, seed=seed, faults=faults, trace=trace, join=join, loop=loop, random=random
+            )
         except ConfigError as e:
             raise ConfigError(f"{path}: {e}") from None
 
@@ -147,11 +171,14 @@ class World:
         faults: Faults | None = None,
         trace: TraceBus | None = None,
         join: bool = True,
+        loop: EventLoop | None = None,
+        random: RandomSource | None = None,
     ) -> World:
         """Build the world; with ``join`` (the default) its DHCP clients get their leases
         before it is returned (:meth:`join`), so every host has its address. A caller that
-        wants to see them join (``fetch``) passes ``join=False`` and calls :meth:`join`."""
-        world = cls(seed=seed, trace=trace)
+        wants to see them join (``fetch``) passes ``join=False`` and calls :meth:`join`.
+        ``loop`` and ``random``: see :class:`World`."""
+        world = cls(seed=seed, trace=trace, loop=loop, random=random)
         world.faults = faults or Faults()
         world._build(desc)
         if join:
@@ -161,6 +188,12 @@ class World:
     def next_packet_id(self) -> int:
         self._packet_id += 1
         return self._packet_id
+
+    def next_mac(self) -> str:
+        """The next locally administered MAC in the world's numbering (interfaces in link
+        order, then whatever joins later)."""
+        self._mac_index += 1
+        return local_mac(self._mac_index)
 
     def _build(self, desc: dict[str, Any]) -> None:
         if not isinstance(desc, dict):
@@ -251,9 +284,8 @@ class World:
         iface_name = spec.get(f"{side}_iface") or f"eth{len(node.interfaces)}"
         if iface_name in node.interfaces:
             raise ConfigError(f"{link_name}: {name} already has an interface {iface_name}")
-        self._mac_index += 1
         mtu = spec.get("mtu", 1500)
-        return node.add_interface(str(iface_name), local_mac(self._mac_index), addr, plen, mtu)
+        return node.add_interface(str(iface_name), self.next_mac(), addr, plen, mtu)
 
     def _add_link(self, i: int, spec: Any, *, impaired: bool) -> None:
         label = f"link #{i + 1}"
@@ -618,6 +650,10 @@ class World:
         return [link for link in self.links if link.faults.any]
 
     def run(self, until: float | None = None) -> None:
+        """Run the simulation (up to virtual time ``until``); a world on a real driver's
+        loop is run by that driver."""
+        if not isinstance(self.loop, VirtualLoop):
+            raise ConfigError("this world runs in real time: its driver runs the loop")
         self.loop.run(until=until)
 
     def _describe_iface(self, i: Interface) -> dict[str, Any]:
@@ -693,11 +729,15 @@ def load_world(
     faults: Faults | None = None,
     trace: TraceBus | None = None,
     join: bool = True,
+    loop: EventLoop | None = None,
+    random: RandomSource | None = None,
 ) -> World:
-    """The world of a TOML file, or the built-in one if ``path`` is None."""
+    """The world of a TOML file, or the built-in one if ``path`` is None (on ``loop`` and
+    ``random`` when a real driver runs it)."""
+    kw: dict[str, Any] = {"join": join, "loop": loop, "random": random}
     if path is None:
-        return World.default(seed=seed, faults=faults, trace=trace, join=join)
-    return World.from_toml(path, seed=seed, faults=faults, trace=trace, join=join)
+        return World.default(seed=seed, faults=faults, trace=trace, **kw)
+    return World.from_toml(path, seed=seed, faults=faults, trace=trace, **kw)
 
 
 __all__ = ["World", "load_world"]

@@ -120,12 +120,13 @@ class PcapngWriter:
         self,
         interfaces: Iterable[str | tuple[str, str]] = (),
         application: str = "minternet",
-        epoch: int = 0,
+        epoch: float = 0,
     ) -> None:
-        """``epoch``: the Unix time (whole seconds) of virtual time 0, so a capture's dates
-        agree with the world's calendar (HTTP ``Date``, certificate validity)."""
+        """``epoch``: the Unix time of virtual time 0, so a capture's dates agree with the
+        world's calendar (HTTP ``Date``, certificate validity); a real-time run gives the
+        wall-clock time at its loop's start."""
         self.application = application
-        self._epoch_ns = epoch * 1_000_000_000
+        self._epoch_ns = round(epoch * 1_000_000_000)
         self._ifaces: dict[str, int] = {}
         self._descriptions: dict[str, str | None] = {}
         self._packets: list[bytes] = []
