@@ -92,6 +92,7 @@ def install_web(
     clock: Callable[[], float] | None = None,
     keylog: Callable[[str], None] | None = None,
     web_config: WebConfig | None = None,
+    trace: TraceBus | None = None,
 ) -> WebDeployment:
     """Start the HTTPS server on ``node`` (and plain HTTP on ``plain_port`` if given); the
     PKI is made from the node's randomness unless given; ``credentials`` replace the
@@ -99,12 +100,15 @@ def install_web(
 
     A world in real time passes its own ``clock`` (POSIX seconds; default: the virtual
     clock's calendar), a ``keylog`` for the server's TLS secrets and a ``web_config`` that
-    streams files (default: one write per response, the simulator's choice)."""
+    streams files (default: one write per response, the simulator's choice), and may give
+    the server and its TLS a ``trace`` bus of their own (default: the world's), so that
+    listening to the access log does not switch on every router's events."""
     try:
         stack = world.node(node)
     except (KeyError, ConfigError) as e:
         raise ConfigError(f"the world has no node {node!r} for the web server") from e
     loop = world.loop
+    bus = trace if trace is not None else world.trace
     if pki is None:
         pki = Pki.create(stack.random.child("pki"), sim_datetime(0))
     creds = credentials if credentials is not None else pki.issue_server(list(names))
@@ -118,14 +122,14 @@ def install_web(
     if handshake_timeout is not None:  # a scenario's shorter deadline
         web_config = replace(web_config, handshake_timeout=handshake_timeout)
     server = WebServer(
-        site or packaged_site(), loop, clock or sim_clock(loop), world.trace, node, web_config
+        site or packaged_site(), loop, clock or sim_clock(loop), bus, node, web_config
     )
 
     async def secure(sock: StreamSocket) -> ByteStream:
         if tap_socket is not None:
             sock = tap_socket(sock)
         stream: ByteStream = await tls_accept(
-            sock, config, loop=loop, trace=world.trace, node=node, versions=tls_versions
+            sock, config, loop=loop, trace=bus, node=node, versions=tls_versions
         )
         return tap_stream(stream) if tap_stream is not None else stream
 

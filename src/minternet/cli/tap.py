@@ -48,6 +48,24 @@ def ca_file(given: Path | None, ns: str) -> Path:
     return STATE_DIR / f"{ns}-ca.pem"
 
 
+class KeyLogSink:
+    """Collects the server's NSS key log lines (for the pcapng's Decryption Secrets Block)
+    and appends each to ``path`` as it comes, if given."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.lines: list[str] = []
+
+    def __call__(self, line: str) -> None:
+        self.lines.append(line)
+        if self.path is not None:
+            with self.path.open("a", encoding="ascii") as f:
+                f.write(line + "\n")
+
+    def text(self) -> str:
+        return "".join(line + "\n" for line in self.lines)
+
+
 def _state_files() -> list[Path]:
     if not STATE_DIR.is_dir():
         return []
@@ -220,13 +238,7 @@ def up(
     state: Path | None = None
     summary: dict[str, Any] = {}
     tcp_states: list[str] = []
-    key_lines: list[str] = []
-
-    def log_key(line: str) -> None:
-        key_lines.append(line)
-        if keylog is not None:
-            with keylog.open("a", encoding="ascii") as f:
-                f.write(line + "\n")
+    log_key = KeyLogSink(keylog)
 
     if client_url is not None:
 
@@ -322,8 +334,8 @@ def up(
         if ca_out is None and summary.get("ca_file"):
             Path(summary["ca_file"]).unlink(missing_ok=True)
         if capture is not None and pcap is not None:
-            if key_lines:
-                capture.add_decryption_secrets("".join(line + "\n" for line in key_lines))
+            if log_key.lines:
+                capture.add_decryption_secrets(log_key.text())
             capture.write(pcap)
             summary["pcap"] = str(pcap)
     if client_url is not None and "client" in summary:
@@ -423,13 +435,7 @@ def world_cmd(
     from ..drivers.tapworld import world_on_tap
 
     trace = TraceBus()
-    key_lines: list[str] = []
-
-    def log_key(line: str) -> None:
-        key_lines.append(line)
-        if keylog is not None:
-            with keylog.open("a", encoding="ascii") as f:
-                f.write(line + "\n")
+    log_key = KeyLogSink(keylog)
 
     def on_event(ev: TraceEvent) -> None:
         line = access_line(ev) if ev.layer == "http" else None
@@ -437,7 +443,8 @@ def world_cmd(
             click.echo(f"{ev.node}: {line}")
             sys.stdout.flush()
 
-    trace.subscribe(on_event)
+    server_trace = TraceBus()
+    server_trace.subscribe(on_event)
     capture: PcapngWriter | None = None
     state: Path | None = None
     summary: dict[str, Any] = {}
@@ -449,6 +456,7 @@ def world_cmd(
                 as_node=as_node,
                 faults=faults.faults,
                 trace=trace,
+                server_trace=server_trace,
                 site=load_site(site_dir),
                 ns_name=ns_name,
                 keylog=log_key,
@@ -481,8 +489,8 @@ def world_cmd(
         if state is not None:
             state.unlink(missing_ok=True)
         if capture is not None and pcap is not None:
-            if key_lines:
-                capture.add_decryption_secrets("".join(line + "\n" for line in key_lines))
+            if log_key.lines:
+                capture.add_decryption_secrets(log_key.text())
             capture.write(pcap)
             summary["pcap"] = str(pcap)
     if as_json:

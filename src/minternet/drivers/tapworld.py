@@ -290,13 +290,17 @@ def world_on_tap(
     as_node: str | None = None,
     faults: Faults | None = None,
     trace: TraceBus | None = None,
+    server_trace: TraceBus | None = None,
     site: Site | None = None,
     ns_name: str | None = None,
     keylog: KeyLog | None = None,
     mtu: int = 1500,
 ) -> Iterator[TapWorld]:
     """Build the world on a wall-clock loop, put the kernel in it, start DNS and the web
-    server; remove everything when the block ends."""
+    server; remove everything when the block ends.
+
+    ``trace`` is the world's bus (frames for ``--pcap``); ``server_trace``, if given, takes
+    the web server's events (its access log) without switching on every node's."""
     require_root("minternet tap world")
     loop = RealtimeLoop()
     rnd = SystemRandom()
@@ -334,6 +338,7 @@ def world_on_tap(
                 clock=time.time,
                 keylog=keylog,
                 web_config=WebConfig(),
+                trace=server_trace,
             )
             stack.callback(web.stop)
             RUN_DIR.mkdir(parents=True, exist_ok=True)
