@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEBS   := tshark dnsutils nginx-light curl openssl iputils-ping iproute2 nftables chromium chromium-driver libnss3-tools traceroute
 TOOLS  := tshark dig nginx curl openssl ping ip nft chromium chromedriver certutil traceroute
 
-.PHONY: install debs demo test lint typecheck pytest bench figures clean
+.PHONY: install debs demo test lint typecheck pytest bench figures report-screenshot clean
 
 install: $(VENV)/.installed debs
 
@@ -57,6 +57,10 @@ figures: install
 	$(BIN)/minternet sweep --what fetch --seed 1..10 --latency 0,25,50,100,200 \
 	  --loss 0,0.1 --kex rsa,ecdhe --out build/sweep-rtt --no-plot
 	$(BIN)/minternet sweep plot build/sweep-rtt --out docs/figures/sweep-rtt
+
+# The README's picture of the HTML report: the default run's page in headless Chromium.
+report-screenshot: install
+	$(PY) docs/report_screenshot.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -309,6 +309,7 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
             "tree": col_tree,
             "note": col_note,
             "pk": col_packet,
+            "src": shown,
             "b": col_bytes,
         },
         "trees": trees,

@@ -32,8 +32,15 @@ def plain(markup: str) -> str:
         return markup
 
 
-def _panels(run: FetchRun | None, events: Sequence[TraceEvent], secrets: bool) -> dict[str, str]:
-    """The TLS and TCP panels when :mod:`minternet.report.panels` is present."""
+def _panels(
+    run: FetchRun | None,
+    events: Sequence[TraceEvent],
+    frames: Sequence[FrameRecord],
+    secrets: bool,
+) -> dict[str, str]:
+    """The TLS and TCP panels when :mod:`minternet.report.panels` is present; their
+    ``data-frame`` is an index into ``frames`` (all of the run's), which the page maps to
+    its arrows."""
     try:
         from .. import panels  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
@@ -45,8 +52,10 @@ def _panels(run: FetchRun | None, events: Sequence[TraceEvent], secrets: bool) -
     if run is not None:
         from ..facts import run_facts
 
-        out["TLS"] = panels.tls_panel_html(run_facts(run), run.keylog if secrets else None)
-    out["TCP"] = panels.tcp_panel_html(list(events))
+        out["TLS"] = panels.tls_panel_html(
+            run_facts(run), run.keylog if secrets else None, run.frames
+        )
+    out["TCP"] = panels.tcp_panel_html(list(events), frames)
     return out
 
 
@@ -96,7 +105,7 @@ def fetch_report(story: Story, *, secrets: bool = False) -> ReportInput:
         f"{run.page.status} {run.page.response.reason}, {len(run.page.body)} bytes"
         if run.page is not None
         else "no page"
-    ) + f" · {len(run.frames)} frames · ended at {run.end_time:.3f} s (virtual)"
+    ) + f" · ended at {run.end_time:.3f} s (virtual)"
     return ReportInput(
         title=f"minternet fetch {run.url} · seed {run.options.seed}{scen}",
         command="fetch",
@@ -108,7 +117,7 @@ def fetch_report(story: Story, *, secrets: bool = False) -> ReportInput:
         summary=summary,
         story=phases,
         failure=failure,
-        panels=_panels(run, run.log.events, secrets),
+        panels=_panels(run, run.log.events, run.frames, secrets),
         keylog=tuple(run.keylog),
     )
 
@@ -175,7 +184,7 @@ def transfer_report(
         summary=summary,
         story=phases,
         failure=failure,
-        panels=_panels(None, events, False),
+        panels=_panels(None, events, frames, False),
     )
 
 

@@ -239,7 +239,7 @@
     reveal(k);
     draw();
     showDetail(k);
-    if (!fromPlay) syncPlayTo(k);
+    if (!fromPlay) { syncPlayTo(k); followStory(F.t[k]); }
     markTopology(k);
   }
   function showDetail(k) {
@@ -358,8 +358,8 @@
   }
   function storyActivate(d) {
     highlighted = new Set(d.frames);
-    stepEls.forEach(function (x) { x.classList.toggle('cur', x === d); });
     if (d.frames.length) select(d.frames[0], false); else draw();
+    stepEls.forEach(function (x) { x.classList.toggle('cur', x === d); });
   }
   storyEl.addEventListener('click', function (e) {
     var d = e.target.closest('.step');
@@ -422,7 +422,20 @@
       maxd = Math.max(maxd, d);
       (cols[d] = cols[d] || []).push(n);
     });
-    var W = 1000, H = 190;
+    var W = 1000, H = 190, rank = {};
+    // order each column by where its neighbours in the previous column sit (fewer crossings)
+    for (var d0 = 0; d0 <= maxd; d0++) {
+      var col = cols[d0] || [];
+      if (d0 > 0) {
+        var score = {};
+        col.forEach(function (n) {
+          var ys = adj[n].filter(function (m) { return depth[m] === d0 - 1; }).map(function (m) { return rank[m]; });
+          score[n] = ys.length ? ys.reduce(function (a, b) { return a + b; }, 0) / ys.length : 1e9;
+        });
+        col.sort(function (a, b) { return score[a] - score[b] || (a < b ? -1 : 1); });
+      }
+      col.forEach(function (n, i) { rank[n] = (i + 0.5) / col.length; });
+    }
     Object.keys(cols).forEach(function (d) {
       cols[d].forEach(function (n, i) {
         pos[n] = [40 + (+d) * (W - 80) / Math.max(1, maxd), 20 + (i + 0.5) * (H - 30) / cols[d].length];
@@ -535,6 +548,17 @@
     select(rows[Math.max(0, Math.min(rows.length - 1, r))], false);
   }
   window.addEventListener('resize', function () { layoutLanes(); draw(); });
+  window.addEventListener('beforeprint', function () { $('panels').open = true; });
+
+  /* ---- panels: their data-frame is the run's frame index; the arrow showing it */
+  var bySource = new Map();
+  for (var s0 = 0; s0 < N; s0++) bySource.set(F.src[s0], s0);
+  $('panels').addEventListener('click', function (e) {
+    var el = e.target.closest('[data-frame]');
+    if (!el) return;
+    var k = bySource.get(+el.dataset.frame);
+    if (k !== undefined) select(k, false);
+  });
 
   layoutLanes();
   rebuild();
