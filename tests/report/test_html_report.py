@@ -143,6 +143,7 @@ def field(driver: Any, name: str) -> str:
 def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     pcap = default_run["pcap"]
@@ -220,6 +221,14 @@ def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
     )
     assert "laptop" in browser.find_element(By.ID, "lastchange").text
     assert browser.find_element(By.ID, "play").get_attribute("aria-label") == "play"  # stopped
+
+    # the keyboard: Home goes to the start, → steps through frames, the detail pane follows
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.HOME)
+    body.send_keys(Keys.ARROW_RIGHT)
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert browser.find_element(By.ID, "scrub").get_attribute("value") == "2"
+    assert browser.find_element(By.CSS_SELECTOR, "#detailbody h2").text.startswith("Frame 3:")
     assert console_errors(browser) == []
 
 

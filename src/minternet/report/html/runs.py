@@ -136,7 +136,12 @@ def _state_steps(
             out.append(StoryStep(e.time, e.node, text))
         elif e.kind == "retransmit":
             f = e.fields
-            what = f"{f.get('len')} bytes at relative seq {f.get('rel_seq')}"
+            flags = str(f.get("flags") or "")
+            what = (
+                f"its {flags}"
+                if "SYN" in flags
+                else f"{f.get('len')} bytes at relative seq {f.get('rel_seq')}"
+            )
             out.append(StoryStep(e.time, e.node, f"retransmits {what}: {e.why or ''}"))
     return tuple(out)
 
@@ -169,10 +174,15 @@ def transfer_report(
             str(result["failure"]), str(result["failure"]), client, failure_time(events)
         )
     size = result.get("size", 0)
-    summary = (
-        f"{size:,} bytes each way · intact: {result.get('intact')} · "
-        f"retransmissions {result.get('retransmissions')} · {len(frames)} frames"
-    )
+    if "intact" in result:
+        rx = result.get("retransmissions") or {}
+        summary = (
+            f"{size:,} bytes each way · "
+            + ("intact (sha256 equal both ways)" if result["intact"] else "NOT intact")
+            + f" · retransmissions: client {rx.get('client')}, server {rx.get('server')}"
+        )
+    else:
+        summary = f"{size:,} bytes each way · no connection"
     return ReportInput(
         title=f"minternet tcp-transfer --size {size} · seed {seed}",
         command="tcp-transfer",
@@ -222,7 +232,7 @@ def dig_report(
         points=points,
         frames=frames,
         events=events,
-        summary=f"{len(frames)} frames" + (f" · {failure}" if failure else ""),
+        summary=failure or "answered",
         story=(StoryPhase("The resolver's walk from the root", start, end, tuple(steps)),),
         failure=mark,
     )
