@@ -14,14 +14,17 @@ trace strings or bytes themselves; when the text needs a new value, it becomes a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from ..apps.fetch_run import CLIENT_NODE, SERVER_NODE, FetchRun
 from ..errors import DecodeError, MinternetError
 from ..tcp.connection import Input
-from ..tls.messages import ClientHello, ServerHello
+from ..tls.extensions import ExtensionType, find, parse_server_name
+from ..tls.messages import ClientHello, HandshakeType, ServerHello
 from ..tls.record import ContentType, Record
 from ..tls.signing import SignatureScheme
+from ..tls.suites import BY_CODE as SUITES_BY_CODE
+from ..tls.suites13 import TLS13_BY_CODE
 from ..trace.bus import TraceEvent
 from .nat import far_side_conn
 
@@ -114,6 +117,87 @@ class CertCheck:
     ok: bool
     subject: str | None
     detail: str
+    cert: int | None = None  # the position on the path it is about (0: leaf); None: chain
+
+
+@dataclass(frozen=True, slots=True)
+class CertInfo:
+    """One certificate of the path the client checked, leaf first (RFC 5280 §4.1)."""
+
+    subject: str
+    issuer: str
+    not_before: str  # "YYYY-MM-DD HH:MM:SS UTC"
+    not_after: str
+    serial: str  # hex
+    signature_algorithm: str
+    san: tuple[str, ...]  # subjectAltName DNS names
+    sent: bool  # sent by the server (else: the client's trust store)
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSecret:
+    """A secret of the key derivation, in the order computed: TLS 1.2's pre-master and
+    master secret (RFC 5246 §8.1, RFC 7627 §4) or a secret of TLS 1.3's schedule (RFC 8446
+    §7.1); ``keylog`` is the NSS key log label that carries it, if any."""
+
+    name: str
+    value: str  # hex
+    how: str
+    keylog: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TlsKeys:
+    """Traffic keys for one writer: TLS 1.2's key block split (RFC 5246 §6.3; ``epoch``
+    "key block") or a TLS 1.3 epoch's key and IV (RFC 8446 §7.3)."""
+
+    epoch: str  # "key block", "handshake", "application"
+    writer: Side  # whose records they protect
+    key: str  # hex
+    iv: str
+    mac_key: str  # "" for AEAD suites
+    cipher: str
+
+
+@dataclass(frozen=True, slots=True)
+class TlsRecordSent:
+    """A TLS record one side wrote: where in that side's byte stream (0 = the first byte
+    after the SYN, relative sequence number 1) and what it held."""
+
+    time: float
+    side: Side
+    offset: int
+    length: int  # the whole record, header included
+    content: str  # "handshake", "change_cipher_spec", "alert", "application_data"
+    messages: tuple[str, ...]  # handshake messages in a plaintext handshake record
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """The TLS handshake's values as the client saw them (its trace), for the TLS panel."""
+
+    version: str | None
+    client_random: str | None  # hex
+    session_id: str | None
+    server_name: str | None
+    offered_suites: tuple[str, ...]
+    offered_groups: tuple[str, ...]
+    client_extensions: tuple[str, ...]
+    server_random: str | None
+    server_session_id: str | None
+    suite: str | None
+    server_extensions: tuple[str, ...]
+    group: str | None
+    client_public: str | None
+    server_public: str | None
+    signature_scheme: str | None
+    extended_master_secret: bool | None
+    alpn: str | None
+    secrets: tuple[TlsSecret, ...]
+    keys: tuple[TlsKeys, ...]
+    path: tuple[CertInfo, ...]
+    checked_at: str | None  # the client's clock when it checked the chain
+    records: tuple[TlsRecordSent, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +266,7 @@ class RunFacts:
     dns: DnsFacts
     drops: tuple[Drop, ...]
     address: str | None  # what the name resolved to at the laptop
+    handshake: Handshake
 
     def states_of(self, side: Side) -> list[StateChange]:
         return [s for s in self.states if s.side == side]
@@ -214,28 +299,31 @@ def _hello(run: FetchRun) -> Hello:
     """The hellos' version and compression fields, decoded from each side's first flight
     with the record layer and the handshake codecs (RFC 5246 §6.2.1, §7.4.1.2–3)."""
 
-    def first(
-        writes: list[tuple[float, bytes]], kind: type[ClientHello] | type[ServerHello]
-    ) -> ClientHello | ServerHello | None:
-        if not writes:
-            return None
-        try:
-            for rec in records_in(writes[0][1]):
-                data = rec.fragment
-                if rec.content_type == ContentType.handshake and data[:1] == bytes([kind.msg_type]):
-                    length = int.from_bytes(data[1:4], "big")
-                    return kind.decode_body(data[4 : 4 + length])
-        except (DecodeError, MinternetError):
-            return None
-        return None
-
-    ch = first(run.wire.client_cipher, ClientHello)
-    sh = first(run.wire.server_cipher, ServerHello)
+    ch = _first_hello(run.wire.client_cipher, ClientHello)
+    sh = _first_hello(run.wire.server_cipher, ServerHello)
     return Hello(
         ch.version if isinstance(ch, ClientHello) else None,
         tuple(ch.compression_methods) if isinstance(ch, ClientHello) else (),
         sh.version if isinstance(sh, ServerHello) else None,
     )
+
+
+def _first_hello(
+    writes: list[tuple[float, bytes]], kind: type[ClientHello] | type[ServerHello]
+) -> ClientHello | ServerHello | None:
+    """The hello of ``kind`` in a side's first write, decoded with the record and handshake
+    codecs; None if there is none or it does not decode."""
+    if not writes:
+        return None
+    try:
+        for rec in records_in(writes[0][1]):
+            data = rec.fragment
+            if rec.content_type == ContentType.handshake and data[:1] == bytes([kind.msg_type]):
+                length = int.from_bytes(data[1:4], "big")
+                return kind.decode_body(data[4 : 4 + length])
+    except (DecodeError, MinternetError):
+        return None
+    return None
 
 
 def tls_version_name(v: int | None) -> str:
@@ -332,7 +420,13 @@ def run_facts(run: FetchRun) -> RunFacts:
         elif e.layer == "tls":
             if e.kind == "check" and side == "client":
                 checks.append(
-                    CertCheck(str(f.get("name")), bool(f.get("ok")), None, str(f.get("detail")))
+                    CertCheck(
+                        str(f.get("name")),
+                        bool(f.get("ok")),
+                        None,
+                        str(f.get("detail")),
+                        _int(f.get("cert")),
+                    )
                 )
             elif e.kind == "established" and side == "client":
                 kex, suite = str(f.get("key_exchange")), str(f.get("suite"))
@@ -349,7 +443,8 @@ def run_facts(run: FetchRun) -> RunFacts:
     xi = next((s.seq for s in segments if s.side == "client" and s.flags == ("SYN",)), None)
     yi = next((s.seq for s in segments if s.side == "server" and s.flags == ("SYN", "ACK")), None)
     checks = [
-        CertCheck(c.name, c.ok, subject, c.detail) if subject is not None else c for c in checks
+        CertCheck(c.name, c.ok, subject, c.detail, c.cert) if subject is not None else c
+        for c in checks
     ]
     return RunFacts(
         conn=conn,
@@ -381,7 +476,196 @@ def run_facts(run: FetchRun) -> RunFacts:
         ),
         drops=tuple(drops),
         address=address,
+        handshake=_handshake(run, events),
     )
+
+
+def _strs(v: object) -> tuple[str, ...]:
+    return tuple(str(x) for x in v) if isinstance(v, list | tuple) else ()
+
+
+def _opt(v: object) -> str | None:
+    return None if v is None else str(v)
+
+
+def _handshake(run: FetchRun, events: list[TraceEvent]) -> Handshake:
+    """The client's TLS values, in the order its trace reported them (RFC 5246 §7.4 and
+    §8.1 for TLS 1.2, RFC 8446 §4 and §7 for 1.3); the offered suites from the ClientHello
+    as sent (the record and handshake codecs)."""
+    v: dict[str, object] = {}
+    secrets: list[TlsSecret] = []
+    keys: list[TlsKeys] = []
+    path: list[CertInfo] = []
+    checked_at: str | None = None
+    for e in events:
+        if e.layer != "tls" or e.node != CLIENT_NODE:
+            continue
+        f, k = e.fields, e.kind
+        if k == "send" and f.get("message") == "client_hello" and "client_random" not in v:
+            v["client_random"] = f.get("client_random")
+            v["session_id"] = f.get("session_id")
+            v["server_name"] = f.get("server_name")
+            v["groups"] = _strs(f.get("groups"))
+            v["client_extensions"] = _strs(f.get("extensions"))
+        elif k == "server_hello":
+            v["server_random"] = f.get("server_random")
+            v["server_session_id"] = f.get("session_id")
+            v["suite"] = f.get("suite")
+            v["server_extensions"] = _strs(f.get("extensions"))
+            if f.get("group") is not None:
+                v["group"], v["server_public"] = f.get("group"), f.get("server_public")
+        elif k == "server_key_exchange":
+            v["group"], v["server_public"] = f.get("group"), f.get("server_public")
+            v["signature_scheme"] = f.get("signature_scheme")
+        elif k == "certificate_verify":
+            v["signature_scheme"] = f.get("signature_scheme")
+        elif k == "key_share" and "public" in f:
+            v["client_public"] = f.get("public")
+        elif k == "send" and f.get("message") == "client_key_exchange":
+            if f.get("client_public") is not None:
+                v["client_public"] = f.get("client_public")
+        elif k == "pre_master_secret":
+            how = str(f.get("origin") or "")
+            secrets.append(TlsSecret("pre_master_secret", str(f.get("value")), how, None))
+        elif k == "key_share" and "shared_secret" in f:
+            how = f"(EC)DHE {f.get('group')} shared secret"
+            secrets.append(TlsSecret("shared_secret", str(f.get("shared_secret")), how, None))
+        elif k == "master_secret":
+            v["ems"] = bool(f.get("extended"))
+            secrets.append(
+                TlsSecret("master_secret", str(f.get("value")), str(e.why or ""), "CLIENT_RANDOM")
+            )
+        elif k == "secret":
+            secrets.append(
+                TlsSecret(str(f.get("name")), str(f.get("value")), str(e.why or ""),
+                          _opt(f.get("keylog")))
+            )  # fmt: skip
+        elif k == "keys" and "client_write_key" in f:
+            cipher = str(f.get("protection") or "")
+            for w in ("client", "server"):
+                keys.append(
+                    TlsKeys("key block", w, str(f.get(f"{w}_write_key") or ""),
+                            str(f.get(f"{w}_write_iv") or ""),
+                            str(f.get(f"{w}_write_mac_key") or ""), cipher)
+                )  # fmt: skip
+        elif k == "keys" and "epoch" in f:
+            writer: Side = "client" if f.get("direction") == "write" else "server"
+            keys.append(
+                TlsKeys(str(f.get("epoch")), writer, str(f.get("key")), str(f.get("iv")), "",
+                        str(f.get("aead")))
+            )  # fmt: skip
+        elif k == "path":
+            checked_at = _opt(f.get("now"))
+            for c in f.get("certificates") or []:
+                path.append(
+                    CertInfo(str(c.get("subject")), str(c.get("issuer")),
+                             str(c.get("not_before")), str(c.get("not_after")),
+                             str(c.get("serial")), str(c.get("signature_algorithm")),
+                             _strs(c.get("san")), bool(c.get("sent")))
+                )  # fmt: skip
+        elif k == "established":
+            v["version"] = f.get("version", "TLSv1.2")
+            v["alpn"] = f.get("alpn")
+            if "extended_master_secret" in f:
+                v["ems"] = bool(f.get("extended_master_secret"))
+    ch = _client_hello(run.wire.client_cipher)
+    return Handshake(
+        version=_opt(v.get("version")),
+        client_random=_opt(v.get("client_random")),
+        session_id=_opt(v.get("session_id")),
+        server_name=_sni(ch) or _opt(v.get("server_name")),
+        offered_suites=tuple(suite_name(c) for c in ch.cipher_suites) if ch else (),
+        offered_groups=tuple(v.get("groups") or ()),  # type: ignore[arg-type]
+        client_extensions=tuple(v.get("client_extensions") or ()),  # type: ignore[arg-type]
+        server_random=_opt(v.get("server_random")),
+        server_session_id=_opt(v.get("server_session_id")),
+        suite=_opt(v.get("suite")),
+        server_extensions=tuple(v.get("server_extensions") or ()),  # type: ignore[arg-type]
+        group=_opt(v.get("group")),
+        client_public=_opt(v.get("client_public")),
+        server_public=_opt(v.get("server_public")),
+        signature_scheme=(
+            signature_scheme_name(v["signature_scheme"]) if "signature_scheme" in v else None
+        ),
+        extended_master_secret=bool(v["ems"]) if "ems" in v else None,
+        alpn=_opt(v.get("alpn")),
+        secrets=tuple(secrets),
+        keys=tuple(keys),
+        path=tuple(path),
+        checked_at=checked_at,
+        records=_records_sent(run),
+    )
+
+
+def suite_name(code: int) -> str:
+    """The IANA name of a cipher suite code point (TLS 1.2 or 1.3), else ``0x....``."""
+    s12 = SUITES_BY_CODE.get(code)
+    if s12 is not None:
+        return s12.name
+    s13 = TLS13_BY_CODE.get(code)
+    return s13.name if s13 is not None else f"0x{code:04x}"
+
+
+def _client_hello(writes: list[tuple[float, bytes]]) -> ClientHello | None:
+    ch = _first_hello(writes, ClientHello)
+    return ch if isinstance(ch, ClientHello) else None
+
+
+def _sni(ch: ClientHello | None) -> str | None:
+    """The host name of the ClientHello's server_name extension (RFC 6066 §3)."""
+    ext = find(ch.extensions, ExtensionType.server_name) if ch is not None else None
+    if ext is None:
+        return None
+    try:
+        return parse_server_name(ext.data)
+    except (DecodeError, MinternetError):
+        return None
+
+
+def _records_sent(run: FetchRun) -> tuple[TlsRecordSent, ...]:
+    """Every TLS record each side wrote, with its offset in that side's stream; the
+    handshake messages of the plaintext ones by their type (RFC 5246 §7.4)."""
+    out: list[TlsRecordSent] = []
+    for side, writes in (("client", run.wire.client_cipher), ("server", run.wire.server_cipher)):
+        offset = 0
+        protected = False  # after this side's ChangeCipherSpec (TLS 1.2)
+        pending = b""  # bytes of a record split across writes
+        base = 0  # stream offset of pending[0]
+        for t, data in writes:
+            if not pending:
+                base = offset
+            pending += data
+            offset += len(data)
+            i = 0
+            for rec in records_in(pending):
+                size = 5 + len(rec.fragment)
+                names: tuple[str, ...] = ()
+                if rec.content_type == ContentType.handshake and not protected:
+                    names = _handshake_names(rec.fragment)
+                protected = protected or rec.content_type == ContentType.change_cipher_spec
+                content = _CONTENT.get(int(rec.content_type), str(int(rec.content_type)))
+                out.append(TlsRecordSent(t, cast(Side, side), base + i, size, content, names))
+                i += size
+            pending = pending[i:]
+            base += i
+    return tuple(out)
+
+
+_CONTENT = {int(c): c.name for c in ContentType}
+
+
+def _handshake_names(fragment: bytes) -> tuple[str, ...]:
+    """The types of the handshake messages a plaintext record holds (type, 24-bit length
+    headers, RFC 5246 §7.4); () when the bytes do not read as messages (encrypted)."""
+    names: list[str] = []
+    i = 0
+    while i + 4 <= len(fragment):
+        try:
+            names.append(HandshakeType(fragment[i]).name)
+        except ValueError:
+            return ()
+        i += 4 + int.from_bytes(fragment[i + 1 : i + 4], "big")
+    return tuple(names) if i == len(fragment) else ()
 
 
 def _tcp_fact(
@@ -469,10 +753,12 @@ def _close(states: list[StateChange], segments: list[Segment]) -> Close:
 __all__ = [
     "COMPRESSION_METHODS",
     "CertCheck",
+    "CertInfo",
     "Close",
     "DnsFacts",
     "Drop",
     "FailureFacts",
+    "Handshake",
     "Hello",
     "Retransmission",
     "RunFacts",
@@ -480,8 +766,12 @@ __all__ = [
     "StateChange",
     "TimeWait",
     "TimerFired",
+    "TlsKeys",
+    "TlsRecordSent",
+    "TlsSecret",
     "record_types",
     "run_facts",
     "signature_scheme_name",
+    "suite_name",
     "tls_version_name",
 ]

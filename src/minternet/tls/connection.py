@@ -57,7 +57,13 @@ from .prf import (
 )
 from .record import INITIAL_CLIENT_HELLO_VERSION, ContentType, RecordLayer
 from .suites import CipherSuite
-from .verify import TrustStore, Verification, verify_server_chain
+from .verify import (
+    TrustStore,
+    Verification,
+    describe_certificate,
+    describe_time,
+    verify_server_chain,
+)
 
 TLS12 = 0x0303
 CCS = -1  # the ChangeCipherSpec "message" in the transition tables
@@ -314,13 +320,29 @@ def check_server_chain(
                 None,
             )
         return None
+    now = clock()
     try:
-        v = verify_server_chain(list(chain), host, clock(), trust, required_key_usage=key_usage)
+        v = verify_server_chain(list(chain), host, now, trust, required_key_usage=key_usage)
     except (ValueError, TypeError, UnsupportedAlgorithm) as e:
         raise TlsAlert(AlertDescription.bad_certificate, f"certificate: {e}") from None
     if trace is not None:
         for check in v.checks:
-            trace("check", {"name": check.name, "ok": check.ok, "detail": check.detail}, None)
+            fields: dict[str, object] = {"name": check.name, "ok": check.ok, "detail": check.detail}
+            if check.cert is not None:
+                fields["cert"] = check.cert
+            trace("check", fields, None)
+        sent = frozenset(chain)  # membership only
+        trace(
+            "path",
+            {
+                "now": describe_time(now),
+                "certificates": [
+                    {**describe_certificate(c), "sent": c.public_bytes(Encoding.DER) in sent}
+                    for c in v.path
+                ],
+            },
+            "the path the checks walked, leaf first (RFC 5280 §6.1)",
+        )
     return v
 
 

@@ -58,7 +58,9 @@ __all__ = [
     "Check",
     "TrustStore",
     "Verification",
+    "describe_certificate",
     "describe_name",
+    "describe_time",
     "host_matches",
     "match_hostname",
     "verify_server_chain",
@@ -88,11 +90,14 @@ _HANDLED_CRITICAL = frozenset(
 
 @dataclass(frozen=True)
 class Check:
-    """One step of the verification: its name, whether it passed and what was seen."""
+    """One step of the verification: its name, whether it passed and what was seen;
+    ``cert`` is the position on the path (0: the leaf) of the certificate the step is
+    about, None for steps about the whole chain."""
 
     name: str
     ok: bool
     detail: str
+    cert: int | None = None
 
 
 @dataclass(frozen=True)
@@ -321,9 +326,38 @@ def _build_path(
     return path, False, f"no trusted root within {MAX_PATH_LENGTH} certificates"
 
 
+def describe_certificate(cert: x509.Certificate) -> dict[str, str | list[str]]:
+    """What a reader checks of one certificate (RFC 5280 §4.1): subject and issuer, the
+    validity period, the serial number, the signature algorithm, subjectAltName DNS names."""
+    ext = _ext(cert, ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+    san = (
+        ext.value.get_values_for_type(x509.DNSName)
+        if ext is not None and isinstance(ext.value, x509.SubjectAlternativeName)
+        else []
+    )
+    try:
+        algo = cert.signature_algorithm_oid._name
+    except (UnsupportedAlgorithm, ValueError):  # pragma: no cover - parsed before
+        algo = "unknown"
+    return {
+        "subject": describe_name(cert.subject),
+        "issuer": describe_name(cert.issuer),
+        "not_before": _fmt_time(cert.not_valid_before_utc),
+        "not_after": _fmt_time(cert.not_valid_after_utc),
+        "serial": f"{cert.serial_number:x}",
+        "signature_algorithm": algo,
+        "san": list(san),
+    }
+
+
 def _fmt_time(t: datetime) -> str:
     """``YYYY-MM-DD HH:MM:SS UTC`` (what ``strftime`` gives, without its cost)."""
     return f"{t.year}-{t.month:02}-{t.day:02} {t.hour:02}:{t.minute:02}:{t.second:02} UTC"
+
+
+def describe_time(t: datetime) -> str:
+    """``t`` as the checks write times (``YYYY-MM-DD HH:MM:SS UTC``); naive means UTC."""
+    return _fmt_time(t if t.tzinfo is None else t.astimezone(UTC))
 
 
 # --- RFC 6125 host names -----------------------------------------------------------------
@@ -477,8 +511,8 @@ def verify_server_chain(
     checks: list[Check] = []
     failures: list[tuple[int, str]] = []  # (alert, reason) in order of the checks
 
-    def record(name: str, ok: bool, detail: str, alert: int) -> None:
-        checks.append(Check(name, ok, detail))
+    def record(name: str, ok: bool, detail: str, alert: int, cert: int | None = None) -> None:
+        checks.append(Check(name, ok, detail, cert))
         if not ok:
             failures.append((alert, detail))
 
@@ -528,12 +562,12 @@ def verify_server_chain(
 
     # 3. signatures (the anchor is trusted as is, RFC 5280 §6.1); path building has already
     # checked those of the path, each result is reported here
-    for child, issuer in itertools.pairwise(path):
+    for i, (child, issuer) in enumerate(itertools.pairwise(path)):
         ok, detail = sigs.check(child, issuer)
-        record("signature", ok, detail, BAD_CERTIFICATE)
+        record("signature", ok, detail, BAD_CERTIFICATE, i)
 
     # 4. validity
-    for cert in path:
+    for i, cert in enumerate(path):
         nb, na = cert.not_valid_before_utc, cert.not_valid_after_utc
         who = describe_name(cert.subject)
         if now < nb:
@@ -542,6 +576,7 @@ def verify_server_chain(
                 False,
                 f"{who} is not valid before {_fmt_time(nb)} (now {_fmt_time(now)})",
                 CERTIFICATE_EXPIRED,
+                i,
             )
         elif now > na:
             record(
@@ -549,9 +584,10 @@ def verify_server_chain(
                 False,
                 f"{who} expired on {_fmt_time(na)} (now {_fmt_time(now)})",
                 CERTIFICATE_EXPIRED,
+                i,
             )
         else:
-            record("validity", True, f"{who} valid {_fmt_time(nb)} to {_fmt_time(na)}", 0)
+            record("validity", True, f"{who} valid {_fmt_time(nb)} to {_fmt_time(na)}", 0, i)
 
     # 5. basicConstraints (RFC 5280 §4.2.1.9, §6.1.4 (k)-(m))
     below = 0  # non-self-issued intermediates between this issuer and the leaf
@@ -562,13 +598,14 @@ def verify_server_chain(
         is_anchor = anchored and i == len(path) - 1
         if bc is None:
             if is_anchor and cert.version == x509.Version.v1:
-                record("basicConstraints", True, f"{who} is a v1 trust anchor", 0)
+                record("basicConstraints", True, f"{who} is a v1 trust anchor", 0, i)
             else:
                 record(
                     "basicConstraints",
                     False,
                     f"{who} issued a certificate but is not a CA (no basicConstraints)",
                     BAD_CERTIFICATE,
+                    i,
                 )
         elif not bc.ca:
             record(
@@ -576,6 +613,7 @@ def verify_server_chain(
                 False,
                 f"{who} issued a certificate but is not a CA (CA:FALSE)",
                 BAD_CERTIFICATE,
+                i,
             )
         elif bc.path_length is not None and below > bc.path_length:
             record(
@@ -583,10 +621,11 @@ def verify_server_chain(
                 False,
                 f"{who} allows {bc.path_length} CA(s) below it, the path has {below}",
                 BAD_CERTIFICATE,
+                i,
             )
         else:
             limit = "" if bc.path_length is None else f", pathLen {bc.path_length}"
-            record("basicConstraints", True, f"{who} is a CA{limit}", 0)
+            record("basicConstraints", True, f"{who} is a CA{limit}", 0, i)
         if not _self_issued(cert):
             below += 1
 
@@ -597,20 +636,20 @@ def verify_server_chain(
         ku = _key_usage_check(cert, i == 0, required_key_usage)
         if ku is not None:
             alert = UNSUPPORTED_CERTIFICATE if i == 0 else BAD_CERTIFICATE
-            record("keyUsage", ku[0], ku[1], alert)
+            record("keyUsage", ku[0], ku[1], alert, i)
 
     # 7. extendedKeyUsage on every certificate but the anchor
     last = len(path) - 1 if anchored else len(path)
-    for cert in path[:last]:
+    for i, cert in enumerate(path[:last]):
         ext = _ext(cert, ExtensionOID.EXTENDED_KEY_USAGE)
         if ext is None or not isinstance(ext.value, x509.ExtendedKeyUsage):
             continue
         who = describe_name(cert.subject)
         usages = list(ext.value)
         if ExtendedKeyUsageOID.SERVER_AUTH in usages:
-            record("extendedKeyUsage", True, f"{who} allows serverAuth", 0)
+            record("extendedKeyUsage", True, f"{who} allows serverAuth", 0, i)
         elif ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE in usages:
-            record("extendedKeyUsage", True, f"{who} allows anyExtendedKeyUsage", 0)
+            record("extendedKeyUsage", True, f"{who} allows anyExtendedKeyUsage", 0, i)
         else:
             names = ", ".join(u._name for u in usages)
             record(
@@ -618,10 +657,11 @@ def verify_server_chain(
                 False,
                 f"{who} is not for TLS servers (extendedKeyUsage {names})",
                 UNSUPPORTED_CERTIFICATE,
+                i,
             )
 
     # 8. critical extensions we do not process (RFC 5280 §4.2: must reject)
-    for cert in path[:last]:
+    for i, cert in enumerate(path[:last]):
         unknown = [e.oid for e in cert.extensions if e.critical and e.oid not in _HANDLED_CRITICAL]
         if unknown:
             names = ", ".join(
@@ -632,6 +672,7 @@ def verify_server_chain(
                 False,
                 f"{describe_name(cert.subject)} has critical extension(s) not processed: {names}",
                 UNSUPPORTED_CERTIFICATE,
+                i,
             )
 
     # 9. host name
@@ -639,6 +680,6 @@ def verify_server_chain(
         record("hostname", True, "no host name to check", 0)
     else:
         ok, detail = match_hostname(leaf, host)
-        record("hostname", ok, detail, BAD_CERTIFICATE)
+        record("hostname", ok, detail, BAD_CERTIFICATE, 0)
 
     return result(path)
