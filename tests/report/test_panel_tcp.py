@@ -28,6 +28,7 @@ from panel_dom import capture_point, fields, having, minternet, parse, tshark
 from clitools import cli_env
 from minternet.apps.fetch_run import FetchOptions, run_fetch
 from minternet.apps.tcp_transfer import run_transfer
+from minternet.cli.fetch_story import captured
 from minternet.report.panels import tcp_panel_html
 from minternet.sim.faults import Faults
 from minternet.sim.world import load_world
@@ -63,8 +64,9 @@ def fetch_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         if e.layer == "tcp" and e.kind == "state":
             ends[e.node] = str(e.fields["new"])
     addresses = {n: run.world.node(n).address for n in ("laptop", "www")}
-    html = tcp_panel_html(run.log.events, run.frames)
-    return Run(run.log.events, run.frames, pcap, addresses, ends, html)
+    frames = captured(run, {name for name, _ in run.world.capture_points()})  # the pcapng's
+    html = tcp_panel_html(run.log.events, frames)
+    return Run(run.log.events, frames, pcap, addresses, ends, html)
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +140,7 @@ def _check_against_tshark(run: Run, tmp_path: Path) -> None:
 
 
 def test_fetch_panel_matches_tshark(fetch_run: Run, tmp_path: Path) -> None:
-    assert len(tshark(fetch_run.pcap)) == len(fetch_run.frames)  # the same run
+    assert len(tshark(fetch_run.pcap)) == len(fetch_run.frames)  # the same run, same points
     _check_against_tshark(fetch_run, tmp_path)
     root = parse(fetch_run.html)
     assert having(root, "mp-retx")  # this seed loses some of www's segments

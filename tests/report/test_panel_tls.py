@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, hmac
 from panel_dom import fields, having, minternet, parse, text
 
 from minternet.apps.fetch_run import FetchOptions, run_fetch
+from minternet.cli.fetch_story import captured
 from minternet.report.facts import run_facts
 from minternet.report.panels import tls_panel_html
 
@@ -44,7 +45,8 @@ def _case(tmp: Path, args: tuple[str, ...], opts: FetchOptions, secrets: bool = 
     proc = minternet("fetch", *args, "-q", "--pcap", str(pcap), "--keylog", str(keys))
     assert proc.returncode in (0, 1), proc.stderr
     run = run_fetch(opts)
-    html = tls_panel_html(run_facts(run), run.keylog if secrets else None, run.frames)
+    frames = captured(run, {name for name, _ in run.world.capture_points()})  # the pcapng's
+    html = tls_panel_html(run_facts(run), run.keylog if secrets else None, frames)
     return Case(parse(html), html, pcap, keys.read_text().splitlines())
 
 

@@ -7,12 +7,16 @@ script, CSS classes prefixed ``mp-``) the report page embeds.
   the secrets are given, and the certificate path with each check (:mod:`.tls`).
 
 **Frame index.** An element that stands for a captured frame carries
-``data-frame="N"``: N is the frame's position (from 0) in the run's capture order — the
-order in which frames reached the trace bus's frame sinks, ``FetchRun.frames`` for a
-fetch. ``fetch --pcap`` writes its Enhanced Packet Blocks in exactly that order when it
-captures every interface (no ``--pcap-at``), so N is tshark's ``frame.number`` − 1 in that
-file. Give the panels the run's frames to get these links; without them the panels are
-drawn the same, only unlinked. How a segment finds its frame: :mod:`.frames`.
+``data-frame="N"``: N is the frame's position (from 0) in the ``frames`` sequence given to
+the panel — the run's capture order as the caller shows it. For the file ``fetch --pcap``
+writes, that sequence is the run's frames at the world's capture points
+(:meth:`~minternet.sim.world.World.capture_points`, one interface per link, in the order
+they reached the trace bus: what ``cli.fetch_story.captured`` keeps), so N is tshark's
+``frame.number`` − 1 in that file; ``tcp-transfer --pcap`` captures every interface, so
+there the sequence is every frame the run recorded. A report page passes the frames its
+ladder draws. Without frames the panels are drawn the same, only unlinked, and without the
+marks of lost frames (a loss is told by its frame). How a segment finds its frame:
+:mod:`.frames`.
 
 The same inputs give byte-identical output: numbers are formatted with fixed precision and
 nothing is ordered by a set.

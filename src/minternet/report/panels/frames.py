@@ -1,9 +1,7 @@
 """Which captured frame carries which TCP segment, so a panel can point at the ladder.
 
-A frame's index is its position in the run's capture order: the order in which frames
-reached the trace bus's frame sinks (``FetchRun.frames``), which is the order of the
-Enhanced Packet Blocks ``fetch --pcap`` writes when it captures every interface
-(:class:`~minternet.trace.pcapng.PcapngWriter`) — tshark's ``frame.number`` minus one.
+A frame's index is its position in the sequence of frames the caller gives — the run's
+capture order as the caller shows it (see :mod:`minternet.report.panels`).
 
 A segment is found by what does not change along the path: its sequence and
 acknowledgment numbers, flags and payload length (a NAT rewrites addresses and ports, not

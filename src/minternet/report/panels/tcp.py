@@ -245,8 +245,9 @@ _STYLE = """<style>
 
 def tcp_panel_html(events: Sequence[TraceEvent], frames: Sequence[FrameRecord] = ()) -> str:
     """The TCP panel of a run (see the module docstring): one ``<section class="mp-tcp">``
-    with a ``<figure class="mp-tcp-end">`` per endpoint. Pass the run's ``frames`` (its
-    capture, in capture order) to give segment and loss marks ``data-frame``."""
+    with a ``<figure class="mp-tcp-end">`` per endpoint. ``frames``: the run's capture in
+    the order shown (``data-frame`` is an index into it; see :mod:`minternet.report.panels`),
+    to link segments to frames and to mark lost frames."""
     eps = _endpoints(events)
     lost_acks = _attach_frames(eps, events, frames)
     out = [_STYLE, '<section class="mp-tcp">']

@@ -54,7 +54,8 @@ def tls_panel_html(
 ) -> str:
     """The TLS panel of a run: one ``<section class="mp-tls">``. ``secrets``: the run's NSS
     key log lines (``FetchRun.keylog``) to show the secrets' values, None to hide them;
-    ``frames``: the run's capture, to link records to their frames (``data-frame``)."""
+    ``frames``: the run's capture in the order shown, to link records to the frames that
+    carried them (``data-frame`` is an index into it; see :mod:`minternet.report.panels`)."""
     h = facts.handshake
     out = [_STYLE, '<section class="mp-tls"' + attrs([("data-version", h.version)]) + ">"]
     if h.client_random is None:
