@@ -114,6 +114,21 @@ CASES: dict[str, Case] = {
         json_failure=True,
     ),
     "tls client usage": Case(("tls", "client", "127.0.0.1", "0"), USAGE, "PORT"),
+    "tls client early data without a session": Case(
+        ("tls", "client", "127.0.0.1", "1", "--early-data", "/etc/hostname"),
+        USAGE,
+        "--early-data needs --sess-in",
+    ),
+    "tls client bad session file": Case(
+        ("tls", "client", "127.0.0.1", "1", "--sess-in", "/etc/hostname"),
+        USAGE,
+        "/etc/hostname: not a TLS 1.3 session file",
+    ),
+    "tls client session with 1.2": Case(
+        ("tls", "client", "127.0.0.1", "1", "--tls", "1.2", "--sess-out", "/tmp/x.json"),
+        USAGE,
+        "TLS 1.3 sessions",
+    ),
     "tls server usage": Case(
         (
             "tls",

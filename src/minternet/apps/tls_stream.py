@@ -26,9 +26,10 @@ from ..tls.connection import (
     TlsInfo,
     TraceHook,
 )
-from ..tls.connection13 import Tls13Info
+from ..tls.connection13 import EarlyData, Ticket13, Tls13Info
 from ..tls.negotiate import TlsMachine, client_machine, server_machine
 from ..tls.server import ServerConfig
+from ..tls.server13 import ServerConfig13
 from ..trace.bus import TraceBus
 
 
@@ -57,6 +58,7 @@ class TlsStream:
         self._buf = bytearray()
         self._eof = False
         self.alerts: list[AlertReceived] = []
+        self.early_data_bytes = 0  # how many of the first bytes came as 0-RTT data
 
     @property
     def info(self) -> TlsInfo | Tls13Info:
@@ -72,6 +74,8 @@ class TlsStream:
         for ev in events:
             if isinstance(ev, ApplicationData):
                 self._buf += ev.data
+                if isinstance(ev, EarlyData):
+                    self.early_data_bytes += len(ev.data)
             elif isinstance(ev, AlertReceived):
                 self.alerts.append(ev)
             elif isinstance(ev, Closed):
@@ -170,10 +174,16 @@ async def tls_connect(
     node: str = "",
     timeout: float | None = None,
     versions: tuple[str, ...] = ("1.2",),
+    session13: Ticket13 | None = None,
+    early_data: bytes = b"",
 ) -> TlsStream:
     """Run the client handshake over ``sock``; the established :class:`TlsStream`.
-    ``versions``: ``("1.2",)``, ``("1.3",)`` or both (one hello offering both, 1.3 first)."""
-    conn = client_machine(config, versions, trace=_hook(trace, loop, node))
+    ``versions``: ``("1.2",)``, ``("1.3",)`` or both (one hello offering both, 1.3 first);
+    ``session13``: a TLS 1.3 ticket to resume with; ``early_data``: application data sent
+    first — as 0-RTT data when the ticket allows it (replayable: RFC 8446 §8)."""
+    conn = client_machine(
+        config, versions, trace=_hook(trace, loop, node), session13=session13, early_data=early_data
+    )
     return await TlsStream(sock, conn, loop)._handshake(timeout)
 
 
@@ -186,10 +196,13 @@ async def tls_accept(
     node: str = "",
     timeout: float | None = None,
     versions: tuple[str, ...] = ("1.2",),
+    config13: ServerConfig13 | None = None,
 ) -> TlsStream:
     """Run the server handshake over an accepted ``sock`` (``versions`` as for
-    :func:`tls_connect`: with both, the client's hello decides)."""
-    conn = server_machine(config, versions, trace=_hook(trace, loop, node))
+    :func:`tls_connect`: with both, the client's hello decides; ``config13``: the 1.3 side
+    if not derived from ``config``). 0-RTT data the server accepted is read before the
+    handshake completes and comes first from ``recv`` (``early_data_bytes`` says how much)."""
+    conn = server_machine(config, versions, trace=_hook(trace, loop, node), config13=config13)
     return await TlsStream(sock, conn, loop)._handshake(timeout)
 
 

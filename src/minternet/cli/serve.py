@@ -8,7 +8,7 @@ one :class:`~minternet.drivers.realtime.RealtimeLoop` over the kernel's sockets
   TLS 1.2 with a certificate from a fresh PKI for www.example.com, localhost and 127.0.0.1;
   ``--ca-out F`` writes the root CA for clients to trust), so that
   ``curl --cacert F https://localhost:PORT/`` gets the page. With no service option at all,
-  HTTPS on port 8443.
+  HTTPS on port 8443. TLS 1.3 0-RTT only with ``--early-data`` (see :func:`https_acceptor`).
 - ``--dns PORT`` — every zone of the built-in world, authoritatively, over UDP and TCP, so
   that ``dig @127.0.0.1 -p PORT www.example.com`` (and ``+tcp``) gets 93.184.216.34.
 
@@ -44,6 +44,7 @@ Service = Callable[
 
 SERVER_NAMES = ["www.example.com", "localhost", "127.0.0.1"]
 DEFAULT_HTTPS_PORT = 8443
+EARLY_DATA_SIZE = 16384  # max_early_data_size in our tickets with --early-data
 WEB_DEFAULTS = ServerConfig()
 
 
@@ -124,11 +125,16 @@ def web_service(
     keylog: Path | None,
     config: ServerConfig | None = None,
     versions: tuple[str, ...] = ("1.3", "1.2"),
+    early_data: bool = False,
 ) -> Service:
     def start(
         stack: NetworkStack, ready: Callable[[str, Address], object]
     ) -> list[Coroutine[Any, Any, None]]:
-        secure = https_acceptor(stack, ca_out, keylog, versions) if scheme == "https" else None
+        secure = (
+            https_acceptor(stack, ca_out, keylog, versions, early_data)
+            if scheme == "https"
+            else None
+        )
         server = WebServer(site, stack.loop, time.time, stack.trace, "minternet-serve", config)
         listener = stack.tcp_listen(port, host=host)
         ready(scheme, listener.local)
@@ -142,12 +148,30 @@ def https_acceptor(
     ca_out: Path | None,
     keylog: Path | None,
     versions: tuple[str, ...] = ("1.3", "1.2"),
+    early_data: bool = False,
 ) -> Accept:
     """Our TLS server side: a fresh PKI whose root goes to ``ca_out``, a certificate for
     www.example.com, localhost and 127.0.0.1, ALPN http/1.1; TLS ``versions`` (the client's
-    hello picks among them, 1.3 first)."""
+    hello picks among them, 1.3 first).
+
+    0-RTT (RFC 8446 §2.3) is off by default: our tickets do not allow early data, so no
+    client sends any. Early data can be replayed (§8): whoever copies a ClientHello and its
+    early records can send them again, and a server that acts on them acts twice — harmless
+    for a GET of a page, not for a POST that orders something (RFC 8470 §1). With
+    ``early_data`` our tickets allow 16 KiB of it and the server accepts it under two guards:
+    the §8.2 ClientHello recorder with its §8.3 ticket-age window
+    (:mod:`minternet.tls.antireplay`), and RFC 8470 §3's "delay processing": the web server
+    reads requests only from an established connection, so a request that came as 0-RTT data
+    is answered only once the client's Finished has arrived — which a replayed hello never
+    gets to, as the attacker has no keys to finish with. What 0-RTT still saves here is the
+    client's wait: its request is on the wire with its hello. (Our site serves GET and HEAD
+    only — the safe methods RFC 8470 has in mind; anything else is 405 either way.)"""
+    from dataclasses import replace
+
     from ..apps.tls_stream import tls_accept
+    from ..tls.antireplay import ClientHelloRecorder
     from ..tls.keylog import KeyLogFile
+    from ..tls.negotiate import server_config_13
     from ..tls.pki import Pki
     from ..tls.server import ServerConfig
 
@@ -161,6 +185,14 @@ def https_acceptor(
         click.echo(f"CA certificate written to {ca_out}", err=True)
     log = KeyLogFile(keylog.open("a", encoding="ascii")) if keylog is not None else None
     config = ServerConfig(credentials=[creds], random=stack.random, alpn=("http/1.1",), keylog=log)
+    config13 = None
+    if early_data:
+        config13 = replace(
+            server_config_13(config),
+            max_early_data=EARLY_DATA_SIZE,
+            anti_replay=ClientHelloRecorder(),
+            now=lambda: datetime.now(UTC),
+        )
 
     async def secure(sock: StreamSocket) -> ByteStream:
         # no per-read timeout: the web server's handshake_timeout bounds the whole handshake
@@ -171,6 +203,7 @@ def https_acceptor(
             trace=stack.trace,
             node="minternet-serve",
             versions=versions,
+            config13=config13,
         )
 
     return secure
@@ -256,6 +289,12 @@ def _seconds_option(name: str, default: float, help: str) -> Callable[[Any], Any
 )
 @click.option("--quiet", is_flag=True, help="No access-log or query lines.")
 @tls_option(help="HTTPS: TLS version(s); with both the client's hello decides, 1.3 first.")
+@click.option(
+    "--early-data",
+    is_flag=True,
+    help="HTTPS, TLS 1.3: accept 0-RTT requests (once per ClientHello; answered only after "
+    "the handshake completes, so a replayed hello gets no answer). Off by default.",
+)
 def serve(
     https_port: int | None,
     http_port: int | None,
@@ -272,6 +311,7 @@ def serve(
     duration: float | None,
     quiet: bool,
     tls_version: str,
+    early_data: bool,
 ) -> None:
     """Serve the world's services (web, DNS) on this machine's loopback until Ctrl-C."""
     from ..tls.negotiate import parse_versions
@@ -286,8 +326,8 @@ def serve(
         raise click.UsageError("--zone goes with --dns PORT")
     if https_port is None and http_port is None and dns_port is None:
         https_port = DEFAULT_HTTPS_PORT
-    if https_port is None and (ca_out is not None or keylog is not None):
-        raise click.UsageError("--ca-out and --keylog go with --https PORT")
+    if https_port is None and (ca_out is not None or keylog is not None or early_data):
+        raise click.UsageError("--ca-out, --keylog and --early-data go with --https PORT")
     if https_port is None and http_port is None and site_dir is not None:
         raise click.UsageError("--site goes with --https PORT or --http PORT")
     if https_port is not None or http_port is not None:
@@ -302,7 +342,9 @@ def serve(
         for scheme, port in (("https", https_port), ("http", http_port)):
             if port is not None:
                 services.append(
-                    web_service(site, scheme, port, host, ca_out, keylog, config, versions)
+                    web_service(
+                        site, scheme, port, host, ca_out, keylog, config, versions, early_data
+                    )
                 )
     trace = TraceBus()
     if not quiet:

@@ -2,6 +2,13 @@
 kernel's TCP, to talk to ``openssl s_server`` / ``s_client``, curl or a browser on this
 machine. ``--tls 1.2|1.3|both`` (default both, 1.3 preferred, as browsers do).
 
+TLS 1.3 resumption and 0-RTT, like ``openssl s_client -sess_out/-sess_in -early_data``:
+``tls client --sess-out FILE`` keeps the server's first ticket (our JSON, not OpenSSL's
+PEM), ``--sess-in FILE`` resumes with it and ``--early-data FILE`` sends FILE's bytes as
+0-RTT data when the ticket allows it (else right after the handshake). ``tls server
+--early-data`` advertises and accepts 0-RTT, guarded by a ClientHello recorder
+(:mod:`minternet.tls.antireplay`).
+
 This is an edge module: it uses blocking sockets, the wall clock and the OS's randomness,
 and drives the sans-IO machines of :mod:`minternet.tls`.
 """
@@ -12,6 +19,7 @@ import contextlib
 import json
 import socket
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,14 +42,17 @@ from ..tls import (
     TlsClient,
 )
 from ..tls.alerts import alert_name
+from ..tls.antireplay import ClientHelloRecorder
 from ..tls.client13 import TlsClient13
 from ..tls.connection import load_certificate
-from ..tls.connection13 import Tls13Connection, Tls13Info
+from ..tls.connection13 import Ticket13, Tls13Connection, Tls13Info
 from ..tls.keylog import KeyLogFile
-from ..tls.negotiate import NegotiatingClient, parse_versions
+from ..tls.negotiate import NegotiatingClient, parse_versions, server_config_13
 from ..tls.server import KeyAndChain
+from ..tls.server13 import ServerConfig13
 from ..tls.signing import SignatureScheme
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
+from ..tls.suites13 import TLS13_BY_CODE
 from ..trace.bus import TraceBus, TraceEvent
 from .exits import OutcomeFailed
 from .options import cafile_option, cipher_option, json_option, keylog_option, tls_option
@@ -55,6 +66,62 @@ SCHEME_NAMES = {
 
 
 TLS_OPTION = tls_option()
+SESSION_FORMAT = "minternet-tls13-session/1"
+MAX_EARLY_DATA = 16384  # what ``tls server --early-data`` allows per ticket
+
+
+def session_to_json(t: Ticket13) -> str:
+    """A TLS 1.3 ticket and its PSK as a JSON session file (secret: it resumes the
+    session; written readable by its owner only)."""
+    return json.dumps(
+        {
+            "format": SESSION_FORMAT,
+            "ticket": t.ticket.hex(),
+            "psk": t.psk.hex(),
+            "cipher_suite": t.suite.code,
+            "age_add": t.age_add,
+            "lifetime": t.lifetime,
+            "received_at": t.received_at.isoformat() if t.received_at else None,
+            "server_name": t.server_name,
+            "alpn": t.alpn,
+            "max_early_data": t.max_early_data,
+        },
+        indent=2,
+    )
+
+
+def session_from_json(path: Path) -> Ticket13:
+    """A session file written by ``--sess-out``; ConfigError (exit 2) naming the file if
+    it is not one."""
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(d, dict) or d.get("format") != SESSION_FORMAT:
+            raise ValueError(f"not a {SESSION_FORMAT} file")
+        suite = TLS13_BY_CODE.get(int(d["cipher_suite"]))
+        if suite is None:
+            raise ValueError(f"unknown cipher suite {d['cipher_suite']}")
+        received = d.get("received_at")
+        return Ticket13(
+            ticket=bytes.fromhex(d["ticket"]),
+            psk=bytes.fromhex(d["psk"]),
+            suite=suite,
+            age_add=int(d["age_add"]) % (1 << 32),
+            lifetime=int(d["lifetime"]),
+            received_at=datetime.fromisoformat(received) if received else None,
+            server_name=d.get("server_name"),
+            alpn=d.get("alpn"),
+            max_early_data=max(0, int(d.get("max_early_data", 0))),
+        )
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as e:
+        raise ConfigError(f"{path}: not a TLS 1.3 session file ({e})") from None
+
+
+def _write_session(path: Path, t: Ticket13) -> None:
+    try:
+        path.touch(mode=0o600)
+        path.write_text(session_to_json(t) + "\n", encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"{path}: {e.strerror or e}") from None
 
 
 @click.group()
@@ -131,6 +198,9 @@ def _report(conn: TlsClient | TlsClient13, host: str, port: int) -> dict[str, An
             "hello_retry": n13.hello_retry,
             "resumed": n13.resumed,
         }
+        if n13.early_data != "not offered":
+            rep["early_data"] = n13.early_data
+            rep["early_data_bytes"] = n13.early_data_bytes
     else:
         n12 = conn.neg
         suite12 = n12.suite
@@ -185,6 +255,10 @@ def _print_report(rep: dict[str, Any], out: TextIO) -> None:
             p(f"extended master   {'yes' if rep['extended_master_secret'] else 'no'}")
         if rep.get("hello_retry"):
             p("hello retry       yes (the server asked for another key share)")
+        if rep.get("resumed"):
+            p("resumed           yes (PSK from a ticket)")
+        if "early_data" in rep:
+            p(f"early data        {rep['early_data']} ({rep['early_data_bytes']} bytes as 0-RTT)")
         if rep["alpn"]:
             p(f"ALPN              {rep['alpn']}")
     if rep["certificate_chain"]:
@@ -262,6 +336,19 @@ def _trace_bus(enabled: bool) -> TraceBus | None:
 @click.option(
     "--key-update", is_flag=True, help="TLS 1.3: update our keys (and ask the server to) once."
 )
+@click.option(
+    "--sess-out", type=click.Path(dir_okay=False, path_type=Path),
+    help="TLS 1.3: write the server's first ticket (a session file) here.",
+)  # fmt: skip
+@click.option(
+    "--sess-in", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TLS 1.3: resume the session of this file (from --sess-out).",
+)  # fmt: skip
+@click.option(
+    "--early-data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --sess-in: send this file's bytes as 0-RTT data if the ticket allows it "
+    "(replayable by an attacker, RFC 8446 §8), else after the handshake; print the answer.",
+)  # fmt: skip
 @TLS_OPTION
 @json_option
 def tls_client(
@@ -279,6 +366,9 @@ def tls_client(
     timeout: float,
     wait: float,
     key_update: bool,
+    sess_out: Path | None,
+    sess_in: Path | None,
+    early_data: Path | None,
     tls_version: str,
     as_json: bool,
 ) -> None:
@@ -288,6 +378,14 @@ def tls_client(
     Exit status 1 when the connection or the handshake failed (refused, alert, timeout).
     """
     versions = parse_versions(tls_version)
+    resume = session_from_json(sess_in) if sess_in is not None else None
+    if (resume is not None or sess_out is not None) and "1.3" not in versions:
+        raise ConfigError("--sess-in/--sess-out are TLS 1.3 sessions: use --tls 1.3 or both")
+    if early_data is not None and resume is None:
+        raise ConfigError("--early-data needs --sess-in (0-RTT resumes a session)")
+    if send_stdin and early_data is not None:
+        raise ConfigError("give --stdin or --early-data, not both")
+    early = early_data.read_bytes() if early_data is not None else b""
     trust = None
     if not no_verify:
         bundles = cafile or ((SYSTEM_BUNDLE,) if SYSTEM_BUNDLE.exists() else ())
@@ -311,16 +409,18 @@ def tls_client(
         try:
             st = await tls_connect(
                 sock, cfg, loop=stack.loop, trace=bus, node="client", timeout=timeout,
-                versions=versions,
+                versions=versions, session13=resume, early_data=early,
             )  # fmt: skip
         except TlsHandshakeError as e:
             return _client_machine(e.connection), b""
         conn = _client_machine(st.conn)
         received = bytearray()
+        if early and not isinstance(conn, TlsClient13):
+            await st.send(early)  # the server chose TLS 1.2: no 0-RTT, plain data
         if key_update and isinstance(conn, TlsClient13):
             conn.update_keys(request_peer=True)
-        if send_stdin:
-            data = sys.stdin.buffer.read()
+        if send_stdin or early:
+            data = sys.stdin.buffer.read() if send_stdin else b""
             if data:
                 await st.send(data)
             # TLS 1.2 has no half-close (RFC 5246 §7.2.1: close_notify is answered at once),
@@ -328,6 +428,14 @@ def tls_client(
             with contextlib.suppress(LoopTimeout):
                 while chunk := await st.recv(65536, wait):
                     received += chunk
+        if sess_out is not None and isinstance(conn, TlsClient13):
+            # Tickets come after the handshake (RFC 8446 §4.6.1): wait for one.
+            with contextlib.suppress(LoopTimeout):
+                while not conn.tickets and st.closed is None:
+                    if chunk := await st.recv(65536, wait):
+                        received += chunk
+                    else:
+                        break
         await st.close()
         return conn, bytes(received)
 
@@ -342,10 +450,17 @@ def tls_client(
     rep = _report(conn, host, port)
     if conn.info is None:
         rep["failure"] = rep.get("error") or "the TLS handshake failed"
+    elif sess_out is not None:
+        tickets = conn.tickets if isinstance(conn, TlsClient13) else []
+        if tickets:
+            _write_session(sess_out, tickets[0])
+            rep["session_out"] = str(sess_out)
+        else:
+            rep["failure"] = "no TLS 1.3 ticket arrived for --sess-out"
     if secrets and conn.info is not None:
         rep["secrets"] = conn.info.as_dict(secrets=True)
     if as_json:
-        if send_stdin:
+        if send_stdin or early:
             rep["received"] = received.decode("utf-8", "replace")
         click.echo(json.dumps(rep, indent=2))
     else:
@@ -371,8 +486,15 @@ def tls_client(
                     click.echo(f"  {k:<20} {v}")
         if received:
             sys.stdout.write(received.decode("utf-8", "replace"))
-    if conn.info is None:
+    if "failure" in rep:
         raise OutcomeFailed(rep["failure"])
+
+
+def _early_note(info: object) -> str:
+    """``, early data accepted (N bytes)`` for a 1.3 connection that was offered 0-RTT."""
+    if not isinstance(info, Tls13Info) or info.early_data == "not offered":
+        return ""
+    return f", early data {info.early_data} ({info.early_data_bytes} bytes)"
 
 
 def _client_machine(conn: object) -> TlsClient | TlsClient13:
@@ -426,6 +548,11 @@ def _load_credentials(cert: Path, key: Path) -> KeyAndChain:
 @click.option(
     "--key-update", is_flag=True, help="TLS 1.3: update our keys (asking the client too) once."
 )
+@click.option(
+    "--early-data", "accept_early", is_flag=True,
+    help=f"TLS 1.3: tickets allow {MAX_EARLY_DATA} bytes of 0-RTT data and we accept it once "
+    "per ClientHello (RFC 8446 §8.2 recording, 10 s ticket-age window).",
+)  # fmt: skip
 @TLS_OPTION
 @json_option
 def tls_server(
@@ -439,10 +566,12 @@ def tls_server(
     max_connections: int,
     show_trace: bool,
     key_update: bool,
+    accept_early: bool,
     tls_version: str,
     as_json: bool,
 ) -> None:
-    """Serve TLS on PORT: handshake, echo what arrives, print what was negotiated."""
+    """Serve TLS on PORT: handshake, echo what arrives (0-RTT data included), print what
+    was negotiated."""
     versions = parse_versions(tls_version)
     if len(certs) != len(keys):
         raise ConfigError("give one --key for each --cert")
@@ -455,6 +584,14 @@ def tls_server(
         keylog=_keylog(keylog),
     )
 
+    config13 = None
+    if accept_early:
+        config13 = replace(
+            server_config_13(cfg),
+            max_early_data=MAX_EARLY_DATA,
+            anti_replay=ClientHelloRecorder(),
+            now=lambda: datetime.now(UTC),
+        )
     bus = _trace_bus(show_trace)
 
     async def serve(stack: KernelStack) -> None:
@@ -468,7 +605,7 @@ def tls_server(
                 served += 1
                 tasks.append(
                     stack.loop.create_task(
-                        _serve_one(stack, sock, cfg, as_json, bus, versions, key_update)
+                        _serve_one(stack, sock, cfg, as_json, bus, versions, key_update, config13)
                     )
                 )
             for t in tasks:
@@ -487,12 +624,14 @@ async def _serve_one(
     bus: TraceBus | None,
     versions: tuple[str, ...] = ("1.3", "1.2"),
     key_update: bool = False,
+    config13: ServerConfig13 | None = None,
 ) -> None:
     peer = f"{sock.remote[0]}:{sock.remote[1]}"
     try:
         st = await tls_accept(
-            sock, cfg, loop=stack.loop, trace=bus, node=peer, timeout=30, versions=versions
-        )
+            sock, cfg, loop=stack.loop, trace=bus, node=peer, timeout=30, versions=versions,
+            config13=config13,
+        )  # fmt: skip
     except TlsHandshakeError as e:
         click.echo(f"{peer}: {e}", err=True)
         return
@@ -507,6 +646,7 @@ async def _serve_one(
         click.echo(
             f"{peer}: {info.version} {info.suite.name} ({info.key_exchange}"
             f"{', resumed' if info.resumed else ''}"
+            f"{_early_note(info)}"
             f"{', SNI ' + info.server_name if info.server_name else ''}"
             f"{', ALPN ' + info.alpn if info.alpn else ''})"
         )

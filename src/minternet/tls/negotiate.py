@@ -19,6 +19,7 @@ Both expose the same surface as a single machine (``receive_data``, ``data_to_se
 from __future__ import annotations
 
 import weakref
+from dataclasses import replace
 from typing import Any, Protocol
 
 from ..errors import ConfigError
@@ -26,7 +27,7 @@ from . import extensions as ext
 from .client import ClientConfig, TlsClient
 from .client13 import DEFAULT_GROUPS13, ClientConfig13, TlsClient13
 from .connection import Closed, State, TraceHook
-from .connection13 import TLS13, Tls13Info
+from .connection13 import TLS13, Ticket13, Tls13Info
 from .extensions import ExtensionType
 from .extensions13 import parse_supported_versions_offer
 from .messages import ClientHello
@@ -310,28 +311,42 @@ class NegotiatingServer:
 
 
 def client_machine(
-    config: ClientConfig, versions: tuple[str, ...], trace: TraceHook | None = None
+    config: ClientConfig,
+    versions: tuple[str, ...],
+    trace: TraceHook | None = None,
+    session13: Ticket13 | None = None,
+    early_data: bytes = b"",
 ) -> TlsClient | TlsClient13 | NegotiatingClient:
-    """The client machine for ``versions`` (started: its ClientHello is ready to send)."""
+    """The client machine for ``versions`` (started: its ClientHello is ready to send);
+    with 1.3, ``session13`` to resume and ``early_data`` to send first (0-RTT if the
+    ticket allows it, see :class:`~minternet.tls.client13.ClientConfig13`)."""
     m: TlsClient | TlsClient13 | NegotiatingClient
+    c13 = client_config_13(config)
+    if session13 is not None or early_data:
+        c13 = replace(c13, session=session13, early_data=early_data)
     if versions == ("1.2",):
         m = TlsClient(config, trace)
     elif versions == ("1.3",):
-        m = TlsClient13(client_config_13(config), trace)
+        m = TlsClient13(c13, trace)
     else:
-        m = NegotiatingClient(config, trace)
+        m = NegotiatingClient(config, trace, c13)
     m.start()
     return m
 
 
 def server_machine(
-    config: ServerConfig, versions: tuple[str, ...], trace: TraceHook | None = None
+    config: ServerConfig,
+    versions: tuple[str, ...],
+    trace: TraceHook | None = None,
+    config13: ServerConfig13 | None = None,
 ) -> TlsServer | TlsServer13 | NegotiatingServer:
+    """The server machine for ``versions``; ``config13``: the 1.3 side, if not the one
+    derived from ``config`` (:func:`server_config_13`)."""
     if versions == ("1.2",):
         return TlsServer(config, trace)
     if versions == ("1.3",):
-        return TlsServer13(server_config_13(config), trace)
-    return NegotiatingServer(config, trace, versions=versions)
+        return TlsServer13(config13 or server_config_13(config), trace)
+    return NegotiatingServer(config, trace, config13, versions=versions)
 
 
 def version_of(info: Any) -> str:
