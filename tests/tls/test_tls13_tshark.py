@@ -106,14 +106,18 @@ def test_tshark_decrypts_tls13_with_our_keylog(
     assert res.stdout.strip() == ""
 
 
-def test_tshark_decrypts_tls13_from_the_dsb(pki: Certs, tmp_path: Path) -> None:
-    flow, lines = session(pki, TLS13_SUITES[0])
+def pcapng_with_dsb(flow: Flow, lines: list[str], capture: Path) -> Path:
+    """``flow`` written by our pcapng writer, the key log ``lines`` in its DSB."""
     writer = PcapngWriter()
     for p in flow.pkts:
         writer(FrameRecord(float(p.time), "client", "eth0", "out", bytes(p)))
     writer.add_decryption_secrets("".join(line + "\n" for line in lines))
-    capture = tmp_path / "s.pcapng"
     writer.write(capture)
-    rows = _http_rows(capture)
+    return capture
+
+
+def test_tshark_decrypts_tls13_from_the_dsb(pki: Certs, tmp_path: Path) -> None:
+    flow, lines = session(pki, TLS13_SUITES[0])
+    rows = _http_rows(pcapng_with_dsb(flow, lines, tmp_path / "s.pcapng"))
     assert any(r[0] == "/index.html" for r in rows), rows
     assert any(len(r) > 1 and r[1] == "200" for r in rows), rows

@@ -16,8 +16,8 @@ import pytest
 from scapy.utils import wrpcap
 from test_tls13_cli import serve_https
 from test_tls13_pair import client_for, move
-from test_tls13_tshark import _http_rows
-from test_tls_cli import our_server
+from test_tls13_tshark import _http_rows, pcapng_with_dsb
+from test_tls_cli import our_server, wait_listening
 from test_tls_tshark import Flow
 from tls_support import HOST, NOW, Certs, _free_port, minternet
 
@@ -26,8 +26,6 @@ from minternet.tls.antireplay import ClientHelloRecorder
 from minternet.tls.connection13 import EarlyData, NewTicket
 from minternet.tls.server import KeyAndChain
 from minternet.tls.server13 import ServerConfig13, TlsServer13
-from minternet.trace.bus import FrameRecord
-from minternet.trace.pcapng import PcapngWriter
 
 EARLY = "GET /zero-rtt HTTP/1.0 minternet-early-7f3a\n"
 
@@ -44,11 +42,7 @@ def s_server_early(pki: Certs, tmp_path: Path) -> Iterator[tuple[int, Path]]:
             stdin=subprocess.PIPE, stdout=f, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:
-            for _ in range(100):
-                ss = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
-                if f":{port} " in ss:
-                    break
-                time.sleep(0.05)
+            wait_listening(port)
             yield port, out
         finally:
             proc.kill()
@@ -187,11 +181,5 @@ def test_tshark_decrypts_zero_rtt_from_our_keylog_and_the_dsb(pki: Certs, tmp_pa
     )  # fmt: skip
     types = {t for r in res.stdout.split() for t in r.split(",")}
     assert "5" in types, res.stdout  # EndOfEarlyData, under the early keys
-    writer = PcapngWriter()
-    for p in flow.pkts:
-        writer(FrameRecord(float(p.time), "client", "eth0", "out", bytes(p)))
-    writer.add_decryption_secrets("".join(line + "\n" for line in lines))
-    capture = tmp_path / "s.pcapng"
-    writer.write(capture)
-    rows = _http_rows(capture)
+    rows = _http_rows(pcapng_with_dsb(flow, lines, tmp_path / "s.pcapng"))
     assert any(r[0] == "/early.html" for r in rows), rows

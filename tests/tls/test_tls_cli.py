@@ -51,16 +51,21 @@ def openssl_www(creds: Creds, *args: str) -> Iterator[int]:
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        # probing would use up -naccept; give it a moment instead
-        for _ in range(100):
-            out = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
-            if f":{port} " in out:
-                break
-            time.sleep(0.05)
+        wait_listening(port)
         yield port
     finally:
         proc.kill()
         proc.wait()
+
+
+def wait_listening(port: int) -> None:
+    """Until something listens on ``port`` (asked of ``ss``: probing would use up
+    s_server's -naccept), at most 5 s."""
+    for _ in range(100):
+        out = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
+        if f":{port} " in out:
+            return
+        time.sleep(0.05)
 
 
 CLIENT_SUITES = [

@@ -166,12 +166,9 @@ def https_acceptor(
     gets to, as the attacker has no keys to finish with. What 0-RTT still saves here is the
     client's wait: its request is on the wire with its hello. (Our site serves GET and HEAD
     only — the safe methods RFC 8470 has in mind; anything else is 405 either way.)"""
-    from dataclasses import replace
-
     from ..apps.tls_stream import tls_accept
-    from ..tls.antireplay import ClientHelloRecorder
     from ..tls.keylog import KeyLogFile
-    from ..tls.negotiate import server_config_13
+    from ..tls.negotiate import zero_rtt_config_13
     from ..tls.pki import Pki
     from ..tls.server import ServerConfig
 
@@ -187,12 +184,7 @@ def https_acceptor(
     config = ServerConfig(credentials=[creds], random=stack.random, alpn=("http/1.1",), keylog=log)
     config13 = None
     if early_data:
-        config13 = replace(
-            server_config_13(config),
-            max_early_data=EARLY_DATA_SIZE,
-            anti_replay=ClientHelloRecorder(),
-            now=lambda: datetime.now(UTC),
-        )
+        config13 = zero_rtt_config_13(config, EARLY_DATA_SIZE, lambda: datetime.now(UTC))
 
     async def secure(sock: StreamSocket) -> ByteStream:
         # no per-read timeout: the web server's handshake_timeout bounds the whole handshake

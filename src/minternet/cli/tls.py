@@ -19,7 +19,6 @@ import contextlib
 import json
 import socket
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -42,12 +41,11 @@ from ..tls import (
     TlsClient,
 )
 from ..tls.alerts import alert_name
-from ..tls.antireplay import ClientHelloRecorder
 from ..tls.client13 import TlsClient13
 from ..tls.connection import load_certificate
 from ..tls.connection13 import Ticket13, Tls13Connection, Tls13Info
 from ..tls.keylog import KeyLogFile
-from ..tls.negotiate import NegotiatingClient, parse_versions, server_config_13
+from ..tls.negotiate import NegotiatingClient, parse_versions, zero_rtt_config_13
 from ..tls.server import KeyAndChain
 from ..tls.server13 import ServerConfig13
 from ..tls.signing import SignatureScheme
@@ -586,12 +584,7 @@ def tls_server(
 
     config13 = None
     if accept_early:
-        config13 = replace(
-            server_config_13(cfg),
-            max_early_data=MAX_EARLY_DATA,
-            anti_replay=ClientHelloRecorder(),
-            now=lambda: datetime.now(UTC),
-        )
+        config13 = zero_rtt_config_13(cfg, MAX_EARLY_DATA, lambda: datetime.now(UTC))
     bus = _trace_bus(show_trace)
 
     async def serve(stack: KernelStack) -> None:

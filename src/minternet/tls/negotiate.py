@@ -19,11 +19,14 @@ Both expose the same surface as a single machine (``receive_data``, ``data_to_se
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from ..errors import ConfigError
 from . import extensions as ext
+from .antireplay import ClientHelloRecorder
 from .client import ClientConfig, TlsClient
 from .client13 import DEFAULT_GROUPS13, ClientConfig13, TlsClient13
 from .connection import Closed, State, TraceHook
@@ -106,6 +109,20 @@ def server_config_13(cfg: ServerConfig) -> ServerConfig13:
         found = _SERVER13[id(cfg)] = _make_server_config_13(cfg)
         weakref.finalize(cfg, _SERVER13.pop, id(cfg), None)
     return found
+
+
+def zero_rtt_config_13(
+    cfg: ServerConfig, max_early_data: int, now: Callable[[], datetime]
+) -> ServerConfig13:
+    """The 1.3 side of ``cfg`` (same ticket key) accepting 0-RTT: tickets allow
+    ``max_early_data`` bytes, a fresh :class:`ClientHelloRecorder` guards against replay
+    (RFC 8446 §8.2, §8.3), ``now`` dates tickets and checks their age."""
+    return replace(
+        server_config_13(cfg),
+        max_early_data=max_early_data,
+        anti_replay=ClientHelloRecorder(),
+        now=now,
+    )
 
 
 def _make_server_config_13(cfg: ServerConfig) -> ServerConfig13:
@@ -362,4 +379,5 @@ __all__ = [
     "parse_versions",
     "server_machine",
     "version_of",
+    "zero_rtt_config_13",
 ]
