@@ -129,18 +129,43 @@
       rowOf[k] = rows.length;
       rows.push(k);
     }
-    spacer.style.height = (rows.length * ROWH + 40) + 'px';
     $('count').textContent = rows.length + ' of ' + N + ' frames';
     if (M.failure) ladder.dataset.failrow = String(failRow());
+    fitTime();
+    spacer.style.height = totalHeight() + 'px';
     draw();
   }
-  function rowY(r) { return r * ROWH + ROWH / 2; }
+  /* the y axis: one row per frame, or virtual time (arrows slant from send to receipt) */
+  var mode = 'rows', SCALE = 1, T0 = 0;
+  function fitTime() {
+    T0 = rows.length ? F.t[rows[0]] : 0;
+    var gaps = [];
+    for (var i = 1; i < rows.length; i++) { var g = F.t[rows[i]] - F.t[rows[i - 1]]; if (g > 0) gaps.push(g); }
+    gaps.sort(function (x, y) { return x - y; });
+    var med = gaps.length ? gaps[gaps.length >> 1] : 1e6;
+    SCALE = Math.min(ROWH / med, 1.5e7 / Math.max(1, endTime() - T0));
+  }
+  function endTime() { return Math.max(M.end, rows.length ? F.t[rows[rows.length - 1]] : 0); }
+  function yT(us) { return (us - T0) * SCALE + ROWH; }
+  function rowY(r) { return mode === 'rows' ? r * ROWH + ROWH / 2 : yT(F.t[rows[r]]); }
+  function totalHeight() { return mode === 'rows' ? rows.length * ROWH + 40 : yT(endTime()) + 40; }
+  function yAt(us) { return mode === 'rows' ? firstRowAt(us) * ROWH : yT(us); }
+  function rowsIn(top, bottom) {
+    if (mode === 'rows') return [Math.max(0, Math.floor(top / ROWH)), Math.min(rows.length, Math.ceil(bottom / ROWH))];
+    return [firstRowAt(T0 + (top - ROWH) / SCALE), firstRowAt(T0 + (bottom - ROWH) / SCALE + 1)];
+  }
+  $('axis').addEventListener('change', function () {
+    var k = selected >= 0 && rowOf[selected] >= 0 ? selected : (rows.length ? rows[rowsIn(ladder.scrollTop, ladder.scrollTop + 1)[0]] : -1);
+    mode = $('axis').value;
+    spacer.style.height = totalHeight() + 'px';
+    if (k !== undefined && k >= 0) ladder.scrollTop = Math.max(0, rowY(rowOf[k]) - ladder.clientHeight / 3);
+    draw();
+  });
   function bandsSvg(top, bottom) {
     var out = '';
     M.story.forEach(function (ph, i) {
       if (ph.start === null) return;
-      var r0 = firstRowAt(ph.start), r1 = ph.end === null ? rows.length : firstRowAt(ph.end + 1);
-      var y0 = r0 * ROWH, y1 = r1 * ROWH;
+      var y0 = yAt(ph.start), y1 = ph.end === null ? totalHeight() : yAt(ph.end + 1);
       if (y1 < top || y0 > bottom || y1 <= y0) return;
       out += '<g class="band"><rect x="0" y="' + y0 + '" width="6" height="' + (y1 - y0) + '" fill="hsl(' +
         (i * 67 % 360) + ',55%,60%)"><title>' + esc(ph.title) + '</title></rect></g>';
@@ -154,31 +179,37 @@
   }
   function draw() {
     var top = ladder.scrollTop, h = ladder.clientHeight || 600, w = ladder.clientWidth || 800;
-    var r0 = Math.max(0, Math.floor(top / ROWH) - 20), r1 = Math.min(rows.length, Math.ceil((top + h) / ROWH) + 20);
-    var y0 = r0 * ROWH, y1 = r1 * ROWH;
+    var y0 = Math.max(0, top - 360), y1 = top + h + 360, span = rowsIn(y0, y1), r0 = span[0], r1 = span[1];
     svg.setAttribute('width', w);
-    svg.setAttribute('height', Math.max(h, y1 - y0 + ROWH));
+    svg.setAttribute('height', y1 - y0);
     svg.style.top = y0 + 'px';
     var parts = ['<g transform="translate(0,' + (-y0) + ')">'];
     M.lanes.forEach(function (n) {
       parts.push('<line class="lane" x1="' + laneX[n] + '" x2="' + laneX[n] + '" y1="' + y0 + '" y2="' + y1 + '"></line>');
     });
     parts.push(bandsSvg(y0, y1));
-    var labels = ROWH >= 12, infoX = w - INFOW;
+    var labels = mode === 'time' || ROWH >= 12, infoX = w - INFOW, lastLabel = -1e9;
     for (var r = r0; r < r1; r++) {
       var k = rows[r], y = rowY(r), a = F.from[k] >= 0 ? laneX[F.from[k]] : laneX[F.n[k]] - 30;
       var b = F.to[k] >= 0 ? laneX[F.to[k]] : a + 30;
       var fl = F.fl[k], color = 'var(--' + PH[F.ph[k]] + ')';
       if (fl & LOST) b = (a + b) / 2;
+      var ya = y, yb = y;
+      if (mode === 'time') {
+        var sent = F.d[k] ? F.t2[k] : F.t[k], got = F.d[k] ? F.t[k] : F.t2[k];
+        ya = sent >= 0 ? yT(sent) : y - 4;
+        yb = got >= 0 ? yT(got) : ya + 4;
+      }
       var cls = 'row' + (fl & RETRANS ? ' retrans' : '') + (fl & LOST ? ' lost' : '') + (fl & UNCAPTURED ? ' uncaptured' : '') +
         (k === selected ? ' sel' : '') + (highlighted.has(k) ? ' hl' : '');
       var g = '<g class="' + cls + '" data-frame="' + k + '" tabindex="-1"><rect class="bg" x="0" y="' + (y - ROWH / 2) +
         '" width="' + w + '" height="' + ROWH + '"></rect>';
-      g += '<line x1="' + a + '" y1="' + y + '" x2="' + b + '" y2="' + y + '" stroke="' + color + '"' +
+      g += '<line x1="' + a + '" y1="' + ya + '" x2="' + b + '" y2="' + yb + '" stroke="' + color + '"' +
         (fl & LOST ? '' : ' marker-end="url(#head)"') + '></line>';
-      if (fl & LOST) g += cross(b, y, 'lost on the link');
-      if (fl & DROPPED) g += cross(b, y, 'dropped here');
-      if (labels) {
+      if (fl & LOST) g += cross(b, yb, 'lost on the link');
+      if (fl & DROPPED) g += cross(b, yb, 'dropped here');
+      if (labels && y - lastLabel >= 11) {
+        lastLabel = y;
         g += '<text class="t" x="9" y="' + y + '">' + secs(F.t[k]).slice(0, 9) + '</text>';
         var label = (fl & RETRANS ? '↻ ' : '') + (fl & LOST ? '✕ ' : '') + S[F.info[k]];
         g += '<text class="info" x="' + infoX + '" y="' + y + '" fill="' + color + '">' +
@@ -187,7 +218,7 @@
       parts.push(g + '</g>');
     }
     if (M.failure) {
-      var fr = failRow(), fy = rowY(fr) + ROWH / 2;
+      var fr = failRow(), fy = mode === 'rows' ? rowY(fr) + ROWH / 2 : yT(M.failure.t);
       if (fy >= y0 && fy <= y1) parts.push('<g class="failmark" id="failmark" data-row="' + fr + '"><line x1="0" x2="' + w +
         '" y1="' + fy + '" y2="' + fy + '"></line><text x="' + (GUTTER + 4) + '" y="' + (fy - 3) + '">✕ ' +
         esc(M.failure.summary) + '</text></g>');
@@ -214,15 +245,23 @@
   function reveal(k) {
     var r = rowOf[k];
     if (r < 0) return;
-    var y = r * ROWH, top = ladder.scrollTop, h = ladder.clientHeight;
+    var y = rowY(r), top = ladder.scrollTop, h = ladder.clientHeight;
     if (y < top + ROWH || y > top + h - 2 * ROWH) ladder.scrollTop = Math.max(0, y - h / 3);
   }
   function zoom(f) {
-    var mid = (ladder.scrollTop + ladder.clientHeight / 2) / ROWH;
-    ROWH = Math.max(3, Math.min(48, Math.round(ROWH * f)));
-    ladder.dataset.rowh = String(ROWH);
-    spacer.style.height = (rows.length * ROWH + 40) + 'px';
-    ladder.scrollTop = mid * ROWH - ladder.clientHeight / 2;
+    var h = ladder.clientHeight, centre = ladder.scrollTop + h / 2;
+    if (mode === 'rows') {
+      var mid = centre / ROWH;
+      ROWH = Math.max(3, Math.min(48, Math.round(ROWH * f)));
+      ladder.dataset.rowh = String(ROWH);
+      spacer.style.height = totalHeight() + 'px';
+      ladder.scrollTop = mid * ROWH - h / 2;
+    } else {
+      var t = T0 + (centre - ROWH) / SCALE;
+      SCALE = Math.max(h / Math.max(1, endTime() - T0) / 2, Math.min(SCALE * f, 1.5e7 / Math.max(1, endTime() - T0)));
+      spacer.style.height = totalHeight() + 'px';
+      ladder.scrollTop = yT(t) - h / 2;
+    }
     draw();
   }
   $('zin').onclick = function () { zoom(1.4); };
