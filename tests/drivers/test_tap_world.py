@@ -120,15 +120,17 @@ def access_log(run: WorldRun) -> list[str]:
     return [line for line in run.out.splitlines() if line.startswith("www: ")]
 
 
-@pytest.mark.tools("ping", "traceroute", "dig", "curl", "tshark")
+@pytest.mark.tools("ping", "traceroute", "dig", "curl", "tshark", "udhcpc")
 def test_the_kernel_pings_traces_resolves_and_fetches_across_the_world(tmp_path: Path) -> None:
     page = packaged_site().files[("index.html",)]
     site = site_with(tmp_path, {})
     pcap = tmp_path / "world.pcapng"
     with tap_world("rwpath", "--site", str(site), "--pcap", str(pcap)) as w:
         first = w.banner[0]
-        assert "192.168.1.254/24" in first and "gateway 192.168.1.1" in first, first
-        assert "DNS 198.51.100.53" in first and w.ca_file is not None
+        assert re.search(r"is a new host 'kernel' on the LAN: 192\.168\.1\.\d+/24", first), first
+        assert "gateway 192.168.1.1" in first and "DNS 198.51.100.53" in first, first
+        assert "a DHCP lease from home-router/eth0" in w.banner[1], w.banner
+        assert w.ca_file is not None
         ping = w.run("ping", "-n", "-c", "5", "-i", "0.3", "-W", "5", WWW)
         traceroute = w.run("traceroute", "-n", "-I", "-q", "1", "-w", "3", WWW)
         dig = w.run("dig", "+tries=1", "+time=5", "www.example.com")
@@ -136,6 +138,17 @@ def test_the_kernel_pings_traces_resolves_and_fetches_across_the_world(tmp_path:
         w.run("curl", "-sS", "--max-time", "30", "--cacert", str(w.ca_file), "-o", str(got),
               "https://www.example.com/index.html")  # fmt: skip
         fetched = got.read_bytes()
+    # DHCP: udhcpc's DISCOVER/REQUEST and our home router's OFFER/ACK, as tshark reads them
+    dhcp = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", 'frame.interface_name == "kernel/eth0" && dhcp',
+         "-T", "fields", "-e", "dhcp.option.dhcp", "-e", "dhcp.option.router",
+         "-e", "dhcp.option.domain_name_server", "-e", "dhcp.ip.your"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    fields = [line.split("\t") for line in dhcp]
+    assert [f[0] for f in fields] == ["1", "2", "3", "5"], dhcp
+    assert fields[3][1:3] == ["192.168.1.1", "198.51.100.53"], dhcp
+    assert fields[3][3] in first, (dhcp, first)
     # ping: four routers on the way back (TTL 64 - 4), never faster than the links' latency
     replies = re.findall(r"ttl=(\d+) time=([\d.]+) ms", ping)
     assert len(replies) == 5 and {int(t) for t, _ in replies} == {60}, ping
@@ -177,7 +190,7 @@ def test_the_kernel_pings_traces_resolves_and_fetches_across_the_world(tmp_path:
     assert asked and set(asked) == {PUBLIC}, asked
 
 
-@pytest.mark.tools("chromium", "certutil")
+@pytest.mark.tools("chromium", "certutil", "udhcpc")
 def test_headless_chromium_renders_the_page_through_the_world(tmp_path: Path) -> None:
     shot = Path(os.environ.get("MINTERNET_SCREENSHOT_OUT", str(tmp_path / "chromium.png")))
     shot.parent.mkdir(parents=True, exist_ok=True)
@@ -202,7 +215,7 @@ def test_headless_chromium_renders_the_page_through_the_world(tmp_path: Path) ->
                for line in chrome), w.out  # fmt: skip
 
 
-@pytest.mark.tools("curl", "tshark")
+@pytest.mark.tools("curl", "tshark", "udhcpc")
 def test_curl_gets_the_file_intact_with_loss_on_the_home_line(tmp_path: Path) -> None:
     data = os.urandom(1_000_000)
     site = site_with(tmp_path, {"data.bin": data})
@@ -229,8 +242,9 @@ def test_curl_gets_the_file_intact_with_loss_on_the_home_line(tmp_path: Path) ->
 
 @pytest.mark.tools("ping")
 def test_the_kernel_can_take_the_laptops_place(tmp_path: Path) -> None:
-    with tap_world("rwlaptop", "--as", "laptop") as w:
+    with tap_world("rwlaptop", "--as", "laptop", "--static") as w:
         assert "is host laptop: 192.168.1.10/24 (02:00:00:00:00:01)" in w.banner[0], w.banner
+        assert "set statically" in w.banner[1], w.banner
         link = w.run("ip", "-o", "link", "show")
         assert "02:00:00:00:00:01" in link
         ping = w.run("ping", "-n", "-c", "1", "-W", "5", "198.51.100.53")

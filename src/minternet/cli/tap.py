@@ -396,6 +396,13 @@ CHROMIUM_FLAGS = "--headless --no-sandbox --disable-gpu --disable-quic --no-firs
     help="The kernel takes this host's place (its cable, MAC, address and gateway); "
     "default: a new host 'kernel' on the laptop's LAN.",
 )
+@click.option(
+    "--dhcp/--static",
+    default=True,
+    show_default=True,
+    help="The namespace's address, gateway and DNS server: a lease from the world's DHCP "
+    "server on its LAN (busybox udhcpc in the namespace), or set statically.",
+)
 @fault_options
 @site_option
 @click.option(
@@ -411,6 +418,7 @@ CHROMIUM_FLAGS = "--headless --no-sandbox --disable-gpu --disable-quic --no-firs
 def world_cmd(
     world_file: Path | None,
     as_node: str | None,
+    dhcp: bool,
     faults: FaultOptions,
     site_dir: Path | None,
     duration: float | None,
@@ -445,7 +453,11 @@ def world_cmd(
 
     server_trace = TraceBus()
     server_trace.subscribe(on_event)
+    loop = RealtimeLoop()
     capture: PcapngWriter | None = None
+    if pcap is not None:  # from the start: the namespace's DHCP exchange is in it too
+        capture = PcapngWriter(application="minternet tap world", epoch=time.time() - loop.now())
+        trace.subscribe_frames(capture)
     state: Path | None = None
     summary: dict[str, Any] = {}
     try:
@@ -460,16 +472,13 @@ def world_cmd(
                 site=load_site(site_dir),
                 ns_name=ns_name,
                 keylog=log_key,
+                dhcp=dhcp,
+                loop=loop,
             ) as tw,
         ):
-            loop = tw.loop
-            if pcap is not None:
-                capture = PcapngWriter(
-                    tw.interfaces(),
-                    application="minternet tap world",
-                    epoch=time.time() - loop.now(),
-                )
-                trace.subscribe_frames(capture)
+            if capture is not None:
+                for name, description in tw.interfaces():
+                    capture.add_interface(name, description)
             summary = _world_summary(tw, faults)
             state = write_state({"pid": os.getpid(), "netns": tw.ns.name, "tap": tw.tap.name})
             if not as_json:
@@ -528,6 +537,7 @@ def _world_summary(tw: Any, faults: FaultOptions) -> dict[str, Any]:
         "address": k.cidr,
         "gateway": k.gateway,
         "nameserver": k.nameserver,
+        "dhcp_server": k.dhcp_server,
         "public_address": tw.access_address(),
         "ca_file": None if tw.ca_file is None else str(tw.ca_file),
         "nss_home": None if tw.home is None else str(tw.home),
@@ -544,6 +554,8 @@ def _print_ready(tw: Any, s: dict[str, Any]) -> None:
         f"the world runs in real time; the Linux kernel in namespace {s['netns']} is {who}: "
         f"{s['address']} ({s['mac']}), gateway {s['gateway']}, DNS {s['nameserver']}"
     )
+    how = f"a DHCP lease from {s['dhcp_server']}" if s["dhcp_server"] else "set statically"
+    click.echo(f"  its address, gateway and DNS server: {how}")
     click.echo(f"  its traffic leaves the NAT as {s['public_address']}")
     if s["faults"]:
         click.echo(f"  faults: {s['faults']} on {', '.join(s['impaired_links'])}")

@@ -30,6 +30,7 @@ Everything — namespace, TAP, resolver files, CA file, NSS database — is remo
 from __future__ import annotations
 
 import ipaddress
+import re
 import shutil
 import subprocess
 import time
@@ -43,7 +44,10 @@ from ..apps.dns_world import DnsDeployment, install_dns
 from ..apps.site import Site
 from ..apps.web_server import ServerConfig as WebConfig
 from ..apps.web_world import WEB_NODE, WebDeployment, install_web
-from ..errors import ConfigError
+from ..errors import ConfigError, MinternetError
+from ..ip.address import ip_from_int
+from ..loop import LoopTimeout
+from ..node.dhcp import DhcpServerService, serve_dhcp
 from ..node.host import Host
 from ..node.interface import Interface
 from ..node.switch import LearningSwitch, SwitchPort
@@ -54,7 +58,7 @@ from ..sim.world import World, load_world
 from ..tls.pki import Pki
 from ..trace.bus import FrameRecord, TraceBus
 from .entropy import SystemRandom
-from .netns import Namespace, require_root
+from .netns import ETC_NETNS, Namespace, require_root
 from .realtime import RealtimeLoop
 from .tap import TapDevice, TapPort
 
@@ -67,6 +71,34 @@ KERNEL_NODE = "kernel"  # the node name of the new host the kernel becomes by de
 NEIGHBOUR = "laptop"  # the default host's LAN is this node's
 RESOLVER_NODE = "resolver"
 KeyLog = Callable[[str], None]
+DHCP_TIMEOUT = 30.0  # seconds the namespace's DHCP client may take to get a lease
+
+# busybox udhcpc's hook (udhcpc(8): it runs the script with "deconfig", "bound", "renew",
+# "leasefail" and the lease in the environment): the lease's address with its subnet mask
+# (option 1), a default route via its first router (option 3), resolv.conf from its DNS
+# servers (option 6) and domain (option 15). `ip netns exec` bind-mounts the namespace's
+# own /etc/netns/NAME/resolv.conf over /etc/resolv.conf, so it is written in place (">").
+UDHCPC_SCRIPT = """#!/bin/sh
+case "$1" in
+  deconfig)
+    ip -4 addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+  bound|renew)
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/$subnet" dev "$interface"
+    for r in $router; do ip route replace default via "$r" dev "$interface"; break; done
+    : > /etc/resolv.conf
+    [ -n "$domain" ] && echo "search $domain" >> /etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >> /etc/resolv.conf; done
+    ;;
+esac
+exit 0
+"""
+
+
+class DhcpFailed(MinternetError):
+    """The namespace's DHCP client got no lease from the world (a network outcome)."""
 
 
 class KernelNic:
@@ -120,6 +152,7 @@ class KernelHost:
     gateway: str | None
     nameserver: str | None
     replaces: str | None = None  # the world's host whose cable the kernel took
+    dhcp_server: str | None = None  # who gave the lease ("node/iface"), or None: static
 
     @property
     def cidr(self) -> str:
@@ -251,15 +284,100 @@ def attach_kernel(world: World, port: TapPort, as_node: str | None) -> tuple[Ker
     return nic, KernelHost(KERNEL_NODE, mac, address, iface.prefix_len, gateway, nameserver)
 
 
-def configure_kernel(ns: Namespace, ifname: str, kernel: KernelHost, mtu: int) -> None:
-    """The namespace's static configuration: MAC, address, default route, resolver."""
-    ns.ip("link", "set", ifname, "address", kernel.mac, "mtu", str(mtu))
+def configure_static(ns: Namespace, ifname: str, kernel: KernelHost) -> None:
+    """The namespace's static configuration: address, default route, resolver."""
     ns.add_address(ifname, kernel.cidr)
-    ns.up(ifname)
     if kernel.gateway is not None:
         ns.ip("route", "add", "default", "via", kernel.gateway)
     if kernel.nameserver is not None:
         ns.use_resolver(kernel.nameserver)
+
+
+def lan_dhcp_server(world: World, kernel: KernelHost) -> DhcpServerService:
+    """The world's DHCP server on the kernel's network; if it has none, the (``dhcp``
+    package's) server started on the interface of the kernel's gateway there, handing out
+    the highest run of up to 100 addresses no node uses, the resolver as DNS server."""
+    net = ipaddress.IPv4Network(kernel.cidr, strict=False)
+    for srv in world.dhcp_servers:
+        if srv.iface.address is not None and ipaddress.IPv4Address(srv.iface.address) in net:
+            return srv
+    router = world.owner_of(kernel.gateway) if kernel.gateway is not None else None
+    iface = None
+    if router is not None:
+        iface = next(i for i in router.interfaces.values() if i.address == kernel.gateway)
+    if router is None or iface is None:
+        raise ConfigError(f"no DHCP server and no gateway on {net}: use --static")
+    free: list[int] = []
+    for addr in reversed(list(net.hosts())):
+        if world.owner_of(str(addr)) is not None or len(free) == 100:
+            break
+        free.append(int(addr))
+    if not free:
+        raise ConfigError(f"no free addresses on {net} for a DHCP pool: use --static")
+    dns = (kernel.nameserver,) if kernel.nameserver is not None else ()
+    srv = serve_dhcp(
+        router,
+        iface.name,
+        pool=(ip_from_int(min(free)), ip_from_int(max(free))),
+        dns_servers=dns,
+        domain_name="home.arpa",
+    )
+    world.dhcp_servers.append(srv)
+    return srv
+
+
+def lease_by_dhcp(
+    loop: RealtimeLoop, ns: Namespace, ifname: str, kernel: KernelHost, server: DhcpServerService
+) -> KernelHost:
+    """Run busybox's ``udhcpc`` in the namespace (the world keeps running meanwhile) until
+    it has a lease from ``server``; the kernel's address, route and resolver as it left
+    them. :class:`DhcpFailed` if no lease came within :data:`DHCP_TIMEOUT` seconds."""
+    if shutil.which("udhcpc") is None:
+        raise ConfigError("DHCP in the namespace needs udhcpc (Debian package udhcpc): or --static")
+    etc = ETC_NETNS / ns.name
+    etc.mkdir(parents=True, exist_ok=True)
+    resolv = etc / "resolv.conf"
+    resolv.write_text("")  # exists, so `ip netns exec` mounts it and the script writes it
+    script = RUN_DIR / f"{ns.name}-udhcpc.sh"
+    script.write_text(UDHCPC_SCRIPT)
+    script.chmod(0o700)
+    try:
+        proc = ns.popen(
+            ["udhcpc", "-i", ifname, "-f", "-q", "-n", "-t", "5", "-T", "2", "-s", str(script),
+             "-x", f"hostname:{kernel.node}"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+
+        async def exited() -> int:
+            while proc.poll() is None:
+                await loop.sleep(0.02)
+            return proc.returncode
+
+        try:
+            status = loop.run_until_complete(loop.create_task(exited()), DHCP_TIMEOUT)
+        except LoopTimeout:
+            proc.kill()
+            status = -1
+        said = (proc.communicate()[0] or "").strip().splitlines()
+    finally:
+        script.unlink(missing_ok=True)
+    where = server.iface.full_name
+    if status != 0:
+        last = said[-1] if said else f"exit {status}"
+        raise DhcpFailed(f"udhcpc in {ns.name} got no lease from {where}: {last}")
+    addr = re.search(r"inet (\S+)/(\d+)", ns.ip("-4", "-o", "addr", "show", "dev", ifname))
+    route = re.search(r"default via (\S+)", ns.ip("-4", "route", "show", "default"))
+    dns = re.search(r"^nameserver (\S+)", resolv.read_text(), re.MULTILINE)
+    if addr is None:
+        raise DhcpFailed(f"udhcpc in {ns.name} reported a lease but set no address")
+    return replace(
+        kernel,
+        address=addr.group(1),
+        prefix_len=int(addr.group(2)),
+        gateway=None if route is None else route.group(1),
+        nameserver=None if dns is None else dns.group(1),
+        dhcp_server=where,
+    )
 
 
 def nss_trust(home: Path, ca_file: Path) -> None:
@@ -295,14 +413,18 @@ def world_on_tap(
     ns_name: str | None = None,
     keylog: KeyLog | None = None,
     mtu: int = 1500,
+    dhcp: bool = True,
+    loop: RealtimeLoop | None = None,
 ) -> Iterator[TapWorld]:
     """Build the world on a wall-clock loop, put the kernel in it, start DNS and the web
     server; remove everything when the block ends.
 
     ``trace`` is the world's bus (frames for ``--pcap``); ``server_trace``, if given, takes
-    the web server's events (its access log) without switching on every node's."""
+    the web server's events (its access log) without switching on every node's. With
+    ``dhcp`` the namespace gets its address, gateway and DNS server from the world's DHCP
+    server on its LAN (busybox ``udhcpc``); else they are configured statically."""
     require_root("minternet tap world")
-    loop = RealtimeLoop()
+    loop = loop if loop is not None else RealtimeLoop()
     rnd = SystemRandom()
     bus = trace if trace is not None else TraceBus()
     notes: list[str] = []
@@ -318,9 +440,17 @@ def world_on_tap(
         port = TapPort(loop, tap, trace=bus, node=KERNEL_NODE, iface="eth0", random=rnd)
         nic, kernel = attach_kernel(world, port, as_node)  # a bad --as fails here, early
         port.node, port.iface = nic.node, nic.iface
+        server = lan_dhcp_server(world, kernel) if dhcp else None
         ns = stack.enter_context(Namespace(ns_name))
         ns.adopt(tap.name)
-        configure_kernel(ns, tap.name, kernel, mtu)
+        ns.ip("link", "set", tap.name, "address", kernel.mac, "mtu", str(mtu))
+        ns.up(tap.name)
+        port.start()
+        stack.callback(port.stop)
+        if server is not None:
+            kernel = lease_by_dhcp(loop, ns, tap.name, kernel, server)
+        else:
+            configure_static(ns, tap.name, kernel)
         dns = None
         if all(n in world.nodes for n in (RESOLVER_NODE, "a.root-servers.net")):
             dns = install_dns(world, laptop=None)
@@ -353,6 +483,4 @@ def world_on_tap(
                 notes.append("no certutil (libnss3-tools): Chromium will not trust our CA")
         else:
             notes.append(f"no web server: this world has no {WEB_NODE!r} node")
-        port.start()
-        stack.callback(port.stop)
         yield TapWorld(world, loop, ns, tap, port, nic, kernel, dns, web, ca_file, home, notes)

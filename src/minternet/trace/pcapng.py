@@ -138,8 +138,12 @@ class PcapngWriter:
                 self.add_interface(*entry)
 
     def add_interface(self, name: str, description: str | None = None) -> int:
+        """The index of interface ``name`` (a new block if it is new); a description given
+        later fills in one a frame's first sighting left empty."""
         if name not in self._ifaces:
             self._ifaces[name] = len(self._ifaces)
+            self._descriptions[name] = description
+        elif description is not None and self._descriptions[name] is None:
             self._descriptions[name] = description
         return self._ifaces[name]
 
