@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEBS   := tshark dnsutils nginx-light curl openssl iputils-ping iproute2 nftables chromium chromium-driver libnss3-tools traceroute udhcpc
 TOOLS  := tshark dig nginx curl openssl ping ip nft chromium chromedriver certutil traceroute udhcpc
 
-.PHONY: install debs demo test lint typecheck pytest bench figures report-screenshot clean
+.PHONY: install debs demo test lint typecheck pytest bench figures report-screenshot browser-screenshot clean
 
 install: $(VENV)/.installed debs
 
@@ -61,6 +61,12 @@ figures: install
 # The README's picture of the HTML report: the default run's page in headless Chromium.
 report-screenshot: install
 	$(PY) docs/report_screenshot.py
+
+# The README's screenshot: headless Chromium in a namespace, loading the page through the
+# whole world in real time (`minternet tap world`); the test checks the DOM and saves it.
+browser-screenshot: install
+	MINTERNET_SCREENSHOT_OUT=$(CURDIR)/docs/figures/realworld/chromium.png \
+	  $(BIN)/pytest -q tests/drivers/test_tap_world.py -k chromium
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -14,13 +14,17 @@ wall-clock time, so the kernel's TCP meets them as it would on a real path.
 Which host the kernel becomes:
 
 - by default a new host on the LAN of the world's ``laptop`` (a new port of the switch the
-  laptop hangs off, a cable like the laptop's), with the highest free address of that
-  network (``192.168.1.254`` in the built-in world), its gateway and the ISP's resolver;
+  laptop hangs off, a cable like the laptop's; statically, the highest free address of
+  that network, ``192.168.1.254`` in the built-in world, its gateway and the ISP's
+  resolver);
 - or an existing host (``--as laptop``): the host leaves the world and the kernel takes
-  its cable, its MAC address, its address and gateway.
+  its cable and its MAC address (statically, its address and gateway too).
 
-The namespace is configured statically (address, default route, ``resolv.conf`` through
-``/etc/netns/NAME/``). It trusts the PKI of the world's web server, minted at start-up with
+The namespace joins the network as a laptop does: busybox's ``udhcpc`` runs in it and gets
+its address, gateway and DNS server from the world's DHCP server on its LAN (started on the
+gateway's LAN port if the world declares none), its hook script writing them into the
+interface, the routing table and ``/etc/netns/NAME/resolv.conf``; or, with ``dhcp=False``,
+they are configured statically. It trusts the PKI of the world's web server, minted at start-up with
 the OS's randomness and today's date: a CA file for ``curl --cacert``/OpenSSL and an NSS
 database under a HOME of its own for Chromium (``$HOME/.pki/nssdb``, with ``certutil``).
 Everything — namespace, TAP, resolver files, CA file, NSS database — is removed when the
