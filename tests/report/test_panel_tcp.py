@@ -58,7 +58,7 @@ def fetch_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     pcap = tmp_path_factory.mktemp("fetch") / "fetch.pcapng"
     proc = minternet("fetch", "--loss", "0.1", "--seed", "3", "-q", "--pcap", str(pcap))
     assert proc.returncode == 0, proc.stderr
-    run = run_fetch(FetchOptions(seed=3, faults=Faults(loss=0.1)))
+    run = run_fetch(FetchOptions(seed=3, faults=Faults(loss=0.1), timeout=15.0))  # the CLI's
     ends: dict[str, str] = {}
     for e in run.log.events:
         if e.layer == "tcp" and e.kind == "state":
@@ -134,6 +134,25 @@ def _check_against_tshark(run: Run, tmp_path: Path) -> None:
         acks = fields(here, f"ip.dst == {addr} && tcp.flags.ack == 1", "tcp.ack")
         (final,) = having(fig, "mp-ack-final")
         assert final.get("data-ack") == acks[-1][0] == fig.get("data-final-ack")
+        # the right edge of the window offered last: ACK + the scaled window, as tshark
+        # works it out from the SYNs' window-scale options
+        last = fields(here, f"ip.dst == {addr} && tcp.flags.ack == 1", "tcp.ack",
+                      "tcp.window_size")[-1]  # fmt: skip
+        assert fig.get("data-final-window-edge") == str(int(last[0]) + int(last[1]))
+        # SACK blocks: each one is in the SACK option of the frame it names
+        sacks = having(fig, "mp-sack")[:60]
+        if sacks:
+            wanted = {int(el.get("data-frame", "-1")) + 1 for el in sacks}
+            numbers = ", ".join(str(n) for n in sorted(wanted))
+            rows = fields(run.pcap, f"frame.number in {{{numbers}}}", "frame.number",
+                          "tcp.options.sack_le", "tcp.options.sack_re")  # fmt: skip
+            blocks = {
+                int(n): list(zip(map(int, le.split(",")), map(int, ri.split(",")), strict=True))
+                for n, le, ri in rows
+            }
+            for el in sacks:
+                block = (int(el.get("data-left", "")), int(el.get("data-right", "")))
+                assert block in blocks[int(el.get("data-frame", "")) + 1]
         # the states strip ends where the run's connection ended
         states = [el.get("data-state") for el in having(fig, "mp-state")]
         assert states[-1] == run.final_states[node] == fig.get("data-final-state")
@@ -144,6 +163,7 @@ def test_fetch_panel_matches_tshark(fetch_run: Run, tmp_path: Path) -> None:
     _check_against_tshark(fetch_run, tmp_path)
     root = parse(fetch_run.html)
     assert having(root, "mp-retx")  # this seed loses some of www's segments
+    assert having(root, "mp-sack")  # and the laptop tells www what it holds
     laptop = [el.get("data-state") for el in having(_end(root, "laptop"), "mp-state")]
     assert laptop[-2:] == ["TIME-WAIT", "CLOSED"]  # the seed's phase 4
 

@@ -8,7 +8,7 @@ with the certificates tshark extracts from the capture, read by ``cryptography``
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -44,8 +44,9 @@ def _case(tmp: Path, args: tuple[str, ...], opts: FetchOptions, secrets: bool = 
     pcap, keys = tmp / "run.pcapng", tmp / "run.keys"
     proc = minternet("fetch", *args, "-q", "--pcap", str(pcap), "--keylog", str(keys))
     assert proc.returncode in (0, 1), proc.stderr
-    run = run_fetch(opts)
+    run = run_fetch(replace(opts, timeout=15.0))  # fetch --timeout's default
     frames = captured(run, {name for name, _ in run.world.capture_points()})  # the pcapng's
+    assert len(fields(pcap, "frame", "frame.number")) == len(frames)  # the same run
     html = tls_panel_html(run_facts(run), run.keylog if secrets else None, frames)
     return Case(parse(html), html, pcap, keys.read_text().splitlines())
 

@@ -299,12 +299,14 @@ def _endpoint_html(
     acks = [s for s in ep.got if s.rel_ack is not None]
     final_ack = acks[-1] if acks else None
     final_state = ep.states[-1][2] if ep.states else None
+    edges = _window_edges(ep)
     who = peer.node if peer is not None else "the peer"
     head = attrs([
         ("class", "mp-tcp-end"), ("data-node", ep.node), ("data-conn", ep.conn),
         ("data-segments", len(ep.sent)), ("data-retransmissions", len(retx)),
         ("data-lost", len(ep.lost)),
         ("data-final-ack", None if final_ack is None else final_ack.rel_ack),
+        ("data-final-window-edge", edges[-1][1] if edges else None),
         ("data-final-state", final_state),
     ])  # fmt: skip
     note = (
@@ -333,10 +335,8 @@ def _sequence_svg(
     final_ack: _Seg | None,
 ) -> str:
     height, top, bottom = 352, 20, 290
-    shift = ep.window_shift()
     acks = [(s.time, s.rel_ack) for s in ep.got if s.rel_ack is not None]
-    wnd = [(s.time, s.rel_ack + (s.win << (0 if "SYN" in s.flags else shift)))
-           for s in ep.got if s.rel_ack is not None]  # fmt: skip
+    wnd = _window_edges(ep)
     data_top = max([s.rel_seq + s.span for s in ep.sent] + [a for _, a in acks] + [1])
     wnd_top = max([w for _, w in wnd] + [0])
     y_max = wnd_top if wnd_top <= 2 * data_top else int(data_top * 1.25) + 1
@@ -372,6 +372,15 @@ def _sequence_svg(
     ))  # fmt: skip
     out.append("</svg>")
     return "".join(out)
+
+
+def _window_edges(ep: _Endpoint) -> list[tuple[float, int]]:
+    """(time, ACK + the window the peer offered) of each acknowledging segment that reached
+    this end: the right edge of what it may send (RFC 9293 §3.8.6; a SYN's window is
+    never scaled, RFC 7323 §2.2)."""
+    shift = ep.window_shift()
+    return [(s.time, s.rel_ack + (s.win << (0 if "SYN" in s.flags else shift)))
+            for s in ep.got if s.rel_ack is not None]  # fmt: skip
 
 
 def _segment_marks(ep: _Endpoint, x: Scale, y: Scale) -> str:
@@ -441,9 +450,11 @@ def _sack_marks(ep: _Endpoint, x: Scale, y: Scale) -> str:
                 if key in seen:
                     continue
                 seen[key] = True
+                data = attrs([("data-left", lo), ("data-right", hi), ("data-frame", s.frame)])
                 out.append(
                     f'<line class="mp-sack" x1="{key[0]}" y1="{key[1]}" x2="{key[0]}" '
-                    f'y2="{key[2]}"{attrs([("data-frame", s.frame)])}/>'
+                    f'y2="{key[2]}"{data}><title>SACK {lo}–{hi} at {esc(seconds(s.time))}'
+                    "</title></line>"
                 )
     return '<g class="mp-sacks">' + "".join(out) + "</g>"
 
