@@ -316,7 +316,7 @@ def show(
             )
         )
     elif run.scenario is not None and run.scenario.inbound is not None:
-        why = blocked_paragraph(run.log.events) or "Nothing reached the NAT."
+        why = blocked_paragraph(story.facts.nat) or "Nothing reached the NAT."
         con.print(Panel(escape(why), title="[yellow]What happened: the NAT blocked it[/]",
                         expand=False))  # fmt: skip
     elif run.scenario is not None and run.scenario.may_succeed:

@@ -312,6 +312,7 @@ class Host:
         )
         pid = self.next_packet_id()
         if self.trace.active:
+            route = self.routes.lookup(dst)  # the choice _output makes (RFC 1122 §3.3.1)
             self.trace.emit(
                 self.loop.now(),
                 self.name,
@@ -324,6 +325,9 @@ class Host:
                     "ttl": packet.ttl,
                     "id": packet.identification,
                     "bytes": packet.total_length,
+                    "route": None if route is None else f"{route.prefix}/{route.prefix_len}",
+                    "gateway": None if route is None else route.gateway,
+                    "out": None if route is None else route.iface,
                 },
             )
         if self.is_local_address(dst):  # loopback: never on a wire

@@ -170,6 +170,8 @@ class Router(Host):
                     "in": iface.name,
                     "out": route.iface,
                     "next_hop": route.gateway or packet.dst,
+                    "route": f"{route.prefix}/{route.prefix_len}",
+                    "gateway": route.gateway,
                 },
                 iface=route.iface,
             )

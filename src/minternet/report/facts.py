@@ -13,6 +13,7 @@ trace strings or bytes themselves; when the text needs a new value, it becomes a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
@@ -21,12 +22,25 @@ from ..errors import DecodeError, MinternetError
 from ..tcp.connection import Input
 from ..tls.extensions import ExtensionType, find, parse_server_name
 from ..tls.messages import ClientHello, HandshakeType, ServerHello
-from ..tls.record import ContentType, Record
+from ..tls.record import ContentType
 from ..tls.signing import SignatureScheme
 from ..tls.suites import BY_CODE as SUITES_BY_CODE
 from ..tls.suites13 import TLS13_BY_CODE
 from ..trace.bus import TraceEvent
-from .nat import far_side_conn
+from .paths import (
+    ArpExchange,
+    Decapsulation,
+    Gateway,
+    Hop,
+    PacketPath,
+    RouteChoice,
+    arp_exchanges,
+    decapsulation,
+    gateway_of,
+    packet_path,
+    record_types,
+    records_in,
+)
 
 Side = Literal["client", "server"]
 SIDE_NODE: dict[str, str] = {"client": CLIENT_NODE, "server": SERVER_NODE}
@@ -244,6 +258,29 @@ class FailureFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class NatEvent:
+    """What a NAT did (RFC 3022 NAPT), from the router's ``nat`` events: ``translate`` one
+    packet out or in (``first``: the first packet that way through its mapping), ``expire``
+    a mapping idle past its timeout, ``drop`` an unsolicited packet (RFC 4787 §5)."""
+
+    time: float
+    node: str
+    kind: Literal["translate", "expire", "drop"]
+    direction: Literal["out", "in"] | None
+    protocol: str
+    inside: str | None  # "ip:port" inside
+    public: str | None  # "ip:port" the outside sees
+    remote: str | None
+    new: bool  # this packet made the mapping
+    first: bool
+    src: tuple[str, str]  # the source address before → after
+    dst: tuple[str, str]
+    icmp: str | None  # an ICMP error's embedded header, translated back (RFC 5508)
+    reason: str | None  # a drop's reason
+    why: str  # the router's words for a drop
+
+
+@dataclass(frozen=True, slots=True)
 class RunFacts:
     conn: str | None  # the laptop's connection, "a:p->b:q"
     server_conn: str | None
@@ -267,6 +304,15 @@ class RunFacts:
     drops: tuple[Drop, ...]
     address: str | None  # what the name resolved to at the laptop
     handshake: Handshake
+    # the seed's routing step (report/paths.py) and the NAT; defaults keep older callers
+    nat: tuple[NatEvent, ...] = ()
+    public_address: str | None = None  # the laptop's address beyond its NAT
+    gateway: Gateway | None = None
+    arps: tuple[ArpExchange, ...] = ()  # the laptop's ARP exchanges
+    request_path: PacketPath | None = None  # the GET's first packet, laptop → www
+    response_path: PacketPath | None = None  # the response's first packet, www → laptop
+    server_decap: Decapsulation | None = None  # that request packet taken apart at www
+    laptop_decap: Decapsulation | None = None  # that response packet taken apart at laptop
 
     def states_of(self, side: Side) -> list[StateChange]:
         return [s for s in self.states if s.side == side]
@@ -326,6 +372,70 @@ def _first_hello(
     return None
 
 
+def nat_events(events: Sequence[TraceEvent]) -> list[NatEvent]:
+    """Every NAT translation, expiry and unsolicited drop of the run, in order."""
+    out: list[NatEvent] = []
+    seen: set[tuple[str, str, str]] = set()
+    for e in events:
+        f = e.fields
+        if e.layer != "nat" or e.kind not in ("translate", "expire", "drop"):
+            continue
+        pair = [str(x) for x in f.get("src") or []] if e.kind == "translate" else []
+        dpair = [str(x) for x in f.get("dst") or []] if e.kind == "translate" else []
+        key = (str(f.get("protocol")), str(f.get("inside")), str(f.get("direction")))
+        first = e.kind == "translate" and key not in seen
+        seen.add(key)
+        direction = f.get("direction")
+        out.append(
+            NatEvent(
+                e.time,
+                e.node,
+                "translate"
+                if e.kind == "translate"
+                else "expire"
+                if e.kind == "expire"
+                else "drop",
+                "out" if direction == "out" else "in" if direction == "in" else None,
+                str(f.get("protocol", "")),
+                None if f.get("inside") is None else str(f.get("inside")),
+                None if f.get("public") is None else str(f.get("public")),
+                None if f.get("remote") is None else str(f.get("remote")),
+                bool(f.get("new")),
+                first,
+                (pair[0], pair[1]) if len(pair) == 2 else (str(f.get("src", "?")), "?"),
+                (dpair[0], dpair[1]) if len(dpair) == 2 else (str(f.get("dst", "?")), "?"),
+                None if not f.get("icmp") else str(f.get("icmp")),
+                None if f.get("reason") is None else str(f.get("reason")),
+                str(e.why or ""),
+            )
+        )
+    return out
+
+
+def public_view(nat: list[NatEvent] | tuple[NatEvent, ...], endpoint: str) -> str:
+    """``ip:port`` of an inside endpoint as the outside sees it (its first mapping), or the
+    endpoint itself when no NAT translated it."""
+    for n in nat:
+        if n.kind == "translate" and n.inside == endpoint and n.public is not None:
+            return n.public
+    return endpoint
+
+
+def far_side_conn(nat: list[NatEvent] | tuple[NatEvent, ...], conn: str) -> str:
+    """The server's name for the client's connection ``"local->remote"``: remote, then the
+    local endpoint as the NAT made it."""
+    local, _, remote = conn.partition("->")
+    return f"{remote}->{public_view(nat, local)}"
+
+
+def public_address_of(nat: list[NatEvent] | tuple[NatEvent, ...], address: str) -> str:
+    """The address packets from inside ``address`` carry beyond the NAT."""
+    for n in nat:
+        if n.kind == "translate" and n.direction == "out" and n.src[0] == address:
+            return n.src[1]
+    return address
+
+
 def tls_version_name(v: int | None) -> str:
     if v is None:
         return "?"
@@ -341,38 +451,18 @@ def signature_scheme_name(code: object) -> str:
         return str(code)
 
 
-def records_in(data: bytes) -> list[Record]:
-    """Each complete TLS record in ``data`` (a stream of one side's writes), decoded with the
-    record codec (RFC 5246 §6.2.1); protected records are not opened."""
-    out: list[Record] = []
-    i = 0
-    while i + 5 <= len(data):
-        end = i + 5 + int.from_bytes(data[i + 3 : i + 5], "big")
-        if end > len(data):
-            break
-        try:
-            out.append(Record.decode(data[i:end]))
-        except DecodeError:
-            break
-        i = end
-    return out
-
-
-def record_types(data: bytes) -> list[tuple[int, int]]:
-    """(content type, fragment length) of each complete TLS record in ``data``."""
-    return [(r.content_type, len(r.fragment)) for r in records_in(data)]
-
-
 def run_facts(run: FetchRun) -> RunFacts:
     """Every fact of ``run`` the reports use, in one pass over its events."""
     events = run.log.events
-    conn = server_conn = None
+    nat = nat_events(events)
+    conn: str | None = None
+    server_conn: str | None = None
     for e in events:
         if (e.node, e.layer, e.kind) == (CLIENT_NODE, "tcp", "state") and e.fields.get(
             "new"
         ) == "SYN-SENT":
             conn = str(e.fields.get("conn"))
-            server_conn = far_side_conn(events, conn)  # through the NAT, if any
+            server_conn = far_side_conn(nat, conn)  # through the NAT, if any
             break
     mine = {CLIENT_NODE: conn, SERVER_NODE: server_conn}
     states: list[StateChange] = []
@@ -446,6 +536,7 @@ def run_facts(run: FetchRun) -> RunFacts:
         CertCheck(c.name, c.ok, subject, c.detail, c.cert) if subject is not None else c
         for c in checks
     ]
+    routing = _routing(run, events, nat, conn)
     return RunFacts(
         conn=conn,
         server_conn=server_conn,
@@ -477,6 +568,64 @@ def run_facts(run: FetchRun) -> RunFacts:
         drops=tuple(drops),
         address=address,
         handshake=_handshake(run, events),
+        nat=tuple(nat),
+        public_address=routing.public,
+        gateway=routing.gateway,
+        arps=routing.arps,
+        request_path=routing.request_path,
+        response_path=routing.response_path,
+        server_decap=routing.server_decap,
+        laptop_decap=routing.laptop_decap,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Routing:
+    gateway: Gateway | None
+    arps: tuple[ArpExchange, ...]
+    public: str | None = None
+    request_path: PacketPath | None = None
+    response_path: PacketPath | None = None
+    server_decap: Decapsulation | None = None
+    laptop_decap: Decapsulation | None = None
+
+
+def _routing(
+    run: FetchRun, events: list[TraceEvent], nat: list[NatEvent], conn: str | None
+) -> _Routing:
+    """The routing step's facts: the gateway and its ARP, both packets' paths, and each
+    packet taken apart where it arrived (report/paths.py, from the frames)."""
+    arps = arp_exchanges(run.frames, CLIENT_NODE)
+    gateway = gateway_of(events, arps, CLIENT_NODE)
+    if conn is None:
+        return _Routing(gateway, tuple(arps))
+    local, _, remote = conn.partition("->")
+    me, server = local.rpartition(":")[0], remote.rpartition(":")[0]
+    public = public_address_of(nat, me)
+
+    def first(node: str, kind: str) -> float | None:
+        return next(
+            (e.time for e in events if (e.node, e.layer, e.kind) == (node, "http", kind)), None
+        )
+
+    req, resp = first(CLIENT_NODE, "request"), first(SERVER_NODE, "response")
+    there = back = None
+    if req is not None:
+        there = packet_path(
+            "request", run.frames, events, CLIENT_NODE, SERVER_NODE, req, me, server, public
+        )
+    if resp is not None:
+        back = packet_path(
+            "response", run.frames, events, SERVER_NODE, CLIENT_NODE, resp, server, public, me
+        )
+    return _Routing(
+        gateway,
+        tuple(arps),
+        public,
+        there,
+        back,
+        decapsulation(run.frames, SERVER_NODE, there) if there and there.arrived_at else None,
+        decapsulation(run.frames, CLIENT_NODE, back) if back and back.arrived_at else None,
     )
 
 
@@ -752,15 +901,22 @@ def _close(states: list[StateChange], segments: list[Segment]) -> Close:
 
 __all__ = [
     "COMPRESSION_METHODS",
+    "ArpExchange",
     "CertCheck",
     "CertInfo",
     "Close",
+    "Decapsulation",
     "DnsFacts",
     "Drop",
     "FailureFacts",
+    "Gateway",
     "Handshake",
     "Hello",
+    "Hop",
+    "NatEvent",
+    "PacketPath",
     "Retransmission",
+    "RouteChoice",
     "RunFacts",
     "Segment",
     "StateChange",
@@ -769,7 +925,12 @@ __all__ = [
     "TlsKeys",
     "TlsRecordSent",
     "TlsSecret",
+    "far_side_conn",
+    "nat_events",
+    "public_address_of",
+    "public_view",
     "record_types",
+    "records_in",
     "run_facts",
     "signature_scheme_name",
     "suite_name",

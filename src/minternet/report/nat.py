@@ -1,16 +1,16 @@
-"""What a NAT did during a run, read from its ``nat`` trace events (node/router.py): the
-story's translation lines, and how the far side names an inside endpoint.
+"""What a NAT did during a run, in words: the story's translation lines and the paragraph
+for unsolicited packets, rendered from the run's :class:`~minternet.report.facts.NatEvent`
+facts (derived once in :mod:`minternet.report.facts`; nothing here reads trace events).
 
-Kept apart from the story's phases: :func:`nat_steps` gives (event, node, text, details) to
-place by time, :func:`public_view` and :func:`far_side_conn` translate an endpoint or a
-connection name into what a server behind the NAT sees.
+Kept apart from the story's phases: :func:`nat_steps` gives (time, node, text, details) to
+place by time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..trace.bus import TraceEvent
+from .facts import NatEvent
 
 _UNSOLICITED = ("nat-unsolicited", "nat-filtered")
 _UNSOLICITED_WHY = (
@@ -20,87 +20,52 @@ _UNSOLICITED_WHY = (
 )
 
 
-def blocked_paragraph(events: Iterable[TraceEvent]) -> str | None:
+def _unsolicited(nat: Iterable[NatEvent]) -> list[NatEvent]:
+    return [n for n in nat if n.kind == "drop" and n.reason in _UNSOLICITED]
+
+
+def blocked_paragraph(nat: Iterable[NatEvent]) -> str | None:
     """What happened to unsolicited packets at a NAT, in words; None if there were none."""
-    drops = [e for e in events if e.layer == "nat" and e.kind == "drop"
-             and e.fields.get("reason") in _UNSOLICITED]  # fmt: skip
+    drops = _unsolicited(nat)
     if not drops:
         return None
-    e = drops[0]
+    n = drops[0]
     return (
-        f"{e.fields.get('src')} sent {len(drops)} packet(s) to {e.fields.get('dst')}, the home's "
-        f"public address, unasked: {e.why}. {e.node} dropped {'it' if len(drops) == 1 else 'them'}"
+        f"{n.src[0]} sent {len(drops)} packet(s) to {n.dst[0]}, the home's "
+        f"public address, unasked: {n.why}. {n.node} dropped {'it' if len(drops) == 1 else 'them'}"
         " without an answer — the sender sees only silence and times out. Only a port "
         "forward (a static mapping) would let such a connection in. The laptop's own fetch, "
         "whose answers match its mappings, went through: exit status 0."
     )
 
 
-def _translations(events: Iterable[TraceEvent]) -> list[TraceEvent]:
-    return [e for e in events if e.layer == "nat" and e.kind == "translate"]
-
-
-def public_view(events: Iterable[TraceEvent], endpoint: str) -> str:
-    """``ip:port`` of an inside endpoint as the outside sees it (its first mapping), or the
-    endpoint itself when no NAT translated it."""
-    for e in _translations(events):
-        if e.fields.get("inside") == endpoint:
-            return str(e.fields.get("public"))
-    return endpoint
-
-
-def far_side_conn(events: Iterable[TraceEvent], conn: str) -> str:
-    """The server's name for the client's connection ``"local->remote"``: remote, then the
-    local endpoint as the NAT made it."""
-    local, _, remote = conn.partition("->")
-    return f"{remote}->{public_view(events, local)}"
-
-
-def public_address(events: Iterable[TraceEvent], address: str) -> str:
-    """The address packets from inside ``address`` carry beyond the NAT."""
-    for e in _translations(events):
-        src = e.fields.get("src")
-        if e.fields.get("direction") == "out" and isinstance(src, list) and src[0] == address:
-            return str(src[1])
-    return address
-
-
-def nat_steps(events: Iterable[TraceEvent]) -> list[tuple[TraceEvent, str, str, list[str]]]:
+def nat_steps(nat: Iterable[NatEvent]) -> list[tuple[float, str, str, list[str]]]:
     """One line for the first packet out through each mapping (the new mapping) and one for
-    the first packet back through it, and one per expiry (RFC 3022 §2.2, NAPT)."""
-    out: list[tuple[TraceEvent, str, str, list[str]]] = []
-    seen: set[tuple[str, str, str]] = set()
-    for e in events:
-        if e.layer != "nat":
+    the first packet back through it, one per expiry, one per unsolicited drop (RFC 3022
+    §2.2, NAPT)."""
+    out: list[tuple[float, str, str, list[str]]] = []
+    for n in nat:
+        if n.kind == "drop":
+            if n.reason in _UNSOLICITED:
+                out.append((n.time, n.node, f"NAT drops {n.why}", [_UNSOLICITED_WHY]))
             continue
-        f = e.fields
-        if e.kind == "drop" and f.get("reason") in _UNSOLICITED:
-            out.append((e, e.node, f"NAT drops {e.why}", [_UNSOLICITED_WHY]))
+        if n.kind == "expire":
+            out.append((n.time, n.node, f"NAT mapping {n.protocol} {n.inside} ↔ {n.public} "
+                        "expired (idle past its timeout); its port is free", []))  # fmt: skip
             continue
-        if e.kind == "expire":
-            out.append((e, e.node, f"NAT mapping {f.get('protocol')} {f.get('inside')} ↔ "
-                        f"{f.get('public')} expired (idle past its timeout); its port is free",
-                        []))  # fmt: skip
+        if not n.first:
             continue
-        if e.kind != "translate":
-            continue
-        key = (str(f.get("protocol")), str(f.get("inside")), str(f.get("direction")))
-        if key in seen:
-            continue
-        seen.add(key)
-        src, dst = f.get("src") or ["?", "?"], f.get("dst") or ["?", "?"]
-        details = [f"IP {src[0]} → {dst[0]} becomes {src[1]} → {dst[1]}; the IP and "
-                   f"{f.get('protocol')} checksums adjusted (RFC 1624)"]  # fmt: skip
-        if f.get("icmp"):
-            details.append(str(f.get("icmp")))
-        if f.get("direction") == "out":
-            what = ", new mapping" if f.get("new") else ""
-            text = (f"NAT {f.get('protocol')} {f.get('inside')} → {f.get('public')}{what} "
-                    f"(to {f.get('remote')}): private addresses are not routed on the "
-                    "internet, so the home router sends it from its own")  # fmt: skip
+        details = [f"IP {n.src[0]} → {n.dst[0]} becomes {n.src[1]} → {n.dst[1]}; the IP and "
+                   f"{n.protocol} checksums adjusted (RFC 1624)"]  # fmt: skip
+        if n.icmp:
+            details.append(n.icmp)
+        if n.direction == "out":
+            what = ", new mapping" if n.new else ""
+            text = (f"NAT {n.protocol} {n.inside} → {n.public}{what} (to {n.remote}): private "
+                    "addresses are not routed on the internet, so the home router sends it "
+                    "from its own")  # fmt: skip
         else:
-            text = (f"NAT {f.get('protocol')} {f.get('public')} → {f.get('inside')} "
-                    f"(from {f.get('remote')}): the answer matches the mapping and goes "
-                    "back in")  # fmt: skip
-        out.append((e, e.node, text, details))
+            text = (f"NAT {n.protocol} {n.public} → {n.inside} (from {n.remote}): the answer "
+                    "matches the mapping and goes back in")  # fmt: skip
+        out.append((n.time, n.node, text, details))
     return out

@@ -17,15 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..apps.fetch_run import CLIENT_NODE, SERVER_NODE, Failure, FetchRun
-from ..errors import DecodeError
-from ..ip.ipv4 import IPv4Packet
-from ..link.ethernet import ETHERTYPE_IPV4, EthernetFrame
 from ..tls.record import ContentType
 from ..tls.suites import BY_CODE
-from ..trace.bus import FrameRecord, TraceEvent
+from ..trace.bus import TraceEvent
 from ..trace.narrate import describe_frame
 from .facts import (
     COMPRESSION_METHODS,
+    PacketPath,
     RunFacts,
     record_types,
     run_facts,
@@ -33,7 +31,7 @@ from .facts import (
     tls_version_name,
 )
 from .failure import explain_failure
-from .nat import far_side_conn, nat_steps, public_address
+from .nat import nat_steps
 from .story13 import tls13_steps
 
 PHASE_TITLES = (
@@ -128,12 +126,13 @@ def build_story(run: FetchRun, *, secrets: bool = False) -> Story:
     _phase_connect(story, ev, phases[1], secrets)
     _phase_http(story, ev, phases[2])
     _phase_close(story, ev, phases[3])
+    _gateway_step(story)
     story.retransmissions = len(facts.retransmissions)
-    for e, node, text, details in nat_steps(ev.events):
+    for t, node, text, details in nat_steps(facts.nat):
         # in time order among the phase's steps, without re-sorting them
-        p = _phase_at(phases, e.time)
-        at = next((i for i, st in enumerate(p.steps) if st.time > e.time), len(p.steps))
-        p.steps.insert(at, Step(e.time, node, text, details))
+        p = _phase_at(phases, t)
+        at = next((i for i, st in enumerate(p.steps) if st.time > t), len(p.steps))
+        p.steps.insert(at, Step(t, node, text, details))
     for r in facts.retransmissions:
         home = _phase_at(phases, r.time)
         if r.length is None:
@@ -277,7 +276,7 @@ def _phase_connect(story: Story, ev: _Events, p: Phase, secrets: bool) -> None:
         return
     conn = str(syn_sent.fields.get("conn"))
     story.conn = conn
-    server_conn = far_side_conn(ev.events, conn)
+    server_conn = str(story.facts.server_conn)
     remote, _, local = server_conn.partition("->")  # local: the client as the server sees it
     p.start = syn_sent.time
     p.heading(syn_sent.time, "Step 1 · TCP three-way handshake (步骤 1: TCP 三次握手)")
@@ -612,8 +611,9 @@ def _phase_http(story: Story, ev: _Events, p: Phase) -> None:
             f"Seq = {f.get('seq')} (X + {f.get('rel_seq')}), Ack = {f.get('ack')}, "
             f"{f.get('len')} bytes of payload [{f.get('flags')}]",
         )
-        _packet_path(story, ev, p, s)
-    _server_side(story, ev, p, req.time)
+        _packet_path(story, p, s.time)
+    _server_side(story, ev, p)
+    _response_path(story, p)
     resp = ev.first(CLIENT_NODE, "http", "response")
     if resp is not None:
         rhead = _head(bytes(wire.client_received))
@@ -632,34 +632,22 @@ def _phase_http(story: Story, ev: _Events, p: Phase) -> None:
     p.steps.sort(key=lambda s: s.time)
 
 
-def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
+def _server_side(story: Story, ev: _Events, p: Phase) -> None:
     run = story.run
     wire = run.wire
-    server_conn = far_side_conn(ev.events, str(story.conn))
-    remote, _, local = server_conn.partition("->")  # local: the client as the server sees it
-    first_in = [
-        e
-        for e in ev.find(SERVER_NODE, "tcp", "recv", conn=server_conn)
-        if e.time >= t0 and e.fields.get("len")
-    ]
-    if first_in:
-        e = first_in[0]
-        iprecv = [x for x in ev.find(SERVER_NODE, "ip", "recv") if x.time == e.time]
-        ttl = iprecv[0].fields.get("ttl") if iprecv else "?"
-        frame = _frame_at(run.frames, SERVER_NODE, "in", e.time)
-        mac = ""
-        if frame is not None:
-            eth = EthernetFrame.decode(frame.data)
-            mac = f"Ethernet {eth.src} → {eth.dst} (its own MAC): strip the MAC header; "
+    server_conn = str(story.facts.server_conn)
+    d = story.facts.server_decap
+    if d is not None:
         p.add(
-            e,
+            d.time,
             "www",
             "server side (服务器端的反向流程):",
-            f"1. {mac}EtherType 0x0800 → IPv4",
-            f"2. IPv4 {remote.split(':')[0]} ← {local.split(':')[0]}, TTL {ttl}, protocol 6 → "
+            f"1. Ethernet {d.eth_src} → {d.eth_dst} (its own MAC): strip the MAC header; "
+            f"EtherType 0x{d.ethertype:04x} → IPv4",
+            f"2. IPv4 {d.ip_dst} ← {d.ip_src}, TTL {d.ttl}, protocol {d.protocol} → "
             "strip the IP header, hand the payload to TCP",
-            f"3. TCP: destination port 443 → the listening web server's connection; "
-            f"{e.fields.get('len')} bytes in order (Seq = {e.fields.get('seq')}) go to TLS",
+            f"3. TCP: destination port {d.dst_port} → the listening web server's connection; "
+            f"{d.payload} bytes in order (Seq = {d.seq}) go to TLS",
             f"4. TLS: decrypted with the client write key → {len(wire.server_received)} bytes "
             "of HTTP",
             "5. HTTP: " + (_head(bytes(wire.server_received)) or ["?"])[0],
@@ -705,85 +693,142 @@ def _server_side(story: Story, ev: _Events, p: Phase, t0: float) -> None:
         break
 
 
-def _frame_at(frames: list[FrameRecord], node: str, direction: str, t: float) -> FrameRecord | None:
-    for fr in frames:
-        if fr.node == node and fr.direction == direction and abs(fr.time - t) < 1e-9:
-            return fr
-    return None
-
-
-def _packet_path(story: Story, ev: _Events, p: Phase, seg: TraceEvent) -> None:
-    """Follow the IP packet carrying ``seg`` from the laptop to the server, frame by frame."""
-    run = story.run
-    sends = [e for e in ev.find(CLIENT_NODE, "ip", "send") if e.time == seg.time]
-    ip_id = sends[-1].fields.get("id") if sends else None
-    if ip_id is None:
-        return
-    src, dst = sends[-1].fields.get("src"), sends[-1].fields.get("dst")
-    public = public_address(ev.events, str(src))  # what it carries beyond a NAT
+def _path_lines(path: PacketPath) -> list[str]:
+    """A packet's hops: at each node, the route it chose, the new MAC header, the TTL."""
     lines = []
-    hops: list[dict[str, Any]] = []
-    for fr in run.frames:
-        if fr.direction != "out" or fr.time < seg.time:
-            continue
-        try:
-            eth = EthernetFrame.decode(fr.data)
-            if eth.ethertype != ETHERTYPE_IPV4:
-                continue
-            pkt = IPv4Packet.decode(eth.payload, verify_checksum=False, allow_truncated=True)
-        except DecodeError:
-            continue
-        if pkt.identification != ip_id or pkt.src not in (src, public) or pkt.dst != dst:
-            continue
-        hops.append(
-            {
-                "node": fr.node,
-                "iface": fr.iface,
-                "ttl": pkt.ttl,
-                "src": pkt.src,
-                "src_mac": eth.src,
-                "dst_mac": eth.dst,
-                "time": fr.time,
-            }
-        )
+    prev = None
+    for h in path.hops:
+        r = h.route
         route = ""
-        if fr.node == CLIENT_NODE:
-            route = "routing table: 0.0.0.0/0 via the gateway → "
-        nat = f", source {pkt.src} (NAT)" if pkt.src != src else ""
+        if r is not None:
+            via = f"next hop {r.gateway}" if r.gateway else f"{r.dst} is on that link"
+            route = f"route {r.prefix} → {via}, out {r.iface}; "
+        nat = ""
+        if h.translated and prev is not None:
+            if h.src != prev.src:
+                nat = f", source {h.src} (NAT)"
+            if h.dst != prev.dst:
+                nat += f", destination {h.dst} (NAT)"
         lines.append(
-            f"{fr.node}/{fr.iface} sends it: {route}Ethernet {eth.src} → {eth.dst}, "
-            f"IP TTL {pkt.ttl}{nat}"
+            f"{h.node}/{h.iface} sends it: {route}Ethernet {h.src_mac} → {h.dst_mac}, "
+            f"IP TTL {h.ttl}{nat}"
         )
-        if fr.node == SERVER_NODE or pkt.ttl <= 1:
-            break
-    fwd = {
-        e.node: e
-        for e in ev.find(None, "ip", "forward")
-        if e.time >= seg.time and e.fields.get("src") == src and e.fields.get("dst") == dst
-    }
-    for h in hops:
-        f = fwd.get(h["node"])
-        if f is not None:
-            h["ttl_in"] = f.fields.get("ttl", [None])[0]
-            h["next_hop"] = f.fields.get("next_hop")
-    story.hops = hops
-    recv = [
-        e
-        for e in ev.find(SERVER_NODE, "ip", "recv")
-        if e.time >= seg.time and e.fields.get("src") == public
+        prev = h
+    first = path.hops[0]
+    if path.arrived_at is not None and path.arrived_ttl is not None:
+        n = first.ttl - path.arrived_ttl
+        lines.append(
+            f"{path.arrived_at} receives it with TTL {path.arrived_ttl} = {first.ttl} − {n} "
+            f"router{'s' if n != 1 else ''}"
+        )
+    else:
+        lines.append(
+            "this copy was not received at the far end (lost on the way); TCP's "
+            "retransmission carries its bytes again"
+        )
+    return lines
+
+
+def _packet_path(story: Story, p: Phase, t: float) -> None:
+    """The request's IP packet from the laptop to the server, hop by hop (from facts)."""
+    path = story.facts.request_path
+    if path is None:
+        return
+    story.hops = [
+        {
+            "node": h.node,
+            "iface": h.iface,
+            "ttl": h.ttl,
+            "src": h.src,
+            "src_mac": h.src_mac,
+            "dst_mac": h.dst_mac,
+            "time": h.time,
+            "next_hop": h.route.next_hop if h.route is not None else None,
+        }
+        for h in path.hops
     ]
-    if recv:
-        lines.append(
-            f"{SERVER_NODE} receives it with TTL {recv[0].fields.get('ttl')} "
-            f"= 64 − {64 - int(recv[0].fields.get('ttl') or 64)} routers"
-        )
     p.add(
-        seg,
+        t,
         "laptop",
-        f"IP: packet id {ip_id}, {src} → {dst}, protocol TCP; its path, hop "
+        f"IP: packet id {path.ip_id}, {path.src} → {path.dst}, protocol TCP; its path, hop "
         "by hop (each router strips the MAC header, looks up the route, TTL − 1, new MAC "
         "header):",
-        *lines,
+        *_path_lines(path),
+    )
+
+
+def _response_path(story: Story, p: Phase) -> None:
+    """The response's first packet back to the laptop, hop by hop, and the laptop taking it
+    apart layer by layer (the seed: 响应流程与请求完全对称 … 反向解封装)."""
+    facts = story.facts
+    path = facts.response_path
+    if path is not None:
+        p.add(
+            path.hops[0].time,
+            SERVER_NODE,
+            f"IP: the response's first packet, id {path.ip_id}, {path.src} → {path.dst}; "
+            "its path back, hop by hop (the response's way mirrors the request's):",
+            *_path_lines(path),
+        )
+    d = facts.laptop_decap
+    if d is None:
+        return
+    wire = story.run.wire
+    recs = "; ".join(f"a {t} record of 5 + {n} bytes" for t, n in d.records)
+    rest = d.payload - sum(5 + n for _, n in d.records)
+    if rest:
+        recs += ("; then " if recs else "") + f"{rest} bytes of a record that the next "
+        recs += "segment(s) complete (TCP hands TLS a byte stream; records span segments)"
+    head = _head(bytes(wire.client_received))
+    p.add(
+        d.time,
+        "laptop",
+        "laptop side (反向解封装):",
+        f"1. Ethernet {d.eth_src} → {d.eth_dst} (its own MAC): strip the MAC header; "
+        f"EtherType 0x{d.ethertype:04x} → IPv4",
+        f"2. IPv4 {d.ip_dst} ← {d.ip_src}, TTL {d.ttl}, protocol {d.protocol} → strip the "
+        "IP header, hand the payload to TCP",
+        f"3. TCP: destination port {d.dst_port} → the browser's connection; {d.payload} "
+        f"bytes in order (Seq = {d.seq}) go to TLS",
+        f"4. TLS: {recs}; each record is decrypted with the server write key → "
+        f"{len(wire.client_received)} bytes of HTTP in all",
+        "5. HTTP: " + (head[0] if head else "?") + " → the browser renders the page",
+    )
+
+
+def _gateway_step(story: Story) -> None:
+    """The laptop's first packet off its own network: the route that names the gateway, and
+    (the first time only) the ARP exchange that found the gateway's MAC."""
+    g = story.facts.gateway
+    if g is None:
+        return
+    arp = g.arp
+    t = arp.request_time if arp is not None else None
+    if t is None:
+        return
+    details = [
+        f"ARP request, broadcast to ff:ff:ff:ff:ff:ff: who has {g.address}? tell {arp.sender_ip}"
+        if arp is not None
+        else ""
+    ]
+    if arp is not None and arp.mac is not None and arp.reply_time is not None:
+        details.append(
+            f"ARP reply from {arp.answered_by}: {g.address} is at {arp.mac} "
+            f"({(arp.reply_time - arp.request_time) * 1000:.3f} ms later); the laptop keeps it "
+            "in its ARP cache, so the next packets go straight out"
+        )
+    p = _phase_at(story.phases, t)
+    at = next((i for i, st in enumerate(p.steps) if st.time > t), len(p.steps))
+    p.steps.insert(
+        at,
+        Step(
+            t,
+            CLIENT_NODE,
+            f"routing: {g.for_dst} is not on the laptop's network, so the route {g.prefix} "
+            f"sends it to the gateway {g.address} (the home router) out {g.iface}; its MAC "
+            "address comes from ARP",
+            [d for d in details if d],
+        ),
     )
 
 
@@ -792,7 +837,7 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
     conn = story.conn
     if conn is None:
         return
-    server_conn = far_side_conn(ev.events, conn)
+    server_conn = story.facts.server_conn
     fw1 = ev.first(CLIENT_NODE, "tcp", "state", conn=conn, new="FIN-WAIT-1")
     if fw1 is None:
         return

@@ -587,7 +587,13 @@ def verify_server_chain(
                 i,
             )
         else:
-            record("validity", True, f"{who} valid {_fmt_time(nb)} to {_fmt_time(na)}", 0, i)
+            record(
+                "validity",
+                True,
+                f"{who} valid {_fmt_time(nb)} to {_fmt_time(na)} (now {_fmt_time(now)})",
+                0,
+                i,
+            )
 
     # 5. basicConstraints (RFC 5280 §4.2.1.9, §6.1.4 (k)-(m))
     below = 0  # non-self-issued intermediates between this issuer and the leaf

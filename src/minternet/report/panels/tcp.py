@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ...trace.bus import FrameRecord, TraceEvent
-from ..nat import far_side_conn
+from ..facts import far_side_conn, nat_events
 from .frames import FrameIndex, SegmentKey, key_of
 from .svg import Scale, attrs, axes, esc, num, polyline, seconds, step_points, svg_open
 
@@ -149,7 +149,8 @@ def _connections(
     events: Sequence[TraceEvent], eps: dict[tuple[str, str], _Endpoint]
 ) -> list[list[_Endpoint]]:
     """Endpoints paired into connections (the active opener first), in order of appearance;
-    a NAT between them is seen through (:func:`~minternet.report.nat.far_side_conn`)."""
+    a NAT between them is seen through (:func:`~minternet.report.facts.far_side_conn`)."""
+    nat = nat_events(events)
     by_conn: dict[str, list[_Endpoint]] = {}
     for ep in eps.values():
         by_conn.setdefault(ep.conn, []).append(ep)
@@ -163,7 +164,7 @@ def _connections(
         active = any(new == "SYN-SENT" for _, _, new, _ in ep.states)
         if active:
             local, _, remote = ep.conn.partition("->")
-            for name in (far_side_conn(events, ep.conn), f"{remote}->{local}"):
+            for name in (far_side_conn(nat, ep.conn), f"{remote}->{local}"):
                 peer = next(
                     (p for p in by_conn.get(name, []) if id(p) not in used and p.node != ep.node),
                     None,
