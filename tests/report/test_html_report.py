@@ -189,6 +189,15 @@ def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
     assert http[0].text.endswith(f"{method} {uri} HTTP/1.1")
     click_frame(browser, int(random_frame) - 1)
 
+    # on the virtual-time axis the ClientHello's arrow slants from its send to its receipt
+    Select(browser.find_element(By.ID, "axis")).select_by_value("time")
+    settle(browser)
+    hello = f'#ladsvg g.row[data-frame="{int(random_frame) - 1}"] line'
+    line = browser.find_element(By.CSS_SELECTOR, hello)
+    assert float(line.get_attribute("y2")) > float(line.get_attribute("y1"))
+    Select(browser.find_element(By.ID, "axis")).select_by_value("rows")
+    settle(browser)
+
     # hovering the TTL field lights exactly its one byte, at offset 22 of the frame
     ttl = browser.find_element(By.CSS_SELECTOR, '#detailbody .fld[data-name="Time to live"]')
     ActionChains(browser).move_to_element(ttl).perform()
@@ -221,6 +230,15 @@ def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
     )
     assert "laptop" in browser.find_element(By.ID, "lastchange").text
     assert browser.find_element(By.ID, "play").get_attribute("aria-label") == "play"  # stopped
+
+    # the TLS panel (run with --secrets): its master secret is the key log's
+    browser.find_element(By.CSS_SELECTOR, "#panels > summary").click()
+    master = browser.find_element(
+        By.CSS_SELECTOR, '#panels li.mp-kd-step[data-keylog="CLIENT_RANDOM"] code.mp-value'
+    ).text
+    logged = [ln.split() for ln in default_run["keylog"].read_text().splitlines()]
+    assert [master] == [ln[2] for ln in logged if ln[0] == "CLIENT_RANDOM"]
+    assert [ln[1] for ln in logged] == [random.replace(":", "")]
 
     # the keyboard: Home goes to the start, → steps through frames, the detail pane follows
     body = browser.find_element(By.TAG_NAME, "body")

@@ -1,16 +1,20 @@
 """The data of one report page: a run's frames, topology, states and story as one JSON value.
 
-:func:`build_model` turns what a run recorded — every captured frame (a
-:class:`~minternet.trace.bus.FrameRecord` per interface it crossed), the trace events, the
-world's plain description and the story's phases — into the compact, deterministic JSON
-the page's script renders: columnar arrays per frame (time, capture point, direction, the
-link it crossed, its pair at the other end of the link, its phase, flags), one string table,
-the layouts of the decoded layers shared between frames (:mod:`.dissect`), and each frame's
-bytes once: a copy of a packet at the next hop is stored as the few bytes that changed (MACs,
-TTL, checksum, NAT), the two ends of a link as a reference.
+:func:`build_model` turns what a run recorded — every frame at every interface it crossed
+(:class:`~minternet.trace.bus.FrameRecord`), the trace events, the world's plain description
+and the story's phases — into the compact, deterministic JSON the page's script renders.
 
-A frame sent on a link and never received at its other end was lost there; the page draws
-it ending at that link.
+The page shows what ``fetch --pcap`` holds: the frames at the capture points (one per
+link-layer segment, :meth:`~minternet.sim.world.World.capture_points`), each one arrow from
+its sender to its receiver, with both ends' times — the other end of its trip is found among
+all of the run's frames (the same bytes arriving on the same segment). A frame sent and
+never received was lost on that link; it is shown even when its sender is not a capture
+point, marked so.
+
+Per frame, columnar arrays (time, capture point, direction, sender, receiver, the other
+end's time, phase, flags, the run's frame index); one string table; the decoded layers as
+layouts shared between frames (:mod:`.dissect`); and each frame's bytes once: a copy of a
+packet at the next hop is stored as the few bytes that changed (MACs, TTL, checksums, NAT).
 """
 
 from __future__ import annotations

@@ -13,15 +13,12 @@ from typing import Any
 from rich.errors import MarkupError
 from rich.text import Text
 
-from ...apps.fetch_run import CLIENT_NODE, FetchRun
+from ...apps.fetch_run import CLIENT_NODE
 from ...trace.bus import FrameRecord, TraceEvent
+from ..facts import RunFacts
+from ..panels import tcp_panel_html, tls_panel_html
 from ..story import Story
 from .model import FailureMark, ReportInput, StoryPhase, StoryStep
-
-PANELS_PENDING = (
-    '<p class="placeholder">The {what} panel comes with <code>minternet.report.panels</code> '
-    "(not in this build yet).</p>"
-)
 
 
 def plain(markup: str) -> str:
@@ -33,29 +30,18 @@ def plain(markup: str) -> str:
 
 
 def _panels(
-    run: FetchRun | None,
+    facts: RunFacts | None,
+    keylog: Sequence[str] | None,
     events: Sequence[TraceEvent],
     frames: Sequence[FrameRecord],
-    secrets: bool,
 ) -> dict[str, str]:
-    """The TLS and TCP panels when :mod:`minternet.report.panels` is present; their
-    ``data-frame`` is an index into ``frames`` (all of the run's), which the page maps to
-    its arrows."""
-    try:
-        from .. import panels  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return {
-            "TLS": PANELS_PENDING.format(what="TLS"),
-            "TCP": PANELS_PENDING.format(what="TCP"),
-        }
+    """The TLS panel (a fetch's) and the TCP panel (:mod:`minternet.report.panels`);
+    ``keylog`` shows the secrets' values (``--secrets``). Their ``data-frame`` is an index
+    into ``frames`` (all of the run's), which the page maps to its arrows."""
     out: dict[str, str] = {}
-    if run is not None:
-        from ..facts import run_facts
-
-        out["TLS"] = panels.tls_panel_html(
-            run_facts(run), run.keylog if secrets else None, run.frames
-        )
-    out["TCP"] = panels.tcp_panel_html(list(events), frames)
+    if facts is not None:
+        out["TLS"] = tls_panel_html(facts, keylog, frames)
+    out["TCP"] = tcp_panel_html(events, frames)
     return out
 
 
@@ -117,7 +103,7 @@ def fetch_report(story: Story, *, secrets: bool = False) -> ReportInput:
         summary=summary,
         story=phases,
         failure=failure,
-        panels=_panels(run, run.log.events, run.frames, secrets),
+        panels=_panels(story.facts, run.keylog if secrets else None, run.log.events, run.frames),
         keylog=tuple(run.keylog),
     )
 
@@ -194,7 +180,7 @@ def transfer_report(
         summary=summary,
         story=phases,
         failure=failure,
-        panels=_panels(None, events, frames, False),
+        panels=_panels(None, None, events, frames),
     )
 
 
