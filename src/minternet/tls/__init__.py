@@ -24,25 +24,80 @@ versions side by side); the PKI side is ``keygen``, ``signing``, ``verify`` and 
 
 from __future__ import annotations
 
-from .alerts import AlertDescription, AlertLevel, TlsAlert
-from .client import ClientConfig, TlsClient
-from .client13 import ClientConfig13, TlsClient13
-from .connection import (
-    AlertReceived,
-    ApplicationData,
-    Closed,
-    Event,
-    HandshakeComplete,
-    Session,
-    TlsInfo,
-)
-from .connection13 import NewTicket, Ticket13, Tls13Info
-from .keylog import KeyLogFile, client_random_line
-from .negotiate import NegotiatingClient, NegotiatingServer
-from .server import KeyAndChain, ServerConfig, SessionCache, TlsServer
-from .server13 import ServerConfig13, TlsServer13
-from .suites import SUITES, CipherSuite, suite_by_name, suites_by_names
-from .suites13 import TLS13_SUITES, Tls13Suite
+from typing import TYPE_CHECKING, Any
+
+# Every name is imported on first use (PEP 562), as the root package does: importing one
+# module of the package (``minternet.tls.record``, say, which imports this package first)
+# loads only what that module needs, not both machines, the PKI and ``cryptography.x509``.
+# Name -> submodule that defines it.
+_LAZY = {
+    "AlertDescription": "alerts",
+    "AlertLevel": "alerts",
+    "TlsAlert": "alerts",
+    "ClientConfig": "client",
+    "TlsClient": "client",
+    "ClientConfig13": "client13",
+    "TlsClient13": "client13",
+    "AlertReceived": "connection",
+    "ApplicationData": "connection",
+    "Closed": "connection",
+    "Event": "connection",
+    "HandshakeComplete": "connection",
+    "Session": "connection",
+    "TlsInfo": "connection",
+    "NewTicket": "connection13",
+    "Ticket13": "connection13",
+    "Tls13Info": "connection13",
+    "KeyLogFile": "keylog",
+    "client_random_line": "keylog",
+    "NegotiatingClient": "negotiate",
+    "NegotiatingServer": "negotiate",
+    "KeyAndChain": "server",
+    "ServerConfig": "server",
+    "SessionCache": "server",
+    "TlsServer": "server",
+    "ServerConfig13": "server13",
+    "TlsServer13": "server13",
+    "SUITES": "suites",
+    "CipherSuite": "suites",
+    "suite_by_name": "suites",
+    "suites_by_names": "suites",
+    "TLS13_SUITES": "suites13",
+    "Tls13Suite": "suites13",
+}
+
+if TYPE_CHECKING:
+    from .alerts import AlertDescription, AlertLevel, TlsAlert
+    from .client import ClientConfig, TlsClient
+    from .client13 import ClientConfig13, TlsClient13
+    from .connection import (
+        AlertReceived,
+        ApplicationData,
+        Closed,
+        Event,
+        HandshakeComplete,
+        Session,
+        TlsInfo,
+    )
+    from .connection13 import NewTicket, Ticket13, Tls13Info
+    from .keylog import KeyLogFile, client_random_line
+    from .negotiate import NegotiatingClient, NegotiatingServer
+    from .server import KeyAndChain, ServerConfig, SessionCache, TlsServer
+    from .server13 import ServerConfig13, TlsServer13
+    from .suites import SUITES, CipherSuite, suite_by_name, suites_by_names
+    from .suites13 import TLS13_SUITES, Tls13Suite
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "SUITES",
