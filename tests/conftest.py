@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -19,7 +17,8 @@ settings.register_profile(
 settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-from clitools import CliRunner, cli_env  # noqa: E402  (plain module beside this file)
+from clitools import CliRunner, run_in_process  # noqa: E402  (plain module beside this file)
+from clitools import run_process as clitools_run_process  # noqa: E402
 from required_tools import require_tools  # noqa: E402
 
 
@@ -48,24 +47,14 @@ def kernel_stack() -> Iterator[KernelStack]:
 
 @pytest.fixture
 def run_cli() -> CliRunner:
+    """Run ``minternet ARGS…`` in this interpreter (:func:`clitools.run_in_process`): the
+    command's stdout, stderr and exit status as a user gets them, without a fresh
+    interpreter per run. For what only a real process shows (its exit code, signals, a
+    server on a port) use ``run_process``."""
+    return run_in_process
+
+
+@pytest.fixture
+def run_process() -> CliRunner:
     """Run ``minternet ARGS…`` as a user would, in a subprocess, from this checkout."""
-
-    def run(
-        *args: str, check: bool = True, timeout: float = 120, **kw: object
-    ) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run(
-            [sys.executable, "-m", "minternet", *args],
-            capture_output=True,
-            text=True,
-            env=cli_env(),
-            timeout=timeout,
-            **kw,  # type: ignore[arg-type]
-        )
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f"minternet {' '.join(args)} exited {proc.returncode}\n"
-                f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-            )
-        return proc
-
-    return run
+    return clitools_run_process

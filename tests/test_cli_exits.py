@@ -181,8 +181,21 @@ def check(proc: subprocess.CompletedProcess[str], case: Case) -> None:
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_exit_status(name: str, run_cli: CliRunner) -> None:
+    """Every case in this interpreter (``run_cli``: ``minternet.cli.main`` with stdout and
+    stderr captured and ``SystemExit`` read), where it costs no interpreter start-up."""
     case = CASES[name]
     check(run_cli(*case.args, check=False), case)
+
+
+#: The cases also run as a real process: its exit code and its one stderr line as a shell
+#: sees them (one of each status, and the errors click and ``OSError`` raise).
+IN_A_PROCESS = ("version ok", "fetch nxdomain", "demo usage", "fetch unwritable pcap")
+
+
+@pytest.mark.parametrize("name", IN_A_PROCESS)
+def test_exit_status_of_the_process(name: str, run_process: CliRunner) -> None:
+    case = CASES[name]
+    check(run_process(*case.args, check=False), case)
 
 
 def test_every_command_is_covered() -> None:
@@ -235,8 +248,8 @@ def test_tls_server_and_client(run_cli: CliRunner, tmp_path: Path) -> None:
             server.stderr.close()
 
 
-def test_an_unknown_command_is_a_one_line_usage_error(run_cli: CliRunner) -> None:
-    check(run_cli("nosuch", check=False), Case((), USAGE, "No such command 'nosuch'"))
+def test_an_unknown_command_is_a_one_line_usage_error(run_process: CliRunner) -> None:
+    check(run_process("nosuch", check=False), Case((), USAGE, "No such command 'nosuch'"))
 
 
 def test_a_port_in_use_names_the_address(run_cli: CliRunner) -> None:

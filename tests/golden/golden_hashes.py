@@ -1,7 +1,8 @@
 """Behaviour guard: sha256 of what same-seed commands print and capture.
 
 Each case in :data:`CASES` is a ``minternet`` command line run in the simulator with a
-fixed seed, twice, each in a fresh interpreter (as a user runs it):
+fixed seed, twice (by this script each in a fresh interpreter, as a user runs it; by the
+test in one interpreter, which must give the same bytes):
 
 * as given: the hash of its stdout (the story or the report a person reads);
 * with ``--json --pcap FILE`` added: the hash of the JSON it prints and of the pcapng.
@@ -32,6 +33,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -63,10 +65,27 @@ CASES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: The terminal every case runs in (None: unset).
+TERMINAL: dict[str, str | None] = {
+    "COLUMNS": "80",
+    "LINES": "24",
+    "NO_COLOR": "1",
+    "TERM": "dumb",
+    "FORCE_COLOR": None,
+}
+
+#: Runs ``minternet ARGS`` and returns its exit status and stdout.
+Runner = Callable[[tuple[str, ...]], tuple[int, bytes]]
+
+
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "PYTHONHASHSEED")}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(COLUMNS="80", LINES="24", NO_COLOR="1", TERM="dumb")
+    for k, v in TERMINAL.items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
     return env
 
 
@@ -74,30 +93,32 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _minternet(args: tuple[str, ...]) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "minternet", *args, "--seed", SEED],
+def in_a_process(args: tuple[str, ...]) -> tuple[int, bytes]:
+    """``minternet ARGS`` in a fresh interpreter: a user's run."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "minternet", *args],
         capture_output=True,
         env=_env(),
         timeout=300,
         check=False,
     )
+    return proc.returncode, proc.stdout
 
 
-def run_case(name: str) -> dict[str, object]:
-    """Run one case (two fresh interpreters) and return its record."""
-    args = CASES[name]
-    plain = _minternet(args)
+def run_case(name: str, run: Runner = in_a_process) -> dict[str, object]:
+    """Run one case (twice, by ``run``) and return its record."""
+    args = (*CASES[name], "--seed", SEED)
+    plain_exit, plain_out = run(args)
     with tempfile.TemporaryDirectory(prefix="minternet-golden-") as tmp:
         pcap = Path(tmp) / "capture.pcapng"
-        js = _minternet((*args, "--json", "--pcap", str(pcap)))
+        js_exit, js_out = run((*CASES[name], "--json", "--pcap", str(pcap), "--seed", SEED))
         pcap_sha = _sha(pcap.read_bytes()) if pcap.exists() else None
     return {
-        "argv": ["minternet", *args, "--seed", SEED],
-        "exit": plain.returncode,
-        "stdout_sha256": _sha(plain.stdout),
-        "json_exit": js.returncode,
-        "json_sha256": _sha(js.stdout),
+        "argv": ["minternet", *args],
+        "exit": plain_exit,
+        "stdout_sha256": _sha(plain_out),
+        "json_exit": js_exit,
+        "json_sha256": _sha(js_out),
         "pcapng_sha256": pcap_sha,
     }
 

@@ -137,9 +137,7 @@ def test_ping_cli_and_tcp_transfer_with_loss_work_through_the_nat(run_cli: CliRu
     assert (
         "2 packets transmitted, 2 received" in run_cli("ping", "www.example.com", "-c", "2").stdout
     )
-    out = json.loads(
-        run_cli("tcp-transfer", "--size", "100000", "--loss", "0.1", "--json", timeout=600).stdout
-    )
+    out = json.loads(run_cli("tcp-transfer", "--size", "100000", "--loss", "0.1", "--json").stdout)
     assert out["intact"] and out["received"] == {"up": 100000, "down": 100000}
     assert out["retransmissions"]["client"] > 0  # the loss was real
     assert out["final"]["server"]["state"] == "CLOSED"
