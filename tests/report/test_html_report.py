@@ -18,9 +18,11 @@ import pytest
 
 from clitools import cli_env
 from minternet.apps.fetch_run import SCENARIOS, FetchOptions, run_fetch
+from minternet.cli.fetch_story import write_outputs
 from minternet.report.html import render_report
 from minternet.report.html.runs import fetch_report
 from minternet.report.story import build_story
+from minternet.sim.faults import Faults
 from minternet.sim.world import load_world
 
 pytestmark = pytest.mark.tools("chromium", "chromedriver", "tshark")
@@ -114,23 +116,24 @@ def settle(driver: Any) -> None:
     )
 
 
-def click_frame(driver: Any, k: int) -> None:
-    """Scroll the ladder to frame ``k``'s arrow and click it, as a user would."""
+def click_frame(driver: Any, number: int) -> None:
+    """Scroll the ladder to the arrow of the capture's frame ``number`` (tshark's
+    frame.number) and click it, as a user would."""
     from selenium.webdriver.common.by import By
 
+    row = f'#ladsvg g.row[data-no="{number}"]'
     driver.execute_script("document.getElementById('ladder').scrollTop = 0;")
-    driver.execute_script("return new Promise(r => requestAnimationFrame(() => r(1)))")
+    settle(driver)
     for _ in range(200):
-        found = driver.find_elements(By.CSS_SELECTOR, f'#ladsvg g.row[data-frame="{k}"]')
+        found = driver.find_elements(By.CSS_SELECTOR, row)
         if found:
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", found[0])
             settle(driver)
-            found = driver.find_elements(By.CSS_SELECTOR, f'#ladsvg g.row[data-frame="{k}"]')
-            found[0].find_element(By.CSS_SELECTOR, "text.t").click()
+            driver.find_element(By.CSS_SELECTOR, f"{row} text.t").click()
             return
         driver.execute_script("document.getElementById('ladder').scrollTop += 300;")
         settle(driver)
-    raise AssertionError(f"frame {k} is not on the ladder")
+    raise AssertionError(f"frame {number} is not on the ladder")
 
 
 def field(driver: Any, name: str) -> str:
@@ -164,7 +167,7 @@ def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
         pcap, "-Y", 'tcp.flags.syn == 1 && tcp.flags.ack == 1 && frame.interface_name == '
         '"laptop/eth0"', "-e", "frame.number", "-e", "tcp.seq_raw", "-e", "tcp.ack_raw",
     )  # fmt: skip
-    click_frame(browser, int(number) - 1)
+    click_frame(browser, int(number))
     assert field(browser, "Sequence number (raw)") == seq
     assert field(browser, "Acknowledgment number (raw)") == ack
 
@@ -175,7 +178,7 @@ def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
         "-e", "tls.handshake.extensions_server_name",
     )  # fmt: skip
     random_frame = number
-    click_frame(browser, int(number) - 1)
+    click_frame(browser, int(number))
     assert field(browser, "Random") == random.replace(":", "")
     assert field(browser, "Server Name") == sni == "www.example.com"
 
@@ -184,15 +187,15 @@ def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
         pcap, "-Y", 'http.request && frame.interface_name == "laptop/eth0"',
         "-e", "frame.number", "-e", "http.request.method", "-e", "http.request.uri",
     )  # fmt: skip
-    click_frame(browser, int(number) - 1)
+    click_frame(browser, int(number))
     http = browser.find_elements(By.CSS_SELECTOR, '#detailbody .fld[data-name="Decrypted HTTP"]')
     assert http[0].text.endswith(f"{method} {uri} HTTP/1.1")
-    click_frame(browser, int(random_frame) - 1)
+    click_frame(browser, int(random_frame))
 
     # on the virtual-time axis the ClientHello's arrow slants from its send to its receipt
     Select(browser.find_element(By.ID, "axis")).select_by_value("time")
     settle(browser)
-    hello = f'#ladsvg g.row[data-frame="{int(random_frame) - 1}"] line'
+    hello = f'#ladsvg g.row[data-no="{random_frame}"] line'
     line = browser.find_element(By.CSS_SELECTOR, hello)
     assert float(line.get_attribute("y2")) > float(line.get_attribute("y1"))
     Select(browser.find_element(By.ID, "axis")).select_by_value("rows")
@@ -304,3 +307,43 @@ def test_same_seed_same_html(default_run: dict[str, Path], tmp_path: Path) -> No
     other = tmp_path / "other.html"
     assert cli("fetch", "-q", "--seed", "2", "--html", str(other)).returncode == 0
     assert other.read_bytes() != again.read_bytes()
+
+
+def test_loss_is_marked(browser: Any, tmp_path: Path) -> None:
+    """Under loss: every frame tshark calls a retransmission on the laptop is ↻ on the
+    ladder, and there is one ✕ arrow per frame the links lost."""
+    run = run_fetch(FetchOptions(seed=3, faults=Faults(loss=0.1)))
+    page, pcap = tmp_path / "loss.html", tmp_path / "loss.pcapng"
+    page.write_text(render_report(fetch_report(build_story(run))), encoding="utf-8")
+    write_outputs(run, pcap, True, None)
+    open_page(browser, page)
+    assert console_errors(browser) == []
+    retransmitted = {
+        int(n)
+        for (n,) in tshark(
+            pcap, "-Y", 'frame.interface_name == "laptop/eth0" && tcp.analysis.retransmission',
+            "-e", "frame.number",
+        )
+    }  # fmt: skip
+    assert retransmitted, "this seed retransmits"
+    marked = {int(n) for n in rows_no(browser, "g.row.retrans")}
+    assert retransmitted <= marked
+    lost = [e for e in run.log.events if e.kind == "drop" and e.fields.get("reason") == "loss"]
+    assert len(ladder_frames(browser, "g.row.lost")) == len(lost) > 0
+
+
+def rows_no(driver: Any, rows: str) -> set[str]:
+    """The capture numbers of the ladder's rows matching ``rows``, scrolling through it."""
+    seen: set[str] = set()
+    height = driver.execute_script("return document.getElementById('ladder').scrollHeight")
+    y = 0
+    while y < height:
+        driver.execute_script(f"document.getElementById('ladder').scrollTop = {y};")
+        settle(driver)
+        seen |= set(
+            driver.execute_script(
+                f"return [...document.querySelectorAll('#ladsvg {rows}')].map(e => e.dataset.no)"
+            )
+        )
+        y += 200
+    return seen

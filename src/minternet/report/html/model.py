@@ -175,6 +175,14 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
     ]
     frames = [everything[k] for k in shown]
     n = len(frames)
+    numbers: list[int] = []  # the frame's number in the capture (tshark's), 0 if not in it
+    count = 0
+    for fr in frames:
+        if f"{fr.node}/{fr.iface}" in points:
+            count += 1
+            numbers.append(count)
+        else:
+            numbers.append(0)
     t_us = [round(f.time * 1e6) for f in frames]
     col_node = [node_index.get(f.node, -1) for f in frames]
     col_iface = [strings(f.iface) for f in frames]
@@ -314,6 +322,7 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
             "note": col_note,
             "pk": col_packet,
             "src": shown,
+            "no": numbers,
             "b": col_bytes,
         },
         "trees": trees,

@@ -202,7 +202,7 @@
       }
       var cls = 'row' + (fl & RETRANS ? ' retrans' : '') + (fl & LOST ? ' lost' : '') + (fl & UNCAPTURED ? ' uncaptured' : '') +
         (k === selected ? ' sel' : '') + (highlighted.has(k) ? ' hl' : '');
-      var g = '<g class="' + cls + '" data-frame="' + k + '" tabindex="-1"><rect class="bg" x="0" y="' + (y - ROWH / 2) +
+      var g = '<g class="' + cls + '" data-frame="' + k + '" data-no="' + F.no[k] + '" tabindex="-1"><rect class="bg" x="0" y="' + (y - ROWH / 2) +
         '" width="' + w + '" height="' + ROWH + '"></rect>';
       g += '<line x1="' + a + '" y1="' + ya + '" x2="' + b + '" y2="' + yb + '" stroke="' + color + '"' +
         (fl & LOST ? '' : ' marker-end="url(#head)"') + '></line>';
@@ -285,7 +285,7 @@
     var bytes = bytesOf(k), tree = M.trees[F.tree[k]], node = NODES[F.n[k]];
     var src = F.from[k] >= 0 ? NODES[F.from[k]].name : '?', dst = F.to[k] >= 0 ? NODES[F.to[k]].name : '?';
     var sent = F.d[k] ? F.t2[k] : F.t[k], got = F.d[k] ? F.t[k] : F.t2[k];
-    var html = '<h2>Frame ' + (k + 1) + ': ' + bytes.length + ' bytes, ' + esc(src) + ' → ' + esc(dst) + '</h2>' +
+    var html = '<h2>' + (F.no[k] ? 'Frame ' + F.no[k] : 'Lost frame (not at a capture point)') + ': ' + bytes.length + ' bytes, ' + esc(src) + ' → ' + esc(dst) + '</h2>' +
       '<div class="note">captured ' + (F.d[k] ? 'arriving' : 'leaving') + ' on ' + esc(node.name + '/' + S[F.i[k]]) +
       (F.fl[k] & UNCAPTURED ? ' (not a capture point: shown because it was lost)' : '') + '; sent at ' +
       (sent >= 0 ? secs(sent) + ' s' : '?') + ', received at ' + (got >= 0 ? secs(got) + ' s' : '— never') + '</div>';
