@@ -278,6 +278,9 @@ def test_every_scenario_renders_and_marks_its_failure(
     browser.execute_script("return new Promise(r => requestAnimationFrame(() => r(1)))")
     mark = browser.find_element(By.ID, "failmark")
     assert story.failure.summary in mark.text
+    if scenario == "blackhole":  # each SYN ends with ✕ at the router that discarded it
+        discarded = [e for e in run.log.events if e.kind == "drop" and e.node == "transit"]
+        assert len(ladder_frames(browser, "g.row.dropped")) == len(discarded) > 0
 
 
 def test_transfer_and_dig_reports(browser: Any, tmp_path: Path) -> None:

@@ -281,7 +281,9 @@ def build_model(rep: ReportInput) -> dict[str, Any]:
     # a frame a node received and dropped (no route, blackhole, NAT filter): marked there
     drop_at = {(d[0], strings.items[d[1]]) for d in drops}
     for k, fr in enumerate(frames):
-        if fr.direction == "in" and (t_us[k], fr.node) in drop_at:
+        other = pair[shown[k]]
+        got = fr if fr.direction == "in" else everything[other] if other >= 0 else None
+        if got is not None and (round(got.time * 1e6), got.node) in drop_at:
             col_flags[k] |= DROPPED_HERE
     lanes = sorted({i for i in col_from + col_to if i >= 0})
     end_t = max([t_us[-1] if n else 0] + [s[0] for s in states])

@@ -201,7 +201,7 @@
         yb = got >= 0 ? yT(got) : ya + 4;
       }
       var cls = 'row' + (fl & RETRANS ? ' retrans' : '') + (fl & LOST ? ' lost' : '') + (fl & UNCAPTURED ? ' uncaptured' : '') +
-        (k === selected ? ' sel' : '') + (highlighted.has(k) ? ' hl' : '');
+        (fl & DROPPED ? ' dropped' : '') + (k === selected ? ' sel' : '') + (highlighted.has(k) ? ' hl' : '');
       var g = '<g class="' + cls + '" data-frame="' + k + '" data-no="' + F.no[k] + '" tabindex="-1"><rect class="bg" x="0" y="' + (y - ROWH / 2) +
         '" width="' + w + '" height="' + ROWH + '"></rect>';
       g += '<line x1="' + a + '" y1="' + ya + '" x2="' + b + '" y2="' + yb + '" stroke="' + color + '"' +
