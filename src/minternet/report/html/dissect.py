@@ -79,6 +79,7 @@ class Dissection:
     payload_len: int = 0
     flow: str | None = None  # "point|src:port>dst:port" for TCP
     seq: int | None = None
+    tls_stream: bool = False  # the TCP payload belongs to a TLS stream
     dns_rcode: str | None = None
 
 
@@ -394,6 +395,7 @@ class Dissector:
         if not flow.tls:
             diss.layers.append(Layer(f"TCP payload ({len(payload)} bytes)", p, len(payload)))
             return
+        diss.tls_stream = True
         flow.stream.setdefault(seg.seq, payload)
         names: list[str] = []
         labels: list[str] = []

@@ -103,19 +103,22 @@ def _phase(d: Dissection, conn_phase: dict[str, int]) -> int:
     conn = point + "|" + "|".join(sorted((a, b)))
     last = conn_phase.get(conn)
     flags = d.tcp_flags
-    if "SYN" in flags:
-        ph = _P["TCP"]
-    elif "FIN" in flags or "RST" in flags or "Encrypted Alert" in d.tls or "Alert" in d.tls:
-        ph = _P["close"]
-    elif last == _P["close"]:
-        ph = last
-    elif "Application Data" in d.tls:
-        ph = _P["HTTP"]
-    elif d.tls:
-        ph = _P["TLS"]
-    elif d.payload_len and last in (None, _P["TCP"], _P["data"]):
+    if d.payload_len and d.tls:  # what the records are, whatever the flags
+        if "Encrypted Alert" in d.tls or "Alert" in d.tls:
+            ph = _P["close"]
+        elif "Application Data" in d.tls:
+            ph = _P["HTTP"]
+        else:
+            ph = _P["TLS"]
+    elif d.payload_len and d.tls_stream:  # the middle of a record: carries on its phase
+        ph = last if last is not None else _P["TLS"]
+    elif d.payload_len:  # bytes that are not TLS: a transfer's data
         ph = _P["data"]
-    else:
+    elif "SYN" in flags:
+        ph = _P["TCP"]
+    elif "FIN" in flags or "RST" in flags:
+        ph = _P["close"]
+    else:  # a bare ACK belongs to what it acknowledges
         ph = last if last is not None else _P["TCP"]
     conn_phase[conn] = ph
     return ph
