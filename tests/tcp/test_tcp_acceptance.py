@@ -100,6 +100,11 @@ def test_cubic_window_follows_rfc9438() -> None:
     cc.on_congestion_event(cc.cwnd, now=t)
     cc.undo(*before)  # §4.9: a spurious event is undone
     assert (cc.cwnd, cc.ssthresh) == before
+    cc.on_timeout(cc.cwnd)  # §4.8
+    held = (cc.ssthresh, cc.w_max)
+    assert cc.cwnd == 1000
+    cc.on_timeout(cc.cwnd, repeated=True)  # RFC 5681 §3.1: once per episode
+    assert (cc.ssthresh, cc.w_max) == held and cc.cwnd == 1000
 
 
 def test_hystart_moves_to_conservative_slow_start_when_rtt_rises() -> None:

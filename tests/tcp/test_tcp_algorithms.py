@@ -87,3 +87,5 @@ def test_newreno_phases() -> None:
     assert cc.cwnd == 1000 and cc.ssthresh == 4000
     cc.on_timeout(flight_size=1000)
     assert cc.ssthresh == 2000  # never below 2 SMSS
+    cc.on_timeout(flight_size=9000, repeated=True)
+    assert cc.cwnd == 1000 and cc.ssthresh == 2000  # §3.1: held within one episode

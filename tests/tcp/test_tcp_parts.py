@@ -124,3 +124,43 @@ def test_without_sack_three_duplicate_acks_mark_the_first_segment_lost() -> None
     r.on_ack(1, 201, 601, [], None, False, 0.1)  # partial ACK: the next hole is lost too
     nxt = r.next_lost()
     assert nxt is not None and nxt.start == 201
+
+
+def test_an_ack_of_a_resend_is_timed_from_its_echo_and_ends_the_backoff() -> None:
+    """RFC 7323 §4.1: the echo of the resend's TSval times the ACK Karn cannot (as Linux's
+    tcp_rtt_tsopt_us); RFC 6298 §5.5's backoff then ends. An echo older than the latest
+    resend (of an earlier copy) would time that copy across the wait: no sample."""
+    r = _recovery()
+    _send(r, 2, 0.0)
+    r.on_timeout(201, 1.0)
+    r.rto.back_off()
+    seg = r.next_lost()
+    assert seg is not None
+    r.on_retransmitted(seg, 1.0)
+    r.on_timeout(201, 1.4)
+    r.rto.back_off()
+    seg = r.next_lost()
+    assert seg is not None and seg.start == 1
+    r.on_retransmitted(seg, 1.4)
+    r.on_ack(1, 101, 201, [], 1000, False, 1.45)  # echoes the first resend (1000 ms)
+    assert r.rto.srtt is None and r.rto.backoff == 2
+    seg = r.next_lost()
+    assert seg is not None and seg.start == 101
+    r.on_retransmitted(seg, 1.5)
+    r.on_ack(101, 201, 201, [], 1500, False, 1.54)  # echoes this resend (1500 ms)
+    assert r.rto.srtt is not None and abs(r.rto.srtt - 0.04) < 1e-9 and r.rto.backoff == 0
+
+
+def test_a_timeout_inside_an_episode_keeps_ssthresh() -> None:
+    """RFC 5681 §3.1: one reduction per loss episode — a second timeout (or one during
+    fast recovery) sets cwnd to 1 SMSS but holds ssthresh."""
+    r = _recovery()
+    _send(r, 8, 0.0)
+    r.on_timeout(801, 1.0)
+    assert r.cc.ssthresh == 400 and r.cc.cwnd == MSS
+    seg = r.next_lost()
+    assert seg is not None
+    r.on_retransmitted(seg, 1.0)
+    r.on_ack(1, 101, 801, [], 1000, False, 1.05)  # partial: still in the timeout episode
+    r.on_timeout(801, 1.5)
+    assert r.cc.ssthresh == 400 and r.cc.cwnd == MSS  # not 350 = FlightSize/2 again

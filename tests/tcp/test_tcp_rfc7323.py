@@ -72,6 +72,19 @@ def test_paws_drops_an_old_timestamp_with_an_ack() -> None:
     assert b.read(100, p.now) == b"fresh" and b.ts_recent == fresh
 
 
+def test_paws_tolerates_one_tick_as_linux() -> None:
+    """A segment sent a millisecond before the resend that moved TS.Recent, reordered
+    behind it, is new data (Linux's TCP_PAWS_WINDOW); two ticks older is dropped."""
+    p = Pair(config=TcpConfig(delayed_ack=0))
+    _a, b = handshake(p)
+    recent = b.ts_recent
+    b.receive(_data_from_a(b, b.rcv_nxt, (recent - 1) & MASK, b"late"), p.now)
+    assert b.read(100, p.now) == b"late"
+    b.take_segments()
+    b.receive(_data_from_a(b, b.rcv_nxt, (b.ts_recent - 2) & MASK, b"older"), p.now)
+    assert b.readable == 0
+
+
 def test_paws_lets_a_reset_through() -> None:
     p = Pair()
     _a, b = handshake(p)

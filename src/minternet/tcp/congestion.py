@@ -44,7 +44,7 @@ class CongestionControl(Protocol):
 
     def on_recovery_end(self) -> None: ...
 
-    def on_timeout(self, flight_size: int) -> None: ...
+    def on_timeout(self, flight_size: int, *, repeated: bool = False) -> None: ...
 
     def undo(self, cwnd: int, ssthresh: int) -> None: ...
 
@@ -99,9 +99,12 @@ class NewReno:
         """RFC 6675 §5: at the end of recovery cwnd is ssthresh (it already is)."""
         self.cwnd = min(self.cwnd, self.ssthresh)
 
-    def on_timeout(self, flight_size: int) -> None:
-        """RFC 5681 §3.1: after an RTO, ssthresh = max(FlightSize/2, 2*SMSS), cwnd = 1 SMSS."""
-        self.ssthresh = max(flight_size // 2, 2 * self.smss)
+    def on_timeout(self, flight_size: int, *, repeated: bool = False) -> None:
+        """RFC 5681 §3.1: after an RTO, ssthresh = max(FlightSize/2, 2*SMSS), cwnd = 1 SMSS.
+        ``repeated``: a timeout inside an episode already answered (a recovery or an earlier
+        timeout) holds ssthresh constant, as §3.1 says for a segment already resent."""
+        if not repeated:
+            self.ssthresh = max(flight_size // 2, 2 * self.smss)
         self.cwnd = self.smss
         self.bytes_acked = 0
 

@@ -137,6 +137,7 @@ TRANSITIONS: dict[tuple[State, Input], State] = {
 }
 
 PAWS_IDLE = 24 * 24 * 3600.0  # RFC 7323 §5.5: TS.Recent is invalid after 24 days idle
+PAWS_WINDOW = 1  # ticks of TSval older than TS.Recent still accepted (Linux TCP_PAWS_WINDOW)
 SENDING_STATES = frozenset({S.ESTABLISHED, S.CLOSE_WAIT, S.FIN_WAIT_1, S.CLOSING, S.LAST_ACK})
 RECEIVING_STATES = frozenset({S.ESTABLISHED, S.FIN_WAIT_1, S.FIN_WAIT_2})
 
@@ -677,13 +678,19 @@ class Connection:
 
     def _paws_rejects(self, seg: Segment, now: float) -> bool:
         """RFC 7323 §5.3 R1: a segment whose TSval is older than TS.Recent is a duplicate
-        from an earlier wrap of the sequence space — drop it (with an ACK; never a RST)."""
+        from an earlier wrap of the sequence space — drop it (with an ACK; never a RST).
+
+        As Linux (``TCP_PAWS_WINDOW``), one tick of age is tolerated: a resend that fills
+        the hole at RCV.NXT moves TS.Recent to its TSval, and segments sent a millisecond
+        before it but reordered behind it are new data, not old duplicates (dropping them
+        made the sender resend them needlessly)."""
         if not self.ts_ok or seg.flags & RST:
             return False
         for o in seg.options:
             if type(o) is Timestamps:
                 if (
                     seq_lt(o.tsval, self.ts_recent)
+                    and (self.ts_recent - o.tsval) & MASK > PAWS_WINDOW
                     and now - self._ts_recent_at <= PAWS_IDLE
                     and not self._disordered_ack(seg, o.tsval)
                 ):

@@ -173,9 +173,12 @@ class Cubic:
     def on_recovery_end(self) -> None:
         self.cwnd = min(self.cwnd, self.ssthresh)
 
-    def on_timeout(self, flight_size: int) -> None:
-        """§4.8: as a congestion event, then cwnd = 1 SMSS (slow start up to ssthresh)."""
-        self.ssthresh = self._reduce()
+    def on_timeout(self, flight_size: int, *, repeated: bool = False) -> None:
+        """§4.8: as a congestion event, then cwnd = 1 SMSS (slow start up to ssthresh).
+        ``repeated``: the episode was already answered (RFC 5681 §3.1 holds ssthresh
+        constant), so neither ssthresh nor W_max shrinks again."""
+        if not repeated:
+            self.ssthresh = self._reduce()
         self.cwnd = self.smss
 
     def undo(self, cwnd: int, ssthresh: int) -> None:

@@ -9,7 +9,10 @@ retransmitted, SACKed or is believed lost). From those records come
   RFC 8985 §6.2 step 1), as Linux does from its write queue. Samples are not taken from
   echoed timestamps: after lost ACKs or a hole, RFC 7323 §4.3 makes the peer echo an older
   TSval, which inflates SRTT (RFC 7323 Appendix G); the send time of the newest delivered
-  segment has no such bias.
+  segment has no such bias. Only an ACK that newly acknowledges nothing but resent data
+  (no send time may time it) is timed from its echo, when the echo is that of the latest
+  resend (RFC 7323 §4.1, as Linux's ``tcp_rtt_tsopt_us``): it ends the backoff (RFC 6298
+  §5.5 keeps it until a valid sample).
 - **Loss detection** by time (RACK, RFC 8985 §6.2): a segment is lost when a segment sent
   after it was delivered and a reordering window has passed since then. The window starts
   at min_RTT/4, grows by that much per round trip in which a D-SACK (RFC 2883) shows that a
@@ -299,7 +302,7 @@ class LossRecovery:
             newly_sacked = self._sack(blocks, ack, snd_max, delivered)
         # RACK step 1 and 2 (RFC 8985 §6.2): the most recently sent delivered segment.
         if delivered:
-            self._rack_update(delivered, tsecr_ms, now)
+            self._rack_update(delivered, k, tsecr_ms, now)
         if dsack is not None:
             self._on_dsack(dsack, ack, snd_max)
         if self.dsack_round is not None and ack >= self.dsack_round:
@@ -387,7 +390,10 @@ class LossRecovery:
                 delivered.append(s)
         return newly
 
-    def _rack_update(self, delivered: list[SentSegment], tsecr_ms: int | None, now: float) -> None:
+    def _rack_update(
+        self, delivered: list[SentSegment], acked: int, tsecr_ms: int | None, now: float
+    ) -> None:
+        """RACK steps 1-2 and the RTT sample; ``delivered[:acked]`` were cumulatively ACKed."""
         best: SentSegment | None = None
         sample: float | None = None
         sample_at = -1.0
@@ -427,6 +433,25 @@ class LossRecovery:
         if sample is not None:
             self.last_rtt = sample
             self.take_rtt_sample(sample, "RTT of the newest segment acknowledged (RFC 6298)")
+        elif karn and acked and tsecr_ms is not None:
+            self._ts_sample(delivered[:acked], tsecr_ms, now)
+
+    def _ts_sample(self, acked: list[SentSegment], tsecr_ms: int, now: float) -> None:
+        """An ACK that newly acknowledges only data that was resent has no send time to
+        time, but its echoed timestamp does: RFC 7323 §4.1 (RTTM) measures retransmissions
+        unambiguously, and Linux takes this sample when the queue gives none
+        (``tcp_ack_update_rtt``: ``tcp_rtt_tsopt_us``). Without it Karn's rule keeps the
+        backed-off RTO (RFC 6298 §5.5) through a whole loss episode, so at 20 % loss one
+        lost resend after a run of them waits tens of seconds. Taken only when the echo is
+        no older than the latest resend it covers: an older echo would time the original
+        across a hole (the inflation RFC 7323 Appendix G warns of); the sample then
+        cannot exceed the time since that resend."""
+        resent = [int(s.xmit_at * 1000) for s in acked if s.retransmitted]
+        if not resent or tsecr_ms < max(resent):
+            return
+        rtt = now - tsecr_ms / 1000
+        self.last_rtt = rtt
+        self.take_rtt_sample(rtt, "RTT from the echoed timestamp of a resend (RFC 7323 §4.1)")
 
     def take_rtt_sample(self, rtt: float, why: str) -> None:
         rtt = max(rtt, 0.000001)
@@ -565,9 +590,12 @@ class LossRecovery:
     def on_timeout(self, snd_max: int, now: float) -> None:
         """RFC 6298 §5.4-5.6 and RFC 5681 §3.1: every un-SACKed segment is lost."""
         flight = self._flight(snd_max)
-        if not (self.in_recovery or self.in_loss):
+        # One reduction per episode (RFC 5681 §3.1, RFC 6582 §3.2; Linux's tcp_enter_loss
+        # keeps ssthresh when the timeout falls inside a recovery or an earlier timeout).
+        repeated = self.in_recovery or self.in_loss
+        if not repeated:
             self._start_undo()
-        self.cc.on_timeout(flight)
+        self.cc.on_timeout(flight, repeated=repeated)
         self.in_recovery = False
         self.in_loss = True
         self.recover = snd_max
