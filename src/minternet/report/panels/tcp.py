@@ -227,7 +227,7 @@ _STYLE = """<style>
 .mp-grid{stroke:#e6e6e6;stroke-width:1}.mp-frame{fill:none;stroke:#999}
 .mp-tick{font-size:10px;fill:#555}.mp-axis-label{font-size:11px;fill:#333}
 .mp-seg,.mp-key-seg{stroke:#1f5fbf;stroke-width:2}.mp-ctl{stroke:#6a3fb0;stroke-width:3}
-.mp-retx,.mp-key-retx{stroke:#d62728;stroke-width:3}
+.mp-retx,.mp-key-retx{stroke:#d62728;stroke-width:2.5;fill:#d62728}
 .mp-ack,.mp-key-ack{fill:none;stroke:#2ca02c;stroke-width:1.2}
 .mp-rwnd,.mp-key-rwnd{fill:none;stroke:#ff9f1c;stroke-width:1;stroke-dasharray:4 2}
 .mp-sack,.mp-key-sack{stroke:#17becf;stroke-width:3;opacity:.7}
@@ -410,14 +410,16 @@ def _segment_marks(ep: _Endpoint, x: Scale, y: Scale) -> str:
     for s in segs:
         if s.retx is not None:
             flush()
-            px = num(x(s.time))
-            lo, hi = s.rel_seq, s.rel_seq + s.span
+            px, lo, hi = x(s.time), s.rel_seq, s.rel_seq + s.span
             extra = attrs([("data-frame", s.frame), ("data-seq", lo), ("data-len", s.length),
                            ("data-time", f"{s.time:.9f}")])  # fmt: skip
+            # the bar, and a diamond beside it that stays visible at any scale
+            mid = y(lo + s.span / 2)
+            d = (f"M{num(px)},{num(y(lo))}V{num(y(hi))}M{num(px + 2)},{num(mid)}"
+                 f"l4,-4l4,4l-4,4z")  # fmt: skip
             out.append(
-                f'<line class="mp-retx" x1="{px}" y1="{num(y(lo))}" x2="{px}" y2="{num(y(hi))}"'
-                f"{extra}><title>retransmission of seq {lo}–{hi} at {esc(seconds(s.time))}: "
-                f"{esc(s.retx)}</title></line>"
+                f'<path class="mp-retx" d="{d}"{extra}><title>retransmission of seq {lo}–{hi} '
+                f"at {esc(seconds(s.time))}: {esc(s.retx)}</title></path>"
             )
             continue
         if run and not (
