@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -405,14 +405,23 @@ class _Negotiation:
     transcript: Transcript = field(default_factory=lambda: Transcript())
 
 
-class MachineBase:
-    """What every TLS machine (1.2 and 1.3) does the same way: the bytes to send, the events
-    taken, the trace hook, state changes traced, closing on the transport's EOF. Each
-    version names its own CLOSED and CLOSING states."""
+class _RecordReader(Protocol):
+    def feed(self, data: bytes) -> None: ...
 
+    def next_record(self) -> tuple[int, bytes] | None: ...
+
+
+class MachineBase:
+    """What every TLS machine (1.2 and 1.3) does the same way: the record loop of
+    ``receive_data``, the bytes to send, the events taken, the trace hook, state changes
+    traced, close_notify, closing on the transport's EOF. Each version names its own OPEN
+    (application data flows), CLOSED and CLOSING states and handles each record."""
+
+    OPEN: ClassVar[Enum]
     CLOSED: ClassVar[Enum]
     CLOSING: ClassVar[Enum]
     state: Any
+    records: _RecordReader
     closed: Closed | None
     trace_hook: TraceHook | None
     tracing: bool
@@ -436,6 +445,52 @@ class MachineBase:
         self._out = bytearray()
         self._events = []
         self._close_notify_sent = False
+
+    def receive_data(self, data: bytes) -> list[Any]:
+        """Bytes from the peer → events (``b""`` is nothing; EOF is :meth:`receive_eof`)."""
+        if self.state is self.CLOSED or not data:
+            return []
+        self.records.feed(data)
+        try:
+            while self.closed is None and self._reading():
+                rec = self.records.next_record()
+                if rec is None:
+                    break
+                self._on_record(*rec)
+        except Exception as e:
+            self._fail(e)
+        return self._take_events()
+
+    def _on_close_notify(self) -> None:
+        """The peer's close_notify: answered with ours unless we sent it first, and the
+        connection is closed cleanly (RFC 5246 §7.2.1, RFC 8446 §6.1)."""
+        if self.state is not self.CLOSING:
+            self._send_alert(AlertLevel.warning, AlertDescription.close_notify)
+            self._trace("close_notify", {"direction": "answered"})
+        self._close("close_notify", clean=True)
+
+    def _reading(self) -> bool:
+        """Whether to go on reading records (1.3 stops when 1.2 takes over)."""
+        return True
+
+    def _on_record(self, ct: int, data: bytes) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Send close_notify (RFC 5246 §7.2.1, RFC 8446 §6.1); the peer's answer completes
+        the close."""
+        if self.state in (self.CLOSED, self.CLOSING):
+            return
+        self._send_alert(AlertLevel.warning, AlertDescription.close_notify)
+        self._trace("close_notify", {"direction": "sent"})
+        if self.state is self.OPEN:
+            self.state = self.CLOSING
+        else:
+            self._close("closed by us during the handshake", clean=False)
+
+    @property
+    def established(self) -> bool:
+        return self.state is self.OPEN
 
     def data_to_send(self) -> bytes:
         out = bytes(self._out)
@@ -513,9 +568,11 @@ class TlsConnection(MachineBase):
 
     role: ClassVar[str] = "?"
     TRANSITIONS: ClassVar[dict[State, dict[int, Handler]]] = {}
+    OPEN = State.ESTABLISHED
     CLOSED = State.CLOSED
     CLOSING = State.CLOSING
     state: State
+    records: RecordLayer
 
     def __init__(
         self,
@@ -531,40 +588,10 @@ class TlsConnection(MachineBase):
         self._pending_write: RecordProtection | None = None
 
     # -- public API ---------------------------------------------------------------------
-    def receive_data(self, data: bytes) -> list[Event]:
-        """Bytes from the peer → events (``b""`` is nothing; EOF is :meth:`receive_eof`)."""
-        if self.state is State.CLOSED or not data:
-            return []
-        self.records.feed(data)
-        try:
-            while self.closed is None:
-                rec = self.records.next_record()
-                if rec is None:
-                    break
-                self._on_record(*rec)
-        except Exception as e:
-            self._fail(e)
-        return self._take_events()
-
     def send_application_data(self, data: bytes) -> None:
         if self.state is not State.ESTABLISHED:
             raise LocalProtocolError(f"cannot send application data in state {self.state.name}")
         self._out += self.records.encode(ContentType.application_data, data)
-
-    def close(self) -> None:
-        """Send close_notify (RFC 5246 §7.2.1); the peer's answer completes the close."""
-        if self.state in (State.CLOSED, State.CLOSING):
-            return
-        self._send_alert(AlertLevel.warning, AlertDescription.close_notify)
-        self._trace("close_notify", {"direction": "sent"})
-        if self.state is State.ESTABLISHED:
-            self.state = State.CLOSING
-        else:
-            self._close("closed by us during the handshake", clean=False)
-
-    @property
-    def established(self) -> bool:
-        return self.state is State.ESTABLISHED
 
     # -- plumbing -----------------------------------------------------------------------
     def _send_handshake(self, msg: Any, fields: dict[str, Any] | None = None) -> None:
@@ -626,10 +653,7 @@ class TlsConnection(MachineBase):
         ev = AlertReceived(alert.level, alert.description)
         self._trace("alert", {"direction": "received", "alert": str(ev)})
         if alert.description == AlertDescription.close_notify:
-            if self.state is not State.CLOSING:
-                self._send_alert(AlertLevel.warning, AlertDescription.close_notify)
-                self._trace("close_notify", {"direction": "answered"})
-            self._close("close_notify", clean=True)
+            self._on_close_notify()
             return
         self._events.append(ev)
         if alert.level == AlertLevel.fatal:

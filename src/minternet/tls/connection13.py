@@ -40,7 +40,7 @@ from typing import Any, ClassVar
 
 from ..errors import LocalProtocolError
 from ..randomness import RandomSource
-from .alerts import Alert, AlertDescription, AlertLevel, TlsAlert
+from .alerts import Alert, AlertDescription, TlsAlert
 from .connection import (
     AlertReceived,
     ApplicationData,
@@ -219,9 +219,11 @@ class Tls13Connection(MachineBase):
 
     role: ClassVar[str] = "?"
     TRANSITIONS: ClassVar[dict[State13, dict[int, Handler13]]] = {}
+    OPEN = State13.CONNECTED
     CLOSED = State13.CLOSED
     CLOSING = State13.CLOSING
     state: State13
+    records: RecordLayer13
 
     def __init__(
         self,
@@ -242,20 +244,8 @@ class Tls13Connection(MachineBase):
         self._handoff = False  # stop reading: the caller takes over (a TLS 1.2 answer)
 
     # -- public API ---------------------------------------------------------------------
-    def receive_data(self, data: bytes) -> list[Event13]:
-        """Bytes from the peer → events (``b""`` is nothing; EOF is :meth:`receive_eof`)."""
-        if self.state is State13.CLOSED or not data:
-            return []
-        self.records.feed(data)
-        try:
-            while self.closed is None and not self._handoff:
-                rec = self.records.next_record()
-                if rec is None:
-                    break
-                self._on_record(*rec)
-        except Exception as e:
-            self._fail(e)
-        return self._take_events()
+    def _reading(self) -> bool:
+        return not self._handoff
 
     def send_application_data(self, data: bytes) -> None:
         if self.state is not State13.CONNECTED:
@@ -275,21 +265,6 @@ class Tls13Connection(MachineBase):
         assert self.neg.suite is not None
         self._write_secret = next_traffic_secret(self.neg.suite.hash_name, self._write_secret)
         self._set_write(self._write_secret, "application (updated)")
-
-    def close(self) -> None:
-        """Send close_notify (RFC 8446 §6.1); the peer's answer completes the close."""
-        if self.state in (State13.CLOSED, State13.CLOSING):
-            return
-        self._send_alert(AlertLevel.warning, AlertDescription.close_notify)
-        self._trace("close_notify", {"direction": "sent"})
-        if self.state is State13.CONNECTED:
-            self.state = State13.CLOSING
-        else:
-            self._close("closed by us during the handshake", clean=False)
-
-    @property
-    def established(self) -> bool:
-        return self.state is State13.CONNECTED
 
     def take_unread(self) -> tuple[bytes, bytes]:
         """After a hand-off: the handshake bytes of the current record not yet parsed,
@@ -402,10 +377,7 @@ class Tls13Connection(MachineBase):
         ev = AlertReceived(alert.level, alert.description)
         self._trace("alert", {"direction": "received", "alert": str(ev)})
         if alert.description == AlertDescription.close_notify:
-            if self.state is not State13.CLOSING:
-                self._send_alert(AlertLevel.warning, AlertDescription.close_notify)
-                self._trace("close_notify", {"direction": "answered"})
-            self._close("close_notify", clean=True)
+            self._on_close_notify()
             return
         self._events.append(ev)
         # RFC 8446 §6: every other alert ends the connection, whatever its level.

@@ -59,6 +59,30 @@ class Record:
         return cls(ct, version, fragment)
 
 
+def take_record(buf: bytearray, limit: int) -> tuple[int, bytes, bytes] | None:
+    """The next whole record off the front of ``buf``: ``(content type, header, fragment)``,
+    or None (nothing taken) until it has all arrived. The header is checked as soon as it
+    is there (RFC 5246 §6.2, RFC 8446 §5.1): a known content type, version 3.x, a length of
+    at most ``limit`` (else record_overflow) — TLS 1.2 and 1.3 alike."""
+    if len(buf) < 5:
+        return None
+    ct, version, length = _HDR.unpack_from(buf)
+    if ct not in (20, 21, 22, 23):
+        raise TlsAlert(AlertDescription.unexpected_message, f"record content type {ct}")
+    if version >> 8 != 3:
+        raise TlsAlert(AlertDescription.protocol_version, f"record version 0x{version:04x}")
+    if length > limit:
+        raise TlsAlert(
+            AlertDescription.record_overflow, f"record of {length} bytes (limit {limit})"
+        )
+    if len(buf) < 5 + length:
+        return None
+    header = bytes(buf[:5])
+    fragment = bytes(buf[5 : 5 + length])
+    del buf[: 5 + length]
+    return ct, header, fragment
+
+
 class RecordLayer:
     """Both directions of one connection's record layer."""
 
@@ -83,20 +107,10 @@ class RecordLayer:
 
         Raises :class:`TlsAlert` for a record that must be refused.
         """
-        buf = self._buf
-        if len(buf) < 5:
+        rec = take_record(self._buf, MAX_CIPHERTEXT)
+        if rec is None:
             return None
-        ct, version, length = _HDR.unpack_from(buf)
-        if ct not in (20, 21, 22, 23):
-            raise TlsAlert(AlertDescription.unexpected_message, f"record content type {ct}")
-        if version >> 8 != 3:
-            raise TlsAlert(AlertDescription.protocol_version, f"record version 0x{version:04x}")
-        if length > MAX_CIPHERTEXT:
-            raise TlsAlert(AlertDescription.record_overflow, f"record of {length} bytes")
-        if len(buf) < 5 + length:
-            return None
-        fragment = bytes(buf[5 : 5 + length])
-        del buf[: 5 + length]
+        ct, _header, fragment = rec
         plaintext = self.read_protection.open(self.read_seq, ct, fragment)
         self.read_seq += 1
         self.records_in += 1

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from .alerts import AlertDescription, TlsAlert
 from .cipher import BadRecordMac
-from .record import INITIAL_CLIENT_HELLO_VERSION, MAX_PLAINTEXT, ContentType
+from .record import INITIAL_CLIENT_HELLO_VERSION, MAX_PLAINTEXT, ContentType, take_record
 from .schedule import TrafficKeys
 from .suites13 import Tls13Suite
 
@@ -102,24 +102,12 @@ class RecordLayer13:
         Raises :class:`TlsAlert` for a record that must be refused.
         """
         while True:
-            buf = self._buf
-            if len(buf) < 5:
-                return None
-            ct, version, length = _HDR.unpack_from(buf)
-            if ct not in (20, 21, 22, 23):
-                raise TlsAlert(AlertDescription.unexpected_message, f"record content type {ct}")
-            if version >> 8 != 3:
-                raise TlsAlert(AlertDescription.protocol_version, f"record version 0x{version:04x}")
             limit = MAX_CIPHERTEXT_13 if self.read_aead is not None else MAX_PLAINTEXT
-            if length > limit:
-                raise TlsAlert(
-                    AlertDescription.record_overflow, f"record of {length} bytes (limit {limit})"
-                )
-            if len(buf) < 5 + length:
+            rec = take_record(self._buf, limit)
+            if rec is None:
                 return None
-            header = bytes(buf[:5])
-            fragment = bytes(buf[5 : 5 + length])
-            del buf[: 5 + length]
+            ct, header, fragment = rec
+            length = len(fragment)
             self.records_in += 1
             if ct == ContentType.change_cipher_spec or self.read_aead is None:
                 if not fragment and ct != ContentType.application_data:
