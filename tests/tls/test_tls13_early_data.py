@@ -13,13 +13,14 @@ import pytest
 from test_tls13_pair import client_for, info_of, move
 from tls_support import NOW, Certs
 
-from minternet.errors import ConfigError
+from minternet.errors import ConfigError, DecodeError
 from minternet.randomness import SeededRandom
 from minternet.tls.alerts import AlertDescription
 from minternet.tls.antireplay import ClientHelloRecorder
 from minternet.tls.connection import ApplicationData, Closed
 from minternet.tls.connection13 import EarlyData, NewTicket, Ticket13
-from minternet.tls.extensions import NamedGroup
+from minternet.tls.extensions import Extension, ExtensionType, NamedGroup
+from minternet.tls.messages13 import EndOfEarlyData
 from minternet.tls.server import KeyAndChain
 from minternet.tls.server13 import ServerConfig13, TlsServer13
 
@@ -208,3 +209,31 @@ def test_recorder_bounds() -> None:
     assert r.admit(b"c", 0, 5500, 6001) is None and len(r) == 1
     with pytest.raises(ConfigError):
         ClientHelloRecorder(window_ms=0)
+
+
+def test_end_of_early_data_with_a_body_is_decode_error() -> None:
+    assert EndOfEarlyData().encode() == b"\x05\x00\x00\x00"
+    with pytest.raises(DecodeError):
+        EndOfEarlyData.decode_body(b"\x00")
+
+
+def test_early_data_in_encrypted_extensions_unoffered_is_refused(pki: Certs) -> None:
+    """A server that says early_data in EncryptedExtensions to a hello that offered none:
+    unsupported_extension (RFC 8446 §4.2); to one that sent no early data after all:
+    illegal_parameter."""
+    config = server_config(pki, extra_encrypted_extensions=(Extension(ExtensionType.early_data),))
+    client = client_for(pki)
+    move(client, TlsServer13(config))
+    assert client.closed is not None
+    assert client.closed.alert == AlertDescription.unsupported_extension
+    ticket = first_ticket(pki, server_config(pki))
+    # offered (the extension is in the hello) but the ticket allowed no early data: none sent
+    client = client_for(
+        pki,
+        seed=3,
+        session=dataclasses.replace(ticket, max_early_data=0),
+        extra_extensions=(Extension(ExtensionType.early_data),),
+    )
+    move(client, TlsServer13(config))
+    assert client.closed is not None
+    assert client.closed.alert == AlertDescription.illegal_parameter
