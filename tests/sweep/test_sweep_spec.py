@@ -3,26 +3,22 @@ nothing is started or written; the same run asked two ways is the same cell."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from clitools import cli_env
+from clitools import run_in_process
 from minternet.sweep.cells import run_cell
 from minternet.sweep.spec import build_spec, load_spec_file, parse_values
 
 
 def sweep(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "minternet", "sweep", *args],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        cwd=cwd,
-        timeout=60,
-    )
+    """``minternet sweep ARGS`` run from ``cwd``, in this interpreter (a usage error needs
+    no fresh one: ``tests/test_cli_exits.py`` runs the real process)."""
+    with contextlib.chdir(cwd):
+        return run_in_process("sweep", *args, check=False)
 
 
 BAD_FLAGS = [

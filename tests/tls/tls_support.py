@@ -8,7 +8,6 @@ import os
 import socket
 import ssl
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from clitools import run_in_process
 from minternet.tls.verify import TrustStore
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
@@ -138,11 +138,10 @@ def _env() -> dict[str, str]:
     return env
 
 
-def minternet(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "minternet", *args],
-        capture_output=True, text=True, env=_env(), timeout=60, **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
+def minternet(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``minternet ARGS`` (a client, a usage error: a command that ends by itself) in this
+    interpreter, answered as ``subprocess.run`` would; servers run in their own process."""
+    return run_in_process(*args, check=False, input=input)
 
 
 def _free_port() -> int:
