@@ -5,6 +5,7 @@ test folders' conftest files share)."""
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import signal
@@ -150,10 +151,6 @@ def run_process(
     return proc
 
 
-class PortTaken(AssertionError):
-    """``minternet serve`` exited because another process holds its port (EADDRINUSE)."""
-
-
 def _start_serve(
     args: tuple[str, ...], stdout: int | IO[str], wait_for: tuple[str, ...]
 ) -> tuple[dict[str, int], subprocess.Popen[str]]:
@@ -177,8 +174,7 @@ def _start_serve(
             line = proc.stderr.readline()
             if not line:
                 err = "".join(seen) + proc.stderr.read()
-                kind = PortTaken if "Address already in use" in err else AssertionError
-                raise kind(f"minternet serve exited {proc.wait()}: {err}")
+                raise AssertionError(f"minternet serve exited {proc.wait()}: {err}")
             seen.append(line)
             m = re.match(r"listening on (https?|udp|tcp) [0-9.]+:([0-9]+)", line)
             if m:
@@ -222,37 +218,53 @@ def minternet_serve(
 
 @contextmanager
 def minternet_serve_dns(
-    *args: str, stdout: int | IO[str] = subprocess.DEVNULL, attempts: int = 8
+    *args: str, stdout: int | IO[str] = subprocess.DEVNULL
 ) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     """Run ``minternet serve --dns PORT ARGS`` until the block ends; yields PORT (both its
     UDP and TCP sockets bound) and the process.
 
-    ``--dns`` needs one port number free for UDP and TCP alike, so the server cannot take
-    port 0: :func:`free_port` finds one, and between its check and the server's bind any
-    other process (a parallel test's client taking an ephemeral port) may take it. Then the
-    server exits with EADDRINUSE and we try again with a fresh port.
+    ``--dns`` needs one port number for UDP and TCP alike, so the server cannot take port 0:
+    :func:`free_port` gives one no other test and no client's ephemeral port can take.
     """
-    for attempt in range(attempts):
-        port = free_port()
-        try:
-            ports, proc = _start_serve(("--dns", str(port), *args), stdout, ("udp", "tcp"))
-        except PortTaken:
-            if attempt == attempts - 1:
-                raise
-            continue
-        assert ports == {"udp": port, "tcp": port}, ports
-        try:
-            yield port, proc
-        finally:
-            stop_process(proc)
-        return
+    port = free_port()
+    ports, proc = _start_serve(("--dns", str(port), *args), stdout, ("udp", "tcp"))
+    assert ports == {"udp": port, "tcp": port}, ports
+    try:
+        yield port, proc
+    finally:
+        stop_process(proc)
+
+
+#: Test servers that need a port number chosen for them (nginx's ``listen``, ``serve --dns``)
+#: take it below the kernel's ephemeral range (``ip_local_port_range``, 32768-60999 by
+#: default), where no client's ``connect()`` and no ``bind(port 0)`` elsewhere can take it
+#: between our check and the server's bind. Each process draws from its own block of
+#: ``_BLOCK`` ports: the two xdist workers of a run from different halves, so they never
+#: share one, and concurrent runs from blocks spread by their pids.
+_FIRST, _BLOCKS, _BLOCK = 20000, 96, 128
+_taken = itertools.count()
+
+
+def _block_start() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    index = int(worker[2:]) if worker[2:].isdigit() else 0
+    half = _BLOCKS // 2
+    block = (index % 2) * half + os.getpid() % half
+    return _FIRST + block * _BLOCK
 
 
 def free_port() -> int:
-    """A loopback port free for both UDP and TCP (for ``serve --dns PORT``)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
-        t.bind(("127.0.0.1", port))  # free for TCP too
-    return port
+    """A loopback port free for both UDP and TCP, from this process's own block (see
+    ``_FIRST``): no other test of this run and no ephemeral port takes it meanwhile."""
+    start = _block_start()
+    for _ in range(_BLOCK):
+        port = start + next(_taken) % _BLOCK
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                u.bind(("127.0.0.1", port))
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                t.bind(("127.0.0.1", port))
+        except OSError:  # still in TIME-WAIT, or another run's
+            continue
+        return port
+    raise AssertionError(f"no free port in {start}..{start + _BLOCK - 1}")

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from clitools import free_port
 from minternet import ConfigError, EventLog, LocalProtocolError, LoopTimeout, SeededRandom
 from minternet.drivers.kernel import KernelStack, run
 from minternet.drivers.realtime import RealtimeLoop
@@ -34,12 +35,6 @@ def drive(stack: KernelStack, coro: Coroutine[Any, Any, T], timeout: float = 20.
     loop = stack.loop
     assert isinstance(loop, RealtimeLoop)
     return loop.run_until_complete(loop.create_task(coro), timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LO, 0))
-        return int(s.getsockname()[1])
 
 
 class Thread(threading.Thread):

@@ -16,6 +16,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from clitools import free_port as _free_port
 from minternet.randomness import SeededRandom
 from minternet.tls.pki import Credentials, Pki
 from minternet.tls.verify import verify_server_chain
@@ -26,12 +27,6 @@ HOST = "www.example.com"
 @pytest.fixture(scope="module")
 def live_pki() -> Pki:
     return Pki.create(SeededRandom(2026), datetime.now(UTC))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager

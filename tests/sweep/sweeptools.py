@@ -13,18 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clitools import cli_env
+from clitools import cli_env, free_port
 from minternet.sweep.dataset import Dataset
 
 DASK = str(Path(sys.executable).with_name("dask"))
 # 12 fetch cells over 3 seeds (each seed's PKI is minted once per process: keep them few).
 FETCH_GRID = ["--what", "fetch", "--seed", "1..3", "--loss", "0,0.2", "--kex", "rsa,ecdhe"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 from test_tls_cli import _wait_port
-from tls_support import _env, _free_port
+from tls_support import _env
+
+from clitools import free_port
 
 pytestmark = pytest.mark.tools("chromium", "chromedriver", "certutil")
 
@@ -32,7 +34,7 @@ def test_chromium_renders_our_page_over_tls13(tmp_path: Path) -> None:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    port = _free_port()
+    port = free_port()
     ca, keylog = tmp_path / "ca.pem", tmp_path / "server-keys.log"
     server = subprocess.Popen(
         [sys.executable, "-m", "minternet", "serve", "--https", str(port), "--ca-out", str(ca),

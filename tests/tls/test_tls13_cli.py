@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from test_tls_cli import _wait_port, openssl_www, our_server
-from tls_support import HOST, Certs, _env, _free_port, minternet
+from test_tls_cli import openssl_www, our_server
+from tls_support import HOST, Certs, minternet
+
+from clitools import minternet_serve
 
 pytestmark = pytest.mark.tools("openssl", "ss")
 
@@ -159,19 +160,11 @@ def test_our_server_answers_tls12_clients_with_the_sentinel(pki: Certs) -> None:
 
 @contextmanager
 def serve_https(tmp_path: Path, *extra: str) -> Iterator[int]:
-    port = _free_port()
-    ca = tmp_path / "ca.pem"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "minternet", "serve", "--https", str(port), "--ca-out", str(ca),
-         "--quiet", *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(),
-    )  # fmt: skip
-    try:
-        _wait_port(port, proc, 120)  # serve makes a fresh PKI first
-        yield port
-    finally:
-        proc.kill()
-        proc.communicate()
+    """``minternet serve --https 0``: the kernel picks the port, the server reports it."""
+    with minternet_serve(
+        "--https", "0", "--ca-out", str(tmp_path / "ca.pem"), "--quiet", *extra
+    ) as (ports, _):
+        yield ports["https"]
 
 
 @pytest.mark.tools("curl")

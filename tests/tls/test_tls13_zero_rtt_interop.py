@@ -19,8 +19,9 @@ from test_tls13_pair import client_for, move
 from test_tls13_tshark import _http_rows, pcapng_with_dsb
 from test_tls_cli import our_server, wait_listening
 from test_tls_tshark import Flow
-from tls_support import HOST, NOW, Certs, _free_port, minternet
+from tls_support import HOST, NOW, Certs, minternet
 
+from clitools import free_port
 from minternet.randomness import SeededRandom
 from minternet.tls.antireplay import ClientHelloRecorder
 from minternet.tls.connection13 import EarlyData, NewTicket
@@ -33,7 +34,7 @@ EARLY = "GET /zero-rtt HTTP/1.0 minternet-early-7f3a\n"
 @contextmanager
 def s_server_early(pki: Certs, tmp_path: Path) -> Iterator[tuple[int, Path]]:
     """``openssl s_server -early_data`` for two connections; its stdout goes to a file."""
-    port = _free_port()
+    port = free_port()
     out = tmp_path / "s_server.out"
     with out.open("w") as f:
         proc = subprocess.Popen(

@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from tls_support import HOST, Certs, Creds, _env, _free_port, minternet
+from tls_support import HOST, Certs, Creds, _env, minternet
 
+from clitools import free_port
 from required_tools import require_tools
 
 pytestmark = pytest.mark.tools("openssl")
@@ -44,7 +45,7 @@ def s_server(pki: Certs, cipher: str) -> Iterator[int]:
 @contextmanager
 def openssl_www(creds: Creds, *args: str) -> Iterator[int]:
     """``openssl s_server -www`` with ``creds`` and ``args``, for one connection."""
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         ["openssl", "s_server", "-accept", str(port), *args,
          "-cert", str(creds.cert_path), "-key", str(creds.key_path), "-www", "-naccept", "1"],
@@ -141,7 +142,7 @@ def test_our_client_text_output_and_refusal(pki: Certs, other_pki: Certs) -> Non
 
 @contextmanager
 def our_server(pki: Certs, *extra: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "minternet", "tls", "server", str(port),
          "--cert", str(pki.rsa.cert_path), "--key", str(pki.rsa.key_path),
@@ -226,7 +227,7 @@ def test_project_pki_chain_with_intermediate_end_to_end(tmp_path: Path) -> None:
     our client both verify it against ca.pem alone."""
     res = minternet("pki", "create", str(tmp_path), "--host", HOST)
     assert res.returncode == 0, res.stderr
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "minternet", "tls", "server", str(port),
          "--cert", str(tmp_path / "server.pem"), "--key", str(tmp_path / "server.key")],

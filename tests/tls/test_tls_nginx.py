@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tls_support import HOST, Certs, _free_port, minternet
+from tls_support import HOST, Certs, minternet
+
+from clitools import free_port
 
 pytestmark = pytest.mark.tools("nginx")
 
@@ -43,7 +45,7 @@ http {{
 
 @pytest.fixture
 def nginx(pki: Certs, tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    port = _free_port()
+    port = free_port()
     conf = tmp_path / "nginx.conf"
     conf.write_text(
         CONF.format(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
@@ -142,9 +141,3 @@ def minternet(*args: str, input: str | None = None) -> subprocess.CompletedProce
     """``minternet ARGS`` (a client, a usage error: a command that ends by itself) in this
     interpreter, answered as ``subprocess.run`` would; servers run in their own process."""
     return run_in_process(*args, check=False, input=input)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
