@@ -105,9 +105,14 @@ class TimerFired:
 
 @dataclass(frozen=True, slots=True)
 class TimeWait:
+    """The laptop's TIME-WAIT: when it began and ended, what ended it, and each time the
+    peer's FIN came again in it (our last ACK was lost), which restarts the 2×MSL timer
+    (RFC 9293 §3.10.7.4)."""
+
     start: float
     end: float | None
     ended_by: Literal["timer", "rst", "running"]
+    fin_again: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -877,13 +882,22 @@ def _close(states: list[StateChange], segments: list[Segment]) -> Close:
             (s for s in states if s.side == "client" and s.old == "TIME-WAIT"),
             None,
         )
+        again = tuple(
+            s.time
+            for s in segments
+            if s.side == "client"
+            and s.direction == "recv"
+            and s.has("FIN")
+            and s.time > tw_start
+            and (leave is None or s.time < leave.time)
+        )
         if leave is None:
-            time_wait = TimeWait(tw_start, None, "running")
+            time_wait = TimeWait(tw_start, None, "running", again)
         else:
             ended: Literal["timer", "rst"] = (
                 "timer" if leave.event == Input.TIME_WAIT_EXPIRED.value else "rst"
             )
-            time_wait = TimeWait(tw_start, leave.time, ended)
+            time_wait = TimeWait(tw_start, leave.time, ended, again)
     closed_both = all(
         any(s.side == side and s.new == "CLOSED" for s in states) for side in ("client", "server")
     )

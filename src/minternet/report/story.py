@@ -137,6 +137,8 @@ def build_story(run: FetchRun, *, secrets: bool = False) -> Story:
         home = _phase_at(phases, r.time)
         if r.length is None:
             what = f"its {','.join(r.flags)} (Seq = {'X' if r.side == 'client' else 'Y'})"
+        elif not r.length and "FIN" in r.flags:
+            what = f"its FIN at relative seq {r.rel_seq}"
         else:
             what = f"{r.length} bytes at relative seq {r.rel_seq}"
         home.add(r.time, SIDE_NODES[r.side], f"[yellow]TCP retransmits[/] {what}: {r.reason}")
@@ -883,7 +885,9 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
                 p.add(e, "www", f"→ RST: the server aborts: {_tcp_line(e, xi, yi, False)}")
             elif e.kind == "send" and "FIN" in flags:
                 what = (
-                    "FIN: the server is done too"
+                    "FIN again: its ACK has not come (retransmitted)"
+                    if fin_server is not None
+                    else "FIN: the server is done too"
                     if close.kind == "four-way"
                     else "FIN: the server closes its sending side"
                 )
@@ -929,7 +933,18 @@ def _phase_close(story: Story, ev: _Events, p: Phase) -> None:
         )
     tw = close.time_wait
     if tw is not None and tw.end is not None:
-        if tw.ended_by == "timer":
+        if tw.ended_by == "timer" and tw.fin_again:
+            last = tw.fin_again[-1]
+            p.add(
+                tw.end,
+                "laptop",
+                f"TIME-WAIT did its job: the laptop's last ACK was lost, so the server's FIN "
+                f"came again at {last:.3f} s; the laptop acknowledged it again and restarted "
+                f"the 2×MSL timer (RFC 9293 §3.10.7.4). TIME-WAIT lasted "
+                f"{tw.end - tw.start:.3f} s in all: 2×MSL ({tw.end - last:.3f} s) from that "
+                "last FIN; the connection is gone",
+            )
+        elif tw.ended_by == "timer":
             p.add(
                 tw.end,
                 "laptop",

@@ -1271,7 +1271,10 @@ class Connection:
         if rec.rto_at is None:
             rec.rto_at = self._now + self.rto.rto
         if self.trace.active:
-            self._emit("retransmit", {"rel_seq": start, "len": end - start}, why=why)
+            fields: dict[str, object] = {"rel_seq": start, "len": end - start}
+            if flags & FIN:
+                fields["flags"] = "FIN"
+            self._emit("retransmit", fields, why=why)
 
     def _emit_segment(self, seq: int, ack: int, flags: int, payload: bytes) -> None:
         """Build a segment with the current window and options, and queue it."""
