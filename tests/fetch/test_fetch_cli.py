@@ -77,6 +77,9 @@ def test_same_seed_same_bytes(tmp_path: Path, run_cli: CliRunner) -> None:
             )
         )
     assert digests[0] == digests[1]
+    # and the story a person reads (each run in a fresh interpreter)
+    texts = [run_cli("fetch", "--seed", "5").stdout for _ in range(2)]
+    assert texts[0] == texts[1] and "Phase 4" in texts[0]
     other = run_cli("fetch", "--json", "--seed", "6").stdout
     assert json.loads(other)["tcp"]["client_isn"] != json.loads(out)["tcp"]["client_isn"]
 

@@ -20,12 +20,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from ..trace.bus import TraceEvent
-
-_SCHEMES = {
-    "0x0403": "ecdsa_secp256r1_sha256", "0x0503": "ecdsa_secp384r1_sha384",
-    "0x0804": "rsa_pss_rsae_sha256", "0x0805": "rsa_pss_rsae_sha384",
-    "0x0806": "rsa_pss_rsae_sha512", "0x0807": "ed25519",
-}  # fmt: skip
+from .facts import signature_scheme_name
 
 
 class _Phase(Protocol):
@@ -130,7 +125,7 @@ def tls13_steps(events: list[TraceEvent], nodes: tuple[str, str], p: _Phase, sec
             scheme = str(f.get("signature_scheme"))
             p.add(
                 e, me,
-                f"→ [bold]CertificateVerify[/] (encrypted): {_SCHEMES.get(scheme, scheme)} "
+                f"→ [bold]CertificateVerify[/] (encrypted): {signature_scheme_name(scheme)} "
                 "signature over the hash of every handshake message so far",
             )  # fmt: skip
         elif k == "certificate_verify" and me == nodes[0]:
