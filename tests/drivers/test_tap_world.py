@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from minternet.apps.site import packaged_site
-from minternet.drivers.netns import list_namespaces
+from minternet.drivers.netns import list_links, list_namespaces
 from required_tools import NETNS
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -111,6 +111,8 @@ def tap_world(tag: str, *args: str) -> Iterator[WorldRun]:
     assert proc.returncode == 0, err
     assert f"removed namespace {ns}" in out
     assert ns not in list_namespaces()
+    tap = re.search(r"and (mnet\S+);", out)
+    assert tap is not None and tap.group(1) not in list_links(), out
     for leftover in (run.ca_file, run.home, Path("/etc/netns") / ns):
         assert leftover is None or not leftover.exists(), leftover
     assert not Path(f"/run/minternet/tap-{proc.pid}.json").exists()
@@ -179,6 +181,16 @@ def test_the_kernel_pings_traces_resolves_and_fetches_across_the_world(tmp_path:
     ).stdout.split("\n")  # fmt: skip
     servers = [line.split("\t")[0] for line in walk if "www.example.com" in line]
     assert servers[:3] == ["198.41.0.4", "192.5.6.30", "199.43.135.53"], walk
+    # the capture's Decryption Secrets Block opens curl's HTTPS to tshark: the GET, both
+    # before the NAT and after it (Wireshark follows a stream by its addresses and ports,
+    # so later copies of the same 4-tuple at further hops are marked as retransmissions)
+    gets = subprocess.run(
+        ["tshark", "-r", str(pcap), "-Y", "http.request.uri == \"/index.html\"",
+         "-T", "fields", "-e", "frame.interface_name", "-e", "http.request.method"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    points = {line.split("\t")[0] for line in gets if line.endswith("\tGET")}
+    assert {"kernel/eth0", "home-router/eth1"} <= points, gets
     # ... and the kernel's own query left the home as the NAT's address
     asked = subprocess.run(
         ["tshark", "-r", str(pcap), "-Y",
