@@ -49,6 +49,10 @@ CASES: dict[str, Case] = {
         ("fetch", "--real", "http://127.0.0.1:1/"), FAILED, "http://127.0.0.1:1/: connection"
     ),
     "fetch usage": Case(("fetch", "--scenario", "nope"), USAGE, "nope"),
+    "fetch cc usage": Case(("fetch", "--cc", "bbr"), USAGE, "'bbr' is not one of"),
+    "fetch cc real": Case(
+        ("fetch", "--real", "--cc", "cubic", "http://127.0.0.1:1/"), USAGE, "--cc chooses"
+    ),
     "fetch unwritable pcap": Case(
         ("fetch", "--pcap", "/nonexistent/dir/x.pcap"),
         USAGE,

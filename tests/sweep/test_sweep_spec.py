@@ -47,12 +47,24 @@ def test_bad_flags_are_one_line_and_exit_2_before_anything_runs(
     assert not (tmp_path / "out").exists()
 
 
-def test_cc_is_refused_until_the_runs_take_it(tmp_path: Path) -> None:
+def test_cc_is_checked_against_what_the_runs_take(tmp_path: Path) -> None:
     proc = sweep("--cc", "x", "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert proc.returncode == 2
     (line,) = proc.stderr.strip().splitlines()
-    not_yet = "--cc: fetch runs do not take a 'cc' option in this minternet"
-    assert not_yet in line or "cc: 'x' is not one of" in line  # (once the runs take it)
+    assert line == "minternet: cc: 'x' is not one of newreno, cubic"
+
+
+def test_cc_varies_the_congestion_controller_of_both_kinds_of_tcp_run() -> None:
+    for what, extra in (("tcp-transfer", {"size": [300_000], "loss": [0.02]}), ("fetch", {})):
+        spec = build_spec(what, {"cc": ["newreno", "cubic"], **extra})
+        rows = {c.get("cc"): run_cell(c) for c in spec.cells}
+        assert {r["cc"] for r in rows.values()} == {"newreno", "cubic"}
+        assert all(r["status"] == "ok" for r in rows.values())
+        if what == "tcp-transfer":  # the controller really changed: CUBIC recovers faster
+            assert rows["cubic"]["duration_s"] < rows["newreno"]["duration_s"]
+    # a cell that does not set it records the controller the world gave
+    (cell,) = build_spec("tcp-transfer", {"size": [1000]}).cells
+    assert cell.get("cc") is None and run_cell(cell)["cc"] == "newreno"
 
 
 def test_tls_values_are_checked_by_the_function_fetch_uses(tmp_path: Path) -> None:

@@ -81,6 +81,15 @@ def test_world_file_chooses_cubic_per_host(run_cli, tmp_path: Path) -> None:  # 
     bad.write_text(world.read_text().replace('"cubic"', '"vegas"'))
     proc = run_cli("tcp-transfer", "--world", str(bad), "--from", "a", "--to", "b", check=False)
     assert proc.returncode == 2 and "congestion_control" in proc.stderr
+    assert r["congestion_control"] == {"client": "cubic", "server": "newreno"}
+
+
+def test_cc_on_the_command_line_is_recorded(run_cli) -> None:  # type: ignore[no-untyped-def]
+    r = _report(run_cli, "--size", "20000", "--cc", "cubic")
+    assert r["congestion_control"] == {"client": "cubic", "server": "cubic"}
+    for cc in ("newreno", "cubic"):
+        out = json.loads(run_cli("fetch", "--seed", "3", "--json", "--cc", cc).stdout)
+        assert out["ok"] and out["tcp"]["congestion_control"] == cc
 
 
 def test_cubic_window_follows_rfc9438() -> None:

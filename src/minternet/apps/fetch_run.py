@@ -40,6 +40,7 @@ from ..node.api import StreamSocket
 from ..node.router import Router
 from ..sim.faults import Faults
 from ..sim.world import World, load_world
+from ..tcp.congestion import CongestionName
 from ..tcp.segment import SYN, MaximumSegmentSize, Segment
 from ..tls.pki import Credentials, Pki, sim_datetime
 from ..tls.suites import SUITES, CipherSuite, suites_by_names
@@ -177,6 +178,7 @@ class FetchOptions:
     stagger: float = 0.0  # browser i starts i × stagger seconds after the first
     wait_time_wait: bool = True  # run on until the laptop's TIME-WAIT has expired
     tls: tuple[str, ...] = ("1.2",)  # TLS versions both ends speak: the seed's story is 1.2
+    cc: CongestionName | None = None  # every host's congestion control (None: the world's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,7 +347,10 @@ def build_world(opts: FetchOptions, scenario: Scenario | None) -> World:
     faults = opts.faults
     if scenario is not None and scenario.faults is not None and not faults.any:
         faults = scenario.faults
-    return load_world(opts.world_file, seed=opts.seed, faults=faults)
+    world = load_world(opts.world_file, seed=opts.seed, faults=faults)
+    if opts.cc is not None:
+        world.set_congestion_control(opts.cc)
+    return world
 
 
 def run_fetch(opts: FetchOptions) -> FetchRun:

@@ -22,6 +22,7 @@ from ..node.host import Host
 from ..node.tcp import TcpSocket
 from ..sim.faults import Faults
 from ..sim.world import World
+from ..tcp.congestion import CongestionName
 from ..tcp.connection import Connection
 
 PORT = 443
@@ -105,13 +106,17 @@ def run_transfer(
     faults: Faults,
     runner: Runner | None = None,
     faults_shown: dict[str, Any] | None = None,
+    cc: CongestionName | None = None,
 ) -> dict[str, Any]:
     """Transfer ``size`` bytes each way; the report (``tcp-transfer --json``'s object).
 
     ``faults_shown`` is the report's ``faults`` object as the user typed the values (the
-    command line's milliseconds); by default it is worked out from ``faults``."""
+    command line's milliseconds); by default it is worked out from ``faults``. ``cc``: the
+    congestion control of every host (default: each host's, from the world)."""
     if client_host is server_host:
         raise ConfigError("the client and the server must be different nodes")
+    if cc is not None:
+        world.set_congestion_control(cc)
     server_ip = server_host.address
     rnd = world.random.child("tcp-transfer")
     up = rnd.child("up").random_bytes(size)
@@ -211,6 +216,10 @@ def _report(
             "window_scale": {"client": c.rcv_wscale, "server": sv.rcv_wscale},
             "sack": c.sack_ok,
             "timestamps": c.ts_ok,
+        },
+        "congestion_control": {
+            "client": c.config.congestion_control,
+            "server": sv.config.congestion_control,
         },
         "intact": intact,
         "sha256": sha,

@@ -120,6 +120,8 @@ def fetch(
         raise ConfigError(
             "--scenario, --pcap, --html and --json describe a simulated run, not --real"
         )
+    if story.get("cc"):
+        raise ConfigError("--cc chooses the simulated hosts' TCP; --real uses the kernel's")
     target = parse_url(url)
     pinned = parse_resolve(resolves)
     trace = TraceBus()

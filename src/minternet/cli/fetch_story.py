@@ -58,6 +58,13 @@ def story_options(f: F) -> F:
             help="Key exchange the browser offers (default: all; the server picks ECDHE).",
         ),
         cipher_option,
+        click.option(
+            "--cc",
+            type=click.Choice(["newreno", "cubic"]),
+            default=None,
+            help="Congestion control of every simulated host (default: each host's, NewReno "
+            'unless the world file says congestion_control = "cubic").',
+        ),
         site_option,
         world_option,
         pcap_option,
@@ -138,6 +145,7 @@ def simulated_fetch(
     tls: str | None = None,
     compare_tls: bool = False,
     html: Path | None = None,
+    cc: str | None = None,
 ) -> None:
     """Run and show a simulated fetch; :class:`OutcomeFailed` when the page did not arrive
     (after the story or the JSON, which say why at length). ``tls``: None or ``"1.2"`` tell
@@ -160,6 +168,7 @@ def simulated_fetch(
         scenario=scenario,
         timeout=timeout,
         tls=versions,
+        cc=cc,  # type: ignore[arg-type]
     )
     if compare_tls:
         if html is not None:

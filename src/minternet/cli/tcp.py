@@ -63,8 +63,6 @@ def tcp_transfer(
     Exit status 1 when the connection failed or the data did not arrive intact.
     """
     s = Session(sim)
-    if cc is not None:
-        s.world.set_congestion_control(cc)
     log = EventLog()
     if timeline:
         s.world.trace.subscribe(log)
@@ -78,6 +76,7 @@ def tcp_transfer(
             faults=sim.faults.faults,
             runner=s.run,
             faults_shown=sim.faults.as_dict(),
+            cc=cc,  # type: ignore[arg-type]
         )
     except TransferFailed as e:  # refused, unreachable, no answer to the SYN
         if html is not None and recorded is not None:

@@ -171,6 +171,7 @@ def _fetch(cell: Cell) -> dict[str, Any]:
         "tls_version": s["tls"]["version"],
         "cipher_suite": s["tls"]["cipher_suite"],
         "end_time_s": s["end_time"],
+        "cc": s["tcp"]["congestion_control"],  # the controller used, set by the sweep or not
     }
 
 
@@ -216,6 +217,7 @@ def _tcp_transfer(cell: Cell) -> dict[str, Any]:
         "goodput_up_bps": r["goodput_bytes_per_s"]["up"],
         "goodput_down_bps": r["goodput_bytes_per_s"]["down"],
         "end_time_s": round(world.loop.now(), 6),
+        "cc": r["congestion_control"]["client"],  # the controller used, set by the sweep or not
     }
 
 

@@ -11,7 +11,10 @@ duplicate-ACK inflation live there too).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
+
+#: The congestion controllers a host can run (``--cc``, the world's ``congestion_control``).
+CongestionName = Literal["newreno", "cubic"]
 
 
 def initial_window(smss: int) -> int:
