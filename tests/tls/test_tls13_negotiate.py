@@ -4,6 +4,8 @@ sentinel (§4.1.3), between our machines and against OpenSSL."""
 from __future__ import annotations
 
 import ssl
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,11 +16,16 @@ from minternet.randomness import SeededRandom
 from minternet.tls import ClientConfig, ServerConfig, TlsClient, TlsServer
 from minternet.tls.alerts import AlertDescription
 from minternet.tls.connection import ApplicationData, Closed, HandshakeComplete, TlsInfo
-from minternet.tls.connection13 import Tls13Info
+from minternet.tls.connection13 import NewTicket, Tls13Info
 from minternet.tls.extensions import ExtensionType
 from minternet.tls.messages import ClientHello, ServerHello
 from minternet.tls.messages13 import DOWNGRADE_TLS12
-from minternet.tls.negotiate import NegotiatingClient, NegotiatingServer, parse_versions
+from minternet.tls.negotiate import (
+    NegotiatingClient,
+    NegotiatingServer,
+    client_machine,
+    parse_versions,
+)
 from minternet.tls.server import KeyAndChain
 
 
@@ -192,3 +199,26 @@ def test_parse_versions() -> None:
     assert parse_versions("1.2") == ("1.2",)
     with pytest.raises(ConfigError, match=r"1\.2, 1\.3 or both"):
         parse_versions("1.1")
+
+
+def test_the_servers_clock_dates_13_tickets_and_ends_them(pki: Certs) -> None:
+    """RFC 8446 §4.6.1: a ticket is not used past its lifetime. The 1.3 side of a 1.2
+    configuration (what ``tls server``, ``serve --https`` and the simulated web server run)
+    takes ``ServerConfig.now``, so its tickets carry an issue time and expire."""
+    clock = [NOW]
+    cfg = replace(server_config(pki), now=lambda: clock[0])
+    client = client_machine(client_config(pki), ("1.3",))
+    server = NegotiatingServer(cfg)
+    ce, _ = move(client, server)
+    ticket = next(e.ticket for e in ce if isinstance(e, NewTicket))
+    lifetime = server.config13.ticket_lifetime
+
+    def resumed(after: int) -> bool:
+        clock[0] = NOW + timedelta(seconds=after)
+        again = client_machine(client_config(pki, seed=3), ("1.3",), session13=ticket)
+        ce2, se2 = move(again, NegotiatingServer(cfg))
+        assert info(ce2).resumed == info(se2).resumed
+        return bool(info(se2).resumed)
+
+    assert resumed(lifetime - 1)
+    assert not resumed(lifetime + 1)  # a full handshake instead

@@ -113,7 +113,11 @@ def install_web(
         pki = Pki.create(stack.random.child("pki"), sim_datetime(0))
     creds = credentials if credentials is not None else pki.issue_server(list(names))
     config = ServerConfig(
-        credentials=[creds], random=stack.random.child("tls"), alpn=ALPN, keylog=keylog
+        credentials=[creds],
+        random=stack.random.child("tls"),
+        alpn=ALPN,
+        keylog=keylog,
+        now=lambda: sim_datetime(loop.now()),
     )
     # One write per response (no output_buffer): the simulated server holds its small site
     # in memory anyway, and a run's segments stay what they have always been.

@@ -181,10 +181,16 @@ def https_acceptor(
             raise ConfigError(f"--ca-out {ca_out}: {e.strerror}") from None
         click.echo(f"CA certificate written to {ca_out}", err=True)
     log = KeyLogFile(keylog.open("a", encoding="ascii")) if keylog is not None else None
-    config = ServerConfig(credentials=[creds], random=stack.random, alpn=("http/1.1",), keylog=log)
+    config = ServerConfig(
+        credentials=[creds],
+        random=stack.random,
+        alpn=("http/1.1",),
+        keylog=log,
+        now=lambda: datetime.now(UTC),
+    )
     config13 = None
     if early_data:
-        config13 = zero_rtt_config_13(config, EARLY_DATA_SIZE, lambda: datetime.now(UTC))
+        config13 = zero_rtt_config_13(config, EARLY_DATA_SIZE)
 
     async def secure(sock: StreamSocket) -> ByteStream:
         # no per-read timeout: the web server's handshake_timeout bounds the whole handshake

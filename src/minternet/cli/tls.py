@@ -580,11 +580,12 @@ def tls_server(
         suites=_suites(cipher),
         alpn=alpn,
         keylog=_keylog(keylog),
+        now=lambda: datetime.now(UTC),
     )
 
     config13 = None
     if accept_early:
-        config13 = zero_rtt_config_13(cfg, MAX_EARLY_DATA, lambda: datetime.now(UTC))
+        config13 = zero_rtt_config_13(cfg, MAX_EARLY_DATA)
     bus = _trace_bus(show_trace)
 
     async def serve(stack: KernelStack) -> None:

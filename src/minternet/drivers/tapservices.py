@@ -142,7 +142,11 @@ def _start_https(
     ca_out.write_bytes(pki.root.cert_pem())
     out.ca_file = ca_out
     config = ServerConfig(
-        credentials=[creds], random=host.random, alpn=("http/1.1",), keylog=keylog
+        credentials=[creds],
+        random=host.random,
+        alpn=("http/1.1",),
+        keylog=keylog,
+        now=lambda: datetime.now(UTC),
     )
     server = WebServer(site, loop, time.time, host.trace, host.name)
 

@@ -19,9 +19,7 @@ Both expose the same surface as a single machine (``receive_data``, ``data_to_se
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any, Protocol
 
 from ..errors import ConfigError
@@ -111,17 +109,14 @@ def server_config_13(cfg: ServerConfig) -> ServerConfig13:
     return found
 
 
-def zero_rtt_config_13(
-    cfg: ServerConfig, max_early_data: int, now: Callable[[], datetime]
-) -> ServerConfig13:
+def zero_rtt_config_13(cfg: ServerConfig, max_early_data: int) -> ServerConfig13:
     """The 1.3 side of ``cfg`` (same ticket key) accepting 0-RTT: tickets allow
     ``max_early_data`` bytes, a fresh :class:`ClientHelloRecorder` guards against replay
-    (RFC 8446 §8.2, §8.3), ``now`` dates tickets and checks their age."""
+    (RFC 8446 §8.2, §8.3); ``cfg.now`` (required) dates tickets and checks their age."""
+    if cfg.now is None:
+        raise ConfigError("0-RTT needs the server's clock (ServerConfig.now)")
     return replace(
-        server_config_13(cfg),
-        max_early_data=max_early_data,
-        anti_replay=ClientHelloRecorder(),
-        now=now,
+        server_config_13(cfg), max_early_data=max_early_data, anti_replay=ClientHelloRecorder()
     )
 
 
@@ -135,6 +130,7 @@ def _make_server_config_13(cfg: ServerConfig) -> ServerConfig13:
         groups=groups,
         alpn=cfg.alpn,
         keylog=cfg.keylog,
+        now=cfg.now,
     )
 
 

@@ -16,6 +16,7 @@ import functools
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import ClassVar, Protocol
 
 from cryptography import x509
@@ -111,6 +112,9 @@ class ServerConfig:
     keylog: Callable[[str], None] | None = None
     # the longest handshake message (so ClientHello) we buffer; at most 2^24 - 1 (§7.4)
     max_handshake_message: int = MAX_HANDSHAKE
+    # the server's clock (the simulator's or the OS's): dates the TLS 1.3 tickets its 1.3 side
+    # issues and enforces their lifetime (RFC 8446 §4.6.1); None: tickets carry no issue time
+    now: Callable[[], datetime] | None = None
 
 
 def _names(cert: x509.Certificate) -> list[str]:
