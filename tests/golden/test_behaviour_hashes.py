@@ -18,8 +18,8 @@ from clitools import main_in_process
 
 RECORDED = json.loads(RECORD.read_text())
 
-#: Also run in a fresh interpreter (a clean and a failing fetch, and a non-fetch command).
-IN_A_PROCESS = ("fetch", "fetch-scenario-untrusted-ca", "dig-trace")
+#: Also run in a fresh interpreter (the default fetch, and a command that is no fetch).
+IN_A_PROCESS = ("fetch", "dig-trace")
 
 
 def in_this_process(args: tuple[str, ...]) -> tuple[int, bytes]:

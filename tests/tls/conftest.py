@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tls_support import openssl_server_ctx, other_pki, pki
+from tls_support import openssl_server_ctx, other_pki, our_tls_server, pki
 
-__all__ = ["openssl_server_ctx", "other_pki", "pki"]
+__all__ = ["openssl_server_ctx", "other_pki", "our_tls_server", "pki"]

@@ -61,14 +61,16 @@ def test_our_client_key_update_with_openssl(pki: Certs) -> None:
 
 @pytest.mark.parametrize("suite", SUITES)
 @pytest.mark.parametrize("group", list(GROUPS))
-def test_openssl_s_client_against_our_server(pki: Certs, suite: str, group: str) -> None:
-    with our_server(pki) as (port, _proc):
-        res = subprocess.run(
-            ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_3",
-             "-ciphersuites", suite, "-groups", group, "-servername", HOST,
-             "-CAfile", str(pki.root_path), "-verify_return_error", "-verify_hostname", HOST],
-            input="hello\n", capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+def test_openssl_s_client_against_our_server(
+    pki: Certs, suite: str, group: str, our_tls_server: int
+) -> None:
+    port = our_tls_server
+    res = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_3",
+         "-ciphersuites", suite, "-groups", group, "-servername", HOST,
+         "-CAfile", str(pki.root_path), "-verify_return_error", "-verify_hostname", HOST],
+        input="hello\n", capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
     out = res.stdout
     assert f"New, TLSv1.3, Cipher is {suite}" in out, out + res.stderr
     assert "Verify return code: 0 (ok)" in out

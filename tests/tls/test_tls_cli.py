@@ -165,14 +165,14 @@ SERVER_SUITES = [
 
 
 @pytest.mark.parametrize("cipher", SERVER_SUITES)
-def test_openssl_s_client_against_our_server(pki: Certs, cipher: str) -> None:
-    with our_server(pki) as (port, _proc):
-        res = subprocess.run(
-            ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2", "-cipher", cipher,
-             "-servername", HOST, "-CAfile", str(pki.root_path), "-verify_return_error",
-             "-verify_hostname", HOST],
-            input="hello\n", capture_output=True, text=True, timeout=30,
-        )  # fmt: skip
+def test_openssl_s_client_against_our_server(pki: Certs, cipher: str, our_tls_server: int) -> None:
+    port = our_tls_server
+    res = subprocess.run(
+        ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2", "-cipher", cipher,
+         "-servername", HOST, "-CAfile", str(pki.root_path), "-verify_return_error",
+         "-verify_hostname", HOST],
+        input="hello\n", capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
     assert f"Cipher is {cipher}" in res.stdout, res.stdout + res.stderr
     assert "Verify return code: 0 (ok)" in res.stdout
     assert "Protocol  : TLSv1.2" in res.stdout

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import ssl
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,3 +144,30 @@ def minternet(*args: str, input: str | None = None) -> subprocess.CompletedProce
     """``minternet ARGS`` (a client, a usage error: a command that ends by itself) in this
     interpreter, answered as ``subprocess.run`` would; servers run in their own process."""
     return run_in_process(*args, check=False, input=input)
+
+
+@pytest.fixture(scope="session")
+def our_tls_server(pki: Certs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """One ``minternet tls server 0`` (RSA and ECDSA credentials, default options) for the
+    worker's whole session: tests that only make one handshake each (``openssl s_client``
+    per suite and group) share it instead of starting an interpreter each. Port 0: the
+    kernel picks the port and the server names it on stderr (no check-then-bind race)."""
+    log = tmp_path_factory.mktemp("our-tls-server") / "stderr.txt"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "minternet", "tls", "server", "0",
+             "--cert", str(pki.rsa.cert_path), "--key", str(pki.rsa.key_path),
+             "--cert", str(pki.ecdsa.cert_path), "--key", str(pki.ecdsa.key_path)],
+            stdout=subprocess.DEVNULL, stderr=err, text=True, env=_env(),
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not (m := re.search(r"listening on 127\.0\.0\.1:(\d+)", log.read_text())):
+            assert proc.poll() is None, f"tls server exited: {log.read_text()}"
+            assert time.monotonic() < deadline, "tls server did not start"
+            time.sleep(0.05)
+        yield int(m[1])
+        assert proc.poll() is None, f"the shared tls server died: {log.read_text()}"
+    finally:
+        proc.kill()
+        proc.wait()
