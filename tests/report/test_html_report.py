@@ -10,9 +10,9 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -30,6 +30,8 @@ pytestmark = pytest.mark.tools("chromium", "chromedriver", "tshark")
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
          "--window-size=1280,800", "--disable-background-networking",
          "--disable-component-update", "--disable-sync")  # fmt: skip
+
+T = TypeVar("T")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -109,6 +111,20 @@ def ladder_frames(driver: Any, rows: str = "g.row") -> set[int]:
     return seen
 
 
+def unstale(action: Callable[[], T]) -> T:
+    """Run ``action`` again when the page redrew an element between finding and using it
+    (the virtualised ladder and the detail pane redraw on scroll and selection; under
+    load a redraw can land in between)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    for _ in range(10):
+        try:
+            return action()
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    return action()
+
+
 def settle(driver: Any) -> None:
     """Wait for the ladder to redraw what a scroll brought into view (two frames)."""
     driver.execute_script(
@@ -129,7 +145,7 @@ def click_frame(driver: Any, number: int) -> None:
         if found:
             driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", found[0])
             settle(driver)
-            driver.find_element(By.CSS_SELECTOR, f"{row} text.t").click()
+            unstale(lambda: driver.find_element(By.CSS_SELECTOR, f"{row} text.t").click())
             return
         driver.execute_script("document.getElementById('ladder').scrollTop += 300;")
         settle(driver)
@@ -139,8 +155,8 @@ def click_frame(driver: Any, number: int) -> None:
 def field(driver: Any, name: str) -> str:
     from selenium.webdriver.common.by import By
 
-    el = driver.find_element(By.CSS_SELECTOR, f'#detailbody .fld[data-name="{name}"] .v')
-    return str(el.text)
+    css = f'#detailbody .fld[data-name="{name}"] .v'
+    return unstale(lambda: str(driver.find_element(By.CSS_SELECTOR, css).text))
 
 
 def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
@@ -196,23 +212,40 @@ def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
     Select(browser.find_element(By.ID, "axis")).select_by_value("time")
     settle(browser)
     hello = f'#ladsvg g.row[data-no="{random_frame}"] line'
-    line = browser.find_element(By.CSS_SELECTOR, hello)
-    assert float(line.get_attribute("y2")) > float(line.get_attribute("y1"))
+    y1, y2 = browser.execute_script(
+        "const l = document.querySelector(arguments[0]); return [+l.getAttribute('y1'), "
+        "+l.getAttribute('y2')]",
+        hello,
+    )
+    assert y2 > y1
     Select(browser.find_element(By.ID, "axis")).select_by_value("rows")
     settle(browser)
 
     # hovering the TTL field lights exactly its one byte, at offset 22 of the frame
-    ttl = browser.find_element(By.CSS_SELECTOR, '#detailbody .fld[data-name="Time to live"]')
-    ActionChains(browser).move_to_element(ttl).perform()
+    ttl = '#detailbody .fld[data-name="Time to live"]'
+    unstale(
+        lambda: (
+            ActionChains(browser)
+            .move_to_element(browser.find_element(By.CSS_SELECTOR, ttl))
+            .perform()
+        )
+    )
     lit = browser.execute_script(
         "return [...document.querySelectorAll('#hex .b.hl')].map(e => e.dataset.o)"
     )
     assert lit == ["22"]
     # and hovering that byte lights the TTL field
-    byte = browser.find_element(By.CSS_SELECTOR, '#hex .b[data-o="22"]')
-    ActionChains(browser).move_to_element(byte).perform()
-    lit_fields = browser.find_elements(By.CSS_SELECTOR, "#detailbody div.fld.hl")
-    assert [f.get_attribute("data-name") for f in lit_fields] == ["Time to live"]
+    unstale(
+        lambda: (
+            ActionChains(browser)
+            .move_to_element(browser.find_element(By.CSS_SELECTOR, '#hex .b[data-o="22"]'))
+            .perform()
+        )
+    )
+    lit_fields = browser.execute_script(
+        "return [...document.querySelectorAll('#detailbody div.fld.hl')].map(e => e.dataset.name)"
+    )
+    assert lit_fields == ["Time to live"]
     # the same packet at every hop, once per link: TTL falling by one per router
     ttls = browser.execute_script(
         "return [...document.querySelectorAll('#copies tr.copy')].map(r => +r.cells[3].textContent)"

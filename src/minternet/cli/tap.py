@@ -90,8 +90,11 @@ def _is_our_tap_up(pid: int) -> bool:
     )
 
 
-def _stop(pid: int, timeout: float = 10.0) -> bool:
-    """SIGTERM a running ``tap up`` and wait for it to clean up; True if it has gone."""
+def _stop(pid: int, timeout: float = 30.0) -> bool:
+    """SIGTERM a running ``tap up`` and wait for it to clean up; True if it has gone.
+
+    Removing a namespace (and its TAP) can take seconds on a busy machine, so the wait is
+    generous, as an init system's stop timeout is."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
