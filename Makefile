@@ -4,8 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 BIN    := $(VENV)/bin
 # Debian packages the tests use: real peers and tools that judge our bytes.
-DEBS   := tshark dnsutils nginx-light curl openssl iputils-ping iproute2 nftables chromium chromium-driver libnss3-tools traceroute udhcpc
-TOOLS  := tshark dig nginx curl openssl ping ip nft chromium chromedriver certutil traceroute udhcpc
+DEBS   := tshark dnsutils nginx-light curl openssl iputils-ping iproute2 nftables chromium chromium-driver libnss3-tools traceroute dnsmasq-base isc-dhcp-client udhcpc
+TOOLS  := tshark dig nginx curl openssl ping ip nft chromium chromedriver certutil traceroute dnsmasq dhclient udhcpc
 
 .PHONY: install debs demo test lint typecheck pytest bench figures report-screenshot browser-screenshot clean
 

@@ -31,6 +31,7 @@ class Case:
 
 
 OK, FAILED, USAGE = 0, 1, 2
+OFFICE = Path(__file__).resolve().parent.parent / "examples" / "office.toml"
 
 #: (command, what) → Case. Each command appears with a success, an outcome failure where
 #: it has outcomes, and a usage or configuration error.
@@ -52,6 +53,12 @@ CASES: dict[str, Case] = {
     "fetch cc usage": Case(("fetch", "--cc", "bbr"), USAGE, "'bbr' is not one of"),
     "fetch cc real": Case(
         ("fetch", "--real", "--cc", "cubic", "http://127.0.0.1:1/"), USAGE, "--cc chooses"
+    ),
+    "fetch dhcp-conflict ok": Case(("fetch", "-q", "--scenario", "dhcp-conflict"), OK),
+    "fetch dhcp-conflict world file": Case(
+        ("fetch", "--scenario", "dhcp-conflict", "--world", str(OFFICE)),
+        USAGE,
+        "needs the built-in world",
     ),
     "fetch unwritable pcap": Case(
         ("fetch", "--pcap", "/nonexistent/dir/x.pcap"),

@@ -69,6 +69,12 @@ def test_a_host_leases_its_address_gateway_and_dns() -> None:
     assert client.dns_servers == ("10.9.0.53",) and client.domain_name == "lan"
     kinds = [str(e.fields["type"]) for e in log.of("dhcp", "send")]
     assert kinds == ["DHCPDISCOVER", "DHCPOFFER", "DHCPREQUEST", "DHCPACK"]
+    desc = {n["name"]: n for n in w.describe()["nodes"]}  # what `minternet world` shows
+    assert [(b["address"], b["state"]) for b in desc["r"]["dhcp_leases"]] == [
+        ("10.0.0.10", "bound")
+    ]
+    assert desc["h0"]["interfaces"][0]["dhcp"] == "client"
+    assert desc["r"]["interfaces"][0]["dhcp"] == "server"
     sent = dhcp_frames(frames)
     assert len(sent) == 4
     for e in sent:
@@ -89,7 +95,7 @@ def test_a_host_leases_its_address_gateway_and_dns() -> None:
     opts = {o[0]: o[1:] for o in ack[DHCP].options if isinstance(o, tuple)}
     assert opts["router"] == ("10.0.0.1",) and opts["name_server"] == ("10.9.0.53",)
     assert opts["message-type"] == (5,) and opts["server_id"] == ("10.0.0.1",)
-    # RFC 5227: three probes from 0.0.0.0, then an announcement from the address
+    # RFC 5227: three probes from 0.0.0.0, then two announcements from the address
     arps = [
         Ether(f.data)[ARP]
         for f in frames
@@ -97,7 +103,7 @@ def test_a_host_leases_its_address_gateway_and_dns() -> None:
     ]
     assert [(a.psrc, a.pdst) for a in arps] == [("0.0.0.0", "10.0.0.10")] * 3 + [
         ("10.0.0.10", "10.0.0.10")
-    ]
+    ] * 2  # join() returns after both announcements
 
 
 def test_it_then_reaches_the_far_side() -> None:

@@ -85,7 +85,7 @@ def test_same_seed_same_bytes(tmp_path: Path, run_cli: CliRunner) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", [n for n in SCENARIOS if n not in ("heavy-loss", "inbound-blocked")]
+    "name", [n for n in SCENARIOS if n not in ("heavy-loss", "inbound-blocked", "dhcp-conflict")]
 )
 def test_each_scenario_explains_and_fails(name: str, run_cli: CliRunner) -> None:
     proc = run_cli("fetch", "--scenario", name, check=False)
@@ -101,6 +101,22 @@ def test_each_scenario_explains_and_fails(name: str, run_cli: CliRunner) -> None
         "server-timeout": "handshake deadline",
     }[name]
     assert expect in proc.stdout
+
+
+def test_dhcp_conflict_declines_then_fetches_from_another_address(run_cli: CliRunner) -> None:
+    """The probe finds the printer on 192.168.1.10; the laptop declines, gets .11, and the
+    page arrives from there: exit 0, and the story says why."""
+    proc = run_cli("fetch", "--scenario", "dhcp-conflict")
+    out = proc.stdout
+    assert "conflict: printer" in out and "DHCPDECLINE" in out
+    assert "What happened: the address was taken" in out and "192.168.1.11" in out
+    s = json.loads(run_cli("fetch", "--scenario", "dhcp-conflict", "--json").stdout)
+    assert s["ok"] and s["dhcp"]["lease"]["address"] == "192.168.1.11/24"
+    assert [c["address"] for c in s["dhcp"]["conflicts"]] == ["192.168.1.10"]
+    kinds = [m["type"] for m in s["dhcp"]["messages"]]
+    assert kinds == ["DHCPDISCOVER", "DHCPOFFER", "DHCPREQUEST", "DHCPACK", "DHCPDECLINE",
+                     "DHCPDISCOVER", "DHCPOFFER", "DHCPREQUEST", "DHCPACK"]  # fmt: skip
+    assert s["hops"][0]["src"] == "192.168.1.11"
 
 
 def test_heavy_loss_exits_by_outcome(run_cli: CliRunner) -> None:

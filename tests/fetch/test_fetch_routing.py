@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scapy.layers.dhcp import BOOTP
 from scapy.layers.inet import IP, TCP
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Packet
@@ -46,8 +47,12 @@ def _mac_of(pkts: list[Packet], ip: str) -> str:
 def test_gateway_and_its_arp_are_in_the_story_once(tmp_path: Path) -> None:
     text, _, pkts = _run(tmp_path)
     lap = _at(pkts, "laptop/eth0")
-    first_ip = next(p for p in lap if p.haslayer(IP))
-    req = next(p for p in lap if p.haslayer(ARP) and p[ARP].op == 1)
+    # after DHCP: not its DHCP exchange, nor its RFC 5227 probes (sender 0.0.0.0) and
+    # announcements (sender = target), which ask no one for a MAC
+    first_ip = next(p for p in lap if p.haslayer(IP) and not p.haslayer(BOOTP))
+    asks = [p for p in lap if p.haslayer(ARP) and p[ARP].op == 1
+            and p[ARP].psrc not in ("0.0.0.0", p[ARP].pdst)]  # fmt: skip
+    req = asks[0]
     rep = next(p for p in lap if p.haslayer(ARP) and p[ARP].op == 2)
     # scapy: the laptop asked for 192.168.1.1 by broadcast before its first IP packet, and
     # sent that packet to the MAC the reply gave
@@ -58,7 +63,7 @@ def test_gateway_and_its_arp_are_in_the_story_once(tmp_path: Path) -> None:
     assert f"{req[ARP].pdst} is at {rep[ARP].hwsrc}" in text
     # once: the later packets use the ARP cache (no second request in the capture either)
     assert text.count("who has 192.168.1.1?") == 1
-    assert len([p for p in lap if p.haslayer(ARP) and p[ARP].op == 1]) == 1
+    assert len(asks) == 1
 
 
 def _path(text: str, head: str) -> list[str]:
@@ -121,9 +126,12 @@ def test_validity_shows_the_simulated_now_and_json_checks_carry_subject(tmp_path
     day = datetime.fromtimestamp(float(pkts[0].time), UTC).strftime("%Y-%m-%d")
     assert day == "2026-06-01"  # the capture's calendar
     validity = [ln for ln in text.split("\n") if "✓[/] validity" in ln]
-    assert len(validity) == 3 and all(f"(now {day} 00:00:00 UTC)" in ln for ln in validity)
+    # the simulated now is the check's virtual time (after the laptop joined by DHCP)
+    at = int(float(validity[0].split("[dim]", 1)[1].split("[/]", 1)[0]))
+    now = f"(now {day} 00:00:{at:02d} UTC)"
+    assert len(validity) == 3 and all(now in ln for ln in validity)
     checks = json.loads(json.dumps(summary))["tls"]["certificate_checks"]
     assert all(c["subject"] and c["detail"] for c in checks)
     valid = [c for c in checks if c["check"] == "validity"]
     assert len(valid) == 3 and all(c["ok"] for c in valid)
-    assert all(f"(now {day} 00:00:00 UTC)" in c["detail"] for c in valid)
+    assert all(now in c["detail"] for c in valid)

@@ -50,6 +50,7 @@ SCENARIOS = (
     "port-closed",
     "blackhole",
     "heavy-loss",
+    "dhcp-conflict",
 )
 
 #: name → arguments after ``minternet`` (``--seed`` is added).

@@ -18,6 +18,7 @@ from minternet.apps.traceroute import traceroute
 from minternet.ip.nat import TCP_TRANSITORY_TIMEOUT, UDP_TIMEOUT
 from minternet.node.router import Router
 from minternet.sim.world import World
+from minternet.trace.bus import EventLog
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 PUBLIC = "203.0.113.2"
@@ -164,15 +165,33 @@ def test_udp_mapping_expires_and_frees_the_port_in_virtual_time() -> None:
     laptop, home = w.node("laptop"), w.node("home-router")
     assert isinstance(home, Router)
     sock = laptop.udp_socket(("0.0.0.0", 40000))
+    t0 = w.loop.now()  # the laptop has joined the network by DHCP
     sock.sendto(b"hello", ("198.51.100.53", 9))
-    w.run(until=1.0)
+    w.run(until=t0 + 1.0)
     assert [(m.inside_port, m.public_port) for _, m in home.nat_table()] == [(40000, 40000)]
-    w.run(until=UDP_TIMEOUT - 1)
+    w.run(until=t0 + UDP_TIMEOUT - 1)
     assert len(home.nat_table()) == 1
-    w.run(until=UDP_TIMEOUT + 2)
+    w.run(until=t0 + UDP_TIMEOUT + 2)
     assert home.nat_table() == []
-    # the port is free again: another host gets it preserved
+    # the port is free again: the next datagram makes a new mapping, port preserved
+    log = EventLog()
+    w.trace.subscribe(log)
+    sock.sendto(b"again", ("198.51.100.53", 9))
+    w.run(until=w.loop.now() + 1.0)
+    assert [(m.inside_port, m.public_port) for _, m in home.nat_table()] == [(40000, 40000)]
+    out = [e for e in log.of("nat", "translate") if e.fields["direction"] == "out"]
+    assert [e.fields["new"] for e in out] == [True]
     assert TCP_TRANSITORY_TIMEOUT < UDP_TIMEOUT
+
+
+def test_the_dns_walk_works_through_the_nat(run_cli: CliRunner) -> None:
+    """``dig --trace``: the laptop asks the ISP resolver across the NAT, which walks from the
+    root; the answer comes back through the NAT's UDP mapping."""
+    out = run_cli("dig", "www.example.com", "--trace").stdout
+    assert "93.184.216.34" in out and "a.root-servers.net" in out
+    data = json.loads(run_cli("dig", "www.example.com", "--json").stdout)
+    assert data["status"] == "NOERROR"
+    assert any("93.184.216.34" in str(a) for a in data["answers"])
 
 
 def test_world_after_fetch_shows_the_nat_table(run_cli: CliRunner) -> None:

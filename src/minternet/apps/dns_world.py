@@ -76,10 +76,19 @@ def install_dns(
     if lstack is not None:
         stub = StubResolver(
             lstack,
-            ResolvConf((zones_builtin.ISP_RESOLVER,)),
+            ResolvConf(_leased_dns(world, lstack) or (zones_builtin.ISP_RESOLVER,)),
             HostsFile.parse(hosts_text, "hosts"),
         )
     return DnsDeployment(authorities, resolver, stub, tasks)
+
+
+def _leased_dns(world: WorldLike, stack: NetworkStack) -> tuple[str, ...]:
+    """The DNS servers the laptop's DHCP lease gave (option 6), as dhclient writes them
+    into resolv.conf; () if it has no DHCP lease."""
+    for client in getattr(world, "dhcp_clients", ()):
+        if client.node is stack and client.dns_servers:
+            return tuple(client.dns_servers)
+    return ()
 
 
 def _node(world: WorldLike, name: str) -> NetworkStack:

@@ -26,6 +26,7 @@ seed): a second run with the same seed gives the same bytes, only faster.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ from ..ip.ipv4 import PROTO_TCP
 from ..loop import Future, LoopTimeout
 from ..node.api import StreamSocket
 from ..node.router import Router
+from ..sim.default_world import DEFAULT_WORLD
 from ..sim.faults import Faults
 from ..sim.world import World, load_world
 from ..tcp.congestion import CongestionName
@@ -81,6 +83,7 @@ class Scenario:
     faults: Faults | None = None
     may_succeed: bool = False  # heavy loss: the page can still arrive, slowly
     inbound: str | None = None  # "node:port": it sends a SYN to the home's public address
+    squatter: str | None = None  # an address a device on the home LAN already uses
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -130,6 +133,13 @@ SCENARIOS: dict[str, Scenario] = {
             "While the laptop fetches, the ISP's resolver host (198.51.100.53) tries to open "
             "an SSH connection (TCP port 22) to the home's public address.",
             inbound="resolver:22",
+        ),
+        Scenario(
+            "dhcp-conflict",
+            "The offered address is already taken (DHCP, RFC 5227)",
+            "A printer on the home LAN was set by hand to 192.168.1.10, the first address of "
+            "the home router's DHCP pool.",
+            squatter="192.168.1.10",
         ),
         Scenario(
             "server-timeout",
@@ -347,7 +357,19 @@ def build_world(opts: FetchOptions, scenario: Scenario | None) -> World:
     faults = opts.faults
     if scenario is not None and scenario.faults is not None and not faults.any:
         faults = scenario.faults
-    world = load_world(opts.world_file, seed=opts.seed, faults=faults)
+    if scenario is not None and scenario.squatter is not None:
+        if opts.world_file is not None:
+            raise ConfigError(f"--scenario {scenario.name} needs the built-in world")
+        desc = copy.deepcopy(DEFAULT_WORLD)
+        desc["nodes"]["printer"] = {"kind": "host", "hostname": "printer.home.arpa"}
+        desc["links"].append(
+            {"a": "printer", "a_ip": f"{scenario.squatter}/24", "b": "home-switch",
+             "latency_ms": 0.05, "bandwidth_mbps": 1000}
+        )  # fmt: skip
+        world = World.from_dict(desc, seed=opts.seed, faults=faults, join=False)
+    else:
+        # The laptop joins the network by DHCP once the run is traced (run_fetch).
+        world = load_world(opts.world_file, seed=opts.seed, faults=faults, join=False)
     if opts.cc is not None:
         world.set_congestion_control(opts.cc)
     return world
@@ -367,6 +389,7 @@ def run_fetch(opts: FetchOptions) -> FetchRun:
     frames: list[FrameRecord] = []
     if opts.record_frames:
         world.trace.subscribe_frames(frames.append)
+    world.join()  # before phase 1: the laptop leases its address, gateway and DNS server
     try:
         world.node(CLIENT_NODE), world.node(SERVER_NODE)
     except ConfigError as e:

@@ -21,6 +21,7 @@ from ..apps.browser import Page
 from ..apps.fetch_run import SCENARIOS, FetchOptions, FetchRun, run_fetch, with_overrides
 from ..errors import ConfigError
 from ..report.compare_tls import comparison_lines, figures
+from ..report.dhcp import conflict_paragraph
 from ..report.html import write_report
 from ..report.html.runs import fetch_report
 from ..report.nat import blocked_paragraph
@@ -328,6 +329,10 @@ def show(
         why = blocked_paragraph(story.facts.nat) or "Nothing reached the NAT."
         con.print(Panel(escape(why), title="[yellow]What happened: the NAT blocked it[/]",
                         expand=False))  # fmt: skip
+    elif run.scenario is not None and run.scenario.squatter is not None:
+        why = conflict_paragraph(story.facts.dhcp) or "The DHCP probe found no conflict."
+        con.print(Panel(escape(why), title="[yellow]What happened: the address was taken[/]",
+                        expand=False))  # fmt: skip
     elif run.scenario is not None and run.scenario.may_succeed:
         n = len(story.facts.retransmissions)
         loss = run.options.faults.loss or (run.scenario.faults.loss if run.scenario.faults else 0)
@@ -344,7 +349,7 @@ def show(
                 f"access line, the page still arrived intact: TCP retransmitted {n} "
                 "segment(s) (timeouts with exponential backoff, fast retransmits on duplicate "
                 "ACKs and SACK), so every lost byte was sent again. The page was complete "
-                f"after {took:.3f} s of virtual time{compare}. "
+                f"{took:.3f} s (virtual) after the browser began{compare}. "
                 "Exit status 0: the fetch succeeded.",
                 title="[yellow]What happened: heavy loss, recovered by TCP[/]",
                 expand=False,
@@ -362,9 +367,11 @@ def print_head(page: Page) -> None:
 
 
 def page_time(story: Story) -> float:
-    """When the whole page was in: the end of phase 3 (the browser's close_notify)."""
+    """How long the page load took: from the browser's first step (phase 1, after the laptop
+    joined the network) to the end of phase 3 (the browser's close_notify)."""
     end = story.phases[2].end
-    return end if end is not None else story.run.end_time
+    start = story.phases[0].start or 0.0
+    return (end if end is not None else story.run.end_time) - start
 
 
 def summary_line(story: Story) -> str:

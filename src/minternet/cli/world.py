@@ -103,6 +103,16 @@ def show_world(con: Console, desc: dict[str, object]) -> None:
             faults,
         )
     con.print(lt)
+    lease_rows = [n for n in nodes if n.get("dhcp_leases")]
+    if lease_rows:
+        dt = Table(title="DHCP leases (RFC 2131)", title_justify="left")
+        for col in ("server", "interface", "address", "client MAC", "state", "expires"):
+            dt.add_column(col)
+        for n in lease_rows:
+            for b in n["dhcp_leases"]:
+                dt.add_row(n["name"], b["iface"], b["address"], b["chaddr"], b["state"],
+                           f"{b['expires']:.3f} s")  # fmt: skip
+        con.print(dt)
     nat_rows = [n for n in nodes if n.get("nat")]
     if not nat_rows:
         return

@@ -231,6 +231,14 @@ class DhcpClient:
     def next_deadline(self) -> float | None:
         return self._deadline
 
+    def settled_at(self) -> float | None:
+        """When the last RFC 5227 announcement will have gone out, if some are still due
+        in BOUND; None otherwise (a caller may wait for the joining to be over)."""
+        if self.state is not State.BOUND or not self.config.probe or self._deadline is None:
+            return None
+        left = ANNOUNCE_NUM - self._announces
+        return self._deadline + (left - 1) * ANNOUNCE_INTERVAL if left > 0 else None
+
     def on_timer(self, now: float) -> list[Action]:
         if self._deadline is None or now < self._deadline:
             return []

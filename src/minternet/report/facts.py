@@ -27,6 +27,7 @@ from ..tls.signing import SignatureScheme
 from ..tls.suites import BY_CODE as SUITES_BY_CODE
 from ..tls.suites13 import TLS13_BY_CODE
 from ..trace.bus import TraceEvent
+from .dhcp import EMPTY_DHCP, DhcpFacts, dhcp_facts
 from .paths import (
     ArpExchange,
     Decapsulation,
@@ -318,6 +319,7 @@ class RunFacts:
     response_path: PacketPath | None = None  # the response's first packet, www → laptop
     server_decap: Decapsulation | None = None  # that request packet taken apart at www
     laptop_decap: Decapsulation | None = None  # that response packet taken apart at laptop
+    dhcp: DhcpFacts = EMPTY_DHCP  # how the laptop joined the network (report/dhcp.py)
 
     def states_of(self, side: Side) -> list[StateChange]:
         return [s for s in self.states if s.side == side]
@@ -328,6 +330,11 @@ class RunFacts:
 
     def reached(self, side: Side, state: str) -> bool:
         return any(s.new == state for s in self.states_of(side))
+
+
+def _macs(run: FetchRun) -> dict[str, str]:
+    """MAC address → node name, over the run's world."""
+    return {i.mac: n.name for n in run.world.hosts_and_routers for i in n.interfaces.values()}
 
 
 def _split_why(why: str | None) -> tuple[str, str]:
@@ -581,6 +588,7 @@ def run_facts(run: FetchRun) -> RunFacts:
         response_path=routing.response_path,
         server_decap=routing.server_decap,
         laptop_decap=routing.laptop_decap,
+        dhcp=dhcp_facts(run.log.events, CLIENT_NODE, _macs(run)),
     )
 
 

@@ -21,6 +21,7 @@ from ..tls.record import ContentType
 from ..tls.suites import BY_CODE
 from ..trace.bus import TraceEvent
 from ..trace.narrate import describe_frame
+from .dhcp import dns_origin, story_items
 from .facts import (
     COMPRESSION_METHODS,
     PacketPath,
@@ -43,6 +44,7 @@ PHASE_TITLES = (
     ("Phase 3 · Encrypted HTTP", "第三阶段:数据传输 - 加密的 HTTP 通信"),
     ("Phase 4 · Closing: the four-way close and TIME-WAIT", "第四阶段:连接终止 - 四次挥手"),
 )
+JOINING_TITLE = ("Before phase 1 · Joining the network: DHCP", "第一阶段之前:加入网络 - DHCP")
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Step:
     text: str
     details: list[str] = field(default_factory=list)
     heading: bool = False  # a sub-heading inside a phase (步骤 1, 步骤 2, …)
+    fields: list[str] = field(default_factory=list)  # shown with -v only
 
 
 @dataclass
@@ -84,6 +87,7 @@ class Story:
     server_isn: int | None = None
     retransmissions: int = 0
     hops: list[dict[str, Any]] = field(default_factory=list)
+    joining: Phase | None = None  # before phase 1: DHCP (report/dhcp.py)
 
 
 SIDE_NODES = {"client": CLIENT_NODE, "server": SERVER_NODE}
@@ -122,6 +126,7 @@ def build_story(run: FetchRun, *, secrets: bool = False) -> Story:
     facts = run_facts(run)
     story = Story(run, phases, facts, explain_failure(run, facts))
     run.failure = story.failure  # the CLI's exit line and the sweep read it there
+    story.joining = _joining(facts)
     _phase_dns(story, ev, phases[0])
     _phase_connect(story, ev, phases[1], secrets)
     _phase_http(story, ev, phases[2])
@@ -144,6 +149,17 @@ def build_story(run: FetchRun, *, secrets: bool = False) -> Story:
         home.add(r.time, SIDE_NODES[r.side], f"[yellow]TCP retransmits[/] {what}: {r.reason}")
         home.steps.sort(key=lambda s: s.time)
     return story
+
+
+def _joining(facts: RunFacts) -> Phase | None:
+    """The DHCP exchange before phase 1: one line per message, probe and announcement."""
+    d = facts.dhcp
+    if not d.happened:
+        return None
+    p = Phase(0, *JOINING_TITLE, start=d.start, end=d.end)
+    for t, node, text, fields in story_items(d):
+        p.add(t, node, text).fields.extend(fields)
+    return p
 
 
 def _phase_at(phases: list[Phase], t: float) -> Phase:
@@ -180,6 +196,7 @@ def _phase_dns(story: Story, ev: _Events, p: Phase) -> None:
                 "laptop",
                 f"asks the configured DNS server {e.fields.get('server')} (UDP port 53)",
                 str(e.why or ""),
+                dns_origin(story.facts.dhcp, str(e.fields.get("server"))) or "",
             )
         elif layer == "dns":
             answers = e.fields.get("answers") or []
@@ -996,7 +1013,7 @@ def story_lines(story: Story, *, verbose: bool = False) -> list[str]:
     )
     if run.scenario is not None:
         out.append(f"[yellow]{run.scenario.title}[/]: {run.scenario.change}")
-    for ph in story.phases:
+    for ph in ([story.joining] if story.joining is not None else []) + story.phases:
         span = ""
         if ph.start is not None and ph.end is not None:
             span = f"  [dim]{ph.start:.3f} s → {ph.end:.3f} s[/]"
@@ -1009,7 +1026,7 @@ def story_lines(story: Story, *, verbose: bool = False) -> list[str]:
                 out.append(f"  [bold]{s.text}[/]")
                 continue
             out.append(f"  [dim]{s.time:9.6f}[/] [cyan]{s.node:>8}[/]  {s.text}")
-            for d in s.details:
+            for d in s.details + (s.fields if verbose else []):
                 out.append(f"{'':21}[dim]│[/] {d}")
     if verbose:
         out.append("")

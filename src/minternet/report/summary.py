@@ -11,6 +11,7 @@ from typing import Any
 from ..apps.fetch_run import CLIENT_NODE, FetchRun
 from ..node.tcp import TcpStack
 from ..tls.suites import suite_by_name
+from .dhcp import summary as dhcp_summary
 from .story import Story
 
 
@@ -82,6 +83,7 @@ def fetch_summary(story: Story) -> dict[str, Any]:
             {"phase": p.number, "name": p.title, "start": _r(p.start), "end": _r(p.end)}
             for p in story.phases
         ],
+        "dhcp": dhcp_summary(facts.dhcp),
         "frames": len(run.frames),
         "end_time": _r(run.end_time),
         "failure": None,

@@ -7,12 +7,14 @@
                           isp-switch ─ resolver   root  gtld    iana
 
 Latencies are realistic orders of magnitude: tens of microseconds on a LAN, a few
-milliseconds on the access line and across the backbone. The home router does NAPT (RFC
-3022): the LAN 192.168.1.0/24 leaves the house as its WAN address 203.0.113.2, a static
-address (from the documentation block 203.0.113.0/24, RFC 5737) on the access line
-203.0.113.0/30 to the ISP; private addresses are not routed beyond it. World-wide faults
-(``--loss`` …)
-apply to the access line between home-router and isp-router, in both directions.
+milliseconds on the access line and across the backbone. The laptop boots without an
+address: the home router's DHCP server (RFC 2131) leases it 192.168.1.10/24 with the router
+192.168.1.1 and the ISP's resolver 198.51.100.53 as its DNS server. The home router does
+NAPT (RFC 3022): the LAN 192.168.1.0/24 leaves the house as its WAN address 203.0.113.2, a
+static address (not DHCP; from the documentation block 203.0.113.0/24, RFC 5737) on the
+access line 203.0.113.0/30 to the ISP; private addresses are not routed beyond it.
+World-wide faults (``--loss`` …) apply to the access line between home-router and
+isp-router, in both directions.
 """
 
 from __future__ import annotations
@@ -36,9 +38,10 @@ DEFAULT_WORLD: dict[str, Any] = {
     },
     "links": [
         # The home LAN: a switch with the laptop and the home router's inside port.
+        # The laptop boots without an address and asks for one by DHCP (a_ip = "dhcp").
         {
             "a": "laptop",
-            "a_ip": "192.168.1.10/24",
+            "a_ip": "dhcp",
             "b": "home-switch",
             "latency_ms": 0.05,
             "bandwidth_mbps": 1000,
@@ -46,6 +49,12 @@ DEFAULT_WORLD: dict[str, Any] = {
         {
             "a": "home-router",
             "a_ip": "192.168.1.1/24",
+            "a_dhcp": {
+                "pool": "192.168.1.10-192.168.1.100",
+                "dns": ["198.51.100.53"],
+                "domain": "home.arpa",
+                "lease_time": 86400,
+            },
             "b": "home-switch",
             "latency_ms": 0.05,
             "bandwidth_mbps": 1000,

@@ -14,6 +14,9 @@ The description is a dict (or the same thing in a TOML file, :meth:`World.from_t
                                        # reorder, duplicate, corrupt, a_iface, b_iface,
                                        # impaired; a_nat = "192.168.1.0/24" makes
                                        # a router's end the outside of a NAT for it
+                                       # a_ip = "dhcp": a host end leases its address
+                                       # a_dhcp = {pool = "A-B", dns = […], domain =
+                                       # "…", lease_time = N}: a DHCP server there
 
 Interfaces are named ``eth0, eth1 …`` in link order, MACs are locally administered and
 numbered in order. Routes are computed from the topology: every host gets its connected
@@ -39,6 +42,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..dhcp.client import ClientConfig
 from ..errors import ConfigError
 from ..ip.address import is_ip, network_of, parse_interface, parse_prefix
 from ..ip.routing import ROUTE_KINDS, Route
@@ -268,7 +272,13 @@ class World:
             iface = node.add_interface(
                 str(iface_name), local_mac(self._mac_index), None, 24, spec.get("mtu", 1500)
             )
-            self.dhcp_clients.append(start_dhcp_client(node, iface.name, start=False))
+            config = None
+            if not isinstance(self.loop, VirtualLoop):
+                # On a real driver's wall clock the simulated host joins at once, without
+                # RFC 2131's start-up wait or RFC 5227's probes (seconds of real time).
+                host = node.hostname.split(".", 1)[0]
+                config = ClientConfig(iface.mac, host, initial_delay=(0.0, 0.0), probe=False)
+            self.dhcp_clients.append(start_dhcp_client(node, iface.name, config, start=False))
             return iface
         if not isinstance(ip, str):
             raise ConfigError(
@@ -392,8 +402,9 @@ class World:
             raise ConfigError(f"{where}: {e}") from None
 
     def join(self, timeout: float = 120.0) -> None:
-        """Start every DHCP client and run until each is configured, or ``timeout``
-        virtual seconds have passed (a client without a lease then stays unconfigured)."""
+        """Start every DHCP client and run until each is configured and has announced its
+        address, or ``timeout`` virtual seconds have passed (a client without a lease then
+        stays unconfigured)."""
         clients = [c for c in self.dhcp_clients if c.client.state.value == "INIT"]
         if not clients:
             return
@@ -404,6 +415,10 @@ class World:
             fut = c.wait_bound()
             with contextlib.suppress(LoopTimeout):
                 self.loop.run_until_complete(fut, max(deadline - self.loop.now(), 0.0))
+        # and until the last ARP announcement (RFC 5227 §2.3): joining is then over
+        settled = [t for c in clients if (t := c.client.settled_at()) is not None]
+        if settled and isinstance(self.loop, VirtualLoop):
+            self.run(until=max(settled))
 
     def _behind_nat(self, router: Host, net: str) -> bool:
         """``net`` is inside a NAT of another router than ``router``, which is not on the
@@ -690,6 +705,14 @@ class World:
                     ],
                 }
             )
+            leases = [
+                {"iface": sv.iface.name, "address": b.address, "chaddr": b.chaddr,
+                 "state": b.state, "expires": round(b.expires, 6)}
+                for sv in self.dhcp_servers if sv.node is n
+                for b in sv.server.bindings(self.loop.now())
+            ]  # fmt: skip
+            if leases:
+                out["nodes"][-1]["dhcp_leases"] = leases
             if isinstance(n, Router) and n.nats:
                 out["nodes"][-1]["nat"] = [
                     {"iface": name, "inside": nat.inside, "public": nat.public}

@@ -147,7 +147,10 @@ def _fetch(cell: Cell) -> dict[str, Any]:
         (float(e.fields["srtt"]) for e in run.log.of("tcp", "rtt") if e.node == CLIENT_NODE),
         None,
     )
-    arrived = phases.get(3, {}).get("end") if s["ok"] else None
+    # the page load, from the browser's first step (after the laptop joined by DHCP)
+    began = phases.get(1, {}).get("start") or 0.0
+    end3 = phases.get(3, {}).get("end")
+    arrived = round(float(end3) - float(began), 6) if s["ok"] and end3 is not None else None
     failure = s["failure"] or {}
     return {
         "status": "ok" if s["ok"] else "failed",

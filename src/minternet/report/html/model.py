@@ -138,11 +138,15 @@ def _pairs(frames: Sequence[FrameRecord], segments: dict[str, str]) -> list[int]
             continue
         q = waiting.get(key)
         if q:
-            j = q[0]
+            # a unicast copy arrives in the order sent (FIFO); a broadcast stays queued for
+            # every receiver, so a copy belongs to the latest identical one sent (the same
+            # bytes broadcast again later, like RFC 5227's probes, are new frames)
+            broadcast = fr.data[:6] == BROADCAST
+            j = q[-1] if broadcast else q[0]
             pair[k] = j
             if pair[j] < 0:
                 pair[j] = k
-            if fr.data[:6] != BROADCAST:
+            if not broadcast:
                 q.popleft()
     return pair
 
