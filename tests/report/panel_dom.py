@@ -7,11 +7,10 @@ Imported as a plain module by the panel tests (``from panel_dom import …``).
 from __future__ import annotations
 
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from clitools import cli_env
+from clitools import run_in_process
 
 
 def parse(fragment: str) -> ET.Element:
@@ -33,14 +32,9 @@ def text(el: ET.Element) -> str:
 
 
 def minternet(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the command line as a user does, from this checkout."""
-    return subprocess.run(
-        [sys.executable, "-m", "minternet", *args],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=600,
-    )
+    """Run the command line as a user does, from this checkout (in this interpreter:
+    ``clitools.run_in_process``)."""
+    return run_in_process(*args, check=False)
 
 
 def tshark(path: Path, *args: str) -> list[str]:

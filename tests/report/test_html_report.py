@@ -8,7 +8,6 @@ the pcapng of the same run on the other.
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from clitools import cli_env
+from clitools import run_in_process
 from minternet.apps.fetch_run import SCENARIOS, FetchOptions, run_fetch
 from minternet.cli.fetch_story import write_outputs
 from minternet.report.html import render_report
@@ -35,10 +34,7 @@ T = TypeVar("T")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "minternet", *args],
-        capture_output=True, text=True, env=cli_env(), timeout=600,
-    )  # fmt: skip
+    return run_in_process(*args, check=False)  # in this interpreter (clitools)
 
 
 def tshark(pcap: Path, *args: str) -> list[list[str]]:
