@@ -113,9 +113,9 @@ def test_tap_down_stops_a_running_tap_up(run_cli: CliRunner) -> None:
     ns_name = f"minternet-downup-{os.getpid()}"
     proc, _ = start_tap_up(ns_name)
     down = run_cli("tap", "down", "--prefix", ns_name)
-    out, _ = proc.communicate(timeout=20)
+    out, err = proc.communicate(timeout=20)
     assert f"stopped tap up (pid {proc.pid})" in down.stdout
-    assert f"removed namespace {ns_name}" in out
+    assert f"removed namespace {ns_name}" in out, (down, out, err, proc.returncode)
     assert ns_name not in list_namespaces()
 
 

@@ -278,30 +278,34 @@ def up(
                 "ca_file": None if services.ca_file is None else str(services.ca_file),
             }
             state = write_state({"pid": os.getpid(), **summary})
-            if not as_json and client_url is not None:  # the page goes to stdout
-                click.echo(
-                    f"our host {th.address} ({iface.mac}) is up on {th.net.ifname}; fetching "
-                    f"{client_url} from the kernel side ({th.kernel_address}, namespace {ns})",
-                    err=True,
-                )
-            elif not as_json:
-                click.echo(
-                    f"our host {th.address} ({iface.mac}) is up on {th.net.ifname}; "
-                    f"the kernel is {th.kernel_address} in namespace {ns}"
-                )
-                click.echo(f"  services: {', '.join(services.names)}")
-                click.echo(f"  try: sudo ip netns exec {ns} ping {th.address}")
-                if "dns:53" in services.names:
-                    click.echo(f"       sudo ip netns exec {ns} dig @{th.address} www.example.com")
-                if services.ca_file is not None:
-                    click.echo(
-                        f"       sudo ip netns exec {ns} curl --cacert {services.ca_file} "
-                        "https://www.example.com/"
-                    )
-                click.echo("  stop: Ctrl-C or `minternet tap down`", nl=True)
-                sys.stdout.flush()
             stop_at = None if duration is None else loop.now() + duration
+            # from here on a `tap down` (SIGTERM) may come at any moment, even while we
+            # still print the first lines: it ends the run as Ctrl-C does, with cleanup
             try:
+                if not as_json and client_url is not None:  # the page goes to stdout
+                    click.echo(
+                        f"our host {th.address} ({iface.mac}) is up on {th.net.ifname}; fetching "
+                        f"{client_url} from the kernel side ({th.kernel_address}, namespace {ns})",
+                        err=True,
+                    )
+                elif not as_json:
+                    click.echo(
+                        f"our host {th.address} ({iface.mac}) is up on {th.net.ifname}; "
+                        f"the kernel is {th.kernel_address} in namespace {ns}"
+                    )
+                    click.echo(f"  services: {', '.join(services.names)}")
+                    click.echo(f"  try: sudo ip netns exec {ns} ping {th.address}")
+                    if "dns:53" in services.names:
+                        click.echo(
+                            f"       sudo ip netns exec {ns} dig @{th.address} www.example.com"
+                        )
+                    if services.ca_file is not None:
+                        click.echo(
+                            f"       sudo ip netns exec {ns} curl --cacert {services.ca_file} "
+                            "https://www.example.com/"
+                        )
+                    click.echo("  stop: Ctrl-C or `minternet tap down`", nl=True)
+                    sys.stdout.flush()
                 if client_url is not None:
                     page = loop.run_until_complete(
                         loop.create_task(
@@ -484,10 +488,10 @@ def world_cmd(
                     capture.add_interface(name, description)
             summary = _world_summary(tw, faults)
             state = write_state({"pid": os.getpid(), "netns": tw.ns.name, "tap": tw.tap.name})
-            if not as_json:
-                _print_ready(tw, summary)
             stop_at = None if duration is None else loop.now() + duration
-            try:
+            try:  # a `tap down` may come while we still print (see `up`)
+                if not as_json:
+                    _print_ready(tw, summary)
                 loop.run_forever(lambda: stop_at is not None and loop.now() >= stop_at)
             except KeyboardInterrupt:
                 summary["interrupted"] = True
