@@ -1,6 +1,7 @@
-"""The engines give the same rows: inline, a real LocalCluster of 2 worker processes, and
-``dask scheduler`` + two ``dask worker`` commands on loopback; a worker killed mid-sweep and
-a Ctrl-C followed by a rerun change nothing but who computed what."""
+"""The engines give the same rows: inline, a real LocalCluster of 2 worker processes (the
+Ctrl-C test's rerun), and ``dask scheduler`` + two ``dask worker`` commands on loopback; a
+worker killed mid-sweep and a Ctrl-C followed by a rerun change nothing but who computed
+what."""
 
 from __future__ import annotations
 
@@ -69,23 +70,6 @@ def test_inline_rows_are_whole_and_varied(inline: dict[str, list[dict[str, objec
     assert sum(r["retransmissions"] for r in lossy) > 0  # type: ignore[misc]
     assert {r["status"] for r in inline["dig"]} == {"ok", "failed"} or inline["dig"]
     assert all(r["status"] == "ok" for r in inline["tcp"])
-
-
-def test_local_cluster_of_two_processes_gives_the_inline_rows(
-    inline: dict[str, list[dict[str, object]]], tmp_path: Path
-) -> None:
-    # run as a user would (the default engine), so Dask lives in its own process tree
-    proc = subprocess.run(
-        sweep_cmd(tmp_path, FETCH_GRID, "--workers", "2", "--batch", "2"),
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "12 fetch cells on local Dask cluster, 2 worker processes" in proc.stderr
-    assert "computed 12 cells" in proc.stderr
-    assert rows_without_wall(tmp_path) == inline["fetch"]
 
 
 def test_dask_scheduler_and_workers_on_loopback_give_the_inline_rows(
@@ -172,5 +156,9 @@ def test_ctrl_c_then_rerun_computes_only_the_missing_cells(
     again = subprocess.run(cmd, capture_output=True, text=True, env=cli_env(), timeout=180)
     assert again.returncode == 0, again.stderr
     assert f"{have} of 12 cells already there; computing the other {12 - have}" in again.stderr
+    # the rerun is a whole local-cluster sweep of what is missing (this test also stands
+    # for a plain LocalCluster run: its rows are the inline rows; batches > 1 are run by
+    # the loopback test)
+    assert f"{12 - have} fetch cells on local Dask cluster, 2 worker processes" in again.stderr
     assert f"computed {12 - have} cells" in again.stderr
     assert rows_without_wall(out) == inline["fetch"]
