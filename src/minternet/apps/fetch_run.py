@@ -39,6 +39,7 @@ from ..ip.ipv4 import PROTO_TCP
 from ..loop import Future, LoopTimeout
 from ..node.api import StreamSocket
 from ..node.router import Router
+from ..node.tcp import TcpStack
 from ..sim.default_world import DEFAULT_WORLD
 from ..sim.faults import Faults
 from ..sim.world import World, load_world
@@ -225,6 +226,12 @@ class FetchRun:
     @property
     def ok(self) -> bool:
         return self.page is not None and self.failure is None and self.error is None
+
+    @property
+    def congestion_control(self) -> str | None:
+        """The laptop's congestion controller (``fetch --cc``, the world file, or NewReno)."""
+        stack = self.world.node(CLIENT_NODE).tcp
+        return stack.config.congestion_control if isinstance(stack, TcpStack) else None
 
     @property
     def keylog_text(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..apps.fetch_run import CLIENT_NODE, FetchRun
-from ..node.tcp import TcpStack
 from ..tls.suites import suite_by_name
 from .dhcp import summary as dhcp_summary
 from .story import Story
@@ -66,7 +65,7 @@ def fetch_summary(story: Story) -> dict[str, Any]:
             "server_states": facts.state_names("server"),
             "retransmissions": len(facts.retransmissions),
             "close": facts.close.kind,
-            "congestion_control": _congestion_control(run),
+            "congestion_control": run.congestion_control,
         },
         "hops": [
             {
@@ -98,12 +97,6 @@ def fetch_summary(story: Story) -> dict[str, Any]:
             "explanation": f.explanation,
         }
     return out
-
-
-def _congestion_control(run: FetchRun) -> str | None:
-    """The laptop's congestion controller (``fetch --cc``, the world file, or NewReno)."""
-    stack = run.world.node(CLIENT_NODE).tcp
-    return stack.config.congestion_control if isinstance(stack, TcpStack) else None
 
 
 def _first(run: FetchRun, node: str, kind: str, key: str) -> Any:
