@@ -15,17 +15,33 @@ filtered — dropped silently (RFC 5382 REQ-4), except ICMP and UDP for the rout
 sockets, which the router itself answers. A packet from outside addressed straight to an
 inside (private) address is dropped. Each translation, new mapping and expiry is a ``nat``
 trace event; the table expires lazily (no timers), when the NAT sees a packet or is read.
+
+Fast path (:meth:`Router.frame_received`): the common transit frame — IPv4 without options
+addressed to our MAC, a valid header checksum, TTL above 1, a unicast route away from any
+NAT interface, a next hop whose MAC is known, fitting the egress MTU, no trace events
+wanted — is forwarded on its bytes as real routers do (RFC 1812 §5.2.2, §5.3.1): the header
+is checked, its TTL byte decremented and its checksum updated incrementally (RFC 1624 §3,
+eqn. 3), and the Ethernet addresses rewritten, with no packet object built. The frame, its
+packet id and its comment are byte for byte what the full path (decode → :meth:`forward` →
+``_output``) sends; anything else — options, TTL expiry, local delivery, broadcasts,
+fragmentation, NAT, an unresolved next hop, a header whose checksum reads 0xFFFF (which the
+full path re-encodes as 0x0000) — takes the full path.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..checksum import checksum_adjust, internet_checksum
 from ..ip import icmp
+from ..ip.address import BROADCAST, ip_from_bytes
 from ..ip.ipv4 import PROTO_ICMP, PROTO_UDP, IPv4Packet
 from ..ip.nat import Mapping, Napt, Translation
+from ..link.ethernet import mac_to_bytes
 from .host import Host
 from .interface import Interface
+
+_IPV4_NO_OPTIONS = 0x45  # version 4, IHL 5 (RFC 791 §3.1)
 
 
 class Router(Host):
@@ -86,6 +102,63 @@ class Router(Host):
                 fields["icmp"] = t.detail
             self.trace.emit(self.loop.now(), self.name, "nat", "translate", fields, iface=iface)
         return f"NAT {what}"
+
+    def frame_received(self, iface: Interface, data: bytes, packet_id: int | None) -> None:
+        if not self._fast_forward(iface, data, packet_id):
+            super().frame_received(iface, data, packet_id)
+
+    def _fast_forward(self, iface: Interface, data: bytes, pid: int | None) -> bool:
+        """Forward a plain transit frame on its bytes (see the module's "Fast path"); False,
+        having changed nothing, when the frame needs the full path."""
+        if len(data) < 34 or data[14] != _IPV4_NO_OPTIONS or data[12:14] != b"\x08\x00":
+            return False
+        if self.trace.active or not self.forwarding or data[0:6] != mac_to_bytes(iface.mac):
+            return False
+        total = (data[16] << 8) | data[17]
+        ttl = data[22]
+        # RFC 1812 §5.2.2: version, length and checksum checked; 0xFFFF is re-encoded 0x0000
+        # by the full path, so it is left to it.
+        if total < 20 or len(data) < 14 + total or ttl <= 1 or data[24:26] == b"\xff\xff":
+            return False
+        header = data[14:34]
+        if internet_checksum(header) != 0 or (self.ip_taps and iface.name in self.ip_taps):
+            return False
+        dst = ip_from_bytes(data[30:34])
+        if dst in self._local or dst == BROADCAST or dst == iface.broadcast:
+            return False
+        route = self.routes.lookup(dst)
+        if route is None or route.kind != "unicast":
+            return False
+        out_name = route.iface
+        if self.nats and (out_name in self.nats or iface.name in self.nats):
+            return False
+        out = self.interfaces[out_name]
+        if total > out.mtu or dst == out.broadcast:
+            return False
+        next_hop = route.gateway or dst
+        mac = self.arp.lookup(out_name, next_hop)
+        if mac is None:
+            return False
+        # RFC 1812 §5.3.1: TTL − 1; RFC 1624 §3 eqn. 3: the checksum follows the one word.
+        proto = data[23]
+        hc = checksum_adjust(
+            (data[24] << 8) | data[25], (ttl << 8) | proto, ((ttl - 1) << 8) | proto
+        )
+        frame = b"".join((
+            mac_to_bytes(mac), mac_to_bytes(out.mac), b"\x08\x00", data[14:22],
+            bytes((ttl - 1, proto, hc >> 8, hc & 0xFF)), data[26 : 14 + total],
+        ))  # fmt: skip
+        if len(frame) < 60:
+            frame += bytes(60 - len(frame))
+        comment = None
+        if self.trace.frames_active:
+            src = ip_from_bytes(data[26:30])
+            comment = (
+                f"{self.name} forwards {src} → {dst}: TTL {ttl}→{ttl - 1}, in {iface.name}, "
+                f"out {out_name} to {next_hop}"
+            )
+        out.transmit(frame, pid, comment)
+        return True
 
     def for_us(self, packet: IPv4Packet, iface: Interface, pid: int | None) -> None:
         nat = self.nats.get(iface.name)
