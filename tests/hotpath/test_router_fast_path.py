@@ -3,13 +3,15 @@ RFC 1624 checksum update) sends exactly what the full path (decode â†’ forward â
 the same frames, packet ids, pcapng comments, ICMP errors and drop counts, on random frames
 that take either path (options, TTL 0/1, bad checksums, checksum 0xFFFF, padding, broadcasts,
 own address, no route, unresolved next hop, too big for the MTU, other MACs); scapy checks
-the forwarded bytes independently."""
+the forwarded bytes independently. With trace events on, the ``ip forward`` events match
+too."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
+import pytest
 from scapy.layers.inet import IP  # type: ignore[import-untyped]
 from scapy.layers.l2 import Ether  # type: ignore[import-untyped]
 
@@ -19,7 +21,7 @@ from minternet.ip.ipv4 import IPv4Packet
 from minternet.link.ethernet import EthernetFrame
 from minternet.node.router import Router
 from minternet.sim.world import World
-from minternet.trace.bus import FrameRecord
+from minternet.trace.bus import EventLog, FrameRecord
 
 WORLD = {
     "nodes": {"h1": {}, "r": {"kind": "router"}, "h2": {}},
@@ -88,13 +90,16 @@ def _frames(rnd: random.Random, r_mac: str, h1_mac: str) -> list[bytes]:
     return out
 
 
-def _run(fast: bool) -> tuple[list[tuple[Any, ...]], dict[str, int], int]:
+def _run(fast: bool, events: bool = False) -> tuple[list[tuple[Any, ...]], dict[str, int], int]:
     w = World.from_dict(WORLD)
     task = w.loop.create_task(ping(w.node("h1"), "10.2.0.10", count=1))  # warm ARP both ways
     w.loop.run_until_complete(task, 10)
     records: list[FrameRecord] = []
+    log = EventLog()
     for name in ("h1", "r", "h2"):
         w.node(name).trace.subscribe_frames(records.append)
+        if events:
+            w.node(name).trace.subscribe(log)
     r = w.node("r")
     assert isinstance(r, Router)
     taken = 0
@@ -106,19 +111,21 @@ def _run(fast: bool) -> tuple[list[tuple[Any, ...]], dict[str, int], int]:
         taken += ok
         return ok
 
-    r._fast_forward = counted  # type: ignore[method-assign]
+    r._fast_forward = counted  # type: ignore[method-assign,assignment]
     r_in = r.interfaces["eth0"]
     frames = _frames(random.Random(1812), r_in.mac, w.node("h1").interfaces["eth0"].mac)
     for i, frame in enumerate(frames):
         r_in.deliver(frame, 10_000 + i)
         w.run()
     seen = [(x.time, x.node, x.iface, x.direction, x.data, x.packet_id, x.comment) for x in records]
+    seen += [(e.time, e.node, e.iface, e.layer, e.kind, e.fields, e.why) for e in log.events]
     return seen, dict(r.drops), taken
 
 
-def test_fast_path_sends_what_the_full_path_sends() -> None:
-    fast, fast_drops, taken = _run(True)
-    full, full_drops, _ = _run(False)
+@pytest.mark.parametrize("events", [False, True], ids=["frames", "frames+events"])
+def test_fast_path_sends_what_the_full_path_sends(events: bool) -> None:
+    fast, fast_drops, taken = _run(True, events)
+    full, full_drops, _ = _run(False, events)
     assert taken > 50  # many frames took the fast path ...
     assert len(fast) > taken  # ... and the others the full one
     assert fast == full

@@ -18,14 +18,14 @@ trace event; the table expires lazily (no timers), when the NAT sees a packet or
 
 Fast path (:meth:`Router.frame_received`): the common transit frame — IPv4 without options
 addressed to our MAC, a valid header checksum, TTL above 1, a unicast route away from any
-NAT interface, a next hop whose MAC is known, fitting the egress MTU, no trace events
-wanted — is forwarded on its bytes as real routers do (RFC 1812 §5.2.2, §5.3.1): the header
-is checked, its TTL byte decremented and its checksum updated incrementally (RFC 1624 §3,
-eqn. 3), and the Ethernet addresses rewritten, with no packet object built. The frame, its
-packet id and its comment are byte for byte what the full path (decode → :meth:`forward` →
-``_output``) sends; anything else — options, TTL expiry, local delivery, broadcasts,
-fragmentation, NAT, an unresolved next hop, a header whose checksum reads 0xFFFF (which the
-full path re-encodes as 0x0000) — takes the full path.
+NAT interface, a next hop whose MAC is known, fitting the egress MTU — is forwarded on its
+bytes as real routers do (RFC 1812 §5.2.2, §5.3.1): the header is checked, its TTL byte
+decremented and its checksum updated incrementally (RFC 1624 §3, eqn. 3), and the Ethernet
+addresses rewritten, with no packet object built. The frame, its packet id, its comment and
+its trace event are exactly what the full path (decode → :meth:`forward` → ``_output``)
+gives; anything else — options, TTL expiry, local delivery, broadcasts, fragmentation, NAT,
+an unresolved next hop, a header whose checksum reads 0xFFFF (which the full path
+re-encodes as 0x0000) — takes the full path.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from ..ip import icmp
 from ..ip.address import BROADCAST, ip_from_bytes
 from ..ip.ipv4 import PROTO_ICMP, PROTO_UDP, IPv4Packet
 from ..ip.nat import Mapping, Napt, Translation
+from ..ip.routing import Route
 from ..link.ethernet import mac_to_bytes
 from .host import Host
 from .interface import Interface
@@ -112,7 +113,7 @@ class Router(Host):
         having changed nothing, when the frame needs the full path."""
         if len(data) < 34 or data[14] != _IPV4_NO_OPTIONS or data[12:14] != b"\x08\x00":
             return False
-        if self.trace.active or not self.forwarding or data[0:6] != mac_to_bytes(iface.mac):
+        if not self.forwarding or data[0:6] != mac_to_bytes(iface.mac):
             return False
         total = (data[16] << 8) | data[17]
         ttl = data[22]
@@ -151,14 +152,41 @@ class Router(Host):
         if len(frame) < 60:
             frame += bytes(60 - len(frame))
         comment = None
-        if self.trace.frames_active:
+        trace = self.trace
+        if trace.active or trace.frames_active:
             src = ip_from_bytes(data[26:30])
+            if trace.active:
+                self._forward_event(src, dst, ttl, iface, route)
+        if trace.frames_active:
             comment = (
                 f"{self.name} forwards {src} → {dst}: TTL {ttl}→{ttl - 1}, in {iface.name}, "
                 f"out {out_name} to {next_hop}"
             )
         out.transmit(frame, pid, comment)
         return True
+
+    def _forward_event(
+        self, src: str, dst: str, ttl: int, iface: Interface, route: Route, to: str | None = None
+    ) -> None:
+        """The ``ip forward`` trace event: ``src``/``dst`` as the packet arrived, ``to`` its
+        destination after any NAT (the next hop when the route has no gateway)."""
+        self.trace.emit(
+            self.loop.now(),
+            self.name,
+            "ip",
+            "forward",
+            {
+                "src": src,
+                "dst": dst,
+                "ttl": [ttl, ttl - 1],
+                "in": iface.name,
+                "out": route.iface,
+                "next_hop": route.gateway or to or dst,
+                "route": f"{route.prefix}/{route.prefix_len}",
+                "gateway": route.gateway,
+            },
+            iface=route.iface,
+        )
 
     def for_us(self, packet: IPv4Packet, iface: Interface, pid: int | None) -> None:
         nat = self.nats.get(iface.name)
@@ -231,23 +259,7 @@ class Router(Host):
         trace = self.trace
         seen = received or packet  # as it arrived here, before any translation
         if trace.active:  # the fields cost more than the rest of forwarding
-            trace.emit(
-                self.loop.now(),
-                self.name,
-                "ip",
-                "forward",
-                {
-                    "src": seen.src,
-                    "dst": seen.dst,
-                    "ttl": [packet.ttl, out.ttl],
-                    "in": iface.name,
-                    "out": route.iface,
-                    "next_hop": route.gateway or packet.dst,
-                    "route": f"{route.prefix}/{route.prefix_len}",
-                    "gateway": route.gateway,
-                },
-                iface=route.iface,
-            )
+            self._forward_event(seen.src, seen.dst, packet.ttl, iface, route, packet.dst)
         if trace.frames_active:
             comment = (
                 f"{self.name} forwards {seen.src} → {seen.dst}: TTL {packet.ttl}→"
