@@ -37,12 +37,12 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install
-	$(BIN)/pytest -n 2 --dist worksteal -q
+	$(BIN)/pytest -n 4 --dist worksteal -q
 
 test: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -n 2 --dist worksteal -q
+	$(BIN)/pytest -n 4 --dist worksteal -q
 
 bench: install
 	$(PY) -m bench
