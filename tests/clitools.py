@@ -239,7 +239,7 @@ def minternet_serve_dns(
 #: take it below the kernel's ephemeral range (``ip_local_port_range``, 32768-60999 by
 #: default), where no client's ``connect()`` and no ``bind(port 0)`` elsewhere can take it
 #: between our check and the server's bind. Each process draws from its own block of
-#: ``_BLOCK`` ports: the two xdist workers of a run from different halves, so they never
+#: ``_BLOCK`` ports: up to four xdist workers of a run from different quarters, so they never
 #: share one, and concurrent runs from blocks spread by their pids.
 _FIRST, _BLOCKS, _BLOCK = 20000, 96, 128
 _taken = itertools.count()
@@ -248,8 +248,8 @@ _taken = itertools.count()
 def _block_start() -> int:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker[2:].isdigit() else 0
-    half = _BLOCKS // 2
-    block = (index % 2) * half + os.getpid() % half
+    quarter = _BLOCKS // 4
+    block = (index % 4) * quarter + os.getpid() % quarter
     return _FIRST + block * _BLOCK
 
 
