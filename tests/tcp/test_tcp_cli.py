@@ -86,7 +86,19 @@ def test_lossy_transfer_pcapng_is_clean_for_tshark(run_cli, tmp_path: Path) -> N
     laptop = tmp_path / "laptop.pcapng"
     tshark(pcap, "-Y", 'frame.interface_name == "laptop/eth0"', "-w", str(laptop))
     assert len(tshark(laptop, "-Y", "tcp")) > 300
-    assert tshark(laptop, "-Y", errors) == []
+    # The transfer's bytes are not TLS, though they go to port 443: decoded as TLS, tshark
+    # 4.0 reports a "reassembly error" for an exact duplicate of a segment its TLS
+    # desegmentation already consumed (seen with seed 1 since the laptop joins by DHCP).
+    raw = ("-d", "tcp.port==443,data")
+    assert tshark(laptop, *raw, "-Y", errors) == []
+    # and every byte that reached the laptop more than once was the same each time
+    seen: dict[tuple[str, int], int] = {}
+    for line in tshark(laptop, *raw, "-Y", "tcp.len > 0", "-T", "fields", "-e", "ip.src",
+                       "-e", "tcp.seq_raw", "-e", "data.data"):  # fmt: skip
+        src, seq, data = line.split("\t")
+        for k, byte in enumerate(bytes.fromhex(data)):
+            key = (src, (int(seq) + k) % 2**32)
+            assert seen.setdefault(key, byte) == byte, f"{src} seq {key[1]} changed"
     assert tshark(laptop, "-Y", "tcp.analysis.retransmission || tcp.analysis.fast_retransmission")
 
 
