@@ -44,22 +44,9 @@ def session(pki: Certs, suite: Tls13Suite) -> tuple[Flow, list[str]]:
     )
     flow = Flow()
     c.start()
-    for _ in range(6):
-        a = c.data_to_send()
-        if a:
-            flow.send("c", a)
-            s.receive_data(a)
-        b = s.data_to_send()
-        if b:
-            flow.send("s", b)
-            c.receive_data(b)
+    flow.shuttle(c, s, 6)
     assert c.established and c.info is not None and c.info.hello_retry
-    c.send_application_data(b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
-    a = c.data_to_send()
-    flow.send("c", a)
-    s.receive_data(a)
-    s.send_application_data(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
-    flow.send("s", s.data_to_send())
+    flow.get_page(c, s)
     return flow, lines
 
 

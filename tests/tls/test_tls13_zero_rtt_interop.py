@@ -148,16 +148,7 @@ def zero_rtt_session(pki: Certs) -> tuple[Flow, list[str]]:
     c = client_for(pki, seed=3, session=ticket, early_data=request)
     s = TlsServer13(config)
     flow = Flow()
-    got = b""
-    for _ in range(6):
-        a = c.data_to_send()
-        if a:
-            flow.send("c", a)
-            got += b"".join(e.data for e in s.receive_data(a) if isinstance(e, EarlyData))
-        b = s.data_to_send()
-        if b:
-            flow.send("s", b)
-            c.receive_data(b)
+    got = b"".join(e.data for e in flow.shuttle(c, s, 6) if isinstance(e, EarlyData))
     assert got == request and c.info is not None and c.info.early_data == "accepted"
     s.send_application_data(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly")
     flow.send("s", s.data_to_send())

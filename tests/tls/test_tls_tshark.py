@@ -56,6 +56,30 @@ class Flow:
         for i in range(0, len(data), 1400):
             self._emit(side, "PA", data[i : i + 1400])
 
+    def shuttle(self, client: Any, server: Any, rounds: int) -> list[Any]:
+        """Carry bytes between two sans-IO TLS machines (either version) for ``rounds``
+        round trips, recording each flight; the server's events."""
+        events: list[Any] = []
+        for _ in range(rounds):
+            a = client.data_to_send()
+            if a:
+                self.send("c", a)
+                events += server.receive_data(a)
+            b = server.data_to_send()
+            if b:
+                self.send("s", b)
+                client.receive_data(b)
+        return events
+
+    def get_page(self, client: Any, server: Any) -> None:
+        """The client's GET of /index.html and the server's ``200``, recorded."""
+        client.send_application_data(b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
+        a = client.data_to_send()
+        self.send("c", a)
+        server.receive_data(a)
+        server.send_application_data(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+        self.send("s", server.data_to_send())
+
 
 @pytest.mark.parametrize(
     "suite", ["ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-CHACHA20-POLY1305", "AES128-SHA"]
@@ -71,22 +95,9 @@ def test_tshark_decrypts_with_our_keylog(pki: Certs, tmp_path: Path, suite: str)
     s = TlsServer(ServerConfig([KeyAndChain(pki.rsa.chain, pki.rsa.key)], SeededRandom(2)))
     flow = Flow()
     c.start()
-    for _ in range(4):
-        a = c.data_to_send()
-        if a:
-            flow.send("c", a)
-            s.receive_data(a)
-        b = s.data_to_send()
-        if b:
-            flow.send("s", b)
-            c.receive_data(b)
+    flow.shuttle(c, s, 4)
     assert c.established
-    c.send_application_data(b"GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n")
-    a = c.data_to_send()
-    flow.send("c", a)
-    s.receive_data(a)
-    s.send_application_data(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
-    flow.send("s", s.data_to_send())
+    flow.get_page(c, s)
     pcap, keylog = tmp_path / "s.pcap", tmp_path / "keys.log"
     wrpcap(str(pcap), flow.pkts)
     keylog.write_text("\n".join(lines) + "\n")
