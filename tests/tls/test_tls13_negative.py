@@ -250,24 +250,25 @@ def test_corpus_into_the_server(pki: Certs, what: str, changes: dict[str, Any], 
     assert serve_hello(pki, hello(pki, **changes)) == alert, what
 
 
-def test_key_update_with_bad_value_is_illegal_parameter(pki: Certs) -> None:
+def _after_the_handshake(pki: Certs, message: bytes) -> int | None:
+    """The alert our server sends for a handshake ``message`` the client writes (encrypted,
+    as any post-handshake message) once the handshake is done."""
     c = client(pki)
     s = server(pki)
     run(c, s)
-    c._hs_out += b"\x18\x00\x00\x01\x02"  # KeyUpdate, request_update = 2
+    c._hs_out += message
     c._flush()
     s.receive_data(c.data_to_send())
-    assert alert_sent(s) == A.illegal_parameter
+    return alert_sent(s)
+
+
+def test_key_update_with_bad_value_is_illegal_parameter(pki: Certs) -> None:
+    # KeyUpdate, request_update = 2
+    assert _after_the_handshake(pki, b"\x18\x00\x00\x01\x02") == A.illegal_parameter
 
 
 def test_client_hello_after_the_handshake_is_unexpected(pki: Certs) -> None:
-    c = client(pki)
-    s = server(pki)
-    run(c, s)
-    c._hs_out += hello(pki)[5:]
-    c._flush()
-    s.receive_data(c.data_to_send())
-    assert alert_sent(s) == A.unexpected_message
+    assert _after_the_handshake(pki, hello(pki)[5:]) == A.unexpected_message
 
 
 def test_ccs_after_the_handshake_is_unexpected(pki: Certs) -> None:
