@@ -53,7 +53,7 @@ from .segment import (
     WindowScale,
     flag_names,
 )
-from .seq import MASK, seq_lt, unwrap, wrap
+from .seq import HALF, MASK, seq_lt, unwrap, wrap
 from .tracer import Tracer, Untraced
 
 Address = tuple[str, int]
@@ -617,6 +617,9 @@ class Connection:
         if self.trace.active:
             self._trace_segment("recv", seg)
         st = self.state
+        if st is S.ESTABLISHED and self._predicted(seg, now):
+            self._output(now)
+            return
         if st is S.LISTEN:
             self._rcv_listen(seg, now)
         elif st is S.SYN_SENT:
@@ -625,6 +628,51 @@ class Connection:
             self._rcv_synchronized(seg, now)
         if self.state is not S.CLOSED:
             self._output(now)
+
+    def _predicted(self, seg: Segment, now: float) -> bool:
+        """Header prediction (RFC 9293 §3.10.7.4 as BSD's ``tcp_input`` and Linux's
+        ``tcp_rcv_established`` shortcut it): in ESTABLISHED, a segment with ACK (and PSH)
+        alone, the timestamp option alone and not older than TS.Recent, SEQ = RCV.NXT, an
+        ACK in [SND.UNA, SND.MAX], and text that fits the window with nothing held out of
+        order — a pure ACK or the next data in order. For it every check of
+        :meth:`_rcv_synchronized` passes and most steps do nothing; this does the steps
+        that do something, in the same order, with the same result
+        (``tests/hotpath/test_tcp_header_prediction.py`` compares the two). Any other
+        segment: returns False having changed nothing."""
+        if seg.flags & ~PSH != ACK or not self.ts_ok:
+            return False
+        opts = seg.options
+        if len(opts) != 3 or opts[0] is not NOP or opts[1] is not NOP:
+            return False
+        ts = opts[2]
+        if type(ts) is not Timestamps or (ts.tsval - self.ts_recent) & MASK > HALF:
+            return False  # no timestamp, or an older one: PAWS decides (RFC 7323 §5.3)
+        rcv_nxt = self.rcv_nxt
+        if seg.seq != (self.irs + rcv_nxt) & MASK:
+            return False
+        una = self.snd_una
+        acked = (seg.ack - self.iss - una) & MASK
+        if acked > self.snd_max - una:
+            return False
+        payload = seg.payload
+        plen = len(payload)
+        reasm = self.reassembler
+        if plen and (plen > self.rcv_adv - rcv_nxt or reasm.has_holes or reasm.fin_at is not None):
+            return False
+        if rcv_nxt <= self._last_ack_sent:  # RFC 7323 §4.3: TS.Recent
+            self.ts_recent = ts.tsval
+            self._ts_recent_at = now
+        self._process_ack(seg, rcv_nxt, una + acked, plen, seg.flags, now)
+        if plen:  # RFC 9293 §3.10.7.4 seventh, in order; RFC 5681 §4.2 delayed ACK
+            reasm.append(payload)
+            self.rcv_nxt = rcv_nxt + plen
+            self._unacked_segs += 1
+            if self._unacked_segs >= 2 or not self.config.delayed_ack:
+                self._ack_now = True
+            elif self._delack_at is None:
+                self._delack_at = now + self.config.delayed_ack
+            self.bytes_received += plen
+        return True
 
     def _rcv_listen(self, seg: Segment, now: float) -> None:
         flags = seg.flags
