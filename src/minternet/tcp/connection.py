@@ -633,8 +633,8 @@ class Connection:
         """Header prediction (RFC 9293 §3.10.7.4 as BSD's ``tcp_input`` and Linux's
         ``tcp_rcv_established`` shortcut it): in ESTABLISHED, a segment with ACK (and PSH)
         alone, the timestamp option alone and not older than TS.Recent, SEQ = RCV.NXT, an
-        ACK in [SND.UNA, SND.MAX], and text that fits the window with nothing held out of
-        order — a pure ACK or the next data in order. For it every check of
+        ACK in [SND.UNA, SND.MAX], and text that fits the window — a pure ACK or the next
+        data in order. For it every check of
         :meth:`_rcv_synchronized` passes and most steps do nothing; this does the steps
         that do something, in the same order, with the same result
         (``tests/hotpath/test_tcp_header_prediction.py`` compares the two). Any other
@@ -656,22 +656,14 @@ class Connection:
             return False
         payload = seg.payload
         plen = len(payload)
-        reasm = self.reassembler
-        if plen and (plen > self.rcv_adv - rcv_nxt or reasm.has_holes or reasm.fin_at is not None):
-            return False
+        if plen and plen > self.rcv_adv - rcv_nxt:
+            return False  # beyond the window: the full path trims it
         if rcv_nxt <= self._last_ack_sent:  # RFC 7323 §4.3: TS.Recent
             self.ts_recent = ts.tsval
             self._ts_recent_at = now
         self._process_ack(seg, rcv_nxt, una + acked, plen, seg.flags, now)
-        if plen:  # RFC 9293 §3.10.7.4 seventh, in order; RFC 5681 §4.2 delayed ACK
-            reasm.append(payload)
-            self.rcv_nxt = rcv_nxt + plen
-            self._unacked_segs += 1
-            if self._unacked_segs >= 2 or not self.config.delayed_ack:
-                self._ack_now = True
-            elif self._delack_at is None:
-                self._delack_at = now + self.config.delayed_ack
-            self.bytes_received += plen
+        if plen:
+            self._rcv_in_order(rcv_nxt, payload, now)
         return True
 
     def _rcv_listen(self, seg: Segment, now: float) -> None:
@@ -917,22 +909,7 @@ class Connection:
         # Seventh: segment text.
         if plen and st in RECEIVING_STATES:
             if seq == self.rcv_nxt:
-                reasm = self.reassembler
-                reasm.append(payload)
-                self.rcv_nxt = seq + plen
-                if reasm.has_holes:
-                    self.rcv_nxt = reasm.drain(self.rcv_nxt)
-                    self._ack_now = True  # filled (part of) a hole: ACK at once (RFC 5681 §4.2)
-                else:
-                    self._unacked_segs += 1
-                    if self._unacked_segs >= 2 or not self.config.delayed_ack:
-                        self._ack_now = True
-                    elif self._delack_at is None:
-                        self._delack_at = now + self.config.delayed_ack
-                self.bytes_received += self.rcv_nxt - seq
-                fin_at = reasm.fin_at
-                if fin_at is not None and fin_at == self.rcv_nxt:
-                    self._fin_arrived(now)
+                self._rcv_in_order(seq, payload, now)
             else:
                 self.reassembler.store(seq, payload)
                 self._ack_now = True  # out of order: duplicate ACK at once (RFC 5681 §4.2)
@@ -952,6 +929,26 @@ class Connection:
                 self._fin_arrived(now)
             elif fin_at > self.rcv_nxt and st in RECEIVING_STATES:
                 self.reassembler.fin_at = fin_at
+
+    def _rcv_in_order(self, seq: int, payload: bytes, now: float) -> None:
+        """Text at RCV.NXT (§3.10.7.4 seventh): to the application's buffer, with what it
+        joins up from the reassembly queue; ACK now or delay the ACK (RFC 5681 §4.2)."""
+        reasm = self.reassembler
+        reasm.append(payload)
+        self.rcv_nxt = seq + len(payload)
+        if reasm.has_holes:
+            self.rcv_nxt = reasm.drain(self.rcv_nxt)
+            self._ack_now = True  # filled (part of) a hole: ACK at once (RFC 5681 §4.2)
+        else:
+            self._unacked_segs += 1
+            if self._unacked_segs >= 2 or not self.config.delayed_ack:
+                self._ack_now = True
+            elif self._delack_at is None:
+                self._delack_at = now + self.config.delayed_ack
+        self.bytes_received += self.rcv_nxt - seq
+        fin_at = reasm.fin_at
+        if fin_at is not None and fin_at == self.rcv_nxt:
+            self._fin_arrived(now)
 
     def _take_ts_recent(self, seg: Segment, now: float) -> None:
         """RFC 7323 §4.3: TS.Recent = SEG.TSval if it is not older (modulo 2**32)."""
