@@ -51,10 +51,10 @@ _TCP_SYN = 0x02
 _TCP_RST = 0x04
 _TCP_ACK = 0x10
 
-# Where the port (ICMP: identifier) and the checksum sit in each transport's header, and how
-# many bytes must be there to rewrite them.
-_CHECKSUM_AT = {PROTO_TCP: 16, PROTO_UDP: 6, PROTO_ICMP: 2}
-_NEEDED = {PROTO_TCP: 18, PROTO_UDP: 8, PROTO_ICMP: 8}
+# Where the checksum sits in each transport's header (the port, ICMP: identifier, is in its
+# first 6 bytes), and how many bytes must be there to rewrite them.
+CHECKSUM_AT = {PROTO_TCP: 16, PROTO_UDP: 6, PROTO_ICMP: 2}
+NEEDED = {PROTO_TCP: 18, PROTO_UDP: 8, PROTO_ICMP: 8}
 _QUERY_TYPES = {icmp.ECHO_REQUEST: icmp.ECHO_REPLY}
 _ERROR_TYPES = (icmp.DEST_UNREACHABLE, icmp.TIME_EXCEEDED)
 
@@ -224,7 +224,7 @@ class Napt:
             return self._later_fragment(packet, now, outbound=outbound)
         proto = packet.protocol
         data = packet.payload
-        if proto not in _NEEDED or len(data) < _NEEDED[proto]:
+        if proto not in NEEDED or len(data) < NEEDED[proto]:
             return Translation(None, "untranslatable", detail=f"{packet}: cannot be mapped")
         if proto == PROTO_ICMP:
             if data[0] in _ERROR_TYPES:
@@ -291,6 +291,28 @@ class Napt:
                        mapping.inside_port)  # fmt: skip
         self._remember_fragments(packet, out, mapping, now)
         return Translation(out, "translated", mapping)
+
+    # -- the translating router's fast path ------------------------------------------------
+
+    def mapping_out(self, protocol: int, inside: str, port: int) -> Mapping | None:
+        """The mapping :meth:`outbound` would use for an unfragmented TCP or UDP packet from
+        ``inside``:``port``, if it exists (it then translates it, ``"translated"``)."""
+        return self._by_inside.get((protocol, inside, port))
+
+    def mapping_in(self, protocol: int, port: int, remote: str, remote_port: int) -> Mapping | None:
+        """The mapping :meth:`inbound` would translate an unfragmented TCP or UDP packet from
+        ``remote``:``remote_port`` to public ``port`` by, if it exists and passes the filter."""
+        m = self._by_public.get((protocol, port))
+        return m if m is not None and (remote, remote_port) in m.sessions else None
+
+    def track(
+        self, m: Mapping, remote: str, remote_port: int, transport: bytes, now: float,
+        *, outbound: bool,
+    ) -> None:  # fmt: skip
+        """What :meth:`outbound`/:meth:`inbound` do to ``m``'s session with the remote
+        endpoint when they translate a packet whose transport header is ``transport``
+        (TCP: at least its first 14 bytes, for the flags): create or refresh it."""
+        self._session(m, remote, remote_port, transport, now, outbound=outbound)
 
     # -- sessions and TCP state (RFC 5382 §5) -------------------------------------------------
 
@@ -377,7 +399,7 @@ class Napt:
         hlen = quoted.header_len
         qdata = quoted.payload
         proto = quoted.protocol
-        if proto not in _NEEDED or len(qdata) < 8:
+        if proto not in NEEDED or len(qdata) < 8:
             return Translation(None, "untranslatable", detail="ICMP error quotes too little")
         if proto == PROTO_ICMP:
             port_at, port, remote_port = 4, _word(qdata, 4), 0
@@ -439,21 +461,31 @@ def _transport(
     data = bytearray(payload)
     old_port = _word(data, port_at)
     data[port_at : port_at + 2] = port.to_bytes(2, "big")
-    at = _CHECKSUM_AT[proto]
+    at = CHECKSUM_AT[proto]
     if len(data) < at + 2:
         return bytes(data)
-    hc = _word(data, at)
-    if proto == PROTO_UDP and hc == 0:  # no UDP checksum stays none (RFC 768)
-        return bytes(data)
+    old = ip_to_bytes(old_src) + ip_to_bytes(old_dst)
+    hc = port_checksum(proto, _word(data, at), old, ip_to_bytes(src) + ip_to_bytes(dst),
+                       old_port, port)  # fmt: skip
+    data[at : at + 2] = hc.to_bytes(2, "big")
+    return bytes(data)
+
+
+def port_checksum(
+    proto: int, hc: int, old_addresses: bytes, addresses: bytes, old_port: int, port: int
+) -> int:
+    """The transport checksum ``hc`` once the IPv4 source and destination (8 bytes, which
+    TCP's and UDP's pseudo-header covers) and one port (ICMP: the identifier) changed,
+    adjusted incrementally (RFC 1624 eqn. 3, RFC 3022 §4.2). No UDP checksum (zero) stays
+    none, and a computed zero is sent as 0xFFFF (RFC 768)."""
+    if proto == PROTO_UDP and hc == 0:
+        return 0
     if proto == PROTO_ICMP:
         old_sum, new_sum = old_port, port
     else:
-        old_sum = ones_complement_sum(ip_to_bytes(old_src) + ip_to_bytes(old_dst)
-                                      + old_port.to_bytes(2, "big"))  # fmt: skip
-        new_sum = ones_complement_sum(ip_to_bytes(src) + ip_to_bytes(dst)
-                                      + port.to_bytes(2, "big"))  # fmt: skip
+        old_sum = ones_complement_sum(old_addresses + old_port.to_bytes(2, "big"))
+        new_sum = ones_complement_sum(addresses + port.to_bytes(2, "big"))
     hc = checksum_adjust(hc, old_sum, new_sum)
     if proto == PROTO_UDP and hc == 0:
         hc = 0xFFFF
-    data[at : at + 2] = hc.to_bytes(2, "big")
-    return bytes(data)
+    return hc

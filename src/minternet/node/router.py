@@ -26,23 +26,37 @@ its trace event are exactly what the full path (decode → :meth:`forward` → `
 gives; anything else — options, TTL expiry, local delivery, broadcasts, fragmentation, NAT,
 an unresolved next hop, a header whose checksum reads 0xFFFF (which the full path
 re-encodes as 0x0000) — takes the full path.
+
+The NAT takes the same byte path for the packets of its established flows: an unfragmented
+TCP or UDP packet from an inside host whose mapping exists, leaving through the NAT's
+interface, or one for the public address from a remote endpoint such a mapping talked to
+(RFC 4787 §5's filter passed). Its session is refreshed as :meth:`Napt.outbound` /
+:meth:`Napt.inbound` would, and the frame is translated in place: the address and port
+replaced, the IPv4 checksum adjusted for the address and then for the TTL, and the TCP/UDP
+checksum for the pseudo-header's address and the port (RFC 3022 §4.2, RFC 1624 eqn. 3 —
+adjusted, never recomputed, so a corrupt datagram stays corrupt; a UDP checksum of zero
+stays zero). A new mapping, ICMP, a fragment, an unsolicited or filtered packet takes the
+full path, which makes or refuses the translation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..checksum import checksum_adjust, internet_checksum
+from ..checksum import checksum_adjust, internet_checksum, ones_complement_sum
 from ..ip import icmp
-from ..ip.address import BROADCAST, ip_from_bytes
-from ..ip.ipv4 import PROTO_ICMP, PROTO_UDP, IPv4Packet
-from ..ip.nat import Mapping, Napt, Translation
+from ..ip.address import BROADCAST, ip_from_bytes, ip_to_bytes
+from ..ip.ipv4 import PROTO_ICMP, PROTO_TCP, PROTO_UDP, IPv4Packet
+from ..ip.nat import CHECKSUM_AT, NEEDED, Mapping, Napt, Translation, port_checksum
 from ..ip.routing import Route
 from ..link.ethernet import mac_to_bytes
 from .host import Host
 from .interface import Interface
 
 _IPV4_NO_OPTIONS = 0x45  # version 4, IHL 5 (RFC 791 §3.1)
+# What the NAT's fast path translates (ICMP takes the full path): how many bytes of the
+# transport header Napt needs to map a packet.
+_NAT_NEEDED = {p: n for p, n in NEEDED.items() if p in (PROTO_TCP, PROTO_UDP)}
 
 
 class Router(Host):
@@ -83,24 +97,33 @@ class Router(Host):
 
     def _nat_event(self, iface: str, direction: str, packet: IPv4Packet, t: Translation) -> str:
         """Trace one translation; the frame comment's words for it."""
-        m = t.mapping
-        assert m is not None and t.packet is not None
+        assert t.mapping is not None and t.packet is not None
+        return self._nat_note(
+            iface, direction, t.mapping, t.event == "new-mapping", t.detail,
+            (packet.src, t.packet.src), (packet.dst, t.packet.dst), packet.identification,
+        )  # fmt: skip
+
+    def _nat_note(
+        self, iface: str, direction: str, m: Mapping, new: bool, detail: str,
+        src: tuple[str, str], dst: tuple[str, str], ident: int,
+    ) -> str:  # fmt: skip
+        """The ``nat translate`` event of a packet from ``src[0]`` to ``dst[0]`` sent on as
+        ``src[1]`` to ``dst[1]`` (when events are on); the frame comment's words for it."""
         inside, public = f"{m.inside}:{m.inside_port}", f"{m.public}:{m.public_port}"
         what = f"{inside} → {public}" if direction == "out" else f"{public} → {inside}"
-        if t.event == "new-mapping":
+        if new:
             what += ", new mapping"
-        if t.detail:
-            what += f" ({t.detail})"
+        if detail:
+            what += f" ({detail})"
         if self.trace.active:
-            remote = packet.dst if direction == "out" else packet.src
+            remote = dst[0] if direction == "out" else src[0]
             fields: dict[str, Any] = {
                 "direction": direction, "protocol": m.protocol_name, "inside": inside,
-                "public": public, "remote": remote, "new": t.event == "new-mapping",
-                "src": [packet.src, t.packet.src], "dst": [packet.dst, t.packet.dst],
-                "id": packet.identification,
+                "public": public, "remote": remote, "new": new,
+                "src": list(src), "dst": list(dst), "id": ident,
             }  # fmt: skip
-            if t.detail:
-                fields["icmp"] = t.detail
+            if detail:
+                fields["icmp"] = detail
             self.trace.emit(self.loop.now(), self.name, "nat", "translate", fields, iface=iface)
         return f"NAT {what}"
 
@@ -125,14 +148,23 @@ class Router(Host):
         if internet_checksum(header) != 0 or (self.ip_taps and iface.name in self.ip_taps):
             return False
         dst = ip_from_bytes(data[30:34])
-        if dst in self._local or dst == BROADCAST or dst == iface.broadcast:
+        nats = self.nats
+        if dst in self._local:
+            nat = nats.get(iface.name) if nats else None
+            if nat is None or dst != nat.public:
+                return False
+            return self._fast_nat_in(iface, data, pid, total, nat)
+        if dst == BROADCAST or dst == iface.broadcast:
             return False
         route = self.routes.lookup(dst)
         if route is None or route.kind != "unicast":
             return False
         out_name = route.iface
-        if self.nats and (out_name in self.nats or iface.name in self.nats):
-            return False
+        if nats and (out_name in nats or iface.name in nats):
+            nat = nats.get(out_name)
+            if nat is None or iface.name in nats:
+                return False
+            return self._fast_nat_out(iface, data, pid, total, dst, route, nat)
         out = self.interfaces[out_name]
         if total > out.mtu or dst == out.broadcast:
             return False
@@ -151,19 +183,134 @@ class Router(Host):
         ))  # fmt: skip
         if len(frame) < 60:
             frame += bytes(60 - len(frame))
+        return self._send_on(iface, route, out, frame, pid, data, next_hop)
+
+    def _fast_nat_out(
+        self, iface: Interface, data: bytes, pid: int | None, total: int, dst: str,
+        route: Route, nat: Napt,
+    ) -> bool:  # fmt: skip
+        """An unfragmented TCP or UDP packet from an inside host of an existing mapping,
+        leaving through the NAT's interface: translated and forwarded on its bytes, as
+        :meth:`forward` does it with :meth:`Napt.outbound` (see the module's "NAT")."""
+        proto = data[23]
+        needed = _NAT_NEEDED.get(proto)
+        if needed is None or total - 20 < needed or data[20] & 0x3F or data[21]:
+            return False  # ICMP, another protocol, too short, or a fragment
+        src = ip_from_bytes(data[26:30])
+        if not nat.is_inside(src):
+            return False
+        out = self.interfaces[route.iface]
+        if total > out.mtu or dst == out.broadcast:
+            return False
+        next_hop = route.gateway or dst
+        mac = self.arp.lookup(route.iface, next_hop)
+        if mac is None:
+            return False
+        now = self.loop.now()
+        self._nat_expire(route.iface, nat, now)  # the full path's first step too
+        port = (data[34] << 8) | data[35]
+        m = nat.mapping_out(proto, src, port)
+        if m is None:
+            return False  # a new mapping: the full path makes it
+        nat.track(m, dst, (data[36] << 8) | data[37], data[34:48], now, outbound=True)
+        public = m.public
+        frame = self._nat_frame(
+            data, total, mac, out, ip_to_bytes(public) + data[30:34], 34, m.public_port
+        )
+        return self._send_on(iface, route, out, frame, pid, data, next_hop, m, (public, dst))
+
+    def _fast_nat_in(
+        self, iface: Interface, data: bytes, pid: int | None, total: int, nat: Napt
+    ) -> bool:
+        """An unfragmented TCP or UDP packet for the NAT's public address from a remote
+        endpoint an existing mapping talked to: translated back and forwarded inside on its
+        bytes, as :meth:`for_us` and :meth:`forward` do it with :meth:`Napt.inbound`."""
+        proto = data[23]
+        needed = _NAT_NEEDED.get(proto)
+        if needed is None or total - 20 < needed or data[20] & 0x3F or data[21]:
+            return False
+        now = self.loop.now()
+        self._nat_expire(iface.name, nat, now)  # the full path's first step too
+        src = ip_from_bytes(data[26:30])
+        remote_port = (data[34] << 8) | data[35]
+        m = nat.mapping_in(proto, (data[36] << 8) | data[37], src, remote_port)
+        if m is None:
+            return False  # unsolicited or filtered: the full path drops it
+        inside = m.inside
+        route = self.routes.lookup(inside)
+        if route is None or route.kind != "unicast" or route.iface in self.nats:
+            return False
+        out = self.interfaces[route.iface]
+        if total > out.mtu or inside == out.broadcast or inside == BROADCAST:
+            return False
+        next_hop = route.gateway or inside
+        mac = self.arp.lookup(route.iface, next_hop)
+        if mac is None:
+            return False
+        nat.track(m, src, remote_port, data[34:48], now, outbound=False)
+        frame = self._nat_frame(data, total, mac, out, data[26:30] + ip_to_bytes(inside), 36,
+                                m.inside_port)  # fmt: skip
+        return self._send_on(iface, route, out, frame, pid, data, next_hop, m, (src, inside))
+
+    def _send_on(
+        self, iface: Interface, route: Route, out: Interface, frame: bytes, pid: int | None,
+        data: bytes, next_hop: str, m: Mapping | None = None, sent: tuple[str, str] | None = None,
+    ) -> bool:  # fmt: skip
+        """Send the fast path's ``frame`` (made of the received ``data``) out of ``out`` with
+        the full path's events and comment: ``ip forward``, and for a packet translated by
+        mapping ``m`` to the addresses ``sent`` (source, destination), ``nat translate``."""
         comment = None
         trace = self.trace
         if trace.active or trace.frames_active:
-            src = ip_from_bytes(data[26:30])
+            ttl = data[22]
+            src, dst = ip_from_bytes(data[26:30]), ip_from_bytes(data[30:34])
+            to, note = dst, ""
+            if m is not None and sent is not None:
+                to = sent[1]
+                outbound = sent[0] != src
+                note = "; " + self._nat_note(
+                    route.iface if outbound else iface.name, "out" if outbound else "in", m,
+                    False, "", (src, sent[0]), (dst, to), (data[18] << 8) | data[19],
+                )  # fmt: skip
             if trace.active:
-                self._forward_event(src, dst, ttl, iface, route)
-        if trace.frames_active:
-            comment = (
-                f"{self.name} forwards {src} → {dst}: TTL {ttl}→{ttl - 1}, in {iface.name}, "
-                f"out {out_name} to {next_hop}"
-            )
+                self._forward_event(src, dst, ttl, iface, route, to)
+            if trace.frames_active:
+                comment = (
+                    f"{self.name} forwards {src} → {dst}: TTL {ttl}→{ttl - 1}, in "
+                    f"{iface.name}, out {route.iface} to {next_hop}{note}"
+                )
         out.transmit(frame, pid, comment)
         return True
+
+    @staticmethod
+    def _nat_frame(
+        data: bytes, total: int, mac: str, out: Interface, addresses: bytes, port_at: int,
+        port: int,
+    ) -> bytes:  # fmt: skip
+        """The translated frame to ``mac`` out of ``out``: the IPv4 addresses replaced by
+        ``addresses`` and the header checksum adjusted for them (RFC 1624 eqn. 3, as
+        :meth:`IPv4Packet.with_addresses` does), then for TTL − 1 (as :meth:`IPv4Packet.
+        with_ttl`); the port at frame offset ``port_at`` replaced by ``port`` and the
+        transport checksum adjusted for both (:func:`~minternet.ip.nat.port_checksum`)."""
+        ttl, proto = data[22], data[23]
+        hc = checksum_adjust(
+            (data[24] << 8) | data[25],
+            ones_complement_sum(data[26:34]),
+            ones_complement_sum(addresses),
+        )
+        hc = checksum_adjust(hc, (ttl << 8) | proto, ((ttl - 1) << 8) | proto)
+        at = 34 + CHECKSUM_AT[proto]
+        tc = port_checksum(proto, (data[at] << 8) | data[at + 1], data[26:34], addresses,
+                           (data[port_at] << 8) | data[port_at + 1], port)  # fmt: skip
+        frame = b"".join((
+            mac_to_bytes(mac), mac_to_bytes(out.mac), b"\x08\x00", data[14:22],
+            bytes((ttl - 1, proto, hc >> 8, hc & 0xFF)), addresses, data[34:port_at],
+            port.to_bytes(2, "big"), data[port_at + 2 : at], tc.to_bytes(2, "big"),
+            data[at + 2 : 14 + total],
+        ))  # fmt: skip
+        if len(frame) < 60:
+            frame += bytes(60 - len(frame))
+        return frame
 
     def _forward_event(
         self, src: str, dst: str, ttl: int, iface: Interface, route: Route, to: str | None = None
