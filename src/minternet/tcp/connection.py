@@ -437,8 +437,10 @@ class Connection:
         # RFC 9293 §3.8.6.2.2: tell the peer when a small window opened by a useful amount.
         if self.state in RECEIVING_STATES:
             buf = self.config.recv_buffer
-            opened = self.rcv_nxt + buf - self.readable - self.rcv_adv
-            if self.rcv_adv - self.rcv_nxt < buf // 2 and opened >= min(buf // 2, self.smss):
+            if self.rcv_adv - self.rcv_nxt < buf // 2 and (
+                self.rcv_nxt + buf - self.reassembler.readable - self.rcv_adv
+                >= min(buf // 2, self.smss)
+            ):
                 self._now = now
                 self._ack_now = True
                 self._output(now)
@@ -1352,7 +1354,7 @@ class Connection:
 
     def _receive_window(self) -> int:
         """The window to advertise: free space, never shrinking the right edge (§3.8.6.2.2)."""
-        free = self.config.recv_buffer - self.readable
+        free = self.config.recv_buffer - self.reassembler.readable
         right = self.rcv_nxt + max(free, 0)
         # Receiver SWS avoidance: move the edge only by a useful amount.
         if right > self.rcv_adv and (

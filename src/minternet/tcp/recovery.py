@@ -398,12 +398,14 @@ class LossRecovery:
         sample: float | None = None
         sample_at = -1.0
         fack = self.fack
+        # Karn (RFC 6298 §3), as Linux applies it: an ACK that covers any retransmitted
+        # segment times nothing — the segments around it may have waited for it.
+        karn = False
         for s in delivered:
             if s.end > fack:
                 fack = s.end
-        # Karn (RFC 6298 §3), as Linux applies it: an ACK that covers any retransmitted
-        # segment times nothing — the segments around it may have waited for it.
-        karn = any(s.retransmitted for s in delivered)
+            if s.retransmitted:
+                karn = True
         for s in delivered:
             rtt = now - s.xmit_at
             if s.retransmitted:
