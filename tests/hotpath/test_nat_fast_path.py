@@ -5,8 +5,9 @@ bytes: addresses, port, IPv4 and transport checksums patched by RFC 1624 eqn. 3,
 events, drops and NAT table, on random frames both ways that take either path — new and
 existing mappings, filtered and unsolicited ones, TCP flags that open and close sessions,
 fragments, ICMP, TTL 0/1/2, bad IPv4 checksums, corrupt transport checksums, UDP without a
-checksum, padding, truncation, too big for the MTU, unresolved next hops, expiry. scapy
-checks the translated bytes independently."""
+checksum, padding, truncation, too big for the MTU, unresolved next hops, expiry — through a
+router whose inside interface has a DHCP server's tap. scapy checks the translated bytes
+independently."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ PUBLIC = "198.51.100.1"
 WORLD = {
     "nodes": {"h1": {}, "r": {"kind": "router"}, "h2": {}},
     "links": [
-        {"a": "h1", "a_ip": "10.1.0.10/24", "b": "r", "b_ip": "10.1.0.1/24", "queue": 10**9},
+        {"a": "h1", "a_ip": "10.1.0.10/24", "b": "r", "b_ip": "10.1.0.1/24", "queue": 10**9,
+         "b_dhcp": {"pool": "10.1.0.100-10.1.0.120"}},  # a tap on r's inside interface
         {"a": "r", "a_ip": f"{PUBLIC}/24", "a_nat": "10.1.0.0/24", "b": "h2",
          "b_ip": "198.51.100.20/24", "queue": 10**9, "mtu": 1000},
     ],
@@ -103,6 +105,9 @@ def _frames(rnd: random.Random, w: World) -> list[tuple[str, bytes]]:
             data = _packet(rnd, src, dst, rnd.choice(PORTS), rnd.choice(PORTS))
             if i % 97 == 0:
                 data = _udp_zero_after_nat(src, 5000, "198.51.100.20", 53)
+            elif i % 61 == 0:  # for the DHCP server's tap (a DISCOVER's bytes need not parse)
+                to = rnd.choice(["255.255.255.255", "10.1.0.1", "10.1.0.255"])
+                data = bytes(IP(src=src, dst=to) / UDP(sport=68, dport=67) / Raw(bytes(240)))
             dst_mac, src_mac, where = r_in, h1, "eth0"
         else:
             src = rnd.choice([*REMOTES[:2], "198.51.100.21"])

@@ -106,9 +106,11 @@ class DhcpServerService:
         self.iface = node.interfaces[iface]
         self.server = DhcpServer(config)
         node.ip_taps[iface] = self._tap
+        node.local_ip_taps.add(iface)  # _tap takes nothing in transit
 
     def stop(self) -> None:
         self.node.ip_taps.pop(self.iface.name, None)
+        self.node.local_ip_taps.discard(self.iface.name)
 
     def _tap(self, iface: Interface, packet: IPv4Packet) -> bool:
         if packet.dst not in (BROADCAST, iface.address, iface.broadcast):

@@ -141,6 +141,9 @@ class Host:
         # Per interface: who sees its IPv4 packets before routing (DHCP, like a packet
         # socket: True = consumed) and its ARP packets (RFC 5227 conflict detection).
         self.ip_taps: dict[str, Callable[[Interface, IPv4Packet], bool]] = {}
+        # The interfaces whose tap takes only packets addressed to the interface itself or
+        # to a broadcast address (a DHCP server): a router's fast path may pass it by.
+        self.local_ip_taps: set[str] = set()
         self.arp_watchers: dict[str, Callable[[Interface, ArpPacket], None]] = {}
 
     # -- configuration ----------------------------------------------------------------

@@ -17,9 +17,10 @@ inside (private) address is dropped. Each translation, new mapping and expiry is
 trace event; the table expires lazily (no timers), when the NAT sees a packet or is read.
 
 Fast path (:meth:`Router.frame_received`): the common transit frame — IPv4 without options
-addressed to our MAC, a valid header checksum, TTL above 1, a unicast route away from any
-NAT interface, a next hop whose MAC is known, fitting the egress MTU — is forwarded on its
-bytes as real routers do (RFC 1812 §5.2.2, §5.3.1): the header is checked, its TTL byte
+addressed to our MAC, a valid header checksum, TTL above 1, no tap on the interface that
+could take a packet in transit (a DHCP server's takes only its own), a unicast route away
+from any NAT interface, a next hop whose MAC is known, fitting the egress MTU — is forwarded
+on its bytes as real routers do (RFC 1812 §5.2.2, §5.3.1): the header is checked, its TTL byte
 decremented and its checksum updated incrementally (RFC 1624 §3, eqn. 3), and the Ethernet
 addresses rewritten, with no packet object built. The frame, its packet id, its comment and
 its trace event are exactly what the full path (decode → :meth:`forward` → ``_output``)
@@ -43,7 +44,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checksum import checksum_adjust, internet_checksum, ones_complement_sum
+from ..checksum import checksum_adjust, ones_complement_sum
 from ..ip import icmp
 from ..ip.address import BROADCAST, ip_from_bytes, ip_to_bytes
 from ..ip.ipv4 import PROTO_ICMP, PROTO_TCP, PROTO_UDP, IPv4Packet
@@ -144,8 +145,12 @@ class Router(Host):
         # by the full path, so it is left to it.
         if total < 20 or len(data) < 14 + total or ttl <= 1 or data[24:26] == b"\xff\xff":
             return False
-        header = data[14:34]
-        if internet_checksum(header) != 0 or (self.ip_taps and iface.name in self.ip_taps):
+        # The header verifies when its 16-bit words sum to 0xFFFF (RFC 1071); as 2**16 ≡ 1
+        # (mod 0xFFFF), the 20 bytes read as one number are then ≡ 0 (they are never all 0).
+        if int.from_bytes(data[14:34], "big") % 0xFFFF:
+            return False
+        taps = self.ip_taps
+        if taps and iface.name in taps and iface.name not in self.local_ip_taps:
             return False
         dst = ip_from_bytes(data[30:34])
         nats = self.nats
