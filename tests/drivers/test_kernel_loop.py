@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import resource
 import socket
+
+import pytest
 
 from minternet.drivers.realtime import RealtimeLoop
 
@@ -47,3 +52,71 @@ def test_timers_run_without_any_descriptor() -> None:
     loop.run_until_complete(loop.sleep(0.1), timeout=5)
     assert 0.09 <= loop.now() - t0 < 1.0
     loop.close()
+
+
+class _CountingLoop(RealtimeLoop):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ticks = 0
+
+    def _tick(self, max_wait: float) -> None:
+        self.ticks += 1
+        super()._tick(max_wait)
+
+
+def _sub_millisecond_timers(loop: _CountingLoop, count: int = 40, gap: float = 0.0003) -> None:
+    """Run ``count`` timers ``gap`` seconds apart, each set by the one before."""
+    fired: list[float] = []
+    done = loop.create_future()
+
+    def step() -> None:
+        fired.append(loop.now())
+        if len(fired) == count:
+            done.set_result(None)
+        else:
+            loop.call_later(gap, step)
+
+    loop.call_later(gap, step)
+    loop.run_until_complete(done, timeout=10)
+    assert all(b - a >= gap for a, b in itertools.pairwise(fired))  # never early
+
+
+def test_sub_millisecond_timers_are_waited_for_not_polled() -> None:
+    # epoll cannot wait less than a millisecond; select() can. Polling until each timer is
+    # due took hundreds of passes through the loop per timer (and a whole core).
+    loop = _CountingLoop()
+    a, b = socket.socketpair()
+    loop.add_reader(a.fileno(), lambda: None)  # watched, never readable
+    _sub_millisecond_timers(loop)
+    assert loop.ticks < 5 * 40
+    # and a descriptor that becomes readable during such a wait is served
+    got: list[bytes] = []
+    loop.add_reader(a.fileno(), lambda: got.append(a.recv(10)))
+    b.send(b"z")
+    _sub_millisecond_timers(loop, count=3)
+    assert got == [b"z"]
+    loop.close()
+    a.close()
+    b.close()
+
+
+def test_a_descriptor_beyond_select_still_works() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard <= 1100:
+        pytest.skip(f"cannot open descriptor 1100 (hard limit {hard})")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    loop = _CountingLoop()
+    a, b = socket.socketpair()
+    high = os.dup2(a.fileno(), 1100)
+    try:
+        got: list[bytes] = []
+        loop.add_reader(high, lambda: got.append(os.read(high, 10)))
+        b.send(b"q")
+        _sub_millisecond_timers(loop, count=3)  # epoll only: polled as before, but correct
+        assert got == [b"q"]
+    finally:
+        loop.close()
+        os.close(high)
+        a.close()
+        b.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
