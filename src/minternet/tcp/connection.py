@@ -663,7 +663,10 @@ class Connection:
         if rcv_nxt <= self._last_ack_sent:  # RFC 7323 §4.3: TS.Recent
             self.ts_recent = ts.tsval
             self._ts_recent_at = now
-        self._process_ack(seg, rcv_nxt, una + acked, plen, seg.flags, now)
+        if acked or una < self.snd_max or self.recovery.tlp_high is not None:
+            self._process_ack(seg, rcv_nxt, una + acked, plen, seg.flags, now)
+        else:  # nothing in flight, nothing acknowledged: the ACK step only updates SND.WND
+            self._update_window(seg, rcv_nxt, una)
         if plen:
             self._rcv_in_order(rcv_nxt, payload, now)
         return True
