@@ -53,6 +53,7 @@ from .segment import (
     WindowScale,
     flag_names,
 )
+from .sendbuffer import SendBuffer
 from .seq import HALF, MASK, seq_lt, unwrap, wrap
 from .tracer import Tracer, Untraced
 
@@ -216,8 +217,6 @@ class Connection:
         "_persist_at",
         "_persist_backoff",
         "_sbuf",
-        "_sbuf_head",
-        "_sbuf_seq",
         "_syn_sent_at",
         "_timewait_at",
         "_ts_offset",
@@ -294,9 +293,7 @@ class Connection:
         self.max_snd_wnd = 0
         self.snd_wl1 = 0
         self.snd_wl2 = 0
-        self._sbuf = bytearray()
-        self._sbuf_head = 0  # index in _sbuf of the byte at offset _sbuf_seq
-        self._sbuf_seq = 1
+        self._sbuf = SendBuffer(1)
         self._data_end = 1  # offset just past the last byte the application wrote
         self._fin_queued = False
         self._close_after_sync = False
@@ -422,7 +419,7 @@ class Connection:
             raise LocalProtocolError(f"TCP: cannot send in {self.state} after shutdown/close")
         n = min(len(data), self.send_space)
         if n:
-            self._sbuf += data[:n]
+            self._sbuf.append(data[:n])
             self._data_end += n
             self._now = now
             if self.state in SENDING_STATES:
@@ -1023,16 +1020,9 @@ class Connection:
         if self.snd_nxt < ack:
             self.snd_nxt = ack
         # Release acknowledged data (offsets 1 .. data_end-1 are data).
-        data_acked = min(ack, self._data_end) - max(una, 1)
-        if data_acked > 0:
-            self._sbuf_head += data_acked
-            self._sbuf_seq += data_acked
-            if self._sbuf_head >= len(self._sbuf):
-                self._sbuf.clear()
-                self._sbuf_head = 0
-            elif self._sbuf_head > 65536 and self._sbuf_head * 2 > len(self._sbuf):
-                del self._sbuf[: self._sbuf_head]
-                self._sbuf_head = 0
+        acked_to = min(ack, self._data_end)
+        if acked_to > max(una, 1):
+            self._sbuf.release(acked_to)
         self.retries = 0
         self._arm_probe(now)  # RFC 8985 §7.2: restart the probe timer
 
@@ -1291,8 +1281,7 @@ class Connection:
 
     def _send_new(self, start: int, end: int, flags: int) -> None:
         """Send offsets [start, end) (+FIN) for the first time; advance SND.NXT."""
-        i = self._sbuf_head + (start - self._sbuf_seq)
-        payload = bytes(self._sbuf[i : i + (end - start)]) if end > start else b""
+        payload = self._sbuf.slice(start, end)
         self._emit_segment(self._seq_wire(start), self._ack_wire(), flags, payload)
         nxt = end + (1 if flags & FIN else 0)
         self.snd_nxt = self.snd_max = nxt
@@ -1312,8 +1301,7 @@ class Connection:
         if end >= data_end:
             end = data_end
             flags |= PSH
-        i = self._sbuf_head + (start - self._sbuf_seq)
-        payload = bytes(self._sbuf[i : i + (end - start)]) if end > start else b""
+        payload = self._sbuf.slice(start, end)
         self._emit_segment(self._seq_wire(start), self._ack_wire(), flags, payload)
         rec = self.recovery
         rec.on_retransmitted(seg, self._now)
