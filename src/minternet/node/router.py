@@ -177,18 +177,23 @@ class Router(Host):
         mac = self.arp.lookup(out_name, next_hop)
         if mac is None:
             return False
-        # RFC 1812 §5.3.1: TTL − 1; RFC 1624 §3 eqn. 3: the checksum follows the one word.
-        proto = data[23]
-        hc = checksum_adjust(
-            (data[24] << 8) | data[25], (ttl << 8) | proto, ((ttl - 1) << 8) | proto
-        )
+        # RFC 1812 §5.3.1: TTL − 1; RFC 1624 §3 eqn. 3, HC' = ~(~HC + ~m + m'), with the
+        # word m = TTL·256 + protocol and m' = m − 256: ~m + m' = 0xFEFF whatever they are
+        # (checksum_adjust's arithmetic, inlined: this runs for every frame at every hop).
+        hc = (((data[24] << 8) | data[25]) ^ 0xFFFF) + 0xFEFF
+        hc = (hc & 0xFFFF) + (hc >> 16)
+        hc = ((hc & 0xFFFF) + (hc >> 16)) ^ 0xFFFF
         frame = b"".join((
             mac_to_bytes(mac), mac_to_bytes(out.mac), b"\x08\x00", data[14:22],
-            bytes((ttl - 1, proto, hc >> 8, hc & 0xFF)), data[26 : 14 + total],
+            bytes((ttl - 1, data[23], hc >> 8, hc & 0xFF)), data[26 : 14 + total],
         ))  # fmt: skip
         if len(frame) < 60:
             frame += bytes(60 - len(frame))
-        return self._send_on(iface, route, out, frame, pid, data, next_hop)
+        trace = self.trace
+        if trace.active or trace.frames_active:
+            return self._send_on(iface, route, out, frame, pid, data, next_hop)
+        out.transmit(frame, pid)
+        return True
 
     def _fast_nat_out(
         self, iface: Interface, data: bytes, pid: int | None, total: int, dst: str,

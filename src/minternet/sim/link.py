@@ -38,10 +38,11 @@ class LinkEnd(Protocol):
 
 
 class _Direction:
-    __slots__ = ("busy_until", "dst", "queue")
+    __slots__ = ("busy_until", "deliver", "dst", "queue")
 
     def __init__(self, dst: LinkEnd) -> None:
         self.dst = dst
+        self.deliver = dst.deliver  # bound once, not per frame
         self.busy_until = 0.0
         self.queue: deque[float] = deque()  # finish times of frames not yet on the wire
 
@@ -114,7 +115,8 @@ class Link:
     def transmit(self, sender: LinkEnd, data: bytes, packet_id: int | None = None) -> None:
         """Queue ``data`` from ``sender`` for the other end (it may be lost on the way)."""
         d = self._dirs[id(sender)]
-        now = self.loop.now()
+        loop = self.loop
+        now = loop.now()
         size = len(data)
         if size - ETH_HEADER > self.mtu:
             self._drop(sender, "link-mtu", f"frame payload {size - 14} > MTU {self.mtu}", 0)
@@ -135,30 +137,30 @@ class Link:
         if f is not self._faults_seen:
             self._faults_seen = f
             self._faults_any = f.any
-        if self._faults_any:
-            arrival += f.latency
-            fate = impair(f, self.random, data, delay=self.latency + f.latency, protect=ETH_HEADER)
-            if fate is None:
-                self._drop(sender, "loss", f"lost on {self.name} (loss {f.loss:g})", len(data))
-                return
-            data = fate.data
-            if fate.flipped_bit is not None:
-                bit = fate.flipped_bit
-                self.trace.count("sim.corrupted")
-                self.trace.emit(
-                    now, self.name, "sim", "corrupt", {"byte": bit >> 3, "bit": bit & 7}
-                )
-            if fate.hold:
-                # Held back so that frames sent after it overtake it.
-                arrival += fate.hold
-                self.trace.count("sim.reordered")
-                self.trace.emit(now, self.name, "sim", "reorder", {"arrival": arrival})
-            if fate.duplicate:
-                self.trace.count("sim.duplicated")
-                self.trace.emit(now, self.name, "sim", "duplicate", {})
-                gap = (len(data) + WIRE_OVERHEAD) * 8 / self.bandwidth
-                self.loop.call_at(arrival + gap, d.dst.deliver, data, packet_id)
-        self.loop.call_at(arrival, d.dst.deliver, data, packet_id)
+        if not self._faults_any:
+            loop.call_at(arrival, d.deliver, data, packet_id)
+            return
+        arrival += f.latency
+        fate = impair(f, self.random, data, delay=self.latency + f.latency, protect=ETH_HEADER)
+        if fate is None:
+            self._drop(sender, "loss", f"lost on {self.name} (loss {f.loss:g})", len(data))
+            return
+        data = fate.data
+        if fate.flipped_bit is not None:
+            bit = fate.flipped_bit
+            self.trace.count("sim.corrupted")
+            self.trace.emit(now, self.name, "sim", "corrupt", {"byte": bit >> 3, "bit": bit & 7})
+        if fate.hold:
+            # Held back so that frames sent after it overtake it.
+            arrival += fate.hold
+            self.trace.count("sim.reordered")
+            self.trace.emit(now, self.name, "sim", "reorder", {"arrival": arrival})
+        if fate.duplicate:
+            self.trace.count("sim.duplicated")
+            self.trace.emit(now, self.name, "sim", "duplicate", {})
+            gap = (len(data) + WIRE_OVERHEAD) * 8 / self.bandwidth
+            loop.call_at(arrival + gap, d.deliver, data, packet_id)
+        loop.call_at(arrival, d.deliver, data, packet_id)
 
     def __repr__(self) -> str:
         return f"Link({self.name}: {self.a.full_name} <-> {self.b.full_name})"
