@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+# Keep Python's bytecode caches (the gitignored __pycache__ folders) even where the shell
+# sets PYTHONDONTWRITEBYTECODE: without them each of the four workers compiles the package
+# and pytest rewrites the asserts of every test module again (~5 CPU s per worker), and
+# every fresh `python -m minternet` compiles the package again (~0.4 CPU s each). Children
+# inherit this environment, so they read and write the same caches.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 # CI runs every property test with the same examples (a red build is then reproducible);
 # developers get fresh examples each run. Both keep deadlines off: the machines are shared.

@@ -7,7 +7,8 @@ simulated world's keys are made here from bytes of the injected :class:`RandomSo
   set (so n has exactly 2048 bits), an incremental sieve over small primes, then
   Miller–Rabin (FIPS 186-5 Table B.1: 5 rounds for 1024-bit primes of a 2048-bit key) with
   :func:`pow`; ``e = 65537``, ``d = e⁻¹ mod lcm(p-1, q-1)``, assembled into
-  ``rsa.RSAPrivateNumbers`` so ``cryptography`` checks and uses the key.
+  ``rsa.RSAPrivateNumbers`` for ``cryptography`` to use (``openssl rsa -check`` judges
+  the keys in the tests).
 - EC: a scalar in ``[1, n-1]`` handed to ``ec.derive_private_key``.
 
 Only the seed (32 bytes drawn from the source) reaches the generator, so generated keys are
@@ -124,7 +125,10 @@ def _rsa_from_seed(seed: bytes, bits: int) -> rsa.RSAPrivateKey:
         iqmp=rsa.rsa_crt_iqmp(p, q),
         public_numbers=rsa.RSAPublicNumbers(e, p * q),
     )
-    return numbers.private_key()
+    # p and q passed Miller–Rabin above and d, the CRT values and n follow from them, so
+    # OpenSSL's RSA_check_key (primality tests again, ~40 ms a key) would only repeat our
+    # work; `openssl rsa -check` judges the keys in tests/pki.
+    return numbers.private_key(unsafe_skip_rsa_key_validation=True)
 
 
 def _gcd(a: int, b: int) -> int:
