@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from panel_dom import capture_point, fields, having, minternet, parse, tshark
+from panel_dom import capture_point, has, having, minternet, parse, table
 
 from clitools import cli_env
 from minternet.apps.fetch_run import FetchOptions, run_fetch
@@ -37,9 +37,11 @@ from minternet.trace.pcapng import PcapngWriter
 
 pytestmark = pytest.mark.tools("tshark")
 
+#: tshark's labels of a segment sent again (any of them; see the module docstring).
 RESENT = (
-    "(tcp.analysis.retransmission || tcp.analysis.out_of_order"
-    " || tcp.analysis.spurious_retransmission)"
+    "tcp.analysis.retransmission",
+    "tcp.analysis.out_of_order",
+    "tcp.analysis.spurious_retransmission",
 )
 
 
@@ -103,64 +105,85 @@ def _end(root: ET.Element, node: str) -> ET.Element:
     return fig
 
 
-def _check_against_tshark(run: Run, tmp_path: Path) -> None:
+#: What the checks read of every frame at one capture point (one tshark pass per point).
+POINT_FIELDS = (
+    "ip.src", "ip.dst", "tcp.flags.syn", "tcp.flags.ack", "tcp.seq", "tcp.seq_raw",
+    "tcp.ack", "tcp.window_size", *RESENT,
+)  # fmt: skip
+#: What they read of the frames of the whole capture that marks name (one pass per run).
+WHOLE_FIELDS = (
+    "frame.number", "frame.interface_name", "frame.packet_flags_direction", "tcp.seq_raw",
+    "tcp.options.sack_le", "tcp.options.sack_re",
+)  # fmt: skip
+
+
+def _resent(row: dict[str, str]) -> bool:
+    """The display filter ``RESENT``: tshark flagged the segment with one of the labels."""
+    return any(row[label] for label in RESENT)
+
+
+def _frame(whole: list[dict[str, str]], el: ET.Element) -> dict[str, str]:
+    """tshark's row of the frame an element names (``data-frame`` counts from 0)."""
+    index = int(el.get("data-frame", "-1"))
+    assert 0 <= index < len(whole), el.attrib
+    assert whole[index]["frame.number"] == str(index + 1)
+    return whole[index]
+
+
+def _check_against_tshark(run: Run, tmp_path: Path) -> list[dict[str, str]]:
+    """Every number the panel shows against tshark's reading of the run's capture (each
+    question a selection of rows tshark printed: one pass per file, not one per
+    question). Returns tshark's rows of the whole capture."""
     root = parse(run.html)
+    whole = table(run.pcap, *WHOLE_FIELDS)  # row i is frame i + 1
     for node in ("laptop", "www"):
         fig = _end(root, node)
         addr = run.addresses[node]
         iface = next(f"{fr.node}/{fr.iface}" for fr in run.frames if fr.node == node)
-        here = capture_point(run.pcap, iface, tmp_path / f"{node}.pcapng")
+        here = table(capture_point(run.pcap, iface, tmp_path / f"{node}.pcapng"), *POINT_FIELDS)
         # the retransmission marks: one per segment tshark says was sent again
         marks = having(fig, "mp-retx")
-        theirs = fields(here, f"ip.src == {addr} && {RESENT}", "tcp.seq", "tcp.len")
+        theirs = [r for r in here if has(r, "ip.src", addr) and _resent(r)]
         assert len(marks) == len(theirs)
         assert sorted(int(m.get("data-seq", "-1")) for m in marks) == sorted(
-            int(s) for s, _ in theirs
+            int(r["tcp.seq"]) for r in theirs
         )
         assert fig.get("data-retransmissions") == str(len(theirs))
         # each mark's frame is, in the whole capture, that segment leaving this node
         if marks:
-            numbers = ", ".join(str(int(m.get("data-frame", "-1")) + 1) for m in marks)
-            iss = int(fields(here, f"ip.src == {addr} && tcp.flags.syn == 1", "tcp.seq_raw")[0][0])
-            got = fields(
-                run.pcap, f"frame.number in {{{numbers}}}", "frame.interface_name",
-                "frame.packet_flags_direction", "tcp.seq_raw",
-            )  # fmt: skip
-            assert len(got) == len(marks)
-            for name, direction, seq_raw in got:
-                assert name == iface and int(direction, 16) == 2  # outbound
-                assert (int(seq_raw) - iss) % 2**32 in {int(m.get("data-seq", "")) for m in marks}
+            iss = int(next(r["tcp.seq_raw"] for r in here
+                           if has(r, "ip.src", addr) and has(r, "tcp.flags.syn", "1")))  # fmt: skip
+            assert len({m.get("data-frame") for m in marks}) == len(marks)  # distinct frames
+            for m in marks:
+                got = _frame(whole, m)
+                assert got["frame.interface_name"] == iface
+                assert int(got["frame.packet_flags_direction"], 16) == 2  # outbound
+                seq = (int(got["tcp.seq_raw"]) - iss) % 2**32
+                assert seq in {int(m.get("data-seq", "")) for m in marks}
         # the last ACK that reached this end
-        acks = fields(here, f"ip.dst == {addr} && tcp.flags.ack == 1", "tcp.ack")
+        acks = [r for r in here if has(r, "ip.dst", addr) and has(r, "tcp.flags.ack", "1")]
         (final,) = having(fig, "mp-ack-final")
-        assert final.get("data-ack") == acks[-1][0] == fig.get("data-final-ack")
+        assert final.get("data-ack") == acks[-1]["tcp.ack"] == fig.get("data-final-ack")
         # the right edge of the window offered last: ACK + the scaled window, as tshark
         # works it out from the SYNs' window-scale options
-        last = fields(here, f"ip.dst == {addr} && tcp.flags.ack == 1", "tcp.ack",
-                      "tcp.window_size")[-1]  # fmt: skip
-        assert fig.get("data-final-window-edge") == str(int(last[0]) + int(last[1]))
+        last = acks[-1]
+        edge = int(last["tcp.ack"]) + int(last["tcp.window_size"])
+        assert fig.get("data-final-window-edge") == str(edge)
         # SACK blocks: each one is in the SACK option of the frame it names
-        sacks = having(fig, "mp-sack")[:60]
-        if sacks:
-            wanted = {int(el.get("data-frame", "-1")) + 1 for el in sacks}
-            numbers = ", ".join(str(n) for n in sorted(wanted))
-            rows = fields(run.pcap, f"frame.number in {{{numbers}}}", "frame.number",
-                          "tcp.options.sack_le", "tcp.options.sack_re")  # fmt: skip
-            blocks = {
-                int(n): list(zip(map(int, le.split(",")), map(int, ri.split(",")), strict=True))
-                for n, le, ri in rows
-            }
-            for el in sacks:
-                block = (int(el.get("data-left", "")), int(el.get("data-right", "")))
-                assert block in blocks[int(el.get("data-frame", "")) + 1]
+        for el in having(fig, "mp-sack")[:60]:
+            row = _frame(whole, el)
+            le, ri = row["tcp.options.sack_le"], row["tcp.options.sack_re"]
+            blocks = list(zip(map(int, le.split(",")), map(int, ri.split(",")), strict=True))
+            assert (int(el.get("data-left", "")), int(el.get("data-right", ""))) in blocks
         # the states strip ends where the run's connection ended
         states = [el.get("data-state") for el in having(fig, "mp-state")]
         assert states[-1] == run.final_states[node] == fig.get("data-final-state")
+    return whole
 
 
 def test_fetch_panel_matches_tshark(fetch_run: Run, tmp_path: Path) -> None:
-    assert len(tshark(fetch_run.pcap)) == len(fetch_run.frames)  # the same run, same points
-    _check_against_tshark(fetch_run, tmp_path)
+    whole = _check_against_tshark(fetch_run, tmp_path)
+    assert len(whole) == len(fetch_run.frames)  # the same run, same points
     root = parse(fetch_run.html)
     assert having(root, "mp-retx")  # this seed loses some of www's segments
     assert having(root, "mp-sack")  # and the laptop tells www what it holds

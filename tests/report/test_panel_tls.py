@@ -17,10 +17,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, hmac
 from panel_dom import fields, having, minternet, parse, text
 
-from minternet.apps.fetch_run import FetchOptions, run_fetch
+from minternet.apps.fetch_run import FetchOptions, FetchRun, run_fetch
 from minternet.cli.fetch_story import captured
 from minternet.report.facts import run_facts
 from minternet.report.panels import tls_panel_html
+from minternet.trace.bus import FrameRecord
 
 pytestmark = pytest.mark.tools("tshark")
 
@@ -38,17 +39,19 @@ class Case:
     html: str
     pcap: Path
     keylog: list[str]  # the key log file the command line wrote
+    run: FetchRun
+    frames: list[FrameRecord]  # the pcapng's
 
 
-def _case(tmp: Path, args: tuple[str, ...], opts: FetchOptions, secrets: bool = True) -> Case:
+def _case(tmp: Path, args: tuple[str, ...], opts: FetchOptions) -> Case:
     pcap, keys = tmp / "run.pcapng", tmp / "run.keys"
     proc = minternet("fetch", *args, "-q", "--pcap", str(pcap), "--keylog", str(keys))
     assert proc.returncode in (0, 1), proc.stderr
     run = run_fetch(replace(opts, timeout=15.0))  # fetch --timeout's default
     frames = captured(run, {name for name, _ in run.world.capture_points()})  # the pcapng's
     assert len(fields(pcap, "frame", "frame.number")) == len(frames)  # the same run
-    html = tls_panel_html(run_facts(run), run.keylog if secrets else None, frames)
-    return Case(parse(html), html, pcap, keys.read_text().splitlines())
+    html = tls_panel_html(run_facts(run), run.keylog, frames)
+    return Case(parse(html), html, pcap, keys.read_text().splitlines(), run, frames)
 
 
 @pytest.fixture(scope="module")
@@ -141,13 +144,16 @@ def test_tls12_values_and_key_block(case_name: str, request: pytest.FixtureReque
         pos += size
 
 
-def test_without_secrets_no_secret_values(tmp_path: Path) -> None:
-    case = _case(tmp_path, ("--seed", "5"), FetchOptions(seed=5), secrets=False)
-    assert not having(case.root, "mp-value")
-    master = next(ln.split()[2] for ln in case.keylog if ln.startswith("CLIENT_RANDOM"))
-    assert master not in case.html
-    client_random, *_ = _hello_randoms(case.pcap)
-    assert _value(_row(case.root, "client_random")) == client_random  # public values stay
+def test_without_secrets_no_secret_values(gcm: Case) -> None:
+    """The gcm run's panel drawn again without the key log."""
+    html = tls_panel_html(run_facts(gcm.run), None, gcm.frames)
+    root = parse(html)
+    assert not having(root, "mp-value")
+    master = next(ln.split()[2] for ln in gcm.keylog if ln.startswith("CLIENT_RANDOM"))
+    assert master in gcm.html  # shown with the secrets
+    assert master not in html
+    client_random, *_ = _hello_randoms(gcm.pcap)
+    assert _value(_row(root, "client_random")) == client_random  # public values stay
 
 
 def test_tls13_schedule_matches_key_log(tmp_path: Path) -> None:
