@@ -15,6 +15,7 @@ import statistics
 import threading
 import time
 import tracemalloc
+from typing import Any
 
 from minternet.sim.wire import wire_net
 from minternet.tcp.connection import TcpConfig
@@ -22,11 +23,16 @@ from minternet.tcp.connection import TcpConfig
 CLIENT, SERVER = "10.0.0.1", "10.0.0.2"
 
 
-def sim_bulk(size: int) -> tuple[float, float, int]:
-    """``size`` bytes one way through one simulated link (MTU 1500, 1 ms, no loss)."""
-    net = wire_net(1, latency=0.001, mtu=1500)
-    a = net.add(CLIENT, "laptop", TcpConfig())
-    b = net.add(SERVER, "www", TcpConfig())
+def sim_bulk(
+    size: int, make_net: Any = wire_net, config: Any = TcpConfig
+) -> tuple[float, float, int]:
+    """``size`` bytes one way through one simulated link (MTU 1500, 1 ms, no loss).
+
+    ``make_net``/``config``: ``wire_net`` and ``TcpConfig`` of another copy of the package
+    (``bench.tcp_ab`` compares two checkouts in one process)."""
+    net = make_net(1, latency=0.001, mtu=1500)
+    a = net.add(CLIENT, "laptop", config())
+    b = net.add(SERVER, "www", config())
     listener = b.listen(80)
     data = bytes(size)
     got = [0]
@@ -50,16 +56,19 @@ def sim_bulk(size: int) -> tuple[float, float, int]:
     return size / wall / 1e6, size / cpu / 1e6, net.wire.stats.sent
 
 
-def world_bulk(size: int) -> tuple[float, float, float] | None:
+def world_bulk(size: int, world_class: Any = None) -> tuple[float, float, float] | None:
     """``size`` bytes laptop -> www through the default world (four routers, ARP, IPv4).
 
     Returns (MB/s wall, MB/s cpu, simulated seconds), or None without the network layer.
+    ``world_class``: the ``World`` of another copy of the package (``bench.tcp_ab``).
     """
-    try:
-        from minternet.sim.world import World
-    except ImportError:
-        return None
-    world = World.default(seed=1)
+    if world_class is None:
+        try:
+            from minternet.sim.world import World
+        except ImportError:
+            return None
+        world_class = World
+    world = world_class.default(seed=1)
     laptop, www = world.node("laptop"), world.node("www")
     listener = www.tcp_listen(80)
     data = bytes(size)
