@@ -40,7 +40,7 @@ from typing import Any
 from minternet.apps.site import packaged_site
 from minternet.node.tcp import TcpStack
 from minternet.sim.default_world import DEFAULT_WORLD
-from minternet.sim.world import World
+from minternet.sim.world import World, world_toml
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 LINE = 100e6  # b/s, the access line
@@ -79,30 +79,6 @@ def world_with_queue(queue: int) -> dict[str, Any]:
         if (link["a"], link["b"]) == ("home-router", "isp-router"):
             link["queue"] = queue
     return world
-
-
-def toml(world: dict[str, Any]) -> str:
-    """A world description as TOML (strings, numbers, booleans, lists, inline tables)."""
-
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return repr(v)
-        if isinstance(v, str):
-            return json.dumps(v)
-        if isinstance(v, list):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return "{" + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + "}"
-
-    out = []
-    for name, node in world["nodes"].items():
-        out.append(f"[nodes.{json.dumps(name)}]")
-        out += [f"{k} = {value(v)}" for k, v in node.items()]
-    for link in world["links"]:
-        out.append("[[links]]")
-        out += [f"{k} = {value(v)}" for k, v in link.items()]
-    return "\n".join(out) + "\n"
 
 
 def simulated(size: int, queue: int) -> dict[str, float]:
@@ -215,7 +191,7 @@ def measure(
         args = [a for a in args if not a.startswith("queue=")]
         if world:
             (Path(tmp) / "world.toml").write_text(
-                toml(world_with_queue(int(world[0].split("=")[1])))
+                world_toml(world_with_queue(int(world[0].split("=")[1])))
             )
             args += ["--world", str(Path(tmp) / "world.toml")]
         proc, banner = start([*args, "--netns", ns, "--site", str(site)], profile)

@@ -5,33 +5,10 @@ from __future__ import annotations
 import copy
 import json
 from pathlib import Path
-from typing import Any
 
 from clitools import CliRunner
 from minternet.sim.default_world import DEFAULT_WORLD
-
-
-def _toml_value(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, dict):  # an inline table (a_dhcp)
-        return "{" + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    return json.dumps(v)  # a TOML basic string is a JSON string for these plain values
-
-
-def to_toml(world: dict[str, Any]) -> str:
-    out = []
-    for name, spec in world["nodes"].items():
-        out.append(f'[nodes."{name}"]')
-        out += [f"{k} = {_toml_value(v)}" for k, v in spec.items()]
-    for link in world["links"]:
-        out.append("[[links]]")
-        out += [f"{k} = {_toml_value(v)}" for k, v in link.items()]
-    return "\n".join(out) + "\n"
+from minternet.sim.world import world_toml
 
 
 def test_one_more_router_one_less_ttl(tmp_path: Path, run_cli: CliRunner) -> None:
@@ -57,7 +34,7 @@ def test_one_more_router_one_less_ttl(tmp_path: Path, run_cli: CliRunner) -> Non
         },
     )
     path = tmp_path / "longer.toml"
-    path.write_text(to_toml(world))
+    path.write_text(world_toml(world))
     out = json.loads(run_cli("fetch", "--world", str(path), "--json").stdout)
     assert out["ok"] and out["http"]["status"] == 200
     assert [h["node"] for h in out["hops"]] == [

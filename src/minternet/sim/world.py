@@ -36,6 +36,7 @@ node ``N`` draws from ``random.child(N)``, link ``L`` from ``random.child("link:
 from __future__ import annotations
 
 import contextlib
+import json
 import tomllib
 from collections import deque
 from dataclasses import replace
@@ -763,4 +764,29 @@ def load_world(
     return World.from_toml(path, seed=seed, faults=faults, trace=trace, **kw)
 
 
-__all__ = ["World", "load_world"]
+def world_toml(desc: dict[str, Any]) -> str:
+    """A world description (the dict :meth:`World.from_dict` takes, of strings, numbers,
+    booleans, lists and tables) as the TOML text :meth:`World.from_toml` reads back."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, dict):  # an inline table (a_dhcp)
+            return "{" + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + "}"
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(v)  # a TOML basic string is a JSON string for these plain values
+
+    out = []
+    for name, spec in desc["nodes"].items():
+        out.append(f"[nodes.{json.dumps(name)}]")
+        out += [f"{k} = {value(v)}" for k, v in spec.items()]
+    for link in desc.get("links", []):
+        out.append("[[links]]")
+        out += [f"{k} = {value(v)}" for k, v in link.items()]
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["World", "load_world", "world_toml"]
