@@ -1019,10 +1019,13 @@ class Connection:
         self.snd_una = ack
         if self.snd_nxt < ack:
             self.snd_nxt = ack
-        # Release acknowledged data (offsets 1 .. data_end-1 are data).
-        acked_to = min(ack, self._data_end)
-        if acked_to > max(una, 1):
-            self._sbuf.release(acked_to)
+        # Release acknowledged data (offsets 1 .. data_end-1 are data), but not from the
+        # first segment still in flight: one acknowledged only in part (a peer that trimmed
+        # it to its window) is resent from its first byte.
+        segs = self.recovery.segs
+        upto = min(ack, self._data_end, segs[0].start if segs else ack)
+        if upto > max(una, 1):
+            self._sbuf.release(upto)
         self.retries = 0
         self._arm_probe(now)  # RFC 8985 §7.2: restart the probe timer
 

@@ -47,6 +47,8 @@ class SendBuffer:
             return b""
         starts, chunks = self._starts, self._chunks
         i = bisect_right(starts, start) - 1
+        if i < 0 or end > self._end:
+            raise LookupError(f"send buffer: [{start}, {end}) is not held")
         chunk = chunks[i]
         off = start - starts[i]
         if off + (end - start) <= len(chunk):
