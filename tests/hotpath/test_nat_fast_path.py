@@ -203,3 +203,34 @@ def test_nat_fast_path_bytes_checked_by_scapy() -> None:
         udp_ffff += UDP in ip and ip[UDP].chksum == 0xFFFF
     assert good > 50 and corrupt >= 1
     assert udp_ffff >= 1  # the crafted datagrams whose checksum computes to zero: 0xFFFF
+
+
+def test_only_a_tap_that_takes_nothing_in_transit_is_passed_by() -> None:
+    """The DHCP server's tap on r's inside interface takes only packets for that interface
+    or a broadcast: transit frames pass it on the fast path. Any other tap there (a DHCP
+    client's takes UDP to port 68 whatever the destination) sees every packet."""
+    w = World.from_dict(WORLD)
+    w.loop.run_until_complete(w.loop.create_task(ping(w.node("h1"), "198.51.100.20")), 10)
+    r = w.node("r")
+    assert isinstance(r, Router)
+    seen: list[str] = []
+
+    def other_tap(iface: Any, packet: Any) -> bool:
+        seen.append(packet.dst)
+        return False
+
+    frame = EthernetFrame(
+        r.interfaces["eth0"].mac, w.node("h1").interfaces["eth0"].mac, 0x0800,
+        bytes(IP(src="10.1.0.10", dst="198.51.100.20") / UDP(sport=5000, dport=68) / b"x"),
+    ).encode()  # fmt: skip
+    assert r.ip_taps["eth0"] is r.local_ip_taps["eth0"]  # the DHCP server's
+    r.interfaces["eth0"].deliver(frame, 1)  # the full path makes the mapping
+    w.run()
+    for tap, fast in ((None, True), (other_tap, False)):
+        if tap is not None:
+            r.ip_taps["eth0"] = tap
+        got = r._fast_forward(r.interfaces["eth0"], frame, 1)
+        w.run()
+        assert got == fast
+    r.interfaces["eth0"].deliver(frame, 2)  # the full path shows it to the tap
+    assert seen == ["198.51.100.20"]

@@ -105,12 +105,13 @@ class DhcpServerService:
         self.node = node
         self.iface = node.interfaces[iface]
         self.server = DhcpServer(config)
-        node.ip_taps[iface] = self._tap
-        node.local_ip_taps.add(iface)  # _tap takes nothing in transit
+        tap = self._tap
+        node.ip_taps[iface] = tap
+        node.local_ip_taps[iface] = tap  # it takes nothing in transit
 
     def stop(self) -> None:
         self.node.ip_taps.pop(self.iface.name, None)
-        self.node.local_ip_taps.discard(self.iface.name)
+        self.node.local_ip_taps.pop(self.iface.name, None)
 
     def _tap(self, iface: Interface, packet: IPv4Packet) -> bool:
         if packet.dst not in (BROADCAST, iface.address, iface.broadcast):

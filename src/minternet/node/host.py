@@ -141,9 +141,10 @@ class Host:
         # Per interface: who sees its IPv4 packets before routing (DHCP, like a packet
         # socket: True = consumed) and its ARP packets (RFC 5227 conflict detection).
         self.ip_taps: dict[str, Callable[[Interface, IPv4Packet], bool]] = {}
-        # The interfaces whose tap takes only packets addressed to the interface itself or
-        # to a broadcast address (a DHCP server): a router's fast path may pass it by.
-        self.local_ip_taps: set[str] = set()
+        # Taps (the same objects as in ip_taps) that take only packets addressed to their
+        # interface itself or to a broadcast address (a DHCP server's): a router's fast
+        # path may pass them by.
+        self.local_ip_taps: dict[str, Callable[[Interface, IPv4Packet], bool]] = {}
         self.arp_watchers: dict[str, Callable[[Interface, ArpPacket], None]] = {}
 
     # -- configuration ----------------------------------------------------------------

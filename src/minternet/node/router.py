@@ -150,7 +150,11 @@ class Router(Host):
         if int.from_bytes(data[14:34], "big") % 0xFFFF:
             return False
         taps = self.ip_taps
-        if taps and iface.name in taps and iface.name not in self.local_ip_taps:
+        if (
+            taps
+            and iface.name in taps
+            and taps[iface.name] is not self.local_ip_taps.get(iface.name)
+        ):
             return False
         dst = ip_from_bytes(data[30:34])
         nats = self.nats
