@@ -67,3 +67,37 @@ def run_cli() -> CliRunner:
 def run_process() -> CliRunner:
     """Run ``minternet ARGS…`` as a user would, in a subprocess, from this checkout."""
     return clitools_run_process
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Long tests start first: each module holding a ``@pytest.mark.slow`` test (a 30 s
+    load, an 11 s pause, a Dask cluster, a browser) is moved, whole, to the front of one
+    xdist worker's share, the modules dealt round-robin over the workers.
+
+    ``--dist worksteal`` first hands worker k the k-th of n equal consecutive runs of
+    this list and later steals from the *ends* of the queues, so a module at the front of a
+    share starts at once and stays on its worker (its module-scoped server is started
+    once), and its wall-clock waits overlap with the other workers' CPU work instead of
+    being the last thing the run waits for. Every worker computes the same order from the
+    same collection (xdist checks that).
+    """
+    n = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    module = {i: i.getparent(pytest.Module) for i in items}
+    slow = list(dict.fromkeys(module[i] for i in items if i.get_closest_marker("slow")))
+    if not slow:
+        return
+    first: list[list[pytest.Item]] = [[] for _ in range(n)]
+    for k, m in enumerate(slow):
+        first[k % n] += [i for i in items if module[i] is m]
+    rest = [i for i in items if module[i] not in slow]
+    # the share sizes worksteal cuts: len // n, then what is left // (n - 1), ...
+    shares: list[list[pytest.Item]] = []
+    left = len(items)
+    for k in range(n):
+        size = left // (n - k)
+        left -= size
+        take = max(0, size - len(first[k]))
+        shares.append(first[k] + rest[:take])
+        rest = rest[take:]
+    shares[-1] += rest
+    items[:] = [i for share in shares for i in share]

@@ -134,6 +134,7 @@ def test_tc_when_a_referrals_in_domain_glue_does_not_fit(port: int) -> None:
     assert not full.flags & dns.flags.TC and len(full.additional) == 24
 
 
+@pytest.mark.slow
 def test_tcp_client_trickling_a_byte_every_6_s_is_cut_off(port: int) -> None:
     """RFC 7766 §6.2.3: the server bounds a TCP client's time, per whole query (10 s), not
     per read — it used to wait for ever for a client sending a byte every 6 s."""

@@ -58,6 +58,7 @@ def stop(proc: subprocess.Popen[str]) -> None:
             proc.wait(5)
 
 
+@pytest.mark.slow
 @pytest.mark.tools("dnsmasq")
 def test_our_client_leases_from_dnsmasq(tmp_path: Path) -> None:
     loop = RealtimeLoop()

@@ -227,6 +227,7 @@ def test_headless_chromium_renders_the_page_through_the_world(tmp_path: Path) ->
                for line in chrome), w.out  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.tools("curl", "tshark", "udhcpc")
 def test_curl_gets_the_file_intact_with_loss_on_the_home_line(tmp_path: Path) -> None:
     data = os.urandom(1_000_000)

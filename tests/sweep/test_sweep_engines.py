@@ -72,6 +72,7 @@ def test_inline_rows_are_whole_and_varied(inline: dict[str, list[dict[str, objec
     assert all(r["status"] == "ok" for r in inline["tcp"])
 
 
+@pytest.mark.slow
 def test_dask_scheduler_and_workers_on_loopback_give_the_inline_rows(
     inline: dict[str, list[dict[str, object]]], tmp_path: Path
 ) -> None:
@@ -101,6 +102,7 @@ def _wait_for_rows(out: Path, proc: subprocess.Popen[str], minimum: int = 1) -> 
     raise AssertionError("no rows appeared")
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_sweep_changes_nothing(
     inline: dict[str, list[dict[str, object]]], tmp_path: Path
 ) -> None:
@@ -127,6 +129,7 @@ def test_a_worker_killed_mid_sweep_changes_nothing(
     assert rows_without_wall(out) == inline["fetch"]
 
 
+@pytest.mark.slow
 def test_ctrl_c_then_rerun_computes_only_the_missing_cells(
     inline: dict[str, list[dict[str, object]]], tmp_path: Path
 ) -> None:

@@ -29,6 +29,7 @@ FLAGS = (
 )
 
 
+@pytest.mark.slow
 def test_chromium_renders_our_page_over_tls13(tmp_path: Path) -> None:
     # selenium is in the test extras `make install` installs: missing, it is a failure
     from selenium import webdriver

@@ -321,6 +321,7 @@ def test_x448_negotiates_with_openssl(port: int) -> None:
     assert "Cipher is ECDHE-" in res.stdout
 
 
+@pytest.mark.slow
 def test_handshake_survives_an_11_s_pause(port: int) -> None:
     """The handshake deadline is nginx's order (60 s), not 10 s from accept: a client whose
     ClientHello is held up 11 s (TCP backing off under loss) still gets the ServerHello."""
