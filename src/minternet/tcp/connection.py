@@ -137,6 +137,7 @@ TRANSITIONS: dict[tuple[State, Input], State] = {
     **{(s, Input.GIVE_UP): S.CLOSED for s in _SYNCHRONIZED_OR_OPENING},
 }
 
+MAX_QUICKACKS = 16  # segments ACKed at once in quick-ACK mode (Linux TCP_MAX_QUICKACKS)
 PAWS_IDLE = 24 * 24 * 3600.0  # RFC 7323 §5.5: TS.Recent is invalid after 24 days idle
 PAWS_WINDOW = 1  # ticks of TSval older than TS.Recent still accepted (Linux TCP_PAWS_WINDOW)
 SENDING_STATES = frozenset({S.ESTABLISHED, S.CLOSE_WAIT, S.FIN_WAIT_1, S.CLOSING, S.LAST_ACK})
@@ -208,6 +209,7 @@ class Connection:
         "_challenges",
         "_close_after_sync",
         "_data_end",
+        "_data_rcvd_at",
         "_delack_at",
         "_events",
         "_fin_queued",
@@ -216,6 +218,7 @@ class Connection:
         "_out",
         "_persist_at",
         "_persist_backoff",
+        "_quickacks",
         "_sbuf",
         "_syn_sent_at",
         "_timewait_at",
@@ -327,6 +330,8 @@ class Connection:
         self._delack_at: float | None = None
         self._timewait_at: float | None = None
         self._unacked_segs = 0
+        self._quickacks = 0  # in-order segments still to ACK at once (Linux's quick-ACK mode)
+        self._data_rcvd_at: float | None = None  # when in-order data last arrived
         self._ack_now = False
         self._challenge_window = 0.0
         self._challenges = 0
@@ -818,6 +823,7 @@ class Connection:
             elif seg_len:
                 if plen and seq < rcv_nxt:
                     self.reassembler.duplicate(seq, min(seq + plen, rcv_nxt))  # RFC 2883
+                    self._enter_quickack()  # our ACK of it was lost: ACK the next ones at once
                 if self.trace.active:
                     self._emit(
                         "old-segment",
@@ -934,16 +940,21 @@ class Connection:
 
     def _rcv_in_order(self, seq: int, payload: bytes, now: float) -> None:
         """Text at RCV.NXT (§3.10.7.4 seventh): to the application's buffer, with what it
-        joins up from the reassembly queue; ACK now or delay the ACK (RFC 5681 §4.2)."""
+        joins up from the reassembly queue; ACK now or delay the ACK (RFC 5681 §4.2, and
+        :meth:`_enter_quickack`)."""
         reasm = self.reassembler
         reasm.append(payload)
         self.rcv_nxt = seq + len(payload)
+        last = self._data_rcvd_at
+        self._data_rcvd_at = now
+        if last is None or now - last > self.rto.rto:
+            self._enter_quickack()  # the first data, or data after a silence
         if reasm.has_holes:
             self.rcv_nxt = reasm.drain(self.rcv_nxt)
             self._ack_now = True  # filled (part of) a hole: ACK at once (RFC 5681 §4.2)
         else:
             self._unacked_segs += 1
-            if self._unacked_segs >= 2 or not self.config.delayed_ack:
+            if self._unacked_segs >= 2 or self._quickacks or not self.config.delayed_ack:
                 self._ack_now = True
             elif self._delack_at is None:
                 self._delack_at = now + self.config.delayed_ack
@@ -951,6 +962,23 @@ class Connection:
         fin_at = reasm.fin_at
         if fin_at is not None and fin_at == self.rcv_nxt:
             self._fin_arrived(now)
+
+    def _enter_quickack(self) -> None:
+        """Acknowledge the next in-order segments at once instead of every second one.
+
+        RFC 5681 §4.2 lets a receiver delay ACKs and asks for immediate ones only for
+        out-of-order and hole-filling data. Linux (``tcp_incr_quickack``) also ACKs every
+        segment for a while when the sender is likely short of ACKs: at the first data of a
+        connection and after a silence longer than the RTO (``tcp_event_data_recv``: the
+        sender "failed to restart window" — it waits on a timeout with a window of one or
+        two segments), and after a duplicate segment (``tcp_send_dupack``, ``tcp_data_queue``:
+        the sender resent because our ACK was lost). At a window of two to four segments a
+        delayed ACK is the only ACK of its flight; losing it costs a timeout, losing both of
+        two ACKs is rarer. The count is half the advertised window in segments (at least
+        two, at most :data:`MAX_QUICKACKS`); each ACK of new data uses one.
+        """
+        n = (self.rcv_adv - self._last_ack_sent) // (2 * self.smss) or 2  # the window we offered
+        self._quickacks = max(self._quickacks, min(n, MAX_QUICKACKS))
 
     def _take_ts_recent(self, seg: Segment, now: float) -> None:
         """RFC 7323 §4.3: TS.Recent = SEG.TSval if it is not older (modulo 2**32)."""
@@ -1333,6 +1361,8 @@ class Connection:
                 blocks = reasm.sack_blocks(3 if self.ts_ok else 4)
                 opts += (NOP, NOP, Sack(tuple((wrap(irs, s), wrap(irs, e)) for s, e in blocks)))
             self._ack_now = False
+            if self._quickacks and self.rcv_nxt > self._last_ack_sent:
+                self._quickacks -= 1
             self._last_ack_sent = self.rcv_nxt
             self._unacked_segs = 0
             self._delack_at = None
