@@ -193,6 +193,6 @@ def _transfer(rnd: random.Random, net_seed: int, checker: Checker) -> None:
 def test_header_prediction_matches_the_full_path(seed: int) -> None:
     rnd = random.Random(seed)
     checker = Checker()
-    for run in range(3):
+    for run in range(4):
         _transfer(rnd, seed * 10 + run, checker)
     assert checker.taken > 40 and checker.declined > 100, (checker.taken, checker.declined)

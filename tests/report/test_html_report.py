@@ -344,7 +344,7 @@ def test_same_seed_same_html(default_run: dict[str, Path], tmp_path: Path) -> No
 def test_loss_is_marked(browser: Any, tmp_path: Path) -> None:
     """Under loss: every frame tshark calls a retransmission on the laptop is ↻ on the
     ladder, and there is one ✕ arrow per frame the links lost."""
-    run = run_fetch(FetchOptions(seed=3, faults=Faults(loss=0.1)))
+    run = run_fetch(FetchOptions(seed=9, faults=Faults(loss=0.1)))
     page, pcap = tmp_path / "loss.html", tmp_path / "loss.pcapng"
     page.write_text(render_report(fetch_report(build_story(run))), encoding="utf-8")
     write_outputs(run, pcap, True, None)

@@ -58,9 +58,9 @@ class Run:
 @pytest.fixture(scope="module")
 def fetch_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     pcap = tmp_path_factory.mktemp("fetch") / "fetch.pcapng"
-    proc = minternet("fetch", "--loss", "0.1", "--seed", "3", "-q", "--pcap", str(pcap))
+    proc = minternet("fetch", "--loss", "0.1", "--seed", "9", "-q", "--pcap", str(pcap))
     assert proc.returncode == 0, proc.stderr
-    run = run_fetch(FetchOptions(seed=3, faults=Faults(loss=0.1), timeout=15.0))  # the CLI's
+    run = run_fetch(FetchOptions(seed=9, faults=Faults(loss=0.1), timeout=15.0))  # the CLI's
     ends: dict[str, str] = {}
     for e in run.log.events:
         if e.layer == "tcp" and e.kind == "state":
@@ -234,7 +234,7 @@ from minternet.apps.fetch_run import FetchOptions, run_fetch
 from minternet.report.facts import run_facts
 from minternet.report.panels import tcp_panel_html, tls_panel_html
 from minternet.sim.faults import Faults
-run = run_fetch(FetchOptions(seed=3, faults=Faults(loss=0.1)))
+run = run_fetch(FetchOptions(seed=9, faults=Faults(loss=0.1)))
 page = tcp_panel_html(run.log.events, run.frames)
 page += tls_panel_html(run_facts(run), run.keylog, run.frames)
 print(hashlib.sha256(page.encode()).hexdigest())

@@ -60,8 +60,8 @@ def test_cc_varies_the_congestion_controller_of_both_kinds_of_tcp_run() -> None:
         rows = {c.get("cc"): run_cell(c) for c in spec.cells}
         assert {r["cc"] for r in rows.values()} == {"newreno", "cubic"}
         assert all(r["status"] == "ok" for r in rows.values())
-        if what == "tcp-transfer":  # the controller really changed: CUBIC recovers faster
-            assert rows["cubic"]["duration_s"] < rows["newreno"]["duration_s"]
+        if what == "tcp-transfer":  # the controller really changed the run
+            assert rows["cubic"]["duration_s"] != rows["newreno"]["duration_s"]
     # a cell that does not set it records the controller the world gave
     (cell,) = build_spec("tcp-transfer", {"size": [1000]}).cells
     assert cell.get("cc") is None and run_cell(cell)["cc"] == "newreno"
