@@ -69,52 +69,45 @@ def test_quick_acks_are_bounded_by_half_the_window() -> None:
     assert 2 * SMSS in acks[2:] and len(acks) < 12  # then delayed ACKs again
 
 
-def _steady(p: Pair, a: Connection) -> None:
-    """Use up the quick ACKs of the connection's start."""
+def _acked_per_ack(p: Pair, a: Connection, n: int) -> list[int]:
+    """Send ``n`` segments; what each of the receiver's ACKs of them newly acknowledged."""
+    t0 = p.now
+    _send(p, a, n)
+    return [k for k in _acks(p, a, t0) if k]
+
+
+def _steady() -> tuple[Pair, Connection, Connection]:
+    """A connection whose quick ACKs of its start are used up."""
+    p = Pair(latency=0.02)
+    a, b = handshake(p)
     _send(p, a, 3 * MAX_QUICKACKS)
+    return p, a, b
 
 
 def test_after_a_duplicate_segment_the_next_ones_are_acked_one_by_one() -> None:
-    p = Pair(latency=0.02)
-    a, b = handshake(p)
-    _steady(p, a)
-    t0 = p.now
-    _send(p, a, 8)
-    before = [n for n in _acks(p, a, t0) if n]
+    p, a, b = _steady()
+    before = _acked_per_ack(p, a, 8)
     assert before and all(n == 2 * SMSS for n in before)  # delayed ACKs: every second
     # The sender resends a segment the receiver already has (our ACK of it was lost):
     # Linux's tcp_send_dupack enters quick-ACK mode, as does the out-of-window drop.
     old: Segment = next(seg for _, who, seg in reversed(p.log) if who == "a" and seg.payload)
     b.receive(old, p.now)
     p.flush()
-    t1 = p.now
-    _send(p, a, 8)
-    after = [n for n in _acks(p, a, t1) if n]
-    assert after == [SMSS] * 8
+    assert _acked_per_ack(p, a, 8) == [SMSS] * 8
 
 
 def test_data_after_a_silence_longer_than_the_rto_is_acked_one_by_one() -> None:
-    p = Pair(latency=0.02)
-    a, b = handshake(p)
-    _steady(p, a)
-    t0 = p.now
-    _send(p, a, 6)
-    assert [n for n in _acks(p, a, t0) if n] == [2 * SMSS] * 3
+    p, a, b = _steady()
+    assert _acked_per_ack(p, a, 6) == [2 * SMSS] * 3
     # A pause shorter than the receiver's RTO changes nothing ...
     p.run(p.now + b.rto.rto / 2)
-    t1 = p.now
-    _send(p, a, 6)
-    assert [n for n in _acks(p, a, t1) if n] == [2 * SMSS] * 3
+    assert _acked_per_ack(p, a, 6) == [2 * SMSS] * 3
     # ... a longer one (the sender "failed to restart window", tcp_event_data_recv) does.
     p.run(p.now + 2 * b.rto.rto)
-    t2 = p.now
-    _send(p, a, 6)
-    assert [n for n in _acks(p, a, t2) if n] == [SMSS] * 6
+    assert _acked_per_ack(p, a, 6) == [SMSS] * 6
 
 
 def test_no_delayed_acks_at_all_when_they_are_off() -> None:
     p = Pair(latency=0.02, config=TcpConfig(delayed_ack=0))
     a, _b = handshake(p)
-    t0 = p.now
-    _send(p, a, 3 * MAX_QUICKACKS)
-    assert [n for n in _acks(p, a, t0) if n] == [SMSS] * (3 * MAX_QUICKACKS)
+    assert _acked_per_ack(p, a, 3 * MAX_QUICKACKS) == [SMSS] * (3 * MAX_QUICKACKS)
