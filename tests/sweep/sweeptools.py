@@ -46,12 +46,18 @@ def _wait_for_port(port: int, proc: subprocess.Popen[bytes], deadline: float) ->
     raise AssertionError("dask scheduler did not listen in time")
 
 
-def _wait_for_workers(address: str, n: int) -> None:
-    code = (
-        "import sys; from distributed import Client\n"
-        f"with Client({address!r}, timeout=30) as c: c.wait_for_workers({n}, timeout=60)\n"
-    )
-    subprocess.run([sys.executable, "-c", code], env=cli_env(), check=True, timeout=90)
+def _wait_for_workers(log: Path, n: int, procs: list[subprocess.Popen[bytes]], deadline: float
+                      ) -> None:  # fmt: skip
+    """Until the scheduler has logged ``n`` workers registering (its own INFO line
+    ``Register worker addr: … name: …``), rather than a Dask client in a fresh interpreter."""
+    while time.monotonic() < deadline:
+        for p in procs:
+            if p.poll() is not None:
+                raise AssertionError(f"{p.args[1]} exited with {p.returncode}: {log.read_text()}")
+        if log.read_text().count("distributed.scheduler - INFO - Register worker") >= n:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{n} dask workers did not register in time: {log.read_text()}")
 
 
 @contextmanager
@@ -60,7 +66,8 @@ def loopback_cluster(tmp: Path, workers: int = 2) -> Iterator[LoopbackCluster]:
     worker processes (no nanny, so each PID is the worker itself) as separate commands."""
     port = free_port()
     env = cli_env()
-    log = (tmp / "dask.log").open("ab")
+    log_path = tmp / "dask.log"
+    log = log_path.open("ab")
     sched = subprocess.Popen(
         [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
         env=env,
@@ -93,7 +100,7 @@ def loopback_cluster(tmp: Path, workers: int = 2) -> Iterator[LoopbackCluster]:
                     stderr=log,
                 )
             )
-        _wait_for_workers(cluster.address, workers)
+        _wait_for_workers(log_path, workers, cluster.processes, time.monotonic() + 90)
         yield cluster
     finally:
         for p in reversed(cluster.processes):
