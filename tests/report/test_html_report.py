@@ -257,10 +257,10 @@ def test_default_report(browser: Any, default_run: dict[str, Path]) -> None:
     Select(browser.find_element(By.ID, "speed")).select_by_value("50")
     browser.find_element(By.ID, "first").click()
     browser.find_element(By.ID, "play").click()
-    WebDriverWait(browser, 60).until(
-        lambda d: "TIME-WAIT → CLOSED" in d.find_element(By.ID, "lastchange").text
+    WebDriverWait(browser, 60).until(  # the playing page redraws #lastchange: unstale
+        lambda d: "TIME-WAIT → CLOSED" in unstale(lambda: d.find_element(By.ID, "lastchange").text)
     )
-    assert "laptop" in browser.find_element(By.ID, "lastchange").text
+    assert "laptop" in unstale(lambda: browser.find_element(By.ID, "lastchange").text)
     assert browser.find_element(By.ID, "play").get_attribute("aria-label") == "play"  # stopped
 
     # the TLS panel (run with --secrets): its master secret is the key log's
