@@ -7,7 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from scapy.all import IP, UDP, Ether, wrpcap  # type: ignore[attr-defined]
+from scapy.layers.inet import IP, UDP  # (not scapy.all: every worker imports this module)
+from scapy.layers.l2 import Ether
+from scapy.utils import wrpcap
 
 from minternet.dns import Edns, RType, make_query, zones_builtin
 from minternet.dns.authoritative import AuthoritativeServer
