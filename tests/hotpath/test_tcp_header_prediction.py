@@ -141,8 +141,7 @@ def _transfer(rnd: random.Random, net_seed: int, checker: Checker) -> None:
         reorder=rnd.choice([0.0, 0.05, 0.2]),
         duplicate=rnd.choice([0.0, 0.05]),
     )
-    # MTU 1600: a data segment carrying SACK blocks is sent larger than 1500 today.
-    net = wire_net(net_seed, latency=0.002, faults=faults, mtu=1600)
+    net = wire_net(net_seed, latency=0.002, faults=faults)
     config = TcpConfig(
         delayed_ack=rnd.choice([0.0, 0.04]),
         sack=rnd.random() < 0.8,

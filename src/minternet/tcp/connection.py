@@ -1075,7 +1075,8 @@ class Connection:
         ):
             return
         una, nxt, data_end = self.snd_una, self.snd_nxt, self._data_end
-        n = min(data_end - nxt, self.smss, una + self.snd_wnd - nxt)
+        smss = self._data_mss()
+        n = min(data_end - nxt, smss, una + self.snd_wnd - nxt)
         rxt: tuple[int, int] | None = None
         if nxt == self.snd_max and n > 0:
             end = nxt + n
@@ -1088,8 +1089,8 @@ class Connection:
             last = rec.last()
             if last is None or last.sacked:
                 return
-            if last.end - last.start > self.smss:
-                rec.split(last, last.end - self.smss)
+            if last.end - last.start > smss:
+                rec.split(last, last.end - smss)
                 last = rec.last()
                 assert last is not None
             self._retransmit(last, "tail loss probe (RFC 8985 §7.3)")
@@ -1261,7 +1262,7 @@ class Connection:
         cwnd - pipe allows; the peer's window, sender SWS avoidance and Nagle for new data."""
         rec = self.recovery
         cc = rec.cc
-        smss = self.smss
+        smss = self._data_mss()
         while True:
             una, nxt = self.snd_una, self.snd_nxt
             room = cc.cwnd - rec.pipe(self.snd_max - una)
@@ -1344,6 +1345,17 @@ class Connection:
             if flags & FIN:
                 fields["flags"] = "FIN"
             self._emit("retransmit", fields, why=why)
+
+    def _data_mss(self) -> int:
+        """The most data a segment sent now may carry. ``smss`` already leaves room for the
+        timestamps; RFC 6691 §2: "the sender MUST reduce the TCP data length to account for
+        any IP or TCP options that it is including", so SACK blocks going out with the data
+        (NOP, NOP, kind, length and 8 bytes a block) take their room from the payload, as
+        Linux's ``tcp_current_mss`` does."""
+        reasm = self.reassembler
+        if not (self.sack_ok and (reasm.has_holes or reasm.dsack is not None)):
+            return self.smss
+        return self.smss - 4 - 8 * reasm.sack_block_count(3 if self.ts_ok else 4)
 
     def _emit_segment(self, seq: int, ack: int, flags: int, payload: bytes) -> None:
         """Build a segment with the current window and options, and queue it."""

@@ -124,6 +124,18 @@ class Reassembler:
         del starts[:k]
         return rcv_nxt
 
+    def sack_block_count(self, limit: int) -> int:
+        """How many blocks the next :meth:`sack_blocks` call will return (it does not
+        consume the pending D-SACK block)."""
+        count = 0 if self.dsack is None else 1
+        pieces = self._pieces
+        right = -1
+        for s in self._starts:
+            if s > right:
+                count += 1
+            right = max(right, s + len(pieces[s]))
+        return min(count, limit)
+
     def sack_blocks(self, limit: int) -> list[tuple[int, int]]:
         """RFC 2018 §4: merged held ranges, the most recently changed first; a pending
         D-SACK block (RFC 2883 §4) goes before them and is reported once."""
