@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TextIO
 
 import click
 
@@ -126,6 +126,8 @@ def fetch(
     pinned = parse_resolve(resolves)
     trace = TraceBus()
     sink = BodyFile(output) if output is not None else None
+    https = target.scheme == "https"
+    keys = keylog.open("a", encoding="ascii") if keylog is not None and https else None
 
     async def main(stack: kernel.KernelStack) -> Page:
         lookup = real_resolver(stack)
@@ -139,8 +141,8 @@ def fetch(
             return as_future(stack.loop, lookup(host), "resolve")
 
         secure = (
-            tls_connector(stack, cafile, timeout, keylog, parse_versions(tls_version))
-            if target.scheme == "https"
+            tls_connector(stack, cafile, timeout, keys, parse_versions(tls_version))
+            if https
             else None
         )
         browser = Browser(stack, resolve, secure, timeout=timeout)
@@ -158,6 +160,8 @@ def fetch(
     finally:
         if sink is not None:
             sink.close()
+        if keys is not None:
+            keys.close()
     show(page, None if sink is not None else output, raw, include)
     if sink is not None:
         sink.finish()
@@ -246,17 +250,18 @@ def tls_connector(
     stack: kernel.KernelStack,
     cafile: tuple[Path, ...],
     timeout: float,
-    keylog: Path | None = None,
+    keylog: TextIO | None = None,
     versions: tuple[str, ...] = ("1.3", "1.2"),
 ) -> Secure:
     """Our TLS client side: SNI and certificate check for the host, ALPN http/1.1, trusting
-    ``cafile`` (else the system's CA bundle); one ClientHello offering ``versions``."""
+    ``cafile`` (else the system's CA bundle); one ClientHello offering ``versions``; the
+    secrets appended to ``keylog`` (the caller opens and closes it)."""
     from ..apps.tls_stream import tls_connect
     from ..tls.client import ClientConfig
     from ..tls.keylog import KeyLogFile
 
     trust = load_trust_store(*(cafile or (SYSTEM_BUNDLE,)))
-    log = KeyLogFile(keylog.open("a", encoding="ascii")) if keylog is not None else None
+    log = KeyLogFile(keylog) if keylog is not None else None
 
     async def secure(sock: StreamSocket, host: str) -> ByteStream:
         config = ClientConfig(
