@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from http_peers import cli_env, minternet_serve, nginx
 
+from clitools import run_in_process
+
 # Never ask a real DNS server: every name the tests fetch is pinned to loopback.
 PIN = ["--resolve", "localhost:*:127.0.0.1"]
 SITE = Path(__file__).resolve().parents[2] / "src" / "minternet" / "apps" / "site"
@@ -64,22 +66,13 @@ def test_our_browser_fetches_from_nginx_byte_identical(tmp_path: Path) -> None:
     with nginx(root, tmp_path) as port:
         out = tmp_path / "got.html"
         for name in ("index.html", "big.html"):
-            proc = subprocess.run(
-                [sys.executable, "-m", "minternet", "fetch", "--real", *PIN,
-                 f"http://localhost:{port}/{name}", "-o", str(out)],
-                capture_output=True, env=cli_env(), timeout=60, check=False,
-            )  # fmt: skip
-            assert proc.returncode == 0, proc.stderr
+            run_in_process("fetch", "--real", *PIN, f"http://localhost:{port}/{name}", "-o",
+                           str(out))  # fmt: skip
             assert out.read_bytes() == (root / name).read_bytes()
         # a directory without its slash: nginx answers 301, the browser follows it
         (root / "docs").mkdir()
         (root / "docs" / "index.html").write_bytes(b"<h1>Docs</h1>")
-        proc = subprocess.run(
-            [sys.executable, "-m", "minternet", "fetch", "--real", *PIN,
-             f"http://localhost:{port}/docs"],
-            capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
+        proc = run_in_process("fetch", "--real", *PIN, f"http://localhost:{port}/docs")
         assert "DOCS" in proc.stdout
         log = (tmp_path / "access.log").read_text()
         assert "minternet-browser/0.1" in log
@@ -142,12 +135,8 @@ def test_curl_and_urllib_get_the_page_over_https_byte_identical(tmp_path: Path) 
             == (SITE / "style.css").read_bytes()
         )
         # our own browser, trusting the CA
-        proc = subprocess.run(
-            [sys.executable, "-m", "minternet", "fetch", "--real", *PIN, "--cafile", str(ca),
-             f"{base}/index.html", "-o", str(tmp_path / "got.html")],
-            capture_output=True, env=cli_env(), timeout=60, check=False,
-        )  # fmt: skip
-        assert proc.returncode == 0, proc.stderr
+        run_in_process("fetch", "--real", *PIN, "--cafile", str(ca), f"{base}/index.html",
+                       "-o", str(tmp_path / "got.html"))  # fmt: skip
         assert (tmp_path / "got.html").read_bytes() == (SITE / "index.html").read_bytes()
 
 
@@ -160,14 +149,11 @@ def test_our_browser_fetches_from_nginx_over_https_byte_identical(tmp_path: Path
     with nginx(root, tmp_path, cert, key) as port:
         for name in ("index.html", "big.html"):
             out = tmp_path / f"got-{name}"
-            proc = subprocess.run(
-                [sys.executable, "-m", "minternet", "fetch", "--real", *PIN, "--cafile", str(ca),
-                 f"https://localhost:{port}/{name}", "-o", str(out)],
-                capture_output=True, text=True, env=cli_env(), timeout=60, check=False,
-            )  # fmt: skip
-            assert proc.returncode == 0, proc.stderr
+            run_in_process("fetch", "--real", *PIN, "--cafile", str(ca),
+                           f"https://localhost:{port}/{name}", "-o", str(out))  # fmt: skip
             assert out.read_bytes() == (root / name).read_bytes()
-        # without the CA: a one-line certificate error, not a traceback
+        # without the CA: a one-line certificate error, not a traceback (a real process:
+        # what it prints on stderr includes any warning a library would leak)
         proc = subprocess.run(
             [sys.executable, "-m", "minternet", "fetch", "--real", *PIN, "--cafile",
              "/etc/ssl/certs/ca-certificates.crt", f"https://localhost:{port}/"],
@@ -192,12 +178,8 @@ def test_wireshark_decrypts_and_parses_our_https_exchange(tmp_path: Path) -> Non
         try:
             assert dumpcap.stderr is not None
             time.sleep(1.0)  # dumpcap has no readiness signal on stdout in quiet mode
-            proc = subprocess.run(
-                [sys.executable, "-m", "minternet", "fetch", "--real", *PIN, "--cafile", str(ca),
-                 "--keylog", str(keylog), f"https://localhost:{port}/index.html", "--raw"],
-                capture_output=True, env=cli_env(), timeout=60, check=False,
-            )  # fmt: skip
-            assert proc.returncode == 0, proc.stderr
+            run_in_process("fetch", "--real", *PIN, "--cafile", str(ca), "--keylog", str(keylog),
+                           f"https://localhost:{port}/index.html", "--raw")  # fmt: skip
             time.sleep(0.5)
         finally:
             dumpcap.terminate()
