@@ -31,6 +31,43 @@ from clitools import run_process as clitools_run_process  # noqa: E402
 from required_tools import require_tools  # noqa: E402
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """In the xdist controller, before the workers start: fill the bytecode caches once."""
+    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+        _compile_once(config)
+
+
+def _compile_once(config: pytest.Config) -> None:
+    """Compile the package and the test helpers, and rewrite the test modules' asserts, into
+    the caches every worker reads: on a fresh clone each of the four workers would otherwise
+    do all of it again at collection (~5 CPU s each); later runs only check the caches. Only
+    a cache: should pytest's private rewriting functions change, the workers do the work."""
+    import compileall
+    import re
+    from pathlib import Path
+
+    from clitools import SRC
+
+    tests = Path(__file__).resolve().parent
+    compileall.compile_dir(SRC, quiet=1)
+    compileall.compile_dir(tests, quiet=1, rx=re.compile(r"(^|/)(test_[^/]*|conftest)\.py$"))
+    try:
+        from _pytest.assertion import rewrite
+
+        state = config.stash[rewrite.assertstate_key]
+        for fn in sorted(tests.rglob("*.py")):
+            if not (fn.name.startswith("test_") or fn.name == "conftest.py"):
+                continue
+            cache = rewrite.get_cache_dir(fn)
+            pyc = cache / (fn.name[:-3] + rewrite.PYC_TAIL)
+            if rewrite._read_pyc(fn, pyc) is None:
+                cache.mkdir(exist_ok=True)
+                source_hash, co = rewrite._rewrite_test(fn, config)
+                rewrite._write_pyc(state, co, source_hash, pyc)
+    except (ImportError, AttributeError, KeyError, TypeError, OSError, SyntaxError):
+        return  # the workers rewrite what is missing (and report a syntax error themselves)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """``@pytest.mark.tools(...)``: skip without them, or fail under MINTERNET_REQUIRE_TOOLS=1."""
     for mark in item.iter_markers("tools"):
