@@ -96,10 +96,10 @@ def test_time_wait_after_a_clean_close_is_two_msl_from_the_servers_fin(tmp_path:
 
 
 def test_time_wait_acks_the_fin_that_came_again_and_restarts(tmp_path: Path) -> None:
-    """--loss 0.2 --seed 17: the laptop's last ACK is lost, the server's FIN comes again —
+    """--loss 0.2 --seed 6: the laptop's last ACK is lost, the server's FIN comes again —
     the case TIME-WAIT exists for. scapy: two FINs (one Seq) reach the laptop, the laptop
     ACKs each, only the second ACK reaches www; TIME-WAIT ends 2×MSL after the second FIN."""
-    story, text, wire = _close_on_the_wire(tmp_path, 17, 0.2)
+    story, text, wire = _close_on_the_wire(tmp_path, 6, 0.2)
     fins = _fins_at_laptop(wire)
     assert len(fins) == 2 and fins[0][1].seq == fins[1][1].seq
     fin_ack = (fins[0][1].seq + 1) % 2**32

@@ -10,7 +10,7 @@ import pytest
 from tcp_pair import Pair, handshake
 
 from minternet.tcp.connection import Connection, TcpConfig
-from minternet.tcp.segment import Segment
+from minternet.tcp.segment import Sack, Segment
 from minternet.trace.bus import TraceBus, TraceEvent
 
 SMSS = 1448
@@ -59,6 +59,57 @@ def test_a_lost_last_segment_is_repaired_by_a_probe_not_the_rto(tlp: bool) -> No
         assert a.rto.backoff == 0
     else:
         assert took > 1.0 and "rto" in kinds and "tail-loss-probe" not in kinds
+
+
+def test_a_probe_due_after_the_rto_goes_out_at_the_rto_time_instead() -> None:
+    """RFC 8985 §7.2: "If Now() + PTO > TCP_RTO_expiration(): PTO = TCP_RTO_expiration() -
+    Now()". With one segment left in flight the PTO is 2 SRTT + 200 ms, later than the
+    200 ms RTO: the probe is sent at the RTO's time and the timeout does not happen (no
+    backoff, no cwnd collapse), as Linux's tcp_schedule_loss_probe."""
+    p = Pair(config=TcpConfig(delayed_ack=0, rto_min=0.2))
+    a, _b = handshake(p)
+    events = _events(a)
+    p.drop = _first_copy_dropper(a, {1 + 2 * SMSS})  # the third and last segment
+    a.write(b"z" * (3 * SMSS), p.now)
+    sent = p.now
+    p.run_until(lambda: a.snd_una == 1 + 3 * SMSS)
+    kinds = [e.kind for e in events]
+    assert "tail-loss-probe" in kinds and "rto" not in kinds, kinds
+    probe = next(e for e in events if e.kind == "tail-loss-probe")
+    assert probe.time - sent < 0.2 + 0.05  # at the RTO's time, not 2 SRTT + 200 ms later
+    assert a.retransmissions == 1 and a.rto.backoff == 0
+    assert a.recovery.cc.cwnd >= 3 * SMSS
+
+
+def test_a_fin_after_a_lost_segment_is_sacked_at_once_and_the_hole_resent_by_rack() -> None:
+    """The last data segment is lost and the FIN, sent on its own, arrives: the receiver
+    holds the FIN, ACKs at once (RFC 5681 §4.2: out of order) with a SACK block covering
+    the FIN's sequence number (as Linux's out-of-order queue), and the sender's RACK
+    resends the hole within an RTT or so — no probe, no timeout. Before, the FIN went
+    unacknowledged and the sender waited for its RTO."""
+    p = Pair(config=TcpConfig(delayed_ack=0, tail_loss_probe=False, rto_min=1.0))
+    a, b = handshake(p)
+    events = _events(a)
+    a.write(b"c" * 31, p.now)
+    p.drop = _first_copy_dropper(a, {1})
+    p.flush()  # the 31 bytes leave (and are lost) before the close
+    a.shutdown(p.now)
+    t0 = p.now
+    p.run_until(lambda: a.snd_una == 1 + 31 + 1)
+    sacks = [
+        o.blocks
+        for _t, who, seg in p.log
+        if who == "b" and seg.flags & 0x10
+        for o in seg.options
+        if type(o) is Sack
+    ]
+    fin = ((b.irs + 32) & 0xFFFFFFFF, (b.irs + 33) & 0xFFFFFFFF)  # offsets 1-31 are data
+    assert any(fin in blocks for blocks in sacks), sacks
+    whys = [e.why or "" for e in events if e.kind == "retransmit"]
+    assert len(whys) == 1 and "RACK" in whys[0], whys
+    assert not [e for e in events if e.kind == "rto"]
+    assert p.now - t0 < 0.2
+    assert b.fin_received and b.reassembler.read(100) == b"c" * 31
 
 
 def test_lost_acks_are_answered_by_a_probe_with_new_data() -> None:

@@ -32,6 +32,18 @@ def test_reassembler_duplicate_of_delivered_data_is_a_dsack() -> None:
     assert r.sack_blocks(3) == [(1, 51)] and r.dsack is None
 
 
+def test_reassembler_reports_a_held_fin_as_the_sequence_number_it_occupies() -> None:
+    r = Reassembler()
+    r.store_fin(401)  # the FIN alone, data [1, 401) not yet in
+    assert r.has_holes and r.sack_block_count(4) == 1
+    assert r.sack_blocks(4) == [(401, 402)]
+    r.store(301, b"d" * 100)  # the data just before it joins its block
+    assert r.sack_block_count(4) == 1 and r.sack_blocks(4) == [(301, 402)]
+    r.store(101, b"b" * 100)
+    assert r.sack_block_count(4) == 2
+    assert r.sack_blocks(4) == [(101, 201), (301, 402)]  # the newest piece first
+
+
 def _recovery(sack: bool = True) -> LossRecovery:
     rto = RtoEstimator(1.0, 0.2, 60.0)
     return LossRecovery(NewReno(MSS, cwnd=10 * MSS), rto, smss=MSS, sack=sack, tail_loss_probe=True)

@@ -543,14 +543,17 @@ class Connection:
         if self._delack_at is not None and now >= self._delack_at:
             self._delack_at = None
             self._ack_now = True
+        tlp_at = rec.tlp_at
+        if tlp_at is not None and now >= tlp_at and (rec.rto_at is None or tlp_at <= rec.rto_at):
+            # RFC 8985 §7.2: a probe due at the RTO's time goes first; sending it restarts
+            # the RTO (§7.3), and if there was nothing to probe the timeout still runs.
+            rec.tlp_at = None
+            self._on_probe_timeout(now)
         if rec.rto_at is not None and now >= rec.rto_at:
             rec.rto_at = rec.tlp_at = None
             self._on_retransmission_timeout(now)
             if self.state is S.CLOSED:
                 return
-        elif rec.tlp_at is not None and now >= rec.tlp_at:
-            rec.tlp_at = None
-            self._on_probe_timeout(now)
         if rec.reo_at is not None and now >= rec.reo_at:
             if self.state in SENDING_STATES:
                 rec.on_reorder_timeout(self.snd_max, now)
@@ -936,7 +939,16 @@ class Connection:
             if fin_at == self.rcv_nxt:
                 self._fin_arrived(now)
             elif fin_at > self.rcv_nxt and st in RECEIVING_STATES:
-                self.reassembler.fin_at = fin_at
+                # Out of order: hold it and send a duplicate ACK at once (RFC 5681 §4.2),
+                # whose SACK block covers the FIN: the sender's RACK then sees the hole.
+                self.reassembler.store_fin(fin_at)
+                self._ack_now = True
+                if self.trace.active and not plen:
+                    self._emit(
+                        "out-of-order",
+                        {"rel_seq": seq, "len": 0, "fin": True},
+                        why=f"FIN before relative seq {self.rcv_nxt}; held until the data is in",
+                    )
 
     def _rcv_in_order(self, seq: int, payload: bytes, now: float) -> None:
         """Text at RCV.NXT (§3.10.7.4 seventh): to the application's buffer, with what it

@@ -54,7 +54,8 @@ class Reassembler:
 
     @property
     def has_holes(self) -> bool:
-        return bool(self._starts)
+        """Out-of-order pieces, or a FIN beyond RCV.NXT, are held."""
+        return bool(self._starts) or self.fin_at is not None
 
     @property
     def held(self) -> int:
@@ -103,6 +104,14 @@ class Reassembler:
         if payload:
             self._put(seq, payload)
 
+    def store_fin(self, fin_at: int) -> None:
+        """A FIN beyond RCV.NXT: held until the data before it is in, and reported in the
+        SACK blocks as the sequence number it occupies (RFC 9293 §3.4: the FIN takes one;
+        Linux's out-of-order queue covers it too), so the sender learns that the data
+        before it is missing."""
+        self.fin_at = fin_at
+        self._last = fin_at
+
     def _put(self, seq: int, data: bytes) -> None:
         if seq in self._pieces:
             return
@@ -134,6 +143,8 @@ class Reassembler:
             if s > right:
                 count += 1
             right = max(right, s + len(pieces[s]))
+        if self.fin_at is not None and self.fin_at != right:
+            count += 1
         return min(count, limit)
 
     def sack_blocks(self, limit: int) -> list[tuple[int, int]]:
@@ -147,6 +158,12 @@ class Reassembler:
                 blocks[-1] = (blocks[-1][0], max(blocks[-1][1], e))
             else:
                 blocks.append((s, e))
+        fin_at = self.fin_at
+        if fin_at is not None:
+            if blocks and blocks[-1][1] == fin_at:
+                blocks[-1] = (blocks[-1][0], fin_at + 1)
+            else:
+                blocks.append((fin_at, fin_at + 1))
         last = self._last
         if last is not None:
             for i, (s, e) in enumerate(blocks):

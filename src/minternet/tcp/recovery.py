@@ -632,8 +632,10 @@ class LossRecovery:
                 pto += WC_DEL_ACK_T  # one segment out: the receiver may delay its ACK
             pto = max(pto, TLP_MIN_PTO)
         at = now + pto
-        # "if RTO is earlier than PTO, use RTO": then there is no probe to schedule.
-        self.tlp_at = at if self.rto_at is None or at < self.rto_at else None
+        # "If Now() + PTO > TCP_RTO_expiration(): PTO = TCP_RTO_expiration() - Now()": the
+        # probe then goes out at the RTO's time instead of the timeout (as Linux's
+        # tcp_schedule_loss_probe), without collapsing cwnd or backing off.
+        self.tlp_at = at if self.rto_at is None or at < self.rto_at else self.rto_at
 
     def probe_sent(self, snd_max: int, rxt: tuple[int, int] | None, now: float) -> None:
         self.tlp_high = snd_max
