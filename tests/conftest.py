@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -28,13 +30,24 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 from clitools import CliRunner, run_in_process  # noqa: E402  (plain module beside this file)
 from clitools import run_process as clitools_run_process  # noqa: E402
+from minternet.drivers.keycache import ENV as KEY_CACHE_ENV  # noqa: E402
+from minternet.drivers.keycache import use_key_cache  # noqa: E402
 from required_tools import require_tools  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """In the xdist controller, before the workers start: fill the bytecode caches once."""
-    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
-        _compile_once(config)
+    """In the xdist controller, before the workers start: fill the bytecode caches once, and
+    give the run one folder of seeded keys (``drivers/keycache``) that every worker and
+    every ``minternet`` process it starts shares: each seed's keys are minted once a run
+    (~0.3 CPU s a key), not once in each process. A new folder each run, so every run mints."""
+    if not hasattr(config, "workerinput"):
+        if getattr(config.option, "numprocesses", None):
+            _compile_once(config)
+        if KEY_CACHE_ENV not in os.environ:
+            folder = tempfile.mkdtemp(prefix="minternet-keys-")
+            os.environ[KEY_CACHE_ENV] = folder
+            config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    use_key_cache()
 
 
 def _compile_once(config: pytest.Config) -> None:

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from ..drivers.keycache import use_key_cache
 from ..errors import MinternetError
 from ..loop import LoopTimeout
 from .app import app
@@ -18,6 +19,7 @@ __all__ = ["app", "main"]
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``minternet`` console script."""
+    use_key_cache()  # seeded keys minted once, not again in every process (drivers/keycache)
     try:
         rv = app.main(args=argv, prog_name="minternet", standalone_mode=False)
     except (

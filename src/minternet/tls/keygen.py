@@ -12,7 +12,11 @@ simulated world's keys are made here from bytes of the injected :class:`RandomSo
 - EC: a scalar in ``[1, n-1]`` handed to ``ec.derive_private_key``.
 
 Only the seed (32 bytes drawn from the source) reaches the generator, so generated keys are
-cached per seed in-process: the tests and the simulator mint the same keys many times.
+cached per seed in-process: the tests and the simulator mint the same keys many times. Across
+processes an edge may lend a :class:`~minternet.tls.primestore.PrimeStore`
+(``drivers/keycache.py`` keeps the primes in files): a minted ``(p, q)`` is saved there and
+a later process loads it instead of searching again (~0.3 CPU s a key), with the same bytes,
+since the key follows from ``p`` and ``q`` alone.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..errors import ConfigError
 from ..randomness import RandomSource, SeededRandom
+from .primestore import prime_store
 
 __all__ = [
     "PUBLIC_EXPONENT",
@@ -102,8 +107,7 @@ def _random_prime(bits: int, random: RandomSource) -> int:
                 return cand
 
 
-@functools.lru_cache(maxsize=256)
-def _rsa_from_seed(seed: bytes, bits: int) -> rsa.RSAPrivateKey:
+def _primes_from_seed(seed: bytes, bits: int) -> tuple[int, int]:
     random = SeededRandom(seed, "rsa")
     half = bits // 2
     p = q = 0
@@ -113,6 +117,33 @@ def _rsa_from_seed(seed: bytes, bits: int) -> rsa.RSAPrivateKey:
         q = _random_prime(half, random)
     if p < q:
         p, q = q, p
+    return p, q
+
+
+def _plausible(primes: tuple[int, int], bits: int) -> bool:
+    """Whether stored primes have the shape :func:`_primes_from_seed` gives (not a primality
+    proof: the store vouches for the bytes it saved)."""
+    p, q = primes
+    half = bits // 2
+    top = 0b11 << (half - 2)
+    return (
+        p > q
+        and all(x.bit_length() == half and x & top == top and x % 2 for x in (p, q))
+        and (p - q).bit_length() > half - 100
+        and p % PUBLIC_EXPONENT != 1 != q % PUBLIC_EXPONENT
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _rsa_from_seed(seed: bytes, bits: int) -> rsa.RSAPrivateKey:
+    store = prime_store()
+    stored = store.load(seed, bits) if store is not None else None
+    if stored is not None and _plausible(stored, bits):
+        p, q = stored
+    else:
+        p, q = _primes_from_seed(seed, bits)
+        if store is not None:
+            store.save(seed, bits, p, q)
     e = PUBLIC_EXPONENT
     lam = (p - 1) * (q - 1) // _gcd(p - 1, q - 1)
     d = pow(e, -1, lam)
