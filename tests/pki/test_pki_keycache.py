@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from clitools import CliRunner
+from minternet.drivers.entropy import SystemRandom
 from minternet.drivers.keycache import ENV, PrimeFiles, key_cache_folder, use_key_cache
 from minternet.tls import keygen
 from minternet.tls.primestore import prime_store, use_prime_store
@@ -141,3 +142,11 @@ def test_the_command_line_lends_the_cache(run_cli: CliRunner, tmp_path: Path, le
     run_cli("world", env={ENV: str(tmp_path)})
     store = prime_store()
     assert isinstance(store, PrimeFiles) and store.folder == tmp_path
+
+
+def test_keys_from_the_os_entropy_are_never_kept(tmp_path: Path, lend: None) -> None:
+    store = Counting(tmp_path)
+    use_prime_store(store)
+    a, b = (keygen.generate_rsa_key(SystemRandom(), BITS) for _ in range(2))
+    assert a.private_numbers() != b.private_numbers()
+    assert store.loaded == [] and store.saved == 0 and not list(tmp_path.iterdir())

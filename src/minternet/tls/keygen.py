@@ -11,12 +11,13 @@ simulated world's keys are made here from bytes of the injected :class:`RandomSo
   the keys in the tests).
 - EC: a scalar in ``[1, n-1]`` handed to ``ec.derive_private_key``.
 
-Only the seed (32 bytes drawn from the source) reaches the generator, so generated keys are
-cached per seed in-process: the tests and the simulator mint the same keys many times. Across
-processes an edge may lend a :class:`~minternet.tls.primestore.PrimeStore`
-(``drivers/keycache.py`` keeps the primes in files): a minted ``(p, q)`` is saved there and
-a later process loads it instead of searching again (~0.3 CPU s a key), with the same bytes,
-since the key follows from ``p`` and ``q`` alone.
+Only the seed (32 bytes drawn from the source) reaches the generator, so the keys of a
+deterministic source (:class:`SeededRandom`) are cached per seed in-process: the tests and
+the simulator mint the same keys many times. Across processes an edge may lend a
+:class:`~minternet.tls.primestore.PrimeStore` (``drivers/keycache.py`` keeps the primes in
+files): such a key's ``(p, q)`` is saved there and a later process loads it instead of
+searching again (~0.3 CPU s a key), with the same bytes, since the key follows from ``p``
+and ``q`` alone. Keys from the OS's entropy are never kept.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ def _plausible(primes: tuple[int, int], bits: int) -> bool:
 
 @functools.lru_cache(maxsize=256)
 def _rsa_from_seed(seed: bytes, bits: int) -> rsa.RSAPrivateKey:
+    """The key of a seed drawn from a deterministic source: kept in memory and in the store."""
     store = prime_store()
     stored = store.load(seed, bits) if store is not None else None
     if stored is not None and _plausible(stored, bits):
@@ -144,6 +146,10 @@ def _rsa_from_seed(seed: bytes, bits: int) -> rsa.RSAPrivateKey:
         p, q = _primes_from_seed(seed, bits)
         if store is not None:
             store.save(seed, bits, p, q)
+    return _rsa_key(p, q)
+
+
+def _rsa_key(p: int, q: int) -> rsa.RSAPrivateKey:
     e = PUBLIC_EXPONENT
     lam = (p - 1) * (q - 1) // _gcd(p - 1, q - 1)
     d = pow(e, -1, lam)
@@ -156,9 +162,10 @@ def _rsa_from_seed(seed: bytes, bits: int) -> rsa.RSAPrivateKey:
         iqmp=rsa.rsa_crt_iqmp(p, q),
         public_numbers=rsa.RSAPublicNumbers(e, p * q),
     )
-    # p and q passed Miller–Rabin above and d, the CRT values and n follow from them, so
-    # OpenSSL's RSA_check_key (primality tests again, ~40 ms a key) would only repeat our
-    # work; `openssl rsa -check` judges the keys in tests/pki.
+    # p and q passed Miller–Rabin (here, or in the process that stored them) and d, the CRT
+    # values and n follow from them, so OpenSSL's RSA_check_key (primality tests again,
+    # ~40 ms a key) would only repeat our work; `openssl rsa -check` judges the keys in
+    # tests/pki.
     return numbers.private_key(unsafe_skip_rsa_key_validation=True)
 
 
@@ -186,7 +193,10 @@ def generate_rsa_key(random: RandomSource, bits: int = 2048) -> rsa.RSAPrivateKe
     """An RSA key with ``e = 65537`` determined by 32 bytes drawn from ``random``."""
     if bits < 1024 or bits % 16:
         raise ConfigError(f"RSA key size {bits} is not supported (a multiple of 16, >= 1024)")
-    return _rsa_from_seed(random.random_bytes(32), bits)
+    seed = random.random_bytes(32)
+    if not random.deterministic:  # the OS's entropy: a key no one asks for again, never stored
+        return _rsa_key(*_primes_from_seed(seed, bits))
+    return _rsa_from_seed(seed, bits)
 
 
 def generate_ec_key(random: RandomSource, curve: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
