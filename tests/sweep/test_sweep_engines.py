@@ -18,7 +18,7 @@ from sweeptools import FETCH_GRID, loopback_cluster, rows_without_wall
 
 from clitools import cli_env
 from minternet.sweep.dataset import Dataset
-from minternet.sweep.engine import Engine
+from minternet.sweep.engine import Engine, batches, homes
 from minternet.sweep.runner import run_sweep
 from minternet.sweep.spec import build_spec, parse_values
 
@@ -70,6 +70,20 @@ def test_inline_rows_are_whole_and_varied(inline: dict[str, list[dict[str, objec
     assert sum(r["retransmissions"] for r in lossy) > 0  # type: ignore[misc]
     assert {r["status"] for r in inline["dig"]} == {"ok", "failed"} or inline["dig"]
     assert all(r["status"] == "ok" for r in inline["tcp"])
+
+
+def test_the_tasks_of_a_fetch_seed_prefer_one_worker() -> None:
+    """A fetch mints its seed's PKI once per process: a seed's tasks share a home."""
+    tasks = batches(spec_of(FETCH_GRID).cells, 1)  # 12 tasks, 4 per seed
+    where = homes(tasks, ["tcp://a:1", "tcp://b:1"])
+    seed_homes: dict[object, set[str | None]] = {}
+    for task, home in zip(tasks, where, strict=True):
+        seed_homes.setdefault(task[0].get("seed"), set()).add(home)
+    assert seed_homes == {1: {"tcp://a:1"}, 2: {"tcp://b:1"}, 3: {"tcp://a:1"}}
+    # a seed in one task, a run with no per-seed set-up, no worker known: Dask decides
+    assert homes(batches(spec_of(FETCH_GRID).cells, 4), ["tcp://a:1"]) == [None] * 3
+    assert set(homes(batches(spec_of(DIG_GRID).cells, 1), ["tcp://a:1", "tcp://b:1"])) == {None}
+    assert set(homes(tasks, [])) == {None}
 
 
 @pytest.mark.slow

@@ -40,6 +40,11 @@ from .spec import AXES, Cell
 RUN_OPTIONS: dict[str, Any] = {"fetch": FetchOptions, "tcp-transfer": run_transfer, "dig": dig}
 """What each kind of run takes its options from (checked by :mod:`.spec`)."""
 
+SEED_STATE: frozenset[str] = frozenset({"fetch"})
+"""Runs whose first cell of a seed leaves work behind for the seed's other cells in the same
+process: a fetch mints the seed's PKI (three 2048-bit RSA keys, ~0.5 CPU s, against ~20 ms
+for a page load) and keeps it for the process's life (``apps.fetch_run``)."""
+
 # The row's columns and their Arrow types ("int", "float", "str", "bool"); axes first.
 OUTCOME_COLUMNS: tuple[tuple[str, str], ...] = (
     ("status", "str"),
@@ -293,4 +298,4 @@ def run_batch(cells: Iterable[Cell], version: str = __version__) -> list[dict[st
     return [run_cell(c) for c in cells]
 
 
-__all__ = ["COLUMNS", "NONDETERMINISTIC", "RUN_OPTIONS", "run_batch", "run_cell"]
+__all__ = ["COLUMNS", "NONDETERMINISTIC", "RUN_OPTIONS", "SEED_STATE", "run_batch", "run_cell"]

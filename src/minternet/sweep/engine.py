@@ -8,25 +8,28 @@ of ``dask worker`` processes on any machines) with ``scheduler``, or no Dask at 
 them), so an interrupted sweep keeps every finished task.
 
 A task holds cells of one seed (the run mints the seed's PKI once per process and reuses
-it, so grouping by seed keeps that work on one worker), at most ``batch`` of them. When a
-worker dies, Dask's scheduler runs its tasks again elsewhere; the rows are the same because
-a cell's row depends on the cell alone.
+it, so grouping by seed keeps that work on one worker), at most ``batch`` of them; the
+tasks of a seed that needs several share a home worker (:func:`homes`). When a worker
+dies, Dask's scheduler runs its tasks again elsewhere; the rows are the same because a
+cell's row depends on the cell alone. The local cluster's workers are forked from one
+fork server that has imported Dask and the runs (:func:`_local_cluster_settings`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing.forkserver
 import os
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .. import __version__
 from ..errors import ConfigError
-from .cells import run_batch
+from .cells import SEED_STATE, run_batch
 from .spec import Cell
 
 Rows = list[dict[str, Any]]
@@ -73,6 +76,31 @@ def batches(cells: Sequence[Cell], size: int) -> list[tuple[Cell, ...]]:
     return out
 
 
+def homes(tasks: Sequence[tuple[Cell, ...]], workers: Sequence[str]) -> list[str | None]:
+    """The worker each task should run on, if any: every task of one seed of a run that
+    keeps per-seed state (:data:`~.cells.SEED_STATE`) goes to the same worker, so that
+    worker alone pays the seed's set-up rather than every worker that draws one of its
+    tasks. A seed goes to the worker with the fewest cells so far (first in ``workers``
+    on a tie). Seeds in one task, and other runs, have no home (None): Dask places them.
+    """
+    sizes: dict[tuple[str, Any], int] = {}
+    for t in tasks:
+        sizes[t[0].what, t[0].get("seed")] = sizes.get((t[0].what, t[0].get("seed")), 0) + 1
+    load = dict.fromkeys(workers, 0)
+    home: dict[tuple[str, Any], str] = {}
+    out: list[str | None] = []
+    for t in tasks:
+        group = (t[0].what, t[0].get("seed"))
+        if not load or group[0] not in SEED_STATE or sizes[group] < 2:
+            out.append(None)
+            continue
+        if group not in home:
+            home[group] = min(load, key=load.__getitem__)
+        load[home[group]] += len(t)
+        out.append(home[group])
+    return out
+
+
 def _task_key(batch: tuple[Cell, ...]) -> str:
     digest = hashlib.sha256("".join(c.key for c in batch).encode()).hexdigest()[:16]
     return f"minternet-sweep-{digest}"
@@ -93,6 +121,51 @@ def run(
     yield from _run_dask(engine, tasks, on_start)
 
 
+WORKER_PRELOAD = ("distributed", "minternet.sweep.cells")
+"""What the local cluster's fork server imports once, before it forks each worker."""
+
+LOCAL_CONFIG: dict[str, Any] = {
+    # workers forked from one fork server (see _local_cluster_settings), not spawned
+    "distributed.worker.multiprocessing-method": "forkserver",
+    # the statistical profiler samples each worker's stack every 10 ms for the dashboard,
+    # which the embedded cluster does not serve
+    "distributed.worker.profile.enabled": False,
+    # every process's event-loop watchdog: at 20 ms it is most of an idle cluster's CPU
+    # (0.07 -> 0.03 CPU s per second with two workers); it only warns of a loop blocked
+    # for seconds, which a 200 ms tick still sees
+    "distributed.admin.tick.interval": "200ms",
+}
+"""Dask settings of the embedded cluster (its scheduler, nannies and workers)."""
+
+
+@contextmanager
+def _local_cluster_settings() -> Iterator[None]:
+    """:data:`LOCAL_CONFIG` while the local cluster lives, its workers forked.
+
+    Dask starts each worker by ``spawn`` by default: a fresh interpreter that imports
+    ``distributed`` and then, at its first task, minternet (~0.6 CPU s a worker). With
+    ``forkserver`` one server process imports both once and forks every worker from it (it
+    runs no thread after those imports, so a fork of it is as safe as a spawn). Dask sets
+    its own preload list (its dependencies, numpy) on the first call of ``get_mp_context``
+    in a process and never again, so ours, set right after, is the one used. The fork
+    server is stopped and reaped at the end (Python would leave it to exit on its own after
+    this process), so no process outlives the sweep and its workers' CPU is counted as this
+    process's children's.
+    """
+    import dask.config
+    from distributed.utils import get_mp_context
+
+    with dask.config.set(LOCAL_CONFIG):
+        get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))  # type: ignore[no-untyped-call]
+        try:
+            yield
+        finally:
+            server = getattr(multiprocessing.forkserver, "_forkserver", None)
+            stop = getattr(server, "_stop", None)
+            if stop is not None:
+                stop()
+
+
 def _run_dask(
     engine: Engine, tasks: list[tuple[Cell, ...]], on_start: Callable[[str], None]
 ) -> Iterator[Rows | TaskFailure]:
@@ -108,6 +181,7 @@ def _run_dask(
                 ) from None
         else:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="minternet-dask-"))
+            stack.enter_context(_local_cluster_settings())
             cluster = stack.enter_context(
                 LocalCluster(  # type: ignore[no-untyped-call]
                     n_workers=engine.local_workers(),
@@ -115,14 +189,27 @@ def _run_dask(
                     processes=True,
                     scheduler_port=0,
                     dashboard_address=None,
+                    # its HTTP routes (health, metrics) on a free loopback port, rather
+                    # than :8787 on every interface with a warning when that is taken
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     silence_logs=logging.ERROR,
                     local_directory=scratch,
                 )
             )
             client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         on_start(engine.describe())
+        # a seed's home is only a preference (allow_other_workers): if its worker dies or
+        # others run out of work, Dask runs its tasks elsewhere (and they mint it there)
         futures = {
-            client.submit(run_batch, t, __version__, key=_task_key(t), pure=False): t for t in tasks
+            client.submit(
+                run_batch,
+                t,
+                __version__,
+                key=_task_key(t),
+                pure=False,
+                **({} if home is None else {"workers": [home], "allow_other_workers": True}),
+            ): t
+            for t, home in zip(tasks, homes(tasks, sorted(client.nthreads())), strict=True)
         }
         try:
             for fut in as_completed(futures):  # type: ignore[no-untyped-call]
