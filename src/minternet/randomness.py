@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import hashlib
 from _random import Random as _MersenneTwister
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 
 @runtime_checkable
@@ -40,6 +43,18 @@ class RandomSource(Protocol):
 
     def child(self, label: str) -> RandomSource:
         """An independent stream for one node, connection or purpose."""
+        ...
+
+
+@runtime_checkable
+class RsaKeySource(Protocol):
+    """A source whose randomness cannot be replayed (the OS's) and that therefore makes RSA
+    keys itself, with OpenSSL's generator: :func:`minternet.tls.keygen.generate_rsa_key`
+    asks it instead of expanding a drawn seed in Python, which only a replayable source
+    needs (and which costs ~0.5 s of CPU a 2048-bit key, against OpenSSL's ~0.05 s)."""
+
+    def rsa_private_key(self, bits: int) -> rsa.RSAPrivateKey:
+        """A fresh RSA key of ``bits`` bits with ``e = 65537``."""
         ...
 
 

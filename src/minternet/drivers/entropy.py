@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import secrets
 
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 
 class SystemRandom:
     """The operating system's CSPRNG, for real drivers."""
@@ -28,6 +30,11 @@ class SystemRandom:
 
     def child(self, label: str) -> SystemRandom:
         return self
+
+    def rsa_private_key(self, bits: int) -> rsa.RSAPrivateKey:
+        """OpenSSL's RSA key generation (FIPS 186-5 §A.1.3, its own CSPRNG), ~10× faster
+        than expanding a seed in Python: nothing here needs to be replayed."""
+        return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
     def __repr__(self) -> str:
         return "SystemRandom()"

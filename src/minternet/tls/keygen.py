@@ -11,6 +11,10 @@ simulated world's keys are made here from bytes of the injected :class:`RandomSo
   the keys in the tests).
 - EC: a scalar in ``[1, n-1]`` handed to ``ec.derive_private_key``.
 
+A source that cannot be replayed (the OS's randomness, for the real drivers) makes its RSA
+keys itself with OpenSSL's generator (:class:`~minternet.randomness.RsaKeySource`): the
+seed expansion above exists for replay, and costs ten times OpenSSL's CPU.
+
 Only the seed (32 bytes drawn from the source) reaches the generator, so the keys of a
 deterministic source (:class:`SeededRandom`) are cached per seed in-process: the tests and
 the simulator mint the same keys many times. Across processes an edge may lend a
@@ -28,7 +32,7 @@ from typing import Literal
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..errors import ConfigError
-from ..randomness import RandomSource, SeededRandom
+from ..randomness import RandomSource, RsaKeySource, SeededRandom
 from .primestore import prime_store
 
 __all__ = [
@@ -190,13 +194,16 @@ _ORDERS = {
 
 
 def generate_rsa_key(random: RandomSource, bits: int = 2048) -> rsa.RSAPrivateKey:
-    """An RSA key with ``e = 65537`` determined by 32 bytes drawn from ``random``."""
+    """An RSA key with ``e = 65537`` determined by 32 bytes drawn from ``random``; from a
+    source that cannot be replayed (the OS's, an :class:`RsaKeySource`), the source's own
+    key (OpenSSL's generator)."""
     if bits < 1024 or bits % 16:
         raise ConfigError(f"RSA key size {bits} is not supported (a multiple of 16, >= 1024)")
-    seed = random.random_bytes(32)
     if not random.deterministic:  # the OS's entropy: a key no one asks for again, never stored
-        return _rsa_key(*_primes_from_seed(seed, bits))
-    return _rsa_from_seed(seed, bits)
+        if isinstance(random, RsaKeySource):
+            return random.rsa_private_key(bits)
+        return _rsa_key(*_primes_from_seed(random.random_bytes(32), bits))
+    return _rsa_from_seed(random.random_bytes(32), bits)
 
 
 def generate_ec_key(random: RandomSource, curve: str = "secp256r1") -> ec.EllipticCurvePrivateKey:
