@@ -414,6 +414,13 @@ def test_idle_and_silent_connections_are_closed_at_their_deadlines(site: Path) -
 
 LOAD_SECONDS = 30.0
 NORMAL, SLOW = 250, 50
+# Each normal client waits this long after an answer before its next request (as a browser
+# on a keep-alive connection does), their first requests spread over one such pause: a
+# steady offered load of NORMAL / THINK_SECONDS (~330 requests/s) on 300 open connections,
+# with the 50 slow clients' requests always in flight. Without the pause both sides spent
+# the 30 s at full speed on both cores (~20,000 requests, ~24 CPU s for this one test)
+# without proving more: the count of requests was whatever the CPU allowed.
+THINK_SECONDS = 0.75
 
 
 async def _one_request(reader: object, writer: object, conn: h11.Connection, target: str,
@@ -433,7 +440,7 @@ async def _one_request(reader: object, writer: object, conn: h11.Connection, tar
     else:
         w.write(head)
         await w.drain()
-    body = b""
+    body = bytearray()  # (not bytes +=: a 1 MB body in 16 KB pieces would copy 32 MB)
     while True:
         ev = conn.next_event()
         if ev is h11.NEED_DATA:
@@ -447,20 +454,22 @@ async def _one_request(reader: object, writer: object, conn: h11.Connection, tar
             body += ev.data
         elif isinstance(ev, h11.EndOfMessage):
             conn.start_next_cycle()
-            return body
+            return bytes(body)
         else:
             raise AssertionError(f"unexpected {ev!r}")
 
 
 def _load(port: int, files: dict[str, bytes], seconds: float) -> tuple[int, int, list[str]]:
     """NORMAL + SLOW keep-alive clients for ``seconds``: (normal answered, slow answered,
-    errors). A client finishes the request it has begun when the time is up."""
+    errors). Slow clients ask again at once; normal ones after THINK_SECONDS, the first
+    request of normal client ``k`` after ``k / NORMAL`` of that pause. A client finishes
+    the request it has begun when the time is up."""
     import asyncio
 
     errors: list[str] = []
     counts = [0, 0]
 
-    async def client(slow: bool) -> None:
+    async def client(slow: bool, k: int) -> None:
         targets = ["/mid.bin"] if slow else ["/index.html", "/a.txt"]
         try:
             reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -471,6 +480,8 @@ def _load(port: int, files: dict[str, bytes], seconds: float) -> tuple[int, int,
         end = loop_time() + seconds
         i = 0
         try:
+            if not slow:
+                await asyncio.sleep(THINK_SECONDS * k / NORMAL)
             while loop_time() < end:
                 target = targets[i % len(targets)]
                 i += 1
@@ -478,6 +489,8 @@ def _load(port: int, files: dict[str, bytes], seconds: float) -> tuple[int, int,
                 if body != files[target]:
                     errors.append(f"{target}: {len(body)} bytes, wrong content")
                 counts[slow] += 1
+                if not slow and loop_time() < end:
+                    await asyncio.sleep(THINK_SECONDS)
         except Exception as e:
             errors.append(f"{'slow' if slow else 'normal'}: {type(e).__name__}: {e}")
         finally:
@@ -487,7 +500,9 @@ def _load(port: int, files: dict[str, bytes], seconds: float) -> tuple[int, int,
         return asyncio.get_running_loop().time()
 
     async def main() -> None:
-        await asyncio.gather(*(client(i < SLOW) for i in range(NORMAL + SLOW)))
+        await asyncio.gather(
+            *(client(True, k) for k in range(SLOW)), *(client(False, k) for k in range(NORMAL))
+        )
 
     asyncio.run(main())
     return counts[0], counts[1], errors
@@ -506,13 +521,13 @@ def test_300_keepalive_clients_50_slow_for_30_s(site: Path, tmp_path: Path) -> N
         (root / name.lstrip("/")).write_bytes(data)
     with minternet_serve("--http", "0", "--quiet", "--site", str(root)) as (ports, proc):
         base_fds = fds(proc.pid)
-        samples: list[tuple[float, int]] = []
+        samples: list[tuple[float, int, int]] = []  # (seconds, RSS, open fds)
         done = threading.Event()
 
         def sample() -> None:
             t0 = time.monotonic()
             while not done.wait(0.5):
-                samples.append((time.monotonic() - t0, rss(proc.pid)))
+                samples.append((time.monotonic() - t0, rss(proc.pid), fds(proc.pid)))
 
         sampler = threading.Thread(target=sample)
         sampler.start()
@@ -522,7 +537,12 @@ def test_300_keepalive_clients_50_slow_for_30_s(site: Path, tmp_path: Path) -> N
             done.set()
             sampler.join()
         assert errors == []
-        assert normal > 1000 and slow >= SLOW
-        settled = [r for t, r in samples if 5.0 <= t <= LOAD_SECONDS]
-        assert max(settled) - min(settled) < 32 * MB, [r // MB for _, r in samples]
+        # ~330 requests/s offered by the normal clients (issue 14 measured 19,418 requests
+        # in all at full speed); the floor holds on a loaded machine
+        assert normal > 3000 and slow >= SLOW, (normal, slow)
+        settled = [(r, n) for t, r, n in samples if 5.0 <= t <= LOAD_SECONDS]
+        rsses = [r for r, _ in settled]
+        assert max(rsses) - min(rsses) < 32 * MB, [r // MB for _, r, _ in samples]
+        # sampled under load: the server held all 300 connections the whole time
+        assert min(n for _, n in settled) >= base_fds + NORMAL + SLOW, samples
         wait_until(lambda: fds(proc.pid) == base_fds, 10)
