@@ -7,14 +7,13 @@ import base64
 import csv
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 from PIL import Image
 from sweeptools import rows_without_wall
 
-from clitools import cli_env
+from clitools import run_in_process
 from minternet.sweep.cells import COLUMNS, run_cell
 from minternet.sweep.dataset import Dataset
 from minternet.sweep.engine import Engine
@@ -23,13 +22,8 @@ from minternet.sweep.spec import build_spec, make_cell
 
 
 def minternet(*args: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "minternet", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=cli_env(),
-        timeout=120,
-    )
+    """``minternet ARGS`` in this interpreter (no fresh one to import everything again)."""
+    return run_in_process(*map(str, args), check=False)
 
 
 def test_rerun_computes_only_what_is_missing_and_rows_do_not_depend_on_it(

@@ -106,13 +106,15 @@ def test_dask_scheduler_and_workers_on_loopback_give_the_inline_rows(
     assert all(p.poll() is not None for p in cluster.processes)
 
 
-def _wait_for_rows(out: Path, proc: subprocess.Popen[str], minimum: int = 1) -> int:
+def _wait_for_rows(out: Path, proc: subprocess.Popen[str]) -> None:
+    """Until the sweep has written its first rows (a part file: each task's rows are written
+    at once, atomically), looking every 10 ms so that the sweep is caught early on."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         assert proc.poll() is None, "the sweep ended before it could be interrupted"
-        if out.is_dir() and Dataset(out).exists() and len(Dataset(out).keys()) >= minimum:
-            return len(Dataset(out).keys())
-        time.sleep(0.05)
+        if Dataset(out).exists():
+            return
+        time.sleep(0.01)
     raise AssertionError("no rows appeared")
 
 
@@ -130,10 +132,15 @@ def test_a_worker_killed_mid_sweep_changes_nothing(
             env=cli_env(),
         )
         try:
-            have = _wait_for_rows(out, proc)
-            assert have < 12
-            cluster.workers[0].kill()  # SIGKILL: the worker dies with its task
+            _wait_for_rows(out, proc)
+            # both workers stand still a moment, so the one killed dies holding work
+            # however fast the cells run
+            for w in cluster.workers:
+                os.kill(w.pid, signal.SIGSTOP)
+            assert len(Dataset(out).keys()) < 12
+            cluster.workers[0].kill()  # SIGKILL: the worker dies with its tasks
             cluster.workers[0].wait(timeout=30)
+            os.kill(cluster.workers[1].pid, signal.SIGCONT)
             _, err = proc.communicate(timeout=180)
         finally:
             if proc.poll() is None:
@@ -154,9 +161,13 @@ def test_ctrl_c_then_rerun_computes_only_the_missing_cells(
     )
     try:
         _wait_for_rows(out, proc)
+        # the sweep (its client and the local cluster's scheduler) stands still until the
+        # Ctrl-C, so that it is caught mid-way however fast the cells run
+        os.kill(proc.pid, signal.SIGSTOP)
         children = psutil.Process(proc.pid).children(recursive=True)
         assert children, "the local cluster runs worker processes"
         os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, signal.SIGCONT)
         _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:

@@ -118,6 +118,7 @@ def run_command(
 ) -> int:
     """Run every cell of the grid (SPEC.toml and/or the flags) into the dataset --out."""
     spec = spec_from(spec_file, what, {k.removeprefix("axis_"): v for k, v in axes.items()})
+    from ..drivers.keycache import use_key_cache
     from ..errors import ConfigError
     from ..sweep.dataset import Dataset
     from ..sweep.engine import Engine
@@ -134,6 +135,10 @@ def run_command(
         address=scheduler,
         workers=workers,
         batch=batch,
+        # each worker process keeps and finds seeded keys where minternet there would
+        # (its own MINTERNET_KEY_CACHE or ~/.cache), as this process does: a seed's PKI is
+        # minted once on a machine, not in every worker, nor again on a rerun
+        setup=use_key_cache,
     )
     con = Console(stderr=True, highlight=False, soft_wrap=True)
     try:

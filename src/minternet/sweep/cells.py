@@ -287,14 +287,21 @@ def run_cell(cell: Cell) -> dict[str, Any]:
     return row
 
 
-def run_batch(cells: Iterable[Cell], version: str = __version__) -> list[dict[str, Any]]:
-    """Run cells one after the other (one engine task); refuses to mix minternet versions,
-    since a row is keyed by the version that computed it."""
+def run_batch(
+    cells: Iterable[Cell],
+    version: str = __version__,
+    setup: Callable[[], object] | None = None,
+) -> list[dict[str, Any]]:
+    """Run cells one after the other (one engine task), after ``setup`` (the engine's: e.g.
+    lending this process the key cache); refuses to mix minternet versions, since a row is
+    keyed by the version that computed it."""
     if version != __version__:
         raise ConfigError(
             f"this worker runs minternet {__version__}, the sweep expects {version}: "
             "install the same version on every machine"
         )
+    if setup is not None:
+        setup()
     return [run_cell(c) for c in cells]
 
 

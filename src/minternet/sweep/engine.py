@@ -45,6 +45,10 @@ class Engine:
     address: str | None = None
     workers: int | None = None  # local: worker processes (default: one per core)
     batch: int = 50  # at most this many cells per task
+    # called in the process of each task before its cells, e.g. the CLI's lending of its
+    # seeded-key cache (drivers/keycache) to Dask's workers; passed by reference, so it
+    # must be importable there
+    setup: Callable[[], object] | None = None
 
     def describe(self) -> str:
         if self.kind == "inline":
@@ -116,7 +120,7 @@ def run(
     if engine.kind == "inline":
         on_start(engine.describe())
         for t in tasks:
-            yield run_batch(t)
+            yield run_batch(t, __version__, engine.setup)
         return
     yield from _run_dask(engine, tasks, on_start)
 
@@ -205,6 +209,7 @@ def _run_dask(
                 run_batch,
                 t,
                 __version__,
+                engine.setup,
                 key=_task_key(t),
                 pure=False,
                 **({} if home is None else {"workers": [home], "allow_other_workers": True}),
