@@ -25,6 +25,7 @@ import pytest
 from minternet.apps.site import packaged_site
 from minternet.drivers.netns import list_links, list_namespaces
 from required_tools import NETNS
+from tshark_table import has, protocols, table
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 WWW = "93.184.216.34"
@@ -140,17 +141,20 @@ def test_the_kernel_pings_traces_resolves_and_fetches_across_the_world(tmp_path:
         w.run("curl", "-sS", "--max-time", "30", "--cacert", str(w.ca_file), "-o", str(got),
               "https://www.example.com/index.html")  # fmt: skip
         fetched = got.read_bytes()
+    # one tshark pass over the capture (its DSB opens the HTTPS) answers every question below
+    rows = table(pcap, "frame.interface_name", "frame.protocols", "dhcp.option.dhcp",
+                 "dhcp.option.router", "dhcp.option.domain_name_server", "dhcp.ip.your",
+                 "dns.flags.response", "ip.src", "ip.dst", "dns.qry.name",
+                 "http.request.uri", "http.request.method")  # fmt: skip
     # DHCP: udhcpc's DISCOVER/REQUEST and our home router's OFFER/ACK, as tshark reads them
-    dhcp = subprocess.run(
-        ["tshark", "-r", str(pcap), "-Y", 'frame.interface_name == "kernel/eth0" && dhcp',
-         "-T", "fields", "-e", "dhcp.option.dhcp", "-e", "dhcp.option.router",
-         "-e", "dhcp.option.domain_name_server", "-e", "dhcp.ip.your"],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout.splitlines()  # fmt: skip
-    fields = [line.split("\t") for line in dhcp]
-    assert [f[0] for f in fields] == ["1", "2", "3", "5"], dhcp
-    assert fields[3][1:3] == ["192.168.1.1", "198.51.100.53"], dhcp
-    assert fields[3][3] in first, (dhcp, first)
+    dhcp = [
+        [r["dhcp.option.dhcp"], r["dhcp.option.router"], r["dhcp.option.domain_name_server"],
+         r["dhcp.ip.your"]]
+        for r in rows if r["frame.interface_name"] == "kernel/eth0" and "dhcp" in protocols(r)
+    ]  # fmt: skip
+    assert [f[0] for f in dhcp] == ["1", "2", "3", "5"], dhcp
+    assert dhcp[3][1:3] == ["192.168.1.1", "198.51.100.53"], dhcp
+    assert dhcp[3][3] in first, (dhcp, first)
     # ping: four routers on the way back (TTL 64 - 4), never faster than the links' latency
     replies = re.findall(r"ttl=(\d+) time=([\d.]+) ms", ping)
     assert len(replies) == 5 and {int(t) for t, _ in replies} == {60}, ping
@@ -172,33 +176,23 @@ def test_the_kernel_pings_traces_resolves_and_fetches_across_the_world(tmp_path:
         for line in access_log(w)
     ), w.out
     # the capture: the resolver walked root → com → example.com for the kernel's question
-    walk = subprocess.run(
-        ["tshark", "-r", str(pcap), "-Y",
-         'frame.interface_name == "resolver/eth0" && dns.flags.response == 0 '
-         "&& ip.src == 198.51.100.53",
-         "-T", "fields", "-e", "ip.dst", "-e", "dns.qry.name"],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout.split("\n")  # fmt: skip
-    servers = [line.split("\t")[0] for line in walk if "www.example.com" in line]
+    queries = [
+        r for r in rows
+        if r["frame.interface_name"] == "resolver/eth0" and has(r, "dns.flags.response", "0")
+    ]  # fmt: skip
+    walk = [r for r in queries if has(r, "ip.src", "198.51.100.53")]
+    servers = [r["ip.dst"] for r in walk if "www.example.com" in r["dns.qry.name"]]
     assert servers[:3] == ["198.41.0.4", "192.5.6.30", "199.43.135.53"], walk
     # the capture's Decryption Secrets Block opens curl's HTTPS to tshark: the GET, both
     # before the NAT and after it (Wireshark follows a stream by its addresses and ports,
     # so later copies of the same 4-tuple at further hops are marked as retransmissions)
-    gets = subprocess.run(
-        ["tshark", "-r", str(pcap), "-Y", "http.request.uri == \"/index.html\"",
-         "-T", "fields", "-e", "frame.interface_name", "-e", "http.request.method"],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout.splitlines()  # fmt: skip
-    points = {line.split("\t")[0] for line in gets if line.endswith("\tGET")}
-    assert {"kernel/eth0", "home-router/eth1"} <= points, gets
+    points = {
+        r["frame.interface_name"] for r in rows
+        if has(r, "http.request.uri", "/index.html") and r["http.request.method"] == "GET"
+    }  # fmt: skip
+    assert {"kernel/eth0", "home-router/eth1"} <= points, points
     # ... and the kernel's own query left the home as the NAT's address
-    asked = subprocess.run(
-        ["tshark", "-r", str(pcap), "-Y",
-         'frame.interface_name == "resolver/eth0" && dns.flags.response == 0 '
-         "&& ip.dst == 198.51.100.53",
-         "-T", "fields", "-e", "ip.src"],
-        capture_output=True, text=True, timeout=120, check=True,
-    ).stdout.split()  # fmt: skip
+    asked = [r["ip.src"] for r in queries if has(r, "ip.dst", "198.51.100.53")]
     assert asked and set(asked) == {PUBLIC}, asked
 
 
@@ -214,10 +208,10 @@ def test_headless_chromium_renders_the_page_through_the_world(tmp_path: Path) ->
         assert w.home is not None and (w.home / ".pki" / "nssdb").is_dir()
         env = {"HOME": str(w.home)}
         profile = tmp_path / "profile"
-        dom = w.run("chromium", *flags, f"--user-data-dir={profile}", "--dump-dom", url,
+        # one page load gives both the DOM (on stdout) and the screenshot
+        dom = w.run("chromium", *flags, f"--user-data-dir={profile}", "--dump-dom",
+                    f"--screenshot={shot}", "--window-size=1024,768", "--hide-scrollbars", url,
                     env=env, timeout=120)  # fmt: skip
-        w.run("chromium", *flags, f"--user-data-dir={profile}", f"--screenshot={shot}",
-              "--window-size=1024,768", "--hide-scrollbars", url, env=env, timeout=120)  # fmt: skip
     title = re.search(r"<title>(.*?)</title>", dom, re.S)
     assert title is not None and title.group(1) == "Example Domain — served by minternet", dom[:500]
     assert "ERR_" not in dom and "Privacy error" not in dom

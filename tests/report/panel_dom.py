@@ -11,6 +11,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from clitools import run_in_process
+from tshark_table import has as has
+from tshark_table import table as table
 
 
 def parse(fragment: str) -> ET.Element:
@@ -54,25 +56,6 @@ def fields(path: Path, display_filter: str, *names: str) -> list[list[str]]:
     for n in names:
         args += ["-e", n]
     return [line.split("\t") for line in tshark(path, *args)]
-
-
-def table(path: Path, *names: str) -> list[dict[str, str]]:
-    """tshark's ``-T fields`` for every frame of ``path`` (one pass over the file): one
-    dict per frame, ``name → value`` (a field that occurs more than once is
-    comma-separated, a field the frame lacks is ``""``). Tests that ask several questions
-    of one capture select rows from this instead of running tshark once per filter."""
-    args = ["-T", "fields", "-E", "occurrence=a", "-E", "separator=\t"]
-    for n in names:
-        args += ["-e", n]
-    out = subprocess.run(
-        ["tshark", "-r", str(path), *args], capture_output=True, text=True, timeout=600, check=True
-    )
-    return [dict(zip(names, line.split("\t"), strict=True)) for line in out.stdout.splitlines()]
-
-
-def has(row: dict[str, str], name: str, value: str) -> bool:
-    """What ``name == value`` means in a display filter: some occurrence of it equals."""
-    return value in row[name].split(",")
 
 
 def capture_point(path: Path, iface: str, out: Path) -> Path:

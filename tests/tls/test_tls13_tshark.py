@@ -23,6 +23,7 @@ from minternet.tls.server13 import ServerConfig13, TlsServer13
 from minternet.tls.suites13 import TLS13_SUITES, Tls13Suite
 from minternet.trace.bus import FrameRecord
 from minternet.trace.pcapng import PcapngWriter
+from tshark_table import has, table
 
 pytestmark = pytest.mark.tools("tshark")
 
@@ -73,24 +74,16 @@ def test_tshark_decrypts_tls13_with_our_keylog(
     pcap, keylog = tmp_path / "s.pcap", tmp_path / "keys.log"
     wrpcap(str(pcap), flow.pkts)
     keylog.write_text("\n".join(lines) + "\n")
-    rows = _http_rows(pcap, "-o", f"tls.keylog_file:{keylog}")
-    assert any(r[0] == "/index.html" for r in rows), rows
-    assert any(len(r) > 1 and r[1] == "200" for r in rows), rows
-    assert _http_rows(pcap) == []  # without the keys nothing is readable
+    # one pass with the key log answers every question about the decrypted capture
+    rows = table(pcap, "http.request.uri", "http.response.code", "tls.handshake.type",
+                 "_ws.malformed", options=["-o", f"tls.keylog_file:{keylog}"])  # fmt: skip
+    assert any(has(r, "http.request.uri", "/index.html") for r in rows), rows
+    assert any(has(r, "http.response.code", "200") for r in rows), rows
     # the encrypted handshake opens too: tshark sees our Certificate and both Finished
-    res = subprocess.run(
-        ["tshark", "-r", str(pcap), "-o", f"tls.keylog_file:{keylog}", "-Y",
-         "tls.handshake.type == 11 || tls.handshake.type == 20 || tls.handshake.type == 8",
-         "-T", "fields", "-e", "tls.handshake.type"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    types = {t for r in res.stdout.split() for t in r.split(",")}
-    assert {"8", "11", "20"} <= types, res.stdout
-    res = subprocess.run(
-        ["tshark", "-r", str(pcap), "-o", f"tls.keylog_file:{keylog}", "-Y", "_ws.malformed"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert res.stdout.strip() == ""
+    types = {t for r in rows for t in r["tls.handshake.type"].split(",")}
+    assert {"8", "11", "20"} <= types, rows
+    assert [r for r in rows if r["_ws.malformed"]] == []
+    assert _http_rows(pcap) == []  # without the keys nothing is readable
 
 
 def pcapng_with_dsb(flow: Flow, lines: list[str], capture: Path) -> Path:
