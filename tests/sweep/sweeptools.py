@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from clitools import cli_env, free_port
 from minternet.sweep.dataset import Dataset
@@ -27,11 +27,52 @@ class LoopbackCluster:
 
     address: str
     scheduler: subprocess.Popen[bytes]
+    tmp: Path
+    log: BinaryIO
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def processes(self) -> list[subprocess.Popen[bytes]]:
         return [self.scheduler, *self.workers]
+
+    def live_workers(self, n: int) -> list[subprocess.Popen[bytes]]:
+        """The ``n`` workers still running, after starting new ones if fewer are (a test
+        may have killed one)."""
+        live = [w for w in self.workers if w.poll() is None]
+        return live + self.add_workers(n - len(live)) if len(live) < n else live
+
+    def add_workers(self, n: int) -> list[subprocess.Popen[bytes]]:
+        """Start ``n`` more ``dask worker`` commands (single-threaded, no nanny: each PID is
+        the worker itself) and wait until the scheduler has registered them."""
+        new: list[subprocess.Popen[bytes]] = []
+        for _ in range(n):
+            name = f"w{len(self.workers)}"
+            new.append(
+                subprocess.Popen(
+                    [
+                        DASK,
+                        "worker",
+                        self.address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                        "--name",
+                        name,
+                        "--local-directory",
+                        str(self.tmp / name),
+                    ],
+                    env=cli_env(),
+                    stdout=self.log,
+                    stderr=self.log,
+                )
+            )
+            self.workers.append(new[-1])
+        live = [self.scheduler, *new]
+        _wait_for_workers(self.tmp / "dask.log", len(self.workers), live, time.monotonic() + 90)
+        return new
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], deadline: float) -> None:
@@ -63,44 +104,19 @@ def _wait_for_workers(log: Path, n: int, procs: list[subprocess.Popen[bytes]], d
 @contextmanager
 def loopback_cluster(tmp: Path, workers: int = 2) -> Iterator[LoopbackCluster]:
     """The multi-machine setup on one machine: a scheduler and ``workers`` single-threaded
-    worker processes (no nanny, so each PID is the worker itself) as separate commands."""
+    worker processes as separate commands."""
     port = free_port()
-    env = cli_env()
-    log_path = tmp / "dask.log"
-    log = log_path.open("ab")
+    log = (tmp / "dask.log").open("ab")
     sched = subprocess.Popen(
         [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-        env=env,
+        env=cli_env(),
         stdout=log,
         stderr=log,
     )
-    cluster = LoopbackCluster(f"tcp://127.0.0.1:{port}", sched)
+    cluster = LoopbackCluster(f"tcp://127.0.0.1:{port}", sched, tmp, log)
     try:
         _wait_for_port(port, sched, time.monotonic() + 60)
-        for i in range(workers):
-            cluster.workers.append(
-                subprocess.Popen(
-                    [
-                        DASK,
-                        "worker",
-                        cluster.address,
-                        "--nthreads",
-                        "1",
-                        "--no-nanny",
-                        "--no-dashboard",
-                        "--host",
-                        "127.0.0.1",
-                        "--name",
-                        f"w{i}",
-                        "--local-directory",
-                        str(tmp / f"w{i}"),
-                    ],
-                    env=env,
-                    stdout=log,
-                    stderr=log,
-                )
-            )
-        _wait_for_workers(log_path, workers, cluster.processes, time.monotonic() + 90)
+        cluster.add_workers(workers)
         yield cluster
     finally:
         for p in reversed(cluster.processes):

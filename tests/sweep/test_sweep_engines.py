@@ -10,11 +10,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
-from sweeptools import FETCH_GRID, loopback_cluster, rows_without_wall
+from sweeptools import FETCH_GRID, LoopbackCluster, loopback_cluster, rows_without_wall
 
 from clitools import cli_env
 from minternet.sweep.dataset import Dataset
@@ -86,24 +87,32 @@ def test_the_tasks_of_a_fetch_seed_prefer_one_worker() -> None:
     assert set(homes(tasks, [])) == {None}
 
 
+@pytest.fixture(scope="module")
+def loopback(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopbackCluster]:
+    """``dask scheduler`` + two ``dask worker`` commands on loopback, for this module's
+    tests (each asks for two live workers: one may have been killed before)."""
+    with loopback_cluster(tmp_path_factory.mktemp("dask")) as cluster:
+        yield cluster
+    assert all(p.poll() is not None for p in cluster.processes)
+
+
 @pytest.mark.slow
 def test_dask_scheduler_and_workers_on_loopback_give_the_inline_rows(
-    inline: dict[str, list[dict[str, object]]], tmp_path: Path
+    inline: dict[str, list[dict[str, object]]], loopback: LoopbackCluster, tmp_path: Path
 ) -> None:
-    with loopback_cluster(tmp_path) as cluster:
-        for name, grid in (("fetch", FETCH_GRID), ("dig", DIG_GRID), ("tcp", TCP_GRID)):
-            out = tmp_path / name
-            proc = subprocess.run(
-                sweep_cmd(out, grid, "--scheduler", cluster.address, "--batch", "3"),
-                capture_output=True,
-                text=True,
-                env=cli_env(),
-                timeout=180,
-            )
-            assert proc.returncode == 0, proc.stderr
-            assert f"on Dask cluster at {cluster.address}" in proc.stderr
-            assert rows_without_wall(out) == inline[name]
-    assert all(p.poll() is not None for p in cluster.processes)
+    assert len(loopback.live_workers(2)) == 2
+    for name, grid in (("fetch", FETCH_GRID), ("dig", DIG_GRID), ("tcp", TCP_GRID)):
+        out = tmp_path / name
+        proc = subprocess.run(
+            sweep_cmd(out, grid, "--scheduler", loopback.address, "--batch", "3"),
+            capture_output=True,
+            text=True,
+            env=cli_env(),
+            timeout=180,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert f"on Dask cluster at {loopback.address}" in proc.stderr
+        assert rows_without_wall(out) == inline[name]
 
 
 def _wait_for_rows(out: Path, proc: subprocess.Popen[str]) -> None:
@@ -120,33 +129,39 @@ def _wait_for_rows(out: Path, proc: subprocess.Popen[str]) -> None:
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_sweep_changes_nothing(
-    inline: dict[str, list[dict[str, object]]], tmp_path: Path
+    inline: dict[str, list[dict[str, object]]], loopback: LoopbackCluster, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    with loopback_cluster(tmp_path) as cluster:
-        proc = subprocess.Popen(
-            sweep_cmd(out, FETCH_GRID, "--scheduler", cluster.address, "--batch", "1"),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=cli_env(),
-        )
-        try:
-            _wait_for_rows(out, proc)
-            # both workers stand still a moment, so the one killed dies holding work
-            # however fast the cells run
-            for w in cluster.workers:
-                os.kill(w.pid, signal.SIGSTOP)
-            assert len(Dataset(out).keys()) < 12
-            cluster.workers[0].kill()  # SIGKILL: the worker dies with its tasks
-            cluster.workers[0].wait(timeout=30)
-            os.kill(cluster.workers[1].pid, signal.SIGCONT)
-            _, err = proc.communicate(timeout=180)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        assert proc.returncode == 0, err
+    workers = loopback.live_workers(2)
+    doomed = workers[0]
+    proc = subprocess.Popen(
+        sweep_cmd(out, FETCH_GRID, "--scheduler", loopback.address, "--batch", "1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+    )
+    try:
+        _wait_for_rows(out, proc)
+        # the workers stand still a moment, so the one killed dies holding work however
+        # fast the cells run
+        for w in workers:
+            os.kill(w.pid, signal.SIGSTOP)
+        assert len(Dataset(out).keys()) < 12
+        doomed.kill()  # SIGKILL: the worker dies with its tasks
+        doomed.wait(timeout=30)
+        for w in workers:
+            if w is not doomed:
+                os.kill(w.pid, signal.SIGCONT)
+        _, err = proc.communicate(timeout=180)
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                os.kill(w.pid, signal.SIGCONT)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
     assert rows_without_wall(out) == inline["fetch"]
 
 
