@@ -6,9 +6,10 @@ flattened into a row and written to Parquet, exactly what ``minternet sweep`` do
 engines run in this one process's run, one after the other, each into a fresh dataset:
 
 - ``inline``: every cell in this process;
-- a ``LocalCluster`` of one single-threaded worker process per core, joined as an existing
-  cluster would be (``Engine("scheduler")``), so the cluster's start-up is timed apart from
-  the sweep and the workers' PIDs are known for sampling their memory.
+- the local engine's cluster (``sweep.engine.local_cluster``: one single-threaded worker
+  process per core), joined as an existing cluster would be (``Engine("scheduler")``), so
+  the cluster's start-up is timed apart from the sweep and the workers' PIDs are known for
+  sampling their memory.
 
 Figures: cells per second of each and their ratio; the CPU time each engine used (this
 process and the workers) — on a machine shared with other sessions, Linux's autogroup
@@ -23,7 +24,6 @@ of the sweep. The rows of both engines are compared (they must be equal but for 
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import tempfile
@@ -34,7 +34,7 @@ from pathlib import Path
 import psutil
 
 from minternet.sweep.dataset import Dataset
-from minternet.sweep.engine import Engine
+from minternet.sweep.engine import Engine, local_cluster
 from minternet.sweep.runner import run_sweep
 from minternet.sweep.spec import SweepSpec, build_spec
 
@@ -106,7 +106,7 @@ def overhead_ms(workers: int, wall: float, rows: list[dict[str, object]]) -> flo
 
 
 def main() -> None:
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     spec = build_spec("fetch", GRID)
     n = len(spec.cells)
@@ -114,17 +114,7 @@ def main() -> None:
     print(f"{n} fetch cells; {workers} cores; load average {os.getloadavg()[0]:.1f}")
 
     t0 = time.perf_counter()
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            scheduler_port=0,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         pids = sorted(client.run(os.getpid).values())
         start = time.perf_counter() - t0
         engine = Engine("scheduler", address=cluster.scheduler_address)

@@ -25,12 +25,15 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import __version__
 from ..errors import ConfigError
 from .cells import SEED_STATE, run_batch
 from .spec import Cell
+
+if TYPE_CHECKING:
+    from distributed import LocalCluster
 
 Rows = list[dict[str, Any]]
 EngineKind = Literal["local", "inline", "scheduler"]
@@ -170,10 +173,36 @@ def _local_cluster_settings() -> Iterator[None]:
                 stop()
 
 
+@contextmanager
+def local_cluster(workers: int) -> Iterator[LocalCluster]:
+    """The embedded cluster: ``workers`` single-threaded worker processes, forked (see
+    :func:`_local_cluster_settings`), their scratch files in a temporary folder, no
+    dashboard; closed, with every process it started, at the end."""
+    from distributed import LocalCluster
+
+    with (
+        tempfile.TemporaryDirectory(prefix="minternet-dask-") as scratch,
+        _local_cluster_settings(),
+        LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            scheduler_port=0,
+            dashboard_address=None,
+            # its HTTP routes (health, metrics) on a free loopback port, rather than
+            # :8787 on every interface with a warning when that is taken
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+            silence_logs=logging.ERROR,
+            local_directory=scratch,
+        ) as cluster,
+    ):
+        yield cluster
+
+
 def _run_dask(
     engine: Engine, tasks: list[tuple[Cell, ...]], on_start: Callable[[str], None]
 ) -> Iterator[Rows | TaskFailure]:
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import Client, as_completed
 
     with ExitStack() as stack:
         if engine.kind == "scheduler":
@@ -184,22 +213,7 @@ def _run_dask(
                     f"cannot reach the Dask scheduler at {engine.address}: {e}"
                 ) from None
         else:
-            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="minternet-dask-"))
-            stack.enter_context(_local_cluster_settings())
-            cluster = stack.enter_context(
-                LocalCluster(  # type: ignore[no-untyped-call]
-                    n_workers=engine.local_workers(),
-                    threads_per_worker=1,
-                    processes=True,
-                    scheduler_port=0,
-                    dashboard_address=None,
-                    # its HTTP routes (health, metrics) on a free loopback port, rather
-                    # than :8787 on every interface with a warning when that is taken
-                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
-                    silence_logs=logging.ERROR,
-                    local_directory=scratch,
-                )
-            )
+            cluster = stack.enter_context(local_cluster(engine.local_workers()))
             client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         on_start(engine.describe())
         # a seed's home is only a preference (allow_other_workers): if its worker dies or
@@ -229,4 +243,4 @@ def _run_dask(
             client.cancel(list(futures))
 
 
-__all__ = ["Engine", "TaskFailure", "batches", "run"]
+__all__ = ["Engine", "TaskFailure", "batches", "homes", "local_cluster", "run"]
