@@ -13,7 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from minternet.drivers.entropy import SystemRandom
 from minternet.errors import LocalProtocolError
 from minternet.randomness import SeededRandom
+from minternet.tls import signing
 from minternet.tls.keygen import generate_ec_key, generate_rsa_key, is_probable_prime
+from minternet.tls.pki import Pki
 from minternet.tls.signing import (
     SignatureScheme,
     UnsupportedSchemeError,
@@ -85,6 +87,28 @@ def test_pss_salt_comes_from_the_injected_random(rsa_key: rsa.RSAPrivateKey) -> 
 
     m_hash = hashlib.sha256(DATA).digest()
     assert emsa_pss_encode(m_hash, 2047, salt, "sha256") == em
+
+
+def test_a_repeated_pss_signature_is_remembered_per_public_key(
+    rsa_key: rsa.RSAPrivateKey, pki: Pki
+) -> None:
+    """The same seed signing the same bytes again reuses the RSA result (tls/signing's
+    ``_SIGNED``): still the signature cryptography accepts, and never another key's."""
+    other = pki.intermediate.key
+    assert isinstance(other, rsa.RSAPrivateKey)
+    pss = padding.PSS(padding.MGF1(hashes.SHA256()), 32)
+    data = DATA + b"remembered"
+    first = [sign(k, S.rsa_pss_rsae_sha256, data, SeededRandom(3)) for k in (rsa_key, other)]
+    held = dict(signing._SIGNED)
+    again = [sign(k, S.rsa_pss_rsae_sha256, data, SeededRandom(3)) for k in (rsa_key, other)]
+    assert again == first and first[0] != first[1]
+    assert held == signing._SIGNED  # both came from memory
+    for key, sig in zip((rsa_key, other), again, strict=True):
+        key.public_key().verify(sig, data, pss, hashes.SHA256())  # raises if wrong
+        with pytest.raises(InvalidSignature):
+            (other if key is rsa_key else rsa_key).public_key().verify(
+                sig, data, pss, hashes.SHA256()
+            )
 
 
 def test_pkcs1_and_ecdsa_are_deterministic(
