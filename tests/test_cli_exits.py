@@ -239,7 +239,8 @@ def test_pki_create_and_verify(run_cli: CliRunner, tmp_path: Path) -> None:
 def test_tls_server_and_client(run_cli: CliRunner, tmp_path: Path) -> None:
     """Our client against our server: 0 both; then an untrusted CA: the client exits 1."""
     run_cli("pki", "create", str(tmp_path / "a"))
-    run_cli("pki", "create", str(tmp_path / "b"), "--seed", "2")
+    # another CA (tests/pki's seed: minted once a run, the run's key cache in tests/conftest)
+    run_cli("pki", "create", str(tmp_path / "b"), "--seed", "2026")
     server = subprocess.Popen(
         [sys.executable, "-m", "minternet", "tls", "server", "0", "--max-connections", "2",
          "--cert", str(tmp_path / "a" / "server.pem"), "--key", str(tmp_path / "a" / "server.key")],
