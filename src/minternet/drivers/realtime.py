@@ -42,8 +42,11 @@ class RealtimeLoop(EventLoop):
         self._t0 = time.monotonic()
         self._readers: dict[int, Callable[[], object]] = {}
         self._writers: dict[int, Callable[[], object]] = {}
-        # The descriptors for select(), or None when one is too high for it.
+        # The descriptors for select() (None: one is too high for it), made when a sub-
+        # millisecond wait needs them after the watched set changed: a server adds and
+        # removes a reader per request, and rebuilding them there cost O(connections).
         self._fine: tuple[list[int], list[int]] | None = ([], [])
+        self._fine_stale = False
 
     def now(self) -> float:
         return time.monotonic() - self._t0
@@ -83,8 +86,15 @@ class RealtimeLoop(EventLoop):
             self._selector.unregister(fd)
         elif key.events != events:
             self._selector.modify(fd, events)
-        fds = (sorted(self._readers), sorted(self._writers))
-        self._fine = fds if all(f < _FD_SETSIZE for f in (*fds[0], *fds[1])) else None
+        self._fine_stale = True
+
+    def _fine_fds(self) -> tuple[list[int], list[int]] | None:
+        """The watched descriptors, sorted, for select(); None if one is too high for it."""
+        if self._fine_stale:
+            fds = (sorted(self._readers), sorted(self._writers))
+            self._fine = fds if all(f < _FD_SETSIZE for f in (*fds[0], *fds[1])) else None
+            self._fine_stale = False
+        return self._fine
 
     def _tick(self, max_wait: float) -> None:
         self._run_ready()
@@ -93,8 +103,8 @@ class RealtimeLoop(EventLoop):
         if self._ready:
             wait = 0.0
         if self._readers or self._writers:
-            fine = self._fine
-            if fine is not None and 0.0 < wait < 0.001:
+            fine = self._fine_fds() if 0.0 < wait < 0.001 else None
+            if fine is not None:
                 readable, writable, _ = select.select(fine[0], fine[1], (), wait)
                 for fd in readable:
                     reader = self._readers.get(fd)
