@@ -36,3 +36,14 @@ def protocols(row: dict[str, str]) -> list[str]:
     """The frame's protocols, outermost first (the row must hold ``frame.protocols``): a
     display filter naming a protocol (``dhcp``) matches when it is among them."""
     return row["frame.protocols"].split(":")
+
+
+#: Expert-info severities as ``_ws.expert.severity`` prints them (epan/proto.h's PI_WARN,
+#: PI_ERROR): a display filter's ``_ws.expert.severity >= warning``.
+WARNING, ERROR = 0x00600000, 0x00800000
+
+
+def severity_at_least(row: dict[str, str], level: int) -> bool:
+    """What ``_ws.expert.severity >= level`` means in a display filter: some expert item of
+    the frame is that severe (the row must hold ``_ws.expert.severity``)."""
+    return any(int(s, 0) >= level for s in row["_ws.expert.severity"].split(",") if s)

@@ -16,6 +16,7 @@ from minternet.sim.faults import Faults
 from minternet.sim.world import World
 from minternet.trace.bus import FrameRecord
 from minternet.trace.pcapng import PcapngWriter
+from tshark_table import WARNING, severity_at_least, table
 
 tshark = shutil.which("tshark")
 needs_tshark = pytest.mark.tools("tshark")
@@ -46,36 +47,16 @@ def test_tshark_reads_every_frame_with_no_malformed_packets(tmp_path: Path) -> N
     _, data = capture(faults=Faults(loss=0.05, reorder=0.1, duplicate=0.05), count=10)
     p = tmp_path / "ping.pcapng"
     p.write_bytes(data)
-    rows = _tshark(
-        p,
-        "-T",
-        "fields",
-        "-e",
-        "frame.number",
-        "-e",
-        "frame.interface_name",
-        "-e",
-        "frame.packet_id",
-        "-e",
-        "frame.p2p_dir",
-        "-e",
-        "frame.comment",
-    )
+    rows = table(p, "frame.number", "frame.interface_name", "frame.packet_id",
+                 "frame.p2p_dir", "frame.comment", "_ws.malformed", "_ws.expert.severity",
+                 "_ws.expert.message")  # fmt: skip
     assert len(rows) > 50
-    assert {r[1] for r in rows} >= {"laptop/eth0", "home-router/eth1", "www/eth0"}
-    assert all(r[2] for r in rows)  # every frame carries a packet id
-    assert any("forwards" in r[4] for r in rows if len(r) > 4)
-    bad = _tshark(
-        p,
-        "-Y",
-        "_ws.malformed || _ws.expert.severity >= 0x00600000",
-        "-T",
-        "fields",
-        "-e",
-        "frame.number",
-        "-e",
-        "_ws.expert.message",
-    )
+    assert {r["frame.interface_name"] for r in rows} >= {
+        "laptop/eth0", "home-router/eth1", "www/eth0"
+    }  # fmt: skip
+    assert all(r["frame.packet_id"] for r in rows)  # every frame carries a packet id
+    assert any("forwards" in r["frame.comment"] for r in rows)
+    bad = [r for r in rows if r["_ws.malformed"] or severity_at_least(r, WARNING)]
     assert bad == []
 
 
@@ -85,26 +66,18 @@ def test_corrupted_frames_show_as_bad_checksums_never_malformed(tmp_path: Path) 
     assert w.trace.counters.get("sim.corrupted", 0) > 0
     p = tmp_path / "corrupt.pcapng"
     p.write_bytes(data)
-    assert _tshark(p, "-Y", "_ws.malformed", "-T", "fields", "-e", "frame.number") == []
+    rows = table(p, "frame.number", "frame.packet_id", "_ws.malformed", "_ws.expert.severity",
+                 "_ws.expert.message")  # fmt: skip
+    assert [r for r in rows if r["_ws.malformed"]] == []
     # Flipped bits make bad checksums (or a bad length field): tshark warns about those
     # frames — never about a packet as its sender first sent it, only after a faulty wire
     # (routers check the IP header checksum only, so they pass on a corrupted payload).
-    warned = {
-        r[0]
-        for r in _tshark(
-            p, "-Y", "_ws.expert.severity >= 0x00600000", "-T", "fields", "-e", "frame.number"
-        )
-    }
+    warned = [r for r in rows if severity_at_least(r, WARNING)]
     first_of_packet: dict[str, str] = {}
-    for number, pid in _tshark(p, "-T", "fields", "-e", "frame.number", "-e", "frame.packet_id"):
-        first_of_packet.setdefault(pid, number)
-    assert warned and not warned & set(first_of_packet.values())
-    assert any(
-        "Bad checksum" in r[0]
-        for r in _tshark(
-            p, "-Y", "_ws.expert.severity >= 0x00600000", "-T", "fields", "-e", "_ws.expert.message"
-        )
-    )
+    for r in rows:
+        first_of_packet.setdefault(r["frame.packet_id"], r["frame.number"])
+    assert warned and not {r["frame.number"] for r in warned} & set(first_of_packet.values())
+    assert any("Bad checksum" in r["_ws.expert.message"] for r in warned)
 
 
 def _hops_of_first_echo(path: Path) -> list[list[str]]:
