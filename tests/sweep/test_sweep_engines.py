@@ -76,15 +76,29 @@ def test_inline_rows_are_whole_and_varied(inline: dict[str, list[dict[str, objec
 def test_the_tasks_of_a_fetch_seed_prefer_one_worker() -> None:
     """A fetch mints its seed's PKI once per process: a seed's tasks share a home."""
     tasks = batches(spec_of(FETCH_GRID).cells, 1)  # 12 tasks, 4 per seed
-    where = homes(tasks, ["tcp://a:1", "tcp://b:1"])
-    seed_homes: dict[object, set[str | None]] = {}
-    for task, home in zip(tasks, where, strict=True):
-        seed_homes.setdefault(task[0].get("seed"), set()).add(home)
-    assert seed_homes == {1: {"tcp://a:1"}, 2: {"tcp://b:1"}, 3: {"tcp://a:1"}}
+
+    def seed_homes(threads: dict[str, int]) -> dict[object, set[str | None]]:
+        out: dict[object, set[str | None]] = {}
+        for task, home in zip(tasks, homes(tasks, threads), strict=True):
+            out.setdefault(task[0].get("seed"), set()).add(home)
+        return out
+
+    assert seed_homes({"tcp://b:1": 1, "tcp://a:1": 1}) == {
+        1: {"tcp://a:1"},
+        2: {"tcp://b:1"},
+        3: {"tcp://a:1"},
+    }
+    # a worker with twice the threads takes twice the seeds
+    assert seed_homes({"tcp://a:1": 1, "tcp://b:1": 2}) == {
+        1: {"tcp://a:1"},
+        2: {"tcp://b:1"},
+        3: {"tcp://b:1"},
+    }
     # a seed in one task, a run with no per-seed set-up, no worker known: Dask decides
-    assert homes(batches(spec_of(FETCH_GRID).cells, 4), ["tcp://a:1"]) == [None] * 3
-    assert set(homes(batches(spec_of(DIG_GRID).cells, 1), ["tcp://a:1", "tcp://b:1"])) == {None}
-    assert set(homes(tasks, [])) == {None}
+    assert homes(batches(spec_of(FETCH_GRID).cells, 4), {"tcp://a:1": 1}) == [None] * 3
+    two = {"tcp://a:1": 1, "tcp://b:1": 1}
+    assert set(homes(batches(spec_of(DIG_GRID).cells, 1), two)) == {None}
+    assert set(homes(tasks, {})) == {None}
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,8 @@ import logging
 import multiprocessing.forkserver
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -83,28 +84,31 @@ def batches(cells: Sequence[Cell], size: int) -> list[tuple[Cell, ...]]:
     return out
 
 
-def homes(tasks: Sequence[tuple[Cell, ...]], workers: Sequence[str]) -> list[str | None]:
+def homes(tasks: Sequence[tuple[Cell, ...]], threads: Mapping[str, int]) -> list[str | None]:
     """The worker each task should run on, if any: every task of one seed of a run that
     keeps per-seed state (:data:`~.cells.SEED_STATE`) goes to the same worker, so that
     worker alone pays the seed's set-up rather than every worker that draws one of its
-    tasks. A seed goes to the worker with the fewest cells so far (first in ``workers``
-    on a tie). Seeds in one task, and other runs, have no home (None): Dask places them.
+    tasks. ``threads`` gives each worker's threads (``Client.nthreads``); a seed goes to the
+    worker with the fewest cells per thread so far (the first in address order on a tie).
+    Seeds in one task, and other runs, have no home (None): Dask places them.
     """
-    sizes: dict[tuple[str, Any], int] = {}
-    for t in tasks:
-        sizes[t[0].what, t[0].get("seed")] = sizes.get((t[0].what, t[0].get("seed")), 0) + 1
-    load = dict.fromkeys(workers, 0)
+
+    def group(task: tuple[Cell, ...]) -> tuple[str, Any]:
+        return task[0].what, task[0].get("seed")
+
+    tasks_of = Counter(group(t) for t in tasks)
+    load = {w: 0 for w in sorted(threads)}
     home: dict[tuple[str, Any], str] = {}
     out: list[str | None] = []
     for t in tasks:
-        group = (t[0].what, t[0].get("seed"))
-        if not load or group[0] not in SEED_STATE or sizes[group] < 2:
+        g = group(t)
+        if not load or g[0] not in SEED_STATE or tasks_of[g] < 2:
             out.append(None)
             continue
-        if group not in home:
-            home[group] = min(load, key=load.__getitem__)
-        load[home[group]] += len(t)
-        out.append(home[group])
+        if g not in home:
+            home[g] = min(load, key=lambda w: load[w] / max(1, threads[w]))
+        load[home[g]] += len(t)
+        out.append(home[g])
     return out
 
 
@@ -228,7 +232,7 @@ def _run_dask(
                 pure=False,
                 **({} if home is None else {"workers": [home], "allow_other_workers": True}),
             ): t
-            for t, home in zip(tasks, homes(tasks, sorted(client.nthreads())), strict=True)
+            for t, home in zip(tasks, homes(tasks, client.nthreads()), strict=True)
         }
         try:
             for fut in as_completed(futures):  # type: ignore[no-untyped-call]
