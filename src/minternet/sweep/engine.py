@@ -161,8 +161,11 @@ def _local_cluster_settings() -> Iterator[None]:
     in a process and never again, so ours, set right after, is the one used. The fork
     server is stopped and reaped at the end (Python would leave it to exit on its own after
     this process), so no process outlives the sweep and its workers' CPU is counted as this
-    process's children's.
+    process's children's. It is started first thing, so that its imports (~1 CPU s) run
+    beside this process's own import of ``distributed`` and the scheduler's start.
     """
+    multiprocessing.forkserver.set_forkserver_preload(list(WORKER_PRELOAD))
+    multiprocessing.forkserver.ensure_running()
     import dask.config
     from distributed.utils import get_mp_context
 
@@ -182,12 +185,13 @@ def local_cluster(workers: int) -> Iterator[LocalCluster]:
     """The embedded cluster: ``workers`` single-threaded worker processes, forked (see
     :func:`_local_cluster_settings`), their scratch files in a temporary folder, no
     dashboard; closed, with every process it started, at the end."""
-    from distributed import LocalCluster
-
     with (
         tempfile.TemporaryDirectory(prefix="minternet-dask-") as scratch,
         _local_cluster_settings(),
-        LocalCluster(  # type: ignore[no-untyped-call]
+    ):
+        from distributed import LocalCluster
+
+        with LocalCluster(  # type: ignore[no-untyped-call]
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
@@ -198,27 +202,29 @@ def local_cluster(workers: int) -> Iterator[LocalCluster]:
             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
             local_directory=scratch,
-        ) as cluster,
-    ):
-        yield cluster
+        ) as cluster:
+            yield cluster
 
 
 def _run_dask(
     engine: Engine, tasks: list[tuple[Cell, ...]], on_start: Callable[[str], None]
 ) -> Iterator[Rows | TaskFailure]:
-    from distributed import Client, as_completed
-
     with ExitStack() as stack:
-        if engine.kind == "scheduler":
+        # a local cluster first: its fork server starts before this process imports Dask
+        local = None
+        if engine.kind == "local":
+            local = stack.enter_context(local_cluster(engine.local_workers()))
+        from distributed import Client, as_completed
+
+        if local is not None:
+            client = stack.enter_context(Client(local))  # type: ignore[no-untyped-call]
+        else:
             try:
                 client = stack.enter_context(Client(engine.address, timeout=15))  # type: ignore[no-untyped-call]
             except (OSError, TimeoutError, ValueError) as e:
                 raise ConfigError(
                     f"cannot reach the Dask scheduler at {engine.address}: {e}"
                 ) from None
-        else:
-            cluster = stack.enter_context(local_cluster(engine.local_workers()))
-            client = stack.enter_context(Client(cluster))  # type: ignore[no-untyped-call]
         on_start(engine.describe())
         # a seed's home is only a preference (allow_other_workers): if its worker dies or
         # others run out of work, Dask runs its tasks elsewhere (and they mint it there)
