@@ -39,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
     """In the xdist controller, before the workers start: fill the bytecode caches once, and
     give the run one folder of seeded keys (``drivers/keycache``) that every worker and
     every ``minternet`` process it starts shares: each seed's keys are minted once a run
-    (~0.3 CPU s a key), not once in each process. A new folder each run, so every run mints."""
+    (~0.1 CPU s a key), not once in each process. A new folder each run, so every run mints."""
     if not hasattr(config, "workerinput"):
         if getattr(config.option, "numprocesses", None):
             _compile_once(config)

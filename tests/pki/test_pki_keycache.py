@@ -150,3 +150,20 @@ def test_keys_from_the_os_entropy_are_never_kept(tmp_path: Path, lend: None) -> 
     a, b = (keygen.generate_rsa_key(SystemRandom(), BITS) for _ in range(2))
     assert a.private_numbers() != b.private_numbers()
     assert store.loaded == [] and store.saved == 0 and not list(tmp_path.iterdir())
+
+
+def test_openssls_composite_proofs_leave_the_seeded_primes_as_they_were(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """keygen lets OpenSSL reject composite candidates first (``_proven_composite``) and
+    draws the base the Python round would have drawn: the primes are those of the Python
+    test alone."""
+    seeds = [hashlib.sha256(b"prefilter %d" % i).digest() for i in range(6)]
+    fast = [keygen._primes_from_seed(s, BITS) for s in seeds]
+    monkeypatch.setattr(keygen, "_proven_composite", lambda n: False)
+    assert [keygen._primes_from_seed(s, BITS) for s in seeds] == fast
+    monkeypatch.undo()
+    # The test proves only compositeness: a Carmichael number, products, never a prime.
+    p, q = fast[0]
+    assert keygen._proven_composite(p * q) and keygen._proven_composite(561 * p)
+    assert not keygen._proven_composite(p) and not keygen._proven_composite((1 << 521) - 1)

@@ -1,8 +1,8 @@
 """The primes of seeded RSA keys kept in files, so a later process need not search again.
 
-Minting a seed's PKI costs ~1 CPU s (three 2048-bit RSA keys: Miller–Rabin with Python's
+Minting a seed's PKI costs ~0.3 CPU s (three 2048-bit RSA keys: Miller–Rabin with Python's
 ``pow``), in every process that runs that seed. A seeded key follows from its seed alone, so
-:class:`PrimeFiles` (a :class:`~minternet.tls.keygen.PrimeStore`) keeps each key's ``p`` and
+:class:`PrimeFiles` (a :class:`~minternet.tls.primestore.PrimeStore`) keeps each key's ``p`` and
 ``q`` in a small file and the next process builds the same key from them. A file's name is a
 hash of the seed, the key size and the source of ``tls/keygen.py`` (a changed generator
 never reads an older one's files); it holds ``p``, ``q`` and a checksum over all of them

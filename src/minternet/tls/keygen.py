@@ -6,9 +6,10 @@ simulated world's keys are made here from bytes of the injected :class:`RandomSo
 - RSA (FIPS 186-5 §A.1.3-style): two random odd 1024-bit candidates with the top two bits
   set (so n has exactly 2048 bits), an incremental sieve over small primes, then
   Miller–Rabin (FIPS 186-5 Table B.1: 5 rounds for 1024-bit primes of a 2048-bit key) with
-  :func:`pow`; ``e = 65537``, ``d = e⁻¹ mod lcm(p-1, q-1)``, assembled into
-  ``rsa.RSAPrivateNumbers`` for ``cryptography`` to use (``openssl rsa -check`` judges
-  the keys in the tests).
+  :func:`pow` and bases from the seed (OpenSSL's test throws out the composites first, the
+  seeded stream kept as it was: :func:`_proven_composite`); ``e = 65537``,
+  ``d = e⁻¹ mod lcm(p-1, q-1)``, assembled into ``rsa.RSAPrivateNumbers`` for
+  ``cryptography`` to use (``openssl rsa -check`` judges the keys in the tests).
 - EC: a scalar in ``[1, n-1]`` handed to ``ec.derive_private_key``.
 
 A source that cannot be replayed (the OS's randomness, for the real drivers) makes its RSA
@@ -20,13 +21,14 @@ deterministic source (:class:`SeededRandom`) are cached per seed in-process: the
 the simulator mint the same keys many times. Across processes an edge may lend a
 :class:`~minternet.tls.primestore.PrimeStore` (``drivers/keycache.py`` keeps the primes in
 files): such a key's ``(p, q)`` is saved there and a later process loads it instead of
-searching again (~0.3 CPU s a key), with the same bytes, since the key follows from ``p``
+searching again (~0.1 CPU s a key), with the same bytes, since the key follows from ``p``
 and ``q`` alone. Keys from the OS's entropy are never kept.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -88,6 +90,48 @@ def is_probable_prime(n: int, rounds: int, random: RandomSource) -> bool:
     return True
 
 
+def _openssl_composite_test() -> Callable[[int], bool]:
+    """OpenSSL's Miller–Rabin (``BN_is_prime_ex``, one round, its own bases) through
+    ``cryptography``'s bindings, ~10× faster than :func:`pow` here; where the bindings lack
+    it, a test that proves nothing (the Python rounds then decide alone)."""
+    try:
+        from cryptography.hazmat.bindings.openssl.binding import Binding
+
+        lib, ffi = Binding.lib, Binding.ffi
+        hex2bn, is_prime, free = lib.BN_hex2bn, lib.BN_is_prime_ex, lib.BN_free
+    except (ImportError, AttributeError):  # a cryptography without these bindings
+        return lambda n: False
+
+    def composite(n: int) -> bool:
+        box = ffi.new("BIGNUM **")
+        digits = b"%x" % n
+        if hex2bn(box, digits) != len(digits):
+            return False
+        try:
+            return bool(is_prime(box[0], 1, ffi.NULL, ffi.NULL) == 0)
+        finally:
+            free(box[0])
+
+    return composite
+
+
+@functools.cache
+def _composite_test() -> Callable[[int], bool]:
+    return _openssl_composite_test()
+
+
+def _proven_composite(n: int) -> bool:
+    """Whether a witness shows ``n`` composite. A candidate that passed the sieve is first
+    put to OpenSSL's test: "composite" is a proof (a witness was found), whatever base found
+    it, and most candidates are composite (~40 for each prime), so only the probable primes
+    pay for the seeded Python rounds. The seeded stream is unchanged — the caller draws the
+    base the first Python round would have drawn — unless that base is a strong liar for a
+    composite, which for random 512- or 1024-bit candidates has probability below 2^-40
+    (Damgård–Landrock–Pomerance): then the Python test would have drawn more bases. No
+    byte of output comes from OpenSSL's randomness."""
+    return _composite_test()(n)
+
+
 def _random_prime(bits: int, random: RandomSource) -> int:
     """A probable prime of exactly ``bits`` bits with its top two bits set and p ≢ 1 (mod e)."""
     rounds = 5 if bits >= 1024 else 40
@@ -107,6 +151,11 @@ def _random_prime(bits: int, random: RandomSource) -> int:
             if cand.bit_length() != bits:
                 break
             if cand % PUBLIC_EXPONENT == 1:  # gcd(e, p-1) must be 1 for e prime
+                continue
+            if _proven_composite(cand):
+                # Miller–Rabin's first round would draw its base and find a witness: draw
+                # it all the same, so the stream (and the next prime) stays as it was.
+                random.randint(2, cand - 2)
                 continue
             if is_probable_prime(cand, rounds, random):
                 return cand
