@@ -186,17 +186,23 @@ def test_ctrl_c_then_rerun_computes_only_the_missing_cells(
     out = tmp_path / "out"
     cmd = sweep_cmd(out, FETCH_GRID, "--workers", "2", "--batch", "1")  # the local cluster
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env()
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(),
+        start_new_session=True,  # its own process group, as a shell's foreground job
     )
     try:
         _wait_for_rows(out, proc)
-        # the sweep (its client and the local cluster's scheduler) stands still until the
-        # Ctrl-C, so that it is caught mid-way however fast the cells run
-        os.kill(proc.pid, signal.SIGSTOP)
+        # the sweep and its workers stand still until the Ctrl-C, so that it is caught
+        # mid-way however fast the cells run
+        os.killpg(proc.pid, signal.SIGSTOP)
         children = psutil.Process(proc.pid).children(recursive=True)
         assert children, "the local cluster runs worker processes"
-        os.kill(proc.pid, signal.SIGINT)
-        os.kill(proc.pid, signal.SIGCONT)
+        # a terminal's Ctrl-C: SIGINT to every process of the foreground group
+        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGCONT)
         _, err = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
@@ -206,7 +212,8 @@ def test_ctrl_c_then_rerun_computes_only_the_missing_cells(
     have = len(Dataset(out).keys())
     assert 1 <= have < 12
     assert f"interrupted: {have} of 12 cells are in {out}" in err
-    assert err.strip().splitlines()[-1].startswith("interrupted:"), err  # no traceback
+    assert err.strip().splitlines()[-1].startswith("interrupted:"), err
+    assert "Traceback" not in err and "Error" not in err, err  # not from a worker either
     gone = psutil.wait_procs(children, timeout=30)[1]
     assert gone == [], "the sweep left worker processes behind"
 

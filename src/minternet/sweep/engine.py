@@ -132,8 +132,9 @@ def run(
     yield from _run_dask(engine, tasks, on_start)
 
 
-WORKER_PRELOAD = ("distributed", "minternet.sweep.cells")
-"""What the local cluster's fork server imports once, before it forks each worker."""
+WORKER_PRELOAD = ("minternet.sweep.local_workers", "distributed", "minternet.sweep.cells")
+"""What the local cluster's fork server imports once, before it forks each worker (the first
+makes the workers ignore a terminal's Ctrl-C, which the sweep's process answers)."""
 
 LOCAL_CONFIG: dict[str, Any] = {
     # workers forked from one fork server (see _local_cluster_settings), not spawned
