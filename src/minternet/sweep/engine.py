@@ -167,18 +167,18 @@ def _local_cluster_settings() -> Iterator[None]:
     """
     multiprocessing.forkserver.set_forkserver_preload(list(WORKER_PRELOAD))
     multiprocessing.forkserver.ensure_running()
-    import dask.config
-    from distributed.utils import get_mp_context
+    try:
+        import dask.config
+        from distributed.utils import get_mp_context
 
-    with dask.config.set(LOCAL_CONFIG):
-        get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))  # type: ignore[no-untyped-call]
-        try:
+        with dask.config.set(LOCAL_CONFIG):
+            get_mp_context().set_forkserver_preload(list(WORKER_PRELOAD))  # type: ignore[no-untyped-call]
             yield
-        finally:
-            server = getattr(multiprocessing.forkserver, "_forkserver", None)
-            stop = getattr(server, "_stop", None)
-            if stop is not None:
-                stop()
+    finally:
+        server = getattr(multiprocessing.forkserver, "_forkserver", None)
+        stop = getattr(server, "_stop", None)
+        if stop is not None:
+            stop()
 
 
 @contextmanager
