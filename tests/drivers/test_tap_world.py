@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from clitools import CliRunner
 from minternet.apps.site import packaged_site
 from minternet.drivers.netns import list_links, list_namespaces
 from required_tools import NETNS
@@ -258,23 +259,15 @@ def test_the_kernel_can_take_the_laptops_place(tmp_path: Path) -> None:
     assert "ttl=62" in ping, ping  # the resolver is two routers away
 
 
-def test_tap_down_stops_tap_world(run_cli: object) -> None:
+def test_tap_down_stops_tap_world(run_cli: CliRunner) -> None:
     with tap_world("rwdown") as w:
-        down = subprocess.run(
-            [sys.executable, "-m", "minternet", "tap", "down", "--prefix", w.ns],
-            capture_output=True, text=True, timeout=60,
-            env=dict(os.environ, PYTHONPATH=str(SRC)),
-        )  # fmt: skip
+        down = run_cli("tap", "down", "--prefix", w.ns)  # in this interpreter
         assert f"stopped tap up (pid {w.proc.pid})" in down.stdout, down.stdout + down.stderr
         w.proc.wait(timeout=30)
 
 
-def test_an_unknown_node_is_one_line_and_exit_2() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "minternet", "tap", "world", "--as", "nosuch"],
-        capture_output=True, text=True, timeout=60,
-        env=dict(os.environ, PYTHONPATH=str(SRC)),
-    )  # fmt: skip
+def test_an_unknown_node_is_one_line_and_exit_2(run_cli: CliRunner) -> None:
+    proc = run_cli("tap", "world", "--as", "nosuch", check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         "minternet: --as nosuch: no host of that name in this world"
