@@ -60,6 +60,16 @@ _IPV4_NO_OPTIONS = 0x45  # version 4, IHL 5 (RFC 791 §3.1)
 _NAT_NEEDED = {p: n for p, n in NEEDED.items() if p in (PROTO_TCP, PROTO_UDP)}
 
 
+def _nat_transport(data: bytes, total: int) -> int | None:
+    """The protocol of a packet the NAT's fast path may translate: TCP or UDP with the
+    transport bytes Napt reads, not a fragment (offset and MF zero); else None."""
+    proto = data[23]
+    needed = _NAT_NEEDED.get(proto)
+    if needed is None or total - 20 < needed or data[20] & 0x3F or data[21]:
+        return None
+    return proto
+
+
 class Router(Host):
     kind = "router"
     forwarding = True
@@ -174,13 +184,10 @@ class Router(Host):
             if nat is None or iface.name in nats:
                 return False
             return self._fast_nat_out(iface, data, pid, total, dst, route, nat)
-        out = self.interfaces[out_name]
-        if total > out.mtu or dst == out.broadcast:
+        egress = self._egress(route, dst, total)
+        if egress is None:
             return False
-        next_hop = route.gateway or dst
-        mac = self.arp.lookup(out_name, next_hop)
-        if mac is None:
-            return False
+        out, next_hop, mac = egress
         # RFC 1812 §5.3.1: TTL − 1; RFC 1624 §3 eqn. 3, HC' = ~(~HC + ~m + m'), with the
         # word m = TTL·256 + protocol and m' = m − 256: ~m + m' = 0xFEFF whatever they are
         # (checksum_adjust's arithmetic, inlined: this runs for every frame at every hop).
@@ -206,20 +213,16 @@ class Router(Host):
         """An unfragmented TCP or UDP packet from an inside host of an existing mapping,
         leaving through the NAT's interface: translated and forwarded on its bytes, as
         :meth:`forward` does it with :meth:`Napt.outbound` (see the module's "NAT")."""
-        proto = data[23]
-        needed = _NAT_NEEDED.get(proto)
-        if needed is None or total - 20 < needed or data[20] & 0x3F or data[21]:
-            return False  # ICMP, another protocol, too short, or a fragment
+        proto = _nat_transport(data, total)
+        if proto is None:
+            return False
         src = ip_from_bytes(data[26:30])
         if not nat.is_inside(src):
             return False
-        out = self.interfaces[route.iface]
-        if total > out.mtu or dst == out.broadcast:
+        egress = self._egress(route, dst, total)
+        if egress is None:
             return False
-        next_hop = route.gateway or dst
-        mac = self.arp.lookup(route.iface, next_hop)
-        if mac is None:
-            return False
+        out, next_hop, mac = egress
         now = self.loop.now()
         self._nat_expire(route.iface, nat, now)  # the full path's first step too
         port = (data[34] << 8) | data[35]
@@ -239,9 +242,8 @@ class Router(Host):
         """An unfragmented TCP or UDP packet for the NAT's public address from a remote
         endpoint an existing mapping talked to: translated back and forwarded inside on its
         bytes, as :meth:`for_us` and :meth:`forward` do it with :meth:`Napt.inbound`."""
-        proto = data[23]
-        needed = _NAT_NEEDED.get(proto)
-        if needed is None or total - 20 < needed or data[20] & 0x3F or data[21]:
+        proto = _nat_transport(data, total)
+        if proto is None:
             return False
         now = self.loop.now()
         self._nat_expire(iface.name, nat, now)  # the full path's first step too
@@ -254,17 +256,26 @@ class Router(Host):
         route = self.routes.lookup(inside)
         if route is None or route.kind != "unicast" or route.iface in self.nats:
             return False
-        out = self.interfaces[route.iface]
-        if total > out.mtu or inside == out.broadcast or inside == BROADCAST:
+        egress = self._egress(route, inside, total) if inside != BROADCAST else None
+        if egress is None:
             return False
-        next_hop = route.gateway or inside
-        mac = self.arp.lookup(route.iface, next_hop)
-        if mac is None:
-            return False
+        out, next_hop, mac = egress
         nat.track(m, src, remote_port, data[34:48], now, outbound=False)
         frame = self._nat_frame(data, total, mac, out, data[26:30] + ip_to_bytes(inside), 36,
                                 m.inside_port)  # fmt: skip
         return self._send_on(iface, route, out, frame, pid, data, next_hop, m, (src, inside))
+
+    def _egress(self, route: Route, dst: str, total: int) -> tuple[Interface, str, str] | None:
+        """Where the fast path sends a ``total``-byte packet for ``dst`` by ``route``: the
+        interface, the next hop and its MAC; None if it does not fit the MTU, is the
+        interface's broadcast or its next hop's MAC is not known yet (the full path then
+        fragments, broadcasts or resolves it)."""
+        out = self.interfaces[route.iface]
+        if total > out.mtu or dst == out.broadcast:
+            return None
+        next_hop = route.gateway or dst
+        mac = self.arp.lookup(route.iface, next_hop)
+        return None if mac is None else (out, next_hop, mac)
 
     def _send_on(
         self, iface: Interface, route: Route, out: Interface, frame: bytes, pid: int | None,
