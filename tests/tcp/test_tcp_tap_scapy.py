@@ -2,8 +2,9 @@
 TCP, whose RSTs an nftables rule drops) reach our host over the TAP: our SYN,ACK's first
 ACK echoes the TSval of the peer's ACK (RFC 7323 §4.3), an old timestamp at the exact
 sequence number is dropped with an ACK (PAWS, §5.3), an in-window RST draws a challenge
-ACK (RFC 5961 §3.2), and a zero-window probe carrying data is ACKed with the window still
-zero (RFC 9293 §3.10.7.4). Root only."""
+ACK (RFC 5961 §3.2), a zero-window probe carrying data is ACKed with the window still
+zero (RFC 9293 §3.10.7.4), and a FIN beyond a hole is ACKed at once with a SACK block
+covering it (RFC 5681 §4.2). Root only."""
 
 from __future__ import annotations
 
@@ -73,6 +74,20 @@ PEER = textwrap.dedent("""
                    options=[("Timestamp", (3100, 0))]) / Raw(b"p"))
     out["probe_ack"] = a[TCP].ack - 1001
     out["probe_window"] = a[TCP].window
+    # a second connection: its FIN before the 10 bytes in front of it (RFC 5681 §4.2: an
+    # out-of-order segment is ACKed at once; the SACK block covers the FIN's number)
+    (synack,) = ask(TCP(sport=40002, dport=8080, flags="S", seq=5000, window=65535,
+                        options=[("MSS", 1460), ("SAckOK", b""), ("Timestamp", (4000, 0))]))
+    isn = synack[TCP].seq
+    send(IP(dst=us) / TCP(sport=40002, dport=8080, flags="A", seq=5001, ack=isn + 1,
+                         window=65535, options=[("Timestamp", (4001, ts(synack)[0]))]))
+    (a,) = ask(TCP(sport=40002, dport=8080, flags="FA", seq=5011, ack=isn + 1, window=65535,
+                   options=[("Timestamp", (4002, 0))]))
+    out["ofo_fin_ack"] = a[TCP].ack - 5001
+    out["ofo_fin_sack"] = [x - 5001 for x in dict(a[TCP].options).get("SAck", ())]
+    (a,) = ask(TCP(sport=40002, dport=8080, flags="PA", seq=5001, ack=isn + 1, window=65535,
+                   options=[("Timestamp", (4003, 0))]) / Raw(b"h" * 10))
+    out["hole_filled_ack"] = a[TCP].ack - 5001
     print(json.dumps(out), flush=True)
 """)
 
@@ -108,3 +123,7 @@ def test_crafted_segments_get_the_rfc_answers() -> None:
     assert got["paws_ack"] == 0  # "stale" was not accepted
     assert got["challenge_flags"] == "A" and got["challenge_ack"] == 0
     assert got["probe_ack"] == 4096 and got["probe_window"] == 0
+    # the FIN held beyond a hole: ACKed at once with a SACK block of its sequence number;
+    # the 10 bytes then take RCV.NXT past the FIN
+    assert got["ofo_fin_ack"] == 0 and got["ofo_fin_sack"] == [10, 11]
+    assert got["hole_filled_ack"] == 11
