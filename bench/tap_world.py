@@ -6,7 +6,10 @@ ISP, transit and data-centre routers (100 Mb/s on the access line, ~48 ms round 
 TCP and TLS. Printed for each run, from curl: ``speed_download`` (the whole transfer: name
 lookup, TCP and TLS handshakes, request, body) and the body's rate from its first byte to
 its last; the world process's CPU seconds per transfer (from ``/proc``), hence the rate it
-could carry if the CPU were the only limit; the frames dropped on the world's links.
+could carry if the CPU were the only limit; the frames dropped on the world's links; how
+well the world kept real time (the share of its timers that ran within 1 ms of their time:
+a world that falls behind delivers frames late and in bursts, and drops more than its links
+would).
 
 Beside it, what the network allows: the access line's ceiling for TCP payload (1448 bytes
 of every 1538 on the wire at 100 Mb/s: 11.77 MB/s), the path's bandwidth-delay product
@@ -209,7 +212,12 @@ def measure(
         finally:
             said = stop(proc)
     drops = re.search(r"dropped on the world's links (\d+)", said)
-    return {"runs": runs_, "drops": int(drops.group(1)) if drops else None}
+    kept = re.search(r"^the world ((kept|fell behind) real time: .*)$", said, re.M)
+    return {
+        "runs": runs_,
+        "drops": int(drops.group(1)) if drops else None,
+        "realtime": kept.group(1) if kept else "?",
+    }
 
 
 def _median(m: dict[str, Any], key: str) -> float:
@@ -234,6 +242,7 @@ def report_world(title: str, m: dict[str, Any], mb: float) -> None:
     print(f"    world process CPU per transfer {cpu:.2f} s (runs {_runs(m, 'cpu')}): "
           f"{mb / cpu:.1f} MB per CPU second; frames dropped on the world's links "
           f"per transfer {per}")  # fmt: skip
+    print(f"    the world's timers over all runs: {m['realtime']}")
 
 
 def main() -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import resource
 import socket
+import time
 
 import pytest
 
@@ -120,3 +122,32 @@ def test_a_descriptor_beyond_select_still_works() -> None:
         a.close()
         b.close()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_lateness_counts_timers_that_ran_after_their_time() -> None:
+    # One callback holds the loop for 30 ms; a timer due 1 ms in cannot begin before that
+    # ends, so it is at least 29 ms late (a lower bound: the clock cannot run backwards).
+    loop = RealtimeLoop()
+    done = loop.create_future()
+    loop.call_later(0.001, time.sleep, 0.03)
+    loop.call_later(0.002, done.set_result, None)
+    loop.run_until_complete(done, timeout=5)
+    late = loop.lateness
+    assert late.timers == 2
+    assert late.late >= 1 and late.very_late >= 1
+    assert late.worst >= 0.028
+    assert late.behind  # one of two timers late: the loop did not keep real time
+    assert late.as_dict()["worst_ms"] >= 28.0
+    assert re.fullmatch(
+        r"fell behind real time: \d+\.\d % of 2 timers ran within 1 ms of their time, "
+        r"[12] more than 10 ms late, the worst \d+\.\d ms",
+        late.describe(),
+    ), late.describe()
+    loop.close()
+
+
+def test_lateness_of_a_loop_that_runs_no_timer() -> None:
+    loop = RealtimeLoop()
+    assert loop.lateness.timers == 0 and not loop.lateness.behind
+    assert loop.lateness.describe() == "no timers ran"
+    loop.close()

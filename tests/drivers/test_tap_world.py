@@ -112,6 +112,7 @@ def tap_world(tag: str, *args: str) -> Iterator[WorldRun]:
         run.out, run.err = "".join(banner) + out, err
     assert proc.returncode == 0, err
     assert f"removed namespace {ns}" in out
+    assert re.search(r"^the world (kept|fell behind) real time: \d+\.\d % of \d+ timers", out, re.M)
     assert ns not in list_namespaces()
     tap = re.search(r"and (mnet\S+);", out)
     assert tap is not None and tap.group(1) not in list_links(), out

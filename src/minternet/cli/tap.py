@@ -328,6 +328,7 @@ def up(
                 frames_out=th.port.frames_out,
                 dropped=th.port.dropped,
                 host_drops=dict(th.host.drops),
+                realtime=loop.lateness.as_dict(),
             )
             if kernel_loss:
                 summary["kernel_loss"] = {
@@ -500,6 +501,7 @@ def world_cmd(
                 frames_to_kernel=tw.port.frames_out,
                 tap_dropped=tw.port.dropped,
                 link_drops={k.name: k.frames_dropped for k in tw.world.links if k.frames_dropped},
+                realtime=loop.lateness.as_dict(),
             )
     finally:
         if state is not None:
@@ -518,6 +520,14 @@ def world_cmd(
         f"{summary['frames_from_kernel']}, to the kernel {summary['frames_to_kernel']}; "
         f"dropped on the world's links {drops}"
     )
+    if "realtime" in summary:
+        click.echo(f"the world {loop.lateness.describe()}")
+        if loop.lateness.behind:
+            click.echo(
+                "warning: the world fell behind real time (its CPU could not keep up), so "
+                "its links' latencies and queues were not kept: frames arrived later, and may "
+                "have been dropped more often, than on the world file's links"
+            )
 
 
 def _world_summary(tw: Any, faults: FaultOptions) -> dict[str, Any]:
