@@ -78,6 +78,13 @@ def clients_in_every_state() -> list[DhcpClient]:
                         if c.state is not stop:
                             pending += c.on_message(r.message.encode(), now)
         out.append(c)
+    lease = out[-1].lease
+    assert lease is not None
+    rebooting = DhcpClient(ClientConfig(MAC), SeededRandom(2), previous_lease=lease)
+    rebooting.start(0.0)
+    rebooting.on_timer(rebooting.next_deadline() or 0.0)
+    assert rebooting.state is State.REBOOTING
+    out.append(rebooting)
     return out
 
 

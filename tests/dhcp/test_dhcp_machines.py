@@ -5,6 +5,7 @@ conflicting ARP, RELEASE, NAK, and where every reply goes (§4.1)."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -20,6 +21,7 @@ from minternet.dhcp.client import (
     Conflict,
     Deconfigure,
     DhcpClient,
+    Lease,
     State,
     Transmit,
 )
@@ -61,11 +63,20 @@ CONFIG = ServerConfig(
 class Pair:
     """A client and a server joined in memory; the client's clock is advanced by hand."""
 
-    def __init__(self, *, probe: bool = True, broadcast: bool = False, seed: int = 1) -> None:
-        self.server = DhcpServer(CONFIG)
+    def __init__(
+        self,
+        *,
+        probe: bool = True,
+        broadcast: bool = False,
+        seed: int = 1,
+        previous: Lease | None = None,
+        server: DhcpServer | None = None,
+        now: float = 0.0,
+    ) -> None:
+        self.server = server or DhcpServer(CONFIG)
         cfg = ClientConfig(MAC, "laptop", broadcast_flag=broadcast, probe=probe)
-        self.client = DhcpClient(cfg, SeededRandom(seed))
-        self.now = 0.0
+        self.client = DhcpClient(cfg, SeededRandom(seed), previous_lease=previous)
+        self.now = now
         self.sent: list[Transmit] = []
         self.sent_at: list[float] = []
         self.replies: list[tuple[DhcpMessage, str, str | None]] = []
@@ -98,8 +109,8 @@ class Pair:
         return [t.message.message_type for t in self.sent]
 
 
-def bound_pair(**kw: bool) -> Pair:
-    p = Pair(**kw)
+def bound_pair(*, probe: bool = True, broadcast: bool = False) -> Pair:
+    p = Pair(probe=probe, broadcast=broadcast)
     p.start()
     p.run_until(30.0)
     assert p.client.state is State.BOUND
@@ -278,7 +289,8 @@ def test_server_init_reboot_and_inform_and_other_server() -> None:
         MAC,
         (type_option(DHCPREQUEST), address_option(OPT_REQUESTED_IP, "192.168.1.15")),
     )
-    assert s.handle(req2.encode(), 0).replies == []  # no record: silent (§4.3.2)
+    quiet = DhcpServer(replace(CONFIG, authoritative=False))
+    assert quiet.handle(req2.encode(), 0).replies == []  # no record: silent (§4.3.2)
     inform = DhcpMessage(BOOTREQUEST, 2, MAC, (type_option(DHCPINFORM),), ciaddr="192.168.1.50")
     r = s.handle(inform.encode(), 0)
     m = r.replies[0].message

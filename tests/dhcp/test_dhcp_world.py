@@ -12,6 +12,7 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import ARP, Ether
 
 from minternet.dhcp.client import State
+from minternet.dhcp.server import DhcpServer
 from minternet.errors import ConfigError
 from minternet.sim.world import World
 from minternet.trace.bus import EventLog, FrameRecord
@@ -168,3 +169,92 @@ def test_a_router_cannot_be_a_dhcp_client() -> None:
     desc["links"][1]["a_ip"] = "dhcp"
     with pytest.raises(ConfigError, match="for hosts"):
         World.from_dict(desc)
+
+
+# -- INIT-REBOOT and the defence of the address (RFC 2131 §3.2, RFC 5227 §2.4) ---------
+def sent_since(log: EventLog, t: float) -> list[tuple[str, str]]:
+    return [(e.node, str(e.fields["type"])) for e in log.of("dhcp", "send") if e.time >= t]
+
+
+def test_a_rebooted_host_asks_for_its_address_again() -> None:
+    w, log, frames = traced(lan())
+    c = w.dhcp_clients[0]
+    w.run(until=w.loop.now() + 100)
+    t = w.loop.now()
+    c.reboot()
+    assert w.node("h0").addresses == []  # down and up: the address went with it
+    lease = w.loop.run_until_complete(c.wait_bound(), 60)
+    assert lease.address == "10.0.0.10" and w.node("h0").addresses == ["10.0.0.10"]
+    assert sent_since(log, t) == [("h0", "DHCPREQUEST"), ("r", "DHCPACK")]
+    [reboot] = log.of("dhcp", "reboot")
+    assert reboot.fields == {"previous": "10.0.0.10", "state": "INIT-REBOOT"}
+    states = [(e.fields["old"], e.fields["new"]) for e in log.of("dhcp", "state") if e.time >= t]
+    assert states[:2] == [("INIT-REBOOT", "REBOOTING"), ("REBOOTING", "PROBING")]
+    req = dhcp_frames([f for f in frames if f.time >= t and f.node == "h0"])[0]
+    opts = {o[0]: o[1:] for o in req[DHCP].options if isinstance(o, tuple)}
+    assert opts["message-type"] == (3,) and opts["requested_addr"] == ("10.0.0.10",)
+    assert "server_id" not in opts and req[BOOTP].ciaddr == "0.0.0.0"
+    assert (req[IP].src, req[IP].dst) == ("0.0.0.0", "255.255.255.255")
+
+
+def test_a_restarted_server_answers_a_reboot_only_if_authoritative() -> None:
+    for authoritative, expect in ((True, ["DHCPREQUEST", "DHCPACK"]), (False, None)):
+        desc = lan()
+        desc["links"][0]["a_dhcp"]["authoritative"] = authoritative
+        w, log, _ = traced(desc)
+        c, srv = w.dhcp_clients[0], w.dhcp_servers[0]
+        srv.server = DhcpServer(srv.server.config)  # the router restarted, its leases lost
+        t = w.loop.now()
+        c.reboot()
+        lease = w.loop.run_until_complete(c.wait_bound(), 120)
+        kinds = [k for _, k in sent_since(log, t)]
+        if expect is not None:
+            assert kinds == expect and lease.address == "10.0.0.10"
+            continue
+        # §4.3.2: silent; after four DHCPREQUESTs (about 60 s) the client discovers
+        assert kinds[:5] == ["DHCPREQUEST"] * 4 + ["DHCPDISCOVER"]
+        assert lease.address == "10.0.0.10"  # suggested in the DISCOVER, offered again
+
+
+def claim(w: World, address: str, op: str) -> None:
+    """A scapy-built ARP frame from another device that gives ``address`` as its own."""
+    h = w.node("h0")
+    iface = h.interfaces["eth0"]
+    frame = Ether(src=THIEF, dst="ff:ff:ff:ff:ff:ff") / ARP(
+        op=op, hwsrc=THIEF, psrc=address, hwdst="00:00:00:00:00:00", pdst=address
+    )
+    h.frame_received(iface, bytes(frame), None)
+
+
+THIEF = "02:aa:bb:cc:dd:ee"
+
+
+def test_a_bound_host_defends_once_then_gives_the_address_up() -> None:
+    w, log, frames = traced(lan())
+    h, c = w.node("h0"), w.dhcp_clients[0]
+    mac = h.interfaces["eth0"].mac
+    w.run(until=w.loop.now() + 30)
+    t0 = w.loop.now()
+    claim(w, "10.0.0.10", "who-has")
+    w.run(until=t0 + 1)
+    [defend] = log.of("dhcp", "defend")
+    assert defend.fields == {"address": "10.0.0.10", "mac": THIEF}
+    arps = [Ether(f.data)[ARP] for f in frames
+            if f.time >= t0 and f.node == "h0" and f.direction == "out"
+            and Ether(f.data).haslayer(ARP)]  # fmt: skip
+    announcements = [a for a in arps if a.op == 1 and a.psrc == a.pdst == "10.0.0.10"]
+    assert len(announcements) == 1 and announcements[0].hwsrc == mac
+    assert h.addresses == ["10.0.0.10"] and c.client.state is State.BOUND
+    w.run(until=t0 + 5)
+    claim(w, "10.0.0.10", "is-at")  # again, 5 s later: within DEFEND_INTERVAL
+    t1 = w.loop.now()
+    assert h.addresses == [] and len(log.of("dhcp", "defend")) == 1
+    [conflict] = [e for e in log.of("dhcp", "conflict") if e.time >= t0]
+    assert conflict.fields["mac"] == THIEF
+    lease = w.loop.run_until_complete(c.wait_bound(), 60)
+    assert lease.address == "10.0.0.11" and h.addresses == ["10.0.0.11"]
+    assert [k for _, k in sent_since(log, t1)] == [
+        "DHCPDECLINE", "DHCPDISCOVER", "DHCPOFFER", "DHCPREQUEST", "DHCPACK",
+    ]  # fmt: skip
+    decline = next(e for e in log.of("dhcp", "lease") if e.fields["event"] == "decline")
+    assert decline.fields["address"] == "10.0.0.10"

@@ -6,25 +6,36 @@ States and what moves them (the RFC's names; ``PROBING`` is RFC 5227 §2.1's che
 offered address, between the DHCPACK and using it)::
 
   INIT ──(initial delay)──▶ send DHCPDISCOVER ──▶ SELECTING
+  INIT-REBOOT ──(initial delay)──▶ DHCPREQUEST broadcast, option 50, no option 54,
+      ciaddr 0 ──▶ REBOOTING                             (a previous, unexpired lease)
+  REBOOTING ──DHCPACK──▶ ARP probes ──▶ PROBING   ──DHCPNAK / no answer──▶ INIT
   SELECTING ──DHCPOFFER──▶ send DHCPREQUEST (broadcast, option 54) ──▶ REQUESTING
-  REQUESTING ──DHCPACK──▶ ARP probes ──▶ PROBING        ──DHCPNAK──▶ INIT
+  REQUESTING ──DHCPACK──▶ ARP probes ──▶ PROBING   ──DHCPNAK / no answer──▶ INIT
   PROBING ──ARP from the address / a rival probe──▶ DHCPDECLINE, INIT after 10 s
   PROBING ──ANNOUNCE_WAIT, no conflict──▶ configure, ARP announcements ──▶ BOUND
   BOUND ──T1──▶ DHCPREQUEST unicast to the server, ciaddr ──▶ RENEWING
   RENEWING ──T2──▶ DHCPREQUEST broadcast, ciaddr ──▶ REBINDING
   RENEWING/REBINDING ──DHCPACK──▶ BOUND (new T1, T2, expiry)  ──DHCPNAK──▶ INIT
   REBINDING ──lease expired──▶ deconfigure ──▶ INIT
+  BOUND/RENEWING/REBINDING ──ARP from another MAC claiming our address──▶ one ARP
+      announcement (defend); a second within DEFEND_INTERVAL ──▶ deconfigure,
+      DHCPDECLINE, INIT after 10 s (RFC 5227 §2.4)
   BOUND/RENEWING/REBINDING ──release()──▶ DHCPRELEASE unicast ──▶ RELEASED
 
 Timers (all drawn from the injected :class:`~minternet.randomness.RandomSource`, never the
-OS): DISCOVER and REQUEST retransmissions after 4, 8, 16, 32, 64 s, each ±1 s (§4.1);
+OS): DISCOVER and REQUEST retransmissions after 4, 8, 16, 32, 64 s, each ±1 s (§4.1), a
+DHCPREQUEST (SELECTING's or INIT-REBOOT's) sent :attr:`ClientConfig.max_request_tries`
+times, 4 by default: the "four times, for a total delay of 60 seconds, before restarting
+the initialization procedure" of §3.1 step 5, which §3.2 repeats for INIT-REBOOT (its
+MAY of keeping the old address without an answer is not taken: the client goes back to
+INIT and discovers afresh, as dhclient does after its ``reboot`` timeout);
 RENEWING/REBINDING retransmissions after half the time left to T2 / to expiry, at least
 60 s (§4.4.5); the probes of RFC 5227 §1.1 (PROBE_WAIT 1 s, PROBE_NUM 3 at PROBE_MIN 1 s –
 PROBE_MAX 2 s, ANNOUNCE_WAIT 2 s, ANNOUNCE_NUM 2 at ANNOUNCE_INTERVAL 2 s; after
-MAX_CONFLICTS 10 conflicts, RATE_LIMIT_INTERVAL 60 s). Lease times count from when the
-DHCPREQUEST that earned the DHCPACK was sent (§4.4.1). A message that does not decode, is
-not a BOOTREPLY for our xid and hardware address, or makes no sense in the state, is
-ignored (an :class:`Ignored` action says why); nothing raises for bad input.
+MAX_CONFLICTS 10 conflicts, RATE_LIMIT_INTERVAL 60 s; DEFEND_INTERVAL 10 s). Lease times
+count from when the DHCPREQUEST that earned the DHCPACK was sent (§4.4.1). A message that
+does not decode, is not a BOOTREPLY for our xid and hardware address, or makes no sense in
+the state, is ignored (an :class:`Ignored` action says why); nothing raises for bad input.
 """
 
 from __future__ import annotations
@@ -75,11 +86,14 @@ ANNOUNCE_NUM = 2
 ANNOUNCE_INTERVAL = 2.0
 MAX_CONFLICTS = 10
 RATE_LIMIT_INTERVAL = 60.0
+DEFEND_INTERVAL = 10.0
 DECLINE_WAIT = 10.0  # RFC 2131 §3.1 step 5: at least ten seconds before restarting
 
 
 class State(Enum):
     INIT = "INIT"
+    INIT_REBOOT = "INIT-REBOOT"
+    REBOOTING = "REBOOTING"
     SELECTING = "SELECTING"
     REQUESTING = "REQUESTING"
     PROBING = "PROBING"
@@ -160,6 +174,15 @@ class ArpAnnounce:
 
 
 @dataclass(frozen=True, slots=True)
+class Defend:
+    """RFC 5227 §2.4 (b): ``mac`` claimed our ``address``; one ARP announcement of it (as
+    :class:`ArpAnnounce`) answers the claim."""
+
+    address: str
+    mac: str
+
+
+@dataclass(frozen=True, slots=True)
 class Configure:
     """Put the lease on the interface: address/prefix, default route, DNS servers."""
 
@@ -176,7 +199,8 @@ class Deconfigure:
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """RFC 5227 §2.1.1: the probed address is in use (``mac`` answered or probed for it)."""
+    """RFC 5227 §2.1.1: the probed address is in use (``mac`` answered or probed for it);
+    or §2.4: ``mac`` claimed our address again within DEFEND_INTERVAL of the last claim."""
 
     address: str
     mac: str
@@ -196,17 +220,30 @@ class Ignored:
 
 
 Action = (
-    Transmit | ArpProbe | ArpAnnounce | Configure | Deconfigure | Conflict | StateChange | Ignored
+    Transmit
+    | ArpProbe
+    | ArpAnnounce
+    | Defend
+    | Configure
+    | Deconfigure
+    | Conflict
+    | StateChange
+    | Ignored
 )
 
 
 class DhcpClient:
-    """One interface's DHCP client."""
+    """One interface's DHCP client. With ``previous_lease`` (one it held before the host
+    went down or its link did) it begins in INIT-REBOOT (RFC 2131 §4.4.2, figure 5) and
+    asks for that address again, if the lease has not expired by :meth:`start`."""
 
-    def __init__(self, config: ClientConfig, random: RandomSource) -> None:
+    def __init__(
+        self, config: ClientConfig, random: RandomSource, previous_lease: Lease | None = None
+    ) -> None:
         self.config = config
         self.random = random
-        self.state = State.INIT
+        self.state = State.INIT if previous_lease is None else State.INIT_REBOOT
+        self.previous_lease = previous_lease
         self.lease: Lease | None = None
         self.xid = 0
         self.conflicts = 0
@@ -219,14 +256,21 @@ class DhcpClient:
         self._ack: DhcpMessage | None = None
         self._probes = 0
         self._announces = 0
+        self._defended_at: float | None = None  # RFC 5227 §2.4: the last conflict defended
         self._out: list[Action] = []
 
     # -- the caller's interface -------------------------------------------------------
     def start(self, now: float) -> list[Action]:
-        """Begin in INIT: the first DHCPDISCOVER after the initial delay."""
+        """Begin: the first DHCPDISCOVER (INIT) or INIT-REBOOT's DHCPREQUEST after the
+        initial delay (§4.4.1: desynchronize clients started together). A previous lease
+        that has expired by ``now`` is no use: INIT (§4.4.2 is for a lease still held)."""
+        prev = self.previous_lease
+        if prev is not None and prev.expires <= now:
+            self.previous_lease = None
+            self._to(State.INIT, f"the previous lease of {prev.address} has expired")
         lo, hi = self.config.initial_delay
         self._deadline = now + lo + (hi - lo) * self.random.random()
-        return []
+        return self._flush()
 
     def next_deadline(self) -> float | None:
         return self._deadline
@@ -246,15 +290,12 @@ class DhcpClient:
         s = self.state
         if s is State.INIT:
             self._discover(now)
+        elif s is State.INIT_REBOOT:
+            self._reboot(now)
         elif s is State.SELECTING:
             self._retransmit(now, self._discover_message(now))
-        elif s is State.REQUESTING:
-            if self._tries >= self.config.max_request_tries:
-                self._to(State.INIT, "no DHCPACK after the retransmissions: start again")
-                self._discover(now)
-            else:
-                assert self._offer is not None
-                self._retransmit(now, self._selecting_request(self._offer))
+        elif s in (State.REQUESTING, State.REBOOTING):
+            self._request_timer(now)
         elif s is State.PROBING:
             self._probe_step(now)
         elif s is State.BOUND:
@@ -274,11 +315,11 @@ class DhcpClient:
         kind, s = msg.message_type, self.state
         if kind == DHCPOFFER and s is State.SELECTING:
             self._select(msg, now)
-        elif kind == DHCPACK and s is State.REQUESTING:
+        elif kind == DHCPACK and s in (State.REQUESTING, State.REBOOTING):
             self._acked(msg, now)
         elif kind == DHCPACK and s in (State.RENEWING, State.REBINDING):
             self._extended(msg, now)
-        elif kind == DHCPNAK and s in (State.REQUESTING, State.RENEWING, State.REBINDING):
+        elif kind == DHCPNAK and s in _ASKING:
             self._nak(msg, now)
         else:
             return [Ignored(f"a {msg.type_name} in {s.value}")]
@@ -287,12 +328,17 @@ class DhcpClient:
     def on_arp(
         self, op: int, sender_mac: str, sender_ip: str, target_ip: str, now: float
     ) -> list[Action]:
-        """An ARP packet seen on the interface (RFC 5227 §2.1.1 conflict rules)."""
+        """An ARP packet seen on the interface: RFC 5227 §2.1.1's conflict rules while
+        probing, §2.4's once the address is in use."""
+        if sender_mac == self.config.chaddr:
+            return []
+        lease = self.lease
+        if self.state in _IN_USE and lease is not None and sender_ip == lease.address:
+            self._claimed(lease, sender_mac, op, now)
+            return self._flush()
         if self.state is not State.PROBING or self._ack is None:
             return []
         target = self._ack.yiaddr
-        if sender_mac == self.config.chaddr:
-            return []
         if sender_ip == target:
             how = "answered our probe" if op == 2 else "uses it"
         elif sender_ip == ANY and target_ip == target:
@@ -339,13 +385,38 @@ class DhcpClient:
         base = min(4 * 2 ** (self._tries - 1), 64)
         self._deadline = now + base + (2 * self.random.random() - 1)
 
-    def _discover(self, now: float) -> None:
+    def _begin(self, now: float) -> None:
+        """A new exchange: a new xid, no retransmissions yet, 'secs' counted from now."""
         self.xid = self._new_xid()
         self._tries = 0
         self._started = now
         self._offer = self._ack = None
+
+    def _discover(self, now: float) -> None:
+        self._begin(now)
         self._to(State.SELECTING, "DHCPDISCOVER broadcast")
         self._retransmit(now, self._discover_message(now))
+
+    def _reboot(self, now: float) -> None:
+        """§4.4.2: INIT-REBOOT's DHCPREQUEST for the previous address, broadcast."""
+        prev = self.previous_lease
+        assert prev is not None
+        self._begin(now)
+        self._to(State.REBOOTING, f"DHCPREQUEST for {prev.address} (INIT-REBOOT) broadcast")
+        self._retransmit(now, self._reboot_request(now))
+
+    def _request_timer(self, now: float) -> None:
+        """No answer to a DHCPREQUEST (REQUESTING or REBOOTING): send it again after the
+        §4.1 backoff, or after ``max_request_tries`` sends go back to INIT (§3.1 step 5,
+        and §3.2 for INIT-REBOOT)."""
+        if self._tries >= self.config.max_request_tries:
+            self._to(State.INIT, "no DHCPACK after the retransmissions: start again")
+            self._discover(now)
+        elif self.state is State.REBOOTING:
+            self._retransmit(now, self._reboot_request(now))
+        else:
+            assert self._offer is not None
+            self._retransmit(now, self._selecting_request(self._offer))
 
     def _retransmit(self, now: float, msg: DhcpMessage) -> None:
         self._tries += 1
@@ -357,9 +428,18 @@ class DhcpClient:
     def _discover_message(self, now: float) -> DhcpMessage:
         self._secs = min(int(now - self._started), 0xFFFF)
         opts: list[Option] = []
-        if self.lease is not None:
-            opts.append(address_option(OPT_REQUESTED_IP, self.lease.address))
+        hint = self.lease or self.previous_lease  # §4.4.1: the client MAY suggest one
+        if hint is not None:
+            opts.append(address_option(OPT_REQUESTED_IP, hint.address))
         return self._message(DHCPDISCOVER, opts, secs=self._secs)
+
+    def _reboot_request(self, now: float) -> DhcpMessage:
+        """§4.4.2 and the table of §4.4.1: option 50 the known address, no server
+        identifier, ciaddr 0."""
+        assert self.previous_lease is not None
+        self._secs = min(int(now - self._started), 0xFFFF)
+        requested = address_option(OPT_REQUESTED_IP, self.previous_lease.address)
+        return self._message(DHCPREQUEST, [requested], secs=self._secs)
 
     def _selecting_request(self, offer: DhcpMessage) -> DhcpMessage:
         assert offer.server_id is not None
@@ -442,6 +522,8 @@ class DhcpClient:
         assert lease is not None
         self._out.append(Configure(lease))
         self.conflicts = 0
+        self.previous_lease = None
+        self._defended_at = None
         self._to(State.BOUND, f"{lease.address} configured")
         self._announces = 0
         if self.config.probe:
@@ -501,10 +583,12 @@ class DhcpClient:
         self._deadline = new.t1
 
     def _nak(self, msg: DhcpMessage, now: float) -> None:
-        if self.state is not State.REQUESTING:
+        """§3.1 step 5, §3.2 (a NAK of INIT-REBOOT: the remembered address cannot be
+        reused, discover afresh), §4.4.5 (in RENEWING/REBINDING: stop using it)."""
+        if self.state not in (State.REQUESTING, State.REBOOTING):
             self._lost(now, f"DHCPNAK from {msg.server_id}")
             return
-        self.lease = None
+        self.lease = self.previous_lease = None
         self._to(State.INIT, f"DHCPNAK from {msg.server_id}: start again")
         self._discover(now)
 
@@ -516,10 +600,33 @@ class DhcpClient:
         self._to(State.INIT, why)
         self._discover(now)
 
-    def _conflict(self, conflict: Conflict, now: float) -> None:
+    def _claimed(self, lease: Lease, mac: str, op: int, now: float) -> None:
+        """RFC 5227 §2.4: an ARP packet from ``mac`` with our address as sender. If no
+        conflict was seen in the last DEFEND_INTERVAL, policy (b): record the time and
+        broadcast one announcement. Otherwise the host "MUST immediately cease using this
+        address and signal an error to the configuring agent as described above", that
+        is §2.1.1's "indicate to the configuring agent (human operator, DHCP server,
+        etc.) that the proposed address is not acceptable": for a DHCP lease the
+        DHCPDECLINE, RFC 2131's one message for "network address is already in use"
+        (§3.1 table, §4.4.1), after which §3.1 step 5's ten seconds pass before INIT."""
+        last = self._defended_at
+        if last is None or now - last >= DEFEND_INTERVAL:
+            self._defended_at = now
+            self._out.append(Defend(lease.address, mac))
+            return
+        how = "request" if op == 1 else "reply"
+        why = f"claimed it again ({how}) {now - last:.3g} s after the last claim"
+        self._conflict(Conflict(lease.address, mac, why), now, in_use=True)
+
+    def _conflict(self, conflict: Conflict, now: float, *, in_use: bool = False) -> None:
+        """The address is someone else's: DHCPDECLINE it (RFC 2131 §3.1 step 5, §4.4.1),
+        after taking it off the interface if it was ``in_use`` (RFC 5227 §2.4)."""
         lease = self.lease
-        assert lease is not None and self._ack is not None
+        assert lease is not None
+        self.previous_lease = None
         self._out.append(conflict)
+        if in_use:
+            self._out.append(Deconfigure(lease, f"{conflict.mac} {conflict.how}"))
         self.conflicts += 1
         self.xid = self._new_xid()
         decline = self._message(
@@ -564,6 +671,10 @@ class DhcpClient:
         )
 
 
+_ASKING = (State.REQUESTING, State.REBOOTING, State.RENEWING, State.REBINDING)
+_IN_USE = (State.BOUND, State.RENEWING, State.REBINDING)  # the address is configured
+
+
 def _classful(address: str) -> int:
     """The natural mask when a server gives none (RFC 2131 §4.3.1 lets it omit it)."""
     first = int(address.split(".", 1)[0])
@@ -578,6 +689,7 @@ __all__ = [
     "Configure",
     "Conflict",
     "Deconfigure",
+    "Defend",
     "DhcpClient",
     "Ignored",
     "Lease",

@@ -10,9 +10,12 @@ bounded by the pool's size whatever the clients send. Leases expire in the calle
   offer holds the address for :attr:`ServerConfig.offer_hold` seconds.
 - DHCPREQUEST (§4.3.2): SELECTING (server identifier present: ours → ACK of the offered
   address, another's → our offer is withdrawn); INIT-REBOOT (requested address, no
-  ciaddr: ACK if it is the client's binding, NAK if it is wrong for this network or
-  someone else's, silence if we know nothing); RENEWING/REBINDING (ciaddr: ACK extends the
-  client's binding, NAK otherwise).
+  ciaddr): ACK if it is the client's binding, NAK if it is wrong for this network or
+  someone else's; with no record of the client, a server that is not
+  :attr:`ServerConfig.authoritative` remains silent (§4.3.2 "MUST remain silent"), an
+  authoritative one ACKs the address if it is free in the pool, else NAKs (dnsmasq's
+  ``dhcp-authoritative``); RENEWING/REBINDING (ciaddr: ACK extends the client's binding,
+  NAK otherwise).
 - DHCPDECLINE (§4.3.3): the address is marked unusable for :attr:`ServerConfig.decline_hold`.
 - DHCPRELEASE (§4.3.4): the address is free again; the server remembers whose it was.
 - DHCPINFORM (§4.3.5): an ACK with the configuration and no lease, unicast to ciaddr.
@@ -80,6 +83,9 @@ class ServerConfig:
     rebinding_time: int | None = None
     offer_hold: float = 60.0
     decline_hold: float = 3600.0
+    # The only DHCP server of its network (dnsmasq's dhcp-authoritative, ISC's
+    # "authoritative;"): it answers INIT-REBOOT requests it has no record of (§4.3.2).
+    authoritative: bool = True
 
     def __post_init__(self) -> None:
         lo, hi = ip_to_int(self.pool_start), ip_to_int(self.pool_end)
@@ -265,17 +271,8 @@ class DhcpServer:
             if mine is None or wanted != mine.address or msg.ciaddr != ANY:
                 return self._nak(msg, "no offer of that address for this client")
             return self._ack(msg, mine, now)
-        if msg.ciaddr == ANY:  # INIT-REBOOT
-            wanted = msg.requested_ip
-            if wanted is None:
-                return ServerResult(note="a DHCPREQUEST with neither ciaddr nor address")
-            if not self.config.in_network(wanted):
-                return self._nak(msg, f"{wanted} is not on this network")
-            if mine is not None and mine.address == wanted:
-                return self._ack(msg, mine, now)
-            if mine is not None or wanted in self._bindings:
-                return self._nak(msg, f"{wanted} is not this client's address")
-            return ServerResult(note=f"no record of this client for {wanted}: silent")
+        if msg.ciaddr == ANY:
+            return self._init_reboot(msg, mine, now)
         # RENEWING (unicast) or REBINDING (broadcast): ciaddr is the client's address.
         if (
             mine is not None
@@ -286,6 +283,31 @@ class DhcpServer:
         if self.config.in_network(msg.ciaddr):
             return self._nak(msg, f"{msg.ciaddr} is not leased to this client")
         return ServerResult(note=f"{msg.ciaddr} is not on this network: silent")
+
+    def _init_reboot(self, msg: DhcpMessage, mine: Binding | None, now: float) -> ServerResult:
+        """§4.3.2 "DHCPREQUEST generated during INIT-REBOOT state": option 50 and no
+        ciaddr. The client's own binding → ACK; no record and not authoritative → silent
+        ("MUST remain silent ... for peaceful coexistence of non-communicating DHCP
+        servers"); a wrong network → NAK ("SHOULD send a DHCPNAK"); an authoritative
+        server that knows the address is free in its pool binds it to the client (as
+        dnsmasq does: a client keeps its address across the server's restart), and NAKs
+        an address that is someone else's or not in the pool."""
+        wanted = msg.requested_ip
+        if wanted is None:
+            return ServerResult(note="a DHCPREQUEST with neither ciaddr nor address")
+        if mine is not None and mine.address == wanted:
+            return self._ack(msg, mine, now)
+        if mine is None and not self.config.authoritative:
+            return ServerResult(note=f"no record of this client for {wanted}: silent")
+        if not self.config.in_network(wanted):
+            return self._nak(msg, f"{wanted} is not on this network")
+        key = client_key(msg)
+        if mine is not None or not self._available(wanted, key):
+            return self._nak(msg, f"{wanted} is not this client's address")
+        b = Binding(wanted, key, msg.chaddr, "bound", now)
+        self._bindings.pop(wanted, None)
+        self._bindings[wanted] = b
+        return self._ack(msg, b, now)
 
     def _ack(self, msg: DhcpMessage, b: Binding, now: float) -> ServerResult:
         b.state = "bound"

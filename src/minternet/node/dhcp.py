@@ -8,8 +8,9 @@ interface a broadcast came in by. A server's reply goes where RFC 2131 §4.1 say
 (:class:`minternet.dhcp.server.Reply`): broadcast, or straight to the client's hardware
 address without ARP, or routed as usual. Every message sent and received is a ``dhcp``
 trace event (``send``/``recv``, with every field), and so are the client's state changes,
-its ARP probes and announcements (``probe``, ``announce``, ``conflict``), what it put on
-the interface (``configure``/``deconfigure``) and what the server did (``lease``).
+its ARP probes and announcements (``probe``, ``announce``, ``conflict``, and ``defend``
+when it answers a claim on its address, RFC 5227 §2.4), what it put on the interface
+(``configure``/``deconfigure``), a ``reboot`` and what the server did (``lease``).
 
 Entry points: :func:`serve_dhcp` (a router interface and its pool) and
 :func:`start_dhcp_client` (a host interface).
@@ -29,6 +30,7 @@ from ..dhcp.client import (
     Configure,
     Conflict,
     Deconfigure,
+    Defend,
     DhcpClient,
     Ignored,
     Lease,
@@ -172,10 +174,12 @@ def serve_dhcp(
     domain_name: str | None = None,
     lease_time: int = 86400,
     routers: tuple[str, ...] | None = None,
+    authoritative: bool = True,
 ) -> DhcpServerService:
     """Serve DHCP on ``node``'s interface ``iface``: its address is the server identifier
     and (unless ``routers`` says otherwise) the router; ``pool`` defaults to .10–.100 of a
-    /24 (the host numbers 10–100 of the network, within it)."""
+    /24 (the host numbers 10–100 of the network, within it). ``authoritative``: the one
+    server of its network, as a home router's is (:attr:`ServerConfig.authoritative`)."""
     i = node.interfaces[iface]
     if i.address is None:
         raise ValueError(f"{node.name}/{iface}: a DHCP server needs an address")
@@ -192,6 +196,7 @@ def serve_dhcp(
         dns_servers=dns_servers,
         domain_name=domain_name,
         lease_time=lease_time,
+        authoritative=authoritative,
     )
     return DhcpServerService(node, iface, config)
 
@@ -202,12 +207,19 @@ class DhcpClientService:
     On a lease it sets the interface's address and prefix, the default route via the
     lease's first router, and :attr:`dns_servers`/:attr:`domain_name`; it calls every
     function in :attr:`on_configure` (the stub resolver takes its servers from there). On
-    expiry, a DHCPNAK or :meth:`release` it takes them off again."""
+    expiry, a DHCPNAK or :meth:`release` it takes them off again.
+
+    It keeps the interface's last lease (:attr:`last_lease`, until the lease is lost,
+    declined or released): :meth:`reboot` (the host went down and up again, or its link
+    came back) starts a new client in INIT-REBOOT with it (RFC 2131 §3.2)."""
 
     def __init__(self, node: Host, iface: str, config: ClientConfig) -> None:
         self.node = node
         self.iface = node.interfaces[iface]
+        self.config = config
         self.client = DhcpClient(config, node.random.child(f"dhcp:{iface}"))
+        self.last_lease: Lease | None = None
+        self.boots = 1
         self.dns_servers: tuple[str, ...] = ()
         self.domain_name: str | None = None
         self.on_configure: list[Callable[[Lease], None]] = []
@@ -227,6 +239,30 @@ class DhcpClientService:
 
     def release(self) -> None:
         self._apply(self.client.release(self.node.loop.now()))
+
+    def reboot(self) -> None:
+        """The host went down and up again, or the interface's link came back: the
+        interface loses its address (as a rebooted host's does) and a new client, with
+        new randomness, starts in INIT-REBOOT with :attr:`last_lease` if it has not
+        expired (RFC 2131 §3.2, §4.4.2), else in INIT."""
+        node, now = self.node, self.node.loop.now()
+        if self.client.state in (State.BOUND, State.RENEWING, State.REBINDING):
+            lease = self.client.lease
+            assert lease is not None
+            self._deconfigure(lease, "the host went down")
+        self.boots += 1
+        random = node.random.child(f"dhcp:{self.iface.name}:boot{self.boots}")
+        self.client = DhcpClient(self.config, random, previous_lease=self.last_lease)
+        previous = self.last_lease.address if self.last_lease else None
+        node.trace.emit(
+            now,
+            node.name,
+            "dhcp",
+            "reboot",
+            {"previous": previous, "state": self.client.state.value},
+            iface=self.iface.name,
+        )
+        self.start()
 
     def stop(self) -> None:
         if self._timer is not None:
@@ -287,30 +323,19 @@ class DhcpClientService:
             if isinstance(a, Transmit):
                 self._transmit(a)
             elif isinstance(a, ArpProbe):
-                arp = ArpPacket(OP_REQUEST, iface.mac, ANY, "00:00:00:00:00:00", a.target)
-                trace.emit(
-                    now,
-                    node.name,
-                    "dhcp",
-                    "probe",
-                    {"target": a.target, "number": a.number},
-                    iface=iface.name,
-                )
+                fields: dict[str, Any] = {"target": a.target, "number": a.number}
                 comment = f"{node.name} probes: is {a.target} in use? (RFC 5227)"
-                node.arp_send(iface, arp, comment if trace.frames_active else None)
+                self._arp_check(ANY, a.target, "probe", fields, comment)
             elif isinstance(a, ArpAnnounce):
-                arp = ArpPacket(OP_REQUEST, iface.mac, a.address, "00:00:00:00:00:00", a.address)
-                trace.emit(
-                    now,
-                    node.name,
-                    "dhcp",
-                    "announce",
-                    {"address": a.address, "number": a.number},
-                    iface=iface.name,
-                )
+                fields = {"address": a.address, "number": a.number}
                 comment = f"{node.name} announces {a.address} is at {iface.mac} (RFC 5227)"
-                node.arp_send(iface, arp, comment if trace.frames_active else None)
+                self._arp_check(a.address, a.address, "announce", fields, comment)
+            elif isinstance(a, Defend):
+                fields = {"address": a.address, "mac": a.mac}
+                comment = f"{node.name} defends {a.address} against {a.mac} (RFC 5227 §2.4)"
+                self._arp_check(a.address, a.address, "defend", fields, comment)
             elif isinstance(a, Configure):
+                self.last_lease = a.lease
                 self._configure(a.lease)
             elif (
                 isinstance(a, Deconfigure)
@@ -332,6 +357,8 @@ class DhcpClientService:
                     iface=iface.name,
                 )
             elif isinstance(a, StateChange):
+                if a.new in (State.INIT, State.RELEASED):  # kept only after no answer
+                    self.last_lease = self.client.previous_lease
                 trace.emit(
                     now,
                     node.name,
@@ -349,6 +376,16 @@ class DhcpClientService:
         deadline = self.client.next_deadline()
         if deadline is not None:
             self._timer = node.loop.call_at(deadline, self._on_timer)
+
+    def _arp_check(
+        self, sender: str, target: str, event: str, fields: dict[str, Any], comment: str
+    ) -> None:
+        """An RFC 5227 ARP request from our MAC (a probe: sender 0.0.0.0; an announcement
+        or a defence: sender = target), and its ``dhcp`` trace event."""
+        node, iface = self.node, self.iface
+        node.trace.emit(node.loop.now(), node.name, "dhcp", event, fields, iface=iface.name)
+        arp = ArpPacket(OP_REQUEST, iface.mac, sender, "00:00:00:00:00:00", target)
+        node.arp_send(iface, arp, comment if node.trace.frames_active else None)
 
     def _transmit(self, t: Transmit) -> None:
         node, iface = self.node, self.iface

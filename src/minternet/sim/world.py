@@ -16,7 +16,8 @@ The description is a dict (or the same thing in a TOML file, :meth:`World.from_t
                                        # a router's end the outside of a NAT for it
                                        # a_ip = "dhcp": a host end leases its address
                                        # a_dhcp = {pool = "A-B", dns = […], domain =
-                                       # "…", lease_time = N}: a DHCP server there
+                                       # "…", lease_time = N, authoritative =
+                                       # true}: a DHCP server there
 
 Interfaces are named ``eth0, eth1 …`` in link order, MACs are locally administered and
 numbered in order. Routes are computed from the topology: every host gets its connected
@@ -87,8 +88,9 @@ _LINK_KEYS = {
     "b_dhcp",
 }
 # A DHCP server on a link end: a_dhcp = {pool = "192.168.1.10-192.168.1.100", dns = […],
-# domain = "home.arpa", lease_time = 86400, routers = […]}.
-_DHCP_KEYS = {"pool", "dns", "domain", "lease_time", "routers"}
+# domain = "home.arpa", lease_time = 86400, routers = […], authoritative = true}
+# (authoritative: it answers INIT-REBOOT requests it has no record of, RFC 2131 §4.3.2).
+_DHCP_KEYS = {"pool", "dns", "domain", "lease_time", "routers", "authoritative"}
 
 
 class World:
@@ -388,6 +390,9 @@ class World:
             for a in (*dns, *(routers or ())):
                 if not is_ip(str(a)):
                     raise ValueError(f"{a!r} is not an IPv4 address")
+            authoritative = spec.get("authoritative", True)
+            if not isinstance(authoritative, bool):
+                raise ValueError(f"authoritative = {authoritative!r}: true or false")
             self.dhcp_servers.append(
                 serve_dhcp(
                     node,
@@ -397,6 +402,7 @@ class World:
                     domain_name=str(spec["domain"]) if "domain" in spec else None,
                     lease_time=int(spec.get("lease_time", 86400)),
                     routers=None if routers is None else tuple(str(r) for r in routers),
+                    authoritative=authoritative,
                 )
             )
         except (TypeError, ValueError) as e:
