@@ -43,11 +43,14 @@ from ...tcp.segment import (
 from ...tls.cipher import RecordProtection, protection_for
 from ...tls.extensions import ExtensionType, parse_server_name
 from ...tls.messages import ClientHello, HandshakeType, ServerHello
+from ...tls.messages13 import HELLO_RETRY_REQUEST_RANDOM
 from ...tls.prf import key_block
 from ...tls.record import ContentType
 from ...tls.suites import BY_CODE, CipherSuite
+from ...tls.suites13 import TLS13_BY_CODE
 from ...trace.narrate import describe_option
 from ...udp.datagram import UdpDatagram
+from .tls13_open import Opened, Tls13Session, message_fields, message_name, secrets13
 
 # (name, offset, length, kind, text): kind "t" shows text; u/x/m/i format the bytes
 FieldRow = tuple[str, int, int, str, str]
@@ -95,6 +98,7 @@ _HS_NAMES: dict[int, str] = {
     HandshakeType.finished: "Finished",
 }
 _ETM = 22  # encrypt_then_mac (RFC 7366)
+TLS13 = 0x0304
 _SEALED: dict[int, str] = {
     ContentType.handshake: "Encrypted Handshake Message",
     ContentType.alert: "Encrypted Alert",
@@ -116,7 +120,7 @@ def _ext_name(t: int) -> str:
 
 
 def _suite(code: int) -> str:
-    s = BY_CODE.get(code)
+    s = BY_CODE.get(code) or TLS13_BY_CODE.get(code)
     return f"{s.name} (0x{code:04x})" if s is not None else f"0x{code:04x}"
 
 
@@ -130,6 +134,7 @@ class _Session:
     suite: CipherSuite | None = None
     etm_offered: bool = False
     etm: bool = False  # encrypt_then_mac agreed (RFC 7366)
+    tls13: Tls13Session | None = None  # the ServerHello chose TLS 1.3 (or 0-RTT was offered)
 
 
 @dataclass
@@ -151,8 +156,9 @@ class _Flow:
 
 class Dissector:
     """Takes frames apart in capture order (TCP flows keep state across frames). With the
-    run's NSS key log (``CLIENT_RANDOM`` lines), TLS 1.2 records are opened too: the keys
-    come from the master secret by RFC 5246 §6.3, the records from :mod:`minternet.tls.cipher`.
+    run's NSS key log, TLS records are opened too: TLS 1.2 ones from ``CLIENT_RANDOM``
+    lines (the keys come from the master secret by RFC 5246 §6.3, the records from
+    :mod:`minternet.tls.cipher`), TLS 1.3 ones from the traffic secrets (:mod:`.tls13_open`).
     """
 
     def __init__(self, keylog: Sequence[str] = ()) -> None:
@@ -166,6 +172,7 @@ class Dissector:
                     self._masters[bytes.fromhex(parts[1])] = bytes.fromhex(parts[2])
                 except ValueError:
                     continue
+        self._secrets13 = secrets13(keylog)
 
     def dissect(self, data: bytes, point: str = "") -> Dissection:
         try:
@@ -464,7 +471,28 @@ class Dissector:
             names.append(ct_name)
             labels.append(ct_name)
             return lay
-        if ct == ContentType.handshake and not flow.encrypted:
+        t13 = flow.session.tls13
+        if t13 is not None and ct == ContentType.change_cipher_spec:
+            if not reassembled:
+                lay.add("Change cipher spec message", body, len(frag), "x")
+            lay.add("TLS 1.3: middlebox compatibility (RFC 8446 §D.4)", at, len(record), "t",
+                    "changes no keys")  # fmt: skip
+            names.append("Change Cipher Spec")
+            labels.append("Change Cipher Spec")
+        elif t13 is not None and ct == ContentType.application_data:
+            if not reassembled:
+                lay.add("Encrypted Application Data (ciphertext)", body, len(frag), "x")
+            side = t13.client if flow.key == flow.session.client_flow else t13.server
+            got = side.open(start, record[:5], frag)
+            if isinstance(got, Opened):
+                names.append(_SEALED.get(got.content_type, "Application Data"))
+                labels.append(_opened13(got, t13, lay, at, len(record)))
+            else:
+                if got is not None:
+                    lay.add("Decryption", at, len(record), "t", got)
+                names.append("Application Data")
+                labels.append("Application Data")
+        elif ct == ContentType.handshake and not flow.encrypted:
             if reassembled:
                 hs = self._handshake(frag, body, Layer("", 0, 0), flow)
                 lay.add("Handshake messages", at, 0, "t", ", ".join(hs))
@@ -526,21 +554,7 @@ class Dissector:
         if ct == ContentType.handshake and plain[:1] == bytes([HandshakeType.finished]):
             lay.add("Decrypted: Finished, verify_data", at, n, "t", plain[4:].hex())
             return "Finished (decrypted)"
-        if ct == ContentType.alert and len(plain) == 2:
-            what = "close_notify" if plain == b"\x01\x00" else f"alert {plain[0]}/{plain[1]}"
-            lay.add("Decrypted: Alert", at, n, "t", what)
-            return f"Alert: {what}"
-        if ct == ContentType.application_data:
-            head, _, body = plain.partition(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            if lines and (lines[0].startswith("HTTP/") or " HTTP/" in lines[0]):
-                for line in lines[:24]:
-                    lay.add("Decrypted HTTP", at, n, "t", line)
-                lay.add("Decrypted HTTP body", at, n, "t", f"{len(body)} bytes")
-                return lines[0]
-            lay.add("Decrypted data", at, n, "t", f"{len(plain)} bytes")
-            return f"Application Data ({len(plain)} bytes decrypted)"
-        return None
+        return _plaintext(ct, plain, lay, at, n)
 
     def _handshake(self, frag: bytes, at: int, lay: Layer, flow: _Flow) -> list[str]:
         names: list[str] = []
@@ -565,11 +579,22 @@ class Dissector:
                     name += f" (SNI={sni})" if sni else ""
                     sess.client_flow, sess.client_random = flow.key, ch.random
                     sess.etm_offered = any(e.type == _ETM for e in ch.extensions)
+                    if any(e.type == ExtensionType.early_data for e in ch.extensions):
+                        sess.tls13 = Tls13Session(self._secrets13.get(ch.random, {}))
+                        sess.tls13.early_data(ch.cipher_suites)
                 elif t == HandshakeType.server_hello:
                     sh = ServerHello.decode_body(body)
                     _server_hello(sh, b, lay)
                     sess.server_random, sess.suite = sh.random, BY_CODE.get(sh.cipher_suite)
                     sess.etm = sess.etm_offered and any(e.type == _ETM for e in sh.extensions)
+                    if _selected_version(sh) == TLS13:
+                        retry = sh.random == HELLO_RETRY_REQUEST_RANDOM
+                        name = "Hello Retry Request" if retry else name
+                        if sess.tls13 is None:
+                            sess.tls13 = Tls13Session(self._secrets13.get(sess.client_random, {}))
+                        sess.tls13.server_hello(sh.cipher_suite, retry)
+                    else:
+                        sess.tls13 = None
                 else:
                     lay.add(f"{name} body", b, n, "x")
             except (DecodeError, MinternetError) as e:
@@ -577,6 +602,57 @@ class Dissector:
             names.append(name)
             i += 4 + n
         return names
+
+
+def _plaintext(ct: int, plain: bytes, lay: Layer, at: int, n: int) -> str | None:
+    """A decrypted alert or application data record told in ``lay``; the Info label."""
+    if ct == ContentType.alert and len(plain) == 2:
+        what = "close_notify" if plain == b"\x01\x00" else f"alert {plain[0]}/{plain[1]}"
+        lay.add("Decrypted: Alert", at, n, "t", what)
+        return f"Alert: {what}"
+    if ct == ContentType.application_data:
+        head, _, body = plain.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        if lines and (lines[0].startswith("HTTP/") or " HTTP/" in lines[0]):
+            for line in lines[:24]:
+                lay.add("Decrypted HTTP", at, n, "t", line)
+            lay.add("Decrypted HTTP body", at, n, "t", f"{len(body)} bytes")
+            return lines[0]
+        lay.add("Decrypted data", at, n, "t", f"{len(plain)} bytes")
+        return f"Application Data ({len(plain)} bytes decrypted)"
+    return None
+
+
+def _opened13(got: Opened, t13: Tls13Session, lay: Layer, at: int, n: int) -> str:
+    """A TLS 1.3 record the key log opened (RFC 8446 §5.2), told in ``lay``: its real
+    content type, the secret and sequence number that opened it, the padding, then the
+    handshake messages it completes with their key fields, or its alert or data; the
+    Info label."""
+    ct = got.content_type
+    lay.add("Decrypted: content type", at, n, "t", f"{_CT_NAMES.get(ct, 'type')} ({ct})")
+    lay.add("Decrypted with", at, n, "t", f"{got.secret}, record {got.seq}")
+    if got.padding:
+        lay.add("Decrypted: padding", at, n, "t", f"{got.padding} zero bytes")
+    if ct != ContentType.handshake:
+        return _plaintext(ct, got.content, lay, at, n) or _CT_NAMES.get(ct, f"type {ct}")
+    names = []
+    for t, body in got.messages:
+        name = message_name(t)
+        names.append(name)
+        lay.add("Decrypted: Handshake type", at, n, "t", f"{name} ({t})")
+        for what, text in message_fields(t, body, t13.suite):
+            lay.add(f"Decrypted: {name}, {what}", at, n, "t", text)
+    if not names:
+        return "Handshake message fragment (decrypted)"
+    return ", ".join(names) + " (decrypted)"
+
+
+def _selected_version(sh: ServerHello) -> int | None:
+    """The version a ServerHello's supported_versions selects (RFC 8446 §4.2.1), if any."""
+    for e in sh.extensions:
+        if e.type == ExtensionType.supported_versions and len(e.data) == 2:
+            return int.from_bytes(e.data, "big")
+    return None
 
 
 def _stream_bytes(stream: dict[int, bytes], start: int, size: int) -> bytes | None:
