@@ -170,6 +170,25 @@ def test_tls13_schedule_matches_key_log(tmp_path: Path) -> None:
         assert text(value) == secret, label
     names = [el.get("data-secret") for el in having(case.root, "mp-kd-step")]
     assert names.index("handshake_secret") < names.index("master_secret")
+    # the ServerHello's legacy_session_id_echo as tshark reads it; no RFC 7627 in 1.3
+    ((echo,),) = fields(case.pcap, "tls.handshake.type == 2", "tls.handshake.session_id")[:1]
+    assert echo and _value(_row(case.root, "server_session_id")) == echo
+    assert _value(_row(case.root, "extended_master_secret")).startswith("none in TLS 1.3")
+
+
+def test_failed_tls13_handshake_is_not_told_as_tls12(tmp_path: Path) -> None:
+    """A 1.3 handshake that failed after the ServerHello (the client refused an expired
+    certificate): the panel says TLS 1.3 as tshark does, with the 1.3 schedule, no key
+    block of RFC 5246."""
+    case = _case(tmp_path, ("--seed", "5", "--tls", "1.3", "--scenario", "expired-cert"),
+                 FetchOptions(seed=5, tls=("1.3",), scenario="expired-cert"))  # fmt: skip
+    ((version,),) = fields(case.pcap, "tls.handshake.type == 2",
+                           "tls.handshake.extensions.supported_version")[:1]  # fmt: skip
+    assert version == "0x0304"
+    (section,) = having(case.root, "mp-tls")
+    assert section.get("data-version") == "TLSv1.3"
+    assert "TLS 1.3 handshake" in case.html and "RFC 5246" not in case.html
+    assert "handshake_secret" in [el.get("data-secret") for el in having(case.root, "mp-kd-step")]
 
 
 def test_certificates_and_checks(gcm: Case, tmp_path: Path) -> None:

@@ -257,3 +257,15 @@ def test_a_retransmitted_record_is_shown_again() -> None:
     assert [lay.as_row() for lay in again.layers] == [lay.as_row() for lay in seen[2].layers]
     rest = [d.dissect(f).info for _, f in frames[3:]]
     assert rest[-2:] == ["Alert: close_notify", "Alert: close_notify"]
+
+
+def test_a_lost_finished_still_changes_the_keys() -> None:
+    """§3 without the server's encrypted flight (a record the capture lacks): its
+    Finished is not seen, yet the NewSessionTicket after it opens with the application
+    secret, the next one of that direction, record 0."""
+    sent = records(3)[:2] + records(3)[3:]
+    got = dissect(keylog(3, client_random(3)), sent)
+    ticket = got[3][1]
+    assert ticket.info == "New Session Ticket (decrypted)"
+    assert texts(ticket, "Decrypted with") == ["SERVER_TRAFFIC_SECRET_0, record 0"]
+    assert [d.info for _, d in got][-2:] == ["Alert: close_notify", "Alert: close_notify"]

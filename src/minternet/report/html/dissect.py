@@ -717,6 +717,10 @@ def _server_hello(sh: ServerHello, b: int, lay: Layer) -> None:
         q += 2
         for ext in sh.extensions:
             lay.add(f"Extension: {_ext_name(ext.type)}", q, 4 + len(ext.data), "x")
+            if ext.type == ExtensionType.supported_versions and len(ext.data) == 2:
+                v = int.from_bytes(ext.data, "big")  # the version chosen (RFC 8446 §4.2.1)
+                what = "TLS 1.3" if v == TLS13 else "unknown"
+                lay.add("Supported version", q + 4, 2, "t", f"{what} (0x{v:04x})")
             q += 4 + len(ext.data)
 
 

@@ -73,7 +73,7 @@ class ReportInput:
     story: tuple[StoryPhase, ...] = ()
     failure: FailureMark | None = None
     panels: dict[str, str] = field(default_factory=dict)  # title → HTML fragment
-    keylog: tuple[str, ...] = ()  # NSS key log lines: TLS 1.2 records are shown decrypted
+    keylog: tuple[str, ...] = ()  # NSS key log lines: TLS 1.2 and 1.3 records shown decrypted
 
 
 class _Strings:

@@ -19,10 +19,11 @@ Each direction walks through its traffic secrets, each named by a key log label:
 
 Every key change restarts the sequence number at 0. The middlebox-compatibility
 ChangeCipherSpec (§D.4) changes no keys. Early data is opened even when the server
-declined it (the client sealed it all the same); the client's first record its early keys
-do not open is tried with its handshake keys, as a client whose 0-RTT was declined or whose
-hello was retried moves to them with no EndOfEarlyData. ``EXPORTER_SECRET`` and
-``EARLY_EXPORTER_SECRET`` protect no record and are not used.
+declined it (the client sealed it all the same). A record the current secret does not open
+is tried with the next one (see :class:`Direction13`): a client whose 0-RTT was declined
+moves to its handshake keys with no EndOfEarlyData, and a Finished the capture lacks still
+changed the keys. ``EXPORTER_SECRET`` and ``EARLY_EXPORTER_SECRET`` protect no record and
+are not used.
 """
 
 from __future__ import annotations
@@ -110,18 +111,23 @@ def _keys(name: str, suite: Tls13Suite, secret: bytes, generation: int = 0) -> _
 
 @dataclass
 class Direction13:
-    """One direction of a TLS 1.3 connection as a capture point sees it: the keys its
-    records are under now (several early candidates until one opens), the handshake keys a
-    client moves to when its early keys stop opening, the handshake bytes not yet a whole
-    message, and each record's outcome by its stream position (a retransmitted record is
-    shown again, not opened twice)."""
+    """One direction of a TLS 1.3 connection as a capture point sees it: the secret its
+    records are under now (its label; several early candidates until one opens), the suite
+    the ServerHello chose, the handshake bytes not yet a whole message, and each record's
+    outcome by its stream position (a retransmitted record is shown again, not opened
+    twice).
+
+    A record the current keys do not open is tried with the next ones — early → handshake,
+    handshake → application, generation N → N + 1 — and when they open it the direction
+    moves on: a client whose 0-RTT data was declined, or whose hello was retried, leaves
+    its early keys with no EndOfEarlyData (§4.2.10), and a Finished or KeyUpdate in a
+    record the capture lacks or could not put together still changed the keys."""
 
     client: bool
     secrets: Mapping[str, bytes]
-    now: list[_Keys] = field(default_factory=list)
-    after_early: _Keys | None = None
-    missing: str | None = None  # the label the key log lacks for the records now
-    missing_after_early: str | None = None  # … for the handshake records after early data
+    label: str = ""  # the key log label of the secret the records are under now
+    now: list[_Keys] = field(default_factory=list)  # its keys (empty: the key log lacks it)
+    suite: Tls13Suite | None = None
     pending: bytearray = field(default_factory=bytearray)
     seen: dict[int, Opened | str] = field(default_factory=dict)
 
@@ -129,19 +135,34 @@ class Direction13:
         """Records from here on are under the secret ``label`` (of one of ``suites``)."""
         secret = self.secrets.get(label)
         fits = [s for s in suites if secret is not None and s.hash_len == len(secret)]
+        self.label = label
         self.now = [_keys(label, s, secret) for s in fits if secret is not None]
-        self.missing = None if self.now else label
         self.pending.clear()
 
     def handshake_keys(self, suite: Tls13Suite) -> None:
         """The ServerHello chose ``suite``: the handshake keys, now or after early data."""
-        label = CLIENT_HANDSHAKE if self.client else SERVER_HANDSHAKE
-        if self.now and self.now[0].name == EARLY:
-            secret = self.secrets.get(label)
-            self.after_early = _keys(label, suite, secret) if secret is not None else None
-            self.missing_after_early = None if secret is not None else label
+        self.suite = suite
+        if self.label != EARLY:
+            self.use(CLIENT_HANDSHAKE if self.client else SERVER_HANDSHAKE, (suite,))
+
+    def _next(self) -> tuple[str, list[_Keys]]:
+        """The label and keys that follow the current ones (no keys: the key log lacks
+        them, or the ServerHello has not chosen a suite yet)."""
+        if self.label.endswith("_TRAFFIC_SECRET_0"):  # application: KeyUpdate, §7.2
+            return self.label, [
+                _keys(k.name, k.suite, next_traffic_secret(k.suite.hash_name, k.secret),
+                      k.generation + 1) for k in self.now[:1]
+            ]  # fmt: skip
+        if self.label == EARLY:
+            label = CLIENT_HANDSHAKE
+        elif self.label in (CLIENT_HANDSHAKE, SERVER_HANDSHAKE):
+            label = CLIENT_APPLICATION if self.client else SERVER_APPLICATION
         else:
-            self.use(label, (suite,))
+            return self.label, []
+        secret = self.secrets.get(label)
+        if secret is None or self.suite is None:
+            return label, []
+        return label, [_keys(label, self.suite, secret)]
 
     def open(self, start: int, header: bytes, fragment: bytes) -> Opened | str | None:
         """The record at stream position ``start`` opened, or why not (None: the key log
@@ -154,21 +175,21 @@ class Direction13:
         return got
 
     def _open(self, header: bytes, fragment: bytes) -> Opened | str:
-        tries = list(self.now) + ([self.after_early] if self.after_early is not None else [])
-        if not tries:
-            return _lacks(self.missing)
-        for keys in tries:
+        next_label, next_keys = self._next()
+        for keys in self.now + next_keys:
             try:
                 inner = keys.aead.open(keys.seq, header, fragment)
             except BadRecordMac:
                 continue
             break
         else:
-            if self.missing_after_early is not None:
-                return _lacks(self.missing_after_early)
+            if not self.now and self.label:
+                return _lacks(self.label)
+            if next_label != self.label and next_label not in self.secrets:
+                return _lacks(next_label)
             return NOT_OPENED
-        if keys is self.after_early:  # the client left its early keys (§4.2.10)
-            self.after_early = None
+        if keys in next_keys:  # the keys changed in a record not seen, or without a message
+            self.label = next_label
             self.pending.clear()
         self.now = [keys]
         seq = keys.seq
@@ -183,8 +204,8 @@ class Direction13:
         if ct == 22:  # handshake
             messages = self._messages(content)
         opened = Opened(ct, content, len(inner) - end, _name(keys), seq, messages)
-        for t, body in messages:
-            self._after(t, body, keys)
+        for t, _body in messages:
+            self._after(t, keys)
         return opened
 
     def _messages(self, content: bytes) -> tuple[tuple[int, bytes], ...]:
@@ -199,18 +220,16 @@ class Direction13:
             del self.pending[: 4 + n]
         return tuple(out)
 
-    def _after(self, t: int, body: bytes, keys: _Keys) -> None:
+    def _after(self, t: int, keys: _Keys) -> None:
         """The key change a message makes for the records after it: Finished → the
         application secret; KeyUpdate → its next generation (§7.2); EndOfEarlyData → the
         client's handshake secret (§4.5)."""
-        if t == HandshakeType.finished and keys.name in (CLIENT_HANDSHAKE, SERVER_HANDSHAKE):
-            self.use(CLIENT_APPLICATION if self.client else SERVER_APPLICATION, (keys.suite,))
-        elif t == HandshakeType.key_update:
-            nxt = next_traffic_secret(keys.suite.hash_name, keys.secret)
-            self.now = [_keys(keys.name, keys.suite, nxt, keys.generation + 1)]
-        elif t == HandshakeType.end_of_early_data and keys.name == EARLY:
-            self.now = [self.after_early] if self.after_early is not None else []
-            self.missing, self.after_early = self.missing_after_early, None
+        finished = t == HandshakeType.finished and keys.name in (CLIENT_HANDSHAKE, SERVER_HANDSHAKE)
+        update = t == HandshakeType.key_update and keys.name != EARLY
+        early_end = t == HandshakeType.end_of_early_data and keys.name == EARLY
+        if finished or update or early_end:
+            self.label, self.now = self._next()
+            self.pending.clear()
 
 
 def _name(keys: _Keys) -> str:
@@ -219,7 +238,7 @@ def _name(keys: _Keys) -> str:
     return keys.name
 
 
-def _lacks(label: str | None) -> str:
+def _lacks(label: str) -> str:
     return f"not opened (the key log has no {label} line for this connection)"
 
 

@@ -20,6 +20,7 @@ a run's facts (:class:`~minternet.report.facts.RunFacts`, its ``handshake``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ...tls.suites import BY_CODE as SUITES_BY_CODE
 from ...tls.suites import CipherSuite
@@ -57,6 +58,10 @@ def tls_panel_html(
     ``frames``: the run's capture in the order shown, to link records to the frames that
     carried them (``data-frame`` is an index into it; see :mod:`minternet.report.panels`)."""
     h = facts.handshake
+    if h.version is None and "supported_versions" in h.server_extensions:
+        # a 1.3 handshake that failed after the ServerHello chose 1.3 (RFC 8446 §4.2.1; a
+        # 1.2 ServerHello never carries supported_versions)
+        h = replace(h, version="TLSv1.3")
     out = [_STYLE, '<section class="mp-tls"' + attrs([("data-version", h.version)]) + ">"]
     if h.client_random is None:
         out.append('<p class="mp-note">No TLS handshake in this run.</p>')
@@ -68,7 +73,7 @@ def tls_panel_html(
     out.append(f"<h3>{esc(version)} handshake{': ' + esc(summary) if summary else ''}</h3>")
     record_frames = _record_frames(facts, frames)
     out.append(_values_html(h, record_frames))
-    out.append(_records_html(facts, record_frames))
+    out.append(_records_html(facts, h.version, record_frames))
     if h.version == "TLSv1.3":
         out.append(_schedule13_html(h, secrets))
     else:
@@ -102,6 +107,13 @@ def _values_html(h: Handshake, record_frames: dict[tuple[str, str], int]) -> str
     ems = (
         None if h.extended_master_secret is None else ("yes" if h.extended_master_secret else "no")
     )
+    server_session_id = h.server_session_id
+    if h.version == "TLSv1.3":
+        # RFC 8446 §7.1: every secret hashes the transcript, so 1.3 has no such extension
+        ems = "none in TLS 1.3: its key schedule binds every secret to the transcript"
+        if h.server_random is not None:
+            # legacy_session_id_echo (§4.1.3): the client refused any other value
+            server_session_id = h.session_id or "(empty)"
     rows = [
         _row("client_random", "Client random (ClientHello)", _code(h.client_random), ch),
         _row("session_id", "Session id (ClientHello)", _code(h.session_id or "(empty)"), ch),
@@ -110,7 +122,7 @@ def _values_html(h: Handshake, record_frames: dict[tuple[str, str], int]) -> str
         _row("offered_groups", "Groups offered", _list(h.offered_groups), ch),
         _row("client_extensions", "ClientHello extensions", _list(h.client_extensions), ch),
         _row("server_random", "Server random (ServerHello)", _code(h.server_random), sh),
-        _row("server_session_id", "Session id (ServerHello)", _code(h.server_session_id), sh),
+        _row("server_session_id", "Session id (ServerHello)", _code(server_session_id), sh),
         _row("suite", "Suite chosen", _code(h.suite), sh),
         _row("server_extensions", "ServerHello extensions", _list(h.server_extensions), sh),
         _row("group", "Key exchange group", _code(h.group), ske if ske is not None else sh),
@@ -152,12 +164,16 @@ def _record_frames(facts: RunFacts, frames: Sequence[FrameRecord]) -> dict[tuple
     return out
 
 
-def _records_html(facts: RunFacts, record_frames: dict[tuple[str, str], int]) -> str:
+def _records_html(
+    facts: RunFacts, version: str | None, record_frames: dict[tuple[str, str], int]
+) -> str:
     rows = []
     for rec in facts.handshake.records:
         what = ", ".join(rec.messages) if rec.messages else rec.content
         if rec.content == "handshake" and not rec.messages:
             what = "handshake (encrypted: Finished)"
+        elif rec.content == "application_data" and version == "TLSv1.3":
+            what = "application_data (protected: the real type is inside, RFC 8446 §5.2)"
         frame = record_frames.get((rec.side, f"record@{rec.offset}"))
         rows.append(
             f"<tr{attrs([('class', 'mp-record'), ('data-side', rec.side), ('data-frame', frame)])}>"
