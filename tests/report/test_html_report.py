@@ -331,6 +331,33 @@ def test_transfer_and_dig_reports(browser: Any, tmp_path: Path) -> None:
         assert len(ladder_frames(browser, "g.row:not(.uncaptured)")) == captured
 
 
+def test_tls13_flight_decrypted_in_the_detail_pane(browser: Any, tmp_path: Path) -> None:
+    """A ``--tls 1.3`` page: the frame where tshark, with the run's key log, reads the
+    server's encrypted flight on the laptop shows the same messages decrypted, and the
+    same seed writes the same page."""
+    from selenium.webdriver.common.by import By
+
+    page, pcap, keys = tmp_path / "t13.html", tmp_path / "t13.pcapng", tmp_path / "keys"
+    proc = cli("fetch", "-q", "--tls", "1.3", "--html", str(page), "--pcap", str(pcap),
+               "--no-pcap-secrets", "--keylog", str(keys))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (number, types), *_ = tshark(
+        pcap, "-o", f"tls.keylog_file:{keys}",
+        "-Y", 'tls.handshake.type == 8 && frame.interface_name == "laptop/eth0"',
+        "-e", "frame.number", "-e", "tls.handshake.type",
+    )  # fmt: skip
+    open_page(browser, page)
+    assert console_errors(browser) == []
+    click_frame(browser, int(number))
+    css = '#detailbody .fld[data-name="Decrypted: Handshake type"] .v'
+    shown = unstale(lambda: [e.text for e in browser.find_elements(By.CSS_SELECTOR, css)])
+    assert [s.rsplit("(", 1)[1].rstrip(")") for s in shown] == types.split(",")
+    assert shown[0] == "Encrypted Extensions (8)"
+    again = tmp_path / "again.html"
+    assert cli("fetch", "-q", "--tls", "1.3", "--html", str(again)).returncode == 0
+    assert again.read_bytes() == page.read_bytes()
+
+
 def test_same_seed_same_html(default_run: dict[str, Path], tmp_path: Path) -> None:
     again = tmp_path / "again.html"
     proc = cli("fetch", "-q", "--secrets", "--html", str(again))
