@@ -14,6 +14,7 @@ from scapy.layers.l2 import ARP, Ether
 from minternet.dhcp.client import State
 from minternet.dhcp.server import DhcpServer
 from minternet.errors import ConfigError
+from minternet.report.dhcp import dhcp_facts, story_items, summary
 from minternet.sim.world import World
 from minternet.trace.bus import EventLog, FrameRecord
 
@@ -195,6 +196,8 @@ def test_a_rebooted_host_asks_for_its_address_again() -> None:
     assert opts["message-type"] == (3,) and opts["requested_addr"] == ("10.0.0.10",)
     assert "server_id" not in opts and req[BOOTP].ciaddr == "0.0.0.0"
     assert (req[IP].src, req[IP].dst) == ("0.0.0.0", "255.255.255.255")
+    lines = [text for _, _, text, _ in story_items(dhcp_facts(log.events, "h0"))]
+    assert "DHCPREQUEST (broadcast): may I keep 10.0.0.10? (INIT-REBOOT, RFC 2131 §4.4.2)" in lines
 
 
 def test_a_restarted_server_answers_a_reboot_only_if_authoritative() -> None:
@@ -258,3 +261,9 @@ def test_a_bound_host_defends_once_then_gives_the_address_up() -> None:
     ]  # fmt: skip
     decline = next(e for e in log.of("dhcp", "lease") if e.fields["event"] == "decline")
     assert decline.fields["address"] == "10.0.0.10"
+    facts = dhcp_facts(log.events, "h0")  # what the report's DHCP section and JSON show
+    lines = [text for _, _, text, _ in story_items(facts)]
+    assert "ARP announcement (RFC 5227 §2.4): 10.0.0.10 is mine — defended once" in lines
+    assert any(line.startswith(f"conflict: {THIEF} claimed it again (reply)") for line in lines)
+    probes = (summary(facts) or {})["probes"]
+    assert [p["kind"] for p in probes].count("defend") == 1

@@ -56,7 +56,7 @@ class ArpCheck:
     seq: int  # the event's place in the run (orders same-time lines)
     time: float
     node: str
-    kind: str  # "probe" | "announce"
+    kind: str  # "probe" | "announce" | "defend" (RFC 5227 §2.4: one announcement)
     address: str
     number: int
 
@@ -191,7 +191,7 @@ def dhcp_facts(
             m = _message(i, e)
             if m.role == "server" or e.node == client_node:
                 messages.append(m)
-        elif e.kind in ("probe", "announce") and e.node == client_node:
+        elif e.kind in ("probe", "announce", "defend") and e.node == client_node:
             addr = str(f.get("target") or f.get("address"))
             checks.append(ArpCheck(i, e.time, e.node, e.kind, addr, int(f.get("number", 0))))
         elif e.kind == "conflict" and e.node == client_node:
@@ -286,6 +286,8 @@ def message_line(m: DhcpMessageFact, first: bool = False) -> str:
         return f"{t} ({how}): {m.yiaddr} — {_config(m)}"
     if t == "DHCPREQUEST" and m.server_id is not None:
         return f"{t} ({how}): {m.requested_ip} from server {m.server_id}, please"
+    if t == "DHCPREQUEST" and m.ciaddr == "0.0.0.0":
+        return f"{t} ({how}): may I keep {m.requested_ip}? (INIT-REBOOT, RFC 2131 §4.4.2)"
     if t == "DHCPREQUEST":
         return f"{t} ({how}): renew {m.ciaddr}"
     if t == "DHCPACK":
@@ -303,6 +305,8 @@ def message_line(m: DhcpMessageFact, first: bool = False) -> str:
 def check_line(c: ArpCheck) -> str:
     if c.kind == "probe":
         return f"ARP probe {c.number}/3 (RFC 5227): who has {c.address}? tell 0.0.0.0"
+    if c.kind == "defend":
+        return f"ARP announcement (RFC 5227 §2.4): {c.address} is mine — defended once"
     return f"ARP announcement {c.number}/2 (RFC 5227): {c.address} is mine"
 
 
