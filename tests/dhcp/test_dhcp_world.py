@@ -43,8 +43,8 @@ def lan(*, squatter: bool = False, clients: int = 1) -> dict[str, Any]:
     return {"nodes": nodes, "links": links}
 
 
-def traced(desc: dict[str, Any]) -> tuple[World, EventLog, list[FrameRecord]]:
-    w = World.from_dict(desc, join=False)
+def traced(desc: dict[str, Any], seed: int = 1) -> tuple[World, EventLog, list[FrameRecord]]:
+    w = World.from_dict(desc, join=False, seed=seed)
     log, frames = EventLog(), []
     w.trace.subscribe(log)
     w.trace.subscribe_frames(frames.append)
@@ -155,6 +155,7 @@ def test_release_takes_the_address_off() -> None:
         {"pool": "10.0.1.10-10.0.1.20"},
         {"dns": ["nope"]},
         {"colour": "red"},
+        {"authoritative": "yes"},
         "yes",
     ],
 )
@@ -267,3 +268,21 @@ def test_a_bound_host_defends_once_then_gives_the_address_up() -> None:
     assert any(line.startswith(f"conflict: {THIEF} claimed it again (reply)") for line in lines)
     probes = (summary(facts) or {})["probes"]
     assert [p["kind"] for p in probes].count("defend") == 1
+
+
+def test_reboot_and_defence_are_deterministic_with_the_seed() -> None:
+    def run(seed: int) -> list[tuple[float, str, str, bytes]]:
+        w, _, frames = traced(lan(), seed)
+        c = w.dhcp_clients[0]
+        w.run(until=w.loop.now() + 50)
+        c.reboot()
+        w.loop.run_until_complete(c.wait_bound(), 60)
+        w.run(until=w.loop.now() + 10)
+        claim(w, "10.0.0.10", "who-has")
+        w.run(until=w.loop.now() + 3)
+        claim(w, "10.0.0.10", "is-at")
+        w.loop.run_until_complete(c.wait_bound(), 60)
+        return [(f.time, f.node, f.direction, f.data) for f in frames]
+
+    assert run(5) == run(5)
+    assert run(5) != run(6)
