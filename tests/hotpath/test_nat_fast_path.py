@@ -20,8 +20,11 @@ from scapy.layers.l2 import Ether  # type: ignore[import-untyped]
 from scapy.packet import Raw  # type: ignore[import-untyped]
 
 from minternet.apps.ping import ping
-from minternet.checksum import ones_complement_sum
+from minternet.checksum import checksum_adjust, ones_complement_sum
+from minternet.ip.ipv4 import PROTO_TCP, PROTO_UDP
+from minternet.ip.nat import CHECKSUM_AT, port_checksum
 from minternet.link.ethernet import EthernetFrame
+from minternet.node import router as router_module
 from minternet.node.router import Router
 from minternet.sim.world import World
 from minternet.trace.bus import EventLog, FrameRecord
@@ -234,3 +237,70 @@ def test_only_a_tap_that_takes_nothing_in_transit_is_passed_by() -> None:
         assert got == fast
     r.interfaces["eth0"].deliver(frame, 2)  # the full path shows it to the tap
     assert seen == ["198.51.100.20"]
+
+
+def _nat_frame_by_library(
+    data: bytes, total: int, header: bytes, addresses: bytes, port_at: int, port: int
+) -> bytes:
+    """What the fast path's translation was before its arithmetic was inlined: the
+    library's RFC 1624 functions, one adjustment at a time."""
+    ttl, proto = data[22], data[23]
+    hc = checksum_adjust(
+        (data[24] << 8) | data[25], ones_complement_sum(data[26:34]),
+        ones_complement_sum(addresses),
+    )  # fmt: skip
+    hc = checksum_adjust(hc, (ttl << 8) | proto, ((ttl - 1) << 8) | proto)
+    at = 34 + CHECKSUM_AT[proto]
+    tc = port_checksum(proto, (data[at] << 8) | data[at + 1], data[26:34], addresses,
+                       (data[port_at] << 8) | data[port_at + 1], port)  # fmt: skip
+    frame = b"".join((
+        header, data[14:22], bytes((ttl - 1, proto, hc >> 8, hc & 0xFF)), addresses,
+        data[34:port_at], port.to_bytes(2, "big"), data[port_at + 2 : at],
+        tc.to_bytes(2, "big"), data[at + 2 : 14 + total],
+    ))  # fmt: skip
+    return frame + bytes(max(0, 60 - len(frame)))
+
+
+def test_inlined_translation_arithmetic_is_the_librarys() -> None:
+    """The inlined checksum arithmetic gives the library functions' bytes on random frames
+    and on the one's-complement corner cases: addresses and ports all zero or summing to a
+    multiple of 0xFFFF (0xFFFF, not 0), checksum fields 0x0000 and 0xFFFF, UDP without a
+    checksum, a UDP checksum whose adjustment comes to zero (sent as 0xFFFF)."""
+    rnd = random.Random(1624)
+    pools = [bytes(4), b"\xff\xff\x00\x00", b"\x00\x00\xff\xff", b"\xff\xff\xff\xff",
+             b"\x12\x34\xed\xcb", b"\x80\x00\x7f\xff"]  # fmt: skip
+    header = bytes(range(14))
+    zero_udp = 0
+
+    def addr() -> bytes:
+        return rnd.choice(pools) if rnd.random() < 0.5 else rnd.randbytes(4)
+
+    for _ in range(20_000):
+        proto = rnd.choice([PROTO_TCP, PROTO_UDP])
+        size = rnd.choice([0, 1, 30, 200])
+        transport = bytearray(rnd.randbytes(20 + size))
+        at = CHECKSUM_AT[proto]
+        transport[at : at + 2] = rnd.choice([b"\x00\x00", b"\xff\xff", rnd.randbytes(2)])
+        for p in (0, 2):
+            transport[p : p + 2] = rnd.choice([b"\x00\x00", b"\xff\xff", rnd.randbytes(2)])
+        ip = bytearray(rnd.randbytes(20))
+        ip[0], ip[8], ip[9] = 0x45, rnd.randint(2, 255), proto
+        ip[10:12] = rnd.choice([b"\x00\x00", b"\xff\xff", rnd.randbytes(2)])
+        ip[12:20] = addr() + addr()
+        total = 20 + len(transport)
+        ip[2:4] = total.to_bytes(2, "big")
+        data = header + bytes(ip) + bytes(transport)
+        outbound = rnd.random() < 0.5
+        addresses = addr() + data[30:34] if outbound else data[26:30] + addr()
+        port_at = 34 if outbound else 36
+        port = rnd.choice([0, 0xFFFF, rnd.randint(0, 0xFFFF)])
+        if proto == PROTO_UDP and rnd.random() < 0.05:  # make the adjusted sum come to zero
+            old = int.from_bytes(data[26:34] + data[port_at : port_at + 2], "big") % 0xFFFF
+            new = int.from_bytes(addresses + port.to_bytes(2, "big"), "big") % 0xFFFF
+            c = (0xFFFF - ((0xFFFF - old) + new) % 0xFFFF) % 0xFFFF or 0xFFFF
+            data = data[: 34 + at] + c.to_bytes(2, "big") + data[36 + at :]
+        expected = _nat_frame_by_library(data, total, header, addresses, port_at, port)
+        got = router_module._nat_frame(data, total, header, addresses, port_at, port)
+        assert got == expected, data.hex()
+        zero_udp += proto == PROTO_UDP and got[34 + at : 36 + at] == b"\xff\xff"
+    assert zero_udp > 20

@@ -18,6 +18,7 @@ from scapy.layers.l2 import Ether  # type: ignore[import-untyped]
 from minternet.apps.ping import ping
 from minternet.checksum import internet_checksum
 from minternet.ip.ipv4 import IPv4Packet
+from minternet.ip.routing import Route
 from minternet.link.ethernet import EthernetFrame
 from minternet.node.router import Router
 from minternet.sim.world import World
@@ -143,3 +144,94 @@ def test_fast_path_bytes_checked_by_scapy() -> None:
         del ip.chksum
         assert IP(bytes(ip))[IP].chksum == checksum  # scapy recomputes the same checksum
         assert ip.ttl >= 1
+
+
+def _run_changes(fast: bool, events: bool) -> tuple[list[tuple[Any, ...]], dict[str, int], int]:
+    """Frames through ``r`` while what its fast path remembers per destination changes
+    between two frames: the ARP entry of the next hop expires (and is resolved again),
+    is learnt anew with another MAC, a more specific route (via an unresolved gateway) is
+    added and removed, the egress MTU shrinks and grows back. The ARP cache itself (what
+    lookups removed) is part of what must match."""
+    w = World.from_dict(WORLD)
+    task = w.loop.create_task(ping(w.node("h1"), "10.2.0.10", count=1))  # warm ARP both ways
+    w.loop.run_until_complete(task, 10)
+    records: list[FrameRecord] = []
+    log = EventLog()
+    for name in ("h1", "r", "h2"):
+        w.node(name).trace.subscribe_frames(records.append)
+        if events:
+            w.node(name).trace.subscribe(log)
+    r = w.node("r")
+    assert isinstance(r, Router)
+    taken = 0
+    real = r._fast_forward
+
+    def counted(*args: Any) -> bool:
+        nonlocal taken
+        ok = fast and real(*args)
+        taken += ok
+        return ok
+
+    r._fast_forward = counted  # type: ignore[method-assign,assignment]
+    r_in, r_out = r.interfaces["eth0"], r.interfaces["eth1"]
+    h1_mac = w.node("h1").interfaces["eth0"].mac
+    pid = 20_000
+    arp: list[Any] = []
+
+    def one(dst: str = "10.2.0.10", df: bool = True, size: int = 700) -> None:
+        nonlocal pid
+        packet = IPv4Packet("10.1.0.10", dst, 17, bytes(size), identification=pid & 0xFFFF,
+                            dont_fragment=df)  # fmt: skip
+        r_in.deliver(EthernetFrame(r_in.mac, h1_mac, 0x0800, packet.encode()).encode(), pid)
+        pid += 1
+        arp.append((w.loop.now(), dict(r.arp._entries)))  # expired entries too
+
+    def send(df: bool = True) -> None:
+        """Four frames 0.1 s apart (three for h2, one for r)."""
+        for dst in ("10.2.0.10", "10.2.0.10", "10.2.0.1", "10.2.0.10"):
+            one(dst, df)
+            w.run(until=w.loop.now() + 0.1)
+
+    send()
+    expires = r.arp._entries[("eth1", "10.2.0.10")][1]
+    w.run(until=expires - 0.1)
+    one()
+    w.run(until=expires)
+    one()  # the entry expires now, between two frames: removed and asked for again
+    w.run(until=w.loop.now() + 0.5)
+    send()
+    r.arp.learn("eth1", "10.2.0.10", "02:00:00:00:99:99")  # learnt anew, another MAC
+    send()
+    r.arp.learn("eth1", "10.2.0.10", w.node("h2").interfaces["eth0"].mac)
+    send()
+    w.run(until=w.loop.now() + 61)  # expired, not looked up: ARP from h2 updates it
+    task = w.loop.create_task(ping(w.node("h2"), "10.2.0.1", count=1))
+    w.loop.run_until_complete(task, 10)
+    send()
+    r.routes.add(Route("10.2.0.10", 32, "eth1", "10.2.0.77"))  # no ARP answer: gives up
+    send()
+    w.run(until=w.loop.now() + 5)
+    r.routes.remove("10.2.0.10", 32)
+    send()
+    r_out.mtu = 600  # too big now: fragmentation needed (DF) or fragments
+    send()
+    send(df=False)
+    r_out.mtu = 1000
+    send()
+    seen = [(x.time, x.node, x.iface, x.direction, x.data, x.packet_id, x.comment) for x in records]
+    seen += [(e.time, e.node, e.iface, e.layer, e.kind, e.fields, e.why) for e in log.events]
+    seen += arp
+    return seen, dict(r.drops), taken
+
+
+@pytest.mark.parametrize("events", [False, True], ids=["frames", "frames+events"])
+def test_fast_path_follows_routes_arp_and_mtu_as_they_change(events: bool) -> None:
+    fast, fast_drops, taken = _run_changes(True, events)
+    full, full_drops, _ = _run_changes(False, events)
+    assert taken > 10
+    assert fast == full
+    assert fast_drops == full_drops
+    assert {"no-arp-answer", "fragmentation-needed"} <= set(fast_drops)
+    requests = [x for x in fast if len(x) == 7 and x[1] == "r" and x[3] == "out" and x[6]
+                and "who has 10.2.0.10" in x[6]]  # fmt: skip
+    assert len(requests) >= 2  # the expired entry was asked for again

@@ -58,6 +58,9 @@ class RoutingTable:
         self._keys: list[tuple[int, int, int, int]] = []  # (-len, metric, seq, net)
         self._seq = 0
         self._cache: dict[str, Route | None] = {}
+        # Counts the table's changes: what a cache of lookups (a router's fast path)
+        # compares to know it still holds.
+        self.generation = 0
 
     @property
     def routes(self) -> list[Route]:
@@ -72,6 +75,7 @@ class RoutingTable:
         self._keys.insert(i, key)
         self._routes.insert(i, route)
         self._cache.clear()
+        self.generation += 1
 
     def remove(self, prefix: str, prefix_len: int) -> None:
         keep = [
@@ -82,6 +86,7 @@ class RoutingTable:
         self._keys = [k for k, _ in keep]
         self._routes = [r for _, r in keep]
         self._cache.clear()
+        self.generation += 1
 
     def set_default(self, gateway: str, iface: str) -> None:
         """Replace the default route (0.0.0.0/0) by one via ``gateway``."""

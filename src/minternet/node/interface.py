@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..ip.address import directed_broadcast, network_of
+from ..link.ethernet import mac_to_bytes
 from ..trace.bus import FrameRecord, TraceBus
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class Interface:
         self.node = node
         self.name = name
         self.mac = mac
+        self.mac_bytes = mac_to_bytes(mac)  # as it is on the wire (it never changes)
         self.address = address
         self.prefix_len = prefix_len
         self.mtu = mtu

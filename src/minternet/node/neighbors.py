@@ -49,15 +49,27 @@ class ArpCache:
         self.queue_limit = queue_limit
         self._entries: dict[tuple[str, str], tuple[str, float]] = {}
         self._pending: dict[tuple[str, str], _Resolution] = {}
+        # Counts the changes to the entries (learnt, replaced, expired on lookup): a cache
+        # of lookups (a router's fast path) that also honours the expiry time it saw
+        # answers exactly what :meth:`lookup` would while this stays the same.
+        self.generation = 0
 
     def lookup(self, iface: str, ip: str) -> str | None:
+        """The MAC of ``ip`` on ``iface``, or None; an expired entry is removed."""
+        e = self.lookup_entry(iface, ip)
+        return None if e is None else e[0]
+
+    def lookup_entry(self, iface: str, ip: str) -> tuple[str, float] | None:
+        """What :meth:`lookup` answers, with the time the entry expires (the same effect:
+        an expired entry is removed)."""
         e = self._entries.get((iface, ip))
         if e is None:
             return None
         if e[1] <= self.loop.now():
             del self._entries[(iface, ip)]
+            self.generation += 1
             return None
-        return e[0]
+        return e
 
     def entries(self) -> dict[tuple[str, str], str]:
         now = self.loop.now()
@@ -69,6 +81,7 @@ class ArpCache:
     def learn(self, iface: str, ip: str, mac: str) -> list[Pending]:
         """Record ``ip is-at mac``; returns the packets that were waiting for it."""
         self._entries[(iface, ip)] = (mac, self.loop.now() + self.timeout)
+        self.generation += 1
         res = self._pending.pop((iface, ip), None)
         if res is None:
             return []

@@ -44,11 +44,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..checksum import checksum_adjust, ones_complement_sum
 from ..ip import icmp
 from ..ip.address import BROADCAST, ip_from_bytes, ip_to_bytes
 from ..ip.ipv4 import PROTO_ICMP, PROTO_TCP, PROTO_UDP, IPv4Packet
-from ..ip.nat import CHECKSUM_AT, NEEDED, Mapping, Napt, Translation, port_checksum
+from ..ip.nat import CHECKSUM_AT, NEEDED, Mapping, Napt, Translation
 from ..ip.routing import Route
 from ..link.ethernet import mac_to_bytes
 from .host import Host
@@ -70,6 +69,78 @@ def _nat_transport(data: bytes, total: int) -> int | None:
     return proto
 
 
+def _nat_frame(
+    data: bytes, total: int, header: bytes, addresses: bytes, port_at: int, port: int
+) -> bytes:
+    """The NAT's translated frame with Ethernet ``header``: the IPv4 addresses replaced by
+    ``addresses``, the port at frame offset ``port_at`` by ``port``, TTL − 1, and both
+    checksums adjusted, never recomputed (RFC 1624 §3 eqn. 3, HC' = ~(~HC + ~m + m')).
+
+    The arithmetic of :meth:`IPv4Packet.with_addresses` then :meth:`IPv4Packet.with_ttl`
+    for the header checksum and of :func:`~minternet.ip.nat.port_checksum` for the
+    transport's, on ints and inlined (this runs for every packet of a NAT's flows): the
+    one's-complement sum of bytes read as the number ``n`` is ``n % 0xFFFF``, except that
+    non-zero bytes summing to a multiple of 0xFFFF give 0xFFFF (as
+    :func:`~minternet.checksum.ones_complement_sum` does). The two header adjustments are
+    one: end-around-carry sums are associative, and the TTL's ~m + m' is 0xFEFF whatever
+    the TTL (as in the plain fast path)."""
+    ttl, proto = data[22], data[23]
+    old = int.from_bytes(data[26:34], "big")
+    new = int.from_bytes(addresses, "big")
+    old_sum = old % 0xFFFF or (0xFFFF if old else 0)
+    new_sum = new % 0xFFFF or (0xFFFF if new else 0)
+    hc = (((data[24] << 8) | data[25]) ^ 0xFFFF) + (old_sum ^ 0xFFFF) + new_sum + 0xFEFF
+    hc = (hc & 0xFFFF) + (hc >> 16)
+    hc = ((hc & 0xFFFF) + (hc >> 16)) ^ 0xFFFF
+    at = 34 + CHECKSUM_AT[proto]
+    tc = (data[at] << 8) | data[at + 1]
+    if tc or proto != PROTO_UDP:  # no UDP checksum (zero) stays none (RFC 768)
+        # The pseudo-header's addresses and the port, as one number each.
+        old = (old << 16) | (data[port_at] << 8) | data[port_at + 1]
+        new = (new << 16) | port
+        old_sum = old % 0xFFFF or (0xFFFF if old else 0)
+        new_sum = new % 0xFFFF or (0xFFFF if new else 0)
+        tc = (tc ^ 0xFFFF) + (old_sum ^ 0xFFFF) + new_sum
+        tc = (tc & 0xFFFF) + (tc >> 16)
+        tc = ((tc & 0xFFFF) + (tc >> 16)) ^ 0xFFFF
+        if tc == 0 and proto == PROTO_UDP:
+            tc = 0xFFFF  # a computed zero is sent as all ones (RFC 768)
+    frame = b"".join((
+        header, data[14:22], bytes((ttl - 1, proto, hc >> 8, hc & 0xFF)), addresses,
+        data[34:port_at], port.to_bytes(2, "big"), data[port_at + 2 : at],
+        tc.to_bytes(2, "big"), data[at + 2 : 14 + total],
+    ))  # fmt: skip
+    if len(frame) < 60:
+        frame += bytes(60 - len(frame))
+    return frame
+
+
+class _Hop:
+    """The fast path's way to one destination: its unicast route, the interface and next
+    hop that route gives, and — once resolved — the Ethernet header to the next hop.
+
+    ``routes`` is the routing table's generation the route was looked up in (a route added
+    or removed makes a new one); ``arp`` the ARP cache's generation when ``header`` was
+    made and ``expires`` when that ARP entry expires: while both hold, :meth:`ArpCache.lookup`
+    would answer the same MAC and change nothing, so the fast path need not ask it. (An
+    interface's MAC never changes; its MTU and broadcast address are read per packet.)
+    """
+
+    __slots__ = ("arp", "expires", "header", "next_hop", "out", "route", "routes")
+
+    def __init__(self, routes: int, route: Route, out: Interface, next_hop: str) -> None:
+        self.routes = routes
+        self.route = route
+        self.out = out
+        self.next_hop = next_hop
+        self.arp = -1  # not resolved yet
+        self.expires = 0.0
+        self.header = b""  # the next hop's MAC, ours, EtherType IPv4
+
+
+_MAX_HOPS = 4096  # destinations the fast path remembers (then it starts afresh)
+
+
 class Router(Host):
     kind = "router"
     forwarding = True
@@ -77,6 +148,7 @@ class Router(Host):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.nats: dict[str, Napt] = {}  # outside interface → its translator
+        self._hops: dict[str, _Hop] = {}  # destination → the fast path's way there
 
     def enable_nat(self, iface_name: str, inside: str) -> Napt:
         """Make ``iface_name`` a NAT's outside interface for the hosts of ``inside``
@@ -147,7 +219,7 @@ class Router(Host):
         having changed nothing, when the frame needs the full path."""
         if len(data) < 34 or data[14] != _IPV4_NO_OPTIONS or data[12:14] != b"\x08\x00":
             return False
-        if not self.forwarding or data[0:6] != mac_to_bytes(iface.mac):
+        if not self.forwarding or data[0:6] != iface.mac_bytes:
             return False
         total = (data[16] << 8) | data[17]
         ttl = data[22]
@@ -175,19 +247,16 @@ class Router(Host):
             return self._fast_nat_in(iface, data, pid, total, nat)
         if dst == BROADCAST or dst == iface.broadcast:
             return False
-        route = self.routes.lookup(dst)
-        if route is None or route.kind != "unicast":
+        hop = self._hop(dst)
+        if hop is None:
             return False
-        out_name = route.iface
-        if nats and (out_name in nats or iface.name in nats):
-            nat = nats.get(out_name)
+        if nats and (hop.route.iface in nats or iface.name in nats):
+            nat = nats.get(hop.route.iface)
             if nat is None or iface.name in nats:
                 return False
-            return self._fast_nat_out(iface, data, pid, total, dst, route, nat)
-        egress = self._egress(route, dst, total)
-        if egress is None:
+            return self._fast_nat_out(iface, data, pid, total, dst, hop, nat)
+        if not self._egress(hop, dst, total):
             return False
-        out, next_hop, mac = egress
         # RFC 1812 §5.3.1: TTL − 1; RFC 1624 §3 eqn. 3, HC' = ~(~HC + ~m + m'), with the
         # word m = TTL·256 + protocol and m' = m − 256: ~m + m' = 0xFEFF whatever they are
         # (checksum_adjust's arithmetic, inlined: this runs for every frame at every hop).
@@ -195,20 +264,20 @@ class Router(Host):
         hc = (hc & 0xFFFF) + (hc >> 16)
         hc = ((hc & 0xFFFF) + (hc >> 16)) ^ 0xFFFF
         frame = b"".join((
-            mac_to_bytes(mac), mac_to_bytes(out.mac), b"\x08\x00", data[14:22],
-            bytes((ttl - 1, data[23], hc >> 8, hc & 0xFF)), data[26 : 14 + total],
+            hop.header, data[14:22], bytes((ttl - 1, data[23], hc >> 8, hc & 0xFF)),
+            data[26 : 14 + total],
         ))  # fmt: skip
         if len(frame) < 60:
             frame += bytes(60 - len(frame))
         trace = self.trace
         if trace.active or trace.frames_active:
-            return self._send_on(iface, route, out, frame, pid, data, next_hop)
-        out.transmit(frame, pid)
+            return self._send_on(iface, hop, frame, pid, data)
+        hop.out.transmit(frame, pid)
         return True
 
     def _fast_nat_out(
-        self, iface: Interface, data: bytes, pid: int | None, total: int, dst: str,
-        route: Route, nat: Napt,
+        self, iface: Interface, data: bytes, pid: int | None, total: int, dst: str, hop: _Hop,
+        nat: Napt,
     ) -> bool:  # fmt: skip
         """An unfragmented TCP or UDP packet from an inside host of an existing mapping,
         leaving through the NAT's interface: translated and forwarded on its bytes, as
@@ -219,22 +288,19 @@ class Router(Host):
         src = ip_from_bytes(data[26:30])
         if not nat.is_inside(src):
             return False
-        egress = self._egress(route, dst, total)
-        if egress is None:
+        if not self._egress(hop, dst, total):
             return False
-        out, next_hop, mac = egress
         now = self.loop.now()
-        self._nat_expire(route.iface, nat, now)  # the full path's first step too
+        self._nat_expire(hop.route.iface, nat, now)  # the full path's first step too
         port = (data[34] << 8) | data[35]
         m = nat.mapping_out(proto, src, port)
         if m is None:
             return False  # a new mapping: the full path makes it
         nat.track(m, dst, (data[36] << 8) | data[37], data[34:48], now, outbound=True)
         public = m.public
-        frame = self._nat_frame(
-            data, total, mac, out, ip_to_bytes(public) + data[30:34], 34, m.public_port
-        )
-        return self._send_on(iface, route, out, frame, pid, data, next_hop, m, (public, dst))
+        frame = _nat_frame(data, total, hop.header, ip_to_bytes(public) + data[30:34], 34,
+                           m.public_port)  # fmt: skip
+        return self._send_on(iface, hop, frame, pid, data, m, (public, dst))
 
     def _fast_nat_in(
         self, iface: Interface, data: bytes, pid: int | None, total: int, nat: Napt
@@ -253,37 +319,61 @@ class Router(Host):
         if m is None:
             return False  # unsolicited or filtered: the full path drops it
         inside = m.inside
-        route = self.routes.lookup(inside)
-        if route is None or route.kind != "unicast" or route.iface in self.nats:
+        hop = self._hop(inside)
+        if hop is None or hop.route.iface in self.nats:
             return False
-        egress = self._egress(route, inside, total) if inside != BROADCAST else None
-        if egress is None:
+        if inside == BROADCAST or not self._egress(hop, inside, total):
             return False
-        out, next_hop, mac = egress
         nat.track(m, src, remote_port, data[34:48], now, outbound=False)
-        frame = self._nat_frame(data, total, mac, out, data[26:30] + ip_to_bytes(inside), 36,
-                                m.inside_port)  # fmt: skip
-        return self._send_on(iface, route, out, frame, pid, data, next_hop, m, (src, inside))
+        frame = _nat_frame(data, total, hop.header, data[26:30] + ip_to_bytes(inside), 36,
+                           m.inside_port)  # fmt: skip
+        return self._send_on(iface, hop, frame, pid, data, m, (src, inside))
 
-    def _egress(self, route: Route, dst: str, total: int) -> tuple[Interface, str, str] | None:
-        """Where the fast path sends a ``total``-byte packet for ``dst`` by ``route``: the
-        interface, the next hop and its MAC; None if it does not fit the MTU, is the
-        interface's broadcast or its next hop's MAC is not known yet (the full path then
-        fragments, broadcasts or resolves it)."""
-        out = self.interfaces[route.iface]
-        if total > out.mtu or dst == out.broadcast:
+    def _hop(self, dst: str) -> _Hop | None:
+        """The fast path's way to ``dst``: what ``routes.lookup`` answers, kept until the
+        routing table changes; None without a unicast route (the full path then drops or
+        discards the packet)."""
+        routes = self.routes
+        hop = self._hops.get(dst)
+        if hop is not None and hop.routes == routes.generation:
+            return hop
+        route = routes.lookup(dst)
+        if route is None or route.kind != "unicast":
             return None
-        next_hop = route.gateway or dst
-        mac = self.arp.lookup(route.iface, next_hop)
-        return None if mac is None else (out, next_hop, mac)
+        if len(self._hops) >= _MAX_HOPS:
+            self._hops.clear()
+        hop = _Hop(routes.generation, route, self.interfaces[route.iface], route.gateway or dst)
+        self._hops[dst] = hop
+        return hop
+
+    def _egress(self, hop: _Hop, dst: str, total: int) -> bool:
+        """Whether the fast path can send a ``total``-byte packet for ``dst`` by ``hop``:
+        False if it does not fit the MTU, is the interface's broadcast or its next hop's MAC
+        is not known (the full path then fragments, broadcasts or resolves it). The MAC is
+        what :meth:`ArpCache.lookup` answers now, asked only when the answer ``hop`` keeps
+        may have changed: an entry learnt or removed since, or its expiry reached (the
+        lookup then removes it, as the full path's would)."""
+        out = hop.out
+        if total > out.mtu or dst == out.broadcast:
+            return False
+        arp = self.arp
+        if hop.arp == arp.generation and hop.expires > self.loop.now():
+            return True
+        entry = arp.lookup_entry(hop.route.iface, hop.next_hop)
+        if entry is None:
+            return False
+        hop.arp, hop.expires = arp.generation, entry[1]
+        hop.header = mac_to_bytes(entry[0]) + out.mac_bytes + b"\x08\x00"
+        return True
 
     def _send_on(
-        self, iface: Interface, route: Route, out: Interface, frame: bytes, pid: int | None,
-        data: bytes, next_hop: str, m: Mapping | None = None, sent: tuple[str, str] | None = None,
+        self, iface: Interface, hop: _Hop, frame: bytes, pid: int | None, data: bytes,
+        m: Mapping | None = None, sent: tuple[str, str] | None = None,
     ) -> bool:  # fmt: skip
-        """Send the fast path's ``frame`` (made of the received ``data``) out of ``out`` with
+        """Send the fast path's ``frame`` (made of the received ``data``) by ``hop`` with
         the full path's events and comment: ``ip forward``, and for a packet translated by
         mapping ``m`` to the addresses ``sent`` (source, destination), ``nat translate``."""
+        route = hop.route
         comment = None
         trace = self.trace
         if trace.active or trace.frames_active:
@@ -302,40 +392,10 @@ class Router(Host):
             if trace.frames_active:
                 comment = (
                     f"{self.name} forwards {src} → {dst}: TTL {ttl}→{ttl - 1}, in "
-                    f"{iface.name}, out {route.iface} to {next_hop}{note}"
+                    f"{iface.name}, out {route.iface} to {hop.next_hop}{note}"
                 )
-        out.transmit(frame, pid, comment)
+        hop.out.transmit(frame, pid, comment)
         return True
-
-    @staticmethod
-    def _nat_frame(
-        data: bytes, total: int, mac: str, out: Interface, addresses: bytes, port_at: int,
-        port: int,
-    ) -> bytes:  # fmt: skip
-        """The translated frame to ``mac`` out of ``out``: the IPv4 addresses replaced by
-        ``addresses`` and the header checksum adjusted for them (RFC 1624 eqn. 3, as
-        :meth:`IPv4Packet.with_addresses` does), then for TTL − 1 (as :meth:`IPv4Packet.
-        with_ttl`); the port at frame offset ``port_at`` replaced by ``port`` and the
-        transport checksum adjusted for both (:func:`~minternet.ip.nat.port_checksum`)."""
-        ttl, proto = data[22], data[23]
-        hc = checksum_adjust(
-            (data[24] << 8) | data[25],
-            ones_complement_sum(data[26:34]),
-            ones_complement_sum(addresses),
-        )
-        hc = checksum_adjust(hc, (ttl << 8) | proto, ((ttl - 1) << 8) | proto)
-        at = 34 + CHECKSUM_AT[proto]
-        tc = port_checksum(proto, (data[at] << 8) | data[at + 1], data[26:34], addresses,
-                           (data[port_at] << 8) | data[port_at + 1], port)  # fmt: skip
-        frame = b"".join((
-            mac_to_bytes(mac), mac_to_bytes(out.mac), b"\x08\x00", data[14:22],
-            bytes((ttl - 1, proto, hc >> 8, hc & 0xFF)), addresses, data[34:port_at],
-            port.to_bytes(2, "big"), data[port_at + 2 : at], tc.to_bytes(2, "big"),
-            data[at + 2 : 14 + total],
-        ))  # fmt: skip
-        if len(frame) < 60:
-            frame += bytes(60 - len(frame))
-        return frame
 
     def _forward_event(
         self, src: str, dst: str, ttl: int, iface: Interface, route: Route, to: str | None = None
