@@ -91,36 +91,53 @@ def _frames(rnd: random.Random, r_mac: str, h1_mac: str) -> list[bytes]:
     return out
 
 
+class _Run:
+    """The world with warm ARP caches (a ping both ways), its frames recorded and, with
+    ``events``, its trace events; ``r`` takes its fast path only if ``fast`` (counted in
+    ``taken``)."""
+
+    def __init__(self, fast: bool, events: bool) -> None:
+        self.w = w = World.from_dict(WORLD)
+        task = w.loop.create_task(ping(w.node("h1"), "10.2.0.10", count=1))
+        w.loop.run_until_complete(task, 10)
+        self.records: list[FrameRecord] = []
+        self.log = EventLog()
+        for name in ("h1", "r", "h2"):
+            w.node(name).trace.subscribe_frames(self.records.append)
+            if events:
+                w.node(name).trace.subscribe(self.log)
+        r = w.node("r")
+        assert isinstance(r, Router)
+        self.r = r
+        self.taken = 0
+        real = r._fast_forward
+
+        def counted(*args: Any) -> bool:
+            ok = fast and real(*args)
+            self.taken += ok
+            return ok
+
+        r._fast_forward = counted  # type: ignore[method-assign,assignment]
+
+    def seen(self) -> list[tuple[Any, ...]]:
+        """Every frame and event, in order."""
+        seen: list[tuple[Any, ...]] = [
+            (x.time, x.node, x.iface, x.direction, x.data, x.packet_id, x.comment)
+            for x in self.records
+        ]
+        log = self.log.events
+        return seen + [(e.time, e.node, e.iface, e.layer, e.kind, e.fields, e.why) for e in log]
+
+
 def _run(fast: bool, events: bool = False) -> tuple[list[tuple[Any, ...]], dict[str, int], int]:
-    w = World.from_dict(WORLD)
-    task = w.loop.create_task(ping(w.node("h1"), "10.2.0.10", count=1))  # warm ARP both ways
-    w.loop.run_until_complete(task, 10)
-    records: list[FrameRecord] = []
-    log = EventLog()
-    for name in ("h1", "r", "h2"):
-        w.node(name).trace.subscribe_frames(records.append)
-        if events:
-            w.node(name).trace.subscribe(log)
-    r = w.node("r")
-    assert isinstance(r, Router)
-    taken = 0
-    real = r._fast_forward
-
-    def counted(*args: Any) -> bool:
-        nonlocal taken
-        ok = fast and real(*args)
-        taken += ok
-        return ok
-
-    r._fast_forward = counted  # type: ignore[method-assign,assignment]
+    run = _Run(fast, events)
+    w, r = run.w, run.r
     r_in = r.interfaces["eth0"]
     frames = _frames(random.Random(1812), r_in.mac, w.node("h1").interfaces["eth0"].mac)
     for i, frame in enumerate(frames):
         r_in.deliver(frame, 10_000 + i)
         w.run()
-    seen = [(x.time, x.node, x.iface, x.direction, x.data, x.packet_id, x.comment) for x in records]
-    seen += [(e.time, e.node, e.iface, e.layer, e.kind, e.fields, e.why) for e in log.events]
-    return seen, dict(r.drops), taken
+    return run.seen(), dict(r.drops), run.taken
 
 
 @pytest.mark.parametrize("events", [False, True], ids=["frames", "frames+events"])
@@ -152,27 +169,8 @@ def _run_changes(fast: bool, events: bool) -> tuple[list[tuple[Any, ...]], dict[
     is learnt anew with another MAC, a more specific route (via an unresolved gateway) is
     added and removed, the egress MTU shrinks and grows back. The ARP cache itself (what
     lookups removed) is part of what must match."""
-    w = World.from_dict(WORLD)
-    task = w.loop.create_task(ping(w.node("h1"), "10.2.0.10", count=1))  # warm ARP both ways
-    w.loop.run_until_complete(task, 10)
-    records: list[FrameRecord] = []
-    log = EventLog()
-    for name in ("h1", "r", "h2"):
-        w.node(name).trace.subscribe_frames(records.append)
-        if events:
-            w.node(name).trace.subscribe(log)
-    r = w.node("r")
-    assert isinstance(r, Router)
-    taken = 0
-    real = r._fast_forward
-
-    def counted(*args: Any) -> bool:
-        nonlocal taken
-        ok = fast and real(*args)
-        taken += ok
-        return ok
-
-    r._fast_forward = counted  # type: ignore[method-assign,assignment]
+    run = _Run(fast, events)
+    w, r = run.w, run.r
     r_in, r_out = r.interfaces["eth0"], r.interfaces["eth1"]
     h1_mac = w.node("h1").interfaces["eth0"].mac
     pid = 20_000
@@ -218,10 +216,7 @@ def _run_changes(fast: bool, events: bool) -> tuple[list[tuple[Any, ...]], dict[
     send(df=False)
     r_out.mtu = 1000
     send()
-    seen = [(x.time, x.node, x.iface, x.direction, x.data, x.packet_id, x.comment) for x in records]
-    seen += [(e.time, e.node, e.iface, e.layer, e.kind, e.fields, e.why) for e in log.events]
-    seen += arp
-    return seen, dict(r.drops), taken
+    return run.seen() + arp, dict(r.drops), run.taken
 
 
 @pytest.mark.parametrize("events", [False, True], ids=["frames", "frames+events"])
