@@ -54,6 +54,10 @@ DEFAULT_WORLD: dict[str, Any] = {
                 "dns": ["198.51.100.53"],
                 "domain": "home.arpa",
                 "lease_time": 86400,
+                # the LAN's one server, as dnsmasq's dhcp-authoritative: it answers a
+                # rebooting laptop's DHCPREQUEST even after losing its leases (RFC 2131
+                # §4.3.2)
+                "authoritative": True,
             },
             "b": "home-switch",
             "latency_ms": 0.05,
