@@ -26,9 +26,10 @@ Timers (all drawn from the injected :class:`~minternet.randomness.RandomSource`,
 OS): DISCOVER and REQUEST retransmissions after 4, 8, 16, 32, 64 s, each ±1 s (§4.1), a
 DHCPREQUEST (SELECTING's or INIT-REBOOT's) sent :attr:`ClientConfig.max_request_tries`
 times, 4 by default: the "four times, for a total delay of 60 seconds, before restarting
-the initialization procedure" of §3.1 step 5, which §3.2 repeats for INIT-REBOOT (its
-MAY of keeping the old address without an answer is not taken: the client goes back to
-INIT and discovers afresh, as dhclient does after its ``reboot`` timeout);
+the initialization procedure" of §3.1 step 5, after which it "reverts to INIT state".
+INIT-REBOOT's DHCPREQUEST has the same limit (§3.2's MAY of keeping the unexpired lease
+when nobody answers is not taken: the client goes back to INIT and discovers afresh, as
+dhclient does after its ``reboot`` timeout);
 RENEWING/REBINDING retransmissions after half the time left to T2 / to expiry, at least
 60 s (§4.4.5); the probes of RFC 5227 §1.1 (PROBE_WAIT 1 s, PROBE_NUM 3 at PROBE_MIN 1 s –
 PROBE_MAX 2 s, ANNOUNCE_WAIT 2 s, ANNOUNCE_NUM 2 at ANNOUNCE_INTERVAL 2 s; after
