@@ -80,8 +80,9 @@ class Interface:
                     self.node.loop.now(), self.node.name, self.name, "out", data, packet_id, comment
                 )
             )
-        if self.link is not None:
-            self.link.transmit(self, data, packet_id)
+        link = self.link
+        if link is not None:
+            link.transmit(self, data, packet_id)
 
     def deliver(self, data: bytes, packet_id: int | None) -> None:
         """A frame arrives from the link."""

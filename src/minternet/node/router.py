@@ -54,6 +54,7 @@ from .host import Host
 from .interface import Interface
 
 _IPV4_NO_OPTIONS = 0x45  # version 4, IHL 5 (RFC 791 §3.1)
+_from_bytes = int.from_bytes  # a global, not an attribute lookup, on the fast path
 # What the NAT's fast path translates (ICMP takes the full path): how many bytes of the
 # transport header Napt needs to map a packet.
 _NAT_NEEDED = {p: n for p, n in NEEDED.items() if p in (PROTO_TCP, PROTO_UDP)}
@@ -217,7 +218,7 @@ class Router(Host):
     def _fast_forward(self, iface: Interface, data: bytes, pid: int | None) -> bool:
         """Forward a plain transit frame on its bytes (see the module's "Fast path"); False,
         having changed nothing, when the frame needs the full path."""
-        if len(data) < 34 or data[14] != _IPV4_NO_OPTIONS or data[12:14] != b"\x08\x00":
+        if len(data) < 34 or data[14] != _IPV4_NO_OPTIONS or data[12] != 8 or data[13]:
             return False
         if not self.forwarding or data[0:6] != iface.mac_bytes:
             return False
@@ -225,11 +226,11 @@ class Router(Host):
         ttl = data[22]
         # RFC 1812 §5.2.2: version, length and checksum checked; 0xFFFF is re-encoded 0x0000
         # by the full path, so it is left to it.
-        if total < 20 or len(data) < 14 + total or ttl <= 1 or data[24:26] == b"\xff\xff":
+        if total < 20 or len(data) < 14 + total or ttl <= 1 or data[24] == data[25] == 0xFF:
             return False
         # The header verifies when its 16-bit words sum to 0xFFFF (RFC 1071); as 2**16 ≡ 1
         # (mod 0xFFFF), the 20 bytes read as one number are then ≡ 0 (they are never all 0).
-        if int.from_bytes(data[14:34], "big") % 0xFFFF:
+        if _from_bytes(data[14:34], "big") % 0xFFFF:
             return False
         taps = self.ip_taps
         if (
@@ -247,24 +248,31 @@ class Router(Host):
             return self._fast_nat_in(iface, data, pid, total, nat)
         if dst == BROADCAST or dst == iface.broadcast:
             return False
-        hop = self._hop(dst)
-        if hop is None:
-            return False
+        hop = self._hops.get(dst)
+        if hop is None or hop.routes != self.routes.generation:  # _hop's test, inlined
+            hop = self._hop(dst)
+            if hop is None:
+                return False
         if nats and (hop.route.iface in nats or iface.name in nats):
             nat = nats.get(hop.route.iface)
             if nat is None or iface.name in nats:
                 return False
             return self._fast_nat_out(iface, data, pid, total, dst, hop, nat)
-        if not self._egress(hop, dst, total):
+        out = hop.out  # _egress, inlined as far as the common case goes
+        if total > out.mtu or dst == out.broadcast:
+            return False
+        if (hop.arp != self.arp.generation or hop.expires <= self.loop.now()) and (
+            not self._resolve(hop)
+        ):
             return False
         # RFC 1812 §5.3.1: TTL − 1; RFC 1624 §3 eqn. 3, HC' = ~(~HC + ~m + m'), with the
         # word m = TTL·256 + protocol and m' = m − 256: ~m + m' = 0xFEFF whatever they are
         # (checksum_adjust's arithmetic, inlined: this runs for every frame at every hop).
+        # ~HC + 0xFEFF < 0x1FEFF, so one end-around carry folds it into 16 bits.
         hc = (((data[24] << 8) | data[25]) ^ 0xFFFF) + 0xFEFF
-        hc = (hc & 0xFFFF) + (hc >> 16)
         hc = ((hc & 0xFFFF) + (hc >> 16)) ^ 0xFFFF
         frame = b"".join((
-            hop.header, data[14:22], bytes((ttl - 1, data[23], hc >> 8, hc & 0xFF)),
+            hop.header, data[14:22], ((ttl - 1) << 24 | data[23] << 16 | hc).to_bytes(4, "big"),
             data[26 : 14 + total],
         ))  # fmt: skip
         if len(frame) < 60:
@@ -272,7 +280,7 @@ class Router(Host):
         trace = self.trace
         if trace.active or trace.frames_active:
             return self._send_on(iface, hop, frame, pid, data)
-        hop.out.transmit(frame, pid)
+        out.transmit(frame, pid)
         return True
 
     def _fast_nat_out(
@@ -356,14 +364,19 @@ class Router(Host):
         out = hop.out
         if total > out.mtu or dst == out.broadcast:
             return False
-        arp = self.arp
-        if hop.arp == arp.generation and hop.expires > self.loop.now():
+        if hop.arp == self.arp.generation and hop.expires > self.loop.now():
             return True
+        return self._resolve(hop)
+
+    def _resolve(self, hop: _Hop) -> bool:
+        """Ask the ARP cache for ``hop``'s next hop (which removes an expired entry); if it
+        knows the MAC, keep it in ``hop`` with the entry's expiry."""
+        arp = self.arp
         entry = arp.lookup_entry(hop.route.iface, hop.next_hop)
         if entry is None:
             return False
         hop.arp, hop.expires = arp.generation, entry[1]
-        hop.header = mac_to_bytes(entry[0]) + out.mac_bytes + b"\x08\x00"
+        hop.header = mac_to_bytes(entry[0]) + hop.out.mac_bytes + b"\x08\x00"
         return True
 
     def _send_on(
