@@ -32,8 +32,10 @@ the connection asks :meth:`LossRecovery.next_lost` what to resend and calls back
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Callable
+from heapq import heappop, heappush
+from operator import attrgetter
 from typing import Any
 
 from .congestion import CongestionControl
@@ -46,6 +48,8 @@ TLP_MIN_PTO = 0.010  # a floor under 2*SRTT, as Linux keeps, so timer jitter is 
 REO_WND_PERSIST = 16  # RFC 8985 §6.2 step 3: recoveries a grown window lasts
 
 Emit = Callable[[str, dict[str, Any], str], None]
+
+_START = attrgetter("start")
 
 
 class SentSegment:
@@ -70,9 +74,36 @@ class SentSegment:
 
 
 class LossRecovery:
-    """The sender's records of segments in flight and everything decided from them."""
+    """The sender's records of segments in flight and everything decided from them.
+
+    ``segs`` holds the records in sequence order. So that an ACK costs what it changes
+    and not the whole window, two indexes follow it (and SACK blocks find their first
+    record by bisection on the offsets):
+
+    - ``_tsorted``: the segments RACK may still mark lost (RFC 8985 §6.2 step 5: neither
+      SACKed nor marked lost and awaiting their resend), in the order they were last sent,
+      as Linux's ``tsorted_sent_queue``: a segment joins its tail when sent or resent and
+      leaves when SACKed, cumulatively ACKed or marked lost. A dict keyed by the record
+      keeps that order with O(1) insertion, move to the end and deletion. Send times only
+      grow along it, so the RACK scan stops at the first segment sent after RACK.xmit_ts:
+      it reads the few candidates, not the window. Its marks are then made in sequence
+      order, as a scan of the records makes them. (An undo, a split or a clock that went
+      back breaks the orders it relies on: the first two rebuild it, the last falls back
+      to reading all of it; see ``_ts_monotonic`` and ``_ts_in_seq``.)
+    - ``_lost``: a heap by offset of the segments marked lost and not resent, validated
+      lazily: an entry whose segment was since resent, SACKed or ACKed is dropped when it
+      comes to the top, so :meth:`next_lost` is amortized O(log n) instead of a scan from
+      the first record.
+    """
 
     __slots__ = (
+        "_lost",
+        "_lost_serial",
+        "_ts_in_seq",
+        "_ts_last",
+        "_ts_monotonic",
+        "_tsorted",
+        "_unsacked",
         "cc",
         "dsack_round",
         "dupacks",
@@ -131,6 +162,14 @@ class LossRecovery:
         self.emit = emit
         self.traced = traced
         self.segs: list[SentSegment] = []
+        # the indexes of the records (see the class's docstring)
+        self._tsorted: dict[SentSegment, None] = {}
+        self._ts_last = float("-inf")  # the latest send time that joined _tsorted
+        self._ts_monotonic = True  # send times never decrease along _tsorted
+        self._ts_in_seq = True  # its members never resent lie in sequence order
+        self._lost: list[tuple[int, int, SentSegment]] = []  # (start, serial, record)
+        self._lost_serial = 0
+        self._unsacked: list[SentSegment] = []  # the records not SACKed, in sequence order
         self.sacked_bytes = 0
         self.lost_bytes = 0
         self.retrans_bytes = 0
@@ -192,7 +231,24 @@ class LossRecovery:
 
     def on_sent(self, start: int, end: int, now: float) -> None:
         """New data (or the FIN) ``[start, end)`` left for the first time."""
-        self.segs.append(SentSegment(start, end, now))
+        seg = SentSegment(start, end, now)
+        self.segs.append(seg)
+        self._unsacked.append(seg)
+        if self._tsorted and now >= self._ts_last:
+            self._tsorted[seg] = None  # the usual case of _ts_join, inline: one per segment
+            self._ts_last = now
+        else:
+            self._ts_join(seg, now)
+
+    def _ts_join(self, seg: SentSegment, now: float) -> None:
+        """``seg`` was (re)sent at ``now``: to the tail of the send-time order."""
+        ts = self._tsorted
+        if not ts:
+            self._ts_monotonic = self._ts_in_seq = True
+        elif now < self._ts_last:
+            self._ts_monotonic = False  # a clock that went back: read all of it
+        self._ts_last = now
+        ts[seg] = None
 
     def on_retransmitted(self, seg: SentSegment, now: float) -> None:
         if self.undo_cwnd is not None and (self.in_recovery or self.in_loss):
@@ -205,15 +261,31 @@ class LossRecovery:
         if not seg.in_rtx:
             seg.in_rtx = True
             self.retrans_bytes += seg.end - seg.start
+        if not seg.sacked:  # a candidate for RACK again, sent last
+            self._tsorted.pop(seg, None)
+            self._ts_join(seg, now)
 
     def next_lost(self) -> SentSegment | None:
         """The first segment marked lost whose retransmission is not in flight."""
+        heap = self._lost
         if not self.lost_bytes:
+            if heap:
+                heap.clear()  # no entry is valid
             return None
-        for s in self.segs:
-            if s.lost and not s.in_rtx and not s.sacked:
+        segs = self.segs
+        first = segs[0].start if segs else 0
+        while heap:
+            s = heap[0][2]
+            # Records cumulatively ACKed lie below the first record still held.
+            if s.lost and not s.in_rtx and not s.sacked and s.start >= first and segs:
                 return s
+            heappop(heap)
         return None
+
+    def _lost_join(self, s: SentSegment) -> None:
+        """``s`` is now marked lost and awaits its resend: one more entry for next_lost."""
+        self._lost_serial += 1
+        heappush(self._lost, (s.start, self._lost_serial, s))
 
     def split(self, seg: SentSegment, at: int) -> None:
         """Cut ``seg`` at offset ``at`` (a smaller SMSS after Path MTU Discovery)."""
@@ -224,12 +296,27 @@ class LossRecovery:
             raise ValueError("cannot split a segment whose retransmission is in flight")
         seg.end = at
         self.segs.insert(i + 1, tail)
+        if not seg.sacked:
+            unsacked = self._unsacked
+            unsacked.insert(bisect_left(unsacked, at, key=_START), tail)
+        if seg in self._tsorted:  # the tail was sent with it: right after it
+            ts: dict[SentSegment, None] = {}
+            for s in self._tsorted:
+                ts[s] = None
+                if s is seg:
+                    ts[tail] = None
+            self._tsorted = ts
+        elif tail.lost and not tail.sacked:
+            self._lost_join(tail)
 
     def last(self) -> SentSegment | None:
         return self.segs[-1] if self.segs else None
 
     def _mark_lost(self, s: SentSegment, why: str, now: float) -> None:
         n = s.end - s.start
+        if not s.sacked and (s.in_rtx or not s.lost):
+            self._tsorted.pop(s, None)
+            self._lost_join(s)
         if s.in_rtx:
             s.in_rtx = False
             self.retrans_bytes -= n
@@ -245,9 +332,12 @@ class LossRecovery:
 
     def mark_all_lost(self) -> None:
         """Every un-SACKed segment in flight is lost (a timeout, or a smaller path MTU)."""
-        for s in self.segs:
-            if s.sacked:
-                continue
+        self._tsorted.clear()
+        heap = self._lost
+        heap.clear()
+        for s in self._unsacked:
+            self._lost_serial += 1
+            heap.append((s.start, self._lost_serial, s))  # in order: a heap already
             n = s.end - s.start
             if s.in_rtx:
                 s.in_rtx = False
@@ -276,13 +366,15 @@ class LossRecovery:
         # Cumulatively acknowledged records leave the list.
         k = 0
         n = len(segs)
+        tsorted = self._tsorted
         while k < n and segs[k].end <= ack:
             s = segs[k]
             size = s.end - s.start
             if s.sacked:
                 self.sacked_bytes -= size
             else:
-                delivered.append(s)
+                tsorted.pop(s, None)
+                delivered.append(s)  # the first len(delivered) of _unsacked
                 if s.lost:
                     self.lost_bytes -= size
                 if s.in_rtx:
@@ -290,6 +382,8 @@ class LossRecovery:
             k += 1
         if k:
             del segs[:k]
+            if delivered:
+                del self._unsacked[: len(delivered)]
         # D-SACK (RFC 2883 §4): the first block lies below the ACK or inside the second.
         dsack: tuple[int, int] | None = None
         if blocks:
@@ -364,31 +458,37 @@ class LossRecovery:
         snd_max: int,
         delivered: list[SentSegment],
     ) -> int:
-        segs = self.segs
+        unsacked = self._unsacked
         newly = 0
-        starts = [s.start for s in segs]
         for left, right in blocks:
             left, right = max(left, ack), min(right, snd_max)
             if right <= left:
                 continue
-            i = max(bisect_right(starts, left) - 1, 0)
-            while i < len(segs) and segs[i].start < right:
-                s = segs[i]
+            # Only whole segments count as delivered: those not yet SACKed from the first
+            # that starts in the block up to the first that ends beyond it.
+            first = i = bisect_left(unsacked, left, key=_START)
+            n = len(unsacked)
+            while i < n and unsacked[i].end <= right:
+                newly += self._sacked(unsacked[i], delivered)
                 i += 1
-                if s.sacked or s.start < left or s.end > right:
-                    continue  # only whole segments count as delivered
-                size = s.end - s.start
-                s.sacked = True
-                self.sacked_bytes += size
-                newly += size
-                if s.lost:
-                    s.lost = False
-                    self.lost_bytes -= size
-                if s.in_rtx:
-                    s.in_rtx = False
-                    self.retrans_bytes -= size
-                delivered.append(s)
+            if i > first:
+                del unsacked[first:i]
         return newly
+
+    def _sacked(self, s: SentSegment, delivered: list[SentSegment]) -> int:
+        """``s`` is newly SACKed (its entry in ``_unsacked`` is the caller's to remove)."""
+        size = s.end - s.start
+        s.sacked = True
+        self._tsorted.pop(s, None)
+        self.sacked_bytes += size
+        if s.lost:
+            s.lost = False
+            self.lost_bytes -= size
+        if s.in_rtx:
+            s.in_rtx = False
+            self.retrans_bytes -= size
+        delivered.append(s)
+        return size
 
     def _rack_update(
         self, delivered: list[SentSegment], acked: int, tsecr_ms: int | None, now: float
@@ -494,30 +594,48 @@ class LossRecovery:
     def _first_sent_before_rack(self) -> bool:
         """Whether RACK has anything to look at when no segment is SACKed and no resend is
         in flight: the candidates are then first transmissions (send order is sequence
-        order), so the first one not already lost decides for all."""
-        for s in self.segs:
-            if not s.lost:
-                return (s.xmit_at, s.end) < (self.rack_xmit, self.rack_end)
-        return False
+        order), so the first one not already lost decides for all. They are then the
+        members of ``_tsorted``, and the first of them is the first in sequence unless an
+        undo put a resent one among them (``_ts_in_seq``)."""
+        segs = self.segs
+        first: SentSegment | None = segs[0] if segs else None
+        if first is not None and first.lost:
+            if self._ts_in_seq:
+                first = next(iter(self._tsorted), None)
+            else:
+                first = next((s for s in segs if not s.lost), None)
+        return first is not None and (first.xmit_at, first.end) < (self.rack_xmit, self.rack_end)
 
     def _detect_loss(self, now: float) -> None:
-        """RFC 8985 §6.2 step 5; arms the reordering timer for segments not yet due."""
+        """RFC 8985 §6.2 step 5; arms the reordering timer for segments not yet due.
+
+        The candidates (neither SACKed nor lost and not yet resent) are ``_tsorted``, in
+        the order they were sent: the scan ends at the first one sent after RACK.xmit_ts
+        (all later ones were too), and marks the lost ones in sequence order."""
         if self.rack_xmit < 0:
             return
         rack_xmit, rack_end = self.rack_xmit, self.rack_end
         reo_wnd = self.reo_wnd()
         wait = self.rack_rtt + reo_wnd
         earliest: float | None = None
-        for s in self.segs:
-            if s.sacked or (s.lost and not s.in_rtx):
+        monotonic = self._ts_monotonic
+        due: list[SentSegment] = []
+        for s in self._tsorted:
+            if s.xmit_at > rack_xmit:
+                if monotonic:
+                    break  # sent after the most recently delivered segment, as all later
                 continue
-            if s.xmit_at > rack_xmit or (s.xmit_at == rack_xmit and s.end >= rack_end):
+            if s.xmit_at == rack_xmit and s.end >= rack_end:
                 continue  # sent after the most recently delivered segment
             remaining = s.xmit_at + wait - now
             if remaining <= 0:
-                self._mark_lost(s, "RACK", now)
+                due.append(s)
             elif earliest is None or remaining < earliest:
                 earliest = remaining
+        if len(due) > 1:
+            due.sort(key=_START)
+        for s in due:
+            self._mark_lost(s, "RACK", now)
         self.reo_at = None if earliest is None else now + earliest
 
     def on_reorder_timeout(self, snd_max: int, now: float) -> None:
@@ -585,9 +703,24 @@ class LossRecovery:
             if s.lost and not s.in_rtx and not s.sacked:
                 s.lost = False
                 self.lost_bytes -= s.end - s.start
+        self._ts_rebuild()
         self.in_recovery = self.in_loss = False
         if self.trace:
             self._emit_cwnd("spurious retransmission: undo the reduction; " + why)
+
+    def _ts_rebuild(self) -> None:
+        """After an undo no segment awaits its resend and those that did are RACK's
+        candidates again, at their last send times: ``_tsorted`` is made anew in send-time
+        order. A segment that was resent and later marked lost again now lies there out of
+        sequence order; ``_ts_in_seq`` says whether any does."""
+        self._lost.clear()
+        members = [s for s in self.segs if not s.sacked and not (s.lost and not s.in_rtx)]
+        members.sort(key=attrgetter("xmit_at"))
+        self._tsorted = dict.fromkeys(members)
+        self._ts_monotonic = True
+        self._ts_last = members[-1].xmit_at if members else float("-inf")
+        firsts = [s.start for s in members if not s.in_rtx]
+        self._ts_in_seq = firsts == sorted(firsts)
 
     def on_timeout(self, snd_max: int, now: float) -> None:
         """RFC 6298 §5.4-5.6 and RFC 5681 §3.1: every un-SACKed segment is lost."""
