@@ -87,12 +87,11 @@ class Interface:
     def deliver(self, data: bytes, packet_id: int | None) -> None:
         """A frame arrives from the link."""
         self.frames_in += 1
-        trace = self.node.trace
+        node = self.node
+        trace = node.trace
         if trace.frames_active:
-            trace.frame(
-                FrameRecord(self.node.loop.now(), self.node.name, self.name, "in", data, packet_id)
-            )
-        self.node.frame_received(self, data, packet_id)
+            trace.frame(FrameRecord(node.loop.now(), node.name, self.name, "in", data, packet_id))
+        node.frame_received(self, data, packet_id)
 
     def describe(self) -> str:
         """``02:00:00:00:00:01 192.168.1.10/24 mtu 1500`` (the pcapng if_description)."""
