@@ -56,12 +56,6 @@ class ArpCache:
 
     def lookup(self, iface: str, ip: str) -> str | None:
         """The MAC of ``ip`` on ``iface``, or None; an expired entry is removed."""
-        e = self.lookup_entry(iface, ip)
-        return None if e is None else e[0]
-
-    def lookup_entry(self, iface: str, ip: str) -> tuple[str, float] | None:
-        """What :meth:`lookup` answers, with the time the entry expires (the same effect:
-        an expired entry is removed)."""
         e = self._entries.get((iface, ip))
         if e is None:
             return None
@@ -69,7 +63,13 @@ class ArpCache:
             del self._entries[(iface, ip)]
             self.generation += 1
             return None
-        return e
+        return e[0]
+
+    def expires(self, iface: str, ip: str) -> float:
+        """When the entry of ``ip`` on ``iface`` (which :meth:`lookup` just answered)
+        expires: until then, and while :attr:`generation` stays the same, lookup gives the
+        same answer and changes nothing."""
+        return self._entries[(iface, ip)][1]
 
     def entries(self) -> dict[tuple[str, str], str]:
         now = self.loop.now()

@@ -376,11 +376,12 @@ class Router(Host):
         """Ask the ARP cache for ``hop``'s next hop (which removes an expired entry); if it
         knows the MAC, keep it in ``hop`` with the entry's expiry."""
         arp = self.arp
-        entry = arp.lookup_entry(hop.route.iface, hop.next_hop)
-        if entry is None:
+        iface, next_hop = hop.route.iface, hop.next_hop
+        mac = arp.lookup(iface, next_hop)
+        if mac is None:
             return False
-        hop.arp, hop.expires = arp.generation, entry[1]
-        hop.header = mac_to_bytes(entry[0]) + hop.out.mac_bytes + b"\x08\x00"
+        hop.arp, hop.expires = arp.generation, arp.expires(iface, next_hop)
+        hop.header = mac_to_bytes(mac) + hop.out.mac_bytes + b"\x08\x00"
         return True
 
     def _send_on(
