@@ -26,7 +26,10 @@ addresses rewritten, with no packet object built. The frame, its packet id, its 
 its trace event are exactly what the full path (decode → :meth:`forward` → ``_output``)
 gives; anything else — options, TTL expiry, local delivery, broadcasts, fragmentation, NAT,
 an unresolved next hop, a header whose checksum reads 0xFFFF (which the full path
-re-encodes as 0x0000) — takes the full path.
+re-encodes as 0x0000) — takes the full path. The route to each destination, its interface
+and next hop, and the Ethernet header to that next hop are kept (``_Hop``) until the
+routing table changes, or the ARP cache changes or the entry's expiry comes: the ARP cache
+is asked exactly when its answer, or its removing an expired entry, could differ.
 
 The NAT takes the same byte path for the packets of its established flows: an unfragmented
 TCP or UDP packet from an inside host whose mapping exists, leaving through the NAT's
@@ -86,8 +89,8 @@ def _nat_frame(
     one: end-around-carry sums are associative, and the TTL's ~m + m' is 0xFEFF whatever
     the TTL (as in the plain fast path)."""
     ttl, proto = data[22], data[23]
-    old = int.from_bytes(data[26:34], "big")
-    new = int.from_bytes(addresses, "big")
+    old = _from_bytes(data[26:34], "big")
+    new = _from_bytes(addresses, "big")
     old_sum = old % 0xFFFF or (0xFFFF if old else 0)
     new_sum = new % 0xFFFF or (0xFFFF if new else 0)
     hc = (((data[24] << 8) | data[25]) ^ 0xFFFF) + (old_sum ^ 0xFFFF) + new_sum + 0xFEFF
