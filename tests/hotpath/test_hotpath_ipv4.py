@@ -10,7 +10,8 @@ import pytest
 from scapy.layers.inet import IP  # type: ignore[import-untyped]
 
 from minternet.checksum import internet_checksum
-from minternet.ip.ipv4 import IPv4Packet, fragment
+from minternet.errors import DecodeError
+from minternet.ip.ipv4 import IPv4Packet, fragment, originated
 
 
 def _fresh(p: IPv4Packet) -> IPv4Packet:
@@ -147,3 +148,63 @@ def test_fast_built_packets_equal_constructed_ones() -> None:
                     assert getattr(got, f.name) == getattr(ref, f.name), f.name
         assert p.checksum == int.from_bytes(data[10:12], "big")
         assert q.checksum == 0  # as with_ttl has always set it
+
+
+def test_originated_packets_are_the_constructed_ones() -> None:
+    """What a host sends (:func:`originated`) is the object ``IPv4Packet(...)`` makes: every
+    field, the checksum and kept header included, and the same bytes."""
+    from dataclasses import fields
+
+    rnd = random.Random(791)
+    for _ in range(500):
+        args = (
+            ".".join(str(rnd.randint(0, 255)) for _ in range(4)),
+            ".".join(str(rnd.randint(0, 255)) for _ in range(4)),
+            rnd.randint(0, 255), rnd.randbytes(rnd.randint(0, 1500)),
+        )  # fmt: skip
+        ttl, ident, df = rnd.randint(0, 255), rnd.randint(0, 0xFFFF), rnd.random() < 0.5
+        got = originated(*args, ttl, ident, df)
+        ref = IPv4Packet(*args, ttl=ttl, identification=ident, dont_fragment=df)
+        assert got == ref and hash(got) == hash(ref)
+        for f in fields(IPv4Packet):
+            assert getattr(got, f.name) == getattr(ref, f.name), f.name
+        assert got.encode() == ref.encode()
+
+
+def test_encoded_checksum_is_internet_checksum_for_every_identification() -> None:
+    """The header checksum encode computes inline equals :func:`internet_checksum` of the
+    header for all 65,536 identifications of one header — among them the one whose words
+    sum to a multiple of 0xFFFF (checksum 0x0000, never 0xFFFF) — and with options."""
+    zeros = 0
+    for options in (b"", b"\x01\x01\x01\x00"):
+        for ident in range(0x10000):
+            p = IPv4Packet("192.0.2.1", "198.51.100.7", 6, b"", ttl=63, identification=ident,
+                           options=options)  # fmt: skip
+            h = p.encode_header()
+            want = internet_checksum(h[:10] + b"\x00\x00" + h[12:])
+            assert h[10:12] == want.to_bytes(2, "big"), ident
+            zeros += want == 0
+    assert zeros == 2
+
+
+def test_decode_verifies_as_internet_checksum_does() -> None:
+    """decode's inlined verification accepts a header exactly when its
+    :func:`internet_checksum` is zero: random headers (with options) and their checksum
+    field set to every value that could matter — right, 0x0000, 0xFFFF, off by one."""
+    rnd = random.Random(1071)
+    accepted = 0
+    for _ in range(3000):
+        good = bytearray(_random_header(rnd))
+        hlen = (good[0] & 0x0F) * 4
+        right = int.from_bytes(good[10:12], "big")
+        for value in {right, 0, 0xFFFF, (right + 1) & 0xFFFF, 0xFFFF - right}:
+            data = bytes(good[:10] + value.to_bytes(2, "big") + good[12:])
+            ok = internet_checksum(data[:hlen]) == 0
+            try:
+                IPv4Packet.decode(data)
+            except DecodeError as e:
+                assert not ok and e.field == "checksum"
+            else:
+                assert ok
+                accepted += 1
+    assert accepted >= 3000  # every right one

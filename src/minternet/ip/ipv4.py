@@ -42,6 +42,7 @@ _FLAG_MF = 0x2000
 _OFFSET_MASK = 0x1FFF
 
 _HEADER = struct.Struct("!BBHHHBBH4s4s")  # the fixed 20 bytes, options excluded
+_from_bytes = int.from_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +145,15 @@ class IPv4Packet:
             )  # fmt: skip
         except struct.error as e:  # a field out of its range (TTL 256, ...)
             raise ValueError(f"IPv4 header field out of range: {e}") from None
-        header = fixed + options
-        checksum = internet_checksum(header)
-        return header[:10] + bytes((checksum >> 8, checksum & 0xFF)) + header[12:]
+        if options:
+            header = fixed + options
+            checksum = internet_checksum(header)
+            return header[:10] + bytes((checksum >> 8, checksum & 0xFF)) + header[12:]
+        # internet_checksum of the 20 bytes, inlined (once per packet sent): their sum is
+        # the number they make modulo 0xFFFF, except that a non-zero multiple sums to 0xFFFF
+        # (RFC 1071; never all zero: the version is 4), whose complement is 0.
+        checksum = 0xFFFF - _from_bytes(fixed, "big") % 0xFFFF
+        return b"".join((fixed[:10], (checksum % 0xFFFF).to_bytes(2, "big"), fixed[12:]))
 
     def encode(self) -> bytes:
         return self.encode_header() + self.payload
@@ -177,7 +184,10 @@ class IPv4Packet:
                 raise DecodeError("IPv4", "payload", hlen, f"truncated: {n} of {total} bytes")
             total = n
         header = bytes(data[:hlen])
-        if verify_checksum and internet_checksum(header) != 0:
+        # internet_checksum(header) != 0, inlined (once per packet received): the words sum
+        # to 0xFFFF exactly when the number they make is a multiple of 0xFFFF (RFC 1071;
+        # the header is never all zero: its version was just checked).
+        if verify_checksum and _from_bytes(header, "big") % 0xFFFF:
             raise DecodeError("IPv4", "checksum", 10, f"bad header checksum 0x{checksum:04x}")
         args = (
             ip_from_bytes(src), ip_from_bytes(dst), proto, data[hlen:total], ttl, ident,
@@ -236,6 +246,17 @@ def _build(
     _s_cksum(p, checksum)
     _s_header(p, header)
     return p
+
+
+def originated(
+    src: str, dst: str, protocol: int, payload: bytes, ttl: int, identification: int,
+    dont_fragment: bool,
+) -> IPv4Packet:  # fmt: skip
+    """``IPv4Packet(src, dst, protocol, payload, ttl=ttl, identification=identification,
+    dont_fragment=dont_fragment)``, the same object, built in half the time: what a host's
+    IP layer sends for its transports (once per packet)."""
+    return _build(src, dst, protocol, payload, ttl, identification, dont_fragment, False, 0,
+                  0, b"", False, 0, None)  # fmt: skip
 
 
 def _copied_options(options: bytes) -> bytes:

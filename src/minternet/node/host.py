@@ -32,6 +32,7 @@ from ..ip.ipv4 import (
     IPv4Packet,
     Reassembler,
     fragment,
+    originated,
 )
 from ..ip.routing import Route, RoutingTable
 from ..link.arp import OP_REQUEST, ArpPacket
@@ -305,15 +306,10 @@ class Host:
             except LocalProtocolError as e:
                 self.drop("no-route", str(e), dst=dst)
                 return
-        packet = IPv4Packet(
-            src,
-            dst,
-            protocol,
-            payload,
-            ttl=self.default_ttl if ttl is None else ttl,
-            identification=self._next_ip_id(),
-            dont_fragment=df,
-        )
+        packet = originated(
+            src, dst, protocol, payload, self.default_ttl if ttl is None else ttl,
+            self._next_ip_id(), df,
+        )  # fmt: skip
         pid = self.next_packet_id()
         if self.trace.active:
             route = self.routes.lookup(dst)  # the choice _output makes (RFC 1122 §3.3.1)
@@ -459,7 +455,7 @@ class Host:
     def _frame_out(
         self, iface: Interface, mac: str, data: bytes, pid: int | None, comment: str | None
     ) -> None:
-        frame = mac_to_bytes(mac) + mac_to_bytes(iface.mac) + b"\x08\x00" + data
+        frame = b"".join((mac_to_bytes(mac), iface.mac_bytes, b"\x08\x00", data))
         if len(frame) < 60:
             frame += bytes(60 - len(frame))
         if comment is None and self.trace.frames_active:
@@ -540,7 +536,7 @@ class Host:
             )
             return
         dst = data[0:6]
-        if dst != mac_to_bytes(iface.mac) and not dst[0] & 1:
+        if dst != iface.mac_bytes and not dst[0] & 1:
             # Flooded by a switch to every port: a NIC filters frames not for it.
             self.drops["not-our-mac"] = self.drops.get("not-our-mac", 0) + 1
             return
