@@ -48,7 +48,10 @@ def _state(obj: Any, seen: set[int] | None = None) -> Any:
     if isinstance(obj, list | tuple):
         return [_state(x, seen) for x in obj]
     if isinstance(obj, dict):
-        return {k: _state(v, seen) for k, v in obj.items()}
+        if all(isinstance(k, int | float | str | bytes | Enum) for k in obj):
+            return {k: _state(v, seen) for k, v in obj.items()}
+        # keyed by objects (loss recovery's send-time order): the pairs, in the dict's order
+        return [(_state(k, seen), _state(v, seen)) for k, v in obj.items()]
     if callable(obj):
         return None
     if isinstance(obj, Recorder):
