@@ -77,8 +77,7 @@ class LossRecovery:
     """The sender's records of segments in flight and everything decided from them.
 
     ``segs`` holds the records in sequence order. So that an ACK costs what it changes
-    and not the whole window, two indexes follow it (and SACK blocks find their first
-    record by bisection on the offsets):
+    and not the whole window, three indexes follow it:
 
     - ``_tsorted``: the segments RACK may still mark lost (RFC 8985 §6.2 step 5: neither
       SACKed nor marked lost and awaiting their resend), in the order they were last sent,
@@ -94,6 +93,10 @@ class LossRecovery:
       lazily: an entry whose segment was since resent, SACKed or ACKed is dropped when it
       comes to the top, so :meth:`next_lost` is amortized O(log n) instead of a scan from
       the first record.
+    - ``_unsacked``: the records not SACKed, in sequence order. A SACK block bisects it
+      for the first record starting inside the block and reads only the records it newly
+      SACKs (whole ones: a record partly inside is not delivered), not those that earlier
+      ACKs' blocks already covered.
     """
 
     __slots__ = (
