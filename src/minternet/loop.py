@@ -328,7 +328,7 @@ class EventLoop:
     """Timers, ready callbacks and tasks; subclasses say what time it is and how to wait."""
 
     def __init__(self) -> None:
-        self._heap: list[list[Any]] = []  # Timers and sleeps' entries
+        self._heap: list[list[Any]] = []  # Timers, sleeps' and schedule_at's entries
         self._ready: list[tuple[Callable[..., object], tuple[Any, ...]]] = []
         self._seq = 0
         self.events_run = 0
@@ -348,6 +348,15 @@ class EventLoop:
         timer = Timer((when, seq, callback, args))
         _heappush(self._heap, timer)
         return timer
+
+    def schedule_at(
+        self, when: float, callback: Callable[..., object], args: tuple[Any, ...]
+    ) -> None:
+        """:meth:`call_at` without a handle to cancel it (one heap entry, in the same order:
+        time, then insertion), for what is never cancelled: a link's deliveries, once per
+        frame and link."""
+        self._seq = seq = self._seq + 1
+        _heappush(self._heap, [when, seq, callback, args])
 
     def call_later(self, delay: float, callback: Callable[..., object], *args: Any) -> Timer:
         return self.call_at(self.now() + delay, callback, *args)

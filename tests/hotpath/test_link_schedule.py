@@ -1,8 +1,8 @@
-"""A link pushes its deliveries onto the loop's heap itself when the loop schedules as
-:meth:`EventLoop.call_at` does and its faults do nothing; the deliveries, and every other
-timer due at the same instants, then run in exactly the order :meth:`EventLoop.call_at`
-gives them (time, then insertion), as they do on a loop that overrides ``call_at`` — with
-faults switched on and off between frames, and with ties between links and timers."""
+"""A link schedules its deliveries with :meth:`EventLoop.schedule_at` (no handle to
+cancel); the deliveries, and every other timer due at the same instants, run in exactly
+the order :meth:`EventLoop.call_at` gives them (time, then insertion), as they do on a loop
+whose ``schedule_at`` goes through ``call_at`` — with faults switched on and off between
+frames, and with ties between links and timers."""
 
 from __future__ import annotations
 
@@ -26,13 +26,17 @@ class _End:
 
 
 class _CountingLoop(VirtualLoop):
-    """A loop with a ``call_at`` of its own (which the link must then call)."""
+    """A loop whose ``schedule_at`` goes through ``call_at`` (the reference order), and
+    whose ``call_at`` counts what it schedules."""
 
     calls = 0
 
     def call_at(self, when: float, callback: Any, *args: Any) -> Timer:
         self.calls += 1
         return super().call_at(when, callback, *args)
+
+    def schedule_at(self, when: float, callback: Any, args: tuple[Any, ...]) -> None:
+        self.call_at(when, callback, *args)
 
 
 def _run(loop: VirtualLoop) -> list[tuple[float, str, Any]]:

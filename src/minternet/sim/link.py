@@ -17,7 +17,6 @@ if the FCS were not checked — so that IP, ICMP, UDP and TCP checksums have to 
 from __future__ import annotations
 
 from collections import deque
-from heapq import heappush as _heappush
 from typing import Protocol
 
 from ..loop import EventLoop
@@ -83,11 +82,6 @@ class Link:
         # Faults is frozen: whether it does anything is worked out once per Faults object.
         self._faults_seen: Faults | None = None
         self._faults_any = False
-        # Whether the loop schedules as EventLoop.call_at does (no subclass overrides it),
-        # and the Faults object seen to do nothing while it does: with it, transmit pushes
-        # the heap entry itself.
-        self._plain_call_at = type(loop).call_at is EventLoop.call_at
-        self._inline_faults: Faults | None = None
         self.impaired = False
         self.frames_sent = 0
         self.frames_dropped = 0
@@ -140,20 +134,11 @@ class Link:
         self.frames_sent += 1
         arrival = done + self.latency
         f = self.faults
-        if f is self._inline_faults:
-            # No faults, a plain loop: loop.call_at inlined (one call less per frame and
-            # link): the same sequence number, so the same order; a plain list orders like
-            # a Timer (it is one).
-            loop._seq = seq = loop._seq + 1
-            _heappush(loop._heap, [arrival, seq, d.deliver, (data, packet_id)])
-            return
         if f is not self._faults_seen:
             self._faults_seen = f
             self._faults_any = f.any
-            if not f.any and self._plain_call_at:
-                self._inline_faults = f
         if not self._faults_any:
-            loop.call_at(arrival, d.deliver, data, packet_id)
+            loop.schedule_at(arrival, d.deliver, (data, packet_id))
             return
         arrival += f.latency
         fate = impair(f, self.random, data, delay=self.latency + f.latency, protect=ETH_HEADER)
@@ -174,8 +159,8 @@ class Link:
             self.trace.count("sim.duplicated")
             self.trace.emit(now, self.name, "sim", "duplicate", {})
             gap = (len(data) + WIRE_OVERHEAD) * 8 / self.bandwidth
-            loop.call_at(arrival + gap, d.deliver, data, packet_id)
-        loop.call_at(arrival, d.deliver, data, packet_id)
+            loop.schedule_at(arrival + gap, d.deliver, (data, packet_id))
+        loop.schedule_at(arrival, d.deliver, (data, packet_id))
 
     def __repr__(self) -> str:
         return f"Link({self.name}: {self.a.full_name} <-> {self.b.full_name})"
