@@ -283,11 +283,7 @@ class Router(Host):
         trace = self.trace
         if trace.active or trace.frames_active:
             return self._send_on(iface, hop, frame, pid, data)
-        # out.transmit(frame, pid) without a trace to tell (checked just above), inlined.
-        out.frames_out += 1
-        link = out.link
-        if link is not None:
-            link.transmit(out, frame, pid)
+        out.transmit(frame, pid)
         return True
 
     def _fast_nat_out(
