@@ -251,22 +251,15 @@ class Router(Host):
             return self._fast_nat_in(iface, data, pid, total, nat)
         if dst == BROADCAST or dst == iface.broadcast:
             return False
-        hop = self._hops.get(dst)
-        if hop is None or hop.routes != self.routes.generation:  # _hop's test, inlined
-            hop = self._hop(dst)
-            if hop is None:
-                return False
+        hop = self._hop(dst)
+        if hop is None:
+            return False
         if nats and (hop.route.iface in nats or iface.name in nats):
             nat = nats.get(hop.route.iface)
             if nat is None or iface.name in nats:
                 return False
             return self._fast_nat_out(iface, data, pid, total, dst, hop, nat)
-        out = hop.out  # _egress, inlined as far as the common case goes
-        if total > out.mtu or dst == out.broadcast:
-            return False
-        if (hop.arp != self.arp.generation or hop.expires <= self.loop.now()) and (
-            not self._resolve(hop)
-        ):
+        if not self._egress(hop, dst, total):
             return False
         # RFC 1812 §5.3.1: TTL − 1; RFC 1624 §3 eqn. 3, HC' = ~(~HC + ~m + m'), with the
         # word m = TTL·256 + protocol and m' = m − 256: ~m + m' = 0xFEFF whatever they are
@@ -283,7 +276,7 @@ class Router(Host):
         trace = self.trace
         if trace.active or trace.frames_active:
             return self._send_on(iface, hop, frame, pid, data)
-        out.transmit(frame, pid)
+        hop.out.transmit(frame, pid)
         return True
 
     def _fast_nat_out(
