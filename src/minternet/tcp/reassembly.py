@@ -136,20 +136,11 @@ class Reassembler:
     def sack_block_count(self, limit: int) -> int:
         """How many blocks the next :meth:`sack_blocks` call will return (it does not
         consume the pending D-SACK block)."""
-        count = 0 if self.dsack is None else 1
-        pieces = self._pieces
-        right = -1
-        for s in self._starts:
-            if s > right:
-                count += 1
-            right = max(right, s + len(pieces[s]))
-        if self.fin_at is not None and self.fin_at != right:
-            count += 1
-        return min(count, limit)
+        return min(len(self._held_ranges()) + (self.dsack is not None), limit)
 
-    def sack_blocks(self, limit: int) -> list[tuple[int, int]]:
-        """RFC 2018 §4: merged held ranges, the most recently changed first; a pending
-        D-SACK block (RFC 2883 §4) goes before them and is reported once."""
+    def _held_ranges(self) -> list[tuple[int, int]]:
+        """The held pieces merged into ranges, in order, the one a held FIN occupies
+        included (joined to the range it ends, if any)."""
         blocks: list[tuple[int, int]] = []
         pieces = self._pieces
         for s in self._starts:
@@ -164,6 +155,12 @@ class Reassembler:
                 blocks[-1] = (blocks[-1][0], fin_at + 1)
             else:
                 blocks.append((fin_at, fin_at + 1))
+        return blocks
+
+    def sack_blocks(self, limit: int) -> list[tuple[int, int]]:
+        """RFC 2018 §4: merged held ranges, the most recently changed first; a pending
+        D-SACK block (RFC 2883 §4) goes before them and is reported once."""
+        blocks = self._held_ranges()
         last = self._last
         if last is not None:
             for i, (s, e) in enumerate(blocks):
