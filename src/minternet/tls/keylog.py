@@ -5,6 +5,7 @@ TLS 1.2 needs one line per connection: ``CLIENT_RANDOM <client_random hex> <mast
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 
@@ -19,6 +20,23 @@ def client_random_line(client_random: bytes, master_secret: bytes) -> str:
     if len(client_random) != 32 or len(master_secret) != 48:
         raise ValueError("client random is 32 bytes and the master secret 48")
     return f"CLIENT_RANDOM {client_random.hex()} {master_secret.hex()}"
+
+
+def read_key_log(lines: Iterable[str]) -> dict[bytes, dict[str, bytes]]:
+    """The secrets of NSS key log lines (``LABEL <client random hex> <secret hex>``):
+    client random → label → secret. Lines of another shape or with bad hex are skipped;
+    a later line for the same client random and label wins."""
+    out: dict[bytes, dict[str, bytes]] = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 3:
+            continue
+        try:
+            random, secret = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        except ValueError:
+            continue
+        out.setdefault(random, {})[parts[0]] = secret
+    return out
 
 
 class KeyLogFile:

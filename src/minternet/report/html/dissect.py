@@ -42,6 +42,7 @@ from ...tcp.segment import (
 )
 from ...tls.cipher import RecordProtection, protection_for
 from ...tls.extensions import ExtensionType, parse_server_name
+from ...tls.keylog import read_key_log
 from ...tls.messages import ClientHello, HandshakeType, ServerHello
 from ...tls.messages13 import HELLO_RETRY_REQUEST_RANDOM
 from ...tls.prf import key_block
@@ -164,15 +165,9 @@ class Dissector:
     def __init__(self, keylog: Sequence[str] = ()) -> None:
         self._flows: dict[str, _Flow] = {}
         self._sessions: dict[str, _Session] = {}
-        self._masters: dict[bytes, bytes] = {}
-        for line in keylog:
-            parts = line.split()
-            if len(parts) == 3 and parts[0] == "CLIENT_RANDOM":
-                try:
-                    self._masters[bytes.fromhex(parts[1])] = bytes.fromhex(parts[2])
-                except ValueError:
-                    continue
-        self._secrets13 = secrets13(keylog)
+        secrets = read_key_log(keylog)
+        self._masters = {r: s["CLIENT_RANDOM"] for r, s in secrets.items() if "CLIENT_RANDOM" in s}
+        self._secrets13 = secrets13(secrets)
 
     def dissect(self, data: bytes, point: str = "") -> Dissection:
         try:

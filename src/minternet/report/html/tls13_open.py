@@ -63,17 +63,14 @@ NOT_OPENED = "failed (the key log does not open it)"
 Fields = list[tuple[str, str]]
 
 
-def secrets13(lines: Iterable[str]) -> dict[bytes, dict[str, bytes]]:
-    """The traffic secrets of an NSS key log: client random → label → secret."""
+def secrets13(key_log: Mapping[bytes, Mapping[str, bytes]]) -> dict[bytes, dict[str, bytes]]:
+    """The TLS 1.3 traffic secrets of a key log read by
+    :func:`~minternet.tls.keylog.read_key_log`: client random → label → secret."""
     out: dict[bytes, dict[str, bytes]] = {}
-    for line in lines:
-        parts = line.split()
-        if len(parts) == 3 and parts[0] in LABELS:
-            try:
-                random, secret = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
-            except ValueError:
-                continue
-            out.setdefault(random, {})[parts[0]] = secret
+    for random, secrets in key_log.items():
+        mine = {label: s for label, s in secrets.items() if label in LABELS}
+        if mine:
+            out[random] = mine
     return out
 
 
