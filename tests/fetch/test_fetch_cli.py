@@ -154,3 +154,24 @@ def test_capture_is_dated_like_the_world(tmp_path: Path, run_cli: CliRunner) -> 
     served = parsedate_to_datetime(dates.split("\n")[0].strip()).timestamp()
     assert int(first) // 86400 == int(served) // 86400  # the same day: 2026-06-01
     assert first - 1 <= served <= last + 1
+
+
+def test_simulated_fetch_waits_as_long_as_sweep_and_demo(
+    monkeypatch: pytest.MonkeyPatch, run_cli: CliRunner
+) -> None:
+    """``fetch --seed N --loss L`` is the run behind a sweep row (README): the same options,
+    the browser's patience included (it was 15 s on the command line, 30 s elsewhere)."""
+    from minternet.apps.fetch_run import FetchOptions, run_fetch
+    from minternet.cli import fetch_story
+
+    seen: list[FetchOptions] = []
+
+    def spy(opts: FetchOptions) -> object:
+        seen.append(opts)
+        return run_fetch(opts)
+
+    monkeypatch.setattr(fetch_story, "run_fetch", spy)
+    run_cli("fetch", "-q", "--seed", "3", "--loss", "0.1")
+    run_cli("fetch", "-q", "--timeout", "7")
+    assert seen[0] == FetchOptions(seed=3, faults=seen[0].faults)
+    assert seen[0].faults.loss == 0.1 and seen[1].timeout == 7

@@ -169,6 +169,9 @@ def scenario_by_name(name: str) -> Scenario:
 
 
 # -- options and results ---------------------------------------------------------------------
+BROWSER_PATIENCE = 30.0  # virtual seconds the browser waits for each step (fetch, sweep, demo)
+
+
 @dataclass(frozen=True, slots=True)
 class FetchOptions:
     """Everything that decides a run; the same options give the same run, byte for byte."""
@@ -182,7 +185,7 @@ class FetchOptions:
     world_file: Path | None = None
     scenario: str | None = None
     pki_seed: int | None = None  # default: the seed
-    timeout: float = 30.0  # the browser's patience, virtual seconds
+    timeout: float = BROWSER_PATIENCE  # the browser's limit per step, virtual seconds
     record_frames: bool = True
     record_events: bool = True  # the EventLog (the story needs it; the bench does not)
     browsers: int = 1  # concurrent identical fetches from the laptop (bench); run.page is #1

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO, TextIO
 import click
 
 from ..apps.browser import Browser, FetchError, Page, Secure, parse_url
+from ..apps.fetch_run import BROWSER_PATIENCE
 from ..apps.streams import ByteStream, as_future
 from ..drivers import kernel
 from ..drivers.pem import load_trust_store
@@ -29,6 +30,8 @@ from ..trace.bus import TraceBus
 from .exits import OutcomeFailed, is_network_error
 from .fetch_story import print_head, simulated_fetch, story_options
 from .options import cafile_option, keylog_option, output_option, tls_option
+
+REAL_TIMEOUT = 15.0  # seconds the whole --real fetch may take by default (curl's --max-time)
 
 DEFAULT_URL = "https://www.example.com/index.html"
 SYSTEM_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -68,10 +71,10 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
 @click.option(
     "--timeout",
     type=click.FloatRange(0.1),
-    default=15.0,
-    show_default=True,
-    help="Seconds the whole fetch may take (--real; like curl's --max-time); in the simulated "
-    "world, each step's limit.",
+    default=None,
+    help=f"Seconds the whole fetch may take with --real (like curl's --max-time; default "
+    f"{REAL_TIMEOUT:g}); in the simulated world, each step's limit in virtual seconds "
+    f"(default {BROWSER_PATIENCE:g}, as in `sweep` and `demo`).",
 )
 @keylog_option
 @tls_option(
@@ -93,7 +96,7 @@ def fetch(
     output: Path | None,
     raw: bool,
     include: bool,
-    timeout: float,
+    timeout: float | None,
     keylog: Path | None,
     tls_version: str | None,
     compare_tls: bool,
@@ -110,12 +113,15 @@ def fetch(
     """
     if not real:
         simulated_fetch(
-            url, keylog=keylog, output=output, raw=raw, include=include, timeout=timeout,
-            tls=tls_version, compare_tls=compare_tls, **story,
+            url, keylog=keylog, output=output, raw=raw, include=include, tls=tls_version,
+            timeout=BROWSER_PATIENCE if timeout is None else timeout,
+            compare_tls=compare_tls, **story,
         )  # fmt: skip
         return
     if compare_tls:
         raise ConfigError("--compare-tls compares two simulated runs, not --real")
+    if timeout is None:
+        timeout = REAL_TIMEOUT
     if story.get("scenario") or story.get("pcap") or story.get("as_json") or story.get("html"):
         raise ConfigError(
             "--scenario, --pcap, --html and --json describe a simulated run, not --real"
