@@ -46,13 +46,10 @@ from .taphost import TapHost
 WWW = "www.example.com"
 KeyLog = Callable[[str], None]  # receives NSS key log lines (tls.keylog)
 DISCARD_PORT = 9  # RFC 863
-# Our TCP on a real interface, facing the Linux kernel across a TAP (RTT well under 1 ms).
-# RFC 6298 §2.4 says the RTO SHOULD be at least 1 s — a floor chosen for unknown Internet
-# paths of its time. Here the peer is Linux, whose own floor is 200 ms (TCP_RTO_MIN), so
-# a loss repaired only by the timer costs 200 ms rather than 1 s (about a thousand round
-# trips); Karn's rule, backoff and the 60 s maximum are unchanged. The simulator keeps
-# the RFC's 1 s: its worlds model Internet paths and its tests assert those timings.
-REAL_LINK_TCP = TcpConfig(rto_min=0.2)
+# Our TCP on a real interface, facing the Linux kernel across a TAP: the same tunables as in
+# the simulator, whose 200 ms minimum RTO is Linux's TCP_RTO_MIN (RFC 6298 §2.4's 1 s SHOULD
+# was chosen for unknown Internet paths of its time; see TcpConfig.rto_min).
+REAL_LINK_TCP = TcpConfig()
 
 
 @dataclass(slots=True)

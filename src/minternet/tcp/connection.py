@@ -163,7 +163,9 @@ class TcpConfig:
     syn_retries: int = 6
     max_retries: int = 15
     rto_initial: float = 1.0
-    rto_min: float = 0.2  # Linux; RFC 6298 §2.4 says SHOULD 1 s (see rto.py)
+    # Linux's TCP_RTO_MIN. RFC 6298 §2.4 says SHOULD 1 s; at 20 % loss that floor cost 3.5x
+    # (bench/README.md, issue 15).
+    rto_min: float = 0.2
     rto_max: float = 60.0
     tail_loss_probe: bool = True  # RFC 8985 §7 (TLP), with SACK only
     challenge_ack_limit: int = 100  # RFC 5961 §7: challenge ACKs per second
