@@ -118,7 +118,7 @@ def test_tls13_page_decrypts_what_tshark_decrypts(tmp_path: Path) -> None:
 def test_tls13_page_without_a_secret_says_so() -> None:
     """A key log that lost a line: each record that line would open says which line is
     missing, and the rest is still opened."""
-    run = run_fetch(FetchOptions(tls=("1.3",), timeout=15.0))
+    run = run_fetch(FetchOptions(tls=("1.3",)))
     rep = fetch_report(build_story(run))
     kept = tuple(line for line in rep.keylog if not line.startswith("SERVER_TRAFFIC_SECRET_0"))
     assert len(kept) == len(rep.keylog) - 1

@@ -14,8 +14,6 @@ from minternet.cli.fetch_story import captured
 from minternet.report.facts import run_facts
 from minternet.report.panels import tcp_panel_html, tls_panel_html
 
-CLI_TIMEOUT = 15.0  # fetch --timeout's default: the browser's patience decides the run
-
 # RFC 5246 §7.2.2's alert for each check that can fail here (the NSS choices, tls/verify.py)
 ALERT_OF_CHECK = {
     "validity": "certificate_expired",
@@ -53,7 +51,7 @@ def test_blackhole_syn_retransmissions(tmp_path: Path) -> None:
     pcap = tmp_path / "blackhole.pcapng"
     proc = minternet("fetch", "--scenario", "blackhole", "--seed", "2", "-q", "--pcap", str(pcap))
     assert proc.returncode == 1, proc.stderr
-    run = run_fetch(FetchOptions(seed=2, scenario="blackhole", timeout=CLI_TIMEOUT))
+    run = run_fetch(FetchOptions(seed=2, scenario="blackhole"))  # what the command ran
     frames = captured(run, {n for n, _ in run.world.capture_points()})
     assert len(fields(pcap, "frame", "frame.number")) == len(frames)  # the same run
     (fig,) = having(parse(tcp_panel_html(run.log.events, frames)), "mp-tcp-end")

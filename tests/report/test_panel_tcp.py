@@ -60,7 +60,7 @@ def fetch_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     pcap = tmp_path_factory.mktemp("fetch") / "fetch.pcapng"
     proc = minternet("fetch", "--loss", "0.1", "--seed", "9", "-q", "--pcap", str(pcap))
     assert proc.returncode == 0, proc.stderr
-    run = run_fetch(FetchOptions(seed=9, faults=Faults(loss=0.1), timeout=15.0))  # the CLI's
+    run = run_fetch(FetchOptions(seed=9, faults=Faults(loss=0.1)))  # what the command ran
     ends: dict[str, str] = {}
     for e in run.log.events:
         if e.layer == "tcp" and e.kind == "state":

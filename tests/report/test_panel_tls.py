@@ -8,7 +8,7 @@ with the certificates tshark extracts from the capture, read by ``cryptography``
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,7 +47,7 @@ def _case(tmp: Path, args: tuple[str, ...], opts: FetchOptions) -> Case:
     pcap, keys = tmp / "run.pcapng", tmp / "run.keys"
     proc = minternet("fetch", *args, "-q", "--pcap", str(pcap), "--keylog", str(keys))
     assert proc.returncode in (0, 1), proc.stderr
-    run = run_fetch(replace(opts, timeout=15.0))  # fetch --timeout's default
+    run = run_fetch(opts)  # what the command ran
     frames = captured(run, {name for name, _ in run.world.capture_points()})  # the pcapng's
     assert len(fields(pcap, "frame", "frame.number")) == len(frames)  # the same run
     html = tls_panel_html(run_facts(run), run.keylog, frames)
