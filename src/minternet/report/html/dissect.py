@@ -12,12 +12,16 @@ frame's own bytes (``u`` an unsigned big-endian number, ``x`` hex, ``m`` a MAC, 
 address): the layout of, say, every full-sized TCP data segment is then one shared entry,
 which keeps a report of tens of thousands of frames small.
 
-TLS records are found per TCP flow and capture point: a record starts where the previous
-one ended (from ISN + 1), so one spread over several segments is named in each of them.
+TLS records are found per TCP flow and capture point, as Wireshark's TCP reassembly finds
+them: the flow's bytes are put back in sequence order (:mod:`.tcp_stream`; a segment that
+comes before the bytes in front of it, after a loss or a reordering, is held), a record
+starts where the previous one ended (from ISN + 1), and each record is taken apart in the
+frame whose arrival completed it; one spread over several segments is named in each.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -51,6 +55,7 @@ from ...tls.suites import BY_CODE, CipherSuite
 from ...tls.suites13 import TLS13_BY_CODE
 from ...trace.narrate import describe_option
 from ...udp.datagram import UdpDatagram
+from .tcp_stream import StreamBytes
 from .tls13_open import Opened, Tls13Session, message_fields, message_name, secrets13
 
 # (name, offset, length, kind, text): kind "t" shows text; u/x/m/i format the bytes
@@ -140,19 +145,21 @@ class _Session:
 
 @dataclass
 class _Flow:
-    """One direction of a TCP connection at one capture point: where TLS records start,
-    the stream's bytes (to reassemble a record over segments) and its record protection."""
+    """One direction of a TCP connection at one capture point: its bytes put back in
+    order, where its TLS records start (stream offsets: 0 is the byte after the SYN) and
+    its record protection."""
 
     key: str = ""
     session: _Session = field(default_factory=_Session)
     isn: int | None = None
+    base: int | None = None  # the sequence number of stream offset 0
     tls: bool | None = None  # None: not known yet; False: the stream is not TLS
-    starts: set[int] = field(default_factory=set)
-    encrypted: bool = False  # a ChangeCipherSpec went by: handshake records are sealed
+    stream: StreamBytes | None = field(default_factory=StreamBytes)  # None once not TLS
+    starts: list[int] = field(default_factory=list)  # the complete records' offsets
+    next_record: int = 0  # the offset of the first record not complete yet
+    sealed_from: int | None = None  # past its ChangeCipherSpec (1.2) records are sealed
     protection: RecordProtection | None = None  # from the key log, once encrypted
     record_no: dict[int, int] = field(default_factory=dict)  # record start → its seq_num
-    stream: dict[int, bytes] = field(default_factory=dict)  # segment seq → payload
-    pending: dict[int, int] = field(default_factory=dict)  # record start → its length
 
 
 class Dissector:
@@ -361,8 +368,12 @@ class Dissector:
             conn = f"{point}|" + "|".join(sorted((a, b)))
             flow = self._flows[key] = _Flow(key, self._sessions.setdefault(conn, _Session()))
         if "SYN" in names:
+            if flow.base is not None and seg.seq != flow.isn:  # the addresses used again
+                conn = f"{point}|" + "|".join(sorted((a, b)))
+                if "ACK" not in names:  # a new connection: a new TLS session too
+                    self._sessions[conn] = _Session()
+                flow = self._flows[key] = _Flow(key, self._sessions[conn])
             flow.isn = seg.seq
-            flow.starts.add((seg.seq + 1) % 2**32)
         rel = (seg.seq - flow.isn) % 2**32 if flow.isn is not None else seg.seq
         back = self._flows.get(f"{point}|{ip.dst}:{seg.dst_port}>{ip.src}:{seg.src_port}")
         rel_ack = (
@@ -389,48 +400,96 @@ class Dissector:
 
     # -- TLS records, RFC 5246 §6.2.1 and §7.4 --------------------------------------------
     def _tls(self, data: bytes, p: int, seg: Segment, flow: _Flow, diss: Dissection) -> None:
+        """The TLS records of a segment's flow that its arrival completes, and those that
+        start in it, as layers. The flow's bytes are put back in order first
+        (:class:`StreamBytes`): every record is parsed once the stream holds it whole, in
+        stream order, and told in the frame whose arrival completed it — in that frame's
+        bytes when it lies within them, else as a reassembled record — so a segment that
+        came before the bytes in front of it (a loss, a reordering) is held and its
+        records told when the gap is filled."""
         payload = seg.payload
-        if flow.tls is None:
-            first = (flow.isn + 1) % 2**32 if flow.isn is not None else seg.seq
-            if seg.seq == first:
-                flow.tls = payload[0] in _CT_NAMES and payload[1:2] == b"\x03"
-        if not flow.tls:
+        stream = flow.stream
+        if stream is None:  # not TLS
             diss.layers.append(Layer(f"TCP payload ({len(payload)} bytes)", p, len(payload)))
             return
+        if flow.base is None:  # stream offset 0: after the SYN, else this first payload
+            flow.base = (flow.isn + 1) % 2**32 if flow.isn is not None else seg.seq
+        s = (seg.seq - flow.base) % 2**32
+        n = len(payload)
+        if s >= 2**31:  # before the stream's first byte: a flow whose SYN was not seen
+            diss.layers.append(Layer(f"TCP payload ({n} bytes)", p, n))
+            return
+        differ = stream.add(s, payload)
+        if flow.tls is None:
+            if stream.end < 2:
+                diss.layers.append(Layer(f"TCP payload ({n} bytes)", p, n))
+                return
+            head = stream.get(0, 2)
+            flow.tls = head[0] in _CT_NAMES and head[1] == 3
+            if not flow.tls:
+                flow.stream = None
+                diss.layers.append(Layer(f"TCP payload ({n} bytes)", p, n))
+                return
         diss.tls_stream = True
-        flow.stream.setdefault(seg.seq, payload)
+        done: dict[int, bytes] = {}  # the records this arrival completes, by offset
+        while flow.next_record + 5 <= stream.end:
+            r = flow.next_record
+            size = 5 + int.from_bytes(stream.get(r + 3, r + 5), "big")
+            if r + size > stream.end:
+                break
+            done[r] = stream.get(r, r + size)
+            flow.starts.append(r)
+            flow.next_record = r + size
+        stream.release(flow.next_record)
         names: list[str] = []
         labels: list[str] = []
-        # records that this segment completes, reassembled from the stream
-        for start, size in sorted(flow.pending.items()):
-            whole_record = _stream_bytes(flow.stream, start, size)
-            if whole_record is None:
-                continue
-            del flow.pending[start]
-            lay = self._record(whole_record, p, flow, start, names, labels, True, reassembled=True)
-            lay.length = len(payload)
-            diss.layers.append(lay)
-        ahead = [(st - seg.seq) % 2**32 for st in sorted(flow.starts)]
-        ahead = [a for a in ahead if a < len(payload)]
-        off = min(ahead) if ahead else len(payload)
-        if off > 0:
-            diss.layers.append(Layer("TLS segment of a reassembled record", p, off))
-        while off < len(payload):
-            if off + 5 > len(payload):
-                rest = len(payload) - off
-                diss.layers.append(Layer("TLS record header (continues)", p + off, rest))
-                break
-            length = int.from_bytes(payload[off + 3 : off + 5], "big")
-            start = (seg.seq + off) % 2**32
-            flow.starts.add((start + 5 + length) % 2**32)
-            whole = off + 5 + length <= len(payload)
-            record = payload[off : off + 5 + length]
-            lay = self._record(record, p + off, flow, start, names, labels, whole)
-            if not whole:
-                flow.pending[start] = 5 + length
-                lay.title += " (continues in later segments)"
-            diss.layers.append(lay)
-            off += 5 + length
+        if differ:
+            what = f"Data again, {differ} bytes unlike their first copy (the first is kept)"
+            diss.layers.append(Layer(what, p, n))
+        # records completed here that started before this segment: reassembled
+        for r, record in done.items():
+            if r < s:
+                lay = self._record(record, p, flow, r, names, labels, True, reassembled=True)
+                lay.length = n
+                diss.layers.append(lay)
+        if s >= stream.end:  # past a gap: held until the bytes before it arrive
+            what = f"TCP segment held for reassembly ({n} bytes: the bytes before it are missing)"
+            diss.layers.append(Layer(what, p, n))
+        else:
+            lo = bisect_left(flow.starts, s)
+            inside = flow.starts[lo : bisect_left(flow.starts, s + n)]
+            if s <= flow.next_record < s + n:
+                inside.append(flow.next_record)
+            off = inside[0] - s if inside else n
+            if off > 0:
+                diss.layers.append(Layer("TLS segment of a reassembled record", p, off))
+            for r in inside:
+                off = r - s
+                if off + 5 > n:
+                    rest = n - off
+                    diss.layers.append(Layer("TLS record header (continues)", p + off, rest))
+                    break
+                size = 5 + int.from_bytes(payload[off + 3 : off + 5], "big")
+                whole = off + size <= n
+                record = done.get(r, b"")
+                if not record:  # not complete yet, or complete before (a copy again)
+                    record = payload[off : off + size]
+                elif not whole:  # completed here by bytes held after this segment's
+                    lay = self._record(record, p, flow, r, names, labels, True, reassembled=True)
+                    lay.length = n
+                    diss.layers.append(lay)
+                    continue
+                again = r < flow.next_record and r not in done
+                lay = self._record(record, p + off, flow, r, names, labels, whole, again=again)
+                if not whole:
+                    lay.title += " (continues in later segments)"
+                diss.layers.append(lay)
+        # records completed here that start after this segment (held bytes): reassembled
+        for r, record in done.items():
+            if r >= s + n:
+                lay = self._record(record, p, flow, r, names, labels, True, reassembled=True)
+                lay.length = n
+                diss.layers.append(lay)
         if names:
             diss.tls = tuple(names)
             diss.protocol = "TLS"
@@ -446,9 +505,13 @@ class Dissector:
         labels: list[str],
         whole: bool,
         reassembled: bool = False,
+        again: bool = False,
     ) -> Layer:
         """One TLS record (``record`` begins with its header, at ``at`` in the frame unless
-        ``reassembled``: then its fields are not in this frame's bytes and are told as text)."""
+        ``reassembled``: then its fields are not in this frame's bytes and are told as text;
+        ``again``: a copy of a record told before, which changes no state). ``start``: its
+        stream offset."""
+        sealed = flow.sealed_from is not None and start >= flow.sealed_from
         ct = record[0]
         frag = record[5:]
         ct_name = _CT_NAMES.get(ct, f"type {ct}")
@@ -487,22 +550,23 @@ class Dissector:
                     lay.add("Decryption", at, len(record), "t", got)
                 names.append("Application Data")
                 labels.append("Application Data")
-        elif ct == ContentType.handshake and not flow.encrypted:
+        elif ct == ContentType.handshake and not sealed:
             if reassembled:
-                hs = self._handshake(frag, body, Layer("", 0, 0), flow)
+                hs = self._handshake(frag, body, Layer("", 0, 0), flow, again)
                 lay.add("Handshake messages", at, 0, "t", ", ".join(hs))
             else:
-                hs = self._handshake(frag, body, lay, flow)
+                hs = self._handshake(frag, body, lay, flow, again)
             names += hs
             labels += hs
         elif ct == ContentType.change_cipher_spec:
             if not reassembled:
                 lay.add("Change cipher spec message", body, len(frag), "x")
-            flow.encrypted = True
-            flow.protection = self._protection(flow)
+            if flow.sealed_from is None:
+                flow.sealed_from = start + len(record)
+                flow.protection = self._protection(flow)
             names.append("Change Cipher Spec")
             labels.append("Change Cipher Spec")
-        elif flow.encrypted:
+        elif sealed:
             what = _SEALED.get(ct, ct_name)
             if not reassembled:
                 lay.add(f"{what} (ciphertext)", body, len(frag), "x")
@@ -551,7 +615,11 @@ class Dissector:
             return "Finished (decrypted)"
         return _plaintext(ct, plain, lay, at, n)
 
-    def _handshake(self, frag: bytes, at: int, lay: Layer, flow: _Flow) -> list[str]:
+    def _handshake(
+        self, frag: bytes, at: int, lay: Layer, flow: _Flow, again: bool = False
+    ) -> list[str]:
+        """The handshake messages of a plaintext record told in ``lay``; a ClientHello and
+        a ServerHello set the session up (not ``again``: a copy of a record shown before)."""
         names: list[str] = []
         i = 0
         while i + 4 <= len(frag):
@@ -567,7 +635,7 @@ class Dissector:
                 break
             b = at + i + 4
             try:
-                sess = flow.session
+                sess = flow.session if not again else _Session()  # a copy: set nothing up
                 if t == HandshakeType.client_hello:
                     ch = ClientHello.decode_body(body)
                     sni = _client_hello(ch, body, b, lay)
@@ -648,22 +716,6 @@ def _selected_version(sh: ServerHello) -> int | None:
         if e.type == ExtensionType.supported_versions and len(e.data) == 2:
             return int.from_bytes(e.data, "big")
     return None
-
-
-def _stream_bytes(stream: dict[int, bytes], start: int, size: int) -> bytes | None:
-    """``size`` bytes of a TCP stream from sequence number ``start``, if every one of them
-    has been seen (``stream``: each segment's payload by its sequence number)."""
-    out = bytearray()
-    pos = start
-    while len(out) < size:
-        for seq, data in stream.items():
-            if seq <= pos < seq + len(data):
-                out += data[pos - seq : pos - seq + size - len(out)]
-                pos = start + len(out)
-                break
-        else:
-            return None
-    return bytes(out)
 
 
 def _client_hello(ch: ClientHello, body: bytes, b: int, lay: Layer) -> str | None:
