@@ -420,9 +420,12 @@ class Dissector:
             diss.layers.append(Layer(f"TCP payload ({n} bytes)", p, n))
             return
         differ = stream.add(s, payload)
+        held = f"TCP segment held for reassembly ({n} bytes: the bytes before it are missing)"
         if flow.tls is None:
-            if stream.end < 2:
-                diss.layers.append(Layer(f"TCP payload ({n} bytes)", p, n))
+            if stream.end < 2:  # what the stream carries is told by its first bytes
+                diss.layers.append(
+                    Layer(held if s >= stream.end else f"TCP payload ({n} bytes)", p, n)
+                )
                 return
             head = stream.get(0, 2)
             flow.tls = head[0] in _CT_NAMES and head[1] == 3
@@ -453,8 +456,7 @@ class Dissector:
                 lay.length = n
                 diss.layers.append(lay)
         if s >= stream.end:  # past a gap: held until the bytes before it arrive
-            what = f"TCP segment held for reassembly ({n} bytes: the bytes before it are missing)"
-            diss.layers.append(Layer(what, p, n))
+            diss.layers.append(Layer(held, p, n))
         else:
             lo = bisect_left(flow.starts, s)
             inside = flow.starts[lo : bisect_left(flow.starts, s + n)]
