@@ -10,6 +10,7 @@ generation of its secret (RFC 8446 §7.2), and a key log without a line says whi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 from rfc8448_vectors import TRACE
 from scapy.layers.inet import IP, TCP
@@ -269,3 +270,65 @@ def test_a_lost_finished_still_changes_the_keys() -> None:
     assert ticket.info == "New Session Ticket (decrypted)"
     assert texts(ticket, "Decrypted with") == ["SERVER_TRAFFIC_SECRET_0, record 0"]
     assert [d.info for _, d in got][-2:] == ["Alert: close_notify", "Alert: close_notify"]
+
+
+def test_server_flight_reassembled_when_its_first_segment_comes_last() -> None:
+    """§3's server flight (ServerHello and the encrypted flight, one byte stream) cut in
+    three segments that reach the capture point last first: the segment at ISN + 1 (the
+    flow's first data: TLS or not is not known before it) comes after the two behind it,
+    and the encrypted record starts inside the first of those. The two early ones are held;
+    the third completes both records, and they are told there as tshark tells them
+    ("Reassembled in" that frame): the ServerHello in its bytes, the flight decrypted; the
+    client's Finished and the rest then open as in order."""
+    d = Dissector(keylog(3, client_random(3)))
+    wire = Wire()
+    for frame in wire.opening():
+        d.dissect(frame)
+    sent = records(3)
+    flight = sent[1][1] + sent[2][1]
+    cut = [0, len(sent[1][1]) - 20, len(sent[1][1]) + 200, len(flight)]
+    assert cut[1] < len(sent[1][1]) < cut[2]  # the encrypted record starts in piece 2
+    d.dissect(wire.frame("client", sent[0][1]))
+    pieces = [wire.frame("server", flight[a:b]) for a, b in pairwise(cut)]
+    early = [d.dissect(pieces[1]), d.dissect(pieces[2])]
+    for held in early:
+        assert held.tls == ()
+        assert held.layers[-1].title.startswith("TCP segment held for reassembly")
+    last = d.dissect(pieces[0])
+    assert last.info == (
+        "Server Hello, Encrypted Extensions, Certificate, Certificate Verify, Finished (decrypted)"
+    )
+    assert [lay.title for lay in last.layers[3:]] == [
+        "Reassembled TLS record: Handshake, 90 bytes",  # starts here, ends in piece 2
+        "Reassembled TLS record: Application Data, 674 bytes",
+    ]
+    assert texts(last, "Decrypted with") == ["SERVER_HANDSHAKE_TRAFFIC_SECRET, record 0"]
+    assert texts(last, "Decrypted: Finished, verify_data") == [
+        message(3, "server", "Finished")[4:].hex()
+    ]
+    rest = [d.dissect(wire.frame(who, rec)) for who, rec in sent[3:]]
+    assert [r.info for r in rest] == [
+        "Finished (decrypted)",
+        "New Session Ticket (decrypted)",
+        "Application Data (50 bytes decrypted)",
+        "Application Data (50 bytes decrypted)",
+        "Alert: close_notify",
+        "Alert: close_notify",
+    ]
+
+
+def test_a_server_hello_again_after_the_handshake_changes_no_keys() -> None:
+    """The ServerHello's segment captured again after the answer began (a retransmission):
+    told again, it does not take the server back to its handshake keys, so its next
+    application record still opens as record 1 of SERVER_TRAFFIC_SECRET_0."""
+    d = Dissector(keylog(3, client_random(3)))
+    wire = Wire()
+    for frame in wire.opening():
+        d.dissect(frame)
+    frames = [(who, wire.frame(who, rec)) for who, rec in records(3)]
+    for _, f in frames[:6]:
+        d.dissect(f)
+    assert d.dissect(frames[1][1]).info == "Server Hello"
+    answer = d.dissect(frames[6][1])
+    assert answer.info == "Application Data (50 bytes decrypted)"
+    assert texts(answer, "Decrypted with") == ["SERVER_TRAFFIC_SECRET_0, record 1"]
