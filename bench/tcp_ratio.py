@@ -16,23 +16,29 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 
 
-def transfer_seconds(loss: float, seed: int, cc: str, size: int) -> float:
-    """The virtual seconds of one ``tcp-transfer`` (handshake, both directions)."""
+def transfer_report(loss: float, seed: int, cc: str, size: int) -> dict[str, Any]:
+    """The ``--json`` report of one ``tcp-transfer`` (checked to have arrived intact)."""
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     args = [sys.executable, "-m", "minternet", "tcp-transfer", "--json"]
     args += ["--size", str(size), "--loss", str(loss), "--cc", cc, "--seed", str(seed)]
     proc = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
-    report = json.loads(proc.stdout)
+    report: dict[str, Any] = json.loads(proc.stdout)
     if not report.get("intact"):
         raise SystemExit(f"tcp_ratio: seed {seed} at loss {loss} did not arrive intact")
-    return float(report["virtual_seconds"]["total"])
+    return report
 
 
-def _seeds(text: str) -> list[int]:
+def transfer_seconds(loss: float, seed: int, cc: str, size: int) -> float:
+    """The virtual seconds of one ``tcp-transfer`` (handshake, both directions)."""
+    return float(transfer_report(loss, seed, cc, size)["virtual_seconds"]["total"])
+
+
+def parse_seeds(text: str) -> list[int]:
     first, _, last = text.partition("-")
     return list(range(int(first), int(last or first) + 1))
 
@@ -44,7 +50,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=2_000_000)
     ap.add_argument("--quick", action="store_true", help="seeds 1-3")
     opts = ap.parse_args(sys.argv[1:] if __name__ == "__main__" else [])
-    seeds = _seeds("1-3" if opts.quick else opts.seeds)
+    seeds = parse_seeds("1-3" if opts.quick else opts.seeds)
     medians: dict[float, float] = {}
     for loss in (0.05, 0.2):
         times = [transfer_seconds(loss, s, opts.cc, opts.size) for s in seeds]

@@ -65,7 +65,7 @@ def _digest(block: bytes, size: int) -> str:
     return hashlib.sha256(block * (size // len(block))).hexdigest()
 
 
-def _start_receiver(ns: Namespace, ip: str) -> subprocess.Popen[str]:
+def start_receiver(ns: Namespace, ip: str) -> subprocess.Popen[str]:
     proc = ns.popen(
         [sys.executable, "-c", textwrap.dedent(RECEIVER.format(ip=ip, port=PORT))],
         stdout=subprocess.PIPE,
@@ -75,9 +75,7 @@ def _start_receiver(ns: Namespace, ip: str) -> subprocess.Popen[str]:
     return proc
 
 
-def _start_sender(
-    ns: Namespace, ip: str, block: bytes, size: int, cc: str
-) -> subprocess.Popen[str]:
+def start_sender(ns: Namespace, ip: str, block: bytes, size: int, cc: str) -> subprocess.Popen[str]:
     src = SENDER.format(ip=ip, port=PORT, repeat=size // len(block), cc=LINUX_CC[cc])
     proc = ns.popen([sys.executable, "-c", textwrap.dedent(src)], stdin=subprocess.PIPE, text=True)
     assert proc.stdin is not None
@@ -86,12 +84,18 @@ def _start_sender(
     return proc
 
 
-def _received(proc: subprocess.Popen[str], block: bytes, size: int) -> float:
-    """MB/s the receiver measured; checks the bytes arrived intact."""
+def received_seconds(proc: subprocess.Popen[str], block: bytes, size: int) -> float:
+    """Seconds the receiver measured (accept to the sender's FIN); checks the bytes
+    arrived intact."""
     assert proc.stdout is not None
     n, digest, seconds = proc.stdout.readline().split()
     assert int(n) == size and digest == _digest(block, size), "not byte-identical"
-    return size / float(seconds) / 1e6
+    return float(seconds)
+
+
+def _received(proc: subprocess.Popen[str], block: bytes, size: int) -> float:
+    """MB/s the receiver measured; checks the bytes arrived intact."""
+    return size / received_seconds(proc, block, size) / 1e6
 
 
 def linux_to_linux(size: int, loss: float, cc: str) -> float:
@@ -116,8 +120,8 @@ def linux_to_linux(size: int, loss: float, cc: str) -> float:
         a.up(va)
         b.up(vk)
         block = os.urandom(BLOCK)
-        rx = _start_receiver(b, "10.86.0.2")
-        tx = _start_sender(a, "10.86.0.2", block, size, cc)
+        rx = start_receiver(b, "10.86.0.2")
+        tx = start_sender(a, "10.86.0.2", block, size, cc)
         rate = _received(rx, block, size)
         tx.wait(timeout=60)
         return rate
@@ -153,7 +157,7 @@ def _our_host(loss: float, cc: str) -> Iterator[tuple[object, object, object, st
 def ours_to_linux(size: int, loss: float, cc: str) -> float:
     with _our_host(loss, cc) as (net, loop, tcp, _):
         block = os.urandom(BLOCK)
-        rx = _start_receiver(net.ns, net.kernel_ip)  # type: ignore[attr-defined]
+        rx = start_receiver(net.ns, net.kernel_ip)  # type: ignore[attr-defined]
 
         async def main() -> None:
             c = await tcp.connect((net.kernel_ip, PORT), timeout=10)  # type: ignore[attr-defined]
@@ -186,7 +190,7 @@ def linux_to_ours(size: int, loss: float, cc: str) -> float:
             await s.close()
 
         task = loop.create_task(main())  # type: ignore[attr-defined]
-        tx = _start_sender(net.ns, host_ip, block, size, cc)  # type: ignore[attr-defined]
+        tx = start_sender(net.ns, host_ip, block, size, cc)  # type: ignore[attr-defined]
         loop.run_until_complete(task, timeout=900)  # type: ignore[attr-defined]
         tx.wait(timeout=60)
         return size / out[0] / 1e6
