@@ -45,6 +45,7 @@ times out counts as slower than all others).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import heapq
 import itertools
 import json
@@ -318,13 +319,31 @@ def run_once(
 # -- the driver: many runs at once, one process each -------------------------------------
 
 
+_running: set[subprocess.Popen[str]] = set()  # the runs' processes, stopped on Ctrl-C
+
+
 def _child(args: list[str]) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "bench.linux_loss_ratio", "--one", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        _running.add(proc)
+        try:
+            out, err = proc.communicate()
+        finally:
+            _running.discard(proc)
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)}: {proc.stderr.strip().splitlines()[-1:]}")
-    result: dict[str, Any] = json.loads(proc.stdout)
+        raise RuntimeError(f"{' '.join(args)}: {err.strip().splitlines()[-1:]}")
+    result: dict[str, Any] = json.loads(out)
     return result
+
+
+def _stop_children() -> None:
+    """SIGTERM every run still going (each removes its namespaces and TAPs) and wait."""
+    for proc in list(_running):
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+    for proc in list(_running):
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=30)
 
 
 def _quartiles(values: Sequence[float]) -> str:
@@ -374,7 +393,11 @@ def main() -> None:
             )  # fmt: skip
         print(json.dumps({**result, "sched_fifo": rt}))
         return
-    run(args, sysctls)
+    try:
+        run(args, sysctls)
+    except KeyboardInterrupt:
+        print("interrupted: every run stopped, namespaces and TAP devices removed")
+        raise SystemExit(130) from None
 
 
 def run(args: argparse.Namespace, sysctls: dict[str, str]) -> None:
@@ -396,13 +419,21 @@ def run(args: argparse.Namespace, sysctls: dict[str, str]) -> None:
     )
     t0 = time.monotonic()
     results = []
-    with ThreadPoolExecutor(n_jobs) as pool:
-        futures = [pool.submit(_child, [cc, str(p), str(s), *extra]) for cc, p, s in jobs]
-        for f in futures:
-            try:
-                results.append(f.result())
-            except RuntimeError as e:  # one broken run does not lose the others
-                print(f"failed: {e}", flush=True)
+    pool = ThreadPoolExecutor(n_jobs)
+    try:
+        with signals_as_interrupt():
+            futures = [pool.submit(_child, [cc, str(p), str(s), *extra]) for cc, p, s in jobs]
+            for f in futures:
+                try:
+                    results.append(f.result())
+                except RuntimeError as e:  # one broken run does not lose the others
+                    print(f"failed: {e}", flush=True)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_children()
+        raise
+    finally:
+        pool.shutdown(wait=True)
     print(f"wall {time.monotonic() - t0:.0f} s; load average {os.getloadavg()[0]:.2f}")
     if args.json:
         with open(args.json, "w") as out:
