@@ -5,10 +5,11 @@ one :class:`~minternet.drivers.realtime.RealtimeLoop` over the kernel's sockets
 (:mod:`minternet.drivers.kernel`) until Ctrl-C (or ``--duration``):
 
 - ``--https PORT`` / ``--http PORT`` — the nginx-like web server (our HTTP/1.1, and our
-  TLS 1.2 with a certificate from a fresh PKI for www.example.com, localhost and 127.0.0.1;
-  ``--ca-out F`` writes the root CA for clients to trust), so that
+  TLS 1.3 and 1.2 with a certificate from a fresh PKI for www.example.com, localhost and
+  127.0.0.1; ``--ca-out F`` writes the root CA for clients to trust), so that
   ``curl --cacert F https://localhost:PORT/`` gets the page. With no service option at all,
-  HTTPS on port 8443. TLS 1.3 0-RTT only with ``--early-data`` (see :func:`https_acceptor`).
+  HTTPS on port 8443. TLS 1.3 0-RTT only with ``--early-data`` (see
+  :func:`minternet.drivers.https.https_acceptor`).
 - ``--dns PORT`` — every zone of the built-in world, authoritatively, over UDP and TCP, so
   that ``dig @127.0.0.1 -p PORT www.example.com`` (and ``+tcp``) gets 93.184.216.34.
 
@@ -27,14 +28,13 @@ import click
 
 from ..apps.dns_authoritative import AuthoritativeServer, serve_tcp, serve_udp
 from ..apps.site import DirectorySite, Site, packaged_site
-from ..apps.streams import ByteStream
 from ..apps.web_server import Accept, ServerConfig, WebServer
 from ..dns import zones_builtin
 from ..dns.zone import Zone, parse_zone
 from ..drivers import kernel
 from ..errors import ConfigError
 from ..loop import Future
-from ..node.api import Address, NetworkStack, StreamSocket
+from ..node.api import Address, NetworkStack
 from ..trace.bus import TraceBus, TraceEvent
 from .options import keylog_option, site_option, tls_option
 
@@ -44,7 +44,6 @@ Service = Callable[
 
 SERVER_NAMES = ["www.example.com", "localhost", "127.0.0.1"]
 DEFAULT_HTTPS_PORT = 8443
-EARLY_DATA_SIZE = 16384  # max_early_data_size in our tickets with --early-data
 WEB_DEFAULTS = ServerConfig()
 
 
@@ -150,60 +149,23 @@ def https_acceptor(
     versions: tuple[str, ...] = ("1.3", "1.2"),
     early_data: bool = False,
 ) -> Accept:
-    """Our TLS server side: a fresh PKI whose root goes to ``ca_out``, a certificate for
-    www.example.com, localhost and 127.0.0.1, ALPN http/1.1; TLS ``versions`` (the client's
-    hello picks among them, 1.3 first).
-
-    0-RTT (RFC 8446 §2.3) is off by default: our tickets do not allow early data, so no
-    client sends any. Early data can be replayed (§8): whoever copies a ClientHello and its
-    early records can send them again, and a server that acts on them acts twice — harmless
-    for a GET of a page, not for a POST that orders something (RFC 8470 §1). With
-    ``early_data`` our tickets allow 16 KiB of it and the server accepts it under two guards:
-    the §8.2 ClientHello recorder with its §8.3 ticket-age window
-    (:mod:`minternet.tls.antireplay`), and RFC 8470 §3's "delay processing": the web server
-    reads requests only from an established connection, so a request that came as 0-RTT data
-    is answered only once the client's Finished has arrived — which a replayed hello never
-    gets to, as the attacker has no keys to finish with. What 0-RTT still saves here is the
-    client's wait: its request is on the wire with its hello. (Our site serves GET and HEAD
-    only — the safe methods RFC 8470 has in mind; anything else is 405 either way.)"""
-    from ..apps.tls_stream import tls_accept
+    """Our TLS server side (:func:`minternet.drivers.https.https_acceptor`: a fresh PKI,
+    TLS ``versions``, ALPN http/1.1, 0-RTT only with ``early_data``) with a certificate for
+    www.example.com, localhost and 127.0.0.1; the root CA goes to ``ca_out``."""
+    from ..drivers.https import https_acceptor as tls_side
     from ..tls.keylog import KeyLogFile
-    from ..tls.negotiate import zero_rtt_config_13
-    from ..tls.pki import Pki
-    from ..tls.server import ServerConfig
 
-    pki = Pki.create(stack.random, datetime.now(UTC))
-    creds = pki.issue_server(SERVER_NAMES)
+    log = KeyLogFile(keylog.open("a", encoding="ascii")) if keylog is not None else None
+    secure, pki = tls_side(
+        SERVER_NAMES, random=stack.random, loop=stack.loop, trace=stack.trace,
+        node="minternet-serve", keylog=log, versions=versions, early_data=early_data,
+    )  # fmt: skip
     if ca_out is not None:
         try:
             ca_out.write_bytes(pki.root.cert_pem())
         except OSError as e:
             raise ConfigError(f"--ca-out {ca_out}: {e.strerror}") from None
         click.echo(f"CA certificate written to {ca_out}", err=True)
-    log = KeyLogFile(keylog.open("a", encoding="ascii")) if keylog is not None else None
-    config = ServerConfig(
-        credentials=[creds],
-        random=stack.random,
-        alpn=("http/1.1",),
-        keylog=log,
-        now=lambda: datetime.now(UTC),
-    )
-    config13 = None
-    if early_data:
-        config13 = zero_rtt_config_13(config, EARLY_DATA_SIZE)
-
-    async def secure(sock: StreamSocket) -> ByteStream:
-        # no per-read timeout: the web server's handshake_timeout bounds the whole handshake
-        return await tls_accept(
-            sock,
-            config,
-            loop=stack.loop,
-            trace=stack.trace,
-            node="minternet-serve",
-            versions=versions,
-            config13=config13,
-        )
-
     return secure
 
 

@@ -6,7 +6,8 @@
   at us, so ``curl https://www.example.com/`` inside it resolves through our DNS server;
 - Discard on TCP port 9 (RFC 863): reads and throws away what it is sent — the upload half
   of the throughput benchmark;
-- HTTPS on port 443: our nginx-like web server behind our TLS 1.2, with a certificate for
+- HTTPS on port 443: our nginx-like web server behind our TLS 1.3 and 1.2 (the client's
+  hello picks, as with ``serve --https``: :mod:`.https`), with a certificate for
   ``www.example.com`` (and the host's address) from a PKI minted at start-up with the OS's
   randomness; its root CA certificate is written where ``curl --cacert`` can read it;
 - or, the other way round, :func:`fetch_from_kernel_side`: our browser on our host fetching
@@ -28,7 +29,7 @@ from ..apps.browser import Browser, Page, is_ipv4, parse_url
 from ..apps.dns_authoritative import AuthoritativeServer, serve_tcp, serve_udp
 from ..apps.site import Site, packaged_site
 from ..apps.streams import ByteStream
-from ..apps.tls_stream import TlsStream, tls_accept, tls_connect
+from ..apps.tls_stream import tls_connect
 from ..apps.web_server import WebServer
 from ..dns import zones_builtin
 from ..dns.zone import parse_zone
@@ -38,8 +39,7 @@ from ..node.api import NetworkStack, StreamSocket
 from ..node.tcp_host import attach_tcp
 from ..tcp.connection import TcpConfig
 from ..tls.client import ClientConfig
-from ..tls.pki import Pki
-from ..tls.server import ServerConfig
+from .https import https_acceptor
 from .pem import load_trust_store
 from .taphost import TapHost
 
@@ -133,25 +133,15 @@ def _start_https(
     th: TapHost, out: Services, site: Site, ca_out: Path, keylog: KeyLog | None
 ) -> None:
     host = th.host
-    loop = host.loop
-    pki = Pki.create(host.random, datetime.now(UTC), name="minternet-tap")
-    creds = pki.issue_server([WWW, th.address])
+    secure, pki = https_acceptor(
+        [WWW, th.address], random=host.random, loop=host.loop, trace=host.trace,
+        node=host.name, keylog=keylog, pki_name="minternet-tap",
+    )  # fmt: skip
     ca_out.write_bytes(pki.root.cert_pem())
     out.ca_file = ca_out
-    config = ServerConfig(
-        credentials=[creds],
-        random=host.random,
-        alpn=("http/1.1",),
-        keylog=keylog,
-        now=lambda: datetime.now(UTC),
-    )
-    server = WebServer(site, loop, time.time, host.trace, host.name)
-
-    async def secure(sock: StreamSocket) -> TlsStream:
-        return await tls_accept(sock, config, loop=loop, trace=host.trace, node=host.name)
-
+    server = WebServer(site, host.loop, time.time, host.trace, host.name)
     listener = host.tcp_listen(443)
-    out.tasks.append(loop.create_task(server.serve(listener, secure), name="https"))
+    out.tasks.append(host.loop.create_task(server.serve(listener, secure), name="https"))
     out.names.append("https:443")
 
 
