@@ -167,7 +167,8 @@ pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 events {{ worker_connections 64; }}
 http {{
-    access_log {d}/access.log;
+    log_format proto '$ssl_protocol $status';
+    access_log {d}/access.log proto;
     client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d};
     uwsgi_temp_path {d}; scgi_temp_path {d};
     types {{ text/html html; }}
@@ -176,7 +177,7 @@ http {{
         server_name www.example.com;
         ssl_certificate {d}/cert.pem;
         ssl_certificate_key {d}/key.pem;
-        ssl_protocols TLSv1.2;
+        ssl_protocols TLSv1.2 TLSv1.3;
         root {d}/site;
     }}
 }}
@@ -259,6 +260,8 @@ def test_our_browser_fetches_from_nginx_and_closes_cleanly(tmp_path: Path) -> No
     summary = json.loads(out)
     assert summary["client"]["status"] == 200
     assert (d / "got.html").read_bytes() == page
+    # our hello offered TLS 1.3 and 1.2 (as fetch --real); nginx (OpenSSL) chose 1.3
+    assert (d / "access.log").read_text().split() == ["TLSv1.3", "200"]
     states = summary["client"]["tcp_states"]
     assert states[-1] == "TIME-WAIT" and "FIN-WAIT-1" in states  # we closed first
     _assert_clean_tcp(d / "k.pcapng", ours=HOST, kernel="10.77.0.1")

@@ -156,8 +156,9 @@ async def fetch_from_kernel_side(
     """Our browser, on our host, fetches ``url`` from a server on the kernel's side.
 
     A name in the URL resolves to the kernel side's address (like ``curl --resolve``): the
-    server runs in the namespace. HTTPS is our TLS 1.2 with SNI and ALPN ``http/1.1``,
-    verified against the certificates of the ``cafile`` PEM files. The browser closes the
+    server runs in the namespace. HTTPS is our TLS 1.3 or 1.2 (one hello offering both, as
+    ``fetch --real``) with SNI and ALPN ``http/1.1``, verified against the certificates of
+    the ``cafile`` PEM files. The browser closes the
     connection itself, so our TCP is the side that closes first and ends in TIME-WAIT.
     """
     host = th.host
@@ -178,7 +179,9 @@ async def fetch_from_kernel_side(
             alpn=("http/1.1",),
             keylog=keylog,
         )
-        return await tls_connect(sock, config, loop=host.loop, trace=host.trace, node=host.name)
+        return await tls_connect(
+            sock, config, loop=host.loop, trace=host.trace, node=host.name, versions=("1.3", "1.2")
+        )
 
     browser = Browser(host, resolve, secure, timeout=timeout)
     return await browser.fetch(target)
