@@ -190,6 +190,12 @@ class DhcpServer:
             elif b.state == "bound":
                 b.state = "free"
 
+    def _record(self, b: Binding) -> Binding:
+        """Make ``b`` the binding of its address, last in the table's order (the newest)."""
+        self._bindings.pop(b.address, None)
+        self._bindings[b.address] = b
+        return b
+
     def _of_client(self, key: bytes) -> Binding | None:
         for b in self._bindings.values():
             if b.client == key and b.state in ("offered", "bound", "free"):
@@ -246,10 +252,7 @@ class DhcpServer:
             return ServerResult(note="the pool is exhausted: no offer")
         b = self._bindings.get(address)
         if b is None or b.state != "bound":
-            self._bindings.pop(address, None)
-            self._bindings[address] = Binding(
-                address, key, msg.chaddr, "offered", now + self.config.offer_hold
-            )
+            self._record(Binding(address, key, msg.chaddr, "offered", now + self.config.offer_hold))
         reply = self._reply(msg, DHCPOFFER, address, self._lease_options())
         return ServerResult([reply], "offer", address)
 
@@ -304,10 +307,7 @@ class DhcpServer:
         key = client_key(msg)
         if mine is not None or not self._available(wanted, key):
             return self._nak(msg, f"{wanted} is not this client's address")
-        b = Binding(wanted, key, msg.chaddr, "bound", now)
-        self._bindings.pop(wanted, None)
-        self._bindings[wanted] = b
-        return self._ack(msg, b, now)
+        return self._ack(msg, self._record(Binding(wanted, key, msg.chaddr, "bound", now)), now)
 
     def _ack(self, msg: DhcpMessage, b: Binding, now: float) -> ServerResult:
         b.state = "bound"
