@@ -32,6 +32,17 @@ LABELS = {
 }
 
 
+# What the dissector says of RFC 8448 §3's records after the server's flight
+AFTER_SERVER_FLIGHT = [
+    "Finished (decrypted)",
+    "New Session Ticket (decrypted)",
+    "Application Data (50 bytes decrypted)",
+    "Application Data (50 bytes decrypted)",
+    "Alert: close_notify",
+    "Alert: close_notify",
+]
+
+
 def secret(section: int, label: str) -> bytes:
     step = f'derive secret "tls13 {label}":'
     (value,) = [bytes.fromhex(h) for s, lb, h in TRACE[section]
@@ -108,12 +119,7 @@ def test_section3_simple_handshake_opens_with_the_rfcs_secrets() -> None:
         "Client Hello (SNI=server)",
         "Server Hello",
         "Encrypted Extensions, Certificate, Certificate Verify, Finished (decrypted)",
-        "Finished (decrypted)",
-        "New Session Ticket (decrypted)",
-        "Application Data (50 bytes decrypted)",
-        "Application Data (50 bytes decrypted)",
-        "Alert: close_notify",
-        "Alert: close_notify",
+        *AFTER_SERVER_FLIGHT,
     ]
     flight, client_fin, ticket = got[2][1], got[3][1], got[4][1]
     assert texts(flight, "Decrypted: Handshake type") == [
@@ -307,14 +313,7 @@ def test_server_flight_reassembled_when_its_first_segment_comes_last() -> None:
         message(3, "server", "Finished")[4:].hex()
     ]
     rest = [d.dissect(wire.frame(who, rec)) for who, rec in sent[3:]]
-    assert [r.info for r in rest] == [
-        "Finished (decrypted)",
-        "New Session Ticket (decrypted)",
-        "Application Data (50 bytes decrypted)",
-        "Application Data (50 bytes decrypted)",
-        "Alert: close_notify",
-        "Alert: close_notify",
-    ]
+    assert [r.info for r in rest] == AFTER_SERVER_FLIGHT
 
 
 def test_a_server_hello_again_after_the_handshake_changes_no_keys() -> None:
