@@ -17,6 +17,14 @@ them: the flow's bytes are put back in sequence order (:mod:`.tcp_stream`; a seg
 comes before the bytes in front of it, after a loss or a reordering, is held), a record
 starts where the previous one ended (from ISN + 1), and each record is taken apart in the
 frame whose arrival completed it; one spread over several segments is named in each.
+
+Checksums are checked as Wireshark checks them with validation on: the IPv4 header checksum
+(RFC 791, RFC 1071) and the TCP and UDP ones over the pseudo-header (RFC 9293 §3.1, RFC
+768: zero is none), with :mod:`minternet.checksum` and the TCP codec's own check. A frame
+with a bad one (``--corrupt`` flips a bit past the Ethernet header) shows the field as
+"[incorrect, should be 0x…]", a warning line and an Info marker; a good one is told as
+before. A TCP segment the receiver drops for it is not put into its flow's stream and sets
+nothing up (ISN, TLS), so its good retransmission is the copy that counts.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ...checksum import internet_checksum, pseudo_header_sum
 from ...dns.codes import class_name, rcode_name, type_name
 from ...dns.message import Message
 from ...dns.name import decode_name
@@ -42,8 +51,10 @@ from ...tcp.segment import (
     Segment,
     Timestamps,
     WindowScale,
+    checksum_ok,
     flag_names,
 )
+from ...tcp.segment import checksum as tcp_checksum
 from ...tls.cipher import RecordProtection, protection_for
 from ...tls.extensions import ExtensionType, parse_server_name
 from ...tls.keylog import read_key_log
@@ -54,6 +65,7 @@ from ...tls.record import ContentType
 from ...tls.suites import BY_CODE, CipherSuite
 from ...tls.suites13 import TLS13_BY_CODE
 from ...trace.narrate import describe_option
+from ...udp.datagram import HEADER_LEN as UDP_HEADER_LEN
 from ...udp.datagram import UdpDatagram
 from .tcp_stream import StreamBytes
 from .tls13_open import Opened, Tls13Session, message_fields, message_name, secrets13
@@ -219,9 +231,12 @@ class Dissector:
 
     # -- IPv4, RFC 791 §3.1 ---------------------------------------------------------------
     def _ipv4(self, data: bytes, layers: list[Layer], point: str) -> Dissection:
-        ip = IPv4Packet.decode(data[14:])
+        # the header checksum is checked below, to be shown: the frame is still taken apart
+        ip = IPv4Packet.decode(data[14:], verify_checksum=False)
         o = 14
         hlen = (data[o] & 0x0F) * 4
+        header = data[o : o + hlen]
+        ip_ok = internet_checksum(header) == 0  # RFC 1071: the words sum to all ones
         lay = Layer(f"Internet Protocol Version 4, {ip.src} → {ip.dst}", o, hlen)
         lay.add("Version", o, 1, "t", "4")
         lay.add("Header length", o, 1, "t", f"{hlen} bytes ({hlen // 4})")
@@ -234,18 +249,34 @@ class Dissector:
         lay.add("Time to live", o + 8, 1)
         proto = PROTOCOL_NAMES.get(ip.protocol, "unknown")
         lay.add("Protocol", o + 9, 1, "t", f"{proto} ({ip.protocol})")
-        lay.add("Header checksum", o + 10, 2, "x")
+        if ip_ok:
+            lay.add("Header checksum", o + 10, 2, "x")
+        else:
+            good = internet_checksum(header[:10] + b"\0\0" + header[12:])
+            _bad_checksum(lay, "Header checksum", o + 10, ip.checksum, good,
+                          "the receiving host drops the whole packet (RFC 791 §3.1)")  # fmt: skip
         lay.add("Source address", o + 12, 4, "i")
         lay.add("Destination address", o + 16, 4, "i")
         if hlen > 20:
             lay.add("Options", o + 20, hlen - 20, "x")
         layers.append(lay)
         p = o + hlen
+        diss = self._ipv4_payload(data, p, ip, layers, point, ip_ok)
+        if not ip_ok:
+            diss.info += " [IPv4 HEADER CHECKSUM INCORRECT]"
+        return diss
+
+    def _ipv4_payload(
+        self, data: bytes, p: int, ip: IPv4Packet, layers: list[Layer], point: str, ok: bool
+    ) -> Dissection:
+        """What an IPv4 packet carries; not ``ok`` (a bad header checksum): told, but it
+        changes no flow's state, as the receiving host never sees it."""
+        proto = PROTOCOL_NAMES.get(ip.protocol, "unknown")
         if ip.is_fragment and (ip.fragment_offset or ip.more_fragments):
             info = f"Fragmented IP protocol (proto={proto}, off={ip.fragment_offset})"
             return Dissection(layers, info, "IPv4")
         if ip.protocol == PROTO_TCP:
-            return self._tcp(data, p, ip, layers, point)
+            return self._tcp(data, p, ip, layers, point, ok)
         if ip.protocol == PROTO_UDP:
             return self._udp(data, p, ip, layers)
         if ip.protocol == PROTO_ICMP:
@@ -274,17 +305,33 @@ class Dissector:
 
     # -- UDP, RFC 768 ; DNS, RFC 1035 §4.1 ------------------------------------------------
     def _udp(self, data: bytes, p: int, ip: IPv4Packet, layers: list[Layer]) -> Dissection:
-        udp = UdpDatagram.decode(ip.payload, ip.src, ip.dst)
+        udp = UdpDatagram.decode(ip.payload)  # the checksum is checked here, to be shown
         lay = Layer(f"User Datagram Protocol, {udp.src_port} → {udp.dst_port}", p, 8)
         lay.add("Source port", p, 2)
         lay.add("Destination port", p + 2, 2)
         lay.add("Length", p + 4, 2)
-        lay.add("Checksum", p + 6, 2, "x")
+        # zero: no checksum sent (RFC 768); else it sums to all ones with the pseudo-header
+        length = UDP_HEADER_LEN + len(udp.payload)
+        o = p - (data[14] & 0x0F) * 4
+        start = pseudo_header_sum(data[o + 12 : o + 16], data[o + 16 : o + 20], PROTO_UDP,
+                                  length)  # fmt: skip
+        ok = not udp.checksum or internet_checksum(ip.payload[:length], start) == 0
+        if ok:
+            lay.add("Checksum", p + 6, 2, "x")
+        else:
+            zeroed = ip.payload[:6] + b"\0\0" + ip.payload[8:length]
+            good = internet_checksum(zeroed, start) or 0xFFFF
+            _bad_checksum(lay, "Checksum", p + 6, udp.checksum, good,
+                          "the receiving host drops this datagram (RFC 768)")  # fmt: skip
         layers.append(lay)
         if 53 in (udp.src_port, udp.dst_port) and udp.payload:
-            return self._dns(data, p + 8, len(udp.payload), layers)
-        info = f"{udp.src_port} → {udp.dst_port} Len={len(udp.payload)}"
-        return Dissection(layers, info, "UDP")
+            diss = self._dns(data, p + 8, len(udp.payload), layers)
+        else:
+            info = f"{udp.src_port} → {udp.dst_port} Len={len(udp.payload)}"
+            diss = Dissection(layers, info, "UDP")
+        if not ok:
+            diss.info += " [UDP CHECKSUM INCORRECT]"
+        return diss
 
     def _dns(self, data: bytes, p: int, n: int, layers: list[Layer]) -> Dissection:
         body = data[p : p + n]
@@ -330,9 +377,16 @@ class Dissector:
 
     # -- TCP, RFC 9293 §3.1 ---------------------------------------------------------------
     def _tcp(
-        self, data: bytes, p: int, ip: IPv4Packet, layers: list[Layer], point: str
+        self, data: bytes, p: int, ip: IPv4Packet, layers: list[Layer], point: str, ip_ok: bool
     ) -> Dissection:
+        """A TCP segment; one with a bad checksum (or in a packet with a bad IPv4 header
+        checksum) is told but not used: its bytes are not put in the flow's stream and it
+        sets up nothing (no ISN, no TLS state), as the receiving TCP drops it (RFC 9293
+        §3.1) — so its good retransmission is the copy that counts."""
         seg = Segment.decode(ip.payload)
+        o = p - (data[14] & 0x0F) * 4
+        src, dst = data[o + 12 : o + 16], data[o + 16 : o + 20]
+        ok = checksum_ok(ip.payload, src, dst)
         hlen = (data[p + 12] >> 4) * 4
         names = tuple(flag_names(seg.flags).split(",")) if seg.flags else ()
         lay = Layer(
@@ -348,7 +402,12 @@ class Dissector:
         lay.add("Header length", p + 12, 1, "t", f"{hlen} bytes ({hlen // 4})")
         lay.add("Flags", p + 12, 2, "f")
         lay.add("Window", p + 14, 2)
-        lay.add("Checksum", p + 16, 2, "x")
+        if ok:
+            lay.add("Checksum", p + 16, 2, "x")
+        else:
+            good = tcp_checksum(ip.payload[:16] + b"\0\0" + ip.payload[18:], src, dst)
+            _bad_checksum(lay, "Checksum", p + 16, seg.checksum, good,
+                          "the receiving TCP drops this segment (RFC 9293 §3.1)")  # fmt: skip
         lay.add("Urgent pointer", p + 18, 2)
         opts: list[str] = []
         q = p + 20
@@ -361,6 +420,8 @@ class Dissector:
         if q < p + hlen:
             lay.add("Option padding", q, p + hlen - q, "x")
         layers.append(lay)
+        if not (ok and ip_ok):
+            return self._dropped(seg, ip, p + hlen, names, opts, layers, point, ok)
         a, b = f"{ip.src}:{seg.src_port}", f"{ip.dst}:{seg.dst_port}"
         key = f"{point}|{a}>{b}"
         flow = self._flows.get(key)
@@ -397,6 +458,38 @@ class Dissector:
         if seg.payload:
             self._tls(data, p + hlen, seg, flow, diss)
         return diss
+
+    def _dropped(
+        self,
+        seg: Segment,
+        ip: IPv4Packet,
+        p: int,
+        names: tuple[str, ...],
+        opts: list[str],
+        layers: list[Layer],
+        point: str,
+        ok: bool,
+    ) -> Dissection:
+        """A segment the receiver drops (a bad checksum): its Info line with numbers
+        relative to what the flows already know, its payload told as bytes, no state."""
+        here = self._flows.get(f"{point}|{ip.src}:{seg.src_port}>{ip.dst}:{seg.dst_port}")
+        back = self._flows.get(f"{point}|{ip.dst}:{seg.dst_port}>{ip.src}:{seg.src_port}")
+        isn = here.isn if here is not None else None
+        rel = (seg.seq - isn) % 2**32 if isn is not None and "SYN" not in names else seg.seq
+        info = f"{seg.src_port} → {seg.dst_port} [{', '.join(names)}] Seq={rel}"
+        if "ACK" in names:
+            bisn = back.isn if back is not None else None
+            info += f" Ack={(seg.ack - bisn) % 2**32 if bisn is not None else seg.ack}"
+        info += f" Win={seg.window} Len={len(seg.payload)}"
+        if opts:
+            info += " " + " ".join(opts)
+        if not ok:
+            info += " [TCP CHECKSUM INCORRECT]"
+        if seg.payload:
+            n = len(seg.payload)
+            layers.append(Layer(f"TCP payload ({n} bytes, not reassembled: bad checksum)", p, n))
+        # no flow, no sequence number: nothing (phase, retransmission) is inferred from it
+        return Dissection(layers, info, "TCP", tcp_flags=names, payload_len=len(seg.payload))
 
     # -- TLS records, RFC 5246 §6.2.1 and §7.4 --------------------------------------------
     def _tls(self, data: bytes, p: int, seg: Segment, flow: _Flow, diss: Dissection) -> None:
@@ -667,6 +760,13 @@ class Dissector:
             names.append(name)
             i += 4 + n
         return names
+
+
+def _bad_checksum(lay: Layer, name: str, at: int, got: int, good: int, what: str) -> None:
+    """A checksum field that is wrong, as Wireshark tells it with validation on, and the
+    warning that says what the receiver does with the frame."""
+    lay.add(name, at, 2, "t", f"0x{got:04x} [incorrect, should be 0x{good:04x}]")
+    lay.add("Warning: bad checksum", at, 2, "t", what)
 
 
 def _plaintext(ct: int, plain: bytes, lay: Layer, at: int, n: int) -> str | None:
