@@ -155,3 +155,39 @@ def test_bad_checksums_flagged_where_tshark_flags_them(
         case = [r for r in case if r["ip.flags.mf"] == "1" or r["ip.frag_offset"] not in ("", "0")]
     assert case, f"the run has no {what}: pick another seed"
     assert check_flags(page_model(html), every) >= len(case)
+
+
+def test_icmp_checksum_told_where_tshark_flags_it(tmp_path: Path) -> None:
+    """ICMP's checksum covers the whole message (RFC 792): an echo request with one bit of
+    its data flipped is flagged (field, warning, Info), the intact ones are told as
+    before, and tshark's ``icmp.checksum.status`` agrees frame by frame."""
+    from scapy.layers.inet import ICMP, IP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import wrpcap
+
+    from minternet.report.html.dissect import Dissector
+
+    frames = []
+    for seq in range(3):
+        frame = bytearray(bytes(Ether() / IP(src="192.168.1.10", dst="93.184.216.34")
+                                / ICMP(id=7, seq=seq) / (b"minternet" * 6)))  # fmt: skip
+        if seq == 1:
+            frame[-5] ^= 0x10  # a bit of the data: the checksum no longer adds up
+        frames.append(bytes(frame))
+    pcap = tmp_path / "ping.pcap"
+    wrpcap(str(pcap), [Ether(f) for f in frames])
+    theirs = [r["icmp.checksum.status"] for r in table(pcap, "icmp.checksum.status")]
+    assert theirs == ["1", "0", "1"]
+    for frame, status in zip(frames, theirs, strict=True):
+        diss = Dissector().dissect(frame)
+        (icmp,) = (lay for lay in diss.layers if lay.title.startswith("Internet Control"))
+        rows = {row[0]: row for row in icmp.fields}
+        flagged = "Warning: bad checksum" in rows
+        assert flagged == (status == "0")
+        assert diss.info.endswith("[ICMP CHECKSUM INCORRECT]") == flagged, diss.info
+        if flagged:  # scapy computes what the field should be for the bytes as they are
+            pkt = Ether(frame)
+            got = pkt[ICMP].chksum
+            del pkt[ICMP].chksum
+            good = Ether(bytes(pkt))[ICMP].chksum
+            assert rows["Checksum"][4] == f"0x{got:04x} [incorrect, should be 0x{good:04x}]"

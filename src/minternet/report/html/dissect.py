@@ -19,12 +19,13 @@ starts where the previous one ended (from ISN + 1), and each record is taken apa
 frame whose arrival completed it; one spread over several segments is named in each.
 
 Checksums are checked as Wireshark checks them with validation on: the IPv4 header checksum
-(RFC 791, RFC 1071) and the TCP and UDP ones over the pseudo-header (RFC 9293 §3.1, RFC
-768: zero is none), with :mod:`minternet.checksum` and the TCP codec's own check. A frame
-with a bad one (``--corrupt`` flips a bit past the Ethernet header) shows the field as
-"[incorrect, should be 0x…]", a warning line and an Info marker; a good one is told as
-before. A TCP segment the receiver drops for it is not put into its flow's stream and sets
-nothing up (ISN, TLS), so its good retransmission is the copy that counts.
+(RFC 791, RFC 1071), the ICMP one over the whole message (RFC 792) and the TCP and UDP ones
+over the pseudo-header (RFC 9293 §3.1, RFC 768: zero is none), with
+:mod:`minternet.checksum` and the TCP codec's own check. A frame with a bad one
+(``--corrupt`` flips a bit past the Ethernet header) shows the field as "[incorrect, should
+be 0x…]", a warning line and an Info marker; a good one is told as before. A TCP segment
+the receiver drops for it is not put into its flow's stream and sets nothing up (ISN, TLS),
+so its good retransmission is the copy that counts.
 """
 
 from __future__ import annotations
@@ -285,11 +286,18 @@ class Dissector:
 
     # -- ICMP, RFC 792 --------------------------------------------------------------------
     def _icmp(self, data: bytes, p: int, ip: IPv4Packet, layers: list[Layer]) -> Dissection:
-        msg = IcmpMessage.decode(ip.payload)
+        msg = IcmpMessage.decode(ip.payload, verify_checksum=False)  # checked here, to be shown
+        ok = internet_checksum(ip.payload) == 0
         lay = Layer("Internet Control Message Protocol", p, len(ip.payload))
         lay.add("Type", p, 1)
         lay.add("Code", p + 1, 1)
-        lay.add("Checksum", p + 2, 2, "x")
+        if ok:
+            lay.add("Checksum", p + 2, 2, "x")
+        else:
+            good = internet_checksum(ip.payload[:2] + b"\0\0" + ip.payload[4:])
+            _bad_checksum(lay, "Checksum", p + 2, msg.checksum, good,
+                          "the receiving host drops this message (RFC 792: the checksum "
+                          "covers the whole ICMP message)")  # fmt: skip
         if msg.type in (ECHO_REQUEST, ECHO_REPLY):
             lay.add("Identifier", p + 4, 2)
             lay.add("Sequence number", p + 6, 2)
@@ -301,6 +309,8 @@ class Dissector:
         if msg.payload:
             lay.add("Data", p + 8, len(msg.payload), "x")
         layers.append(lay)
+        if not ok:
+            info += " [ICMP CHECKSUM INCORRECT]"
         return Dissection(layers, info, "ICMP")
 
     # -- UDP, RFC 768 ; DNS, RFC 1035 §4.1 ------------------------------------------------
