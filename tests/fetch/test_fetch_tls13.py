@@ -82,3 +82,32 @@ def test_tls13_capture_decrypts_from_the_dsb(tmp_path: Path, run_cli: CliRunner)
         capture_output=True, text=True, timeout=120,
     ).stdout  # fmt: skip
     assert "Certificate" in hs  # the encrypted certificate, opened with the DSB's secrets
+
+
+@pytest.mark.tools("tshark")
+def test_compare_tls_writes_each_runs_files(tmp_path: Path, run_cli: CliRunner) -> None:
+    """--compare-tls with --html/--pcap/--keylog: one page, capture and key log per run,
+    named by its version; each capture decrypts in tshark with its own key log."""
+    html, pcap, keys = tmp_path / "run.html", tmp_path / "run.pcapng", tmp_path / "keys.txt"
+    run_cli("fetch", "--compare-tls", "--html", str(html), "--pcap", str(pcap),
+            "--no-pcap-secrets", "--pcap-at", "laptop", "--keylog", str(keys))  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "keys-tls1.2.txt", "keys-tls1.3.txt", "run-tls1.2.html", "run-tls1.2.pcapng",
+        "run-tls1.3.html", "run-tls1.3.pcapng",
+    ]  # fmt: skip
+    for v, secret in (("1.2", "CLIENT_RANDOM"), ("1.3", "CLIENT_TRAFFIC_SECRET_0")):
+        log = tmp_path / f"keys-tls{v}.txt"
+        assert secret in log.read_text()
+        cap = tmp_path / f"run-tls{v}.pcapng"
+        out = subprocess.run(
+            ["tshark", "-r", str(cap), "-o", f"tls.keylog_file:{log}", "-Y", "http.request",
+             "-T", "fields", "-e", "tls.record.version", "-e", "http.request.uri"],
+            capture_output=True, text=True, check=True, timeout=120,
+        ).stdout.split()  # fmt: skip
+        assert out[-1] == "/index.html", out
+        page = (tmp_path / f"run-tls{v}.html").read_text()
+        assert f"TLS {v}" in page or f"TLSv{v}" in page
+    bad = run_cli("fetch", "--compare-tls", "--tls", "1.3", check=False)
+    assert bad.returncode == 2 and "--tls" in bad.stderr
+    bad = run_cli("fetch", "--compare-tls", "-o", str(tmp_path / "body"), check=False)
+    assert bad.returncode == 2 and "-o" in bad.stderr

@@ -86,7 +86,8 @@ def parse_resolve(entries: tuple[str, ...]) -> dict[tuple[str, int | None], str]
     "--compare-tls",
     is_flag=True,
     help="Simulated: fetch over TLS 1.2 and over TLS 1.3 on the same seed, side by side "
-    "(round trips, bytes in the clear, time to first byte).",
+    "(round trips, bytes in the clear, time to first byte); --pcap, --keylog and --html "
+    "write one file per run (run.html: run-tls1.2.html and run-tls1.3.html).",
 )
 def fetch(
     url: str,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -172,9 +172,12 @@ def simulated_fetch(
         cc=cc,  # type: ignore[arg-type]
     )
     if compare_tls:
-        if html is not None:
-            raise ConfigError("--html writes the page of one run, not of --compare-tls")
-        compare(opts, as_json=as_json)
+        if tls is not None:
+            raise ConfigError("--compare-tls runs TLS 1.2 and TLS 1.3: --tls picks one")
+        if output is not None or raw or include:
+            raise ConfigError("-o, --raw and -i show one run's page, not --compare-tls")
+        compare(opts, as_json=as_json, outputs=Outputs(pcap, pcap_secrets, pcap_at, keylog,
+                                                       html, secrets))  # fmt: skip
         return
     run = run_fetch(opts)
     write_outputs(run, pcap, pcap_secrets, keylog, pcap_at)
@@ -209,10 +212,43 @@ def failed(run: FetchRun) -> None:
         raise OutcomeFailed(f"{run.url}: {why}")
 
 
-def compare(opts: FetchOptions, *, as_json: bool) -> None:
-    """``--compare-tls``: the same fetch over TLS 1.2 and TLS 1.3, side by side."""
-    runs = [run_fetch(with_overrides(opts, tls=(v,))) for v in ("1.2", "1.3")]
-    stories = [build_story(r) for r in runs]  # each failure explained from its facts
+@dataclass(frozen=True, slots=True)
+class Outputs:
+    """The files a fetch writes (``--pcap``, ``--keylog``, ``--html``): for ``--compare-tls``
+    one of each per run, named by its version (:func:`per_version`)."""
+
+    pcap: Path | None = None
+    pcap_secrets: bool = True
+    pcap_at: tuple[str, ...] = ()
+    keylog: Path | None = None
+    html: Path | None = None
+    secrets: bool = False
+
+    def write(self, run: FetchRun, story: Story, version: str) -> None:
+        pcap, keylog = per_version(self.pcap, version), per_version(self.keylog, version)
+        write_outputs(run, pcap, self.pcap_secrets, keylog, self.pcap_at)
+        html = per_version(self.html, version)
+        if html is not None:
+            write_report(html, fetch_report(story, secrets=self.secrets))
+
+
+def per_version(path: Path | None, version: str) -> Path | None:
+    """``run.html`` → ``run-tls1.3.html``: the file of one run of ``--compare-tls``."""
+    if path is None:
+        return None
+    return path.with_name(f"{path.stem}-tls{version}{path.suffix}")
+
+
+def compare(opts: FetchOptions, *, as_json: bool, outputs: Outputs | None = None) -> None:
+    """``--compare-tls``: the same fetch over TLS 1.2 and TLS 1.3, side by side; each run's
+    capture, key log and page go to files named by its version (:func:`per_version`)."""
+    versions = ("1.2", "1.3")
+    runs = [run_fetch(with_overrides(opts, tls=(v,))) for v in versions]
+    secrets = outputs is not None and outputs.secrets
+    stories = [build_story(r, secrets=secrets) for r in runs]  # failures from their facts
+    if outputs is not None:
+        for run, story, v in zip(runs, stories, versions, strict=True):
+            outputs.write(run, story, v)
     a, b = (figures(r) for r in runs)
     if as_json:
         click.echo(json.dumps({"tls12": a.as_dict(), "tls13": b.as_dict()}, indent=2))
