@@ -171,19 +171,17 @@ def simulated_fetch(
         tls=versions,
         cc=cc,  # type: ignore[arg-type]
     )
+    outputs = Outputs(pcap, pcap_secrets, pcap_at, keylog, html, secrets)
     if compare_tls:
         if tls is not None:
             raise ConfigError("--compare-tls runs TLS 1.2 and TLS 1.3: --tls picks one")
         if output is not None or raw or include:
             raise ConfigError("-o, --raw and -i show one run's page, not --compare-tls")
-        compare(opts, as_json=as_json, outputs=Outputs(pcap, pcap_secrets, pcap_at, keylog,
-                                                       html, secrets))  # fmt: skip
+        compare(opts, as_json=as_json, outputs=outputs)
         return
     run = run_fetch(opts)
-    write_outputs(run, pcap, pcap_secrets, keylog, pcap_at)
     story = build_story(run, secrets=secrets)
-    if html is not None:
-        write_report(html, fetch_report(story, secrets=secrets))
+    outputs.write(run, story)
     if as_json:
         click.echo(json.dumps(fetch_summary(story), indent=2, sort_keys=False))
     else:
@@ -224,7 +222,8 @@ class Outputs:
     html: Path | None = None
     secrets: bool = False
 
-    def write(self, run: FetchRun, story: Story, version: str) -> None:
+    def write(self, run: FetchRun, story: Story, version: str | None = None) -> None:
+        """The run's capture, key log and page; ``version``: one run of ``--compare-tls``."""
         pcap, keylog = per_version(self.pcap, version), per_version(self.keylog, version)
         write_outputs(run, pcap, self.pcap_secrets, keylog, self.pcap_at)
         html = per_version(self.html, version)
@@ -232,23 +231,22 @@ class Outputs:
             write_report(html, fetch_report(story, secrets=self.secrets))
 
 
-def per_version(path: Path | None, version: str) -> Path | None:
-    """``run.html`` → ``run-tls1.3.html``: the file of one run of ``--compare-tls``."""
-    if path is None:
-        return None
+def per_version(path: Path | None, version: str | None) -> Path | None:
+    """``run.html`` → ``run-tls1.3.html``: the file of one run of ``--compare-tls``
+    (``version`` None: the path as given)."""
+    if path is None or version is None:
+        return path
     return path.with_name(f"{path.stem}-tls{version}{path.suffix}")
 
 
-def compare(opts: FetchOptions, *, as_json: bool, outputs: Outputs | None = None) -> None:
+def compare(opts: FetchOptions, *, as_json: bool, outputs: Outputs = Outputs()) -> None:
     """``--compare-tls``: the same fetch over TLS 1.2 and TLS 1.3, side by side; each run's
     capture, key log and page go to files named by its version (:func:`per_version`)."""
     versions = ("1.2", "1.3")
     runs = [run_fetch(with_overrides(opts, tls=(v,))) for v in versions]
-    secrets = outputs is not None and outputs.secrets
-    stories = [build_story(r, secrets=secrets) for r in runs]  # failures from their facts
-    if outputs is not None:
-        for run, story, v in zip(runs, stories, versions, strict=True):
-            outputs.write(run, story, v)
+    stories = [build_story(r, secrets=outputs.secrets) for r in runs]  # from their facts
+    for run, story, v in zip(runs, stories, versions, strict=True):
+        outputs.write(run, story, v)
     a, b = (figures(r) for r in runs)
     if as_json:
         click.echo(json.dumps({"tls12": a.as_dict(), "tls13": b.as_dict()}, indent=2))
