@@ -21,11 +21,11 @@ frame whose arrival completed it; one spread over several segments is named in e
 Checksums are checked as Wireshark checks them with validation on: the IPv4 header checksum
 (RFC 791, RFC 1071), the ICMP one over the whole message (RFC 792) and the TCP and UDP ones
 over the pseudo-header (RFC 9293 §3.1, RFC 768: zero is none), with
-:mod:`minternet.checksum` and the TCP codec's own check. A frame with a bad one
-(``--corrupt`` flips a bit past the Ethernet header) shows the field as "[incorrect, should
-be 0x…]", a warning line and an Info marker; a good one is told as before. A TCP segment
-the receiver drops for it is not put into its flow's stream and sets nothing up (ISN, TLS),
-so its good retransmission is the copy that counts.
+:mod:`minternet.checksum`. A frame with a bad one (``--corrupt`` flips a bit past the
+Ethernet header) shows the field as "[incorrect, should be 0x…]", a warning line and an
+Info marker; a good one is told as before. A TCP segment the receiver drops for it is not
+put into its flow's stream and sets nothing up (ISN, TLS), so its good retransmission is
+the copy that counts.
 """
 
 from __future__ import annotations
@@ -52,10 +52,8 @@ from ...tcp.segment import (
     Segment,
     Timestamps,
     WindowScale,
-    checksum_ok,
     flag_names,
 )
-from ...tcp.segment import checksum as tcp_checksum
 from ...tls.cipher import RecordProtection, protection_for
 from ...tls.extensions import ExtensionType, parse_server_name
 from ...tls.keylog import read_key_log
@@ -236,8 +234,6 @@ class Dissector:
         ip = IPv4Packet.decode(data[14:], verify_checksum=False)
         o = 14
         hlen = (data[o] & 0x0F) * 4
-        header = data[o : o + hlen]
-        ip_ok = internet_checksum(header) == 0  # RFC 1071: the words sum to all ones
         lay = Layer(f"Internet Protocol Version 4, {ip.src} → {ip.dst}", o, hlen)
         lay.add("Version", o, 1, "t", "4")
         lay.add("Header length", o, 1, "t", f"{hlen} bytes ({hlen // 4})")
@@ -250,12 +246,14 @@ class Dissector:
         lay.add("Time to live", o + 8, 1)
         proto = PROTOCOL_NAMES.get(ip.protocol, "unknown")
         lay.add("Protocol", o + 9, 1, "t", f"{proto} ({ip.protocol})")
-        if ip_ok:
-            lay.add("Header checksum", o + 10, 2, "x")
-        else:
-            good = internet_checksum(header[:10] + b"\0\0" + header[12:])
-            _bad_checksum(lay, "Header checksum", o + 10, ip.checksum, good,
-                          "the receiving host drops the whole packet (RFC 791 §3.1)")  # fmt: skip
+        ip_ok = _checksum_field(
+            lay,
+            "Header checksum",
+            o + 10,
+            data[o : o + hlen],
+            10,
+            "the receiving host drops the whole packet (RFC 791 §3.1)",
+        )
         lay.add("Source address", o + 12, 4, "i")
         lay.add("Destination address", o + 16, 4, "i")
         if hlen > 20:
@@ -287,17 +285,12 @@ class Dissector:
     # -- ICMP, RFC 792 --------------------------------------------------------------------
     def _icmp(self, data: bytes, p: int, ip: IPv4Packet, layers: list[Layer]) -> Dissection:
         msg = IcmpMessage.decode(ip.payload, verify_checksum=False)  # checked here, to be shown
-        ok = internet_checksum(ip.payload) == 0
         lay = Layer("Internet Control Message Protocol", p, len(ip.payload))
         lay.add("Type", p, 1)
         lay.add("Code", p + 1, 1)
-        if ok:
-            lay.add("Checksum", p + 2, 2, "x")
-        else:
-            good = internet_checksum(ip.payload[:2] + b"\0\0" + ip.payload[4:])
-            _bad_checksum(lay, "Checksum", p + 2, msg.checksum, good,
-                          "the receiving host drops this message (RFC 792: the checksum "
-                          "covers the whole ICMP message)")  # fmt: skip
+        ok = _checksum_field(lay, "Checksum", p + 2, ip.payload, 2,
+                             "the receiving host drops this message (RFC 792: the checksum "
+                             "covers the whole ICMP message)")  # fmt: skip
         if msg.type in (ECHO_REQUEST, ECHO_REPLY):
             lay.add("Identifier", p + 4, 2)
             lay.add("Sequence number", p + 6, 2)
@@ -320,19 +313,13 @@ class Dissector:
         lay.add("Source port", p, 2)
         lay.add("Destination port", p + 2, 2)
         lay.add("Length", p + 4, 2)
-        # zero: no checksum sent (RFC 768); else it sums to all ones with the pseudo-header
         length = UDP_HEADER_LEN + len(udp.payload)
         o = p - (data[14] & 0x0F) * 4
         start = pseudo_header_sum(data[o + 12 : o + 16], data[o + 16 : o + 20], PROTO_UDP,
                                   length)  # fmt: skip
-        ok = not udp.checksum or internet_checksum(ip.payload[:length], start) == 0
-        if ok:
-            lay.add("Checksum", p + 6, 2, "x")
-        else:
-            zeroed = ip.payload[:6] + b"\0\0" + ip.payload[8:length]
-            good = internet_checksum(zeroed, start) or 0xFFFF
-            _bad_checksum(lay, "Checksum", p + 6, udp.checksum, good,
-                          "the receiving host drops this datagram (RFC 768)")  # fmt: skip
+        ok = _checksum_field(lay, "Checksum", p + 6, ip.payload[:length], 6,
+                             "the receiving host drops this datagram (RFC 768)", start,
+                             udp=True)  # fmt: skip
         layers.append(lay)
         if 53 in (udp.src_port, udp.dst_port) and udp.payload:
             diss = self._dns(data, p + 8, len(udp.payload), layers)
@@ -396,7 +383,6 @@ class Dissector:
         seg = Segment.decode(ip.payload)
         o = p - (data[14] & 0x0F) * 4
         src, dst = data[o + 12 : o + 16], data[o + 16 : o + 20]
-        ok = checksum_ok(ip.payload, src, dst)
         hlen = (data[p + 12] >> 4) * 4
         names = tuple(flag_names(seg.flags).split(",")) if seg.flags else ()
         lay = Layer(
@@ -412,12 +398,16 @@ class Dissector:
         lay.add("Header length", p + 12, 1, "t", f"{hlen} bytes ({hlen // 4})")
         lay.add("Flags", p + 12, 2, "f")
         lay.add("Window", p + 14, 2)
-        if ok:
-            lay.add("Checksum", p + 16, 2, "x")
-        else:
-            good = tcp_checksum(ip.payload[:16] + b"\0\0" + ip.payload[18:], src, dst)
-            _bad_checksum(lay, "Checksum", p + 16, seg.checksum, good,
-                          "the receiving TCP drops this segment (RFC 9293 §3.1)")  # fmt: skip
+        start = pseudo_header_sum(src, dst, PROTO_TCP, len(ip.payload))
+        ok = _checksum_field(
+            lay,
+            "Checksum",
+            p + 16,
+            ip.payload,
+            16,
+            "the receiving TCP drops this segment (RFC 9293 §3.1)",
+            start,
+        )
         lay.add("Urgent pointer", p + 18, 2)
         opts: list[str] = []
         q = p + 20
@@ -772,11 +762,26 @@ class Dissector:
         return names
 
 
-def _bad_checksum(lay: Layer, name: str, at: int, got: int, good: int, what: str) -> None:
-    """A checksum field that is wrong, as Wireshark tells it with validation on, and the
-    warning that says what the receiver does with the frame."""
+def _checksum_field(
+    lay: Layer, name: str, at: int, covered: bytes, field: int, what: str, start: int = 0,
+    *, udp: bool = False,
+) -> bool:  # fmt: skip
+    """The checksum at ``covered[field:field + 2]``, over ``covered`` and the partial sum
+    ``start`` (a pseudo-header): told as a plain field when the words sum to all ones (RFC
+    1071), else as Wireshark tells a wrong one with validation on — "[incorrect, should be
+    0x…]" — and a warning saying ``what`` the receiver does with the frame. ``udp``: a zero
+    field means no checksum was sent, and a computed zero is sent as all ones (RFC 768).
+    Returns whether the frame passes."""
+    got = int.from_bytes(covered[field : field + 2], "big")
+    if (udp and not got) or internet_checksum(covered, start) == 0:
+        lay.add(name, at, 2, "x")
+        return True
+    good = internet_checksum(covered[:field] + b"\0\0" + covered[field + 2 :], start)
+    if udp and not good:
+        good = 0xFFFF
     lay.add(name, at, 2, "t", f"0x{got:04x} [incorrect, should be 0x{good:04x}]")
     lay.add("Warning: bad checksum", at, 2, "t", what)
+    return False
 
 
 def _plaintext(ct: int, plain: bytes, lay: Layer, at: int, n: int) -> str | None:
