@@ -435,17 +435,8 @@ class Dissector:
                     self._sessions[conn] = _Session()
                 flow = self._flows[key] = _Flow(key, self._sessions[conn])
             flow.isn = seg.seq
-        rel = (seg.seq - flow.isn) % 2**32 if flow.isn is not None else seg.seq
         back = self._flows.get(f"{point}|{ip.dst}:{seg.dst_port}>{ip.src}:{seg.src_port}")
-        rel_ack = (
-            (seg.ack - back.isn) % 2**32 if back is not None and back.isn is not None else seg.ack
-        )
-        info = f"{seg.src_port} → {seg.dst_port} [{', '.join(names)}] Seq={rel}"
-        if "ACK" in names:
-            info += f" Ack={rel_ack}"
-        info += f" Win={seg.window} Len={len(seg.payload)}"
-        if opts:
-            info += " " + " ".join(opts)
+        info = _tcp_info(seg, names, opts, flow.isn, back.isn if back is not None else None)
         diss = Dissection(
             layers,
             info,
@@ -474,15 +465,8 @@ class Dissector:
         relative to what the flows already know, its payload told as bytes, no state."""
         here = self._flows.get(f"{point}|{ip.src}:{seg.src_port}>{ip.dst}:{seg.dst_port}")
         back = self._flows.get(f"{point}|{ip.dst}:{seg.dst_port}>{ip.src}:{seg.src_port}")
-        isn = here.isn if here is not None else None
-        rel = (seg.seq - isn) % 2**32 if isn is not None and "SYN" not in names else seg.seq
-        info = f"{seg.src_port} → {seg.dst_port} [{', '.join(names)}] Seq={rel}"
-        if "ACK" in names:
-            bisn = back.isn if back is not None else None
-            info += f" Ack={(seg.ack - bisn) % 2**32 if bisn is not None else seg.ack}"
-        info += f" Win={seg.window} Len={len(seg.payload)}"
-        if opts:
-            info += " " + " ".join(opts)
+        isn = here.isn if here is not None and "SYN" not in names else None
+        info = _tcp_info(seg, names, opts, isn, back.isn if back is not None else None)
         if not ok:
             info += " [TCP CHECKSUM INCORRECT]"
         if seg.payload:
@@ -760,6 +744,21 @@ class Dissector:
             names.append(name)
             i += 4 + n
         return names
+
+
+def _tcp_info(
+    seg: Segment, names: tuple[str, ...], opts: list[str], isn: int | None, peer_isn: int | None
+) -> str:
+    """A segment's Info line as Wireshark writes it: numbers relative to the ISNs when known
+    (``isn`` its sender's, ``peer_isn`` the other side's), raw otherwise."""
+    rel = (seg.seq - isn) % 2**32 if isn is not None else seg.seq
+    info = f"{seg.src_port} → {seg.dst_port} [{', '.join(names)}] Seq={rel}"
+    if "ACK" in names:
+        info += f" Ack={(seg.ack - peer_isn) % 2**32 if peer_isn is not None else seg.ack}"
+    info += f" Win={seg.window} Len={len(seg.payload)}"
+    if opts:
+        info += " " + " ".join(opts)
+    return info
 
 
 def _checksum_field(
