@@ -523,15 +523,18 @@ class Dissector:
         stream.release(flow.next_record)
         names: list[str] = []
         labels: list[str] = []
+
+        def reassembled(r: int) -> None:  # a record completed here, not in this frame's bytes
+            lay = self._record(done[r], p, flow, r, names, labels, True, reassembled=True)
+            lay.length = n
+            diss.layers.append(lay)
+
         if differ:
             what = f"Data again, {differ} bytes unlike their first copy (the first is kept)"
             diss.layers.append(Layer(what, p, n))
-        # records completed here that started before this segment: reassembled
-        for r, record in done.items():
+        for r in done:  # completed here, started before this segment
             if r < s:
-                lay = self._record(record, p, flow, r, names, labels, True, reassembled=True)
-                lay.length = n
-                diss.layers.append(lay)
+                reassembled(r)
         if s >= stream.end:  # past a gap: held until the bytes before it arrive
             diss.layers.append(Layer(held, p, n))
         else:
@@ -554,21 +557,16 @@ class Dissector:
                 if not record:  # not complete yet, or complete before (a copy again)
                     record = payload[off : off + size]
                 elif not whole:  # completed here by bytes held after this segment's
-                    lay = self._record(record, p, flow, r, names, labels, True, reassembled=True)
-                    lay.length = n
-                    diss.layers.append(lay)
+                    reassembled(r)
                     continue
                 again = r < flow.next_record and r not in done
                 lay = self._record(record, p + off, flow, r, names, labels, whole, again=again)
                 if not whole:
                     lay.title += " (continues in later segments)"
                 diss.layers.append(lay)
-        # records completed here that start after this segment (held bytes): reassembled
-        for r, record in done.items():
+        for r in done:  # completed here, starting after this segment (held bytes)
             if r >= s + n:
-                lay = self._record(record, p, flow, r, names, labels, True, reassembled=True)
-                lay.length = n
-                diss.layers.append(lay)
+                reassembled(r)
         if names:
             diss.tls = tuple(names)
             diss.protocol = "TLS"
